@@ -1,0 +1,7 @@
+"""``python -m neurondash``: see neurondash.cli."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

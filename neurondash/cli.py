@@ -1,0 +1,96 @@
+"""Command line: ``python -m neurondash train --lr 0.01 --act relu --out run.json``.
+
+Every Config setting is a flag with the same name (``--init-scale`` or ``--init_scale``);
+``--query`` replays a dashboard link's query string, with explicit flags taking precedence.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .config import SETTINGS, SETTINGS_BY_NAME, Config, ConfigError
+from .data.names import WordListError, parse_word_list
+from .engine.train import Progress, train
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m neurondash",
+                                     description="Train and inspect neural networks headless.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("train", help="train one Config and report its losses",
+                              description="Train one Config. Flags use the dashboard's names.")
+    for setting in SETTINGS:
+        names = [f"--{setting.name}"]
+        if "_" in setting.name:
+            names.append(f"--{setting.name.replace('_', '-')}")
+        run.add_argument(*names, dest=setting.name, default=None, metavar=setting.kind.__name__,
+                         help=f"{setting.help} Default {setting.default!r}; "
+                              f"{setting.allowed()}.")
+    run.add_argument("--query", default="", help="a dashboard URL or its query string "
+                     "(e.g. 'act=relu&lr=0.05'); flags override it")
+    run.add_argument("--words", type=Path, help="word list file for --task words")
+    run.add_argument("--out", type=Path, help="write the run (config, history, snapshots) "
+                     "as JSON here")
+    run.add_argument("--quiet", action="store_true", help="no progress output")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> tuple[Config, list[str]]:
+    """Query first (lenient, with warnings), then explicit flags (strict)."""
+    query = args.query.split("?", 1)[-1] if args.query else ""
+    base, warnings = Config.from_query(query)
+    flags = {s.name: getattr(args, s.name) for s in SETTINGS if getattr(args, s.name) is not None}
+    values = base.to_dict() | {k: SETTINGS_BY_NAME[k].coerce(v) for k, v in flags.items()}
+    return Config.from_dict(values), warnings
+
+
+def _progress_printer(quiet: bool):
+    last = [-1]
+
+    def show(progress: Progress) -> None:
+        percent = int(100 * progress.fraction)
+        if quiet or percent // 10 == last[0]:
+            return
+        last[0] = percent // 10
+        print(f"  step {progress.step:>7}/{progress.total}  loss {progress.loss:.4f}  "
+              f"({progress.elapsed:.1f}s)", file=sys.stderr)
+
+    return show
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config, warnings = config_from_args(args)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    words = None
+    if config.task == "words":
+        if args.words is None:
+            print("error: --task words needs --words FILE (one word per line)", file=sys.stderr)
+            return 2
+        try:
+            words = parse_word_list(args.words.read_bytes())
+        except (OSError, WordListError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+    if not args.quiet:
+        print(f"training: {config.to_query() or '(defaults)'}", file=sys.stderr)
+    run = train(config, on_progress=_progress_printer(args.quiet), words=words)
+    if run.message:
+        print(run.message)
+    print(f"initial loss {run.initial_loss:.4f} (expected {run.expected_initial_loss:.4f})")
+    for split in ("train", "val", "test"):
+        if f"{split}_loss" in run.final:
+            print(f"{split} loss {run.final[split + '_loss']:.4f}  "
+                  f"accuracy {run.final[split + '_acc']:.3f}")
+    print(f"time {run.elapsed:.2f}s for {run.steps_done} steps")
+    if args.out:
+        args.out.write_text(run.to_json())
+        print(f"wrote {args.out}")
+    return 0 if run.status != "diverged" else 1

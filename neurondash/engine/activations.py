@@ -1,0 +1,101 @@
+"""Activations, each with its derivative, Kaiming gain and saturation rule, keyed by name.
+
+The derivative takes both the input ``x`` and the output ``y`` so each activation can use
+the cheaper one (tanh and sigmoid reuse ``y``; ReLU-like ones look at ``x``).
+The saturation rule (given input and output) says which outputs have (almost) no local
+gradient: what the dashboard calls saturated (tanh, sigmoid) or inactive (ReLU); the
+stricter dead rule, holding for every example, defines a dead unit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+Array = np.ndarray
+LEAKY_SLOPE = 0.01
+_GELU_C = math.sqrt(2.0 / math.pi)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One nonlinearity: forward, derivative, Kaiming gain and what counts as saturated."""
+
+    name: str
+    forward: Callable[[Array], Array]
+    derivative: Callable[[Array, Array], Array]
+    gain: float
+    saturated: Callable[[Array, Array], Array] | None = None
+    """Outputs counted in the saturation / inactive % (None: this activation never is)."""
+    dead: Callable[[Array, Array], Array] | None = None
+    """Stricter per-output rule: a unit dead for every example of the diagnostic batch is dead."""
+    saturation_label: str = "saturated"
+    output_range: tuple[float, float] | None = None
+
+    def __call__(self, x: Array) -> Array:
+        return self.forward(x)
+
+    def __repr__(self) -> str:
+        return f"Activation({self.name}, gain={self.gain:.4g})"
+
+
+def _sigmoid(x: Array) -> Array:
+    # 0.5 * (1 + tanh(x / 2)) equals 1 / (1 + exp(-x)) and never overflows.
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def _gelu(x: Array) -> Array:
+    return 0.5 * x * (1.0 + np.tanh(_GELU_C * (x + 0.044715 * x**3)))
+
+
+def _gelu_derivative(x: Array, _y: Array) -> Array:
+    t = np.tanh(_GELU_C * (x + 0.044715 * x**3))
+    return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _GELU_C * (1.0 + 3 * 0.044715 * x * x)
+
+
+def _silu_derivative(x: Array, y: Array) -> Array:
+    s = _sigmoid(x)
+    return s + y * (1.0 - s)
+
+
+def _elu(x: Array) -> Array:
+    return np.where(x > 0, x, np.expm1(np.minimum(x, 0.0)))
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        Activation("tanh", np.tanh, lambda x, y: 1.0 - y * y, 5.0 / 3.0,
+                   saturated=lambda x, y: np.abs(y) > 0.97, dead=lambda x, y: np.abs(y) > 0.99,
+                   output_range=(-1.0, 1.0)),
+        Activation("sigmoid", _sigmoid, lambda x, y: y * (1.0 - y), 1.0,
+                   saturated=lambda x, y: (y < 0.03) | (y > 0.97),
+                   dead=lambda x, y: (y < 0.01) | (y > 0.99), output_range=(0.0, 1.0)),
+        Activation("relu", lambda x: np.maximum(x, 0.0), lambda x, y: (x > 0).astype(x.dtype),
+                   math.sqrt(2.0), saturated=lambda x, y: y == 0, dead=lambda x, y: y == 0,
+                   saturation_label="inactive"),
+        Activation("leaky_relu", lambda x: np.where(x > 0, x, LEAKY_SLOPE * x),
+                   lambda x, y: np.where(x > 0, 1.0, LEAKY_SLOPE),
+                   math.sqrt(2.0 / (1.0 + LEAKY_SLOPE**2)), saturated=lambda x, y: x <= 0,
+                   saturation_label="on the leaky side"),
+        Activation("elu", _elu, lambda x, y: np.where(x > 0, 1.0, y + 1.0), math.sqrt(2.0),
+                   saturated=lambda x, y: y < -0.97, dead=lambda x, y: y < -0.99),
+        Activation("gelu", _gelu, _gelu_derivative, math.sqrt(2.0),
+                   saturated=lambda x, y: x < -3.0, dead=lambda x, y: x < -4.0,
+                   saturation_label="inactive"),
+        Activation("silu", lambda x: x * _sigmoid(x), _silu_derivative, math.sqrt(2.0),
+                   saturated=lambda x, y: x < -5.0, dead=lambda x, y: x < -7.0,
+                   saturation_label="inactive"),
+        Activation("identity", lambda x: x, lambda x, y: np.ones_like(x), 1.0),
+    )
+}
+
+
+def get_activation(name: str) -> Activation:
+    try:
+        return ACTIVATIONS[name]
+    except KeyError:
+        raise KeyError(f"unknown activation {name!r}; known: {', '.join(ACTIVATIONS)}") from None

@@ -1,0 +1,109 @@
+"""Questions the dashboard asks a trained model (all in eval mode, none change it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .losses import softmax
+from .model import Model
+
+MAX_WORD_LENGTH = 40
+
+
+def sample_words(model: Model, vocab: str, context: int, count: int = 20, seed: int = 0
+                 ) -> list[str]:
+    """Sample ``count`` words character by character, all words in parallel."""
+    rng = np.random.default_rng(seed)
+    contexts = np.zeros((count, context), dtype=np.int64)
+    chars = np.zeros((count, MAX_WORD_LENGTH), dtype=np.int64)
+    alive = np.ones(count, dtype=bool)
+    for position in range(MAX_WORD_LENGTH):
+        probs = softmax(model.forward(contexts, train=False).astype(np.float64))
+        cumulative = probs.cumsum(axis=1)
+        draws = rng.random(count)[:, None] * cumulative[:, -1:]
+        nxt = np.minimum((cumulative < draws).sum(axis=1), len(vocab) - 1)
+        nxt[~alive] = 0
+        chars[:, position] = nxt
+        alive &= nxt != 0
+        if not alive.any():
+            break
+        contexts = np.concatenate([contexts[:, 1:], nxt[:, None]], axis=1)
+    return ["".join(vocab[i] for i in row[row != 0]) if (row == 0).any() else
+            "".join(vocab[i] for i in row) for row in chars]
+
+
+def encode_context(text: str, vocab: str, context: int) -> np.ndarray:
+    """The last ``context`` characters of '.'*context + text as indices.
+
+    Raises ValueError naming characters the vocabulary does not have.
+    """
+    text = text.lower()
+    unknown = sorted(set(text) - set(vocab[1:]))
+    if unknown:
+        raise ValueError(f"characters not in the vocabulary: {''.join(unknown)!r}")
+    padded = vocab[0] * context + text
+    return np.array([[vocab.index(c) for c in padded[len(padded) - context:]]])
+
+
+def next_char_probs(model: Model, vocab: str, context: int, text: str) -> np.ndarray:
+    """P(next character | the typed text), over the vocabulary."""
+    logits = model.forward(encode_context(text, vocab, context), train=False)
+    return softmax(logits.astype(np.float64))[0]
+
+
+def bigram_table(model: Model, vocab_size: int) -> np.ndarray:
+    """V x V table P(next | previous) of a context-1 model: row = previous character."""
+    logits = model.forward(np.arange(vocab_size)[:, None], train=False)
+    return softmax(logits.astype(np.float64))
+
+
+def grid_probs(model: Model, bounds: tuple[float, float, float, float], resolution: int = 60
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """P(class 1) on a resolution x resolution grid over (xmin, xmax, ymin, ymax)."""
+    xs = np.linspace(bounds[0], bounds[1], resolution)
+    ys = np.linspace(bounds[2], bounds[3], resolution)
+    gx, gy = np.meshgrid(xs, ys)
+    points = np.column_stack([gx.ravel(), gy.ravel()])
+    probs = softmax(model.forward(points, train=False).astype(np.float64))[:, 1]
+    return xs, ys, probs.reshape(resolution, resolution)
+
+
+@dataclass(frozen=True)
+class NeuronTrace:
+    """One hidden unit on one example: the textbook neuron with this network's numbers."""
+
+    inputs: np.ndarray
+    weights: np.ndarray
+    products: np.ndarray
+    weighted_sum: float
+    bias: float
+    linear: float
+    normalized: float | None
+    output: float
+    activation: str
+
+
+def trace_neuron(model: Model, x: np.ndarray, block: int, unit: int, example: int
+                 ) -> NeuronTrace:
+    """Inputs, weights, products, sum, bias, pre-activation and output of one unit.
+
+    ``x`` is a batch of model inputs; the forward runs in eval mode so each example's
+    numbers do not depend on the rest of the batch.
+    """
+    info = model.blocks[block]
+    model.forward(x, train=False)
+    linear = model.layers[info.linear]
+    act_layer = model.layers[info.activation]
+    inputs = np.asarray(linear.x[example], dtype=np.float64)
+    weights = np.asarray(linear.params["weight"][:, unit], dtype=np.float64)
+    products = inputs * weights
+    bias = float(linear.params["bias"][unit]) if linear.has_bias else 0.0
+    weighted_sum = float(products.sum())
+    normalized = None
+    if info.norm is not None:
+        normalized = float(act_layer.x[example, unit])
+    return NeuronTrace(inputs, weights, products, weighted_sum, bias, weighted_sum + bias,
+                       normalized, float(act_layer.y[example, unit]),
+                       act_layer.activation.name)

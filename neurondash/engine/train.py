@@ -1,0 +1,187 @@
+"""The training loop: mini-batch steps with progress, stop requests and divergence handling.
+
+``train(config)`` returns a Run. Nothing raises to the caller once training has started:
+a non-finite loss or parameter ends the run with ``status='diverged'`` and the step and
+reason recorded, and everything recorded up to then stays usable.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import Config
+from ..data import Dataset, data_rngs, load_dataset
+from .diagnostics import Recorder
+from .losses import cross_entropy_loss
+from .model import Model, build_model
+from .optimizers import OPTIMIZERS, SCHEDULES, Optimizer
+
+DIAG_BATCH = 512
+VAL_SUBSET = 4096
+EVAL_CHUNK = 16384
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a progress callback receives."""
+
+    step: int
+    total: int
+    loss: float
+    elapsed: float
+
+    @property
+    def fraction(self) -> float:
+        return self.step / max(self.total, 1)
+
+
+ProgressCallback = Callable[[Progress], None]
+StopRequest = Callable[[], bool]
+
+
+class Trainer:
+    """Everything a run needs to take more steps: data, model, optimizer, RNG streams."""
+
+    def __init__(self, config: Config, dataset: Dataset, record: bool = True,
+                 dtype: type = np.float32):
+        self.config, self.dataset, self.record = config, dataset, record
+        rngs = data_rngs(config.seed)
+        self.batch_rng = rngs["batches"]
+        self.model: Model = build_model(config, dataset.n_inputs, dataset.n_classes,
+                                        rngs["init"], dtype)
+        self.optimizer: Optimizer = OPTIMIZERS[config.opt](
+            self.model.flat, config.wd, self.model.decay_mask())
+        self.schedule = SCHEDULES[config.sched]
+        self.x, self.y = dataset.x["train"], dataset.y["train"]
+        diag_rng = rngs["diagnostics"]
+        diag = diag_rng.permutation(len(self.y))[:DIAG_BATCH]
+        val = diag_rng.permutation(len(dataset.y["val"]))[:VAL_SUBSET]
+        self.recorder = Recorder(self.model, self.x[diag], self.y[diag],
+                                 dataset.x["val"][val], dataset.y["val"][val], config.steps)
+        self.step = 0
+        self.status = "running"
+        self.message = ""
+        self.diverged_step: int | None = None
+        self.elapsed = 0.0
+
+    def learning_rate(self, step: int) -> float:
+        """Scheduled rate; steps past the configured total (continued runs) keep the last one."""
+        total = self.config.steps
+        return self.schedule(self.config.lr, min(step, total - 1), total)
+
+    def _diverge(self, step: int, reason: str) -> None:
+        self.status, self.diverged_step = "diverged", step
+        self.message = f"Training diverged at step {step}: {reason}."
+
+    def run(self, steps: int, on_progress: ProgressCallback | None = None,
+            should_stop: StopRequest | None = None) -> None:
+        """Take up to ``steps`` more steps, snapshotting on the configured cadence.
+
+        Floating-point warnings are silenced: overflow is detected and reported as divergence.
+        """
+        with np.errstate(all="ignore"):
+            self._run(steps, on_progress, should_stop)
+
+    def _run(self, steps: int, on_progress: ProgressCallback | None,
+             should_stop: StopRequest | None) -> None:
+        start = time.perf_counter()
+        recorder, model, optimizer = self.recorder, self.model, self.optimizer
+        recorder.grow(steps)
+        interval = self.config.snapshot_interval()
+        end = self.step + steps
+        report_every = max(1, steps // 200)
+        self.status = "running"
+        if self.record and self.step == 0 and not recorder.eval_rows:
+            recorder.snapshot(0)
+        x, y, batch, n = self.x, self.y, self.config.batch, len(self.y)
+        integers = self.batch_rng.integers
+        loss = float("nan")
+        while self.step < end:
+            idx = integers(0, n, batch)
+            loss = model.loss_and_grad(x[idx], y[idx])
+            lr = self.learning_rate(self.step)
+            if not math.isfinite(loss):
+                recorder.record_step(loss, lr, None)
+                self._diverge(self.step, f"the loss became {loss}")
+                break
+            update = optimizer.step(model.flat, model.grad, lr)
+            self.step += 1
+            if self.record:
+                finite = recorder.record_step(loss, lr, update)
+            else:
+                recorder.record_step(loss, lr, None)
+                finite = math.isfinite(float(model.flat.sum()))
+            if not finite:
+                self._diverge(self.step, "a parameter became infinite or NaN")
+                break
+            if self.record and (self.step % interval == 0 or self.step == end):
+                recorder.snapshot(self.step)
+            if self.step % report_every == 0 or self.step == end:
+                if on_progress is not None:
+                    on_progress(Progress(self.step, end, loss, self.elapsed
+                                         + time.perf_counter() - start))
+                if should_stop is not None and should_stop() and self.step < end:
+                    self.status = "stopped"
+                    self.message = f"Stopped on request at step {self.step} of {end}."
+                    if self.record and self.step % interval != 0:
+                        recorder.snapshot(self.step)
+                    break
+        if self.status == "running":
+            self.status = "finished"
+        self.elapsed += time.perf_counter() - start
+
+    def evaluate(self) -> dict[str, float]:
+        """Loss and accuracy on every full split, in eval mode (BatchNorm running stats)."""
+        if self.status == "diverged":
+            return {}
+        result = {}
+        for split in ("train", "val", "test"):
+            xs, ys = self.dataset.x[split], self.dataset.y[split]
+            if len(ys) == 0:
+                continue
+            losses, correct = 0.0, 0
+            for lo in range(0, len(ys), EVAL_CHUNK):
+                logits = self.model.forward(xs[lo:lo + EVAL_CHUNK], train=False)
+                part = ys[lo:lo + EVAL_CHUNK]
+                losses += cross_entropy_loss(logits, part) * len(part)
+                correct += int(np.sum(logits.argmax(axis=1) == part))
+            result[f"{split}_loss"] = losses / len(ys)
+            result[f"{split}_acc"] = correct / len(ys)
+        return result
+
+
+def train(config: Config, on_progress: ProgressCallback | None = None,
+          should_stop: StopRequest | None = None, record: bool = True,
+          words: list[str] | None = None, dataset: Dataset | None = None):
+    """Train a model for ``config.steps`` steps and return its Run.
+
+    ``words`` is the word list for the 'words' task. ``record=False`` skips diagnostics
+    (benchmarks); the loss series is always kept.
+    """
+    from ..run import Run
+
+    dataset = dataset or load_dataset(config, words)
+    trainer = Trainer(config, dataset, record)
+    trainer.run(config.steps, on_progress, should_stop)
+    return Run.from_trainer(trainer)
+
+
+def continue_training(run, steps: int, on_progress: ProgressCallback | None = None,
+                      should_stop: StopRequest | None = None):
+    """Train a finished (or stopped) run for ``steps`` more steps; returns a new Run.
+
+    Continued steps use the schedule's final learning rate and the same RNG streams, so the
+    first ``config.steps`` steps stay exactly what the Config reproduces.
+    """
+    from ..run import Run
+
+    if run.status == "diverged":
+        raise ValueError("a diverged run cannot be continued; change the settings and retrain")
+    trainer = run.trainer()
+    trainer.run(steps, on_progress, should_stop)
+    return Run.from_trainer(trainer)

@@ -1,0 +1,264 @@
+"""A Run: config, history, snapshots and the trained state, serialisable to exact JSON.
+
+Arrays travel as base64 of their raw little-endian bytes with dtype and shape, so a
+JSON round trip is bit-exact and never executes anything (no pickle). The trained state
+(parameters, BatchNorm buffers, optimizer moments, batch RNG) is included, so an
+imported run can be queried and continued exactly as if it had never left memory.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .config import Config, ConfigError
+
+FORMAT = "neurondash-run"
+VERSION = 1
+TABLES = ("evals", "layers", "weights", "logits", "histograms")
+MAX_IMPORT_BYTES = 50_000_000
+
+
+class RunFormatError(ValueError):
+    """A file is not a neurondash run this version can read; the message says why."""
+
+
+def encode_array(array: np.ndarray) -> dict[str, Any]:
+    array = np.ascontiguousarray(array)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"cannot encode dtype {array.dtype}")
+    little = array.astype(array.dtype.newbyteorder("<"), copy=False)
+    return {"dtype": little.dtype.str, "shape": list(array.shape),
+            "b64": base64.b64encode(little.tobytes()).decode("ascii")}
+
+
+def decode_array(blob: Any) -> np.ndarray:
+    try:
+        dtype = np.dtype(blob["dtype"])
+        if dtype.kind not in "biuf":
+            raise ValueError(f"dtype {dtype} is not numeric")
+        data = base64.b64decode(blob["b64"], validate=True)
+        shape = tuple(int(s) for s in blob["shape"])
+        return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+    except (KeyError, TypeError, ValueError) as err:
+        raise RunFormatError(f"an array in the file is malformed ({err})") from None
+
+
+def frame_to_json(frame: pd.DataFrame) -> dict[str, Any]:
+    columns = {}
+    for name in frame.columns:
+        values = frame[name].to_numpy()
+        if values.dtype.kind in "biuf":
+            columns[name] = encode_array(values)
+        else:
+            columns[name] = [str(v) for v in values]
+    return {"columns": list(frame.columns), "data": columns}
+
+
+def frame_from_json(blob: Any) -> pd.DataFrame:
+    try:
+        data = {name: (blob["data"][name] if isinstance(blob["data"][name], list)
+                       else decode_array(blob["data"][name])) for name in blob["columns"]}
+        return pd.DataFrame(data, columns=blob["columns"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise RunFormatError(f"a table in the file is malformed ({err})") from None
+
+
+@dataclass
+class Run:
+    """Everything one training run produced. Tables are tidy DataFrames (one row per
+    observation); ``history`` has one row per step with update:data per weight matrix."""
+
+    config: Config
+    steps_done: int
+    status: str
+    message: str
+    history: pd.DataFrame
+    evals: pd.DataFrame
+    layers: pd.DataFrame
+    weights: pd.DataFrame
+    logits: pd.DataFrame
+    histograms: pd.DataFrame
+    dead_maps: dict[int, dict[str, np.ndarray]]
+    final: dict[str, float]
+    baselines: dict[str, float]
+    vocab: str | None
+    state: dict[str, Any]
+    elapsed: float = 0.0
+    diverged_step: int | None = None
+    words: tuple[str, ...] | None = None
+    matrix_names: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_trainer(cls, trainer) -> Run:
+        rec = trainer.recorder
+        n = rec.size
+        history = pd.DataFrame({"step": np.arange(1, n + 1), "loss": rec.loss[:n].copy(),
+                                "lr": rec.lr[:n].copy()})
+        for k, name in enumerate(rec.matrix_names):
+            history[name] = rec.update_data[:n, k].copy()
+        hist = pd.DataFrame(rec.hist_rows, columns=["step", "name", "quantity", "bin_start",
+                                                    "bin_end", "density"])
+        dataset = trainer.dataset
+        model = trainer.model
+        state = {
+            "step": trainer.step,
+            "params": model.flat.copy(),
+            "buffers": {k: v.copy() for k, v in model.buffers().items()},
+            "optimizer": {k: (np.array(v).copy() if not isinstance(v, int) else v)
+                          for k, v in trainer.optimizer.state().items()},
+            "rng": trainer.batch_rng.bit_generator.state,
+        }
+        return cls(
+            config=trainer.config, steps_done=trainer.step, status=trainer.status,
+            message=trainer.message, history=history,
+            evals=pd.DataFrame(rec.eval_rows, columns=["step", "diag_loss", "val_loss",
+                                                       "val_acc"]),
+            layers=pd.DataFrame(rec.layer_rows), weights=pd.DataFrame(rec.weight_rows),
+            logits=pd.DataFrame(rec.logit_rows), histograms=hist,
+            dead_maps={s: {k: v.copy() for k, v in m.items()} for s, m in rec.dead_maps.items()},
+            final=trainer.evaluate(), baselines=dict(dataset.baselines), vocab=dataset.vocab,
+            state=state, elapsed=trainer.elapsed, diverged_step=trainer.diverged_step,
+            words=tuple(w for s in ("train", "val", "test") for w in dataset.words[s])
+            if dataset.task == "words" else None,
+            matrix_names=list(rec.matrix_names),
+        )
+
+    # -- derived views -------------------------------------------------------------
+    @property
+    def snapshot_steps(self) -> list[int]:
+        return sorted(int(s) for s in self.evals["step"].unique()) if len(self.evals) else []
+
+    @property
+    def initial_loss(self) -> float:
+        rows = self.evals[self.evals["step"] == 0]
+        return float(rows["diag_loss"].iloc[0]) if len(rows) else float("nan")
+
+    @property
+    def expected_initial_loss(self) -> float:
+        return self.baselines["uniform"]
+
+    def nearest_snapshot(self, step: int) -> int:
+        steps = self.snapshot_steps
+        return min(steps, key=lambda s: abs(s - step)) if steps else 0
+
+    def trainer(self):
+        """A live Trainer in exactly this run's state (to continue it or query the model)."""
+        from .data import load_dataset
+        from .engine.train import Trainer
+
+        trainer = Trainer(self.config, load_dataset(self.config, self.words),
+                          record=True)
+        model = trainer.model
+        model.flat[...] = self.state["params"]
+        for name, value in self.state["buffers"].items():
+            model.buffers()[name][...] = value
+        trainer.optimizer.load_state(self.state["optimizer"])
+        trainer.batch_rng.bit_generator.state = self.state["rng"]
+        trainer.step = self.steps_done
+        trainer.status, trainer.message = self.status, self.message
+        trainer.elapsed = self.elapsed
+        rec = trainer.recorder
+        rec.grow(self.steps_done)
+        rec.size = len(self.history)
+        rec.loss[:rec.size] = self.history["loss"].to_numpy()
+        rec.lr[:rec.size] = self.history["lr"].to_numpy()
+        for k, name in enumerate(rec.matrix_names):
+            rec.update_data[:rec.size, k] = self.history[name].to_numpy()
+        rec.eval_rows = self.evals.to_dict("records")
+        rec.layer_rows = self.layers.to_dict("records")
+        rec.weight_rows = self.weights.to_dict("records")
+        rec.logit_rows = self.logits.to_dict("records")
+        rec.hist_rows = list(self.histograms.itertuples(index=False, name=None))
+        rec.dead_maps = {s: dict(m) for s, m in self.dead_maps.items()}
+        return trainer
+
+    def model(self):
+        """The trained model (rebuilt from the saved state; cheap for dashboard-size nets)."""
+        return self.trainer().model
+
+    # -- JSON ----------------------------------------------------------------------
+    def to_json_dict(self) -> dict[str, Any]:
+        state = self.state
+        return {
+            "format": FORMAT, "version": VERSION,
+            "config": self.config.to_dict(),
+            "steps_done": self.steps_done, "status": self.status, "message": self.message,
+            "diverged_step": self.diverged_step, "elapsed": self.elapsed,
+            "final": self.final, "baselines": self.baselines, "vocab": self.vocab,
+            "words": list(self.words) if self.words is not None else None,
+            "matrix_names": self.matrix_names,
+            "history": frame_to_json(self.history),
+            **{name: frame_to_json(getattr(self, name)) for name in TABLES},
+            "dead_maps": {str(s): {k: encode_array(np.packbits(v, axis=1)) | {"units":
+                                                                           v.shape[1]}
+                                   for k, v in m.items()} for s, m in self.dead_maps.items()},
+            "state": {
+                "step": state["step"], "params": encode_array(state["params"]),
+                "buffers": {k: encode_array(v) for k, v in state["buffers"].items()},
+                "optimizer": {k: (v if isinstance(v, int) else encode_array(v))
+                              for k, v in state["optimizer"].items()},
+                "rng": state["rng"],
+            },
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_json_dict(), allow_nan=True)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Run:
+        """Read a run; anything malformed or foreign raises RunFormatError with the reason."""
+        if len(text) > MAX_IMPORT_BYTES:
+            raise RunFormatError(f"the file has {len(text):,} bytes; at most "
+                                 f"{MAX_IMPORT_BYTES:,} are accepted")
+        try:
+            blob = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise RunFormatError(f"the file is not valid JSON ({err})") from None
+        if not isinstance(blob, dict) or blob.get("format") != FORMAT:
+            raise RunFormatError("the file is not a neurondash run (no 'format': "
+                                 f"'{FORMAT}' field)")
+        if blob.get("version") != VERSION:
+            raise RunFormatError(f"run format version {blob.get('version')!r} is not "
+                                 f"supported (this version reads {VERSION})")
+        try:
+            config = Config.from_dict(blob["config"])
+            state = blob["state"]
+            run = cls(
+                config=config, steps_done=int(blob["steps_done"]), status=str(blob["status"]),
+                message=str(blob["message"]), history=frame_from_json(blob["history"]),
+                **{name: frame_from_json(blob[name]) for name in TABLES},
+                dead_maps={int(s): {k: np.unpackbits(decode_array(v), axis=1,
+                                                     count=int(v["units"])).astype(bool)
+                                    for k, v in m.items()}
+                           for s, m in blob["dead_maps"].items()},
+                final={k: float(v) for k, v in blob["final"].items()},
+                baselines={k: float(v) for k, v in blob["baselines"].items()},
+                vocab=blob["vocab"], elapsed=float(blob["elapsed"]),
+                diverged_step=blob["diverged_step"],
+                words=tuple(blob["words"]) if blob["words"] is not None else None,
+                matrix_names=list(blob["matrix_names"]),
+                state={
+                    "step": int(state["step"]), "params": decode_array(state["params"]),
+                    "buffers": {k: decode_array(v) for k, v in state["buffers"].items()},
+                    "optimizer": {k: (v if isinstance(v, int) else decode_array(v))
+                                  for k, v in state["optimizer"].items()},
+                    "rng": state["rng"],
+                },
+            )
+        except ConfigError as err:
+            raise RunFormatError(f"the run's config is invalid: {err}") from None
+        except (KeyError, TypeError, AttributeError, ValueError) as err:
+            if isinstance(err, RunFormatError):
+                raise
+            raise RunFormatError(f"the file is missing or mangles a field ({err})") from None
+        return run
+
+    def __repr__(self) -> str:
+        final = ", ".join(f"{k}={v:.4f}" for k, v in self.final.items() if k.endswith("loss"))
+        return f"Run({self.status}, steps={self.steps_done}, {final})"
