@@ -20,7 +20,7 @@ NAMES_VOCAB = 27
 MAX_WORDS_VOCAB = 64
 
 MAX_PARAMS = 5_000_000
-MAX_SNAPSHOTS = 500
+MAX_SNAPSHOTS = 200
 MAX_WORK = 2e11
 """Cap on parameters x steps x batch: about 10 minutes of CPU on a shared server."""
 

@@ -57,13 +57,16 @@ def frame_to_json(frame: pd.DataFrame) -> dict[str, Any]:
             columns[name] = encode_array(values)
         else:
             columns[name] = [str(v) for v in values]
-    return {"columns": list(frame.columns), "data": columns}
+    categorical = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    return {"columns": list(frame.columns), "data": columns, "categorical": categorical}
 
 
 def frame_from_json(blob: Any) -> pd.DataFrame:
     try:
         data = {name: (blob["data"][name] if isinstance(blob["data"][name], list)
                        else decode_array(blob["data"][name])) for name in blob["columns"]}
+        for name in blob.get("categorical", []):
+            data[name] = pd.Categorical(data[name])
         return pd.DataFrame(data, columns=blob["columns"])
     except (KeyError, TypeError, ValueError) as err:
         raise RunFormatError(f"a table in the file is malformed ({err})") from None
@@ -85,6 +88,7 @@ class Run:
     logits: pd.DataFrame
     histograms: pd.DataFrame
     dead_maps: dict[int, dict[str, np.ndarray]]
+    """step -> layer -> bit-packed (np.packbits, axis 1) examples x units saturation map."""
     final: dict[str, float]
     baselines: dict[str, float]
     vocab: str | None
@@ -102,8 +106,6 @@ class Run:
                                 "lr": rec.lr[:n].copy()})
         for k, name in enumerate(rec.matrix_names):
             history[name] = rec.update_data[:n, k].copy()
-        hist = pd.DataFrame(rec.hist_rows, columns=["step", "name", "quantity", "bin_start",
-                                                    "bin_end", "density"])
         dataset = trainer.dataset
         model = trainer.model
         state = {
@@ -120,7 +122,7 @@ class Run:
             evals=pd.DataFrame(rec.eval_rows, columns=["step", "diag_loss", "val_loss",
                                                        "val_acc"]),
             layers=pd.DataFrame(rec.layer_rows), weights=pd.DataFrame(rec.weight_rows),
-            logits=pd.DataFrame(rec.logit_rows), histograms=hist,
+            logits=pd.DataFrame(rec.logit_rows), histograms=rec.histogram_frame(),
             dead_maps={s: {k: v.copy() for k, v in m.items()} for s, m in rec.dead_maps.items()},
             final=trainer.evaluate(), baselines=dict(dataset.baselines), vocab=dataset.vocab,
             state=state, elapsed=trainer.elapsed, diverged_step=trainer.diverged_step,
@@ -146,6 +148,12 @@ class Run:
     def nearest_snapshot(self, step: int) -> int:
         steps = self.snapshot_steps
         return min(steps, key=lambda s: abs(s - step)) if steps else 0
+
+    def dead_map(self, step: int, layer: str) -> np.ndarray:
+        """The boolean examples x units saturation map of one layer at one snapshot."""
+        units = int(self.layers.loc[self.layers["layer"] == layer, "units"].iloc[0])
+        packed = self.dead_maps[step][layer]
+        return np.unpackbits(packed, axis=1, count=min(units, packed.shape[1] * 8)).astype(bool)
 
     def trainer(self):
         """A live Trainer in exactly this run's state (to continue it or query the model)."""
@@ -174,7 +182,12 @@ class Run:
         rec.layer_rows = self.layers.to_dict("records")
         rec.weight_rows = self.weights.to_dict("records")
         rec.logit_rows = self.logits.to_dict("records")
-        rec.hist_rows = list(self.histograms.itertuples(index=False, name=None))
+        rec.hist_rows = [
+            (int(step), str(name), str(quantity),
+             np.append(group["bin_start"].to_numpy(), group["bin_end"].iloc[-1]),
+             group["density"].to_numpy())
+            for (step, name, quantity), group in self.histograms.groupby(
+                ["step", "name", "quantity"], sort=False, observed=True)]
         rec.dead_maps = {s: dict(m) for s, m in self.dead_maps.items()}
         return trainer
 
@@ -195,9 +208,8 @@ class Run:
             "matrix_names": self.matrix_names,
             "history": frame_to_json(self.history),
             **{name: frame_to_json(getattr(self, name)) for name in TABLES},
-            "dead_maps": {str(s): {k: encode_array(np.packbits(v, axis=1)) | {"units":
-                                                                           v.shape[1]}
-                                   for k, v in m.items()} for s, m in self.dead_maps.items()},
+            "dead_maps": {str(s): {k: encode_array(v) for k, v in m.items()}
+                          for s, m in self.dead_maps.items()},
             "state": {
                 "step": state["step"], "params": encode_array(state["params"]),
                 "buffers": {k: encode_array(v) for k, v in state["buffers"].items()},
@@ -233,9 +245,7 @@ class Run:
                 config=config, steps_done=int(blob["steps_done"]), status=str(blob["status"]),
                 message=str(blob["message"]), history=frame_from_json(blob["history"]),
                 **{name: frame_from_json(blob[name]) for name in TABLES},
-                dead_maps={int(s): {k: np.unpackbits(decode_array(v), axis=1,
-                                                     count=int(v["units"])).astype(bool)
-                                    for k, v in m.items()}
+                dead_maps={int(s): {k: decode_array(v) for k, v in m.items()}
                            for s, m in blob["dead_maps"].items()},
                 final={k: float(v) for k, v in blob["final"].items()},
                 baselines={k: float(v) for k, v in blob["baselines"].items()},

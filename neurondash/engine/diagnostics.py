@@ -12,13 +12,15 @@ stay bounded however long the run.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from .losses import cross_entropy, softmax
 from .model import Model
 
 BINS = 40
 MAP_EXAMPLES = 48
-"""Examples of the diagnostic batch shown as rows of the dead-unit map."""
+MAP_UNITS = 256
+"""The dead-unit map keeps 48 examples x the first 256 units, bit-packed (np.packbits)."""
 
 
 def histogram(values: np.ndarray, low: float | None = None, high: float | None = None,
@@ -110,8 +112,22 @@ class Recorder:
     def _hist(self, step: int, name: str, quantity: str, values: np.ndarray,
               low: float | None = None, high: float | None = None) -> None:
         edges, density = histogram(values, low, high)
-        for k in range(len(density)):
-            self.hist_rows.append((step, name, quantity, edges[k], edges[k + 1], density[k]))
+        self.hist_rows.append((step, name, quantity, edges, density))
+
+    def histogram_frame(self) -> pd.DataFrame:
+        """All histograms as one tidy table (one row per bin), built once per Run."""
+        columns = ["step", "name", "quantity", "bin_start", "bin_end", "density"]
+        if not self.hist_rows:
+            return pd.DataFrame(columns=columns)
+        bins = len(self.hist_rows[0][4])
+        repeat = lambda k: np.repeat([row[k] for row in self.hist_rows], bins)  # noqa: E731
+        edges = np.stack([row[3] for row in self.hist_rows])
+        return pd.DataFrame({
+            "step": repeat(0).astype(np.int64),
+            "name": pd.Categorical(repeat(1)), "quantity": pd.Categorical(repeat(2)),
+            "bin_start": edges[:, :-1].ravel(), "bin_end": edges[:, 1:].ravel(),
+            "density": np.concatenate([row[4] for row in self.hist_rows]),
+        })
 
     def snapshot(self, step: int) -> None:
         """Measure everything on the diagnostic batch without changing the model."""
@@ -142,7 +158,7 @@ class Recorder:
             pre, out, grad = layer.x, layer.y, layer.grad_out
             saturated = act.saturated(pre, out) if act.saturated else np.zeros(out.shape, bool)
             dead = act.dead(pre, out).all(axis=0) if act.dead else np.zeros(out.shape[1], bool)
-            maps[name] = saturated[:MAP_EXAMPLES].copy()
+            maps[name] = np.packbits(saturated[:MAP_EXAMPLES, :MAP_UNITS], axis=1)
             self.layer_rows.append({
                 "step": step, "layer": name, "units": block.width,
                 "preact_mean": float(pre.mean()), "preact_std": _std(pre),

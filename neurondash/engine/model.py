@@ -67,8 +67,9 @@ class Model:
     def _find_blocks(self) -> list[HiddenBlock]:
         blocks = []
         for i, layer in enumerate(self.layers):
-            if isinstance(layer, ActivationLayer):
-                linear = max(j for j in range(i) if isinstance(self.layers[j], Linear))
+            linears = [j for j in range(i) if isinstance(self.layers[j], Linear)]
+            if isinstance(layer, ActivationLayer) and linears:
+                linear = linears[-1]
                 norm = i - 1 if isinstance(self.layers[i - 1], BatchNorm1d | LayerNorm) else None
                 blocks.append(HiddenBlock(len(blocks), linear, norm, i,
                                           self.layers[linear].fan_out))

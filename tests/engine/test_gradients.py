@@ -1,0 +1,136 @@
+"""float64 finite-difference checks of every layer, activation, the loss and whole models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neurondash.config import Config
+from neurondash.engine.activations import ACTIVATIONS
+from neurondash.engine.layers import ActivationLayer, BatchNorm1d, Embedding, LayerNorm, Linear
+from neurondash.engine.losses import cross_entropy
+from neurondash.engine.model import Model, build_model
+
+EPS = 1e-6
+TOLERANCE = 1e-6
+KINKED = {"relu", "leaky_relu"}
+
+
+def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
+    """||a - n|| / (||a|| + ||n||): scale-free, and 0 only when they agree.
+
+    A gradient that is truly zero (e.g. a shift that the next BatchNorm removes) has no
+    meaningful relative error; there, agreement within 1e-8 (far above finite-difference
+    round-off of ~1e-10, far below real gradients) counts as exact.
+    """
+    denominator = np.linalg.norm(analytic) + np.linalg.norm(numeric)
+    if denominator < 1e-6 and np.max(np.abs(analytic - numeric)) < 1e-8:
+        return 0.0
+    return float(np.linalg.norm(analytic - numeric) / max(denominator, 1e-12))
+
+
+def numeric_grad(f, array: np.ndarray) -> np.ndarray:
+    """Central differences of scalar f() with respect to every entry of ``array``."""
+    grad = np.zeros_like(array)
+    flat, gflat = array.reshape(-1), grad.reshape(-1)
+    for i in range(flat.size):
+        old = flat[i]
+        flat[i] = old + EPS
+        plus = f()
+        flat[i] = old - EPS
+        minus = f()
+        flat[i] = old
+        gflat[i] = (plus - minus) / (2 * EPS)
+    return grad
+
+
+def bind(layer) -> Model:
+    model = Model([layer], dtype=np.float64)
+    rng = np.random.default_rng(0)
+    model.flat[...] = rng.normal(0.0, 1.0, model.flat.size)
+    if isinstance(layer, BatchNorm1d):
+        layer.update_running = False
+    if isinstance(layer, Linear):
+        layer.needs_input_grad = True  # a model's first Linear skips it; here we check it
+    return model
+
+
+def check_layer(layer, x: np.ndarray, check_input: bool = True) -> None:
+    model = bind(layer)
+    rng = np.random.default_rng(1)
+    upstream = rng.normal(size=layer.forward(x).shape)
+    objective = lambda: float(np.sum(layer.forward(x) * upstream))  # noqa: E731
+    layer.forward(x)
+    dx = layer.backward(upstream)
+    analytic = {name: g.copy() for name, g in model.gradients().items()}
+    for name, param in model.parameters().items():
+        err = relative_error(analytic[name], numeric_grad(objective, param))
+        assert err < TOLERANCE, f"{layer!r} {name}: relative error {err:.2e}"
+    if check_input:
+        err = relative_error(dx, numeric_grad(objective, x))
+        assert err < TOLERANCE, f"{layer!r} input: relative error {err:.2e}"
+
+
+def test_linear_with_and_without_bias():
+    x = np.random.default_rng(2).normal(size=(7, 5))
+    check_layer(Linear(5, 4, bias=True), x)
+    check_layer(Linear(5, 4, bias=False), x.copy())
+
+
+def test_embedding():
+    x = np.random.default_rng(3).integers(0, 6, size=(9, 3))
+    check_layer(Embedding(6, 4), x, check_input=False)
+
+
+@pytest.mark.parametrize("norm", [BatchNorm1d, LayerNorm])
+def test_normalization_layers(norm):
+    x = np.random.default_rng(4).normal(size=(8, 6)) * 3 + 1
+    check_layer(norm(6), x)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_every_activation(name):
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-3, 3, size=(6, 5))
+    if name in KINKED:
+        x[np.abs(x) < 0.05] = 0.5  # finite differences are meaningless at the kink
+    check_layer(ActivationLayer(ACTIVATIONS[name]), x)
+
+
+def test_cross_entropy_gradient_and_stability():
+    rng = np.random.default_rng(6)
+    logits = rng.normal(size=(5, 7)) * 4
+    targets = rng.integers(0, 7, 5)
+    _, grad = cross_entropy(logits, targets)
+    numeric = numeric_grad(lambda: cross_entropy(logits, targets)[0], logits)
+    assert relative_error(grad, numeric) < TOLERANCE
+    huge = np.array([[1e6, 0.0, -1e6]])
+    loss, grad = cross_entropy(huge, np.array([1]))
+    assert loss == pytest.approx(1e6) and np.all(np.isfinite(grad))
+
+
+MODEL_CASES = [
+    (task, norm, act)
+    for norm in ("none", "batch", "layer")
+    for act in sorted(ACTIVATIONS)
+    for task in (("names",) if act != "tanh" else ("names", "spiral"))
+]
+
+
+@pytest.mark.parametrize(("task", "norm", "act"), MODEL_CASES)
+def test_whole_model(task, norm, act):
+    """Embedding (or 2-D input) -> 2 hidden blocks with norm and activation -> logits."""
+    config = Config(task=task, context=2, embed=3, depth=2, width="6,5", norm=norm, act=act,
+                    bias_init=0.3, out_scale=1.0)
+    rng = np.random.default_rng(7)
+    n_inputs = 27 if task == "names" else 2
+    model = build_model(config, n_inputs, n_inputs if task == "names" else 2, rng, np.float64)
+    model.set_running_updates(False)
+    x = (rng.integers(0, 27, size=(10, 2)) if task == "names" else rng.normal(size=(10, 2)))
+    y = rng.integers(0, model.output.fan_out, 10)
+    model.loss_and_grad(x, y)
+    analytic = {name: g.copy() for name, g in model.gradients().items()}
+    objective = lambda: cross_entropy(model.forward(x), y)[0]  # noqa: E731
+    for name, param in model.parameters().items():
+        err = relative_error(analytic[name], numeric_grad(objective, param))
+        assert err < TOLERANCE, f"{name}: relative error {err:.2e}"

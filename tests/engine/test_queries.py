@@ -1,0 +1,53 @@
+"""Model queries the dashboard uses, checked against direct computation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neurondash import Config, train
+from neurondash.data import load_dataset
+from neurondash.engine import queries
+
+
+@pytest.fixture(scope="module")
+def char_run():
+    return train(Config(depth=1, width="20", norm="batch", steps=300))
+
+
+def test_sampled_words_use_the_vocabulary_and_are_seeded(char_run):
+    model = char_run.model()
+    words = queries.sample_words(model, char_run.vocab, 3, count=20, seed=5)
+    assert len(words) == 20 and all(set(w) <= set(char_run.vocab[1:]) for w in words)
+    assert words == queries.sample_words(model, char_run.vocab, 3, count=20, seed=5)
+
+
+def test_next_char_probs_match_the_forward_pass(char_run):
+    model = char_run.model()
+    probs = queries.next_char_probs(model, char_run.vocab, 3, "em")
+    assert probs.shape == (27,) and probs.sum() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="not in the vocabulary"):
+        queries.next_char_probs(model, char_run.vocab, 3, "e9")
+
+
+def test_bigram_table_of_a_context_one_model():
+    run = train(Config(context=1, depth=0, embed=27, steps=50))
+    table = queries.bigram_table(run.model(), 27)
+    assert table.shape == (27, 27) and np.allclose(table.sum(axis=1), 1.0)
+
+
+def test_grid_probabilities():
+    run = train(Config(task="circles", depth=1, width="8", steps=100))
+    xs, ys, probs = queries.grid_probs(run.model(), (-1, 1, -1, 1), resolution=15)
+    assert probs.shape == (15, 15) and ((probs >= 0) & (probs <= 1)).all()
+
+
+def test_neuron_trace_adds_up(char_run):
+    model = char_run.model()
+    data = load_dataset(char_run.config)
+    x = data.x["val"][:10]
+    trace = queries.trace_neuron(model, x, block=0, unit=3, example=4)
+    assert trace.products == pytest.approx(trace.inputs * trace.weights)
+    assert trace.linear == pytest.approx(trace.weighted_sum + trace.bias)
+    assert trace.normalized is not None
+    assert trace.output == pytest.approx(np.tanh(trace.normalized), abs=1e-6)

@@ -1,0 +1,138 @@
+"""Training: known answers, determinism, divergence, stop, continue, bounded memory."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from neurondash import Config, Run, continue_training, train
+from neurondash.data import load_dataset
+from neurondash.engine.diagnostics import Recorder
+from neurondash.engine.losses import cross_entropy
+from neurondash.engine.model import build_model
+
+SMALL = Config(depth=2, width="32", steps=200, batch=32)
+
+
+def test_zero_output_layer_gives_exactly_ln_v():
+    config = Config(out_scale=0.0)
+    data = load_dataset(config)
+    model = build_model(config, 27, 27, np.random.default_rng(0), np.float64)
+    loss, _ = cross_entropy(model.forward(data.x["train"][:512]), data.y["train"][:512])
+    assert loss == math.log(27)
+    run = train(config.replace(steps=1))
+    assert run.initial_loss == pytest.approx(math.log(27), abs=1e-6)
+
+
+def test_same_config_is_bit_identical_and_seed_matters():
+    first, second = train(SMALL), train(SMALL)
+    pd.testing.assert_frame_equal(first.history, second.history, check_exact=True)
+    pd.testing.assert_frame_equal(first.layers, second.layers, check_exact=True)
+    assert np.array_equal(first.state["params"], second.state["params"])
+    assert first.final == second.final
+    other = train(SMALL.replace(seed=1))
+    assert not np.array_equal(other.state["params"], first.state["params"])
+
+
+def test_bigram_net_reaches_the_counting_model():
+    """Context 1, no hidden layer, embed >= V: the net converges to the count table."""
+    config = Config(context=1, depth=0, embed=27, opt="adam", lr=0.1, batch=2048, steps=600,
+                    out_scale=0.0)
+    run = train(config)
+    assert run.final["val_loss"] == pytest.approx(run.baselines["bigram"], abs=0.01)
+
+
+def test_divergence_is_reported_not_raised():
+    run = train(Config(act="relu", init="normal", lr=10.0, steps=500))
+    assert run.status == "diverged"
+    assert run.diverged_step is not None and run.diverged_step < 500
+    assert "diverged at step" in run.message
+    assert len(run.history) == run.steps_done + (1 if "loss became" in run.message else 0)
+    assert run.snapshot_steps[0] == 0 and len(run.layers) > 0
+    assert run.final == {}
+    with pytest.raises(ValueError, match="diverged"):
+        continue_training(run, 10)
+
+
+def test_progress_and_stop_request():
+    seen = []
+    run = train(SMALL.replace(steps=1000), on_progress=seen.append,
+                should_stop=lambda: seen[-1].step >= 300)
+    assert run.status == "stopped" and 300 <= run.steps_done < 1000
+    assert seen[0].step < seen[-1].step and seen[-1].total == 1000
+    assert run.snapshot_steps[-1] == run.steps_done
+    assert "Stopped" in run.message
+
+
+def test_continue_training_matches_one_long_run():
+    config = SMALL.replace(sched="constant", steps=300)
+    whole = train(config)
+    part = train(config.replace(steps=200))
+    more = continue_training(part, 100)
+    assert more.steps_done == 300
+    assert np.array_equal(more.history["loss"].to_numpy(), whole.history["loss"].to_numpy())
+    assert np.array_equal(more.state["params"], whole.state["params"])
+    via_json = continue_training(Run.from_json(part.to_json()), 100)
+    assert np.array_equal(via_json.state["params"], whole.state["params"])
+
+
+def test_snapshots_follow_the_design():
+    run = train(SMALL.replace(steps=250, snap_every=100))
+    assert run.snapshot_steps == [0, 100, 200, 250]
+    assert set(run.layers["layer"]) == {"hidden 1", "hidden 2"}
+    assert len(run.weights["param"].unique()) == 4  # embedding, 2 hidden, output
+    columns = [c for c in run.history.columns if c.startswith("layers.")]
+    assert columns == run.matrix_names
+    late = run.history[columns].iloc[50:].to_numpy()
+    assert np.all(np.isfinite(late)) and -6 < np.median(late) < -1
+    density = run.histograms.groupby(["step", "name", "quantity"], observed=True).apply(
+        lambda g: float((g["density"] * (g["bin_end"] - g["bin_start"])).sum()))
+    assert np.allclose(density.to_numpy(), 1.0)
+
+
+def _init_stats(act: str, init_scale: float, norm: str = "none") -> pd.DataFrame:
+    run = train(Config(depth=5, width="100", act=act, init_scale=init_scale, norm=norm,
+                       steps=1, batch=32))
+    return run.layers[run.layers["step"] == 0]
+
+
+def test_deep_tanh_init_reference_numbers():
+    """DESIGN.md: gain 5/3 keeps std ~0.65-0.75 and 5-20% saturated; gain 3 saturates
+    40-48%; gain 0.5 collapses activations to ~0.02."""
+    kaiming = _init_stats("tanh", 1.0)
+    assert kaiming["act_std"].between(0.6, 0.8).all()
+    assert kaiming["saturated_pct"].iloc[1:].between(2, 20).all()
+    hot = _init_stats("tanh", 3 / (5 / 3))
+    assert hot["saturated_pct"].iloc[1:].between(35, 55).all()
+    cold = _init_stats("tanh", 0.5 / (5 / 3))
+    assert cold["act_std"].iloc[-1] < 0.05
+    assert cold["grad_std"].iloc[0] < cold["grad_std"].iloc[-1]
+
+
+def test_batchnorm_makes_init_scale_irrelevant():
+    small = _init_stats("tanh", 0.05, norm="batch")["act_std"].to_numpy()
+    large = _init_stats("tanh", 20.0, norm="batch")["act_std"].to_numpy()
+    assert np.allclose(small, large, atol=0.02)
+
+
+def test_dead_relus_are_counted():
+    """Zero weights and random biases: every unit is constant, so negative-bias units are
+    inactive for every example, i.e. dead."""
+    run = train(Config(act="relu", steps=1, bias_init=1.0, init="zero"))
+    first = run.layers[run.layers["step"] == 0]
+    assert first["dead_units"].between(25, 75).all()
+    assert first["saturated_pct"].to_numpy() == pytest.approx(first["dead_units"].to_numpy())
+
+
+def test_recorder_memory_is_bounded_for_the_longest_run():
+    config = Config(depth=12, width="200", steps=200_000, batch=1)
+    data = load_dataset(config)
+    model = build_model(config, 27, 27, np.random.default_rng(0))
+    recorder = Recorder(model, data.x["train"][:8], data.y["train"][:8], data.x["val"][:8],
+                        data.y["val"][:8], config.steps)
+    per_step = recorder.loss.nbytes + recorder.lr.nbytes + recorder.update_data.nbytes
+    assert per_step < 20e6
+    assert config.snapshot_count() <= 30

@@ -1,0 +1,39 @@
+"""The CLI trains a Config given as flags or as a dashboard query, and writes valid JSON."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from neurondash import Config, Run
+from neurondash.cli import build_parser, config_from_args
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_flags_and_query_share_the_config_names():
+    args = build_parser().parse_args(["train", "--query", "https://host/?act=relu&lr=0.05",
+                                      "--init-scale", "0.5", "--lr", "0.2"])
+    config, warnings = config_from_args(args)
+    assert config == Config(act="relu", lr=0.2, init_scale=0.5) and warnings == []
+
+
+def test_cli_trains_and_writes_a_run(tmp_path):
+    out = tmp_path / "run.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "neurondash", "train", "--task", "moons", "--steps", "60",
+         "--depth", "1", "--width", "8", "--query", "noise=0.2&lr=bad", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "warning: lr='bad'" in result.stderr
+    assert "val loss" in result.stdout
+    run = Run.from_json(out.read_text())
+    assert run.config == Config(task="moons", steps=60, depth=1, width="8", noise=0.2)
+    assert run.steps_done == 60
+
+
+def test_cli_rejects_bad_flags_with_a_message():
+    result = subprocess.run([sys.executable, "-m", "neurondash", "train", "--depth", "99"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "depth=" in result.stderr and "0 to 12" in result.stderr

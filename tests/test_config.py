@@ -1,0 +1,80 @@
+"""Config validation: every rule fails with a message naming field, value and what is allowed."""
+
+from __future__ import annotations
+
+import pytest
+
+from neurondash.config import MAX_PARAMS, SETTINGS, Config, ConfigError
+
+
+def bad_values(setting):
+    if setting.choices:
+        return ["nonsense", ""]
+    if setting.name == "width":
+        return ["0", "2000", "abc", "10,,5", "-3"]
+    values = [setting.low - 1, setting.high * 2 + 1, "abc", float("nan")]
+    if setting.kind is int:
+        values.append(setting.low + 0.5)
+    return values
+
+
+CASES = [(s.name, v) for s in SETTINGS for v in bad_values(s)]
+
+
+@pytest.mark.parametrize(("name", "value"), CASES)
+def test_every_invalid_value_is_rejected_with_a_clear_message(name, value):
+    with pytest.raises(ConfigError) as info:
+        Config(**{name: value})
+    assert info.value.name == name
+    assert name in str(info.value) and "not allowed" in str(info.value)
+
+
+def test_defaults_are_valid_and_match_the_settings_table():
+    config = Config()
+    for setting in SETTINGS:
+        assert getattr(config, setting.name) == setting.default
+    assert config.changed() == {}
+
+
+def test_width_list_must_match_depth():
+    assert Config(depth=3, width="30, 20,10").widths == (30, 20, 10)
+    with pytest.raises(ConfigError, match="one width per hidden layer"):
+        Config(depth=2, width="30,20,10")
+
+
+def test_parameter_cap():
+    with pytest.raises(ConfigError, match=f"at most {MAX_PARAMS:,}"):
+        Config(depth=12, width="1024")
+
+
+def test_snapshot_and_work_caps():
+    with pytest.raises(ConfigError, match="snapshots"):
+        Config(steps=100_000, snap_every=1)
+    with pytest.raises(ConfigError, match="budget"):
+        Config(depth=4, width="1000", batch=4096, steps=200_000)
+
+
+def test_parameter_count_matches_makemore():
+    # Karpathy's MLP: 27x10 embedding, 30->200 tanh, 200->27: 11,897 parameters.
+    assert Config(depth=1, width="200").n_params() == 11_897
+
+
+def test_query_round_trip_and_lenient_parsing():
+    config = Config(act="relu", lr=0.01, width="64", depth=2, init_scale=0.5)
+    parsed, warnings = Config.from_query("?" + config.to_query())
+    assert parsed == config and warnings == []
+    parsed, warnings = Config.from_query("lr=oops&act=relu&depth=99&bogus=1")
+    assert parsed == Config(act="relu")
+    assert len(warnings) == 3
+    assert any("lr='oops'" in w for w in warnings) and any("bogus" in w for w in warnings)
+
+
+def test_lenient_repairs_an_invalid_combination():
+    parsed, warnings = Config.from_query("depth=2&width=10,20,30")
+    assert parsed.depth == 2 and parsed.width == "100"
+    assert any("one width per hidden layer" in w for w in warnings)
+
+
+def test_strict_from_dict_rejects_unknown_names():
+    with pytest.raises(ConfigError, match="unknown setting"):
+        Config.from_dict({"learning_rate": 0.1})

@@ -1,0 +1,54 @@
+"""Run JSON: exact round trip, and clear rejection of anything else."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from neurondash import Config, Run, RunFormatError, train
+from neurondash.run import TABLES
+
+
+@pytest.fixture(scope="module")
+def run() -> Run:
+    return train(Config(depth=2, width="16", norm="batch", opt="adam", lr=0.01, steps=120))
+
+
+def test_json_round_trip_is_exact(run):
+    text = run.to_json()
+    back = Run.from_json(text)
+    assert back.config == run.config and back.final == run.final
+    for name in ("history", *TABLES):
+        pd.testing.assert_frame_equal(getattr(back, name), getattr(run, name), check_exact=True)
+    assert np.array_equal(back.state["params"], run.state["params"])
+    for key, value in run.state["optimizer"].items():
+        assert np.array_equal(back.state["optimizer"][key], value)
+    for step, maps in run.dead_maps.items():
+        for layer, packed in maps.items():
+            assert np.array_equal(back.dead_maps[step][layer], packed)
+    assert back.to_json() == text
+
+
+@pytest.mark.parametrize(("mutate", "message"), [
+    (lambda blob: "not json at all", "not valid JSON"),
+    (lambda blob: json.dumps({"hello": 1}), "not a neurondash run"),
+    (lambda blob: json.dumps(blob | {"version": 99}), "version"),
+    (lambda blob: json.dumps(blob | {"config": blob["config"] | {"lr": 99}}), "config"),
+    (lambda blob: json.dumps({k: v for k, v in blob.items() if k != "history"}), "missing"),
+    (lambda blob: json.dumps(blob | {"state": blob["state"] | {"params": {"dtype": "<f8",
+                                                                          "b64": "!!"}}}),
+     "malformed"),
+])
+def test_malformed_files_are_rejected_clearly(run, mutate, message):
+    blob = json.loads(run.to_json())
+    with pytest.raises(RunFormatError, match=message):
+        Run.from_json(mutate(blob))
+
+
+def test_object_arrays_are_refused():
+    with pytest.raises(RunFormatError, match="not numeric"):
+        from neurondash.run import decode_array
+        decode_array({"dtype": "|O", "shape": [1], "b64": ""})
