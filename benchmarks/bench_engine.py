@@ -23,7 +23,7 @@ from neurondash import Config  # noqa: E402
 from neurondash.data import load_dataset  # noqa: E402
 from neurondash.engine.train import Trainer  # noqa: E402
 
-MAKEMORE = Config(task="names", context=3, embed=10, depth=5, width="100", norm="batch",
+MAKEMORE = Config(task="names", context=3, embed_dim=10, depth=5, width="100", norm="batch",
                   act="tanh", init="kaiming", out_scale=0.1, batch=32, lr=0.1, opt="sgd")
 SPIRAL = Config(task="spiral", depth=3, width="16", act="tanh", batch=32, lr=0.1)
 
@@ -54,13 +54,13 @@ def time_torch(steps: int, repeats: int) -> float | None:
     y = torch.from_numpy(dataset.y["train"])
     gen = torch.Generator().manual_seed(0)
     layers: list[torch.nn.Module] = []
-    fan = MAKEMORE.context * MAKEMORE.embed
+    fan = MAKEMORE.context * MAKEMORE.embed_dim
     for _ in range(MAKEMORE.depth):
         layers += [torch.nn.Linear(fan, 100, bias=False), torch.nn.BatchNorm1d(100),
                    torch.nn.Tanh()]
         fan = 100
     layers.append(torch.nn.Linear(fan, 27))
-    embedding = torch.nn.Embedding(27, MAKEMORE.embed)
+    embedding = torch.nn.Embedding(27, MAKEMORE.embed_dim)
     net = torch.nn.Sequential(*layers)
     params = list(embedding.parameters()) + list(net.parameters())
     opt = torch.optim.SGD(params, lr=0.1)

@@ -101,7 +101,9 @@ SETTINGS: tuple[Setting, ...] = (
             group="Data"),
     Setting("context", int, 3, "Characters of context the model sees to predict the next one.",
             1, 16, group="Data"),
-    Setting("embed", int, 10, "Size of each character's learned embedding vector.", 1, 64,
+    # DESIGN.md calls this `embed`; Streamlit reserves that query parameter, so the URL,
+    # CLI and Config all use `embed_dim`.
+    Setting("embed_dim", int, 10, "Size of each character's learned embedding vector.", 1, 64,
             group="Architecture"),
     Setting("noise", float, 0.1, "Noise added to the 2-D points (share of the pattern's scale).",
             0.0, 1.0, group="Data"),
@@ -148,7 +150,7 @@ class Config:
 
     task: str = "names"
     context: int = 3
-    embed: int = 10
+    embed_dim: int = 10
     noise: float = 0.1
     points: int = 1000
     train_frac: float = 0.8
@@ -210,8 +212,8 @@ class Config:
     def n_params(self, vocab: int | None = None) -> int:
         """Trainable parameters of the model this Config builds (for caps and run estimates)."""
         vocab = vocab or self.vocab_bound()
-        fan = self.context * self.embed if self.is_char_task else 2
-        total = vocab * self.embed if self.is_char_task else 0
+        fan = self.context * self.embed_dim if self.is_char_task else 2
+        total = vocab * self.embed_dim if self.is_char_task else 0
         for width in self.widths:
             has_bias = self.norm != "batch"
             total += fan * width + (width if has_bias else 0)

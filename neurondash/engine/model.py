@@ -156,8 +156,8 @@ def build_model(config: Config, n_inputs: int, n_classes: int,
     init = INITIALIZERS[config.init]
     layers: list[Layer] = []
     if config.is_char_task:
-        layers.append(Embedding(n_inputs, config.embed))
-        fan = config.context * config.embed
+        layers.append(Embedding(n_inputs, config.embed_dim))
+        fan = config.context * config.embed_dim
     else:
         fan = n_inputs
     hidden_linears = []
@@ -174,7 +174,7 @@ def build_model(config: Config, n_inputs: int, n_classes: int,
     model = Model(layers, dtype)
     if config.is_char_task:
         # The table is a lookup, not a layer whose scale compounds: unit normal as in makemore.
-        layers[0].params["weight"][...] = rng.standard_normal((n_inputs, config.embed))
+        layers[0].params["weight"][...] = rng.standard_normal((n_inputs, config.embed_dim))
     for linear in hidden_linears:
         linear.params["weight"][...] = config.init_scale * init(
             rng, linear.fan_in, linear.fan_out, activation.gain)

@@ -120,7 +120,7 @@ MODEL_CASES = [
 @pytest.mark.parametrize(("task", "norm", "act"), MODEL_CASES)
 def test_whole_model(task, norm, act):
     """Embedding (or 2-D input) -> 2 hidden blocks with norm and activation -> logits."""
-    config = Config(task=task, context=2, embed=3, depth=2, width="6,5", norm=norm, act=act,
+    config = Config(task=task, context=2, embed_dim=3, depth=2, width="6,5", norm=norm, act=act,
                     bias_init=0.3, out_scale=1.0)
     rng = np.random.default_rng(7)
     n_inputs = 27 if task == "names" else 2

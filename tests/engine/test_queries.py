@@ -31,7 +31,7 @@ def test_next_char_probs_match_the_forward_pass(char_run):
 
 
 def test_bigram_table_of_a_context_one_model():
-    run = train(Config(context=1, depth=0, embed=27, steps=50))
+    run = train(Config(context=1, depth=0, embed_dim=27, steps=50))
     table = queries.bigram_table(run.model(), 27)
     assert table.shape == (27, 27) and np.allclose(table.sum(axis=1), 1.0)
 

@@ -39,7 +39,7 @@ def test_same_config_is_bit_identical_and_seed_matters():
 
 def test_bigram_net_reaches_the_counting_model():
     """Context 1, no hidden layer, embed >= V: the net converges to the count table."""
-    config = Config(context=1, depth=0, embed=27, opt="adam", lr=0.1, batch=2048, steps=600,
+    config = Config(context=1, depth=0, embed_dim=27, opt="adam", lr=0.1, batch=2048, steps=600,
                     out_scale=0.0)
     run = train(config)
     assert run.final["val_loss"] == pytest.approx(run.baselines["bigram"], abs=0.01)

@@ -1,0 +1,186 @@
+"""Chart builders: tidy DataFrame in, ``alt.Chart`` out. No Streamlit here.
+
+Every builder receives pre-aggregated data (NumPy binning / downsampling happens in
+``neurondash.charts.prepare``) and keeps its data under ``MAX_ROWS`` rows, because
+Streamlit ships every row to the browser on every rerun.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+MAX_ROWS = 5000
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+           "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39"]
+
+
+def layer_scale(names: list[str]) -> alt.Scale:
+    """One fixed colour per layer (hidden 1 is always the same blue), across every chart."""
+    def index(name: str) -> int:
+        digits = "".join(c for c in name if c.isdigit())
+        return int(digits) - 1 if name.startswith("hidden") and digits else len(PALETTE) - 1
+    ordered = sorted(set(names), key=lambda n: (index(n), n))
+    return alt.Scale(domain=ordered, range=[PALETTE[index(n) % len(PALETTE)] for n in ordered])
+
+
+def matrix_scale(names: list[str]) -> alt.Scale:
+    ordered = list(dict.fromkeys(names))
+    return alt.Scale(domain=ordered, range=[PALETTE[i % len(PALETTE)]
+                                            for i in range(len(ordered))])
+
+
+def _check_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    if len(frame) > MAX_ROWS:
+        raise ValueError(f"chart data has {len(frame)} rows; pre-aggregate to <= {MAX_ROWS}")
+    return frame
+
+
+def loss_chart(curves: pd.DataFrame, references: pd.DataFrame, log_scale: bool = False
+               ) -> alt.LayerChart:
+    """Train loss (raw and smoothed) and validation loss, with baseline reference lines.
+
+    ``curves``: step, loss, series. ``references``: label, value.
+    """
+    y_scale = alt.Scale(type="log") if log_scale else alt.Scale(zero=False)
+    lines = alt.Chart(_check_rows(curves)).mark_line().encode(
+        x=alt.X("step:Q", title="step"),
+        y=alt.Y("loss:Q", title="loss", scale=y_scale),
+        color=alt.Color("series:N", title=None,
+                        scale=alt.Scale(domain=["train", "train (smoothed)", "validation"],
+                                        range=["#c7d7ea", "#1f77b4", "#d62728"])),
+        tooltip=["series:N", "step:Q", alt.Tooltip("loss:Q", format=".4f")],
+    )
+    rules = alt.Chart(references).mark_rule(strokeDash=[4, 4], color="gray").encode(
+        y="value:Q", tooltip=["label:N", alt.Tooltip("value:Q", format=".4f")])
+    labels = alt.Chart(references).mark_text(align="left", dx=4, dy=-6, color="gray").encode(
+        y="value:Q", x=alt.value(0), text="label:N")
+    return alt.layer(lines, rules, labels).properties(height=320)
+
+
+def histogram_chart(hist: pd.DataFrame, title: str, x_title: str) -> alt.Chart:
+    """Per-layer densities over pre-binned bins; click the legend to isolate a layer.
+
+    ``hist``: name, bin_start, bin_end, density (one row per bin).
+    """
+    frame = _check_rows(hist.assign(center=(hist["bin_start"] + hist["bin_end"]) / 2))
+    pick = alt.selection_point(fields=["name"], bind="legend")
+    return alt.Chart(frame, title=title).mark_line(interpolate="step-after").encode(
+        x=alt.X("center:Q", title=x_title),
+        y=alt.Y("density:Q", title="density"),
+        color=alt.Color("name:N", title="layer", scale=layer_scale(list(frame["name"]))),
+        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)),
+        tooltip=["name:N", alt.Tooltip("bin_start:Q", format=".4g"),
+                 alt.Tooltip("bin_end:Q", format=".4g"), alt.Tooltip("density:Q", format=".4g")],
+    ).add_params(pick).properties(height=280)
+
+
+def compare_histograms_chart(hist: pd.DataFrame, title: str, x_title: str) -> alt.Chart:
+    """Two snapshots of one quantity (``series`` = 'step 0' / 'step N') as binned areas."""
+    return alt.Chart(_check_rows(hist), title=title).mark_bar(opacity=0.55).encode(
+        x=alt.X("bin_start:Q", bin="binned", title=x_title),
+        x2="bin_end:Q",
+        y=alt.Y("density:Q", title="density", stack=None),
+        color=alt.Color("series:N", title=None),
+        tooltip=["series:N", alt.Tooltip("bin_start:Q", format=".4g"),
+                 alt.Tooltip("bin_end:Q", format=".4g"), alt.Tooltip("density:Q", format=".4g")],
+    ).properties(height=240)
+
+
+def over_steps_chart(frame: pd.DataFrame, value: str, title: str, y_title: str,
+                     color: str = "layer", guide: float | None = None) -> alt.LayerChart:
+    """A per-layer (or per-matrix) quantity over training steps, optional guide line."""
+    names = list(frame[color])
+    scale = layer_scale(names) if color == "layer" else matrix_scale(names)
+    pick = alt.selection_point(fields=[color], bind="legend")
+    line = alt.Chart(_check_rows(frame), title=title).mark_line().encode(
+        x=alt.X("step:Q", title="step"),
+        y=alt.Y(f"{value}:Q", title=y_title),
+        color=alt.Color(f"{color}:N", scale=scale),
+        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)),
+        tooltip=[f"{color}:N", "step:Q", alt.Tooltip(f"{value}:Q", format=".4g")],
+    ).add_params(pick)
+    layers = [line]
+    if guide is not None:
+        layers.append(alt.Chart(pd.DataFrame({"y": [guide]})).mark_rule(
+            strokeDash=[4, 4], color="gray").encode(y="y:Q"))
+    return alt.layer(*layers).properties(height=260)
+
+
+def dead_map_chart(mask: np.ndarray, layer: str) -> alt.Chart:
+    """Examples x units; white where the unit is saturated/inactive for that example.
+
+    A fully white column is a dead unit: no example gives it a gradient.
+    """
+    examples, units = mask.shape
+    keep = max(1, min(examples, MAX_ROWS // max(units, 1)))
+    ex, un = np.meshgrid(np.arange(keep), np.arange(units), indexing="ij")
+    frame = pd.DataFrame({"example": ex.ravel(), "unit": un.ravel(),
+                          "saturated": mask[:keep].ravel()})
+    return alt.Chart(_check_rows(frame), title=f"{layer}: saturated or inactive (white)"
+                     ).mark_rect().encode(
+        x=alt.X("unit:O", title="unit", axis=alt.Axis(labels=units <= 40)),
+        y=alt.Y("example:O", title="example", axis=alt.Axis(labels=False)),
+        color=alt.Color("saturated:N", scale=alt.Scale(domain=[False, True],
+                                                       range=["#222222", "#ffffff"]),
+                        legend=alt.Legend(title="saturated")),
+        tooltip=["unit:O", "example:O", "saturated:N"],
+    ).properties(height=220)
+
+
+def bars_chart(frame: pd.DataFrame, x: str, y: str, title: str) -> alt.Chart:
+    """Simple sorted bars (next-character probabilities, per-layer tables)."""
+    return alt.Chart(_check_rows(frame), title=title).mark_bar().encode(
+        x=alt.X(f"{x}:N", sort="-y", title=None),
+        y=alt.Y(f"{y}:Q"),
+        tooltip=[f"{x}:N", alt.Tooltip(f"{y}:Q", format=".4f")],
+    ).properties(height=240)
+
+
+def heatmap_chart(frame: pd.DataFrame, title: str, value: str = "p") -> alt.Chart:
+    """V x V table (row = previous character, column = next)."""
+    return alt.Chart(_check_rows(frame), title=title).mark_rect().encode(
+        x=alt.X("next:O", title="next"), y=alt.Y("previous:O", title="previous"),
+        color=alt.Color(f"{value}:Q", scale=alt.Scale(scheme="blues")),
+        tooltip=["previous:O", "next:O", alt.Tooltip(f"{value}:Q", format=".4f")],
+    ).properties(height=360, width=360)
+
+
+def decision_chart(grid: pd.DataFrame, points: pd.DataFrame) -> alt.LayerChart:
+    """P(class 1) over the plane, with train and test points on top."""
+    background = alt.Chart(_check_rows(grid)).mark_rect().encode(
+        x=alt.X("x:Q", bin="binned", title="x1"), x2="x2:Q",
+        y=alt.Y("y:Q", bin="binned", title="x2"), y2="y2:Q",
+        color=alt.Color("p:Q", title="P(class 1)",
+                        scale=alt.Scale(scheme="redblue", domain=[0, 1], reverse=True)),
+        tooltip=[alt.Tooltip("p:Q", format=".3f")],
+    )
+    dots = alt.Chart(_check_rows(points)).mark_point(filled=True, size=22).encode(
+        x="x:Q", y="y:Q",
+        color=alt.Color("label:N", scale=alt.Scale(domain=["0", "1"],
+                                                   range=["#b2182b", "#2166ac"]), title="class"),
+        shape=alt.Shape("split:N", title="split"),
+        tooltip=["split:N", "label:N", alt.Tooltip("x:Q", format=".3f"),
+                 alt.Tooltip("y:Q", format=".3f")],
+    )
+    return alt.layer(background, dots).resolve_scale(color="independent").properties(
+        height=380, width=380)
+
+
+def neuron_chart(curve: pd.DataFrame, hist: pd.DataFrame, point: pd.DataFrame
+                 ) -> alt.LayerChart:
+    """The unit's activation curve over its layer's pre-activation distribution, with
+    this example's (pre-activation, output) marked."""
+    bars = alt.Chart(_check_rows(hist)).mark_bar(opacity=0.3, color="gray").encode(
+        x=alt.X("bin_start:Q", bin="binned", title="pre-activation"), x2="bin_end:Q",
+        y=alt.Y("density:Q", title="density of pre-activations"),
+        tooltip=[alt.Tooltip("bin_start:Q", format=".3g"), alt.Tooltip("density:Q",
+                                                                       format=".3g")])
+    line = alt.Chart(_check_rows(curve)).mark_line(color="#1f77b4").encode(
+        x="x:Q", y=alt.Y("y:Q", title="activation output"))
+    dot = alt.Chart(point).mark_point(size=140, filled=True, color="#d62728").encode(
+        x="x:Q", y="y:Q", tooltip=[alt.Tooltip("x:Q", format=".4f", title="pre-activation"),
+                                   alt.Tooltip("y:Q", format=".4f", title="output")])
+    return alt.layer(bars, alt.layer(line, dot)).resolve_scale(y="independent").properties(
+        height=300)

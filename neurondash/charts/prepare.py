@@ -1,0 +1,99 @@
+"""Turn a Run into the small tidy frames the charts draw (downsampled with NumPy)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..run import Run
+
+LOSS_POINTS = 1000
+
+
+def downsample(steps: np.ndarray, values: np.ndarray, points: int) -> tuple[np.ndarray,
+                                                                             np.ndarray]:
+    """Mean of ``values`` over at most ``points`` equal groups of consecutive steps."""
+    n = len(steps)
+    if n <= points:
+        return steps, values
+    edges = np.linspace(0, n, points + 1).astype(int)
+    sums = np.add.reduceat(values, edges[:-1])
+    counts = np.diff(edges)
+    return steps[edges[1:] - 1], sums / counts
+
+
+def ema(values: np.ndarray, span: int) -> np.ndarray:
+    """Exponential moving average (what 'smoothed' means in the loss chart)."""
+    alpha = 2.0 / (span + 1)
+    out = np.empty_like(values, dtype=float)
+    acc = values[0] if len(values) else 0.0
+    for i, v in enumerate(values):
+        acc = alpha * v + (1 - alpha) * acc if np.isfinite(v) else acc
+        out[i] = acc
+    return out
+
+
+def loss_curves(run: Run) -> pd.DataFrame:
+    steps = run.history["step"].to_numpy()
+    loss = run.history["loss"].to_numpy()
+    finite = np.isfinite(loss)
+    steps, loss = steps[finite], loss[finite]
+    raw_s, raw = downsample(steps, loss, LOSS_POINTS)
+    smooth = ema(loss, max(10, len(loss) // 50))
+    sm_s, sm = downsample(steps, smooth, LOSS_POINTS)
+    frames = [pd.DataFrame({"step": raw_s, "loss": raw, "series": "train"}),
+              pd.DataFrame({"step": sm_s, "loss": sm, "series": "train (smoothed)"})]
+    if len(run.evals):
+        frames.append(pd.DataFrame({"step": run.evals["step"], "loss": run.evals["val_loss"],
+                                    "series": "validation"}))
+    return pd.concat(frames, ignore_index=True)
+
+
+REFERENCE_LABELS = {"uniform": "uniform guess -ln(1/V)", "unigram": "unigram (no context)",
+                    "bigram": "count bigram (val)"}
+
+
+def loss_references(run: Run) -> pd.DataFrame:
+    return pd.DataFrame([{"label": REFERENCE_LABELS[k], "value": v}
+                         for k, v in run.baselines.items() if k in REFERENCE_LABELS])
+
+
+def histograms_at(run: Run, step: int, quantity: str) -> pd.DataFrame:
+    hist = run.histograms
+    rows = hist[(hist["step"] == step) & (hist["quantity"] == quantity)]
+    return rows[["name", "bin_start", "bin_end", "density"]].astype({"name": str})
+
+
+def layer_table(run: Run, step: int) -> pd.DataFrame:
+    rows = run.layers[run.layers["step"] == step]
+    return rows[["layer", "units", "act_mean", "act_std", "saturated_pct", "dead_units",
+                 "grad_std"]].reset_index(drop=True)
+
+
+def weight_table(run: Run, step: int) -> pd.DataFrame:
+    rows = run.weights[run.weights["step"] == step]
+    return rows[["param", "shape", "weight_std", "grad_std", "grad_data"]].reset_index(drop=True)
+
+
+def update_data_frame(run: Run, max_rows: int = 4000) -> pd.DataFrame:
+    names = run.matrix_names
+    if not names:
+        return pd.DataFrame(columns=["step", "param", "update_data"])
+    points = max(10, max_rows // len(names))
+    steps = run.history["step"].to_numpy()
+    frames = []
+    for name in names:
+        values = run.history[name].to_numpy().astype(float)
+        finite = np.isfinite(values)
+        s, v = downsample(steps[finite], values[finite], points)
+        frames.append(pd.DataFrame({"step": s, "param": name, "update_data": v}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def compare_snapshots(run: Run, step: int, name: str, quantity: str) -> pd.DataFrame:
+    hist = run.histograms
+    frames = []
+    for label, s in (("step 0", 0), (f"step {step}", step)):
+        rows = hist[(hist["step"] == s) & (hist["name"] == name) & (hist["quantity"] == quantity)]
+        frames.append(rows[["bin_start", "bin_end", "density"]].assign(series=label))
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,98 @@
+"""Plain-words diagnosis of a Run: what looks wrong and what to try (thresholds: DESIGN.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .run import Run
+
+SATURATION_PCT = 20.0
+COLLAPSED_STD = 0.1
+UPDATE_LOW, UPDATE_HIGH = -4.0, -2.0
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str  # "error", "warning", "info", "success"
+    lesson: str
+    text: str
+
+
+def diagnose(run: Run) -> list[Finding]:
+    """Findings in order of importance; an all-clear finding when nothing is wrong."""
+    config, found = run.config, []
+    if run.status == "diverged":
+        found.append(Finding("error", "Divergence", f"{run.message} The learning rate "
+                             f"({config.lr:g}) is probably too high for this init; lower it or "
+                             "add normalization. The charts show what was recorded before."))
+    expected = run.expected_initial_loss
+    if run.initial_loss > expected + max(1.0, 0.3 * expected):
+        found.append(Finding("warning", "Confidently wrong logits at init",
+                             f"The initial loss is {run.initial_loss:.2f}, far above the "
+                             f"{expected:.2f} of a uniform guess: the output layer starts with "
+                             "large, confident logits and the first steps only squash them "
+                             "(the hockey-stick curve). Try out_scale 0.01-0.1."))
+    if config.init == "zero":
+        found.append(Finding("warning", "All-zero init: symmetry",
+                             "Every unit of a layer computes the same thing and gets the same "
+                             "gradient, so hidden weights never become different: only biases "
+                             "learn. Use kaiming."))
+    if config.act == "identity" and config.depth > 1:
+        found.append(Finding("info", "No nonlinearity",
+                             f"With identity activations the {config.depth} hidden layers "
+                             "compose to one linear map: depth adds nothing. With no "
+                             "nonlinearity the right Kaiming gain is 1."))
+    layers = run.layers
+    if len(layers):
+        first = layers[layers["step"] == 0]
+        last = layers[layers["step"] == layers["step"].max()]
+        worst = float(max(first["saturated_pct"].max(), last["saturated_pct"].max()))
+        bounded = config.act in ("tanh", "sigmoid")
+        if bounded and worst > SATURATION_PCT:
+            found.append(Finding("warning", "Saturated activations",
+                                 f"Up to {worst:.0f}% of {config.act} outputs are in the flat "
+                                 "tails, where the local gradient is ~0 (white in the dead-unit "
+                                 "map). The init is too large: use kaiming with init_scale 1, "
+                                 "or BatchNorm."))
+        if float(first["act_std"].iloc[-1]) < COLLAPSED_STD and config.act != "relu":
+            found.append(Finding("warning", "Collapsing activations",
+                                 f"The last hidden layer's activations have std "
+                                 f"{float(first['act_std'].iloc[-1]):.3f} at init: the signal "
+                                 "shrinks layer by layer and gradients vanish toward the input. "
+                                 "init_scale is too small."))
+        dead = int(last["dead_units"].sum())
+        if dead:
+            name = "Dead ReLUs" if config.act == "relu" else "Dead units"
+            found.append(Finding("warning", name,
+                                 f"{dead} hidden units never pass a gradient on the diagnostic "
+                                 "batch (white columns in the dead-unit map). Lower the "
+                                 "learning rate or init scale, or use leaky_relu/gelu."))
+        grads = first["grad_std"].to_numpy()
+        if len(grads) > 1 and grads[-1] > 0:
+            ratio = grads[0] / grads[-1]
+            if ratio < 0.1:
+                found.append(Finding("warning", "Vanishing gradients",
+                                     f"At init the first layer gets {ratio:.2g}x the gradient "
+                                     "of the last: early layers barely learn."))
+            elif ratio > 10:
+                found.append(Finding("warning", "Exploding gradients",
+                                     f"At init the first layer gets {ratio:.2g}x the gradient "
+                                     "of the last."))
+    columns = [c for c in run.matrix_names if c in run.history]
+    if columns and len(run.history) >= 20 and run.status != "diverged":
+        tail = run.history[columns].iloc[-max(10, len(run.history) // 10):].to_numpy()
+        level = float(np.nanmedian(np.where(np.isfinite(tail), tail, np.nan)))
+        if level < UPDATE_LOW:
+            found.append(Finding("warning", "Learning rate too low",
+                                 f"update:data is about {level:.1f} (healthy is about -3): each "
+                                 "step changes the weights by a tiny fraction. Raise lr."))
+        elif level > UPDATE_HIGH:
+            found.append(Finding("warning", "Learning rate too high",
+                                 f"update:data is about {level:.1f} (healthy is about -3): each "
+                                 "step rewrites a large share of the weights. Lower lr."))
+    if not found:
+        found.append(Finding("success", "Healthy", "Initial loss near the uniform guess, no "
+                             "saturated or dead layers, update:data near -3."))
+    return found

@@ -1,0 +1,426 @@
+"""The Streamlit layer: sidebar -> Config -> (cached) Run -> tabs of charts.
+
+Everything that is not layout, widgets, caching or session state lives in the engine,
+data, charts and diagnosis modules. Runs are kept per Config in the session, so a view
+control (tab, snapshot step, layer, unit) never retrains.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import OrderedDict
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from .. import charts
+from ..charts import prepare
+from ..config import SETTINGS_BY_NAME, Config
+from ..data.names import WordListError, parse_word_list
+from ..diagnosis import diagnose
+from ..engine import queries
+from ..engine.activations import ACTIVATIONS
+from ..engine.diagnostics import histogram
+from ..engine.train import Progress, continue_training, train
+from ..run import Run
+
+AUTO_WORK = 3e9
+"""Configs up to this much work (params x steps x batch) train as soon as they are opened."""
+KEPT_RUNS = 12
+
+
+def log_grid(low: float, high: float) -> list[float]:
+    """1-1.5-2-3-5-7 steps per decade: the options of the log-scale sliders."""
+    values = []
+    for exponent in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
+        for mantissa in (1, 1.5, 2, 3, 5, 7):
+            value = float(f"{mantissa * 10.0**exponent:.6g}")
+            if low <= value <= high:
+                values.append(value)
+    return values
+
+
+LOG_GRIDS = {"lr": log_grid(1e-5, 10.0), "init_scale": log_grid(1e-3, 1e2)}
+
+
+def _help(name: str) -> str:
+    setting = SETTINGS_BY_NAME[name]
+    return f"{setting.help} ({setting.allowed()})"
+
+
+def _widget(name: str, container) -> object:
+    """One sidebar control, bound to the URL under the setting's own name."""
+    setting = SETTINGS_BY_NAME[name]
+    common = {"key": name, "help": _help(name), "bind": "query-params"}
+    label = name.replace("_", " ")
+    if setting.choices:
+        return container.selectbox(label, setting.choices,
+                                   index=setting.choices.index(setting.default), **common)
+    if name in LOG_GRIDS:
+        return container.select_slider(label, LOG_GRIDS[name], value=setting.default,
+                                       format_func=lambda v: f"{v:g}", **common)
+    if name == "width":
+        return container.text_input(label, value=setting.default, **common)
+    if setting.kind is int and setting.high - setting.low <= 64:
+        return container.slider(label, int(setting.low), int(setting.high),
+                                value=setting.default, **common)
+    if setting.kind is int:
+        return container.number_input(label, int(setting.low), int(setting.high),
+                                      value=setting.default, step=1, **common)
+    step = 0.05 if setting.high <= 1 and name != "wd" else (1e-4 if name == "wd" else 0.01)
+    return container.number_input(label, float(setting.low), float(setting.high),
+                                  value=float(setting.default), step=step,
+                                  format="%.4f" if name == "wd" else "%.2f", **common)
+
+
+GROUPS = {
+    "Data": ("task", "context", "noise", "points", "train_frac"),
+    "Architecture": ("depth", "width", "embed_dim", "norm", "act"),
+    "Initialization": ("init", "init_scale", "out_scale", "bias_init"),
+    "Training": ("opt", "lr", "sched", "batch", "steps", "wd", "seed", "snap_every"),
+}
+CHAR_ONLY = {"context", "embed_dim"}
+POINT_ONLY = {"noise", "points", "train_frac"}
+
+
+def check_url_once() -> None:
+    """On a session's first run, explain URL values the widgets would silently drop."""
+    if "url_warnings" in st.session_state:
+        return
+    raw = {k: st.query_params.get(k) for k in st.query_params}
+    _, warnings = Config.lenient(raw)
+    for name, grid in LOG_GRIDS.items():
+        try:
+            value = SETTINGS_BY_NAME[name].coerce(raw[name]) if name in raw else None
+        except ValueError:
+            value = None
+        if value is not None and value not in grid:
+            nearest = min(grid, key=lambda g: abs(math.log10(g) - math.log10(value)))
+            warnings.append(f"{name}={value:g} is not on the slider's grid; using {nearest:g}.")
+            st.session_state[name] = nearest
+    st.session_state["url_warnings"] = warnings
+
+
+def sidebar() -> tuple[Config, list[str], list[str] | None]:
+    """Draw the sidebar and return the Config it describes (lenient: bad combos explained)."""
+    st.sidebar.title("neurondash")
+    train_col, more_col, reset_col = st.sidebar.columns(3)
+    st.session_state["train_clicked"] = train_col.button("Train", type="primary",
+                                                         help="Train this Config now")
+    st.session_state["continue_clicked"] = more_col.button(
+        "Continue", help="Train the current run for `steps` more steps")
+    if reset_col.button("Reset", help="Back to the defaults; forget this session's runs"):
+        for setting in SETTINGS_BY_NAME.values():
+            st.session_state.pop(setting.name, None)
+        st.session_state.pop("runs", None)
+        st.query_params.clear()
+        st.rerun()
+    st.sidebar.caption("The address bar always holds the current settings: copy it to "
+                       "share exactly this dashboard.")
+    values, words = {}, None
+    task = st.session_state.get("task", SETTINGS_BY_NAME["task"].default)
+    for group, names in GROUPS.items():
+        with st.sidebar.expander(group, expanded=group in ("Architecture", "Initialization")):
+            for name in names:
+                if name in CHAR_ONLY and task not in ("names", "words"):
+                    continue
+                if name in POINT_ONLY and task in ("names", "words"):
+                    continue
+                values[name] = _widget(name, st)
+                if name == "task" and values[name] == "words":
+                    upload = st.file_uploader("word list (.txt, one word per line)",
+                                              type=["txt"], key="word_file",
+                                              help="UTF-8 text, letters only, 20+ words")
+                    words = _read_words(upload)
+    config, messages = Config.lenient(values)
+    return config, messages, words
+
+
+def _read_words(upload) -> list[str] | None:
+    if upload is None:
+        return None
+    try:
+        return parse_word_list(upload.getvalue())
+    except WordListError as err:
+        st.error(f"Word list rejected: {err}")
+        return None
+
+
+def run_key(config: Config, words: list[str] | None) -> str:
+    digest = hashlib.sha1("\n".join(words or []).encode()).hexdigest()[:10]
+    return config.to_query() + "|" + digest
+
+
+def _live_trainer(config: Config, words: list[str] | None, base: Run | None = None) -> Run:
+    bar = st.progress(0.0, text="Training...")
+    slot = st.empty()
+    seen: list[tuple[int, float]] = []
+
+    def show(progress: Progress) -> None:
+        seen.append((progress.step, progress.loss))
+        bar.progress(min(progress.fraction, 1.0),
+                     text=f"step {progress.step:,} / {progress.total:,}  loss "
+                          f"{progress.loss:.4f}  ({progress.elapsed:.1f}s)")
+        if len(seen) % 10 == 0:
+            frame = pd.DataFrame(seen, columns=["step", "loss"])
+            slot.line_chart(frame, x="step", y="loss", height=200)
+
+    run = (continue_training(base, config.steps, on_progress=show) if base is not None
+           else train(config, on_progress=show, words=words))
+    bar.empty()
+    slot.empty()
+    return run
+
+
+def get_run(config: Config, words: list[str] | None) -> Run | None:
+    """The run for this Config: from the session, trained now, or None (waits for Train)."""
+    runs: OrderedDict[str, Run] = st.session_state.setdefault("runs", OrderedDict())
+    key = run_key(config, words)
+    if config.task == "words" and not words:
+        st.info("Upload a word list (one word per line) in the Data section to train on it.")
+        return None
+    if st.session_state.get("continue_clicked") and key in runs:
+        if runs[key].status == "diverged":
+            st.warning("A diverged run cannot be continued; change the settings and retrain.")
+        else:
+            runs[key] = _live_trainer(config, words, base=runs[key])
+    elif key not in runs or st.session_state.get("train_clicked"):
+        if config.work() > AUTO_WORK and not st.session_state.get("train_clicked"):
+            st.info(f"This is a large run ({config.n_params():,} parameters x "
+                    f"{config.steps:,} steps): press **Train** to start it.")
+            return runs[next(reversed(runs))] if runs else None
+        runs[key] = _live_trainer(config, words)
+    runs.move_to_end(key)
+    while len(runs) > KEPT_RUNS:
+        runs.popitem(last=False)
+    return runs[key]
+
+
+def metrics(run: Run) -> None:
+    cols = st.columns(5)
+    cols[0].metric("initial loss", f"{run.initial_loss:.3f}",
+                   f"expected {run.expected_initial_loss:.3f}", delta_color="off",
+                   help="Loss at step 0 vs -ln(1/V), the loss of a uniform guess")
+    if run.final:
+        cols[1].metric("train loss", f"{run.final['train_loss']:.4f}")
+        cols[2].metric("val loss", f"{run.final['val_loss']:.4f}",
+                       f"acc {run.final['val_acc']:.1%}" if not run.config.is_char_task
+                       else None, delta_color="off")
+    else:
+        cols[1].metric("train loss", "—")
+        cols[2].metric("val loss", "—")
+    if len(run.layers):
+        cols[3].metric("worst saturation", f"{run.layers['saturated_pct'].max():.1f}%")
+        last = run.layers[run.layers["step"] == run.layers["step"].max()]
+        cols[4].metric("dead units", int(last["dead_units"].sum()))
+
+
+def overview(run: Run) -> None:
+    for finding in diagnose(run):
+        getattr(st, finding.level)(f"**{finding.lesson}.** {finding.text}")
+
+
+def loss_tab(run: Run) -> None:
+    log_scale = st.toggle("log scale", key="loss_log")
+    st.altair_chart(charts.loss_chart(prepare.loss_curves(run), prepare.loss_references(run),
+                                      log_scale), width="stretch")
+    st.caption("Healthy: starts near the uniform guess, falls fast, then slowly; validation "
+               "tracks train. A drop at 75% of the steps is the step schedule's lr decay.")
+
+
+def logits_tab(run: Run, step: int) -> None:
+    st.altair_chart(charts.compare_histograms_chart(
+        prepare.compare_snapshots(run, step, "logits", "logits"), "logits", "logit value"),
+        width="stretch")
+    st.caption("Healthy at init: logits near 0 (unconfident). Wide logits at step 0 mean "
+               "confidently wrong predictions and a hockey-stick loss.")
+    st.altair_chart(charts.compare_histograms_chart(
+        prepare.compare_snapshots(run, step, "logits", "p_correct"),
+        "p(correct class)", "probability"), width="stretch")
+    st.caption("Healthy: mass moves right over training; at init it sits near 1/V.")
+    if run.status == "diverged":
+        st.info("The diverged model's parameters are not finite: nothing to sample or query.")
+        return
+    model = _model(run)
+    if run.config.is_char_task:
+        text = st.text_input("context: type the start of a word", value="", key="ctx_text",
+                             max_chars=40)
+        try:
+            probs = queries.next_char_probs(model, run.vocab, run.config.context, text)
+            frame = pd.DataFrame({"char": list(run.vocab), "p": probs})
+            st.altair_chart(charts.bars_chart(frame, "char", "p",
+                                              f"P(next character | '{text}')"), width="stretch")
+        except ValueError as err:
+            st.warning(str(err))
+        if run.config.context == 1 and run.config.depth == 0:
+            learned = queries.bigram_table(model, len(run.vocab))
+            counts = _dataset(run).bigram_counts + 1.0
+            counted = counts / counts.sum(axis=1, keepdims=True)
+            left, right = st.columns(2)
+            left.altair_chart(charts.heatmap_chart(_table(learned, run.vocab),
+                                                   "learned P(next | previous)"))
+            right.altair_chart(charts.heatmap_chart(_table(counted, run.vocab),
+                                                    "counted P(next | previous)"))
+            st.caption("The bigram net's table converges to the counting model's.")
+        words = queries.sample_words(model, run.vocab, run.config.context, 20,
+                                     seed=run.config.seed)
+        st.write("**20 sampled words:** " + ", ".join(words))
+    else:
+        data = _dataset(run)
+        xs, ys, probs = queries.grid_probs(model, (-1.5, 1.5, -1.5, 1.5), 50)
+        dx, dy = xs[1] - xs[0], ys[1] - ys[0]
+        gx, gy = np.meshgrid(xs, ys)
+        grid = pd.DataFrame({"x": gx.ravel() - dx / 2, "x2": gx.ravel() + dx / 2,
+                             "y": gy.ravel() - dy / 2, "y2": gy.ravel() + dy / 2,
+                             "p": probs.ravel()})
+        points = pd.concat([pd.DataFrame({"x": data.x[s][:1500, 0], "y": data.x[s][:1500, 1],
+                                          "label": data.y[s][:1500].astype(str), "split": s})
+                            for s in ("train", "val")], ignore_index=True)
+        st.altair_chart(charts.decision_chart(grid, points))
+        st.caption("Healthy: the boundary follows the classes without wrapping single points.")
+
+
+def _table(probs: np.ndarray, vocab: str) -> pd.DataFrame:
+    prev, nxt = np.meshgrid(np.arange(len(vocab)), np.arange(len(vocab)), indexing="ij")
+    return pd.DataFrame({"previous": [vocab[i] for i in prev.ravel()],
+                         "next": [vocab[i] for i in nxt.ravel()], "p": probs.ravel()})
+
+
+def activations_tab(run: Run, step: int) -> None:
+    if not len(run.layers):
+        st.info("This model has no hidden layers.")
+        return
+    st.altair_chart(charts.histogram_chart(prepare.histograms_at(run, step, "activation"),
+                                           f"activations at step {step}", "activation"),
+                    width="stretch")
+    st.caption("Healthy tanh: spread over (-1, 1) without tall spikes at +-1 (saturation) "
+               "or a narrow spike at 0 (collapse). Click the legend to isolate a layer.")
+    st.dataframe(prepare.layer_table(run, step), hide_index=True)
+    layer = st.selectbox("layer for the dead-unit map", sorted(run.dead_maps[step]),
+                         key="map_layer")
+    st.altair_chart(charts.dead_map_chart(run.dead_map(step, layer), layer), width="stretch")
+    st.caption("White cells: saturated/inactive for that example. A fully white column is a "
+               "dead unit that never learns.")
+    st.altair_chart(charts.over_steps_chart(run.layers, "saturated_pct",
+                                            "saturated / inactive % over training", "%"),
+                    width="stretch")
+    st.caption("Healthy: below ~5-10% and not rising.")
+
+
+def gradients_tab(run: Run, step: int) -> None:
+    if len(run.layers):
+        st.altair_chart(charts.histogram_chart(prepare.histograms_at(run, step, "gradient"),
+                                               f"activation gradients at step {step}",
+                                               "dloss/dh"), width="stretch")
+        st.caption("Healthy: every layer's gradient distribution has a similar width; "
+                   "shrinking toward the input means vanishing gradients.")
+    weight_hist = prepare.histograms_at(run, step, "weight_grad")
+    st.altair_chart(charts.histogram_chart(weight_hist, f"weight gradients at step {step}",
+                                           "dloss/dW"), width="stretch")
+    st.dataframe(prepare.weight_table(run, step), hide_index=True)
+    st.caption("grad:data = std(dW)/std(W). Healthy: similar across layers; an outlier "
+               "layer trains faster or slower than the rest.")
+    st.altair_chart(charts.over_steps_chart(prepare.update_data_frame(run), "update_data",
+                                            "update:data (log10 std(ΔW)/std(W))", "log10",
+                                            color="param", guide=-3.0), width="stretch")
+    st.caption("Healthy: around -3 (each step changes weights by ~1/1000). Far below: lr too "
+               "low; far above: lr too high.")
+
+
+def neuron_tab(run: Run, step: int) -> None:
+    if run.status == "diverged":
+        st.info("The diverged model's parameters are not finite: no neuron to trace.")
+        return
+    model = _model(run)
+    if not model.blocks:
+        st.info("This model has no hidden units.")
+        return
+    cols = st.columns(3)
+    block = cols[0].selectbox("layer", range(len(model.blocks)),
+                              format_func=lambda i: f"hidden {i + 1}", key="neuron_layer")
+    width = model.blocks[block].width
+    unit = cols[1].number_input("unit", 0, width - 1, 0, key="neuron_unit")
+    data = _dataset(run)
+    examples = data.x["val"][:64]
+    example = cols[2].number_input("example (validation)", 0, len(examples) - 1, 0,
+                                   key="neuron_example")
+    trace = queries.trace_neuron(model, examples, int(block), int(unit), int(example))
+    table = pd.DataFrame({"input x": trace.inputs, "weight w": trace.weights,
+                          "w*x": trace.products})
+    st.dataframe(table, height=200)
+    parts = [f"sum(w*x) = {trace.weighted_sum:.4f}", f"bias = {trace.bias:.4f}",
+             f"w.x + b = {trace.linear:.4f}"]
+    if trace.normalized is not None:
+        parts.append(f"after {run.config.norm} norm = {trace.normalized:.4f}")
+    parts.append(f"{trace.activation}(.) = {trace.output:.4f}")
+    st.write(" → ".join(parts))
+    pre = trace.normalized if trace.normalized is not None else trace.linear
+    act_layer = model.layers[model.blocks[block].activation]
+    span = max(3.0, abs(pre) * 1.2)
+    x = np.linspace(-span, span, 200)
+    curve = pd.DataFrame({"x": x, "y": ACTIVATIONS[trace.activation].forward(x)})
+    edges, density = histogram(act_layer.x[:, unit], -span, span)
+    hist = pd.DataFrame({"bin_start": edges[:-1], "bin_end": edges[1:], "density": density})
+    st.altair_chart(charts.neuron_chart(curve, hist, pd.DataFrame({"x": [pre],
+                                                                   "y": [trace.output]})),
+                    width="stretch")
+    st.caption("Red dot: this example's pre-activation and output on the activation curve; "
+               "grey: where this unit's pre-activations fall over 64 examples. Healthy: "
+               "mostly in the curve's sloped part, not the flat tails.")
+
+
+def _model(run: Run):
+    cache = st.session_state.setdefault("models", {})
+    key = (run_key(run.config, list(run.words or [])), run.steps_done)
+    if key not in cache:
+        cache.clear()
+        cache[key] = run.model()
+    return cache[key]
+
+
+def _dataset(run: Run):
+    from ..data import load_dataset
+
+    return load_dataset(run.config, run.words)
+
+
+TABS = ("Overview", "Loss", "Logits", "Activations", "Gradients", "Neuron")
+
+
+def main() -> None:
+    st.set_page_config(page_title="neurondash", layout="wide")
+    check_url_once()
+    config, messages, words = sidebar()
+    for warning in st.session_state.get("url_warnings", []) + messages:
+        st.warning(warning)
+    run = get_run(config, words)
+    if run is None:
+        return
+    if run.config != config:
+        st.info("Showing the previous run; press Train for the current settings.")
+    if run.status == "diverged":
+        st.error(run.message)
+    elif run.status == "stopped":
+        st.warning(run.message)
+    metrics(run)
+    steps = run.snapshot_steps
+    if not steps:
+        st.info("No diagnostics were recorded for this run.")
+        return
+    step = st.select_slider("snapshot step (drives every view)", steps, value=steps[-1],
+                            key="snapshot")
+    overview_tab, loss, logits, activations, gradients, neuron = st.tabs(list(TABS))
+    with overview_tab:
+        overview(run)
+    with loss:
+        loss_tab(run)
+    with logits:
+        logits_tab(run, step)
+    with activations:
+        activations_tab(run, step)
+    with gradients:
+        gradients_tab(run, step)
+    with neuron:
+        neuron_tab(run, step)

@@ -1,0 +1,128 @@
+"""The dashboard through Streamlit's AppTest: it sees widgets, Vega-Lite specs and data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from neurondash.charts import MAX_ROWS
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+SMALL = {"steps": "150", "width": "16", "depth": "2"}
+
+
+def open_app(params: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def charts(at: AppTest) -> list[tuple[dict, list[pa.Table]]]:
+    """Every Vega-Lite chart on the page as (spec, datasets as Arrow tables)."""
+    found = []
+    for element in at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart"):
+        spec = json.loads(element.proto.spec)
+        tables = [pa.ipc.open_stream(d.data.data).read_all() for d in element.proto.datasets]
+        found.append((spec, tables))
+    return found
+
+
+def fields(spec: dict) -> set[str]:
+    text = json.dumps(spec)
+    return {part.split('"')[0] for part in text.split('"field": "')[1:]}
+
+
+@pytest.fixture(scope="module")
+def default_page() -> AppTest:
+    return open_app()
+
+
+def test_default_page_trains_and_draws_every_view(default_page):
+    at = default_page
+    assert not at.exception
+    drawn = charts(at)
+    assert len(drawn) >= 9
+    for spec, tables in drawn:
+        assert tables, "every chart carries its data"
+        assert all(0 < t.num_rows <= MAX_ROWS for t in tables)
+    all_fields = set().union(*(fields(spec) for spec, _ in drawn))
+    assert {"loss", "series", "density", "saturated", "update_data", "p"} <= all_fields
+    loss_spec, loss_tables = next((s, t) for s, t in drawn if "series" in fields(s))
+    series = set(loss_tables[0].column("series").to_pylist())
+    assert series == {"train", "train (smoothed)", "validation"}
+    labels = [m.label for m in at.metric]
+    assert "initial loss" in labels and "val loss" in labels
+    assert len(at.tabs) == 6
+
+
+def test_view_control_does_not_retrain(default_page):
+    at = default_page
+    runs_before = dict(at.session_state["runs"])
+    steps = at.select_slider(key="snapshot").options
+    at.select_slider(key="snapshot").set_value(steps[0]).run()
+    at.toggle(key="loss_log").set_value(True).run()
+    assert not at.exception
+    runs_after = at.session_state["runs"]
+    assert list(runs_after) == list(runs_before)
+    assert all(runs_after[k] is runs_before[k] for k in runs_before)
+
+
+def test_url_params_seed_the_widgets():
+    at = open_app(SMALL | {"act": "relu", "lr": "0.05", "init_scale": "0.5"})
+    assert not at.exception and not at.warning
+    assert at.selectbox(key="act").value == "relu"
+    assert at.select_slider(key="lr").value == 0.05
+    assert at.select_slider(key="init_scale").value == 0.5
+    assert at.number_input(key="steps").value == 150
+
+
+def test_invalid_url_params_warn_and_fall_back():
+    at = open_app(SMALL | {"lr": "fast", "act": "swish", "depth": "99", "lr2": "1"})
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "lr='fast'" in warnings and "act='swish'" in warnings and "depth='99'" in warnings
+    assert at.selectbox(key="act").value == "tanh"
+    assert at.select_slider(key="lr").value == 0.1
+
+
+def test_divergent_config_shows_where_and_why():
+    at = open_app({"act": "relu", "init": "normal", "lr": "10", "steps": "300"})
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "diverged at step" in errors
+    assert charts(at), "what was recorded before divergence is still drawn"
+
+
+def find_widget(at: AppTest, key: str):
+    for kind in ("selectbox", "select_slider", "slider", "number_input", "text_input"):
+        for widget in getattr(at, kind):
+            if widget.key == key:
+                return widget
+    raise AssertionError(f"no widget with key {key!r}")
+
+
+CHANGES = {
+    "task": "moons", "context": 2, "embed_dim": 4, "depth": 1, "width": "8", "norm": "batch",
+    "act": "relu", "init": "xavier", "init_scale": 2.0, "out_scale": 1.0, "bias_init": 0.1,
+    "opt": "adam", "lr": 0.01, "sched": "cosine", "batch": 64, "steps": 120, "wd": 0.001,
+    "seed": 3, "snap_every": 40,
+}
+
+
+def test_every_sidebar_control_reruns_cleanly():
+    at = open_app(SMALL)
+    for key, value in CHANGES.items():
+        widget = find_widget(at, key)
+        widget.set_value(value).run()
+        assert not at.exception, f"{key}={value}: {at.exception}"
+        if key == "task":  # back to a character task so its controls exist
+            at.selectbox(key="task").set_value("names").run()
+    for setting in ("noise", "points", "train_frac"):
+        at.selectbox(key="task").set_value("spiral").run()
+        assert any(w.key == setting for w in at.number_input)
+    assert not at.exception
