@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from neurondash.config import POINT_TASKS, Config
 from neurondash import data as data_module
+from neurondash.config import POINT_TASKS, Config
 from neurondash.data import load_dataset
 from neurondash.data.names import (
     WordListError,

@@ -47,12 +47,12 @@ def test_default_page_trains_and_draws_every_view(default_page):
     assert not at.exception
     drawn = charts(at)
     assert len(drawn) >= 9
-    for spec, tables in drawn:
+    for _spec, tables in drawn:
         assert tables, "every chart carries its data"
         assert all(0 < t.num_rows <= MAX_ROWS for t in tables)
     all_fields = set().union(*(fields(spec) for spec, _ in drawn))
     assert {"loss", "series", "density", "saturated", "update_data", "p"} <= all_fields
-    loss_spec, loss_tables = next((s, t) for s, t in drawn if "series" in fields(s))
+    loss_tables = next(t for s, t in drawn if "series" in fields(s))
     series = set(loss_tables[0].column("series").to_pylist())
     assert series == {"train", "train (smoothed)", "validation"}
     labels = [m.label for m in at.metric]
