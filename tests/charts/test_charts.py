@@ -1,0 +1,79 @@
+"""Chart builders are pure: checked through chart.to_dict(), without Streamlit."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from neurondash import Config, charts, train
+from neurondash.charts import prepare
+
+
+@pytest.fixture(scope="module")
+def run():
+    return train(Config(depth=2, width="16", steps=5000, snap_every=1000))
+
+
+def datasets(spec: dict) -> list[list[dict]]:
+    return list(spec["datasets"].values())
+
+
+def test_engine_data_and_charts_do_not_import_streamlit():
+    code = ("import sys, neurondash, neurondash.charts.prepare, neurondash.diagnosis, "
+            "neurondash.cli; print('streamlit' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.stdout.strip() == "False", result.stderr
+
+
+def test_loss_chart_downsamples_and_labels_baselines(run):
+    curves = prepare.loss_curves(run)
+    assert len(curves) <= 2 * prepare.LOSS_POINTS + len(run.evals)
+    spec = charts.loss_chart(curves, prepare.loss_references(run), log_scale=True).to_dict()
+    rows = datasets(spec)
+    assert any(r and "series" in r[0] for r in rows)
+    labels = {r["label"] for data in rows for r in data if "label" in r}
+    assert {"uniform guess -ln(1/V)", "count bigram (val)"} <= labels
+    assert spec["layer"][0]["encoding"]["y"]["scale"]["type"] == "log"
+
+
+def test_histogram_chart_has_one_colour_per_layer(run):
+    hist = prepare.histograms_at(run, run.snapshot_steps[-1], "activation")
+    spec = charts.histogram_chart(hist, "t", "x").to_dict()
+    scale = spec["encoding"]["color"]["scale"]
+    assert scale["domain"] == ["hidden 1", "hidden 2"]
+    assert scale["range"][:2] == charts.PALETTE[:2]
+    assert spec["params"][0]["bind"] == "legend"
+
+
+def test_update_data_chart_has_the_guide_and_fits_the_row_cap(run):
+    frame = prepare.update_data_frame(run)
+    assert len(frame) <= charts.MAX_ROWS
+    spec = charts.over_steps_chart(frame, "update_data", "u", "log10", color="param",
+                                   guide=-3.0).to_dict()
+    assert any(r.get("y") == -3.0 for data in datasets(spec) for r in data)
+
+
+def test_dead_map_keeps_under_the_row_cap():
+    mask = np.zeros((48, 1000), dtype=bool)
+    mask[:, 7] = True
+    spec = charts.dead_map_chart(mask, "hidden 1").to_dict()
+    rows = datasets(spec)[0]
+    assert len(rows) <= charts.MAX_ROWS
+    assert all(r["saturated"] for r in rows if r["unit"] == 7)
+
+
+def test_oversized_data_is_refused():
+    frame = pd.DataFrame({"previous": ["a"] * 6000, "next": ["b"] * 6000, "p": 0.1})
+    with pytest.raises(ValueError, match="pre-aggregate"):
+        charts.heatmap_chart(frame, "too big")
+
+
+def test_downsample_averages_groups():
+    steps = np.arange(1, 10_001)
+    s, v = prepare.downsample(steps, steps.astype(float), 100)
+    assert len(s) == 100 and v[0] == pytest.approx(50.5) and s[-1] == 10_000
