@@ -5,14 +5,13 @@ batch 32) and a 2-D spiral model. If PyTorch is importable (``pip install torch=
 CPU, benchmarks only) the same makemore model is timed in PyTorch eager on one thread and
 the ratio is printed.
 
-    python benchmarks/bench_engine.py [--steps 3000] [--repeats 3]
+    python benchmarks/bench_engine.py [--steps 200] [--rounds 15]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 
@@ -28,21 +27,14 @@ MAKEMORE = Config(task="names", context=3, embed_dim=10, depth=5, width="100", n
 SPIRAL = Config(task="spiral", depth=3, width="16", act="tanh", batch=32, lr=0.1)
 
 
-def time_engine(config: Config, steps: int, record: bool, repeats: int,
-                snapshots: int = 25) -> float:
-    """Median microseconds per step (snapshot cost included, ~``snapshots`` per run)."""
-    config = config.replace(steps=steps, snap_every=max(1, steps // snapshots))
-    dataset = load_dataset(config)
-    times = []
-    for _ in range(repeats):
-        trainer = Trainer(config, dataset, record=record)
-        start = time.perf_counter()
-        trainer.run(steps)
-        times.append((time.perf_counter() - start) / steps * 1e6)
-    return statistics.median(times)
+def engine_stepper(config: Config, record: bool):
+    """A function that takes ``n`` more steps of a fresh run of ``config`` (no checkpoint
+    is due within a round: they are timed separately by ``snapshot_ms``)."""
+    trainer = Trainer(config, load_dataset(config), record=record)
+    return lambda n: trainer.run(n, checkpoint_last=False)
 
 
-def time_torch(steps: int, repeats: int) -> float | None:
+def torch_stepper():
     """The same makemore model in PyTorch eager, one thread; None without torch."""
     try:
         import torch
@@ -65,50 +57,85 @@ def time_torch(steps: int, repeats: int) -> float | None:
     params = list(embedding.parameters()) + list(net.parameters())
     opt = torch.optim.SGD(params, lr=0.1)
 
-    def step() -> None:
-        idx = torch.randint(0, x.shape[0], (32,), generator=gen)
-        logits = net(embedding(x[idx]).view(32, -1))
-        loss = torch.nn.functional.cross_entropy(logits, y[idx])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+    def step(n: int) -> None:
+        for _ in range(n):
+            idx = torch.randint(0, x.shape[0], (32,), generator=gen)
+            logits = net(embedding(x[idx]).view(32, -1))
+            loss = torch.nn.functional.cross_entropy(logits, y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
 
-    times = []
+    return step
+
+
+def per_step_us(steppers: dict, steps: int, rounds: int) -> dict[str, float]:
+    """Interleave the contenders in short rounds and keep each one's fastest round.
+
+    This machine's timings drift by tens of percent over seconds; interleaving exposes
+    every contender to the same drift and the minimum filters out interruptions.
+    """
+    best = {name: float("inf") for name in steppers}
+    for step in steppers.values():
+        step(50)  # warm up
+    for _ in range(rounds):
+        for name, step in steppers.items():
+            start = time.perf_counter()
+            step(steps)
+            best[name] = min(best[name], (time.perf_counter() - start) / steps * 1e6)
+    return best
+
+
+def snapshot_ms(config: Config, repeats: int = 5) -> tuple[float, float]:
+    """Milliseconds of one diagnostics snapshot and of one validation evaluation."""
+    trainer = Trainer(config, load_dataset(config), record=True)
+    snaps, vals = [], []
     for _ in range(repeats):
-        for _ in range(100):
-            step()
         start = time.perf_counter()
-        for _ in range(steps):
-            step()
-        times.append((time.perf_counter() - start) / steps * 1e6)
-    return statistics.median(times)
+        trainer.recorder.snapshot(0)
+        snaps.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        trainer.model.forward(trainer.val_x, train=False)
+        vals.append(time.perf_counter() - start)
+    return 1000 * min(snaps), 1000 * min(vals)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=3000)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=200, help="steps per round")
+    parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
-    off = time_engine(MAKEMORE, args.steps, False, args.repeats)
-    on = time_engine(MAKEMORE, args.steps, True, args.repeats)
-    on_long = time_engine(MAKEMORE, args.steps, True, args.repeats, snapshots=3)
-    print(f"makemore MLP (5x100 BatchNorm tanh, batch 32), {args.steps} steps, median of "
-          f"{args.repeats}:")
-    print(f"  neurondash, recorder off        : {off:8.1f} us/step")
-    print(f"  neurondash, recorder on (25 snapshots/run): {on:8.1f} us/step  "
+    # Snapshots are timed separately: here the runs are long enough that none is due.
+    long = MAKEMORE.replace(steps=200_000)
+    steppers = {"off": engine_stepper(long, record=False),
+                "on": engine_stepper(long, record=True)}
+    torch_step = torch_stepper()
+    if torch_step is not None:
+        steppers["torch"] = torch_step
+    best = per_step_us(steppers, args.steps, args.rounds)
+    snap, val = snapshot_ms(MAKEMORE)
+    off, on = best["off"], best["on"]
+    print(f"makemore MLP (5x100 BatchNorm tanh, batch 32); fastest of {args.rounds} "
+          f"interleaved rounds of {args.steps} steps")
+    print(f"  neurondash, recorder off          : {off:8.1f} us/step")
+    print(f"  neurondash, per-step series on    : {on:8.1f} us/step  "
           f"(+{100 * (on / off - 1):.1f}%)")
-    print(f"  neurondash, recorder on (per-step series, 3 snapshots): {on_long:8.1f} us/step"
-          f"  (+{100 * (on_long / off - 1):.1f}%)")
-    torch_us = time_torch(args.steps, args.repeats)
-    if torch_us is None:
-        print("  PyTorch eager                   : not installed (pip install torch==2.13.0)")
+    print(f"  one diagnostics snapshot          : {snap:8.1f} ms  (validation pass, done "
+          f"with or without recording: {val:.1f} ms)")
+    for label, steps in (("makemore 200k-step run", 200_000), ("default 3000-step run", 3000)):
+        count = MAKEMORE.replace(steps=steps).snapshot_count()
+        total = on * steps + 1000 * snap * count
+        print(f"  recording overhead, {label} ({count} snapshots): "
+              f"+{100 * (total / (off * steps) - 1):.1f}%")
+    if "torch" in best:
+        print(f"  PyTorch eager, 1 thread           : {best['torch']:8.1f} us/step")
+        print(f"  speed-up vs PyTorch: {best['torch'] / off:.2f}x (recorder off), "
+              f"{best['torch'] / on:.2f}x (per-step series on)")
     else:
-        print(f"  PyTorch eager, 1 thread         : {torch_us:8.1f} us/step")
-        print(f"  speed-up vs PyTorch (recorder off): {torch_us / off:.2f}x   "
-              f"(recorder on: {torch_us / on:.2f}x)")
-    spiral = time_engine(SPIRAL, args.steps, False, args.repeats)
-    spiral_on = time_engine(SPIRAL, args.steps, True, args.repeats)
-    print(f"spiral 2-D model (3x16 tanh): off {spiral:.1f} us/step, on {spiral_on:.1f} us/step")
+        print("  PyTorch eager: not installed (pip install torch==2.13.0)")
+    spiral = per_step_us({"off": engine_stepper(SPIRAL.replace(steps=200_000), False)},
+                         args.steps, 3)["off"]
+    print(f"spiral 2-D model (3x16 tanh), recorder off: {spiral:.1f} us/step")
 
 
 if __name__ == "__main__":

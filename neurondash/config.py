@@ -21,8 +21,8 @@ MAX_WORDS_VOCAB = 64
 
 MAX_PARAMS = 5_000_000
 MAX_SNAPSHOTS = 200
-MAX_WORK = 2e11
-"""Cap on parameters x steps x batch: about 10 minutes of CPU on a shared server."""
+MAX_WORK = 1e12
+"""Cap on parameters x steps x batch: admits the makemore 200k-step runs, bounds the rest."""
 
 
 class ConfigError(ValueError):

@@ -119,8 +119,7 @@ class Run:
         return cls(
             config=trainer.config, steps_done=trainer.step, status=trainer.status,
             message=trainer.message, history=history,
-            evals=pd.DataFrame(rec.eval_rows, columns=["step", "diag_loss", "val_loss",
-                                                       "val_acc"]),
+            evals=pd.DataFrame(trainer.eval_rows, columns=["step", "val_loss", "val_acc"]),
             layers=pd.DataFrame(rec.layer_rows), weights=pd.DataFrame(rec.weight_rows),
             logits=pd.DataFrame(rec.logit_rows), histograms=rec.histogram_frame(),
             dead_maps={s: {k: v.copy() for k, v in m.items()} for s, m in rec.dead_maps.items()},
@@ -134,12 +133,15 @@ class Run:
     # -- derived views -------------------------------------------------------------
     @property
     def snapshot_steps(self) -> list[int]:
-        return sorted(int(s) for s in self.evals["step"].unique()) if len(self.evals) else []
+        """Steps with diagnostics (none when the run was trained with record=False)."""
+        return sorted(int(s) for s in self.logits["step"].unique()) if len(self.logits) else []
 
     @property
     def initial_loss(self) -> float:
-        rows = self.evals[self.evals["step"] == 0]
-        return float(rows["diag_loss"].iloc[0]) if len(rows) else float("nan")
+        """Loss at step 0 on the diagnostic batch (first minibatch loss if not recorded)."""
+        if len(self.logits):
+            return float(self.logits["loss"].iloc[0])
+        return float(self.history["loss"].iloc[0]) if len(self.history) else float("nan")
 
     @property
     def expected_initial_loss(self) -> float:
@@ -178,7 +180,7 @@ class Run:
         rec.lr[:rec.size] = self.history["lr"].to_numpy()
         for k, name in enumerate(rec.matrix_names):
             rec.update_data[:rec.size, k] = self.history[name].to_numpy()
-        rec.eval_rows = self.evals.to_dict("records")
+        trainer.eval_rows = self.evals.to_dict("records")
         rec.layer_rows = self.layers.to_dict("records")
         rec.weight_rows = self.weights.to_dict("records")
         rec.logit_rows = self.logits.to_dict("records")

@@ -28,17 +28,24 @@ def histogram(values: np.ndarray, low: float | None = None, high: float | None =
     """Density over ``bins`` equal bins from low to high (default: symmetric max |x|).
 
     Returns (edges, density) with density integrating to 1 over the range; values outside
-    the range are clipped into the end bins so nothing silently disappears.
+    the range are clipped into the end bins so nothing silently disappears. Non-finite
+    values are left out.
     """
     flat = values.ravel()
     if low is None or high is None:
-        finite = flat[np.isfinite(flat)]
-        span = float(np.abs(finite).max()) if finite.size else 1.0
+        span = max(abs(float(flat.max())), abs(float(flat.min()))) if flat.size else 1.0
+        if not np.isfinite(span):
+            flat = flat[np.isfinite(flat)]
+            span = float(np.abs(flat).max()) if flat.size else 1.0
         span = span if span > 0 else 1.0
         low, high = -span, span
+    elif not np.isfinite(flat.sum()):
+        flat = flat[np.isfinite(flat)]
     edges = np.linspace(low, high, bins + 1)
     width = (high - low) / bins
-    index = np.clip(((flat - low) / width).astype(np.int64), 0, bins - 1)
+    index = ((flat - low) * (1.0 / width)).astype(np.intp)
+    np.minimum(index, bins - 1, out=index)
+    np.maximum(index, 0, out=index)
     counts = np.bincount(index, minlength=bins)
     return edges, counts / (max(flat.size, 1) * width)
 
@@ -50,11 +57,9 @@ def _std(values: np.ndarray) -> float:
 class Recorder:
     """Collects per-step series and snapshot tables for one run (appendable on continue)."""
 
-    def __init__(self, model: Model, diag_x: np.ndarray, diag_y: np.ndarray,
-                 val_x: np.ndarray, val_y: np.ndarray, capacity: int):
+    def __init__(self, model: Model, diag_x: np.ndarray, diag_y: np.ndarray, capacity: int):
         self.model = model
         self.diag_x, self.diag_y = diag_x, diag_y
-        self.val_x, self.val_y = val_x, val_y
         self.matrix_names = [model.names[k] for k in model.matrix_indices()]
         self._matrix_slices = [model.slices[k] for k in model.matrix_indices()]
         self._ones = [np.ones(sl.stop - sl.start, dtype=model.dtype)
@@ -66,7 +71,6 @@ class Recorder:
         self.layer_rows: list[dict] = []
         self.weight_rows: list[dict] = []
         self.logit_rows: list[dict] = []
-        self.eval_rows: list[dict] = []
         self.hist_rows: list[tuple] = []
         self.dead_maps: dict[int, dict[str, np.ndarray]] = {}
 
@@ -105,8 +109,8 @@ class Recorder:
         if not np.all(np.isfinite(param_std)):
             self.update_data[i] = np.nan
             return False
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self.update_data[i] = np.log10(self.matrix_stds(update) / param_std)
+        # Division by zero / log of 0 give -inf, recorded as such (the caller's errstate).
+        self.update_data[i] = np.log10(self.matrix_stds(update) / param_std)
         return True
 
     def _hist(self, step: int, name: str, quantity: str, values: np.ndarray,
@@ -142,12 +146,6 @@ class Recorder:
         self._layers(step, model)
         self._weights(step, model)
         self._logits(step, logits, diag_loss)
-        val_logits = model.forward(self.val_x, train=False)
-        val_loss, _ = cross_entropy(val_logits, self.val_y)
-        self.eval_rows.append({
-            "step": step, "diag_loss": diag_loss, "val_loss": val_loss,
-            "val_acc": float(np.mean(val_logits.argmax(axis=1) == self.val_y)),
-        })
 
     def _layers(self, step: int, model: Model) -> None:
         maps = {}

@@ -16,6 +16,16 @@ import numpy as np
 from .activations import Activation
 
 Array = np.ndarray
+_ONES: dict[tuple[int, np.dtype], Array] = {}
+
+
+def column_sums(x: Array, out: Array | None = None) -> Array:
+    """x.sum(axis=0) as a BLAS matrix-vector product (about 2x faster at batch sizes)."""
+    key = (x.shape[0], x.dtype)
+    ones = _ONES.get(key)
+    if ones is None:
+        ones = _ONES[key] = np.ones(x.shape[0], dtype=x.dtype)
+    return np.matmul(ones, x, out=out) if out is not None else ones @ x
 
 
 @dataclass(frozen=True)
@@ -67,9 +77,11 @@ class Embedding(Layer):
         return self.params["weight"][x].reshape(x.shape[0], -1)
 
     def backward(self, dout: Array) -> None:
-        grad = self.grads["weight"]
-        grad.fill(0.0)
-        np.add.at(grad, self.index.ravel(), dout.reshape(-1, self.dim))
+        # A one-hot matmul scatters the rows ~2x faster than np.add.at at these sizes.
+        index = self.index.ravel()
+        onehot = np.zeros((index.size, self.vocab), dtype=dout.dtype)
+        onehot[np.arange(index.size), index] = 1.0
+        self.grads["weight"][...] = onehot.T @ dout.reshape(-1, self.dim)
         return None
 
     def __repr__(self) -> str:
@@ -98,9 +110,9 @@ class Linear(Layer):
         return out
 
     def backward(self, dout: Array) -> Array | None:
-        self.grads["weight"][...] = self.x.T @ dout
+        np.matmul(self.x.T, dout, out=self.grads["weight"])
         if self.has_bias:
-            np.sum(dout, axis=0, out=self.grads["bias"])
+            column_sums(dout, out=self.grads["bias"])
         return dout @ self.params["weight"].T if self.needs_input_grad else None
 
     def __repr__(self) -> str:
@@ -131,51 +143,103 @@ class _Normalization(Layer):
 class BatchNorm1d(_Normalization):
     """Normalizes each unit over the batch; eval mode uses running mean and variance.
 
-    Like PyTorch: biased variance to normalize, unbiased variance for the running estimate.
+    Like PyTorch: biased variance to normalize, unbiased variance for the running estimate,
+    updated with ``momentum`` after every training batch. The update is applied lazily:
+    each step's batch statistics are written into a small pending block, and the
+    exponential moving average over the block is folded in with one matrix-vector product
+    when the running values are needed (eval, saving) or the block is full. The result is
+    the same moving average, without seven small array operations on every step.
     """
+
+    PENDING = 64
 
     def __init__(self, size: int, momentum: float = 0.1):
         super().__init__(size)
         self.momentum = momentum
-        self.running_mean = np.zeros(size)
-        self.running_var = np.ones(size)
+        self._running_mean = np.zeros(size)
+        self._running_var = np.ones(size)
         self.update_running = True
+        self._allocate_pending(np.float64)
+
+    def _allocate_pending(self, dtype) -> None:
+        self._means = np.zeros((self.PENDING, self.size), dtype=dtype)
+        self._vars = np.zeros((self.PENDING, self.size), dtype=dtype)
+        self._pending = 0
+        self._pending_n = 0
+        decay = 1.0 - self.momentum
+        self._weights = self.momentum * decay ** np.arange(self.PENDING - 1, -1, -1)
+
+    def _flush(self) -> None:
+        k = self._pending
+        if k == 0:
+            return
+        decay = (1.0 - self.momentum) ** k
+        weights = self._weights[self.PENDING - k:]
+        n = self._pending_n
+        self._running_mean *= decay
+        self._running_mean += weights @ self._means[:k]
+        self._running_var *= decay
+        self._running_var += (weights @ self._vars[:k]) * (n / max(n - 1, 1))
+        self._pending = 0
+
+    @property
+    def running_mean(self) -> Array:
+        self._flush()
+        return self._running_mean
+
+    @property
+    def running_var(self) -> Array:
+        self._flush()
+        return self._running_var
 
     def buffers(self) -> dict[str, Array]:
         return {"running_mean": self.running_mean, "running_var": self.running_var}
 
     def set_buffer_dtype(self, dtype: np.dtype) -> None:
-        self.running_mean = self.running_mean.astype(dtype)
-        self.running_var = self.running_var.astype(dtype)
+        self._flush()
+        self._running_mean = self._running_mean.astype(dtype)
+        self._running_var = self._running_var.astype(dtype)
+        self._allocate_pending(dtype)
 
     def forward(self, x: Array, train: bool = True) -> Array:
+        gamma, beta = self.params["weight"], self.params["bias"]
         if not train:
-            xhat = (x - self.running_mean) / np.sqrt(self.running_var + self.eps)
-            return xhat * self.params["weight"] + self.params["bias"]
+            scale = gamma / np.sqrt(self.running_var + self.eps)
+            return (x - self.running_mean) * scale + beta
         n = x.shape[0]
-        mean = x.mean(axis=0)
+        record = self.update_running
+        if record and (self._pending == self.PENDING or n != self._pending_n):
+            self._flush()
+            self._pending_n = n
+        row = self._pending
+        mean = column_sums(x, out=self._means[row] if record else None)
+        mean *= 1.0 / n
         centered = x - mean
-        var = np.einsum("ij,ij->j", centered, centered) / n
+        var = column_sums(centered * centered, out=self._vars[row] if record else None)
+        var *= 1.0 / n
+        if record:
+            self._pending += 1
         self.inv_std = 1.0 / np.sqrt(var + self.eps)
-        if self.update_running:
-            m = self.momentum
-            self.running_mean *= 1 - m
-            self.running_mean += m * mean
-            self.running_var *= 1 - m
-            self.running_var += m * var * (n / max(n - 1, 1))
-        return self._affine(centered * self.inv_std)
+        # xhat = centered * inv_std is never materialised: folding inv_std into gamma
+        # saves a full-size multiply here and in backward.
+        self.centered = centered
+        out = centered * (gamma * self.inv_std)
+        out += beta
+        return out
 
     def backward(self, dout: Array) -> Array:
-        # With dxhat = dout * gamma, the textbook formula simplifies to
+        # With xhat = centered * inv_std and dxhat = dout * gamma, the textbook formula is
         # dx = gamma * inv_std * (dout - mean(dout) - xhat * mean(dout * xhat)).
         n = dout.shape[0]
-        dgamma, dbeta = self.grads["weight"], self.grads["bias"]
-        np.einsum("ij,ij->j", dout, self.xhat, out=dgamma)
-        np.sum(dout, axis=0, out=dbeta)
-        centered = dout - dbeta / n
-        centered -= self.xhat * (dgamma / n)
-        centered *= self.params["weight"] * self.inv_std
-        return centered
+        inv_std, dgamma, dbeta = self.inv_std, self.grads["weight"], self.grads["bias"]
+        column_sums(dout * self.centered, out=dgamma)
+        dgamma *= inv_std
+        column_sums(dout, out=dbeta)
+        coef = self.params["weight"] * inv_std
+        dx = dout * coef
+        dx -= coef * dbeta * (1.0 / n)
+        dx -= self.centered * (coef * inv_std * dgamma * (1.0 / n))
+        return dx
 
     def __repr__(self) -> str:
         return f"BatchNorm1d({self.size}, momentum={self.momentum})"

@@ -61,8 +61,9 @@ class Trainer:
         diag_rng = rngs["diagnostics"]
         diag = diag_rng.permutation(len(self.y))[:DIAG_BATCH]
         val = diag_rng.permutation(len(dataset.y["val"]))[:VAL_SUBSET]
-        self.recorder = Recorder(self.model, self.x[diag], self.y[diag],
-                                 dataset.x["val"][val], dataset.y["val"][val], config.steps)
+        self.val_x, self.val_y = dataset.x["val"][val], dataset.y["val"][val]
+        self.recorder = Recorder(self.model, self.x[diag], self.y[diag], config.steps)
+        self.eval_rows: list[dict] = []
         self.step = 0
         self.status = "running"
         self.message = ""
@@ -79,16 +80,17 @@ class Trainer:
         self.message = f"Training diverged at step {step}: {reason}."
 
     def run(self, steps: int, on_progress: ProgressCallback | None = None,
-            should_stop: StopRequest | None = None) -> None:
+            should_stop: StopRequest | None = None, checkpoint_last: bool = True) -> None:
         """Take up to ``steps`` more steps, snapshotting on the configured cadence.
 
         Floating-point warnings are silenced: overflow is detected and reported as divergence.
+        ``checkpoint_last=False`` skips the end-of-call checkpoint (benchmarks time steps).
         """
         with np.errstate(all="ignore"):
-            self._run(steps, on_progress, should_stop)
+            self._run(steps, on_progress, should_stop, checkpoint_last)
 
     def _run(self, steps: int, on_progress: ProgressCallback | None,
-             should_stop: StopRequest | None) -> None:
+             should_stop: StopRequest | None, checkpoint_last: bool) -> None:
         start = time.perf_counter()
         recorder, model, optimizer = self.recorder, self.model, self.optimizer
         recorder.grow(steps)
@@ -96,8 +98,8 @@ class Trainer:
         end = self.step + steps
         report_every = max(1, steps // 200)
         self.status = "running"
-        if self.record and self.step == 0 and not recorder.eval_rows:
-            recorder.snapshot(0)
+        if self.step == 0 and not self.eval_rows:
+            self._checkpoint(0)
         x, y, batch, n = self.x, self.y, self.config.batch, len(self.y)
         integers = self.batch_rng.integers
         loss = float("nan")
@@ -119,8 +121,8 @@ class Trainer:
             if not finite:
                 self._diverge(self.step, "a parameter became infinite or NaN")
                 break
-            if self.record and (self.step % interval == 0 or self.step == end):
-                recorder.snapshot(self.step)
+            if self.step % interval == 0 or (self.step == end and checkpoint_last):
+                self._checkpoint(self.step)
             if self.step % report_every == 0 or self.step == end:
                 if on_progress is not None:
                     on_progress(Progress(self.step, end, loss, self.elapsed
@@ -128,12 +130,22 @@ class Trainer:
                 if should_stop is not None and should_stop() and self.step < end:
                     self.status = "stopped"
                     self.message = f"Stopped on request at step {self.step} of {end}."
-                    if self.record and self.step % interval != 0:
-                        recorder.snapshot(self.step)
+                    if self.step % interval != 0:
+                        self._checkpoint(self.step)
                     break
         if self.status == "running":
             self.status = "finished"
         self.elapsed += time.perf_counter() - start
+
+    def _checkpoint(self, step: int) -> None:
+        """Validation loss (always) and a diagnostics snapshot (when recording)."""
+        logits = self.model.forward(self.val_x, train=False)
+        self.eval_rows.append({
+            "step": step, "val_loss": cross_entropy_loss(logits, self.val_y),
+            "val_acc": float(np.mean(logits.argmax(axis=1) == self.val_y)),
+        })
+        if self.record:
+            self.recorder.snapshot(step)
 
     def evaluate(self) -> dict[str, float]:
         """Loss and accuracy on every full split, in eval mode (BatchNorm running stats)."""

@@ -134,3 +134,22 @@ def test_whole_model(task, norm, act):
     for name, param in model.parameters().items():
         err = relative_error(analytic[name], numeric_grad(objective, param))
         assert err < TOLERANCE, f"{name}: relative error {err:.2e}"
+
+
+def test_batchnorm_running_statistics_are_the_momentum_average():
+    """The lazily folded running stats equal PyTorch's step-by-step update."""
+    layer = BatchNorm1d(4, momentum=0.1)
+    bind(layer).flat[...] = 1.0
+    layer.update_running = True
+    rng = np.random.default_rng(8)
+    mean, var = np.zeros(4), np.ones(4)
+    for step in range(150):
+        x = rng.normal(2.0, 3.0, size=(16, 4))
+        layer.forward(x)
+        mean = 0.9 * mean + 0.1 * x.mean(axis=0)
+        var = 0.9 * var + 0.1 * x.var(axis=0, ddof=1)
+        if step in (10, 63, 64, 149):
+            assert layer.running_mean == pytest.approx(mean, rel=1e-12)
+            assert layer.running_var == pytest.approx(var, rel=1e-12)
+    eval_out = layer.forward(x, train=False)
+    assert eval_out == pytest.approx((x - mean) / np.sqrt(var + layer.eps), rel=1e-10)

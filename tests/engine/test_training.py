@@ -131,8 +131,7 @@ def test_recorder_memory_is_bounded_for_the_longest_run():
     config = Config(depth=12, width="200", steps=200_000, batch=1)
     data = load_dataset(config)
     model = build_model(config, 27, 27, np.random.default_rng(0))
-    recorder = Recorder(model, data.x["train"][:8], data.y["train"][:8], data.x["val"][:8],
-                        data.y["val"][:8], config.steps)
+    recorder = Recorder(model, data.x["train"][:8], data.y["train"][:8], config.steps)
     per_step = recorder.loss.nbytes + recorder.lr.nbytes + recorder.update_data.nbytes
     assert per_step < 20e6
     assert config.snapshot_count() <= 30
