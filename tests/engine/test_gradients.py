@@ -139,7 +139,7 @@ def test_whole_model(task, norm, act):
 def test_batchnorm_running_statistics_are_the_momentum_average():
     """The lazily folded running stats equal PyTorch's step-by-step update."""
     layer = BatchNorm1d(4, momentum=0.1)
-    bind(layer).flat[...] = 1.0
+    bind(layer).flat[...] = 1.0  # gamma = beta = 1
     layer.update_running = True
     rng = np.random.default_rng(8)
     mean, var = np.zeros(4), np.ones(4)
@@ -152,4 +152,4 @@ def test_batchnorm_running_statistics_are_the_momentum_average():
             assert layer.running_mean == pytest.approx(mean, rel=1e-12)
             assert layer.running_var == pytest.approx(var, rel=1e-12)
     eval_out = layer.forward(x, train=False)
-    assert eval_out == pytest.approx((x - mean) / np.sqrt(var + layer.eps), rel=1e-10)
+    assert eval_out == pytest.approx((x - mean) / np.sqrt(var + layer.eps) + 1.0, rel=1e-10)
