@@ -113,11 +113,10 @@ class Trainer:
                 break
             update = optimizer.step(model.flat, model.grad, lr)
             self.step += 1
-            if self.record:
-                finite = recorder.record_step(loss, lr, update)
-            else:
-                recorder.record_step(loss, lr, None)
-                finite = math.isfinite(float(model.flat.sum()))
+            # Recording checks every matrix's std each step; without it a non-finite
+            # parameter shows up in the next step's loss (NaN/inf propagate through the
+            # forward pass), and the end of the run checks the parameters once more.
+            finite = recorder.record_step(loss, lr, update if self.record else None)
             if not finite:
                 self._diverge(self.step, "a parameter became infinite or NaN")
                 break
@@ -133,6 +132,8 @@ class Trainer:
                     if self.step % interval != 0:
                         self._checkpoint(self.step)
                     break
+        if self.status == "running" and not math.isfinite(float(model.flat.sum())):
+            self._diverge(self.step, "a parameter became infinite or NaN")
         if self.status == "running":
             self.status = "finished"
         self.elapsed += time.perf_counter() - start
