@@ -25,6 +25,7 @@ from ..engine.activations import ACTIVATIONS
 from ..engine.diagnostics import histogram
 from ..engine.train import Progress, continue_training, train
 from ..run import Run
+from . import render
 
 AUTO_WORK = 3e9
 """Configs up to this much work (params x steps x batch) train as soon as they are opened."""
@@ -224,21 +225,20 @@ def overview(run: Run) -> None:
 
 def loss_tab(run: Run) -> None:
     log_scale = st.toggle("log scale", key="loss_log")
-    st.altair_chart(charts.loss_chart(prepare.loss_curves(run), prepare.loss_references(run),
-                                      log_scale), width="stretch")
+    render.chart(_key(run, "loss", log_scale), lambda: charts.loss_chart(
+        prepare.loss_curves(run), prepare.loss_references(run), log_scale))
     st.caption("Healthy: starts near the uniform guess, falls fast, then slowly; validation "
                "tracks train. A drop at 75% of the steps is the step schedule's lr decay.")
 
 
 def logits_tab(run: Run, step: int) -> None:
-    st.altair_chart(charts.compare_histograms_chart(
-        prepare.compare_snapshots(run, step, "logits", "logits"), "logits", "logit value"),
-        width="stretch")
+    render.chart(_key(run, "logits", step), lambda: charts.compare_histograms_chart(
+        prepare.compare_snapshots(run, step, "logits", "logits"), "logits", "logit value"))
     st.caption("Healthy at init: logits near 0 (unconfident). Wide logits at step 0 mean "
                "confidently wrong predictions and a hockey-stick loss.")
-    st.altair_chart(charts.compare_histograms_chart(
+    render.chart(_key(run, "p_correct", step), lambda: charts.compare_histograms_chart(
         prepare.compare_snapshots(run, step, "logits", "p_correct"),
-        "p(correct class)", "probability"), width="stretch")
+        "p(correct class)", "probability"))
     st.caption("Healthy: mass moves right over training; at init it sits near 1/V.")
     if run.status == "diverged":
         st.info("The diverged model's parameters are not finite: nothing to sample or query.")
@@ -250,8 +250,8 @@ def logits_tab(run: Run, step: int) -> None:
         try:
             probs = queries.next_char_probs(model, run.vocab, run.config.context, text)
             frame = pd.DataFrame({"char": list(run.vocab), "p": probs})
-            st.altair_chart(charts.bars_chart(frame, "char", "p",
-                                              f"P(next character | '{text}')"), width="stretch")
+            render.chart(_key(run, "next", text), lambda: charts.bars_chart(
+                frame, "char", "p", f"P(next character | '{text}')"))
         except ValueError as err:
             st.warning(str(err))
         if run.config.context == 1 and run.config.depth == 0:
@@ -259,10 +259,10 @@ def logits_tab(run: Run, step: int) -> None:
             counts = _dataset(run).bigram_counts + 1.0
             counted = counts / counts.sum(axis=1, keepdims=True)
             left, right = st.columns(2)
-            left.altair_chart(charts.heatmap_chart(_table(learned, run.vocab),
-                                                   "learned P(next | previous)"))
-            right.altair_chart(charts.heatmap_chart(_table(counted, run.vocab),
-                                                    "counted P(next | previous)"))
+            render.chart(_key(run, "learned"), lambda: charts.heatmap_chart(
+                _table(learned, run.vocab), "learned P(next | previous)"), left, False)
+            render.chart(_key(run, "counted"), lambda: charts.heatmap_chart(
+                _table(counted, run.vocab), "counted P(next | previous)"), right, False)
             st.caption("The bigram net's table converges to the counting model's.")
         words = queries.sample_words(model, run.vocab, run.config.context, 20,
                                      seed=run.config.seed)
@@ -278,7 +278,8 @@ def logits_tab(run: Run, step: int) -> None:
         points = pd.concat([pd.DataFrame({"x": data.x[s][:1500, 0], "y": data.x[s][:1500, 1],
                                           "label": data.y[s][:1500].astype(str), "split": s})
                             for s in ("train", "val")], ignore_index=True)
-        st.altair_chart(charts.decision_chart(grid, points))
+        render.chart(_key(run, "boundary"), lambda: charts.decision_chart(grid, points),
+                     stretch=False)
         st.caption("Healthy: the boundary follows the classes without wrapping single points.")
 
 
@@ -292,39 +293,39 @@ def activations_tab(run: Run, step: int) -> None:
     if not len(run.layers):
         st.info("This model has no hidden layers.")
         return
-    st.altair_chart(charts.histogram_chart(prepare.histograms_at(run, step, "activation"),
-                                           f"activations at step {step}", "activation"),
-                    width="stretch")
+    render.chart(_key(run, "activation", step), lambda: charts.histogram_chart(
+        prepare.histograms_at(run, step, "activation"), f"activations at step {step}",
+        "activation"))
     st.caption("Healthy tanh: spread over (-1, 1) without tall spikes at +-1 (saturation) "
                "or a narrow spike at 0 (collapse). Click the legend to isolate a layer.")
     st.dataframe(prepare.layer_table(run, step), hide_index=True)
     layer = st.selectbox("layer for the dead-unit map", sorted(run.dead_maps[step]),
                          key="map_layer")
-    st.altair_chart(charts.dead_map_chart(run.dead_map(step, layer), layer), width="stretch")
+    render.chart(_key(run, "dead_map", step, layer),
+                 lambda: charts.dead_map_chart(run.dead_map(step, layer), layer))
     st.caption("White cells: saturated/inactive for that example. A fully white column is a "
                "dead unit that never learns.")
-    st.altair_chart(charts.over_steps_chart(run.layers, "saturated_pct",
-                                            "saturated / inactive % over training", "%"),
-                    width="stretch")
+    render.chart(_key(run, "saturation"), lambda: charts.over_steps_chart(
+        run.layers, "saturated_pct", "saturated / inactive % over training", "%"))
     st.caption("Healthy: below ~5-10% and not rising.")
 
 
 def gradients_tab(run: Run, step: int) -> None:
     if len(run.layers):
-        st.altair_chart(charts.histogram_chart(prepare.histograms_at(run, step, "gradient"),
-                                               f"activation gradients at step {step}",
-                                               "dloss/dh"), width="stretch")
+        render.chart(_key(run, "gradient", step), lambda: charts.histogram_chart(
+            prepare.histograms_at(run, step, "gradient"),
+            f"activation gradients at step {step}", "dloss/dh"))
         st.caption("Healthy: every layer's gradient distribution has a similar width; "
                    "shrinking toward the input means vanishing gradients.")
-    weight_hist = prepare.histograms_at(run, step, "weight_grad")
-    st.altair_chart(charts.histogram_chart(weight_hist, f"weight gradients at step {step}",
-                                           "dloss/dW"), width="stretch")
+    render.chart(_key(run, "weight_grad", step), lambda: charts.histogram_chart(
+        prepare.histograms_at(run, step, "weight_grad"), f"weight gradients at step {step}",
+        "dloss/dW"))
     st.dataframe(prepare.weight_table(run, step), hide_index=True)
     st.caption("grad:data = std(dW)/std(W). Healthy: similar across layers; an outlier "
                "layer trains faster or slower than the rest.")
-    st.altair_chart(charts.over_steps_chart(prepare.update_data_frame(run), "update_data",
-                                            "update:data (log10 std(ΔW)/std(W))", "log10",
-                                            color="param", guide=-3.0), width="stretch")
+    render.chart(_key(run, "update_data"), lambda: charts.over_steps_chart(
+        prepare.update_data_frame(run), "update_data", "update:data (log10 std(ΔW)/std(W))",
+        "log10", color="param", guide=-3.0))
     st.caption("Healthy: around -3 (each step changes weights by ~1/1000). Far below: lr too "
                "low; far above: lr too high.")
 
@@ -363,12 +364,16 @@ def neuron_tab(run: Run, step: int) -> None:
     curve = pd.DataFrame({"x": x, "y": ACTIVATIONS[trace.activation].forward(x)})
     edges, density = histogram(act_layer.x[:, unit], -span, span)
     hist = pd.DataFrame({"bin_start": edges[:-1], "bin_end": edges[1:], "density": density})
-    st.altair_chart(charts.neuron_chart(curve, hist, pd.DataFrame({"x": [pre],
-                                                                   "y": [trace.output]})),
-                    width="stretch")
+    render.chart(_key(run, "neuron", block, unit, example), lambda: charts.neuron_chart(
+        curve, hist, pd.DataFrame({"x": [pre], "y": [trace.output]})))
     st.caption("Red dot: this example's pre-activation and output on the activation curve; "
                "grey: where this unit's pre-activations fall over 64 examples. Healthy: "
                "mostly in the curve's sloped part, not the flat tails.")
+
+
+def _key(run: Run, *parts) -> tuple:
+    """Cache key of a chart: which run (and how far trained), which view, which step."""
+    return (run_key(run.config, list(run.words or [])), run.steps_done, run.status, *parts)
 
 
 def _model(run: Run):

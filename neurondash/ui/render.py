@@ -1,0 +1,64 @@
+"""Draw Altair charts from a per-session cache of their Vega-Lite specs.
+
+Turning an Altair chart into a spec (schema validation, data serialisation) costs tens of
+milliseconds per chart; a view-only rerun would pay it for every chart on the page. Here a
+chart is built and converted once per (run, view, step) and its spec, with the data as
+Arrow IPC bytes as Streamlit itself ships it, is reused on later reruns.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+import altair as alt
+import pandas as pd
+import pyarrow as pa
+import streamlit as st
+
+CACHE_SIZE = 300
+_ALTAIR_GLOBALS = threading.Lock()
+
+
+def arrow_bytes(frame: pd.DataFrame) -> bytes:
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def to_spec(chart: alt.TopLevelMixin) -> dict:
+    """The chart's Vega-Lite spec with its data frames stored as named Arrow datasets."""
+    datasets: dict[str, bytes] = {}
+
+    def store(data: pd.DataFrame) -> dict[str, str]:
+        name = f"data-{len(datasets)}"
+        datasets[name] = arrow_bytes(data)
+        return {"name": name}
+
+    # Altair's theme and data transformer are process-global: convert one chart at a time.
+    with _ALTAIR_GLOBALS:
+        alt.data_transformers.register("neurondash_arrow", store)
+        with alt.theme.enable("none"), alt.data_transformers.enable("neurondash_arrow"):
+            spec = chart.to_dict(validate=False)
+    spec["datasets"] = {**spec.get("datasets", {}), **datasets}
+    return spec
+
+
+def chart(key: Hashable, build: Callable[[], alt.TopLevelMixin], container=st,
+          stretch: bool = True) -> None:
+    """Draw the chart ``build()`` makes, building it only the first time ``key`` is seen."""
+    cache: OrderedDict = st.session_state.setdefault("chart_specs", OrderedDict())
+    spec = cache.get(key)
+    if spec is None:
+        spec = cache[key] = to_spec(build())
+        while len(cache) > CACHE_SIZE:
+            cache.popitem(last=False)
+    else:
+        cache.move_to_end(key)
+    # Streamlit moves the datasets out of the spec it is given: hand it a copy.
+    container.vega_lite_chart(spec=copy.deepcopy(spec),
+                              width="stretch" if stretch else "content")
