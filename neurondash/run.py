@@ -89,6 +89,8 @@ class Run:
     histograms: pd.DataFrame
     dead_maps: dict[int, dict[str, np.ndarray]]
     """step -> layer -> bit-packed (np.packbits, axis 1) examples x units saturation map."""
+    model_states: dict[int, dict]
+    """step -> {"params", "buffers"} of the model at that snapshot (small models only)."""
     final: dict[str, float]
     baselines: dict[str, float]
     vocab: str | None
@@ -123,6 +125,7 @@ class Run:
             layers=pd.DataFrame(rec.layer_rows), weights=pd.DataFrame(rec.weight_rows),
             logits=pd.DataFrame(rec.logit_rows), histograms=rec.histogram_frame(),
             dead_maps={s: {k: v.copy() for k, v in m.items()} for s, m in rec.dead_maps.items()},
+            model_states=dict(rec.model_states),
             final=trainer.evaluate(), baselines=dict(dataset.baselines), vocab=dataset.vocab,
             state=state, elapsed=trainer.elapsed, diverged_step=trainer.diverged_step,
             words=tuple(w for s in ("train", "val", "test") for w in dataset.words[s])
@@ -191,11 +194,19 @@ class Run:
             for (step, name, quantity), group in self.histograms.groupby(
                 ["step", "name", "quantity"], sort=False, observed=True)]
         rec.dead_maps = {s: dict(m) for s, m in self.dead_maps.items()}
+        rec.model_states = dict(self.model_states)
         return trainer
 
-    def model(self):
-        """The trained model (rebuilt from the saved state; cheap for dashboard-size nets)."""
-        return self.trainer().model
+    def model(self, step: int | None = None):
+        """The model after training, or as it was at snapshot ``step`` when that was kept
+        (see ``model_states``); rebuilt from saved arrays, cheap for dashboard-size nets."""
+        model = self.trainer().model
+        state = self.model_states.get(step) if step is not None else None
+        if state is not None:
+            model.flat[...] = state["params"]
+            for name, value in state["buffers"].items():
+                model.buffers()[name][...] = value
+        return model
 
     # -- JSON ----------------------------------------------------------------------
     def to_json_dict(self) -> dict[str, Any]:
@@ -212,6 +223,10 @@ class Run:
             **{name: frame_to_json(getattr(self, name)) for name in TABLES},
             "dead_maps": {str(s): {k: encode_array(v) for k, v in m.items()}
                           for s, m in self.dead_maps.items()},
+            "model_states": {str(s): {"params": encode_array(m["params"]),
+                                      "buffers": {k: encode_array(v)
+                                                  for k, v in m["buffers"].items()}}
+                             for s, m in self.model_states.items()},
             "state": {
                 "step": state["step"], "params": encode_array(state["params"]),
                 "buffers": {k: encode_array(v) for k, v in state["buffers"].items()},
@@ -249,6 +264,10 @@ class Run:
                 **{name: frame_from_json(blob[name]) for name in TABLES},
                 dead_maps={int(s): {k: decode_array(v) for k, v in m.items()}
                            for s, m in blob["dead_maps"].items()},
+                model_states={int(s): {"params": decode_array(m["params"]),
+                                       "buffers": {k: decode_array(v)
+                                                   for k, v in m["buffers"].items()}}
+                              for s, m in blob["model_states"].items()},
                 final={k: float(v) for k, v in blob["final"].items()},
                 baselines={k: float(v) for k, v in blob["baselines"].items()},
                 vocab=blob["vocab"], elapsed=float(blob["elapsed"]),

@@ -29,6 +29,9 @@ def test_json_round_trip_is_exact(run):
     for step, maps in run.dead_maps.items():
         for layer, packed in maps.items():
             assert np.array_equal(back.dead_maps[step][layer], packed)
+    assert set(back.model_states) == set(run.snapshot_steps)
+    for step, state in run.model_states.items():
+        assert np.array_equal(back.model_states[step]["params"], state["params"])
     assert back.to_json() == text
 
 

@@ -18,6 +18,9 @@ from .losses import cross_entropy, softmax
 from .model import Model
 
 BINS = 40
+PARAM_SNAPSHOT_BUDGET = 5_000_000
+"""Parameters x snapshots up to which every snapshot keeps a copy of the weights (20 MB in
+float32), so single neurons can be inspected as they were at that step."""
 MAP_EXAMPLES = 48
 MAP_UNITS = 256
 """The dead-unit map keeps 48 examples x the first 256 units, bit-packed (np.packbits)."""
@@ -73,6 +76,8 @@ class Recorder:
         self.logit_rows: list[dict] = []
         self.hist_rows: list[tuple] = []
         self.dead_maps: dict[int, dict[str, np.ndarray]] = {}
+        self.model_states: dict[int, dict] = {}
+        self.keep_states = True
 
     def grow(self, extra: int) -> None:
         """Make room for ``extra`` more steps (continued training)."""
@@ -146,6 +151,11 @@ class Recorder:
         self._layers(step, model)
         self._weights(step, model)
         self._logits(step, logits, diag_loss)
+        if self.keep_states:
+            self.model_states[step] = {
+                "params": model.flat.copy(),
+                "buffers": {k: v.copy() for k, v in model.buffers().items()},
+            }
 
     def _layers(self, step: int, model: Model) -> None:
         maps = {}

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..config import Config
 from ..data import Dataset, data_rngs, load_dataset
-from .diagnostics import Recorder
+from .diagnostics import PARAM_SNAPSHOT_BUDGET, Recorder
 from .losses import cross_entropy_loss
 from .model import Model, build_model
 from .optimizers import OPTIMIZERS, SCHEDULES, Optimizer
@@ -63,6 +63,8 @@ class Trainer:
         val = diag_rng.permutation(len(dataset.y["val"]))[:VAL_SUBSET]
         self.val_x, self.val_y = dataset.x["val"][val], dataset.y["val"][val]
         self.recorder = Recorder(self.model, self.x[diag], self.y[diag], config.steps)
+        self.recorder.keep_states = (self.model.n_params() * config.snapshot_count()
+                                     <= PARAM_SNAPSHOT_BUDGET)
         self.eval_rows: list[dict] = []
         self.step = 0
         self.status = "running"

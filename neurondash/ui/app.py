@@ -334,10 +334,15 @@ def neuron_tab(run: Run, step: int) -> None:
     if run.status == "diverged":
         st.info("The diverged model's parameters are not finite: no neuron to trace.")
         return
-    model = _model(run)
+    model = _model(run, step)
     if not model.blocks:
         st.info("This model has no hidden units.")
         return
+    if step in run.model_states:
+        st.caption(f"Weights as they were at step {step} (the snapshot slider).")
+    else:
+        st.caption("Weights after training: per-snapshot weights are kept only for models "
+                   "whose parameters x snapshots fit in 5M numbers.")
     cols = st.columns(3)
     block = cols[0].selectbox("layer", range(len(model.blocks)),
                               format_func=lambda i: f"hidden {i + 1}", key="neuron_layer")
@@ -376,12 +381,14 @@ def _key(run: Run, *parts) -> tuple:
     return (run_key(run.config, list(run.words or [])), run.steps_done, run.status, *parts)
 
 
-def _model(run: Run):
+def _model(run: Run, step: int | None = None):
+    """The run's model (at ``step`` when its weights were kept), built once per session."""
     cache = st.session_state.setdefault("models", {})
-    key = (run_key(run.config, list(run.words or [])), run.steps_done)
+    key = _key(run, step if step in run.model_states else None)
     if key not in cache:
-        cache.clear()
-        cache[key] = run.model()
+        if len(cache) > 4:
+            cache.clear()
+        cache[key] = run.model(key[-1])
     return cache[key]
 
 

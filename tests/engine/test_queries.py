@@ -51,3 +51,15 @@ def test_neuron_trace_adds_up(char_run):
     assert trace.linear == pytest.approx(trace.weighted_sum + trace.bias)
     assert trace.normalized is not None
     assert trace.output == pytest.approx(np.tanh(trace.normalized), abs=1e-6)
+
+
+def test_model_at_a_snapshot_has_that_steps_weights(char_run):
+    from neurondash.data import data_rngs
+    from neurondash.engine.model import build_model
+
+    initial = char_run.model(step=0)
+    fresh = build_model(char_run.config, 27, 27, data_rngs(char_run.config.seed)["init"])
+    assert np.array_equal(initial.flat, fresh.flat)
+    assert not np.array_equal(char_run.model().flat, fresh.flat)
+    assert np.array_equal(char_run.model(step=char_run.steps_done).flat,
+                          char_run.state["params"])
