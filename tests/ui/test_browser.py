@@ -91,3 +91,25 @@ def test_shared_link_opens_trained_and_controls_update_the_url(server):
         assert page.locator("[data-testid='stException']").count() == 0
         assert "width=24" in page.url and "act=relu" in page.url and page.url != before
         browser.close()
+
+
+@pytest.mark.browser
+def test_changing_a_setting_during_training_leaves_a_working_page(server):
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{server}/?steps=20000&width=64", timeout=60_000)
+        wait_idle(page)  # a large run waits for the Train button
+        page.get_by_role("button", name="Train").click()
+        page.wait_for_selector("[data-testid='stProgress']", timeout=60_000)
+        box = page.get_by_label("width", exact=True)
+        box.fill("16")
+        box.press("Enter")
+        page.wait_for_function("() => window.location.search.includes('width=16')",
+                               timeout=60_000)
+        wait_idle(page)
+        page.wait_for_selector("[data-testid='stVegaLiteChart']", state="attached",
+                               timeout=120_000)
+        assert page.locator("[data-testid='stException']").count() == 0
+        assert page.locator("[data-testid='stMetric']").count() >= 4
+        browser.close()
