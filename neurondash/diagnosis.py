@@ -9,6 +9,10 @@ import numpy as np
 from .run import Run
 
 SATURATION_PCT = 20.0
+"""Mean saturation over the hidden layers at init above which the init is too large (a
+single layer may exceed it: makemore's first layer, fed unit-normal embeddings, starts at
+~27%)."""
+TRAINED_SATURATION_PCT = 30.0
 COLLAPSED_STD = 0.1
 UPDATE_LOW, UPDATE_HIGH = -4.0, -2.0
 
@@ -39,6 +43,14 @@ def diagnose(run: Run) -> list[Finding]:
                              "Every unit of a layer computes the same thing and gets the same "
                              "gradient, so hidden weights never become different: only biases "
                              "learn. Use kaiming."))
+    if (config.is_char_task and config.context == 1 and config.depth == 0
+            and run.final and "bigram" in run.baselines):
+        gap = run.final["val_loss"] - run.baselines["bigram"]
+        found.append(Finding("info", "Bigram net = counting",
+                             f"With one character of context and no hidden layer the net is "
+                             f"a learned bigram table: its validation loss is {gap:+.4f} from "
+                             "the count-based bigram model's. Compare the two tables in the "
+                             "Logits tab."))
     if config.act == "identity" and config.depth > 1:
         found.append(Finding("info", "No nonlinearity",
                              f"With identity activations the {config.depth} hidden layers "
@@ -49,19 +61,31 @@ def diagnose(run: Run) -> list[Finding]:
         first = layers[layers["step"] == 0]
         last = layers[layers["step"] == layers["step"].max()]
         worst = float(max(first["saturated_pct"].max(), last["saturated_pct"].max()))
+        at_init = float(first["saturated_pct"].mean())
+        trained = float(last["saturated_pct"].mean())
         bounded = config.act in ("tanh", "sigmoid")
-        if bounded and worst > SATURATION_PCT:
+        if bounded and (at_init > SATURATION_PCT or trained > TRAINED_SATURATION_PCT):
+            when = "at init" if at_init > SATURATION_PCT else "after training"
             found.append(Finding("warning", "Saturated activations",
-                                 f"Up to {worst:.0f}% of {config.act} outputs are in the flat "
-                                 "tails, where the local gradient is ~0 (white in the dead-unit "
-                                 "map). The init is too large: use kaiming with init_scale 1, "
-                                 "or BatchNorm."))
+                                 f"On average {max(at_init, trained):.0f}% of {config.act} "
+                                 f"outputs are in the flat tails {when} (up to {worst:.0f}% in "
+                                 "one layer), where the local gradient is ~0 (white in the "
+                                 "dead-unit map). Use kaiming with init_scale 1, a lower "
+                                 "learning rate, or BatchNorm."))
         if float(first["act_std"].iloc[-1]) < COLLAPSED_STD and config.act != "relu":
             found.append(Finding("warning", "Collapsing activations",
                                  f"The last hidden layer's activations have std "
                                  f"{float(first['act_std'].iloc[-1]):.3f} at init: the signal "
                                  "shrinks layer by layer and gradients vanish toward the input. "
                                  "init_scale is too small."))
+        far_init = config.init_scale >= 2.0 or config.init_scale <= 0.5
+        if config.norm != "none" and far_init and worst <= SATURATION_PCT:
+            found.append(Finding("info", "BatchNorm rescue" if config.norm == "batch"
+                                     else "Normalization rescue",
+                                     f"init_scale is {config.init_scale:g}, yet no layer "
+                                     f"saturates: {config.norm} normalization rescales every "
+                                     "layer's pre-activations, so the init scale hardly "
+                                     "matters."))
         dead = int(last["dead_units"].sum())
         if dead:
             name = "Dead ReLUs" if config.act == "relu" else "Dead units"
@@ -83,7 +107,8 @@ def diagnose(run: Run) -> list[Finding]:
     columns = [c for c in run.matrix_names if c in run.history]
     if columns and len(run.history) >= 20 and run.status != "diverged":
         tail = run.history[columns].iloc[-max(10, len(run.history) // 10):].to_numpy()
-        level = float(np.nanmedian(np.where(np.isfinite(tail), tail, np.nan)))
+        finite = tail[np.isfinite(tail)]
+        level = float(np.median(finite)) if finite.size else float("nan")
         if level < UPDATE_LOW:
             found.append(Finding("warning", "Learning rate too low",
                                  f"update:data is about {level:.1f} (healthy is about -3): each "

@@ -1,0 +1,74 @@
+"""The lessons of DESIGN.md as one-click presets: a Config, what to look at, and the
+diagnosis-panel finding that names the effect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .config import Config
+
+
+@dataclass(frozen=True)
+class Preset:
+    slug: str
+    title: str
+    look_at: str
+    changes: dict
+    finding: str
+    """Lesson name the diagnosis panel shows for this preset (see neurondash.diagnosis)."""
+
+    @property
+    def config(self) -> Config:
+        return Config(**self.changes)
+
+    @property
+    def query(self) -> str:
+        return self.config.to_query()
+
+
+DEEP = {"depth": 5, "width": "100", "steps": 2000}
+
+PRESETS: tuple[Preset, ...] = (
+    Preset("confident-logits", "1. Confidently wrong logits at init",
+           "Initial loss far above ln 27 = 3.30 and a hockey-stick loss curve; the logits "
+           "histogram at step 0 is wide. Set out_scale back to 0.1 to fix it.",
+           {"depth": 1, "width": "200", "out_scale": 10.0, "steps": 2000},
+           "Confidently wrong logits at init"),
+    Preset("saturated-tanh", "2. Saturated tanh from too large an init",
+           "Activation histograms pile up at -1 and +1; the dead-unit map is mostly white.",
+           DEEP | {"init_scale": 2.0}, "Saturated activations"),
+    Preset("kaiming", "3a. Kaiming init: a deep tanh stack that trains",
+           "Every layer's activations keep a std of about 0.65-0.75 with little saturation; "
+           "gradient histograms have similar widths.",
+           DEEP, "Healthy"),
+    Preset("too-small-init", "3b. Too small an init: activations collapse",
+           "Activations shrink layer by layer toward 0 and gradients vanish toward the input.",
+           DEEP | {"init_scale": 0.3}, "Collapsing activations"),
+    Preset("no-nonlinearity", "4. No nonlinearity: the deep net is one linear map",
+           "With identity activations the loss stalls near the count-bigram level of a "
+           "linear model: depth adds nothing.",
+           DEEP | {"act": "identity"}, "No nonlinearity"),
+    Preset("batchnorm-rescue", "5. BatchNorm makes the init scale irrelevant",
+           "The same too-large init as lesson 2, but every layer is normalized: no saturation.",
+           DEEP | {"init_scale": 2.0, "norm": "batch"}, "BatchNorm rescue"),
+    Preset("zero-init", "6. All-zero init: symmetry",
+           "Every weight matrix stays exactly zero (update:data is undefined: 0/0), only the "
+           "output bias learns, and the loss stops near the unigram level.",
+           {"init": "zero", "steps": 2000}, "All-zero init: symmetry"),
+    Preset("lr-too-low", "7a. Learning rate too low",
+           "update:data sits far below -3 and the loss barely moves.",
+           {"lr": 0.0001, "sched": "constant", "steps": 2000}, "Learning rate too low"),
+    Preset("lr-too-high", "7b. Learning rate too high: divergence",
+           "The run stops with the step and reason of its divergence; the recorded charts stay.",
+           {"act": "relu", "init": "normal", "lr": 10.0, "steps": 2000}, "Divergence"),
+    Preset("dead-relu", "8. Dead ReLUs",
+           "White columns in the dead-unit map: units that no example activates never learn.",
+           {"act": "relu", "depth": 2, "width": "100", "bias_init": 2.0, "init_scale": 2.0,
+            "steps": 2000}, "Dead ReLUs"),
+    Preset("bigram", "9. The bigram neural net converges to the counting model",
+           "Context 1 and no hidden layer: the learned probability table matches the counted "
+           "one and the validation loss reaches the count-bigram line.",
+           {"context": 1, "depth": 0, "embed_dim": 27, "opt": "adam", "lr": 0.1,
+            "batch": 2048, "steps": 600, "out_scale": 0.0}, "Bigram net = counting"),
+)
+PRESETS_BY_SLUG = {p.slug: p for p in PRESETS}

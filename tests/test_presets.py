@@ -1,0 +1,44 @@
+"""Every lesson preset reproduces its effect, and the diagnosis panel names it."""
+
+from __future__ import annotations
+
+import pytest
+
+from neurondash import Config, train
+from neurondash.diagnosis import diagnose
+from neurondash.presets import PRESETS, PRESETS_BY_SLUG
+
+
+def at(run, step):
+    return run.layers[run.layers["step"] == step]
+
+
+CHECKS = {
+    "confident-logits": lambda r: r.initial_loss > 3 * r.expected_initial_loss,
+    "saturated-tanh": lambda r: at(r, 0)["saturated_pct"].iloc[1:].min() > 35,
+    "kaiming": lambda r: at(r, 0)["act_std"].between(0.6, 0.8).all()
+    and at(r, 0)["saturated_pct"].iloc[1:].max() < 20,
+    "too-small-init": lambda r: at(r, 0)["act_std"].iloc[-1] < 0.1,
+    "no-nonlinearity": lambda r: r.final["val_loss"] > r.baselines["bigram"] - 0.05,
+    "batchnorm-rescue": lambda r: at(r, 0)["saturated_pct"].max() < 10,
+    "zero-init": lambda r: all((r.model().parameters()[name] == 0).all()
+                               for name in r.matrix_names[1:]),
+    "lr-too-low": lambda r: r.history[r.matrix_names].iloc[-100:].median().median() < -4,
+    "lr-too-high": lambda r: r.status == "diverged" and r.diverged_step < 2000,
+    "dead-relu": lambda r: at(r, r.steps_done)["dead_units"].sum() >= 10,
+    "bigram": lambda r: abs(r.final["val_loss"] - r.baselines["bigram"]) < 0.01,
+}
+
+
+def test_every_preset_has_a_check_and_a_valid_query():
+    assert set(CHECKS) == set(PRESETS_BY_SLUG)
+    for preset in PRESETS:
+        parsed, warnings = Config.from_query(preset.query)
+        assert parsed == preset.config and warnings == []
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.slug)
+def test_preset_reproduces_its_lesson(preset):
+    run = train(preset.config)
+    assert CHECKS[preset.slug](run), preset.slug
+    assert preset.finding in [f.lesson for f in diagnose(run)]
