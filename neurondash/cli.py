@@ -13,6 +13,7 @@ from pathlib import Path
 from .config import SETTINGS, SETTINGS_BY_NAME, Config, ConfigError
 from .data.names import WordListError, parse_word_list
 from .engine.train import Progress, train
+from .sweep import SCHEDULER_ENV, SweepSpec, axes_from_pairs, make_executor, run_sweep
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +35,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="write the run (config, history, snapshots) "
                      "as JSON here")
     run.add_argument("--quiet", action="store_true", help="no progress output")
+
+    sweep = commands.add_parser(
+        "sweep", help="train every combination of one or two settings, write a CSV",
+        description="Sweep one or two settings over a base Config (flags as for train).")
+    for setting in SETTINGS:
+        names = [f"--{setting.name}"]
+        if "_" in setting.name:
+            names.append(f"--{setting.name.replace('_', '-')}")
+        sweep.add_argument(*names, dest=setting.name, default=None,
+                           metavar=setting.kind.__name__, help=argparse.SUPPRESS)
+    sweep.add_argument("--query", default="", help="base Config as a dashboard query")
+    sweep.add_argument("--vary", action="append", required=True, metavar="NAME=V1,V2,...",
+                       help="a setting and its values (give --vary once or twice; widths "
+                            "are separated by ';')")
+    sweep.add_argument("--executor", choices=("process", "serial", "dask"), default="process")
+    sweep.add_argument("--workers", type=int, default=None, help="process pool size")
+    sweep.add_argument("--scheduler", default=None, help="Dask scheduler address "
+                       f"(default: ${SCHEDULER_ENV})")
+    sweep.add_argument("--out", type=Path, default=Path("sweep.csv"), help="results CSV")
     return parser
 
 
@@ -60,8 +80,33 @@ def _progress_printer(quiet: bool):
     return show
 
 
+def sweep_main(args: argparse.Namespace) -> int:
+    try:
+        base, warnings = config_from_args(args)
+        spec = SweepSpec(base, axes_from_pairs(args.vary), base.steps)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"sweeping {spec.size} runs of {spec.steps} steps: "
+          + ", ".join(f"{k}={list(v)}" for k, v in spec.axes.items()), file=sys.stderr)
+
+    def show(done: int, total: int) -> None:
+        print(f"  {done}/{total} runs done", file=sys.stderr)
+
+    with make_executor(args.executor, args.workers, args.scheduler) as executor:
+        results = run_sweep(spec, executor, on_result=show)
+    results.to_csv(args.out, index=False)
+    print(results.drop(columns=["query"]).to_string(index=False))
+    print(f"wrote {args.out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "sweep":
+        return sweep_main(args)
     try:
         config, warnings = config_from_args(args)
     except ConfigError as err:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ..config import Config
 from ..data import Dataset, data_rngs, load_dataset
@@ -22,6 +23,13 @@ from .model import Model, build_model
 from .optimizers import OPTIMIZERS, SCHEDULES, Optimizer
 
 DIAG_BATCH = 512
+
+
+def deterministic_blas():
+    """One BLAS thread: a multi-threaded matrix product may sum in a different order, so
+    results would depend on the machine's core count (and single-threaded BLAS is faster
+    at these sizes anyway)."""
+    return threadpool_limits(limits=1, user_api="blas")
 VAL_SUBSET = 4096
 EVAL_CHUNK = 16384
 
@@ -88,7 +96,7 @@ class Trainer:
         Floating-point warnings are silenced: overflow is detected and reported as divergence.
         ``checkpoint_last=False`` skips the end-of-call checkpoint (benchmarks time steps).
         """
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), deterministic_blas():
             self._run(steps, on_progress, should_stop, checkpoint_last)
 
     def _run(self, steps: int, on_progress: ProgressCallback | None,
@@ -154,6 +162,10 @@ class Trainer:
         """Loss and accuracy on every full split, in eval mode (BatchNorm running stats)."""
         if self.status == "diverged":
             return {}
+        with deterministic_blas():
+            return self._evaluate()
+
+    def _evaluate(self) -> dict[str, float]:
         result = {}
         for split in ("train", "val", "test"):
             xs, ys = self.dataset.x[split], self.dataset.y[split]

@@ -1,0 +1,177 @@
+"""Sweeps: train every combination of one or two settings and summarise each run.
+
+Runs go through any ``concurrent.futures``-style executor: serial (in this process), a
+local process pool (the default), or a Dask cluster when a scheduler address is given
+(``--scheduler`` or the ``NEURONDASH_SCHEDULER`` environment variable), so a large sweep
+can leave this machine. Each run is deterministic, so every executor gives the same numbers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .config import SETTINGS_BY_NAME, Config, ConfigError
+
+SWEEPABLE = ("init_scale", "lr", "depth", "width", "act", "norm", "out_scale", "init",
+             "opt", "batch", "wd", "bias_init", "sched", "context", "embed_dim", "seed")
+MAX_RUNS = 100
+SCHEDULER_ENV = "NEURONDASH_SCHEDULER"
+SUMMARY_COLUMNS = ["initial_loss", "expected_initial_loss", "train_loss", "val_loss",
+                   "val_acc", "saturation_init_pct", "saturation_final_pct", "dead_units",
+                   "update_data", "status", "diverged_step", "query"]
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A base Config, the settings to vary with their values, and the step budget per run."""
+
+    base: Config
+    axes: dict[str, tuple]
+    steps: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.axes) <= 2:
+            raise ConfigError("vary", list(self.axes), "one or two settings")
+        for name, values in self.axes.items():
+            if name not in SWEEPABLE:
+                raise ConfigError("vary", name, "one of " + ", ".join(SWEEPABLE))
+            if not values:
+                raise ConfigError(name, values, "at least one value")
+        if self.size > MAX_RUNS:
+            raise ConfigError("vary", self.size, f"at most {MAX_RUNS} runs per sweep")
+        self.configs()  # every combination must be a valid Config before anything runs
+
+    @property
+    def size(self) -> int:
+        return int(np.prod([len(v) for v in self.axes.values()]))
+
+    def configs(self) -> list[Config]:
+        names = list(self.axes)
+        return [self.base.replace(steps=self.steps, **dict(zip(names, combo, strict=True)))
+                for combo in itertools.product(*self.axes.values())]
+
+
+def parse_values(name: str, text: str) -> tuple:
+    """'0.1, 0.3,1' -> typed, validated values of one setting (';' separates widths)."""
+    setting = SETTINGS_BY_NAME[name]
+    separator = ";" if name == "width" else ","
+    return tuple(setting.coerce(part) for part in text.split(separator) if part.strip())
+
+
+def summarize(run) -> dict[str, Any]:
+    """The numbers a sweep compares (all derived from the Run's records)."""
+    layers = run.layers
+    first = layers[layers["step"] == 0] if len(layers) else layers
+    last = layers[layers["step"] == layers["step"].max()] if len(layers) else layers
+    tail = run.history[run.matrix_names].iloc[-max(10, len(run.history) // 10):].to_numpy()
+    finite = tail[np.isfinite(tail)]
+    return {
+        "initial_loss": run.initial_loss,
+        "expected_initial_loss": run.expected_initial_loss,
+        "train_loss": run.final.get("train_loss", np.nan),
+        "val_loss": run.final.get("val_loss", np.nan),
+        "val_acc": run.final.get("val_acc", np.nan),
+        "saturation_init_pct": float(first["saturated_pct"].mean()) if len(first) else 0.0,
+        "saturation_final_pct": float(last["saturated_pct"].mean()) if len(last) else 0.0,
+        "dead_units": int(last["dead_units"].sum()) if len(last) else 0,
+        "update_data": float(np.median(finite)) if finite.size else np.nan,
+        "status": run.status,
+        "diverged_step": run.diverged_step if run.diverged_step is not None else -1,
+        "query": run.config.to_query(),
+    }
+
+
+def run_one(values: dict[str, Any], words: Sequence[str] | None = None) -> dict[str, Any]:
+    """Train one Config (given as a plain dict, cheap to ship to a worker) and summarise."""
+    from .engine.train import train
+
+    return summarize(train(Config.from_dict(values), words=list(words) if words else None))
+
+
+class SerialExecutor(Executor):
+    """Runs each task at submit time in this process (the reference for the others)."""
+
+    def submit(self, fn: Callable, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as err:  # noqa: BLE001 - delivered through the future
+            future.set_exception(err)
+        return future
+
+
+@contextmanager
+def make_executor(kind: str = "process", workers: int | None = None,
+                  scheduler: str | None = None):
+    """serial | process (local pool, spawn start so it is safe under Streamlit's threads) |
+    dask (needs ``scheduler``, or NEURONDASH_SCHEDULER; uses distributed's executor)."""
+    scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
+    if scheduler:
+        kind = "dask"
+    if kind == "serial":
+        yield SerialExecutor()
+    elif kind == "process":
+        with ProcessPoolExecutor(max_workers=workers or os.cpu_count(),
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+            yield pool
+    elif kind == "dask":
+        if not scheduler:
+            raise ValueError("a Dask sweep needs a scheduler address (tcp://host:port)")
+        from distributed import Client
+
+        with Client(scheduler) as client:
+            yield client.get_executor()
+    else:
+        raise ValueError(f"unknown executor {kind!r}: serial, process or dask")
+
+
+def run_sweep(spec: SweepSpec, executor: Executor | None = None,
+              on_result: Callable[[int, int], None] | None = None,
+              should_stop: Callable[[], bool] | None = None,
+              words: Sequence[str] | None = None) -> pd.DataFrame:
+    """Train every combination; one row per run, in combination order.
+
+    Stopping cancels the runs not yet started; finished ones are kept (status column).
+    """
+    configs = spec.configs()
+    if executor is None:
+        with make_executor("process") as pool:
+            return run_sweep(spec, pool, on_result, should_stop, words)
+    futures = {executor.submit(run_one, c.to_dict(), words): i for i, c in enumerate(configs)}
+    results: dict[int, dict] = {}
+    for done, future in enumerate(as_completed(futures), start=1):
+        results[futures[future]] = future.result()
+        if on_result is not None:
+            on_result(done, len(configs))
+        if should_stop is not None and should_stop():
+            for pending in futures:
+                pending.cancel()
+            break
+    rows = []
+    for i, config in enumerate(configs):
+        row = {name: getattr(config, name) for name in spec.axes}
+        row.update(results.get(i, {"status": "not run"}))
+        rows.append(row)
+    return pd.DataFrame(rows, columns=[*spec.axes, *SUMMARY_COLUMNS])
+
+
+def axes_from_pairs(pairs: Iterable[str]) -> dict[str, tuple]:
+    """CLI '--vary lr=0.01,0.1' pairs -> {name: values}."""
+    axes = {}
+    for pair in pairs:
+        name, _, text = pair.partition("=")
+        name = name.strip().replace("-", "_")
+        if name not in SETTINGS_BY_NAME:
+            raise ConfigError("vary", name, "a setting name, as in --vary lr=0.01,0.1")
+        axes[name] = parse_values(name, text)
+    return axes

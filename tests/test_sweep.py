@@ -1,0 +1,82 @@
+"""Sweeps: every executor gives the same numbers; the CLI writes a CSV; bad specs fail."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from neurondash import Config, ConfigError
+from neurondash.sweep import SweepSpec, make_executor, parse_values, run_sweep
+
+ROOT = Path(__file__).resolve().parents[1]
+BASE = Config(depth=2, width="16", batch=32)
+SPEC = SweepSpec(BASE, {"init_scale": (0.3, 1.0, 3.0), "act": ("tanh", "relu")}, steps=80)
+NUMBERS = ["initial_loss", "train_loss", "val_loss", "saturation_init_pct", "update_data",
+           "dead_units"]
+
+
+@pytest.fixture(scope="module")
+def serial() -> pd.DataFrame:
+    with make_executor("serial") as executor:
+        return run_sweep(SPEC, executor)
+
+
+def test_serial_sweep_covers_every_combination(serial):
+    assert len(serial) == 6
+    assert serial[["init_scale", "act"]].drop_duplicates().shape[0] == 6
+    assert (serial["status"] == "finished").all()
+    tanh = serial[serial["act"] == "tanh"].set_index("init_scale")
+    assert tanh.loc[3.0, "saturation_init_pct"] > tanh.loc[1.0, "saturation_init_pct"] \
+        > tanh.loc[0.3, "saturation_init_pct"]
+    assert all(Config.from_query(q)[0].steps == 80 for q in serial["query"])
+
+
+def test_process_pool_gives_identical_numbers(serial):
+    with make_executor("process", workers=2) as executor:
+        pooled = run_sweep(SPEC, executor)
+    pd.testing.assert_frame_equal(pooled[NUMBERS], serial[NUMBERS], check_exact=True)
+
+
+def test_dask_cluster_gives_identical_numbers(serial, monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        monkeypatch.setenv("NEURONDASH_SCHEDULER", cluster.scheduler_address)
+        with make_executor("process") as executor:  # the environment variable wins
+            assert type(executor).__module__.startswith("distributed")
+            remote = run_sweep(SPEC, executor)
+    pd.testing.assert_frame_equal(remote[NUMBERS], serial[NUMBERS], check_exact=True)
+
+
+def test_stop_keeps_finished_runs():
+    with make_executor("serial") as executor:
+        result = run_sweep(SPEC, executor, should_stop=lambda: True)
+    assert (result["status"] == "finished").sum() == 1
+    assert (result["status"] == "not run").sum() == 5
+
+
+def test_invalid_sweeps_are_rejected():
+    with pytest.raises(ConfigError, match="one or two"):
+        SweepSpec(BASE, {"lr": (0.1,), "depth": (1,), "act": ("tanh",)}, 10)
+    with pytest.raises(ConfigError, match="one of"):
+        SweepSpec(BASE, {"task": ("names",)}, 10)
+    with pytest.raises(ConfigError, match="at most"):
+        SweepSpec(BASE, {"seed": tuple(range(11)), "depth": tuple(range(10))}, 10)
+    with pytest.raises(ConfigError, match="lr"):
+        parse_values("lr", "0.1,fast")
+    assert parse_values("width", "8;16,8") == ("8", "16,8")
+
+
+def test_cli_sweep_writes_csv(tmp_path):
+    out = tmp_path / "sweep.csv"
+    result = subprocess.run(
+        [sys.executable, "-m", "neurondash", "sweep", "--task", "moons", "--depth", "1",
+         "--width", "8", "--steps", "40", "--vary", "lr=0.01,0.1", "--executor", "serial",
+         "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    table = pd.read_csv(out)
+    assert list(table["lr"]) == [0.01, 0.1] and table["val_loss"].notna().all()
