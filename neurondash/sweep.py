@@ -121,9 +121,13 @@ def make_executor(kind: str = "process", workers: int | None = None,
     if kind == "serial":
         yield SerialExecutor()
     elif kind == "process":
-        with ProcessPoolExecutor(max_workers=workers or os.cpu_count(),
-                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count(),
+                                   mp_context=multiprocessing.get_context("spawn"))
+        try:
             yield pool
+        finally:
+            # An interrupted caller (a Streamlit rerun) must not wait for queued runs.
+            pool.shutdown(wait=False, cancel_futures=True)
     elif kind == "dask":
         if not scheduler:
             raise ValueError("a Dask sweep needs a scheduler address (tcp://host:port)")
@@ -138,17 +142,20 @@ def make_executor(kind: str = "process", workers: int | None = None,
 def run_sweep(spec: SweepSpec, executor: Executor | None = None,
               on_result: Callable[[int, int], None] | None = None,
               should_stop: Callable[[], bool] | None = None,
-              words: Sequence[str] | None = None) -> pd.DataFrame:
+              words: Sequence[str] | None = None,
+              results: dict[int, dict] | None = None) -> pd.DataFrame:
     """Train every combination; one row per run, in combination order.
 
     Stopping cancels the runs not yet started; finished ones are kept (status column).
+    ``results`` (index -> summary) is filled as runs finish, so a caller that is
+    interrupted still has them (see ``sweep_frame``).
     """
     configs = spec.configs()
     if executor is None:
         with make_executor("process") as pool:
-            return run_sweep(spec, pool, on_result, should_stop, words)
+            return run_sweep(spec, pool, on_result, should_stop, words, results)
+    results = results if results is not None else {}
     futures = {executor.submit(run_one, c.to_dict(), words): i for i, c in enumerate(configs)}
-    results: dict[int, dict] = {}
     for done, future in enumerate(as_completed(futures), start=1):
         results[futures[future]] = future.result()
         if on_result is not None:
@@ -157,10 +164,15 @@ def run_sweep(spec: SweepSpec, executor: Executor | None = None,
             for pending in futures:
                 pending.cancel()
             break
+    return sweep_frame(spec, results)
+
+
+def sweep_frame(spec: SweepSpec, results: dict[int, dict]) -> pd.DataFrame:
+    """One row per combination; runs without a result are marked 'not run'."""
     rows = []
-    for i, config in enumerate(configs):
+    for i, config in enumerate(spec.configs()):
         row = {name: getattr(config, name) for name in spec.axes}
-        row.update(results.get(i, {"status": "not run"}))
+        row.update(results.get(i, {"status": "not run", "query": config.to_query()}))
         rows.append(row)
     return pd.DataFrame(rows, columns=[*spec.axes, *SUMMARY_COLUMNS])
 

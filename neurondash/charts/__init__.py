@@ -184,3 +184,59 @@ def neuron_chart(curve: pd.DataFrame, hist: pd.DataFrame, point: pd.DataFrame
                                    alt.Tooltip("y:Q", format=".4f", title="output")])
     return alt.layer(bars, alt.layer(line, dot)).resolve_scale(y="independent").properties(
         height=300)
+
+
+def sweep_metric_chart(frame: pd.DataFrame, x: str, metric: str, title: str,
+                       log_x: bool = False, guide: float | None = None) -> alt.LayerChart:
+    """One summary number against the swept value; click a point to open that run."""
+    numeric = pd.api.types.is_numeric_dtype(frame[x])
+    x_enc = alt.X(f"{x}:{'Q' if numeric else 'N'}", title=x,
+                  scale=alt.Scale(type="log") if log_x and numeric else alt.Undefined)
+    base = alt.Chart(_check_rows(frame), title=title).encode(
+        x=x_enc, y=alt.Y(f"{metric}:Q", title=metric, scale=alt.Scale(zero=False)),
+        href="link:N",
+        tooltip=[f"{x}:N", alt.Tooltip(f"{metric}:Q", format=".4g"), "status:N"])
+    layers = [base.mark_line(point=alt.OverlayMarkDef(size=70, filled=True))]
+    if guide is not None:
+        layers.append(alt.Chart(pd.DataFrame({"y": [guide]})).mark_rule(
+            strokeDash=[4, 4], color="gray").encode(y="y:Q"))
+    return alt.layer(*layers).properties(height=220)
+
+
+def sweep_heatmap_chart(frame: pd.DataFrame, x: str, y: str, metric: str,
+                        title: str) -> alt.Chart:
+    """Two swept settings as a grid coloured by one summary number; click a cell to open
+    that run."""
+    return alt.Chart(_check_rows(frame), title=title).mark_rect().encode(
+        x=alt.X(f"{x}:O", title=x), y=alt.Y(f"{y}:O", title=y, sort="descending"),
+        color=alt.Color(f"{metric}:Q", scale=alt.Scale(scheme="viridis", reverse=True)),
+        href="link:N",
+        tooltip=[f"{x}:O", f"{y}:O", alt.Tooltip(f"{metric}:Q", format=".4g"), "status:N"],
+    ).properties(height=300)
+
+
+def lr_finder_chart(frame: pd.DataFrame, suggestion: float) -> alt.LayerChart:
+    """Loss against learning rate (log axis), raw and smoothed, suggested rate marked."""
+    long = frame.melt(id_vars="lr", value_vars=["loss", "smoothed"], var_name="series",
+                      value_name="value")
+    lines = alt.Chart(_check_rows(long)).mark_line().encode(
+        x=alt.X("lr:Q", scale=alt.Scale(type="log"), title="learning rate"),
+        y=alt.Y("value:Q", title="loss", scale=alt.Scale(zero=False)),
+        color=alt.Color("series:N", scale=alt.Scale(domain=["loss", "smoothed"],
+                                                    range=["#c7d7ea", "#1f77b4"])),
+        tooltip=[alt.Tooltip("lr:Q", format=".3g"), alt.Tooltip("value:Q", format=".4f")])
+    rule = alt.Chart(pd.DataFrame({"lr": [suggestion], "label": [f"suggested {suggestion:.3g}"]})
+                     ).mark_rule(color="#d62728").encode(x="lr:Q", tooltip=["label:N"])
+    return alt.layer(lines, rule).properties(height=300)
+
+
+def compare_loss_chart(curves: pd.DataFrame) -> alt.Chart:
+    """Smoothed train and validation loss of several runs (``run``, ``split``)."""
+    pick = alt.selection_point(fields=["run"], bind="legend")
+    return alt.Chart(_check_rows(curves)).mark_line().encode(
+        x=alt.X("step:Q"), y=alt.Y("loss:Q", scale=alt.Scale(zero=False)),
+        color=alt.Color("run:N", title="run"),
+        strokeDash=alt.StrokeDash("split:N", title=None),
+        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)),
+        tooltip=["run:N", "split:N", "step:Q", alt.Tooltip("loss:Q", format=".4f")],
+    ).add_params(pick).properties(height=320)

@@ -97,3 +97,28 @@ def compare_snapshots(run: Run, step: int, name: str, quantity: str) -> pd.DataF
         rows = hist[(hist["step"] == s) & (hist["name"] == name) & (hist["quantity"] == quantity)]
         frames.append(rows[["bin_start", "bin_end", "density"]].assign(series=label))
     return pd.concat(frames, ignore_index=True)
+
+
+def compare_curves(runs: dict[str, Run], points: int = 300) -> pd.DataFrame:
+    """Smoothed train loss and validation loss of each run, under a shared row budget."""
+    frames = []
+    for label, run in runs.items():
+        steps = run.history["step"].to_numpy()
+        loss = run.history["loss"].to_numpy()
+        finite = np.isfinite(loss)
+        if finite.any():
+            smooth = ema(loss[finite], max(10, int(finite.sum()) // 50))
+            s, v = downsample(steps[finite], smooth, points)
+            frames.append(pd.DataFrame({"step": s, "loss": v, "run": label, "split": "train"}))
+        if len(run.evals):
+            frames.append(pd.DataFrame({"step": run.evals["step"], "loss": run.evals["val_loss"],
+                                        "run": label, "split": "validation"}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["step", "loss", "run", "split"])
+
+
+def differing_settings(configs: dict[str, object]) -> pd.DataFrame:
+    """Settings whose values differ between the given Configs (one row per Config)."""
+    table = pd.DataFrame({label: c.to_dict() for label, c in configs.items()}).T
+    varying = [c for c in table.columns if table[c].astype(str).nunique() > 1]
+    return table[varying]

@@ -25,7 +25,7 @@ from ..engine.activations import ACTIVATIONS
 from ..engine.diagnostics import histogram
 from ..engine.train import Progress, continue_training, train
 from ..run import Run
-from . import render
+from . import explore, render
 
 AUTO_WORK = 3e9
 """Configs up to this much work (params x steps x batch) train as soon as they are opened."""
@@ -196,6 +196,7 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
     runs.move_to_end(key)
     while len(runs) > KEPT_RUNS:
         runs.popitem(last=False)
+        st.session_state["dropped_runs"] = st.session_state.get("dropped_runs", 0) + 1
     return runs[key]
 
 
@@ -398,7 +399,8 @@ def _dataset(run: Run):
     return load_dataset(run.config, run.words)
 
 
-TABS = ("Overview", "Loss", "Logits", "Activations", "Gradients", "Neuron")
+TABS = ("Overview", "Loss", "Logits", "Activations", "Gradients", "Neuron", "Compare",
+        "Lessons", "Sweep", "LR finder", "Export / import")
 
 
 def main() -> None:
@@ -408,31 +410,39 @@ def main() -> None:
     for warning in st.session_state.get("url_warnings", []) + messages:
         st.warning(warning)
     run = get_run(config, words)
-    if run is None:
-        return
-    if run.config != config:
-        st.info("Showing the previous run; press Train for the current settings.")
-    if run.status == "diverged":
-        st.error(run.message)
-    elif run.status == "stopped":
-        st.warning(run.message)
-    metrics(run)
-    steps = run.snapshot_steps
-    if not steps:
-        st.info("No diagnostics were recorded for this run.")
-        return
-    step = st.select_slider("snapshot step (drives every view)", steps, value=steps[-1],
-                            key="snapshot")
-    overview_tab, loss, logits, activations, gradients, neuron = st.tabs(list(TABS))
-    with overview_tab:
-        overview(run)
-    with loss:
-        loss_tab(run)
-    with logits:
-        logits_tab(run, step)
-    with activations:
-        activations_tab(run, step)
-    with gradients:
-        gradients_tab(run, step)
-    with neuron:
-        neuron_tab(run, step)
+    runs = st.session_state.setdefault("runs", OrderedDict())
+    step = None
+    if run is not None:
+        if run.config != config:
+            st.info("Showing the previous run; press Train for the current settings.")
+        if run.status == "diverged":
+            st.error(run.message)
+        elif run.status == "stopped":
+            st.warning(run.message)
+        metrics(run)
+        steps = run.snapshot_steps
+        if steps:
+            step = st.select_slider("snapshot step (drives every view)", steps,
+                                    value=steps[-1], key="snapshot")
+        else:
+            st.info("No diagnostics were recorded for this run.")
+    tabs = dict(zip(TABS, st.tabs(list(TABS)), strict=True))
+    if run is not None and step is not None:
+        views = {"Overview": lambda: overview(run), "Loss": lambda: loss_tab(run),
+                 "Logits": lambda: logits_tab(run, step),
+                 "Activations": lambda: activations_tab(run, step),
+                 "Gradients": lambda: gradients_tab(run, step),
+                 "Neuron": lambda: neuron_tab(run, step)}
+        for name, view in views.items():
+            with tabs[name]:
+                view()
+    with tabs["Compare"]:
+        explore.compare_tab(runs)
+    with tabs["Lessons"]:
+        explore.lessons_tab()
+    with tabs["Sweep"]:
+        explore.sweep_tab(config)
+    with tabs["LR finder"]:
+        explore.lr_finder_tab(config, words)
+    with tabs["Export / import"]:
+        explore.export_tab(run, runs, run_key)

@@ -57,7 +57,9 @@ def test_default_page_trains_and_draws_every_view(default_page):
     assert series == {"train", "train (smoothed)", "validation"}
     labels = [m.label for m in at.metric]
     assert "initial loss" in labels and "val loss" in labels
-    assert len(at.tabs) == 6
+    assert [t.label for t in at.tabs] == ["Overview", "Loss", "Logits", "Activations",
+                                          "Gradients", "Neuron", "Compare", "Lessons", "Sweep",
+                                          "LR finder", "Export / import"]
 
 
 def test_view_control_does_not_retrain(default_page):

@@ -1,0 +1,84 @@
+"""AppTest of the explore-and-share views: lessons, compare, sweep, LR finder, import."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from neurondash import Config, train
+from neurondash.presets import PRESETS_BY_SLUG
+
+from .test_app import SMALL, charts, fields, open_app
+
+
+def test_lesson_button_loads_the_preset_and_names_its_effect():
+    at = open_app(SMALL)
+    buttons = [b for b in at.button if b.key and b.key.startswith("preset_")]
+    assert len(buttons) == 11
+    at.button(key="preset_zero-init").click().run()
+    assert not at.exception
+    preset = PRESETS_BY_SLUG["zero-init"]
+    assert at.selectbox(key="init").value == "zero"
+    assert at.number_input(key="steps").value == preset.config.steps
+    assert at.text_input(key="width").value == "100"
+    overview = " ".join(m.value for kind in (at.warning, at.info, at.success) for m in kind)
+    assert preset.finding in overview
+
+
+def test_compare_overlays_two_runs_and_lists_differences():
+    at = open_app(SMALL)
+    at.selectbox(key="act").set_value("relu").run()
+    assert not at.exception
+    assert len(at.multiselect(key="compare_runs").value) == 2
+    compare = [(s, t) for s, t in charts(at) if "split" in fields(s)]
+    assert compare and set(compare[0][1][0].column("run").to_pylist()) == {
+        "depth=2&width=16&steps=150", "depth=2&width=16&act=relu&steps=150"}
+    tables = [d.value for d in at.dataframe]
+    assert any(list(t.columns) == ["act"] for t in tables)
+
+
+def test_sweep_view_runs_and_links_each_point():
+    at = open_app(SMALL)
+    at.selectbox(key="sweep_x").set_value("lr").run()
+    at.text_input(key="sweep_xv_lr").input("0.01, 0.1").run()
+    at.number_input(key="sweep_steps").set_value(30).run()
+    at.button(key="sweep_run").click().run()
+    assert not at.exception
+    sweep_charts = [(s, t) for s, t in charts(at) if "link" in fields(s)]
+    assert len(sweep_charts) == 4
+    links = sweep_charts[0][1][0].column("link").to_pylist()
+    assert sorted(links) == sorted(f"?{Config(depth=2, width='16', steps=30, lr=v).to_query()}"
+                                   for v in (0.01, 0.1))
+
+
+def test_lr_finder_view_suggests_and_applies_a_rate():
+    at = open_app(SMALL)
+    at.button(key="lr_find").click().run()
+    assert not at.exception
+    finder = [t for s, t in charts(at) if {"lr", "value"} <= fields(s)]
+    assert finder and finder[0][0].num_rows > 20
+    suggestion = at.session_state["lr_result"][1].suggestion
+    grid = at.select_slider(key="lr").options
+    nearest = min(grid, key=lambda g: abs(math.log10(float(g)) - math.log10(suggestion)))
+    at.button(key="lr_use").click().run()
+    assert not at.exception
+    assert at.select_slider(key="lr").value == float(nearest)
+
+
+def test_import_shows_a_run_without_retraining_and_rejects_bad_files():
+    config = Config(depth=1, width="12", steps=60, act="relu")
+    exported = train(config).to_json().encode()
+    at = open_app(SMALL)
+    uploader = at.get("file_uploader")[-1]
+    uploader.set_value(("bad.json", b'{"format": "something-else"}', "application/json")).run()
+    assert not at.exception
+    assert any("Import rejected" in e.value for e in at.error)
+    assert at.selectbox(key="act").value == "tanh"
+    at.get("file_uploader")[-1].set_value(("run.json", exported, "application/json")).run()
+    assert not at.exception
+    assert any("Imported a run" in s.value for s in at.success)
+    assert at.selectbox(key="act").value == "relu"
+    assert at.text_input(key="width").value == "12"
+    shown = at.session_state["runs"]
+    elapsed = json.loads(exported)["elapsed"]
+    assert any(run.elapsed == elapsed and run.config == config for run in shown.values())
