@@ -292,5 +292,16 @@ class Config:
         return cls.lenient(dict(parse_qsl(query.lstrip("?"), keep_blank_values=True)))
 
     def to_query(self) -> str:
-        """The URL query that reproduces this Config (defaults omitted, as Streamlit does)."""
-        return "&".join(f"{k}={v}" for k, v in self.changed().items())
+        """The URL query that reproduces this Config (defaults omitted, as Streamlit does).
+
+        Floats use their shortest exact form ('2', not '2.0'): the dashboard's log sliders
+        read URL values by that spelling.
+        """
+        return "&".join(f"{k}={_spell(v)}" for k, v in self.changed().items())
+
+
+def _spell(value: Any) -> str:
+    if isinstance(value, float):
+        short = f"{value:g}"
+        return short if float(short) == value else repr(value)
+    return str(value)

@@ -128,3 +128,20 @@ def test_every_sidebar_control_reruns_cleanly():
         at.selectbox(key="task").set_value("spiral").run()
         assert any(w.key == setting for w in at.number_input)
     assert not at.exception
+
+
+@pytest.mark.parametrize("slug", ["saturated-tanh", "lr-too-low", "bigram", "dead-relu"])
+def test_preset_links_seed_every_widget(slug):
+    from neurondash.config import Config
+    from neurondash.presets import PRESETS_BY_SLUG
+
+    preset = PRESETS_BY_SLUG[slug]
+    params = dict(part.split("=") for part in preset.query.split("&"))
+    at = open_app(params | {"steps": "50"})
+    assert not at.exception
+    assert not [w.value for w in at.warning if "not allowed" in w.value or "grid" in w.value]
+    shown = {name: find_widget(at, name).value for name in params if name != "steps"}
+    expected = preset.config.to_dict()
+    assert {k: (float(v) if isinstance(expected[k], float) else v) for k, v in shown.items()} \
+        == {k: expected[k] for k in shown}
+    assert Config.from_query(preset.query)[0] == preset.config

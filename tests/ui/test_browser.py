@@ -113,3 +113,25 @@ def test_changing_a_setting_during_training_leaves_a_working_page(server):
         assert page.locator("[data-testid='stException']").count() == 0
         assert page.locator("[data-testid='stMetric']").count() >= 4
         browser.close()
+
+
+@pytest.mark.browser
+def test_lesson_preset_link_reproduces_its_effect(server):
+    from neurondash.presets import PRESETS_BY_SLUG
+
+    preset = PRESETS_BY_SLUG["saturated-tanh"]
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{server}/?{preset.query}", timeout=60_000)
+        page.wait_for_selector("[data-testid='stVegaLiteChart']", state="attached",
+                               timeout=120_000)
+        wait_idle(page)
+        assert page.locator("[data-testid='stException']").count() == 0
+        assert page.get_by_text(preset.finding).count() >= 1
+        page.get_by_role("tab", name="Activations").click()
+        page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, "
+                               "[data-testid='stVegaLiteChart'] svg", timeout=30_000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "lesson-saturated-tanh.png"), full_page=True)
+        browser.close()
