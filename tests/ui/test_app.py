@@ -145,3 +145,20 @@ def test_preset_links_seed_every_widget(slug):
     assert {k: (float(v) if isinstance(expected[k], float) else v) for k, v in shown.items()} \
         == {k: expected[k] for k in shown}
     assert Config.from_query(preset.query)[0] == preset.config
+
+
+def test_word_list_upload_trains_on_its_own_vocabulary_and_rejects_bad_files():
+    at = open_app(SMALL)
+    at.selectbox(key="task").set_value("words").run()
+    assert not at.exception
+    assert any("Upload a word list" in i.value for i in at.info)
+    uploader = next(u for u in at.get("file_uploader") if u.proto.label.startswith("word"))
+    uploader.set_value(("words.txt", b"hello\nw0rld\n", "text/plain")).run()
+    assert any("Word list rejected" in e.value and "'0'" in e.value for e in at.error)
+    words = "\n".join(f"{a}{b}{c}" for a in "abcd" for b in "xyz" for c in "éo").encode()
+    uploader = next(u for u in at.get("file_uploader") if u.proto.label.startswith("word"))
+    uploader.set_value(("words.txt", words, "text/plain")).run()
+    assert not at.exception, [e.value for e in at.error]
+    assert not at.error, [e.value for e in at.error]
+    run = next(reversed(at.session_state["runs"].values()))
+    assert run.config.task == "words" and run.vocab == ".abcdoxyzé"
