@@ -253,6 +253,8 @@ def logits_tab(run: Run, step: int) -> None:
             frame = pd.DataFrame({"char": list(run.vocab), "p": probs})
             render.chart(_key(run, "next", text), lambda: charts.bars_chart(
                 frame, "char", "p", f"P(next character | '{text}')"))
+            st.caption("Healthy: a few plausible characters take most of the probability; "
+                       "a flat profile means the model has not learned this context.")
         except ValueError as err:
             st.warning(str(err))
         if run.config.context == 1 and run.config.depth == 0:
@@ -268,6 +270,7 @@ def logits_tab(run: Run, step: int) -> None:
         words = queries.sample_words(model, run.vocab, run.config.context, 20,
                                      seed=run.config.seed)
         st.write("**20 sampled words:** " + ", ".join(words))
+        st.caption("Healthy: name-like words; random strings mean the model is near uniform.")
     else:
         data = _dataset(run)
         xs, ys, probs = queries.grid_probs(model, (-1.5, 1.5, -1.5, 1.5), 50)

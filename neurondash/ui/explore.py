@@ -110,7 +110,9 @@ def sweep_tab(config: Config) -> None:
     if st.button("Run sweep", type="primary", key="sweep_run"):
         partial: dict[int, dict] = {}
         st.session_state["sweep"] = (spec, partial)
-        bar = st.progress(0.0, text="Sweeping... (click any control to stop)")
+        st.button("Stop sweep", key="sweep_stop",
+                  help="Stops after the runs in progress; finished runs are kept")
+        bar = st.progress(0.0, text="Sweeping...")
         with make_executor("process") as executor:
             run_sweep(spec, executor, words=None, results=partial,
                       on_result=lambda done, total: bar.progress(

@@ -162,3 +162,15 @@ def test_word_list_upload_trains_on_its_own_vocabulary_and_rejects_bad_files():
     assert not at.error, [e.value for e in at.error]
     run = next(reversed(at.session_state["runs"].values()))
     assert run.config.task == "words" and run.vocab == ".abcdoxyzé"
+
+
+def test_continue_trains_the_current_run_further():
+    at = open_app(SMALL)
+    first = next(reversed(at.session_state["runs"].values()))
+    next(b for b in at.button if b.label == "Continue").click().run()
+    assert not at.exception
+    runs = at.session_state["runs"]
+    assert len(runs) == 1
+    continued = next(reversed(runs.values()))
+    assert continued.steps_done == 2 * first.steps_done
+    assert continued.history["loss"].iloc[:150].equals(first.history["loss"])
