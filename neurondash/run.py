@@ -200,12 +200,16 @@ class Run:
     def model(self, step: int | None = None):
         """The model after training, or as it was at snapshot ``step`` when that was kept
         (see ``model_states``); rebuilt from saved arrays, cheap for dashboard-size nets."""
-        model = self.trainer().model
+        from .engine.model import build_model
+
+        classes = len(self.vocab) if self.vocab is not None else 2
+        model = build_model(self.config, classes, classes, np.random.default_rng(0),
+                            self.state["params"].dtype)
         state = self.model_states.get(step) if step is not None else None
-        if state is not None:
-            model.flat[...] = state["params"]
-            for name, value in state["buffers"].items():
-                model.buffers()[name][...] = value
+        state = state if state is not None else self.state
+        model.flat[...] = state["params"]
+        for name, value in state["buffers"].items():
+            model.buffers()[name][...] = value
         return model
 
     # -- JSON ----------------------------------------------------------------------

@@ -8,7 +8,6 @@ Streamlit ships every row to the browser on every rerun.
 from __future__ import annotations
 
 import altair as alt
-import numpy as np
 import pandas as pd
 
 MAX_ROWS = 5000
@@ -64,10 +63,10 @@ def histogram_chart(hist: pd.DataFrame, title: str, x_title: str) -> alt.Chart:
 
     ``hist``: name, bin_start, bin_end, density (one row per bin).
     """
-    frame = _check_rows(hist.assign(center=(hist["bin_start"] + hist["bin_end"]) / 2))
+    frame = _check_rows(hist)
     pick = alt.selection_point(fields=["name"], bind="legend")
     return alt.Chart(frame, title=title).mark_line(interpolate="step-after").encode(
-        x=alt.X("center:Q", title=x_title),
+        x=alt.X("bin_start:Q", title=x_title),
         y=alt.Y("density:Q", title="density"),
         color=alt.Color("name:N", title="layer", scale=layer_scale(list(frame["name"]))),
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)),
@@ -108,16 +107,12 @@ def over_steps_chart(frame: pd.DataFrame, value: str, title: str, y_title: str,
     return alt.layer(*layers).properties(height=260)
 
 
-def dead_map_chart(mask: np.ndarray, layer: str) -> alt.Chart:
+def dead_map_chart(frame: pd.DataFrame, layer: str, units: int) -> alt.Chart:
     """Examples x units; white where the unit is saturated/inactive for that example.
 
     A fully white column is a dead unit: no example gives it a gradient.
+    ``frame``: example, unit, saturated (see prepare.dead_map_frame).
     """
-    examples, units = mask.shape
-    keep = max(1, min(examples, MAX_ROWS // max(units, 1)))
-    ex, un = np.meshgrid(np.arange(keep), np.arange(units), indexing="ij")
-    frame = pd.DataFrame({"example": ex.ravel(), "unit": un.ravel(),
-                          "saturated": mask[:keep].ravel()})
     return alt.Chart(_check_rows(frame), title=f"{layer}: saturated or inactive (white)"
                      ).mark_rect().encode(
         x=alt.X("unit:O", title="unit", axis=alt.Axis(labels=units <= 40)),

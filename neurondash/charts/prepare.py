@@ -64,6 +64,15 @@ def histograms_at(run: Run, step: int, quantity: str) -> pd.DataFrame:
     return rows[["name", "bin_start", "bin_end", "density"]].astype({"name": str})
 
 
+def dead_map_frame(mask: np.ndarray, max_rows: int = 5000) -> pd.DataFrame:
+    """examples x units saturation mask as rows, keeping as many examples as fit."""
+    examples, units = mask.shape
+    keep = max(1, min(examples, max_rows // max(units, 1)))
+    ex, un = np.meshgrid(np.arange(keep), np.arange(units), indexing="ij")
+    return pd.DataFrame({"example": ex.ravel(), "unit": un.ravel(),
+                         "saturated": mask[:keep].ravel()})
+
+
 def layer_table(run: Run, step: int) -> pd.DataFrame:
     rows = run.layers[run.layers["step"] == step]
     return rows[["layer", "units", "act_mean", "act_std", "saturated_pct", "dead_units",

@@ -233,13 +233,16 @@ def loss_tab(run: Run) -> None:
 
 
 def logits_tab(run: Run, step: int) -> None:
+    logits = lambda: prepare.compare_snapshots(run, step, "logits", "logits")  # noqa: E731
     render.chart(_key(run, "logits", step), lambda: charts.compare_histograms_chart(
-        prepare.compare_snapshots(run, step, "logits", "logits"), "logits", "logit value"))
+        logits(), "logits: step 0 vs the selected step", "logit value"),
+        template=_key(run, "logits"), data=logits)
     st.caption("Healthy at init: logits near 0 (unconfident). Wide logits at step 0 mean "
                "confidently wrong predictions and a hockey-stick loss.")
+    p_correct = lambda: prepare.compare_snapshots(run, step, "logits", "p_correct")  # noqa: E731
     render.chart(_key(run, "p_correct", step), lambda: charts.compare_histograms_chart(
-        prepare.compare_snapshots(run, step, "logits", "p_correct"),
-        "p(correct class)", "probability"))
+        p_correct(), "p(correct class)", "probability"),
+        template=_key(run, "p_correct"), data=p_correct)
     st.caption("Healthy: mass moves right over training; at init it sits near 1/V.")
     if run.status == "diverged":
         st.info("The diverged model's parameters are not finite: nothing to sample or query.")
@@ -297,16 +300,17 @@ def activations_tab(run: Run, step: int) -> None:
     if not len(run.layers):
         st.info("This model has no hidden layers.")
         return
-    render.chart(_key(run, "activation", step), lambda: charts.histogram_chart(
-        prepare.histograms_at(run, step, "activation"), f"activations at step {step}",
-        "activation"))
+    _histogram(run, step, "activation", "activations at the selected step", "activation")
     st.caption("Healthy tanh: spread over (-1, 1) without tall spikes at +-1 (saturation) "
                "or a narrow spike at 0 (collapse). Click the legend to isolate a layer.")
     st.dataframe(prepare.layer_table(run, step), hide_index=True)
     layer = st.selectbox("layer for the dead-unit map", sorted(run.dead_maps[step]),
                          key="map_layer")
+    mask = lambda: prepare.dead_map_frame(run.dead_map(step, layer))  # noqa: E731
+    units = int(run.layers.loc[run.layers["layer"] == layer, "units"].iloc[0])
     render.chart(_key(run, "dead_map", step, layer),
-                 lambda: charts.dead_map_chart(run.dead_map(step, layer), layer))
+                 lambda: charts.dead_map_chart(mask(), layer, units),
+                 template=_key(run, "dead_map", layer), data=mask)
     st.caption("White cells: saturated/inactive for that example. A fully white column is a "
                "dead unit that never learns.")
     render.chart(_key(run, "saturation"), lambda: charts.over_steps_chart(
@@ -316,14 +320,11 @@ def activations_tab(run: Run, step: int) -> None:
 
 def gradients_tab(run: Run, step: int) -> None:
     if len(run.layers):
-        render.chart(_key(run, "gradient", step), lambda: charts.histogram_chart(
-            prepare.histograms_at(run, step, "gradient"),
-            f"activation gradients at step {step}", "dloss/dh"))
+        _histogram(run, step, "gradient", "activation gradients at the selected step",
+                   "dloss/dh")
         st.caption("Healthy: every layer's gradient distribution has a similar width; "
                    "shrinking toward the input means vanishing gradients.")
-    render.chart(_key(run, "weight_grad", step), lambda: charts.histogram_chart(
-        prepare.histograms_at(run, step, "weight_grad"), f"weight gradients at step {step}",
-        "dloss/dW"))
+    _histogram(run, step, "weight_grad", "weight gradients at the selected step", "dloss/dW")
     st.dataframe(prepare.weight_table(run, step), hide_index=True)
     st.caption("grad:data = std(dW)/std(W). Healthy: similar across layers; an outlier "
                "layer trains faster or slower than the rest.")
@@ -378,6 +379,13 @@ def neuron_tab(run: Run, step: int) -> None:
     st.caption("Red dot: this example's pre-activation and output on the activation curve; "
                "grey: where this unit's pre-activations fall over 64 examples. Healthy: "
                "mostly in the curve's sloped part, not the flat tails.")
+
+
+def _histogram(run: Run, step: int, quantity: str, title: str, x_title: str) -> None:
+    """Per-layer histograms of one quantity; every step after the first reuses the spec."""
+    frame = lambda: prepare.histograms_at(run, step, quantity)  # noqa: E731
+    render.chart(_key(run, quantity, step), lambda: charts.histogram_chart(
+        frame(), title, x_title), template=_key(run, quantity), data=frame)
 
 
 def _key(run: Run, *parts) -> tuple:

@@ -49,12 +49,25 @@ def to_spec(chart: alt.TopLevelMixin) -> dict:
 
 
 def chart(key: Hashable, build: Callable[[], alt.TopLevelMixin], container=st,
-          stretch: bool = True) -> None:
-    """Draw the chart ``build()`` makes, building it only the first time ``key`` is seen."""
+          stretch: bool = True, template: Hashable | None = None,
+          data: Callable[[], pd.DataFrame] | None = None) -> None:
+    """Draw the chart ``build()`` makes, building it only the first time ``key`` is seen.
+
+    Charts that differ only in their one data frame (the same view at another snapshot
+    step) can share a ``template``: the first one is built with Altair, the others reuse
+    its spec with ``data()`` swapped in, which costs a millisecond instead of tens.
+    """
     cache: OrderedDict = st.session_state.setdefault("chart_specs", OrderedDict())
     spec = cache.get(key)
     if spec is None:
-        spec = cache[key] = to_spec(build())
+        shared = cache.get(("template", template)) if template is not None else None
+        if shared is not None and data is not None and len(shared["datasets"]) == 1:
+            spec = {**shared, "datasets": {next(iter(shared["datasets"])): arrow_bytes(data())}}
+        else:
+            spec = to_spec(build())
+            if template is not None:
+                cache[("template", template)] = spec
+        cache[key] = spec
         while len(cache) > CACHE_SIZE:
             cache.popitem(last=False)
     else:

@@ -61,7 +61,7 @@ def test_update_data_chart_has_the_guide_and_fits_the_row_cap(run):
 def test_dead_map_keeps_under_the_row_cap():
     mask = np.zeros((48, 1000), dtype=bool)
     mask[:, 7] = True
-    spec = charts.dead_map_chart(mask, "hidden 1").to_dict()
+    spec = charts.dead_map_chart(prepare.dead_map_frame(mask), "hidden 1", 1000).to_dict()
     rows = datasets(spec)[0]
     assert len(rows) <= charts.MAX_ROWS
     assert all(r["saturated"] for r in rows if r["unit"] == 7)

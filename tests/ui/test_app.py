@@ -174,3 +174,24 @@ def test_continue_trains_the_current_run_further():
     continued = next(reversed(runs.values()))
     assert continued.steps_done == 2 * first.steps_done
     assert continued.history["loss"].iloc[:150].equals(first.history["loss"])
+
+
+def test_each_snapshot_step_draws_its_own_data():
+    at = open_app(SMALL | {"snap_every": "50"})
+    slider = at.select_slider(key="snapshot")
+    assert slider.options[0] in ("0", 0)
+
+    def activation_rows():
+        return next(t[0] for s, t in charts(at) if "activations" in json.dumps(s.get("title"))
+                    ).to_pydict()
+
+    last = activation_rows()
+    at.select_slider(key="snapshot").set_value(0).run()
+    first = activation_rows()
+    at.select_slider(key="snapshot").set_value(50).run()
+    middle = activation_rows()
+    assert first != last and middle != first and middle != last
+    run = next(iter(at.session_state["runs"].values()))
+    hist = run.histograms
+    expected = hist[(hist["step"] == 50) & (hist["quantity"] == "activation")]
+    assert middle["density"] == expected["density"].tolist()
