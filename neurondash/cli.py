@@ -16,19 +16,25 @@ from .engine.train import Progress, train
 from .sweep import SCHEDULER_ENV, SweepSpec, axes_from_pairs, make_executor, run_sweep
 
 
+def add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per Config setting, spelled --init_scale or --init-scale."""
+    for setting in SETTINGS:
+        names = [f"--{setting.name}"]
+        if "_" in setting.name:
+            names.append(f"--{setting.name.replace('_', '-')}")
+        parser.add_argument(*names, dest=setting.name, default=None,
+                            metavar=setting.kind.__name__,
+                            help=f"{setting.help} Default {setting.default!r}; "
+                                 f"{setting.allowed()}.")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m neurondash",
                                      description="Train and inspect neural networks headless.")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("train", help="train one Config and report its losses",
                               description="Train one Config. Flags use the dashboard's names.")
-    for setting in SETTINGS:
-        names = [f"--{setting.name}"]
-        if "_" in setting.name:
-            names.append(f"--{setting.name.replace('_', '-')}")
-        run.add_argument(*names, dest=setting.name, default=None, metavar=setting.kind.__name__,
-                         help=f"{setting.help} Default {setting.default!r}; "
-                              f"{setting.allowed()}.")
+    add_setting_flags(run)
     run.add_argument("--query", default="", help="a dashboard URL or its query string "
                      "(e.g. 'act=relu&lr=0.05'); flags override it")
     run.add_argument("--words", type=Path, help="word list file for --task words")
@@ -39,12 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep = commands.add_parser(
         "sweep", help="train every combination of one or two settings, write a CSV",
         description="Sweep one or two settings over a base Config (flags as for train).")
-    for setting in SETTINGS:
-        names = [f"--{setting.name}"]
-        if "_" in setting.name:
-            names.append(f"--{setting.name.replace('_', '-')}")
-        sweep.add_argument(*names, dest=setting.name, default=None,
-                           metavar=setting.kind.__name__, help=argparse.SUPPRESS)
+    add_setting_flags(sweep)
     sweep.add_argument("--query", default="", help="base Config as a dashboard query")
     sweep.add_argument("--vary", action="append", required=True, metavar="NAME=V1,V2,...",
                        help="a setting and its values (give --vary once or twice; widths "

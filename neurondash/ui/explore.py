@@ -58,9 +58,8 @@ def lessons_tab() -> None:
                          args=(preset.config,))
 
 
-def _label(key: str, run: Run) -> str:
-    query = run.config.to_query()
-    return query if query else "defaults"
+def _label(run: Run) -> str:
+    return run.config.to_query() or "defaults"
 
 
 def compare_tab(runs: dict[str, Run]) -> None:
@@ -71,7 +70,7 @@ def compare_tab(runs: dict[str, Run]) -> None:
         st.info("Train a second configuration to compare runs (every finished run of this "
                 "session is kept here).")
         return
-    labels = {_label(k, r): k for k, r in runs.items()}
+    labels = {_label(r): k for k, r in runs.items()}
     chosen = st.multiselect("runs to compare", list(labels), default=list(labels)[-2:],
                             key="compare_runs")
     if not chosen:

@@ -61,77 +61,72 @@ def server():
         proc.wait(timeout=20)
 
 
+@pytest.fixture
+def page():
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser.new_page(viewport={"width": 1400, "height": 1000})
+
+
 def wait_idle(page) -> None:
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
                            timeout=120_000)
 
 
 @pytest.mark.browser
-def test_shared_link_opens_trained_and_controls_update_the_url(server):
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{server}/?act=relu&steps=400&width=32&depth=2", timeout=60_000)
-        page.wait_for_selector("[data-testid='stVegaLiteChart']", state="attached",
-                               timeout=120_000)
-        wait_idle(page)
-        assert page.locator("[data-testid='stVegaLiteChart']").count() >= 2
-        assert page.locator("[data-testid='stException']").count() == 0
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
-        before = page.url
-        assert "act=relu" in before
-        box = page.get_by_label("width", exact=True)
-        box.fill("24")
-        box.press("Enter")
-        page.wait_for_function("() => window.location.search.includes('width=24')",
-                               timeout=60_000)
-        wait_idle(page)
-        assert page.locator("[data-testid='stVegaLiteChart']").count() >= 2
-        assert page.locator("[data-testid='stException']").count() == 0
-        assert "width=24" in page.url and "act=relu" in page.url and page.url != before
-        browser.close()
+def test_shared_link_opens_trained_and_controls_update_the_url(server, page):
+    page.goto(f"{server}/?act=relu&steps=400&width=32&depth=2", timeout=60_000)
+    page.wait_for_selector("[data-testid='stVegaLiteChart']", state="attached",
+                           timeout=120_000)
+    wait_idle(page)
+    assert page.locator("[data-testid='stVegaLiteChart']").count() >= 2
+    assert page.locator("[data-testid='stException']").count() == 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+    before = page.url
+    assert "act=relu" in before
+    box = page.get_by_label("width", exact=True)
+    box.fill("24")
+    box.press("Enter")
+    page.wait_for_function("() => window.location.search.includes('width=24')",
+                           timeout=60_000)
+    wait_idle(page)
+    assert page.locator("[data-testid='stVegaLiteChart']").count() >= 2
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert "width=24" in page.url and "act=relu" in page.url and page.url != before
 
 
 @pytest.mark.browser
-def test_changing_a_setting_during_training_leaves_a_working_page(server):
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{server}/?steps=20000&width=64", timeout=60_000)
-        wait_idle(page)  # a large run waits for the Train button
-        page.get_by_role("button", name="Train").click()
-        page.wait_for_selector("[data-testid='stProgress']", timeout=60_000)
-        box = page.get_by_label("width", exact=True)
-        box.fill("16")
-        box.press("Enter")
-        page.wait_for_function("() => window.location.search.includes('width=16')",
-                               timeout=60_000)
-        wait_idle(page)
-        page.wait_for_selector("[data-testid='stVegaLiteChart']", state="attached",
-                               timeout=120_000)
-        assert page.locator("[data-testid='stException']").count() == 0
-        assert page.locator("[data-testid='stMetric']").count() >= 4
-        browser.close()
+def test_changing_a_setting_during_training_leaves_a_working_page(server, page):
+    page.goto(f"{server}/?steps=20000&width=64", timeout=60_000)
+    wait_idle(page)  # a large run waits for the Train button
+    page.get_by_role("button", name="Train").click()
+    page.wait_for_selector("[data-testid='stProgress']", timeout=60_000)
+    box = page.get_by_label("width", exact=True)
+    box.fill("16")
+    box.press("Enter")
+    page.wait_for_function("() => window.location.search.includes('width=16')",
+                           timeout=60_000)
+    wait_idle(page)
+    page.wait_for_selector("[data-testid='stVegaLiteChart']", state="attached",
+                           timeout=120_000)
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.locator("[data-testid='stMetric']").count() >= 4
 
 
 @pytest.mark.browser
-def test_lesson_preset_link_reproduces_its_effect(server):
+def test_lesson_preset_link_reproduces_its_effect(server, page):
     from neurondash.presets import PRESETS_BY_SLUG
 
     preset = PRESETS_BY_SLUG["saturated-tanh"]
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{server}/?{preset.query}", timeout=60_000)
-        page.wait_for_selector("[data-testid='stVegaLiteChart']", state="attached",
-                               timeout=120_000)
-        wait_idle(page)
-        assert page.locator("[data-testid='stException']").count() == 0
-        assert page.get_by_text(preset.finding).count() >= 1
-        page.get_by_role("tab", name="Activations").click()
-        page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, "
-                               "[data-testid='stVegaLiteChart'] svg", timeout=30_000)
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "lesson-saturated-tanh.png"), full_page=True)
-        browser.close()
+    page.goto(f"{server}/?{preset.query}", timeout=60_000)
+    page.wait_for_selector("[data-testid='stVegaLiteChart']", state="attached",
+                           timeout=120_000)
+    wait_idle(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.get_by_text(preset.finding).count() >= 1
+    page.get_by_role("tab", name="Activations").click()
+    page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, "
+                           "[data-testid='stVegaLiteChart'] svg", timeout=30_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "lesson-saturated-tanh.png"), full_page=True)
