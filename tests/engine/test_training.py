@@ -93,6 +93,31 @@ def test_snapshots_follow_the_design():
     assert np.allclose(density.to_numpy(), 1.0)
 
 
+@pytest.mark.parametrize("opt", ["sgd", "adamw"])
+def test_update_data_is_the_std_ratio_of_the_applied_update(opt):
+    """Every step's update:data equals log10(std(dW)/std(W)) computed from scratch, over
+    more steps than the carried sums go between recomputations."""
+    from neurondash.engine.train import Trainer
+
+    config = SMALL.replace(opt=opt, lr=0.05 if opt == "sgd" else 0.01, wd=0.01, steps=150)
+    trainer = Trainer(config, load_dataset(config))
+    model, step = trainer.model, trainer.optimizer.step
+    expected = []
+
+    def checked_step(params, grad, lr):
+        update = step(params, grad, lr)
+        expected.append([
+            math.log10(update[sl].astype(np.float64).std() / params[sl].astype(np.float64).std())
+            for sl in (model.slices[k] for k in model.matrix_indices())])
+        return update
+
+    trainer.optimizer.step = checked_step
+    trainer.run(config.steps)
+    recorded = trainer.recorder.update_data[:config.steps]
+    assert len(expected) == config.steps > 2 * trainer.recorder.matrix_sums.RESYNC
+    np.testing.assert_allclose(recorded, np.array(expected), atol=2e-5)
+
+
 def _init_stats(act: str, init_scale: float, norm: str = "none") -> pd.DataFrame:
     run = train(Config(depth=5, width="100", act=act, init_scale=init_scale, norm=norm,
                        steps=1, batch=32))

@@ -1,0 +1,35 @@
+"""Diagnostics building blocks: the pre-binned histogram."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neurondash.engine.diagnostics import BINS, histogram
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_histogram_matches_numpy_inside_the_range(dtype):
+    values = np.random.default_rng(0).standard_normal(10_000).astype(dtype)
+    edges, density = histogram(values, -5.0, 5.0)
+    expected, expected_edges = np.histogram(values, bins=BINS, range=(-5.0, 5.0), density=True)
+    np.testing.assert_allclose(edges, expected_edges)
+    np.testing.assert_allclose(density, expected, rtol=1e-12)
+
+
+def test_histogram_default_range_is_symmetric_and_keeps_every_value():
+    values = np.array([-0.5, 0.1, 0.2, 2.0])
+    edges, density = histogram(values)
+    assert edges[0] == -2.0 and edges[-1] == 2.0 and len(edges) == BINS + 1
+    counts = density * np.diff(edges) * values.size
+    np.testing.assert_allclose(counts.sum(), values.size)
+    assert counts[-1] == pytest.approx(1.0)  # the maximum lands in the last bin
+
+
+def test_histogram_clips_outliers_into_the_end_bins_and_drops_non_finite():
+    values = np.array([-10.0, 0.5, 10.0, np.nan, np.inf])
+    edges, density = histogram(values, 0.0, 1.0, bins=4)
+    counts = density * np.diff(edges) * 3
+    np.testing.assert_allclose(counts, [1.0, 0.0, 1.0, 1.0])
+    _, integers = histogram(np.arange(4), 0.0, 4.0, bins=4)
+    np.testing.assert_allclose(integers, [0.25] * 4)
