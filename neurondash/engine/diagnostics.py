@@ -74,10 +74,21 @@ class MatrixSums:
     RESYNC = 64
 
     def __init__(self, slices: list[slice], dtype: np.dtype):
-        self.parts = [(sl, np.ones(sl.stop - sl.start, dtype=dtype)) for sl in slices]
+        self.slices = slices
+        self.ones = [np.ones(sl.stop - sl.start, dtype=dtype) for sl in slices]
         self.sums = [0.0] * len(slices)
         self.squares = [0.0] * len(slices)
         self.age = self.RESYNC
+        self._buffers: tuple[np.ndarray, np.ndarray] | None = None
+        self._views: list[tuple[np.ndarray, np.ndarray, np.ndarray, float]] = []
+
+    def _bind(self, flat: np.ndarray, update: np.ndarray) -> list:
+        """Per-matrix views of both buffers, made once: the buffers live as long as the run."""
+        if self._buffers is None or self._buffers[0] is not flat or self._buffers[1] is not update:
+            self._buffers = (flat, update)
+            self._views = [(flat[sl], update[sl], ones, float(ones.size))
+                           for sl, ones in zip(self.slices, self.ones, strict=True)]
+        return self._views
 
     def update_data(self, flat: np.ndarray, update: np.ndarray, out: np.ndarray) -> bool:
         """Write log10 std(dW)/std(W) per matrix into ``out``, given the parameters after
@@ -85,15 +96,13 @@ class MatrixSums:
         resync = self.age >= self.RESYNC
         self.age = 0 if resync else self.age + 1
         sums, squares, dot = self.sums, self.squares, np.dot
-        for k, (sl, ones) in enumerate(self.parts):
-            weights, step = flat[sl], update[sl]
+        for k, (weights, step, ones, n) in enumerate(self._bind(flat, update)):
             step_sum, step_square = float(dot(step, ones)), float(dot(step, step))
             if resync:
                 sums[k], squares[k] = float(dot(weights, ones)), float(dot(weights, weights))
             else:
                 sums[k] -= step_sum
                 squares[k] -= 2.0 * float(dot(weights, step)) + step_square
-            n = ones.size
             weight_var = squares[k] / n - (sums[k] / n) ** 2
             if not math.isfinite(weight_var):
                 out[:] = np.nan

@@ -16,16 +16,18 @@ import numpy as np
 from .activations import Activation
 
 Array = np.ndarray
-_ONES: dict[tuple[int, np.dtype], Array] = {}
+_WEIGHTS: dict[tuple[int, np.dtype, bool], Array] = {}
 
 
-def column_sums(x: Array, out: Array | None = None) -> Array:
-    """x.sum(axis=0) as a BLAS matrix-vector product (about 2x faster at batch sizes)."""
-    key = (x.shape[0], x.dtype)
-    ones = _ONES.get(key)
-    if ones is None:
-        ones = _ONES[key] = np.ones(x.shape[0], dtype=x.dtype)
-    return np.matmul(ones, x, out=out) if out is not None else ones @ x
+def column_sums(x: Array, out: Array | None = None, mean: bool = False) -> Array:
+    """x.sum(axis=0), or x.mean(axis=0), as one BLAS matrix-vector product with a vector
+    of ones (or of 1/n): about 2x faster than the reduction at batch sizes."""
+    key = (x.shape[0], x.dtype, mean)
+    weights = _WEIGHTS.get(key)
+    if weights is None:
+        weights = _WEIGHTS[key] = np.full(x.shape[0], 1.0 / x.shape[0] if mean else 1.0,
+                                          dtype=x.dtype)
+    return np.matmul(weights, x, out=out) if out is not None else weights @ x
 
 
 @dataclass(frozen=True)
@@ -212,33 +214,34 @@ class BatchNorm1d(_Normalization):
             self._flush()
             self._pending_n = n
         row = self._pending
-        mean = column_sums(x, out=self._means[row] if record else None)
-        mean *= 1.0 / n
+        mean = column_sums(x, out=self._means[row] if record else None, mean=True)
         centered = x - mean
-        var = column_sums(centered * centered, out=self._vars[row] if record else None)
-        var *= 1.0 / n
+        var = column_sums(centered * centered, out=self._vars[row] if record else None,
+                          mean=True)
         if record:
             self._pending += 1
         self.inv_std = 1.0 / np.sqrt(var + self.eps)
         # xhat = centered * inv_std is never materialised: folding inv_std into gamma
         # saves a full-size multiply here and in backward.
         self.centered = centered
-        out = centered * (gamma * self.inv_std)
+        self.scale = gamma * self.inv_std
+        out = centered * self.scale
         out += beta
         return out
 
     def backward(self, dout: Array) -> Array:
-        # With xhat = centered * inv_std and dxhat = dout * gamma, the textbook formula is
-        # dx = gamma * inv_std * (dout - mean(dout) - xhat * mean(dout * xhat)).
-        n = dout.shape[0]
-        inv_std, dgamma, dbeta = self.inv_std, self.grads["weight"], self.grads["bias"]
+        # With xhat = centered * inv_std, scale = gamma * inv_std and dxhat = dout * gamma,
+        # the textbook dx = scale * (dout - mean(dout) - xhat * mean(dout * xhat)) becomes
+        # dx = scale * dout - (scale / n) * (dbeta + centered * inv_std * dgamma).
+        inv_std, scale = self.inv_std, self.scale
+        dgamma, dbeta = self.grads["weight"], self.grads["bias"]
         column_sums(dout * self.centered, out=dgamma)
         dgamma *= inv_std
         column_sums(dout, out=dbeta)
-        coef = self.params["weight"] * inv_std
-        dx = dout * coef
-        dx -= coef * dbeta * (1.0 / n)
-        dx -= self.centered * (coef * inv_std * dgamma * (1.0 / n))
+        scale_n = scale * (1.0 / dout.shape[0])
+        dx = dout * scale
+        dx -= scale_n * dbeta
+        dx -= self.centered * (scale_n * inv_std * dgamma)
         return dx
 
     def __repr__(self) -> str:
