@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from .run import Run
 
 SATURATION_PCT = 20.0
@@ -15,6 +13,8 @@ single layer may exceed it: makemore's first layer, fed unit-normal embeddings, 
 TRAINED_SATURATION_PCT = 30.0
 COLLAPSED_STD = 0.1
 UPDATE_LOW, UPDATE_HIGH = -4.0, -2.0
+MIN_STEPS_FOR_LR = 20
+"""Fewer steps say too little about the learning rate to judge it."""
 
 
 @dataclass(frozen=True)
@@ -104,11 +104,8 @@ def diagnose(run: Run) -> list[Finding]:
                 found.append(Finding("warning", "Exploding gradients",
                                      f"At init the first layer gets {ratio:.2g}x the gradient "
                                      "of the last."))
-    columns = [c for c in run.matrix_names if c in run.history]
-    if columns and len(run.history) >= 20 and run.status != "diverged":
-        tail = run.history[columns].iloc[-max(10, len(run.history) // 10):].to_numpy()
-        finite = tail[np.isfinite(tail)]
-        level = float(np.median(finite)) if finite.size else float("nan")
+    level = run.recent_update_data(MIN_STEPS_FOR_LR)
+    if level is not None and run.status != "diverged":
         if level < UPDATE_LOW:
             found.append(Finding("warning", "Learning rate too low",
                                  f"update:data is about {level:.1f} (healthy is about -3): each "
@@ -118,6 +115,23 @@ def diagnose(run: Run) -> list[Finding]:
                                  f"update:data is about {level:.1f} (healthy is about -3): each "
                                  "step rewrites a large share of the weights. Lower lr."))
     if not found:
-        found.append(Finding("success", "Healthy", "Initial loss near the uniform guess, no "
-                             "saturated or dead layers, update:data near -3."))
+        found.append(Finding("success", "Healthy", _healthy_summary(run)))
     return found
+
+
+def _healthy_summary(run: Run) -> str:
+    """The all-clear with its numbers, so it reads consistently with the metrics above it."""
+    parts = [f"Initial loss {run.initial_loss:.2f} vs {run.expected_initial_loss:.2f} for a "
+             "uniform guess"]
+    layers = run.layers
+    if len(layers):
+        last = layers[layers["step"] == layers["step"].max()]
+        worst = last.loc[last["saturated_pct"].idxmax()]
+        parts.append(f"on average {last['saturated_pct'].mean():.0f}% of outputs saturated or "
+                     f"inactive at the end (most in {worst['layer']}: "
+                     f"{worst['saturated_pct']:.0f}%), no dead units")
+    level = run.recent_update_data(MIN_STEPS_FOR_LR)
+    if level is not None:
+        parts.append(f"update:data about {level:.1f} (healthy: -3)")
+    return "; ".join(parts) + "."
+

@@ -150,6 +150,16 @@ class Run:
     def expected_initial_loss(self) -> float:
         return self.baselines["uniform"]
 
+    def recent_update_data(self, min_steps: int = 1) -> float | None:
+        """Median update:data over every matrix and the last tenth of the steps; None with
+        fewer than ``min_steps`` steps recorded or no finite value."""
+        columns = [c for c in self.matrix_names if c in self.history]
+        if not columns or len(self.history) < min_steps:
+            return None
+        tail = self.history[columns].iloc[-max(10, len(self.history) // 10):].to_numpy()
+        finite = tail[np.isfinite(tail)]
+        return float(np.median(finite)) if finite.size else None
+
     def nearest_snapshot(self, step: int) -> int:
         steps = self.snapshot_steps
         return min(steps, key=lambda s: abs(s - step)) if steps else 0

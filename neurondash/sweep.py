@@ -73,8 +73,7 @@ def summarize(run) -> dict[str, Any]:
     layers = run.layers
     first = layers[layers["step"] == 0] if len(layers) else layers
     last = layers[layers["step"] == layers["step"].max()] if len(layers) else layers
-    tail = run.history[run.matrix_names].iloc[-max(10, len(run.history) // 10):].to_numpy()
-    finite = tail[np.isfinite(tail)]
+    update_data = run.recent_update_data()
     return {
         "initial_loss": run.initial_loss,
         "expected_initial_loss": run.expected_initial_loss,
@@ -84,7 +83,7 @@ def summarize(run) -> dict[str, Any]:
         "saturation_init_pct": float(first["saturated_pct"].mean()) if len(first) else 0.0,
         "saturation_final_pct": float(last["saturated_pct"].mean()) if len(last) else 0.0,
         "dead_units": int(last["dead_units"].sum()) if len(last) else 0,
-        "update_data": float(np.median(finite)) if finite.size else np.nan,
+        "update_data": update_data if update_data is not None else np.nan,
         "status": run.status,
         "diverged_step": run.diverged_step if run.diverged_step is not None else -1,
         "query": run.config.to_query(),

@@ -36,8 +36,8 @@ def _check_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def loss_chart(curves: pd.DataFrame, references: pd.DataFrame, log_scale: bool = False
-               ) -> alt.LayerChart:
+def loss_chart(curves: pd.DataFrame, references: pd.DataFrame, log_scale: bool = False,
+               height: int = 320) -> alt.LayerChart:
     """Train loss (raw and smoothed) and validation loss, with baseline reference lines.
 
     ``curves``: step, loss, series. ``references``: label, value.
@@ -55,7 +55,7 @@ def loss_chart(curves: pd.DataFrame, references: pd.DataFrame, log_scale: bool =
         y="value:Q", tooltip=["label:N", alt.Tooltip("value:Q", format=".4f")])
     labels = alt.Chart(references).mark_text(align="left", dx=4, dy=-6, color="gray").encode(
         y="value:Q", x=alt.value(0), text="label:N")
-    return alt.layer(lines, rules, labels).properties(height=320)
+    return alt.layer(lines, rules, labels).properties(height=height)
 
 
 def histogram_chart(hist: pd.DataFrame, title: str, x_title: str) -> alt.Chart:
@@ -88,7 +88,8 @@ def compare_histograms_chart(hist: pd.DataFrame, title: str, x_title: str) -> al
 
 
 def over_steps_chart(frame: pd.DataFrame, value: str, title: str, y_title: str,
-                     color: str = "layer", guide: float | None = None) -> alt.LayerChart:
+                     color: str = "layer", guide: float | None = None,
+                     height: int = 260) -> alt.LayerChart:
     """A per-layer (or per-matrix) quantity over training steps, optional guide line."""
     names = list(frame[color])
     scale = layer_scale(names) if color == "layer" else matrix_scale(names)
@@ -104,7 +105,7 @@ def over_steps_chart(frame: pd.DataFrame, value: str, title: str, y_title: str,
     if guide is not None:
         layers.append(alt.Chart(pd.DataFrame({"y": [guide]})).mark_rule(
             strokeDash=[4, 4], color="gray").encode(y="y:Q"))
-    return alt.layer(*layers).properties(height=260)
+    return alt.layer(*layers).properties(height=height)
 
 
 def dead_map_chart(frame: pd.DataFrame, layer: str, units: int) -> alt.Chart:

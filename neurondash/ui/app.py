@@ -107,7 +107,7 @@ def check_url_once() -> None:
 def sidebar() -> tuple[Config, list[str], list[str] | None]:
     """Draw the sidebar and return the Config it describes (lenient: bad combos explained)."""
     st.sidebar.title("neurondash")
-    train_col, more_col, reset_col = st.sidebar.columns(3)
+    train_col, more_col, reset_col = st.sidebar.columns([0.9, 1.25, 0.95], gap="small")
     st.session_state["train_clicked"] = train_col.button("Train", type="primary",
                                                          help="Train this Config now")
     st.session_state["continue_clicked"] = more_col.button(
@@ -220,8 +220,20 @@ def metrics(run: Run) -> None:
 
 
 def overview(run: Run) -> None:
+    """What a first look needs: the findings, the loss, and how every layer evolved."""
     for finding in diagnose(run):
         getattr(st, finding.level)(f"**{finding.lesson}.** {finding.text}")
+    left, right = st.columns(2)
+    render.chart(_key(run, "overview_loss"), lambda: charts.loss_chart(
+        prepare.loss_curves(run), prepare.loss_references(run), height=240), container=left)
+    if len(run.layers):
+        render.chart(_key(run, "overview_act_std"), lambda: charts.over_steps_chart(
+            run.layers, "act_std", "activation std per hidden layer", "std", height=240),
+            container=right)
+    st.caption("Loss: train (raw and smoothed) and validation, with the uniform-guess and "
+               "data baselines. Activation std: healthy layers keep a similar, steady spread; "
+               "a layer drifting toward 0 is collapsing, toward the activation's limit is "
+               "saturating. The other tabs show each quantity in detail.")
 
 
 def loss_tab(run: Run) -> None:

@@ -22,8 +22,9 @@ def open_app(params: dict[str, str] | None = None) -> AppTest:
     return at.run()
 
 
-def charts(at: AppTest) -> list[tuple[dict, list[pa.Table]]]:
-    """Every Vega-Lite chart on the page as (spec, datasets as Arrow tables)."""
+def charts(at) -> list[tuple[dict, list[pa.Table]]]:
+    """Every Vega-Lite chart on the page (or in one tab) as (spec, datasets as Arrow
+    tables)."""
     found = []
     for element in at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart"):
         spec = json.loads(element.proto.spec)
@@ -60,6 +61,21 @@ def test_default_page_trains_and_draws_every_view(default_page):
     assert [t.label for t in at.tabs] == ["Overview", "Loss", "Logits", "Activations",
                                           "Gradients", "Neuron", "Compare", "Lessons", "Sweep",
                                           "LR finder", "Export / import"]
+
+
+def test_overview_shows_the_findings_the_loss_and_every_layer_over_training(default_page):
+    at = default_page
+    overview = at.tabs[0]
+    drawn = charts(overview)
+    assert any("series" in fields(spec) for spec, _ in drawn), "the loss chart"
+    table = next(tables[0] for spec, tables in drawn if "act_std" in fields(spec))
+    run = next(iter(at.session_state["runs"].values()))
+    assert set(table.column("layer").to_pylist()) == set(run.layers["layer"])
+    assert sorted(set(table.column("step").to_pylist())) == run.snapshot_steps
+    healthy = overview.get("success")[0].value  # the defaults train a healthy model
+    assert f"Initial loss {run.initial_loss:.2f} vs {run.expected_initial_loss:.2f}" in healthy
+    worst = run.layers[run.layers["step"] == run.layers["step"].max()]["saturated_pct"].max()
+    assert f"{worst:.0f}%" in healthy
 
 
 def test_view_control_does_not_retrain(default_page):
