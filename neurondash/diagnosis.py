@@ -104,7 +104,7 @@ def diagnose(run: Run) -> list[Finding]:
                 found.append(Finding("warning", "Exploding gradients",
                                      f"At init the first layer gets {ratio:.2g}x the gradient "
                                      "of the last."))
-    level = run.recent_update_data(MIN_STEPS_FOR_LR)
+    level = run.typical_update_data(MIN_STEPS_FOR_LR)
     if level is not None and run.status != "diverged":
         if level < UPDATE_LOW:
             found.append(Finding("warning", "Learning rate too low",
@@ -130,7 +130,7 @@ def _healthy_summary(run: Run) -> str:
         parts.append(f"on average {last['saturated_pct'].mean():.0f}% of outputs saturated or "
                      f"inactive at the end (most in {worst['layer']}: "
                      f"{worst['saturated_pct']:.0f}%), no dead units")
-    level = run.recent_update_data(MIN_STEPS_FOR_LR)
+    level = run.typical_update_data(MIN_STEPS_FOR_LR)
     if level is not None:
         parts.append(f"update:data about {level:.1f} (healthy: -3)")
     return "; ".join(parts) + "."

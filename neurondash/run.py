@@ -150,14 +150,18 @@ class Run:
     def expected_initial_loss(self) -> float:
         return self.baselines["uniform"]
 
-    def recent_update_data(self, min_steps: int = 1) -> float | None:
-        """Median update:data over every matrix and the last tenth of the steps; None with
-        fewer than ``min_steps`` steps recorded or no finite value."""
+    def typical_update_data(self, min_steps: int = 1) -> float | None:
+        """Median update:data over every matrix and all steps but the first 5% (the initial
+        transient); None with fewer than ``min_steps`` steps or no finite value.
+
+        Not the last steps alone: a converged model or a decayed schedule rightly takes
+        smaller steps at the end, which says nothing about the configured learning rate.
+        """
         columns = [c for c in self.matrix_names if c in self.history]
         if not columns or len(self.history) < min_steps:
             return None
-        tail = self.history[columns].iloc[-max(10, len(self.history) // 10):].to_numpy()
-        finite = tail[np.isfinite(tail)]
+        values = self.history[columns].iloc[len(self.history) // 20:].to_numpy()
+        finite = values[np.isfinite(values)]
         return float(np.median(finite)) if finite.size else None
 
     def nearest_snapshot(self, step: int) -> int:

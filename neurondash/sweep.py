@@ -73,7 +73,7 @@ def summarize(run) -> dict[str, Any]:
     layers = run.layers
     first = layers[layers["step"] == 0] if len(layers) else layers
     last = layers[layers["step"] == layers["step"].max()] if len(layers) else layers
-    update_data = run.recent_update_data()
+    update_data = run.typical_update_data()
     return {
         "initial_loss": run.initial_loss,
         "expected_initial_loss": run.expected_initial_loss,
