@@ -30,6 +30,13 @@ def matrix_scale(names: list[str]) -> alt.Scale:
                                             for i in range(len(ordered))])
 
 
+def series_scale(names: list[str]) -> tuple[alt.Scale, str]:
+    """The colour scale and legend title for per-layer or per-matrix series."""
+    if all(name.startswith("hidden") for name in names):
+        return layer_scale(names), "layer"
+    return matrix_scale(names), "parameter"
+
+
 def _check_rows(frame: pd.DataFrame) -> pd.DataFrame:
     if len(frame) > MAX_ROWS:
         raise ValueError(f"chart data has {len(frame)} rows; pre-aggregate to <= {MAX_ROWS}")
@@ -59,16 +66,18 @@ def loss_chart(curves: pd.DataFrame, references: pd.DataFrame, log_scale: bool =
 
 
 def histogram_chart(hist: pd.DataFrame, title: str, x_title: str) -> alt.Chart:
-    """Per-layer densities over pre-binned bins; click the legend to isolate a layer.
+    """Per-layer (or per-matrix) densities over pre-binned bins; click the legend to isolate
+    one.
 
     ``hist``: name, bin_start, bin_end, density (one row per bin).
     """
     frame = _check_rows(hist)
     pick = alt.selection_point(fields=["name"], bind="legend")
+    scale, legend = series_scale(list(frame["name"]))
     return alt.Chart(frame, title=title).mark_line(interpolate="step-after").encode(
         x=alt.X("bin_start:Q", title=x_title),
         y=alt.Y("density:Q", title="density"),
-        color=alt.Color("name:N", title="layer", scale=layer_scale(list(frame["name"]))),
+        color=alt.Color("name:N", title=legend, scale=scale),
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)),
         tooltip=["name:N", alt.Tooltip("bin_start:Q", format=".4g"),
                  alt.Tooltip("bin_end:Q", format=".4g"), alt.Tooltip("density:Q", format=".4g")],
@@ -91,8 +100,7 @@ def over_steps_chart(frame: pd.DataFrame, value: str, title: str, y_title: str,
                      color: str = "layer", guide: float | None = None,
                      height: int = 260) -> alt.LayerChart:
     """A per-layer (or per-matrix) quantity over training steps, optional guide line."""
-    names = list(frame[color])
-    scale = layer_scale(names) if color == "layer" else matrix_scale(names)
+    scale, _ = series_scale(list(frame[color]))
     pick = alt.selection_point(fields=[color], bind="legend")
     line = alt.Chart(_check_rows(frame), title=title).mark_line().encode(
         x=alt.X("step:Q", title="step"),

@@ -48,6 +48,10 @@ def test_histogram_chart_has_one_colour_per_layer(run):
     assert scale["domain"] == ["hidden 1", "hidden 2"]
     assert scale["range"][:2] == charts.PALETTE[:2]
     assert spec["params"][0]["bind"] == "legend"
+    grads = prepare.histograms_at(run, run.snapshot_steps[-1], "weight_grad")
+    color = charts.histogram_chart(grads, "t", "x").to_dict()["encoding"]["color"]
+    assert color["title"] == "parameter" and color["scale"]["domain"] == run.matrix_names
+    assert len(set(color["scale"]["range"])) == len(run.matrix_names)
 
 
 def test_update_data_chart_has_the_guide_and_fits_the_row_cap(run):
