@@ -7,6 +7,7 @@ import pytest
 
 from neurondash.config import Config
 from neurondash.engine.activations import ACTIVATIONS
+from neurondash.engine.initializers import INITIALIZERS
 from neurondash.engine.layers import ActivationLayer, BatchNorm1d, Embedding, LayerNorm, Linear
 from neurondash.engine.losses import cross_entropy
 from neurondash.engine.model import Model, build_model
@@ -120,8 +121,20 @@ MODEL_CASES = [
 @pytest.mark.parametrize(("task", "norm", "act"), MODEL_CASES)
 def test_whole_model(task, norm, act):
     """Embedding (or 2-D input) -> 2 hidden blocks with norm and activation -> logits."""
-    config = Config(task=task, context=2, embed_dim=3, depth=2, width="6,5", norm=norm, act=act,
-                    bias_init=0.3, out_scale=1.0)
+    check_model(Config(task=task, context=2, embed_dim=3, depth=2, width="6,5", norm=norm,
+                       act=act, bias_init=0.3, out_scale=1.0))
+
+
+@pytest.mark.parametrize("init", sorted(INITIALIZERS))
+@pytest.mark.parametrize("norm", ["none", "batch"])
+def test_whole_model_under_every_init(init, norm):
+    """Backward is exact whatever the starting point, the all-zero init included."""
+    check_model(Config(context=2, embed_dim=3, depth=2, width="6,5", norm=norm, init=init,
+                       init_scale=2.0, bias_init=0.3, out_scale=1.0))
+
+
+def check_model(config: Config) -> None:
+    task = config.task
     rng = np.random.default_rng(7)
     n_inputs = 27 if task == "names" else 2
     model = build_model(config, n_inputs, n_inputs if task == "names" else 2, rng, np.float64)
