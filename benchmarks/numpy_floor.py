@@ -1,7 +1,8 @@
 """Lower bound for any per-op NumPy engine on this machine.
 
 The makemore MLP of bench_engine.py (5 x 100 BatchNorm + tanh, batch 32, float32, SGD)
-written as one hand-fused function: no classes, no running statistics, no recording.
+written as one hand-fused function: no classes, no running statistics, no recording, and
+every trick that saves a NumPy call.
 Compare its us/step with bench_engine.py to see how much of the engine's time is its own
 overhead and how much is NumPy itself.
 
@@ -21,66 +22,96 @@ VOCAB, CONTEXT, EMBED, HIDDEN, DEPTH, BATCH, LR = 27, 3, 10, 100, 5, 32, 0.1
 
 
 def make_step():
+    """The step with every trick a per-op engine could use: one flat parameter and one flat
+    gradient buffer (a two-call SGD update), gradients written in place, batch means as a
+    matrix-vector product with 1/n, in-place activation and loss arithmetic, and batch
+    indices drawn in bulk."""
     rng = np.random.default_rng(0)
     f32 = np.float32
-    table = rng.standard_normal((VOCAB, EMBED)).astype(f32)
     fans = [CONTEXT * EMBED] + [HIDDEN] * (DEPTH - 1)
-    weights = [(rng.standard_normal((fan, HIDDEN)) * (5 / 3) / np.sqrt(fan)).astype(f32)
-               for fan in fans]
-    gains = [np.ones(HIDDEN, f32) for _ in range(DEPTH)]
-    shifts = [np.zeros(HIDDEN, f32) for _ in range(DEPTH)]
-    w_out = (rng.standard_normal((HIDDEN, VOCAB)) * 0.1).astype(f32)
-    b_out = np.zeros(VOCAB, f32)
+    shapes = ([(VOCAB, EMBED)] + [(fan, HIDDEN) for fan in fans]
+              + [(HIDDEN,)] * (2 * DEPTH) + [(HIDDEN, VOCAB), (VOCAB,)])
+    sizes = [int(np.prod(shape)) for shape in shapes]
+    flat, grad, update = (np.zeros(sum(sizes), f32) for _ in range(3))
+    spans = list(zip(np.cumsum([0, *sizes[:-1]]), np.cumsum(sizes), shapes, strict=True))
+    params = [flat[a:b].reshape(shape) for a, b, shape in spans]
+    grads = [grad[a:b].reshape(shape) for a, b, shape in spans]
+    table, weights = params[0], params[1:DEPTH + 1]
+    gains, shifts = params[DEPTH + 1:3 * DEPTH + 1:2], params[DEPTH + 2:3 * DEPTH + 2:2]
+    w_out, b_out = params[-2], params[-1]
+    d_table, d_weights = grads[0], grads[1:DEPTH + 1]
+    d_gains, d_shifts = grads[DEPTH + 1:3 * DEPTH + 1:2], grads[DEPTH + 2:3 * DEPTH + 2:2]
+    d_w_out, d_b_out = grads[-2], grads[-1]
+    table[...] = rng.standard_normal((VOCAB, EMBED))
+    for w, fan in zip(weights, fans, strict=True):
+        w[...] = rng.standard_normal((fan, HIDDEN)) * (5 / 3) / np.sqrt(fan)
+    for gain in gains:
+        gain[...] = 1.0
+    w_out[...] = rng.standard_normal((HIDDEN, VOCAB)) * 0.1
     xs = rng.integers(0, VOCAB, (200_000, CONTEXT))
     ys = rng.integers(0, VOCAB, 200_000)
-    ones, ones_v, rows = np.ones(BATCH, f32), np.ones(VOCAB, f32), np.arange(BATCH)
+    batches = iter(())
+    ones, means = np.ones(BATCH, f32), np.full(BATCH, 1 / BATCH, f32)
+    ones_v, rows = np.ones(VOCAB, f32), np.arange(BATCH)
+    onehot, onehot_rows = np.zeros((BATCH * CONTEXT, VOCAB), f32), np.arange(BATCH * CONTEXT)
 
     def step() -> float:
-        idx = rng.integers(0, len(ys), BATCH)
+        nonlocal batches
+        idx = next(batches, None)
+        if idx is None:
+            batches = iter(rng.integers(0, len(ys), (1000, BATCH)))
+            idx = next(batches)
         x, y = xs[idx], ys[idx]
         h = table[x].reshape(BATCH, -1)
         cache = []
         for w, gain, shift in zip(weights, gains, shifts, strict=True):
             z = h @ w
-            mean = ones @ z
-            mean *= 1 / BATCH
-            centered = z - mean
-            var = ones @ (centered * centered)
-            var *= 1 / BATCH
-            inv = 1 / np.sqrt(var + 1e-5)
-            out = centered * (gain * inv)
-            out += shift
-            act = np.tanh(out)
-            cache.append((h, centered, inv, act))
+            centered = z - means @ z
+            var = means @ (centered * centered)
+            var += 1e-5
+            inv = np.sqrt(var)
+            np.divide(1.0, inv, out=inv)
+            scale = gain * inv
+            act = centered * scale
+            act += shift
+            np.tanh(act, out=act)
+            cache.append((h, centered, inv, scale, act))
             h = act
         logits = h @ w_out
         logits += b_out
-        shifted = logits - logits.max(1, keepdims=True)
-        probs = np.exp(shifted)
+        logits -= logits.max(1, keepdims=True)
+        probs = np.exp(logits)
         total = probs @ ones_v
-        loss = (np.log(total).sum() - shifted[rows, y].sum()) / BATCH
-        probs *= (1 / (BATCH * total))[:, None]
+        loss = (np.log(total).sum() - logits[rows, y].sum()) / BATCH
+        total *= BATCH
+        np.divide(1.0, total, out=total)
+        probs *= total[:, None]
         probs[rows, y] -= 1 / BATCH
         grad_h = probs @ w_out.T
-        np.subtract(w_out, LR * (h.T @ probs), out=w_out)
-        np.subtract(b_out, LR * (ones @ probs), out=b_out)
+        np.matmul(h.T, probs, out=d_w_out)
+        np.matmul(ones, probs, out=d_b_out)
         for i in range(DEPTH - 1, -1, -1):
-            h_in, centered, inv, act = cache[i]
-            d_out = grad_h * (1 - act * act)
-            d_gain = ones @ (d_out * centered)
-            d_gain *= inv
-            d_shift = ones @ d_out
-            coef = gains[i] * inv
-            dz = d_out * coef
-            dz -= coef * d_shift * (1 / BATCH)
-            dz -= centered * (coef * inv * d_gain * (1 / BATCH))
+            h_in, centered, inv, scale, act = cache[i]
+            d_out = act * act
+            np.subtract(1.0, d_out, out=d_out)
+            d_out *= grad_h
+            np.matmul(ones, d_out * centered, out=d_gains[i])
+            d_gains[i] *= inv
+            np.matmul(ones, d_out, out=d_shifts[i])
+            scale_n = scale * (1 / BATCH)
+            dz = d_out * scale
+            dz -= scale_n * d_shifts[i]
+            k = scale_n * inv
+            k *= d_gains[i]
+            centered *= k
+            dz -= centered
             grad_h = dz @ weights[i].T
-            weights[i] -= LR * (h_in.T @ dz)
-            gains[i] -= LR * d_gain
-            shifts[i] -= LR * d_shift
-        onehot = np.zeros((BATCH * CONTEXT, VOCAB), f32)
-        onehot[np.arange(BATCH * CONTEXT), x.ravel()] = 1
-        np.subtract(table, LR * (onehot.T @ grad_h.reshape(-1, EMBED)), out=table)
+            np.matmul(h_in.T, dz, out=d_weights[i])
+        onehot.fill(0.0)
+        onehot[onehot_rows, x.ravel()] = 1.0
+        np.matmul(onehot.T, grad_h.reshape(-1, EMBED), out=d_table)
+        np.multiply(grad, LR, out=update)
+        np.subtract(flat, update, out=flat)
         return float(loss)
 
     return step
