@@ -7,13 +7,14 @@ reason recorded, and everything recorded up to then stays usable.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from ..config import Config
 from ..data import Dataset, data_rngs, load_dataset
@@ -25,13 +26,55 @@ from .optimizers import OPTIMIZERS, SCHEDULES, Optimizer
 DIAG_BATCH = 512
 
 
+BATCH_DRAWS = 256
+"""Steps whose minibatch indices are drawn with one RNG call (one call per step costs more
+than the gathering it feeds)."""
+
+
+@functools.cache
+def _blas_controller() -> ThreadpoolController:
+    """Finding the loaded BLAS libraries takes milliseconds: do it once per process."""
+    return ThreadpoolController()
+
+
 def deterministic_blas():
     """One BLAS thread: a multi-threaded matrix product may sum in a different order, so
     results would depend on the machine's core count (and single-threaded BLAS is faster
     at these sizes anyway)."""
-    return threadpool_limits(limits=1, user_api="blas")
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
 VAL_SUBSET = 4096
 EVAL_CHUNK = 16384
+
+
+class BatchDraws:
+    """Minibatch indices drawn ``BATCH_DRAWS`` steps at a time, yet exactly the numbers (and
+    the final RNG state) of one ``integers(0, n, batch)`` call per step: NumPy's bounded
+    integers come out the same whether drawn in one call or several, and ``settle`` rewinds
+    the RNG past a block that was only partly used (a stop or a divergence)."""
+
+    def __init__(self, rng: np.random.Generator, n: int, batch: int):
+        self.rng, self.n, self.batch = rng, n, batch
+        self.block: np.ndarray | None = None
+        self.used = 0
+        self.state_before: dict | None = None
+
+    def next(self, remaining: int) -> np.ndarray:
+        """The next step's indices; ``remaining`` steps at most are drawn ahead."""
+        if self.block is None or self.used == len(self.block):
+            self.state_before = self.rng.bit_generator.state
+            self.block = self.rng.integers(0, self.n, (min(BATCH_DRAWS, remaining), self.batch))
+            self.used = 0
+        self.used += 1
+        return self.block[self.used - 1]
+
+    def settle(self) -> None:
+        """Leave the RNG where one draw per used step would have left it."""
+        if self.block is not None and self.used < len(self.block):
+            self.rng.bit_generator.state = self.state_before
+            self.rng.integers(0, self.n, (self.used, self.batch))
+        self.block = None
 
 
 @dataclass(frozen=True)
@@ -110,12 +153,12 @@ class Trainer:
         self.status = "running"
         if self.step == 0 and not self.eval_rows:
             self._checkpoint(0)
-        x, y, batch, n = self.x, self.y, self.config.batch, len(self.y)
-        integers = self.batch_rng.integers
+        x, y = self.x, self.y
+        batches = BatchDraws(self.batch_rng, len(y), self.config.batch)
         loss = float("nan")
         while self.step < end:
-            idx = integers(0, n, batch)
-            loss = model.loss_and_grad(x[idx], y[idx])
+            idx = batches.next(end - self.step)
+            loss = model.loss_and_grad(x.take(idx, axis=0), y.take(idx))
             lr = self.learning_rate(self.step)
             if not math.isfinite(loss):
                 recorder.record_step(loss, lr, None)
@@ -142,6 +185,7 @@ class Trainer:
                     if self.step % interval != 0:
                         self._checkpoint(self.step)
                     break
+        batches.settle()
         if self.status == "running" and not math.isfinite(float(model.flat.sum())):
             self._diverge(self.step, "a parameter became infinite or NaN")
         if self.status == "running":

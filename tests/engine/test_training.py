@@ -13,6 +13,7 @@ from neurondash.data import load_dataset
 from neurondash.engine.diagnostics import Recorder
 from neurondash.engine.losses import cross_entropy
 from neurondash.engine.model import build_model
+from neurondash.engine.train import BATCH_DRAWS, BatchDraws
 
 SMALL = Config(depth=2, width="32", steps=200, batch=32)
 
@@ -77,6 +78,30 @@ def test_continue_training_matches_one_long_run():
     assert np.array_equal(more.state["params"], whole.state["params"])
     via_json = continue_training(Run.from_json(part.to_json()), 100)
     assert np.array_equal(via_json.state["params"], whole.state["params"])
+
+
+def test_a_run_stopped_mid_block_continues_like_one_long_run():
+    """Batches are drawn many steps at a time; a stop in the middle of a block must leave
+    the RNG where one draw per step would, so continuing gives the same numbers."""
+    config = SMALL.replace(sched="constant", steps=300)
+    whole = train(config)
+    seen = []
+    stopped = train(config, on_progress=seen.append, should_stop=lambda: seen[-1].step >= 37)
+    assert stopped.status == "stopped" and stopped.steps_done % BATCH_DRAWS != 0
+    more = continue_training(stopped, 300 - stopped.steps_done)
+    assert np.array_equal(more.history["loss"].to_numpy(), whole.history["loss"].to_numpy())
+    assert np.array_equal(more.state["params"], whole.state["params"])
+
+
+@pytest.mark.parametrize("batch", [32, 33])
+def test_batch_draws_equal_one_draw_per_step(batch):
+    bulk, single = np.random.default_rng(3), np.random.default_rng(3)
+    draws = BatchDraws(bulk, 182_000, batch)
+    taken = [draws.next(1000) for _ in range(BATCH_DRAWS + 10)]
+    draws.settle()
+    expected = [single.integers(0, 182_000, batch) for _ in range(BATCH_DRAWS + 10)]
+    assert np.array_equal(np.array(taken), np.array(expected))
+    assert bulk.bit_generator.state == single.bit_generator.state
 
 
 def test_snapshots_follow_the_design():
