@@ -126,7 +126,8 @@ def test_lesson_preset_link_reproduces_its_effect(server, page):
     assert page.locator("[data-testid='stException']").count() == 0
     assert page.get_by_text(preset.finding).count() >= 1
     page.get_by_role("tab", name="Activations").click()
-    page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, "
-                           "[data-testid='stVegaLiteChart'] svg", timeout=30_000)
+    # Charts of the other tabs stay in the page, hidden: wait for one this tab shows.
+    page.locator("[data-testid='stVegaLiteChart'] canvas:visible").first.wait_for(
+        timeout=30_000)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "lesson-saturated-tanh.png"), full_page=True)
