@@ -147,10 +147,10 @@ class BatchNorm1d(_Normalization):
 
     Like PyTorch: biased variance to normalize, unbiased variance for the running estimate,
     updated with ``momentum`` after every training batch. The update is applied lazily:
-    each step's batch statistics are written into a small pending block, and the
-    exponential moving average over the block is folded in with one matrix-vector product
-    when the running values are needed (eval, saving) or the block is full. The result is
-    the same moving average, without seven small array operations on every step.
+    each step's batch statistics are kept in a short pending list, and the exponential
+    moving average over it is folded in with one matrix-vector product when the running
+    values are needed (eval, saving) or the list is full. The result is the same moving
+    average, without seven small array operations on every step.
     """
 
     PENDING = 64
@@ -161,28 +161,25 @@ class BatchNorm1d(_Normalization):
         self._running_mean = np.zeros(size)
         self._running_var = np.ones(size)
         self.update_running = True
-        self._allocate_pending(np.float64)
-
-    def _allocate_pending(self, dtype) -> None:
-        self._means = np.zeros((self.PENDING, self.size), dtype=dtype)
-        self._vars = np.zeros((self.PENDING, self.size), dtype=dtype)
-        self._pending = 0
+        self._means: list[Array] = []
+        self._vars: list[Array] = []
         self._pending_n = 0
         decay = 1.0 - self.momentum
         self._weights = self.momentum * decay ** np.arange(self.PENDING - 1, -1, -1)
 
     def _flush(self) -> None:
-        k = self._pending
+        k = len(self._means)
         if k == 0:
             return
         decay = (1.0 - self.momentum) ** k
         weights = self._weights[self.PENDING - k:]
         n = self._pending_n
         self._running_mean *= decay
-        self._running_mean += weights @ self._means[:k]
+        self._running_mean += weights @ np.array(self._means)
         self._running_var *= decay
-        self._running_var += (weights @ self._vars[:k]) * (n / max(n - 1, 1))
-        self._pending = 0
+        self._running_var += (weights @ np.array(self._vars)) * (n / max(n - 1, 1))
+        self._means.clear()
+        self._vars.clear()
 
     @property
     def running_mean(self) -> Array:
@@ -201,7 +198,6 @@ class BatchNorm1d(_Normalization):
         self._flush()
         self._running_mean = self._running_mean.astype(dtype)
         self._running_var = self._running_var.astype(dtype)
-        self._allocate_pending(dtype)
 
     def forward(self, x: Array, train: bool = True) -> Array:
         gamma, beta = self.params["weight"], self.params["bias"]
@@ -209,17 +205,15 @@ class BatchNorm1d(_Normalization):
             scale = gamma / np.sqrt(self.running_var + self.eps)
             return (x - self.running_mean) * scale + beta
         n = x.shape[0]
-        record = self.update_running
-        if record and (self._pending == self.PENDING or n != self._pending_n):
-            self._flush()
-            self._pending_n = n
-        row = self._pending
-        mean = column_sums(x, out=self._means[row] if record else None, mean=True)
+        mean = column_sums(x, mean=True)
         centered = x - mean
-        var = column_sums(centered * centered, out=self._vars[row] if record else None,
-                          mean=True)
-        if record:
-            self._pending += 1
+        var = column_sums(centered * centered, mean=True)
+        if self.update_running:
+            if len(self._means) == self.PENDING or n != self._pending_n:
+                self._flush()
+                self._pending_n = n
+            self._means.append(mean)
+            self._vars.append(var)
         self.inv_std = 1.0 / np.sqrt(var + self.eps)
         # xhat = centered * inv_std is never materialised: folding inv_std into gamma
         # saves a full-size multiply here and in backward.
