@@ -16,6 +16,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from . import arrays
 from .losses import cross_entropy, softmax
 from .model import Model
 
@@ -75,7 +76,7 @@ class MatrixSums:
 
     def __init__(self, slices: list[slice], dtype: np.dtype):
         self.slices = slices
-        self.ones = [np.ones(sl.stop - sl.start, dtype=dtype) for sl in slices]
+        self.ones = [arrays.ones(sl.stop - sl.start, dtype) for sl in slices]
         self.sums = [0.0] * len(slices)
         self.squares = [0.0] * len(slices)
         self.age = self.RESYNC

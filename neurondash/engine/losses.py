@@ -6,9 +6,9 @@ init scale: logits of 1e6 give a large but exact loss instead of inf/NaN.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
+
+from .arrays import arange, ones
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -26,22 +26,12 @@ def cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tuple[float, np.nd
     n, classes = logits.shape
     shifted = logits - logits.max(axis=1, keepdims=True)
     grad = np.exp(shifted)
-    total = grad @ _ones(classes, grad.dtype)  # row sums as one BLAS call
-    rows = _arange(n)
+    total = grad @ ones(classes, grad.dtype)  # row sums as one BLAS call
+    rows = arange(n)
     loss = (np.log(total).sum() - shifted[rows, targets].sum()) / n
     grad *= (1.0 / (n * total))[:, None]
     grad[rows, targets] -= 1.0 / n
     return float(loss), grad
-
-
-@functools.cache
-def _ones(size: int, dtype: np.dtype) -> np.ndarray:
-    return np.ones(size, dtype=dtype)
-
-
-@functools.cache
-def _arange(size: int) -> np.ndarray:
-    return np.arange(size)
 
 
 def cross_entropy_loss(logits: np.ndarray, targets: np.ndarray) -> float:

@@ -1,0 +1,26 @@
+"""Small constant arrays the hot paths reuse instead of re-creating on every step.
+
+Callers must treat them as read-only: one object is shared by every caller.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+
+@functools.cache
+def arange(size: int) -> np.ndarray:
+    return np.arange(size)
+
+
+@functools.cache
+def ones(size: int, dtype: np.dtype) -> np.ndarray:
+    return np.ones(size, dtype=dtype)
+
+
+@functools.cache
+def mean_weights(size: int, dtype: np.dtype) -> np.ndarray:
+    """1/size everywhere: ``mean_weights(n) @ x`` is the column mean as one BLAS call."""
+    return np.full(size, 1.0 / size, dtype=dtype)
