@@ -18,7 +18,7 @@ import time
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from neurondash import Config  # noqa: E402
+from neurondash import Config, train  # noqa: E402
 from neurondash.data import load_dataset  # noqa: E402
 from neurondash.engine.train import Trainer  # noqa: E402
 
@@ -100,6 +100,19 @@ def snapshot_ms(config: Config, repeats: int = 5) -> tuple[float, float]:
     return 1000 * min(snaps), 1000 * min(vals)
 
 
+def whole_run_seconds(config: Config, repeats: int = 3) -> dict[bool, float]:
+    """Fastest end-to-end ``train()`` (steps, checkpoints, final evaluation, Run) with the
+    recorder off and on, interleaved."""
+    dataset = load_dataset(config)
+    best = {False: float("inf"), True: float("inf")}
+    for _ in range(repeats):
+        for record in best:
+            start = time.perf_counter()
+            train(config, record=record, dataset=dataset)
+            best[record] = min(best[record], time.perf_counter() - start)
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=200, help="steps per round")
@@ -133,6 +146,10 @@ def main() -> None:
               f"{best['torch'] / on:.2f}x (per-step series on)")
     else:
         print("  PyTorch eager: not installed (pip install torch==2.13.0)")
+    whole = whole_run_seconds(Config())
+    print(f"dashboard default Config ({Config().steps} steps, {Config().snapshot_count()} "
+          f"snapshots), whole train(): {whole[False]:.2f} s recorder off, {whole[True]:.2f} s "
+          f"on (+{100 * (whole[True] / whole[False] - 1):.1f}%)")
     spiral = per_step_us({"off": engine_stepper(SPIRAL.replace(steps=200_000), False)},
                          args.steps, 3)["off"]
     print(f"spiral 2-D model (3x16 tanh), recorder off: {spiral:.1f} us/step")

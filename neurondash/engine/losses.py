@@ -33,7 +33,3 @@ def cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tuple[float, np.nd
     grad[rows, targets] -= 1.0 / n
     return float(loss), grad
 
-
-def cross_entropy_loss(logits: np.ndarray, targets: np.ndarray) -> float:
-    """Mean NLL without the gradient (evaluation)."""
-    return float(-np.mean(log_softmax(logits)[np.arange(len(targets)), targets]))

@@ -19,7 +19,7 @@ from threadpoolctl import ThreadpoolController
 from ..config import Config
 from ..data import Dataset, data_rngs, load_dataset
 from .diagnostics import PARAM_SNAPSHOT_BUDGET, Recorder
-from .losses import cross_entropy_loss
+from .losses import log_softmax
 from .model import Model, build_model
 from .optimizers import OPTIMIZERS, SCHEDULES, Optimizer
 
@@ -194,11 +194,8 @@ class Trainer:
 
     def _checkpoint(self, step: int) -> None:
         """Validation loss (always) and a diagnostics snapshot (when recording)."""
-        logits = self.model.forward(self.val_x, train=False)
-        self.eval_rows.append({
-            "step": step, "val_loss": cross_entropy_loss(logits, self.val_y),
-            "val_acc": float(np.mean(logits.argmax(axis=1) == self.val_y)),
-        })
+        loss, accuracy = split_metrics(self.model, self.val_x, self.val_y)
+        self.eval_rows.append({"step": step, "val_loss": loss, "val_acc": accuracy})
         if self.record:
             self.recorder.snapshot(step)
 
@@ -213,17 +210,42 @@ class Trainer:
         result = {}
         for split in ("train", "val", "test"):
             xs, ys = self.dataset.x[split], self.dataset.y[split]
-            if len(ys) == 0:
-                continue
-            losses, correct = 0.0, 0
-            for lo in range(0, len(ys), EVAL_CHUNK):
-                logits = self.model.forward(xs[lo:lo + EVAL_CHUNK], train=False)
-                part = ys[lo:lo + EVAL_CHUNK]
-                losses += cross_entropy_loss(logits, part) * len(part)
-                correct += int(np.sum(logits.argmax(axis=1) == part))
-            result[f"{split}_loss"] = losses / len(ys)
-            result[f"{split}_acc"] = correct / len(ys)
+            if len(ys):
+                result[f"{split}_loss"], result[f"{split}_acc"] = split_metrics(
+                    self.model, xs, ys)
         return result
+
+
+def distinct_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of an integer matrix and, per row, the index of its distinct row.
+
+    Rows are encoded as one integer each (base = largest value + 1) when that fits in 62
+    bits, which is tens of times faster than np.unique(axis=0).
+    """
+    base = int(x.max()) + 1 if x.size else 1
+    if x.shape[1] * math.log2(max(base, 2)) < 62:
+        codes = x @ (base ** np.arange(x.shape[1] - 1, -1, -1, dtype=np.int64))
+        _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+    else:
+        _, first, inverse = np.unique(x, axis=0, return_index=True, return_inverse=True)
+    return x[first], inverse.ravel()
+
+
+def split_metrics(model: Model, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Mean NLL and accuracy in eval mode, where the model is a fixed function of its input.
+
+    Character contexts repeat (185k training examples of context 3 have ~5k distinct
+    contexts), so each distinct input goes through the network once and its log
+    probabilities are shared by every example that has it: the same numbers, many times
+    faster.
+    """
+    inputs, row = distinct_rows(x) if x.dtype.kind in "iu" else (x, np.arange(len(y)))
+    log_probs = np.concatenate([
+        log_softmax(model.forward(inputs[lo:lo + EVAL_CHUNK], train=False))
+        for lo in range(0, len(inputs), EVAL_CHUNK)])
+    nll = -log_probs[row, y]
+    correct = log_probs.argmax(axis=1)[row] == y
+    return float(nll.mean(dtype=np.float64)), float(np.mean(correct))
 
 
 def train(config: Config, on_progress: ProgressCallback | None = None,

@@ -11,9 +11,15 @@ import pytest
 from neurondash import Config, Run, continue_training, train
 from neurondash.data import load_dataset
 from neurondash.engine.diagnostics import Recorder
-from neurondash.engine.losses import cross_entropy
+from neurondash.engine.losses import cross_entropy, log_softmax
 from neurondash.engine.model import build_model
-from neurondash.engine.train import BATCH_DRAWS, BatchDraws
+from neurondash.engine.train import (
+    BATCH_DRAWS,
+    BatchDraws,
+    Trainer,
+    distinct_rows,
+    split_metrics,
+)
 
 SMALL = Config(depth=2, width="32", steps=200, batch=32)
 
@@ -122,8 +128,6 @@ def test_snapshots_follow_the_design():
 def test_update_data_is_the_std_ratio_of_the_applied_update(opt):
     """Every step's update:data equals log10(std(dW)/std(W)) computed from scratch, over
     more steps than the carried sums go between recomputations."""
-    from neurondash.engine.train import Trainer
-
     config = SMALL.replace(opt=opt, lr=0.05 if opt == "sgd" else 0.01, wd=0.01, steps=150)
     trainer = Trainer(config, load_dataset(config))
     model, step = trainer.model, trainer.optimizer.step
@@ -185,3 +189,25 @@ def test_recorder_memory_is_bounded_for_the_longest_run():
     per_step = recorder.loss.nbytes + recorder.lr.nbytes + recorder.update_data.nbytes
     assert per_step < 20e6
     assert config.snapshot_count() <= 30
+
+
+@pytest.mark.parametrize(("base", "columns"), [(27, 3), (100, 10)])
+def test_distinct_rows_rebuild_every_row(base, columns):
+    """Small rows are encoded as integers; long ones (here 66 bits) take np.unique."""
+    x = np.random.default_rng(0).integers(0, base, (5000, columns))
+    x[1000:2000] = x[:1000]
+    inputs, row = distinct_rows(x)
+    assert np.array_equal(inputs[row], x)
+    assert len(inputs) == len(np.unique(x, axis=0)) < len(x)
+
+
+def test_split_metrics_equal_the_per_example_computation():
+    config = SMALL.replace(norm="batch", steps=50)
+    trainer = Trainer(config, load_dataset(config), dtype=np.float64)
+    trainer.run(config.steps)
+    x, y = trainer.dataset.x["val"], trainer.dataset.y["val"]
+    logits = trainer.model.forward(x, train=False)
+    expected = -log_softmax(logits)[np.arange(len(y)), y].mean()
+    loss, accuracy = split_metrics(trainer.model, x, y)
+    assert loss == pytest.approx(expected, rel=1e-12)
+    assert accuracy == np.mean(logits.argmax(axis=1) == y)
