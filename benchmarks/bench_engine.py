@@ -135,7 +135,7 @@ def main() -> None:
           f"(+{100 * (on / off - 1):.1f}%)")
     print(f"  one diagnostics snapshot          : {snap:8.1f} ms  (validation pass, done "
           f"with or without recording: {val:.1f} ms)")
-    for label, steps in (("makemore 200k-step run", 200_000), ("default 3000-step run", 3000)):
+    for label, steps in (("makemore 200k-step run", 200_000), ("makemore 3000-step run", 3000)):
         count = MAKEMORE.replace(steps=steps).snapshot_count()
         total = on * steps + 1000 * snap * count
         print(f"  recording overhead, {label} ({count} snapshots): "
