@@ -155,14 +155,18 @@ def run_sweep(spec: SweepSpec, executor: Executor | None = None,
             return run_sweep(spec, pool, on_result, should_stop, words, results)
     results = results if results is not None else {}
     futures = {executor.submit(run_one, c.to_dict(), words): i for i, c in enumerate(configs)}
-    for done, future in enumerate(as_completed(futures), start=1):
-        results[futures[future]] = future.result()
-        if on_result is not None:
-            on_result(done, len(configs))
-        if should_stop is not None and should_stop():
-            for pending in futures:
-                pending.cancel()
-            break
+    try:
+        for done, future in enumerate(as_completed(futures), start=1):
+            results[futures[future]] = future.result()
+            if on_result is not None:
+                on_result(done, len(configs))
+            if should_stop is not None and should_stop():
+                break
+    finally:
+        # A stop, an error or an interrupted caller (a Streamlit rerun) ends the sweep:
+        # runs not yet started must not keep the workers busy.
+        for pending in futures:
+            pending.cancel()
     return sweep_frame(spec, results)
 
 

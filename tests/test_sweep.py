@@ -80,3 +80,22 @@ def test_cli_sweep_writes_csv(tmp_path):
     assert result.returncode == 0, result.stderr
     table = pd.read_csv(out)
     assert list(table["lr"]) == [0.01, 0.1] and table["val_loss"].notna().all()
+
+
+def test_a_failing_run_cancels_the_runs_not_yet_started(monkeypatch):
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import neurondash.sweep as sweep
+
+    started = []
+
+    def failing_run(values, words=None):
+        started.append(values)
+        time.sleep(0.05)
+        raise RuntimeError("worker lost")
+
+    monkeypatch.setattr(sweep, "run_one", failing_run)
+    with ThreadPoolExecutor(max_workers=1) as executor, pytest.raises(RuntimeError):
+        run_sweep(SPEC, executor)
+    assert 1 <= len(started) <= 2 < SPEC.size

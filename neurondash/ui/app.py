@@ -473,7 +473,7 @@ def main() -> None:
     with tabs["Lessons"]:
         explore.lessons_tab()
     with tabs["Sweep"]:
-        explore.sweep_tab(config)
+        explore.sweep_tab(config, words)
     with tabs["LR finder"]:
         explore.lr_finder_tab(config, words)
     with tabs["Export / import"]:

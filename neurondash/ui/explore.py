@@ -85,7 +85,7 @@ def compare_tab(runs: dict[str, Run]) -> None:
     st.dataframe(prepare.differing_settings({k: r.config for k, r in picked.items()}))
 
 
-def sweep_tab(config: Config) -> None:
+def sweep_tab(config: Config, words: list[str] | None) -> None:
     st.caption("Train every combination of one or two settings on top of the current "
                "sidebar settings, in parallel worker processes. Click a point or cell to open "
                "that run's dashboard.")
@@ -112,10 +112,14 @@ def sweep_tab(config: Config) -> None:
         st.button("Stop sweep", key="sweep_stop",
                   help="Stops after the runs in progress; finished runs are kept")
         bar = st.progress(0.0, text="Sweeping...")
-        with make_executor("process") as executor:
-            run_sweep(spec, executor, words=None, results=partial,
-                      on_result=lambda done, total: bar.progress(
-                          done / total, text=f"{done}/{total} runs done"))
+        try:
+            with make_executor("process") as executor:
+                run_sweep(spec, executor, words=tuple(words) if words else None,
+                          results=partial, on_result=lambda done, total: bar.progress(
+                              done / total, text=f"{done}/{total} runs done"))
+        except Exception as err:  # noqa: BLE001 - a worker failure must not lose the page
+            st.error(f"The sweep stopped: a run failed ({type(err).__name__}: {err}). "
+                     "Finished runs are kept below.")
         bar.empty()
     if "sweep" in st.session_state:
         _sweep_results(*st.session_state["sweep"])

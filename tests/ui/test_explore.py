@@ -51,6 +51,39 @@ def test_sweep_view_runs_and_links_each_point():
                                    for v in (0.01, 0.1))
 
 
+def test_sweep_of_an_uploaded_word_list_trains_on_that_list():
+    at = open_app(SMALL)
+    at.selectbox(key="task").set_value("words").run()
+    words = "\n".join(f"{a}{b}{c}" for a in "abcd" for b in "xyz" for c in "eo").encode()
+    uploader = next(u for u in at.get("file_uploader") if u.proto.label.startswith("word"))
+    uploader.set_value(("words.txt", words, "text/plain")).run()
+    at.selectbox(key="sweep_x").set_value("lr").run()
+    at.text_input(key="sweep_xv_lr").input("0.01, 0.1").run()
+    at.number_input(key="sweep_steps").set_value(20).run()
+    at.button(key="sweep_run").click().run()
+    assert not at.exception
+    spec, results = at.session_state["sweep"]
+    assert spec.base.task == "words" and len(results) == 2
+    # A uniform guess over this list's vocabulary ('.' + 9 letters): ln 10.
+    assert all(r["status"] == "finished" for r in results.values())
+    assert all(abs(r["expected_initial_loss"] - math.log(10)) < 1e-9 for r in results.values())
+
+
+def test_a_failing_sweep_is_reported_without_losing_the_page(monkeypatch):
+    import neurondash.ui.explore as explore
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a worker process died")
+
+    monkeypatch.setattr(explore, "run_sweep", broken)
+    at = open_app(SMALL)
+    at.number_input(key="sweep_steps").set_value(20).run()
+    at.button(key="sweep_run").click().run()
+    assert not at.exception
+    assert any("a worker process died" in e.value for e in at.error)
+    assert at.session_state["runs"], "the trained dashboard is kept"
+
+
 def test_lr_finder_view_suggests_and_applies_a_rate():
     at = open_app(SMALL)
     at.button(key="lr_find").click().run()
