@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,9 @@ import pandas as pd
 from .config import Config, ConfigError
 
 FORMAT = "neurondash-run"
+MIN_MATRIX = 64
+"""Weight matrices smaller than this are left out of the typical update:data when larger
+ones exist (see ``Run.typical_update_data``)."""
 VERSION = 1
 TABLES = ("evals", "layers", "weights", "logits", "histograms")
 MAX_IMPORT_BYTES = 50_000_000
@@ -151,16 +155,22 @@ class Run:
         return self.baselines["uniform"]
 
     def typical_update_data(self, min_steps: int = 1) -> float | None:
-        """Median update:data over every matrix and all steps but the first 5% (the initial
-        transient); None with fewer than ``min_steps`` steps or no finite value.
+        """Median update:data over the weight matrices and all steps but the first 5% (the
+        initial transient); None with fewer than ``min_steps`` steps or no finite value.
 
         Not the last steps alone: a converged model or a decayed schedule rightly takes
         smaller steps at the end, which says nothing about the configured learning rate.
+        Matrices under ``MIN_MATRIX`` entries (a 2-D input or output layer) are left out
+        when larger ones exist: the std of a handful of weights says little, and their
+        ratio swings widely.
         """
         columns = [c for c in self.matrix_names if c in self.history]
-        if not columns or len(self.history) < min_steps:
+        sizes = {param: math.prod(int(n) for n in shape.split("x")) for param, shape in
+                 zip(self.weights.get("param", []), self.weights.get("shape", []), strict=True)}
+        large = [c for c in columns if sizes.get(c, MIN_MATRIX) >= MIN_MATRIX] or columns
+        if not large or len(self.history) < min_steps:
             return None
-        values = self.history[columns].iloc[len(self.history) // 20:].to_numpy()
+        values = self.history[large].iloc[len(self.history) // 20:].to_numpy()
         finite = values[np.isfinite(values)]
         return float(np.median(finite)) if finite.size else None
 

@@ -439,7 +439,8 @@ def main() -> None:
     st.set_page_config(page_title="neurondash", layout="wide")
     check_url_once()
     config, messages, words = sidebar()
-    for warning in st.session_state.get("url_warnings", []) + messages:
+    # A bad value in the link is also what the widget still holds: say it once.
+    for warning in dict.fromkeys(st.session_state.get("url_warnings", []) + messages):
         st.warning(warning)
     run = get_run(config, words)
     runs = st.session_state.setdefault("runs", OrderedDict())
