@@ -25,3 +25,12 @@ def test_a_high_learning_rate_that_does_not_diverge_is_named():
     run = train(Config(lr=1.0, norm="batch", steps=600))
     assert run.status == "finished"
     assert "Learning rate too high" in lessons(run)
+
+
+def test_typical_update_data_leaves_out_tiny_matrices_when_larger_ones_exist():
+    run = train(Config(task="moons", depth=2, width="16", steps=200))
+    shapes = dict(zip(run.weights["param"], run.weights["shape"], strict=True))
+    large = [name for name in run.matrix_names if shapes[name] == "16x16"]
+    assert len(large) == 1 < len(run.matrix_names)  # 2x16 in, 16x16, 16x2 out
+    values = run.history[large].iloc[len(run.history) // 20:].to_numpy()
+    assert run.typical_update_data() == float(np.median(values[np.isfinite(values)]))

@@ -106,6 +106,15 @@ def test_invalid_url_params_warn_and_fall_back():
     assert "lr='fast'" in warnings and "act='swish'" in warnings and "depth='99'" in warnings
     assert at.selectbox(key="act").value == "tanh"
     assert at.select_slider(key="lr").value == 0.1
+    texts = [w.value for w in at.warning]
+    assert len(texts) == len(set(texts)), "each problem is explained once"
+
+
+def test_a_width_list_that_does_not_match_the_depth_is_explained_once():
+    at = open_app(SMALL | {"width": "8,4", "depth": "3"})
+    assert not at.exception
+    width = [w.value for w in at.warning if "width='8,4'" in w.value]
+    assert len(width) == 1
 
 
 def test_divergent_config_shows_where_and_why():
