@@ -120,6 +120,7 @@ def sidebar() -> tuple[Config, list[str], list[str] | None]:
         for setting in SETTINGS_BY_NAME.values():
             st.session_state.pop(setting.name, None)
         st.session_state.pop("runs", None)
+        st.session_state.pop("imported_words", None)
         st.query_params.clear()
         st.rerun()
     st.sidebar.caption("The address bar always holds the current settings: copy it to "
@@ -139,6 +140,10 @@ def sidebar() -> tuple[Config, list[str], list[str] | None]:
                                               type=["txt"], key="word_file",
                                               help="UTF-8 text, letters only, 20+ words")
                     words = _read_words(upload)
+                    if upload is None and st.session_state.get("imported_words"):
+                        words = list(st.session_state["imported_words"])
+                        st.caption(f"Using the {len(words):,} words of the imported run; "
+                                   "upload a list to train on another.")
     config, messages = Config.lenient(values)
     return config, messages, words
 

@@ -214,6 +214,9 @@ def _import_run(runs: dict, key_of) -> None:
                                                "dashboard is unchanged.")
         return
     runs[key_of(run.config, list(run.words or []))] = run
+    if run.words:
+        # The word list travels in the run file; without it the sidebar could not show it.
+        st.session_state["imported_words"] = tuple(run.words)
     apply_config(run.config)
     st.session_state["import_message"] = ("success", f"Imported a run of {run.steps_done:,} "
                                           "steps; the sidebar now shows its settings.")

@@ -115,3 +115,18 @@ def test_import_shows_a_run_without_retraining_and_rejects_bad_files():
     shown = at.session_state["runs"]
     elapsed = json.loads(exported)["elapsed"]
     assert any(run.elapsed == elapsed and run.config == config for run in shown.values())
+
+
+def test_an_imported_word_list_run_is_shown_with_its_words():
+    words = [f"{a}{b}{c}" for a in "abcd" for b in "xyz" for c in "eo"]
+    config = Config(task="words", depth=1, width="12", steps=60)
+    exported = train(config, words=words).to_json().encode()
+    at = open_app(SMALL)
+    at.get("file_uploader")[-1].set_value(("run.json", exported, "application/json")).run()
+    assert not at.exception
+    assert at.selectbox(key="task").value == "words"
+    assert not any("Upload a word list" in i.value for i in at.info)
+    elapsed = json.loads(exported)["elapsed"]
+    shown = [run for run in at.session_state["runs"].values() if run.elapsed == elapsed]
+    assert shown and sorted(shown[0].words) == sorted(words)
+    assert at.metric[0].value == f"{shown[0].initial_loss:.3f}", "the imported run is on show"
