@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .config import SETTINGS, SETTINGS_BY_NAME, Config, ConfigError
+from .config import SETTINGS, SETTINGS_BY_NAME, Config
 from .data.names import WordListError, parse_word_list
 from .engine.train import Progress, train
 from .sweep import SCHEDULER_ENV, SweepSpec, axes_from_pairs, make_executor, run_sweep
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_setting_flags(run)
     run.add_argument("--query", default="", help="a dashboard URL or its query string "
                      "(e.g. 'act=relu&lr=0.05'); flags override it")
-    run.add_argument("--words", type=Path, help="word list file for --task words")
+    add_words_flag(run)
     run.add_argument("--out", type=Path, help="write the run (config, history, snapshots) "
                      "as JSON here")
     run.add_argument("--quiet", action="store_true", help="no progress output")
@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Sweep one or two settings over a base Config (flags as for train).")
     add_setting_flags(sweep)
     sweep.add_argument("--query", default="", help="base Config as a dashboard query")
+    add_words_flag(sweep)
     sweep.add_argument("--vary", action="append", required=True, metavar="NAME=V1,V2,...",
                        help="a setting and its values (give --vary once or twice; widths "
                             "are separated by ';')")
@@ -56,6 +57,22 @@ def build_parser() -> argparse.ArgumentParser:
                        f"(default: ${SCHEDULER_ENV})")
     sweep.add_argument("--out", type=Path, default=Path("sweep.csv"), help="results CSV")
     return parser
+
+
+def add_words_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--words", type=Path, help="word list file for --task words")
+
+
+def words_from_args(config: Config, args: argparse.Namespace) -> list[str] | None:
+    """The --words list when the task needs one; ValueError says what is missing or wrong."""
+    if config.task != "words":
+        return None
+    if args.words is None:
+        raise ValueError("--task words needs --words FILE (one word per line)")
+    try:
+        return parse_word_list(args.words.read_bytes())
+    except (OSError, WordListError) as err:
+        raise ValueError(str(err)) from None
 
 
 def config_from_args(args: argparse.Namespace) -> tuple[Config, list[str]]:
@@ -85,7 +102,8 @@ def sweep_main(args: argparse.Namespace) -> int:
     try:
         base, warnings = config_from_args(args)
         spec = SweepSpec(base, axes_from_pairs(args.vary), base.steps)
-    except ConfigError as err:
+        words = words_from_args(base, args)
+    except ValueError as err:  # ConfigError included
         print(f"error: {err}", file=sys.stderr)
         return 2
     for warning in warnings:
@@ -97,7 +115,8 @@ def sweep_main(args: argparse.Namespace) -> int:
         print(f"  {done}/{total} runs done", file=sys.stderr)
 
     with make_executor(args.executor, args.workers, args.scheduler) as executor:
-        results = run_sweep(spec, executor, on_result=show)
+        results = run_sweep(spec, executor, on_result=show,
+                            words=tuple(words) if words else None)
     results.to_csv(args.out, index=False)
     print(results.drop(columns=["query"]).to_string(index=False))
     print(f"wrote {args.out}")
@@ -110,21 +129,12 @@ def main(argv: list[str] | None = None) -> int:
         return sweep_main(args)
     try:
         config, warnings = config_from_args(args)
-    except ConfigError as err:
+        words = words_from_args(config, args)
+    except ValueError as err:  # ConfigError included
         print(f"error: {err}", file=sys.stderr)
         return 2
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    words = None
-    if config.task == "words":
-        if args.words is None:
-            print("error: --task words needs --words FILE (one word per line)", file=sys.stderr)
-            return 2
-        try:
-            words = parse_word_list(args.words.read_bytes())
-        except (OSError, WordListError) as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
     if not args.quiet:
         print(f"training: {config.to_query() or '(defaults)'}", file=sys.stderr)
     run = train(config, on_progress=_progress_printer(args.quiet), words=words)

@@ -6,6 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from neurondash import Config, Run
 from neurondash.cli import build_parser, config_from_args
 
@@ -37,3 +40,19 @@ def test_cli_rejects_bad_flags_with_a_message():
     result = subprocess.run([sys.executable, "-m", "neurondash", "train", "--depth", "99"],
                             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "depth=" in result.stderr and "0 to 12" in result.stderr
+
+
+def test_cli_sweeps_a_word_list_and_explains_a_missing_one(tmp_path):
+    words = tmp_path / "words.txt"
+    words.write_text("\n".join(f"{a}{b}{c}" for a in "abcd" for b in "xyz" for c in "eo"))
+    base = [sys.executable, "-m", "neurondash", "sweep", "--task", "words", "--depth", "1",
+            "--width", "8", "--steps", "30", "--vary", "lr=0.01,0.1", "--executor", "serial",
+            "--out", str(tmp_path / "sweep.csv")]
+    missing = subprocess.run(base, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert missing.returncode == 2 and "--words FILE" in missing.stderr
+    result = subprocess.run([*base, "--words", str(words)], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    table = pd.read_csv(tmp_path / "sweep.csv")
+    assert (table["status"] == "finished").all()
+    assert np.allclose(table["expected_initial_loss"], np.log(10))  # '.' + 9 letters
