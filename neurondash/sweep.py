@@ -97,6 +97,14 @@ def run_one(values: dict[str, Any], words: Sequence[str] | None = None) -> dict[
     return summarize(train(Config.from_dict(values), words=list(words) if words else None))
 
 
+def warm_worker() -> None:
+    """Import the engine and read the names data in a fresh worker (what its first run
+    would otherwise wait for)."""
+    from .data import load_dataset
+
+    load_dataset(Config())
+
+
 class SerialExecutor(Executor):
     """Runs each task at submit time in this process (the reference for the others)."""
 
@@ -107,6 +115,12 @@ class SerialExecutor(Executor):
         except BaseException as err:  # noqa: BLE001 - delivered through the future
             future.set_exception(err)
         return future
+
+
+def process_pool(workers: int | None = None) -> ProcessPoolExecutor:
+    """A local process pool with spawn start (fork is unsafe under Streamlit's threads)."""
+    return ProcessPoolExecutor(max_workers=workers or os.cpu_count(),
+                               mp_context=multiprocessing.get_context("spawn"))
 
 
 @contextmanager
@@ -120,8 +134,7 @@ def make_executor(kind: str = "process", workers: int | None = None,
     if kind == "serial":
         yield SerialExecutor()
     elif kind == "process":
-        pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count(),
-                                   mp_context=multiprocessing.get_context("spawn"))
+        pool = process_pool(workers)
         try:
             yield pool
         finally:

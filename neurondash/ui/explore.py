@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 
 import pandas as pd
 import streamlit as st
@@ -13,7 +15,17 @@ from ..config import SETTINGS, SETTINGS_BY_NAME, Config, ConfigError
 from ..engine.lr_finder import find_lr
 from ..presets import PRESETS
 from ..run import MAX_IMPORT_BYTES, Run, RunFormatError
-from ..sweep import SWEEPABLE, SweepSpec, make_executor, parse_values, run_sweep, sweep_frame
+from ..sweep import (
+    SCHEDULER_ENV,
+    SWEEPABLE,
+    SweepSpec,
+    make_executor,
+    parse_values,
+    process_pool,
+    run_sweep,
+    sweep_frame,
+    warm_worker,
+)
 from ..sweep import summarize as summarize_run
 from . import render
 
@@ -112,17 +124,40 @@ def sweep_tab(config: Config, words: list[str] | None) -> None:
         st.button("Stop sweep", key="sweep_stop",
                   help="Stops after the runs in progress; finished runs are kept")
         bar = st.progress(0.0, text="Sweeping...")
+        executor = (make_executor("dask") if os.environ.get(SCHEDULER_ENV)
+                    else contextlib.nullcontext(_warm_pool()))
         try:
-            with make_executor("process") as executor:
-                run_sweep(spec, executor, words=tuple(words) if words else None,
+            with executor as pool:
+                run_sweep(spec, pool, words=tuple(words) if words else None,
                           results=partial, on_result=lambda done, total: bar.progress(
                               done / total, text=f"{done}/{total} runs done"))
         except Exception as err:  # noqa: BLE001 - a worker failure must not lose the page
+            _warm_pool().shutdown(wait=False, cancel_futures=True)
+            _warm_pool.clear()  # a pool that lost a worker cannot take new runs
             st.error(f"The sweep stopped: a run failed ({type(err).__name__}: {err}). "
                      "Finished runs are kept below.")
         bar.empty()
     if "sweep" in st.session_state:
         _sweep_results(*st.session_state["sweep"])
+
+
+@st.cache_resource(show_spinner=False)
+def _warm_pool():
+    """One worker pool per server, kept between sweeps: starting workers (imports, the names
+    data) takes about a second, as long as a small sweep's runs."""
+    return process_pool()
+
+
+@st.cache_resource(show_spinner=False)
+def warm_sweep_workers() -> bool:
+    """Start the sweep workers once per server, after the first page is drawn, so the
+    first sweep does not wait for them."""
+    if os.environ.get(SCHEDULER_ENV):
+        return False
+    pool = _warm_pool()
+    for _ in range(os.cpu_count() or 1):
+        pool.submit(warm_worker)
+    return True
 
 
 def _sweep_results(spec: SweepSpec, partial: dict[int, dict]) -> None:

@@ -220,3 +220,18 @@ def test_each_snapshot_step_draws_its_own_data():
     hist = run.histograms
     expected = hist[(hist["step"] == 50) & (hist["quantity"] == "activation")]
     assert middle["density"] == expected["density"].tolist()
+
+
+def test_app_file_runs_the_dashboard_only_as_the_main_script(monkeypatch):
+    """Sweep workers are spawned: they re-import the main script as __mp_main__, and must
+    not train and draw a whole dashboard each before their first run."""
+    import runpy
+
+    import neurondash.ui.app as ui
+
+    calls = []
+    monkeypatch.setattr(ui, "main", lambda: calls.append("main"))
+    runpy.run_path(APP, run_name="__mp_main__")
+    assert calls == []
+    runpy.run_path(APP, run_name="__main__")
+    assert calls == ["main"]
