@@ -97,14 +97,6 @@ def run_one(values: dict[str, Any], words: Sequence[str] | None = None) -> dict[
     return summarize(train(Config.from_dict(values), words=list(words) if words else None))
 
 
-def warm_worker() -> None:
-    """Import the engine and read the names data in a fresh worker (what its first run
-    would otherwise wait for)."""
-    from .data import load_dataset
-
-    load_dataset(Config())
-
-
 class SerialExecutor(Executor):
     """Runs each task at submit time in this process (the reference for the others)."""
 

@@ -484,4 +484,3 @@ def main() -> None:
         explore.lr_finder_tab(config, words)
     with tabs["Export / import"]:
         explore.export_tab(run, runs, run_key)
-    explore.warm_sweep_workers()

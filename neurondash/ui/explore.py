@@ -24,7 +24,6 @@ from ..sweep import (
     process_pool,
     run_sweep,
     sweep_frame,
-    warm_worker,
 )
 from ..sweep import summarize as summarize_run
 from . import render
@@ -125,15 +124,15 @@ def sweep_tab(config: Config, words: list[str] | None) -> None:
                   help="Stops after the runs in progress; finished runs are kept")
         bar = st.progress(0.0, text="Sweeping...")
         executor = (make_executor("dask") if os.environ.get(SCHEDULER_ENV)
-                    else contextlib.nullcontext(_warm_pool()))
+                    else contextlib.nullcontext(_sweep_pool()))
         try:
             with executor as pool:
                 run_sweep(spec, pool, words=tuple(words) if words else None,
                           results=partial, on_result=lambda done, total: bar.progress(
                               done / total, text=f"{done}/{total} runs done"))
         except Exception as err:  # noqa: BLE001 - a worker failure must not lose the page
-            _warm_pool().shutdown(wait=False, cancel_futures=True)
-            _warm_pool.clear()  # a pool that lost a worker cannot take new runs
+            _sweep_pool().shutdown(wait=False, cancel_futures=True)
+            _sweep_pool.clear()  # a pool that lost a worker cannot take new runs
             st.error(f"The sweep stopped: a run failed ({type(err).__name__}: {err}). "
                      "Finished runs are kept below.")
         bar.empty()
@@ -142,22 +141,11 @@ def sweep_tab(config: Config, words: list[str] | None) -> None:
 
 
 @st.cache_resource(show_spinner=False)
-def _warm_pool():
+def _sweep_pool():
     """One worker pool per server, kept between sweeps: starting workers (imports, the names
-    data) takes about a second, as long as a small sweep's runs."""
+    data) takes about a second, as long as a small sweep's runs. It starts with the first
+    sweep, not with the page, so that its start-up never slows the dashboard itself."""
     return process_pool()
-
-
-@st.cache_resource(show_spinner=False)
-def warm_sweep_workers() -> bool:
-    """Start the sweep workers once per server, after the first page is drawn, so the
-    first sweep does not wait for them."""
-    if os.environ.get(SCHEDULER_ENV):
-        return False
-    pool = _warm_pool()
-    for _ in range(os.cpu_count() or 1):
-        pool.submit(warm_worker)
-    return True
 
 
 def _sweep_results(spec: SweepSpec, partial: dict[int, dict]) -> None:
