@@ -24,8 +24,8 @@ from .model import Model, build_model
 from .optimizers import OPTIMIZERS, SCHEDULES, Optimizer
 
 DIAG_BATCH = 512
-
-
+VAL_SUBSET = 4096
+EVAL_CHUNK = 16384
 BATCH_DRAWS = 256
 """Steps whose minibatch indices are drawn with one RNG call (one call per step costs more
 than the gathering it feeds)."""
@@ -42,10 +42,6 @@ def deterministic_blas():
     results would depend on the machine's core count (and single-threaded BLAS is faster
     at these sizes anyway)."""
     return _blas_controller().limit(limits=1, user_api="blas")
-
-
-VAL_SUBSET = 4096
-EVAL_CHUNK = 16384
 
 
 class BatchDraws:
