@@ -53,8 +53,9 @@ class Setting:
         if self.name == "width":
             return (f"an integer {int(self.low)}-{int(self.high)}, or a comma list with one "
                     "per layer")
-        word = "an integer" if self.kind is int else "a number"
-        return f"{word} from {self.low:g} to {self.high:g}"
+        if self.kind is int:
+            return f"an integer from {int(self.low):,} to {int(self.high):,}"
+        return f"a number from {self.low:g} to {self.high:g}"
 
     def coerce(self, value: Any) -> Any:
         """Turn text (URL, CLI) or a JSON value into this setting's type and check it."""

@@ -29,6 +29,12 @@ def test_every_invalid_value_is_rejected_with_a_clear_message(name, value):
     assert name in str(info.value) and "not allowed" in str(info.value)
 
 
+def test_integer_ranges_read_as_integers():
+    with pytest.raises(ConfigError) as info:
+        Config(seed=-1)
+    assert "an integer from 0 to 2,147,483,647" in str(info.value)
+
+
 def test_defaults_are_valid_and_match_the_settings_table():
     config = Config()
     for setting in SETTINGS:
