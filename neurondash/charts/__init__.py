@@ -152,16 +152,25 @@ def heatmap_chart(frame: pd.DataFrame, title: str, value: str = "p") -> alt.Char
 
 
 def decision_chart(grid: pd.DataFrame, points: pd.DataFrame) -> alt.LayerChart:
-    """P(class 1) over the plane, with train and test points on top."""
-    background = alt.Chart(_check_rows(grid)).mark_rect().encode(
-        x=alt.X("x:Q", bin="binned", title="x1"), x2="x2:Q",
-        y=alt.Y("y:Q", bin="binned", title="x2"), y2="y2:Q",
+    """P(class 1) over the plane, with train and validation points on top.
+
+    Regions and points share colours (class 1 blue, class 0 red, as the probability runs
+    from 0 to 1); white outlines keep the points visible on a region of their own class.
+    The axes span exactly the grid: points beyond it are clipped, not the view stretched.
+    """
+    x_scale = alt.Scale(domain=[float(grid["x"].min()), float(grid["x2"].max())], nice=False)
+    y_scale = alt.Scale(domain=[float(grid["y"].min()), float(grid["y2"].max())], nice=False)
+    background = alt.Chart(_check_rows(grid), title="the model's P(class 1) over the plane"
+                           ).mark_rect().encode(
+        x=alt.X("x:Q", bin="binned", title="x1", scale=x_scale), x2="x2:Q",
+        y=alt.Y("y:Q", bin="binned", title="x2", scale=y_scale), y2="y2:Q",
         color=alt.Color("p:Q", title="P(class 1)",
-                        scale=alt.Scale(scheme="redblue", domain=[0, 1], reverse=True)),
+                        scale=alt.Scale(scheme="redblue", domain=[0, 1])),
         tooltip=[alt.Tooltip("p:Q", format=".3f")],
     )
-    dots = alt.Chart(_check_rows(points)).mark_point(filled=True, size=22).encode(
-        x="x:Q", y="y:Q",
+    dots = alt.Chart(_check_rows(points)).mark_point(
+        filled=True, size=26, stroke="white", strokeWidth=0.7, clip=True).encode(
+        x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale),
         color=alt.Color("label:N", scale=alt.Scale(domain=["0", "1"],
                                                    range=["#b2182b", "#2166ac"]), title="class"),
         shape=alt.Shape("split:N", title="split"),

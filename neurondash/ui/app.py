@@ -248,6 +248,8 @@ def overview(run: Run) -> None:
                "data baselines. Activation std: healthy layers keep a similar, steady spread; "
                "a layer drifting toward 0 is collapsing, toward the activation's limit is "
                "saturating. The other tabs show each quantity in detail.")
+    if not run.config.is_char_task and run.status != "diverged":
+        decision_boundary(run)
 
 
 def loss_tab(run: Run) -> None:
@@ -301,19 +303,24 @@ def logits_tab(run: Run, step: int) -> None:
         st.write("**20 sampled words:** " + ", ".join(words))
         st.caption("Healthy: name-like words; random strings mean the model is near uniform.")
     else:
-        data = _dataset(run)
-        xs, ys, probs = queries.grid_probs(model, (-1.5, 1.5, -1.5, 1.5), 50)
-        dx, dy = xs[1] - xs[0], ys[1] - ys[0]
-        gx, gy = np.meshgrid(xs, ys)
-        grid = pd.DataFrame({"x": gx.ravel() - dx / 2, "x2": gx.ravel() + dx / 2,
-                             "y": gy.ravel() - dy / 2, "y2": gy.ravel() + dy / 2,
-                             "p": probs.ravel()})
-        points = pd.concat([pd.DataFrame({"x": data.x[s][:1500, 0], "y": data.x[s][:1500, 1],
-                                          "label": data.y[s][:1500].astype(str), "split": s})
-                            for s in ("train", "val")], ignore_index=True)
-        render.chart(_key(run, "boundary"), lambda: charts.decision_chart(grid, points),
-                     stretch=False)
-        st.caption("Healthy: the boundary follows the classes without wrapping single points.")
+        st.caption("The decision boundary of this 2-D model is on the Overview.")
+
+
+def decision_boundary(run: Run) -> None:
+    """Class probabilities of the trained 2-D model over the plane, with the data on top."""
+    data, model = _dataset(run), _model(run)
+    xs, ys, probs = queries.grid_probs(model, (-1.5, 1.5, -1.5, 1.5), 50)
+    dx, dy = xs[1] - xs[0], ys[1] - ys[0]
+    gx, gy = np.meshgrid(xs, ys)
+    grid = pd.DataFrame({"x": gx.ravel() - dx / 2, "x2": gx.ravel() + dx / 2,
+                         "y": gy.ravel() - dy / 2, "y2": gy.ravel() + dy / 2,
+                         "p": probs.ravel()})
+    points = pd.concat([pd.DataFrame({"x": data.x[s][:1500, 0], "y": data.x[s][:1500, 1],
+                                      "label": data.y[s][:1500].astype(str), "split": s})
+                        for s in ("train", "val")], ignore_index=True)
+    render.chart(_key(run, "boundary"), lambda: charts.decision_chart(grid, points),
+                 stretch=False)
+    st.caption("Healthy: the boundary follows the classes without wrapping single points.")
 
 
 def _table(probs: np.ndarray, vocab: str) -> pd.DataFrame:

@@ -81,3 +81,20 @@ def test_downsample_averages_groups():
     steps = np.arange(1, 10_001)
     s, v = prepare.downsample(steps, steps.astype(float), 100)
     assert len(s) == 100 and v[0] == pytest.approx(50.5) and s[-1] == 10_000
+
+
+def test_decision_chart_colours_regions_like_their_class_and_spans_the_grid():
+    xs = np.linspace(-1.5, 1.5, 4)
+    gx, gy = np.meshgrid(xs, xs)
+    grid = pd.DataFrame({"x": gx.ravel() - 0.5, "x2": gx.ravel() + 0.5,
+                         "y": gy.ravel() - 0.5, "y2": gy.ravel() + 0.5,
+                         "p": (gx.ravel() > 0).astype(float)})
+    points = pd.DataFrame({"x": [-1.0, 1.0], "y": [0.0, 0.0], "label": ["0", "1"],
+                           "split": "train"})
+    spec = charts.decision_chart(grid, points).to_dict()
+    background, dots = spec["layer"]
+    region = background["encoding"]["color"]["scale"]
+    assert region["scheme"] == "redblue" and not region.get("reverse")  # 0 red, 1 blue
+    assert dots["encoding"]["color"]["scale"]["range"] == ["#b2182b", "#2166ac"]
+    assert background["encoding"]["x"]["scale"]["domain"] == [-2.0, 2.0]
+    assert dots["mark"]["clip"] is True

@@ -78,6 +78,19 @@ def test_overview_shows_the_findings_the_loss_and_every_layer_over_training(defa
     assert f"{worst:.0f}%" in healthy
 
 
+def test_a_2d_model_shows_its_decision_boundary_on_the_overview():
+    at = open_app({"task": "moons", "depth": "2", "width": "8", "steps": "300"})
+    assert not at.exception
+    boundary = [tables for spec, tables in charts(at.tabs[0]) if "split" in fields(spec)]
+    assert len(boundary) == 1
+    grid, points = sorted(boundary[0], key=lambda t: "p" in t.column_names)[::-1]
+    assert grid.num_rows == 50 * 50
+    probs = grid.column("p").to_pylist()
+    assert min(probs) >= 0 and max(probs) <= 1 and max(probs) - min(probs) > 0.5
+    assert set(points.column("label").to_pylist()) == {"0", "1"}
+    assert not [s for s, _ in charts(at.tabs[2]) if "split" in fields(s)], "not twice"
+
+
 def test_view_control_does_not_retrain(default_page):
     at = default_page
     runs_before = dict(at.session_state["runs"])
