@@ -233,7 +233,7 @@ def metrics(run: Run) -> None:
         cols[4].metric("dead units", int(last["dead_units"].sum()))
 
 
-def overview(run: Run) -> None:
+def overview(run: Run, step: int) -> None:
     """What a first look needs: the findings, the loss, and how every layer evolved."""
     for finding in diagnose(run):
         getattr(st, finding.level)(f"**{finding.lesson}.** {finding.text}")
@@ -249,7 +249,7 @@ def overview(run: Run) -> None:
                "a layer drifting toward 0 is collapsing, toward the activation's limit is "
                "saturating. The other tabs show each quantity in detail.")
     if not run.config.is_char_task and run.status != "diverged":
-        decision_boundary(run)
+        decision_boundary(run, step)
 
 
 def loss_tab(run: Run) -> None:
@@ -306,9 +306,11 @@ def logits_tab(run: Run, step: int) -> None:
         st.caption("The decision boundary of this 2-D model is on the Overview.")
 
 
-def decision_boundary(run: Run) -> None:
-    """Class probabilities of the trained 2-D model over the plane, with the data on top."""
-    data, model = _dataset(run), _model(run)
+def decision_boundary(run: Run, step: int) -> None:
+    """Class probabilities of the 2-D model over the plane at the selected snapshot (its
+    weights are always kept at this size), with the data on top."""
+    kept = step if step in run.model_states else None
+    data, model = _dataset(run), _model(run, kept)
     xs, ys, probs = queries.grid_probs(model, (-1.5, 1.5, -1.5, 1.5), 50)
     dx, dy = xs[1] - xs[0], ys[1] - ys[0]
     gx, gy = np.meshgrid(xs, ys)
@@ -318,9 +320,11 @@ def decision_boundary(run: Run) -> None:
     points = pd.concat([pd.DataFrame({"x": data.x[s][:1500, 0], "y": data.x[s][:1500, 1],
                                       "label": data.y[s][:1500].astype(str), "split": s})
                         for s in ("train", "val")], ignore_index=True)
-    render.chart(_key(run, "boundary"), lambda: charts.decision_chart(grid, points),
+    render.chart(_key(run, "boundary", kept), lambda: charts.decision_chart(grid, points),
                  stretch=False)
-    st.caption("Healthy: the boundary follows the classes without wrapping single points.")
+    when = f"at step {kept:,}" if kept is not None else "after training"
+    st.caption(f"The model {when}: move the snapshot slider to watch the boundary form. "
+               "Healthy: it follows the classes without wrapping single points.")
 
 
 def _table(probs: np.ndarray, vocab: str) -> pd.DataFrame:
@@ -473,7 +477,7 @@ def main() -> None:
             st.info("No diagnostics were recorded for this run.")
     tabs = dict(zip(TABS, st.tabs(list(TABS)), strict=True))
     if run is not None and step is not None:
-        views = {"Overview": lambda: overview(run), "Loss": lambda: loss_tab(run),
+        views = {"Overview": lambda: overview(run, step), "Loss": lambda: loss_tab(run),
                  "Logits": lambda: logits_tab(run, step),
                  "Activations": lambda: activations_tab(run, step),
                  "Gradients": lambda: gradients_tab(run, step),

@@ -89,6 +89,12 @@ def test_a_2d_model_shows_its_decision_boundary_on_the_overview():
     assert min(probs) >= 0 and max(probs) <= 1 and max(probs) - min(probs) > 0.5
     assert set(points.column("label").to_pylist()) == {"0", "1"}
     assert not [s for s, _ in charts(at.tabs[2]) if "split" in fields(s)], "not twice"
+    at.select_slider(key="snapshot").set_value(at.select_slider(key="snapshot").options[0])
+    at.run()
+    untrained = [t for s, t in charts(at.tabs[0]) if "split" in fields(s)][0]
+    grid_at_0 = next(t for t in untrained if "p" in t.column_names).column("p").to_pylist()
+    assert max(grid_at_0) - min(grid_at_0) < max(probs) - min(probs), "step 0: still flat"
+    assert any("at step 0" in c.value for c in at.tabs[0].get("caption"))
 
 
 def test_view_control_does_not_retrain(default_page):
