@@ -235,7 +235,7 @@ def metrics(run: Run) -> None:
 
 def overview(run: Run, step: int) -> None:
     """What a first look needs: the findings, the loss, and how every layer evolved."""
-    for finding in diagnose(run):
+    for finding in _derived(run, "findings", lambda: diagnose(run)):
         getattr(st, finding.level)(f"**{finding.lesson}.** {finding.text}")
     left, right = st.columns(2)
     render.chart(_key(run, "overview_loss"), lambda: charts.loss_chart(
@@ -298,8 +298,8 @@ def logits_tab(run: Run, step: int) -> None:
             render.chart(_key(run, "counted"), lambda: charts.heatmap_chart(
                 _table(counted, run.vocab), "counted P(next | previous)"), right, False)
             st.caption("The bigram net's table converges to the counting model's.")
-        words = queries.sample_words(model, run.vocab, run.config.context, 20,
-                                     seed=run.config.seed)
+        words = _derived(run, "samples", lambda: queries.sample_words(
+            model, run.vocab, run.config.context, 20, seed=run.config.seed))
         st.write("**20 sampled words:** " + ", ".join(words))
         st.caption("Healthy: name-like words; random strings mean the model is near uniform.")
     else:
@@ -310,18 +310,21 @@ def decision_boundary(run: Run, step: int) -> None:
     """Class probabilities of the 2-D model over the plane at the selected snapshot (its
     weights are always kept at this size), with the data on top."""
     kept = step if step in run.model_states else None
-    data, model = _dataset(run), _model(run, kept)
-    xs, ys, probs = queries.grid_probs(model, (-1.5, 1.5, -1.5, 1.5), 50)
-    dx, dy = xs[1] - xs[0], ys[1] - ys[0]
-    gx, gy = np.meshgrid(xs, ys)
-    grid = pd.DataFrame({"x": gx.ravel() - dx / 2, "x2": gx.ravel() + dx / 2,
-                         "y": gy.ravel() - dy / 2, "y2": gy.ravel() + dy / 2,
-                         "p": probs.ravel()})
-    points = pd.concat([pd.DataFrame({"x": data.x[s][:1500, 0], "y": data.x[s][:1500, 1],
-                                      "label": data.y[s][:1500].astype(str), "split": s})
-                        for s in ("train", "val")], ignore_index=True)
-    render.chart(_key(run, "boundary", kept), lambda: charts.decision_chart(grid, points),
-                 stretch=False)
+
+    def build():
+        data = _dataset(run)
+        xs, ys, probs = queries.grid_probs(_model(run, kept), (-1.5, 1.5, -1.5, 1.5), 50)
+        dx, dy = xs[1] - xs[0], ys[1] - ys[0]
+        gx, gy = np.meshgrid(xs, ys)
+        grid = pd.DataFrame({"x": gx.ravel() - dx / 2, "x2": gx.ravel() + dx / 2,
+                             "y": gy.ravel() - dy / 2, "y2": gy.ravel() + dy / 2,
+                             "p": probs.ravel()})
+        points = pd.concat([pd.DataFrame({"x": data.x[s][:1500, 0], "y": data.x[s][:1500, 1],
+                                          "label": data.y[s][:1500].astype(str), "split": s})
+                            for s in ("train", "val")], ignore_index=True)
+        return charts.decision_chart(grid, points)
+
+    render.chart(_key(run, "boundary", kept), build, stretch=False)
     when = f"at step {kept:,}" if kept is not None else "after training"
     st.caption(f"The model {when}: move the snapshot slider to watch the boundary form. "
                "Healthy: it follows the classes without wrapping single points.")
@@ -428,6 +431,17 @@ def _histogram(run: Run, step: int, quantity: str, title: str, x_title: str) -> 
 def _key(run: Run, *parts) -> tuple:
     """Cache key of a chart: which run (and how far trained), which view, which step."""
     return (run_key(run.config, list(run.words or [])), run.steps_done, run.status, *parts)
+
+
+def _derived(run: Run, name: str, compute):
+    """A value computed from a run once per session (reruns only change the view)."""
+    cache = st.session_state.setdefault("derived", {})
+    key = _key(run, name)
+    if key not in cache:
+        if len(cache) > 40:
+            cache.clear()
+        cache[key] = compute()
+    return cache[key]
 
 
 def _model(run: Run, step: int | None = None):
