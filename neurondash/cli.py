@@ -84,6 +84,16 @@ def config_from_args(args: argparse.Namespace) -> tuple[Config, list[str]]:
     return Config.from_dict(values), warnings
 
 
+def settings_from_args(args: argparse.Namespace) -> tuple[Config, list[str] | None]:
+    """Config and word list of train and sweep; query warnings go to stderr, and invalid
+    input raises ValueError (ConfigError included) with the message to show."""
+    config, warnings = config_from_args(args)
+    words = words_from_args(config, args)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return config, words
+
+
 def _progress_printer(quiet: bool):
     last = [-1]
 
@@ -100,14 +110,11 @@ def _progress_printer(quiet: bool):
 
 def sweep_main(args: argparse.Namespace) -> int:
     try:
-        base, warnings = config_from_args(args)
+        base, words = settings_from_args(args)
         spec = SweepSpec(base, axes_from_pairs(args.vary), base.steps)
-        words = words_from_args(base, args)
     except ValueError as err:  # ConfigError included
         print(f"error: {err}", file=sys.stderr)
         return 2
-    for warning in warnings:
-        print(f"warning: {warning}", file=sys.stderr)
     print(f"sweeping {spec.size} runs of {spec.steps} steps: "
           + ", ".join(f"{k}={list(v)}" for k, v in spec.axes.items()), file=sys.stderr)
 
@@ -128,13 +135,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "sweep":
         return sweep_main(args)
     try:
-        config, warnings = config_from_args(args)
-        words = words_from_args(config, args)
+        config, words = settings_from_args(args)
     except ValueError as err:  # ConfigError included
         print(f"error: {err}", file=sys.stderr)
         return 2
-    for warning in warnings:
-        print(f"warning: {warning}", file=sys.stderr)
     if not args.quiet:
         print(f"training: {config.to_query() or '(defaults)'}", file=sys.stderr)
     run = train(config, on_progress=_progress_printer(args.quiet), words=words)

@@ -123,16 +123,17 @@ def sweep_tab(config: Config, words: list[str] | None) -> None:
         st.button("Stop sweep", key="sweep_stop",
                   help="Stops after the runs in progress; finished runs are kept")
         bar = st.progress(0.0, text="Sweeping...")
-        executor = (make_executor("dask") if os.environ.get(SCHEDULER_ENV)
-                    else contextlib.nullcontext(_sweep_pool()))
+        local = not os.environ.get(SCHEDULER_ENV)
+        executor = contextlib.nullcontext(_sweep_pool()) if local else make_executor("dask")
         try:
             with executor as pool:
                 run_sweep(spec, pool, words=tuple(words) if words else None,
                           results=partial, on_result=lambda done, total: bar.progress(
                               done / total, text=f"{done}/{total} runs done"))
         except Exception as err:  # noqa: BLE001 - a worker failure must not lose the page
-            _sweep_pool().shutdown(wait=False, cancel_futures=True)
-            _sweep_pool.clear()  # a pool that lost a worker cannot take new runs
+            if local:  # a pool that lost a worker cannot take new runs: start afresh
+                _sweep_pool().shutdown(wait=False, cancel_futures=True)
+                _sweep_pool.clear()
             st.error(f"The sweep stopped: a run failed ({type(err).__name__}: {err}). "
                      "Finished runs are kept below.")
         bar.empty()

@@ -85,15 +85,20 @@ def test_shared_link_opens_trained_and_controls_update_the_url(server, page):
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
     before = page.url
     assert "act=relu" in before
-    box = page.get_by_label("width", exact=True)
-    box.fill("24")
-    box.press("Enter")
-    page.wait_for_function("() => window.location.search.includes('width=24')",
-                           timeout=60_000)
+    set_width(page, "24")
     wait_idle(page)
     assert page.locator("[data-testid='stVegaLiteChart']").count() >= 2
     assert page.locator("[data-testid='stException']").count() == 0
     assert "width=24" in page.url and "act=relu" in page.url and page.url != before
+
+
+def set_width(page, value: str) -> None:
+    """Type a width into the sidebar and wait until the address bar carries it."""
+    box = page.get_by_label("width", exact=True)
+    box.fill(value)
+    box.press("Enter")
+    page.wait_for_function(f"() => window.location.search.includes('width={value}')",
+                           timeout=60_000)
 
 
 @pytest.mark.browser
@@ -102,11 +107,7 @@ def test_changing_a_setting_during_training_leaves_a_working_page(server, page):
     wait_idle(page)  # a large run waits for the Train button
     page.get_by_role("button", name="Train").click()
     page.wait_for_selector("[data-testid='stProgress']", timeout=60_000)
-    box = page.get_by_label("width", exact=True)
-    box.fill("16")
-    box.press("Enter")
-    page.wait_for_function("() => window.location.search.includes('width=16')",
-                           timeout=60_000)
+    set_width(page, "16")
     wait_idle(page)
     page.wait_for_selector("[data-testid='stVegaLiteChart']", state="attached",
                            timeout=120_000)
