@@ -1,7 +1,8 @@
 """Activations, each with its derivative, Kaiming gain and saturation rule, keyed by name.
 
 The derivative takes both the input ``x`` and the output ``y`` so each activation can use
-the cheaper one (tanh and sigmoid reuse ``y``; ReLU-like ones look at ``x``).
+the cheaper one (tanh and sigmoid reuse ``y``; ReLU-like ones look at ``x``). It returns a
+new array of the input's dtype, which the layer multiplies the incoming gradient into.
 The saturation rule (given input and output) says which outputs have (almost) no local
 gradient: what the dashboard calls saturated (tanh, sigmoid) or inactive (ReLU); the
 stricter dead rule, holding for every example, defines a dead unit.
@@ -56,6 +57,20 @@ def _gelu_derivative(x: Array, _y: Array) -> Array:
     return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _GELU_C * (1.0 + 3 * 0.044715 * x * x)
 
 
+_ONE = np.ones((), np.float32)
+"""1 as a 0-d array: unlike a Python float it costs NumPy no scalar conversion per call, and
+(being exact in float32) it keeps float32 arrays float32 and float64 ones float64."""
+
+
+def _tanh_derivative(_x: Array, y: Array) -> Array:
+    derivative = y * y
+    return np.subtract(_ONE, derivative, out=derivative)
+
+
+def _leaky_relu_derivative(x: Array, _y: Array) -> Array:
+    return np.where(x > 0, x.dtype.type(1.0), x.dtype.type(LEAKY_SLOPE))
+
+
 def _silu_derivative(x: Array, y: Array) -> Array:
     s = _sigmoid(x)
     return s + y * (1.0 - s)
@@ -68,7 +83,7 @@ def _elu(x: Array) -> Array:
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
-        Activation("tanh", np.tanh, lambda x, y: 1.0 - y * y, 5.0 / 3.0,
+        Activation("tanh", np.tanh, _tanh_derivative, 5.0 / 3.0,
                    saturated=lambda x, y: np.abs(y) > 0.97, dead=lambda x, y: np.abs(y) > 0.99,
                    output_range=(-1.0, 1.0)),
         Activation("sigmoid", _sigmoid, lambda x, y: y * (1.0 - y), 1.0,
@@ -78,7 +93,7 @@ ACTIVATIONS: dict[str, Activation] = {
                    math.sqrt(2.0), saturated=lambda x, y: y == 0, dead=lambda x, y: y == 0,
                    saturation_label="inactive"),
         Activation("leaky_relu", lambda x: np.where(x > 0, x, LEAKY_SLOPE * x),
-                   lambda x, y: np.where(x > 0, 1.0, LEAKY_SLOPE),
+                   _leaky_relu_derivative,
                    math.sqrt(2.0 / (1.0 + LEAKY_SLOPE**2)), saturated=lambda x, y: x <= 0,
                    saturation_label="on the leaky side"),
         Activation("elu", _elu, lambda x, y: np.where(x > 0, 1.0, y + 1.0), math.sqrt(2.0),

@@ -70,7 +70,8 @@ class Embedding(Layer):
 
     def forward(self, x: Array, train: bool = True) -> Array:
         self.index = x
-        return self.params["weight"][x].reshape(x.shape[0], -1)
+        # take() gathers rows about 3x faster than fancy indexing at these sizes.
+        return self.params["weight"].take(x, axis=0).reshape(x.shape[0], -1)
 
     def backward(self, dout: Array) -> None:
         # A one-hot matmul scatters the rows ~2x faster than np.add.at at these sizes.
@@ -141,9 +142,10 @@ class BatchNorm1d(_Normalization):
 
     Like PyTorch: biased variance to normalize, unbiased variance for the running estimate,
     updated with ``momentum`` after every training batch. The update is applied lazily:
-    each step's batch statistics are kept in a short pending list, and the exponential
-    moving average over it is folded in with one matrix-vector product when the running
-    values are needed (eval, saving) or the list is full. The result is the same moving
+    each step's batch mean and variance are written straight into a row of a pending block
+    (they are computed there, so keeping them costs nothing), and the exponential moving
+    average over the block is folded in with one matrix-vector product when the running
+    values are needed (eval, saving) or the block is full. The result is the same moving
     average, without seven small array operations on every step.
     """
 
@@ -152,28 +154,58 @@ class BatchNorm1d(_Normalization):
     def __init__(self, size: int, momentum: float = 0.1):
         super().__init__(size)
         self.momentum = momentum
-        self._running_mean = np.zeros(size)
-        self._running_var = np.ones(size)
         self.update_running = True
-        self._means: list[Array] = []
-        self._vars: list[Array] = []
-        self._pending_n = 0
         decay = 1.0 - self.momentum
         self._weights = self.momentum * decay ** np.arange(self.PENDING - 1, -1, -1)
+        self._batch = 0
+        self.set_buffer_dtype(np.dtype(np.float64))
+
+    def set_buffer_dtype(self, dtype: np.dtype) -> None:
+        running = getattr(self, "_running_mean", None)
+        if running is not None:
+            self._flush()
+        self._running_mean = np.zeros(self.size, dtype) if running is None \
+            else self._running_mean.astype(dtype)
+        self._running_var = np.ones(self.size, dtype) if running is None \
+            else self._running_var.astype(dtype)
+        self._pending = np.zeros((2, self.PENDING, self.size), dtype)
+        self._count = 0
+        self._pending_n = 0
+        # 0-d arrays of the model's dtype: a Python float operand costs NumPy a scalar
+        # conversion on every call, about as much as the arithmetic on a 100-vector.
+        self._eps = np.array(self.eps, dtype)
+
+    def _set_batch(self, n: int, dtype: np.dtype) -> None:
+        """Ones and 1/n for this batch size: the column sums and means of a training step
+        are matrix-vector products with them (see ``column_sums``), looked up once when
+        the batch size changes instead of once per sum."""
+        self._batch = n
+        self._ones, self._mean_weights = ones(n, dtype), mean_weights(n, dtype)
+        self._inv_n = np.array(1.0 / n, dtype)
+
+    def _pending_rows(self, n: int, dtype: np.dtype) -> tuple[Array, Array]:
+        """The block rows this step's batch mean and variance are written into."""
+        if self._count == self.PENDING or n != self._pending_n or dtype != self._pending.dtype:
+            self._flush()
+            self._pending_n = n
+            if dtype != self._pending.dtype:
+                self._pending = np.zeros((2, self.PENDING, self.size), dtype)
+        row = self._count
+        self._count += 1
+        return self._pending[0, row], self._pending[1, row]
 
     def _flush(self) -> None:
-        k = len(self._means)
+        k = self._count
         if k == 0:
             return
         decay = (1.0 - self.momentum) ** k
         weights = self._weights[self.PENDING - k:]
         n = self._pending_n
         self._running_mean *= decay
-        self._running_mean += weights @ np.array(self._means)
+        self._running_mean += weights @ self._pending[0, :k]
         self._running_var *= decay
-        self._running_var += (weights @ np.array(self._vars)) * (n / max(n - 1, 1))
-        self._means.clear()
-        self._vars.clear()
+        self._running_var += (weights @ self._pending[1, :k]) * (n / max(n - 1, 1))
+        self._count = 0
 
     @property
     def running_mean(self) -> Array:
@@ -188,31 +220,26 @@ class BatchNorm1d(_Normalization):
     def buffers(self) -> dict[str, Array]:
         return {"running_mean": self.running_mean, "running_var": self.running_var}
 
-    def set_buffer_dtype(self, dtype: np.dtype) -> None:
-        self._flush()
-        self._running_mean = self._running_mean.astype(dtype)
-        self._running_var = self._running_var.astype(dtype)
-
     def forward(self, x: Array, train: bool = True) -> Array:
         gamma, beta = self.params["weight"], self.params["bias"]
         if not train:
             scale = gamma / np.sqrt(self.running_var + self.eps)
             return (x - self.running_mean) * scale + beta
         n = x.shape[0]
-        mean = column_sums(x, mean=True)
+        if n != self._batch or x.dtype != self._ones.dtype:
+            self._set_batch(n, x.dtype)
+        mean_row, var_row = self._pending_rows(n, x.dtype) if self.update_running \
+            else (None, None)
+        mean = np.matmul(self._mean_weights, x, out=mean_row)
         centered = x - mean
-        var = column_sums(centered * centered, mean=True)
-        if self.update_running:
-            if len(self._means) == self.PENDING or n != self._pending_n:
-                self._flush()
-                self._pending_n = n
-            self._means.append(mean)
-            self._vars.append(var)
-        self.inv_std = 1.0 / np.sqrt(var + self.eps)
+        var = np.matmul(self._mean_weights, centered * centered, out=var_row)
+        inv_std = np.add(var, self._eps)
+        np.sqrt(inv_std, out=inv_std)
+        self.inv_std = np.reciprocal(inv_std, out=inv_std)
         # xhat = centered * inv_std is never materialised: folding inv_std into gamma
         # saves a full-size multiply here and in backward.
         self.centered = centered
-        self.scale = gamma * self.inv_std
+        self.scale = gamma * inv_std
         out = centered * self.scale
         out += beta
         return out
@@ -223,10 +250,11 @@ class BatchNorm1d(_Normalization):
         # dx = scale * dout - (scale / n) * (dbeta + centered * inv_std * dgamma).
         inv_std, scale = self.inv_std, self.scale
         dgamma, dbeta = self.grads["weight"], self.grads["bias"]
-        column_sums(dout * self.centered, out=dgamma)
+        ones_n = self._ones
+        np.matmul(ones_n, dout * self.centered, out=dgamma)
         dgamma *= inv_std
-        column_sums(dout, out=dbeta)
-        scale_n = scale * (1.0 / dout.shape[0])
+        np.matmul(ones_n, dout, out=dbeta)
+        scale_n = scale * self._inv_n
         dx = dout * scale
         dx -= scale_n * dbeta
         dx -= self.centered * (scale_n * inv_std * dgamma)
@@ -243,7 +271,9 @@ class LayerNorm(_Normalization):
         mean = x.mean(axis=1, keepdims=True)
         centered = x - mean
         var = np.einsum("ij,ij->i", centered, centered)[:, None] / x.shape[1]
-        self.inv_std = 1.0 / np.sqrt(var + self.eps)
+        inv_std = var + self.eps
+        np.sqrt(inv_std, out=inv_std)
+        self.inv_std = np.divide(1.0, inv_std, out=inv_std)
         return self._affine(centered * self.inv_std)
 
     def backward(self, dout: Array) -> Array:
@@ -276,7 +306,9 @@ class ActivationLayer(Layer):
 
     def backward(self, dout: Array) -> Array:
         self.grad_out = dout
-        return dout * self.activation.derivative(self.x, self.y)
+        grad = self.activation.derivative(self.x, self.y)
+        grad *= dout
+        return grad
 
     def __repr__(self) -> str:
         return self.activation.name.capitalize() if self.activation.name != "leaky_relu" \

@@ -22,14 +22,19 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
-    """Mean negative log-likelihood and its gradient (softmax - onehot) / N."""
+    """Mean negative log-likelihood and its gradient (softmax - onehot) / N.
+
+    ``logits`` is left unchanged (the diagnostics keep it); the gradient is built in place
+    in one new array.
+    """
     n, classes = logits.shape
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    grad = np.exp(shifted)
-    total = grad @ ones(classes, grad.dtype)  # row sums as one BLAS call
     rows = arange(n)
-    loss = (np.log(total).sum() - shifted[rows, targets].sum()) / n
-    grad *= (1.0 / (n * total))[:, None]
+    grad = logits - np.maximum.reduce(logits, axis=1, keepdims=True)
+    picked = grad[rows, targets]
+    np.exp(grad, out=grad)
+    total = grad @ ones(classes, grad.dtype)  # row sums as one BLAS call
+    loss = (np.add.reduce(np.log(total)) - np.add.reduce(picked)) / n
+    total *= n
+    grad *= np.reciprocal(total, out=total)[:, None]
     grad[rows, targets] -= 1.0 / n
     return float(loss), grad
-
