@@ -24,3 +24,10 @@ def ones(size: int, dtype: np.dtype) -> np.ndarray:
 def mean_weights(size: int, dtype: np.dtype) -> np.ndarray:
     """1/size everywhere: ``mean_weights(n) @ x`` is the column mean as one BLAS call."""
     return np.full(size, 1.0 / size, dtype=dtype)
+
+
+@functools.cache
+def row_starts(rows: int, width: int) -> np.ndarray:
+    """Flat index of each row's first element in a C-ordered (rows, width) array: adding
+    column indices gives flat indices, and flat fancy indexing is ~3x faster than 2-D."""
+    return np.arange(rows) * width

@@ -168,8 +168,7 @@ class BatchNorm1d(_Normalization):
             else self._running_mean.astype(dtype)
         self._running_var = np.ones(self.size, dtype) if running is None \
             else self._running_var.astype(dtype)
-        self._pending = np.zeros((2, self.PENDING, self.size), dtype)
-        self._count = 0
+        self._new_pending_block(dtype)
         self._pending_n = 0
         # 0-d arrays of the model's dtype: a Python float operand costs NumPy a scalar
         # conversion on every call, about as much as the arithmetic on a 100-vector.
@@ -183,16 +182,20 @@ class BatchNorm1d(_Normalization):
         self._ones, self._mean_weights = ones(n, dtype), mean_weights(n, dtype)
         self._inv_n = np.array(1.0 / n, dtype)
 
+    def _new_pending_block(self, dtype: np.dtype) -> None:
+        self._pending = np.zeros((2, self.PENDING, self.size), dtype)
+        self._pending_rows_views = list(zip(self._pending[0], self._pending[1], strict=True))
+        self._count = 0
+
     def _pending_rows(self, n: int, dtype: np.dtype) -> tuple[Array, Array]:
         """The block rows this step's batch mean and variance are written into."""
         if self._count == self.PENDING or n != self._pending_n or dtype != self._pending.dtype:
             self._flush()
             self._pending_n = n
             if dtype != self._pending.dtype:
-                self._pending = np.zeros((2, self.PENDING, self.size), dtype)
-        row = self._count
+                self._new_pending_block(dtype)
         self._count += 1
-        return self._pending[0, row], self._pending[1, row]
+        return self._pending_rows_views[self._count - 1]
 
     def _flush(self) -> None:
         k = self._count
