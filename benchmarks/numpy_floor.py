@@ -24,8 +24,9 @@ VOCAB, CONTEXT, EMBED, HIDDEN, DEPTH, BATCH, LR = 27, 3, 10, 100, 5, 32, 0.1
 def make_step():
     """The step with every trick a per-op engine could use: one flat parameter and one flat
     gradient buffer (a two-call SGD update), gradients written in place, batch means as a
-    matrix-vector product with 1/n, in-place activation and loss arithmetic, and batch
-    indices drawn in bulk."""
+    matrix-vector product with 1/n, in-place activation and loss arithmetic, 0-d constants
+    instead of Python floats, take() for gathers, flat target indices, and batch indices
+    drawn in bulk."""
     rng = np.random.default_rng(0)
     f32 = np.float32
     fans = [CONTEXT * EMBED] + [HIDDEN] * (DEPTH - 1)
@@ -52,7 +53,8 @@ def make_step():
     ys = rng.integers(0, VOCAB, 200_000)
     batches = iter(())
     ones, means = np.ones(BATCH, f32), np.full(BATCH, 1 / BATCH, f32)
-    ones_v, rows = np.ones(VOCAB, f32), np.arange(BATCH)
+    ones_v, row_starts = np.ones(VOCAB, f32), np.arange(BATCH) * VOCAB
+    eps, one, inv_batch = np.array(1e-5, f32), np.array(1.0, f32), np.array(1 / BATCH, f32)
     onehot, onehot_rows = np.zeros((BATCH * CONTEXT, VOCAB), f32), np.arange(BATCH * CONTEXT)
 
     def step() -> float:
@@ -61,16 +63,16 @@ def make_step():
         if idx is None:
             batches = iter(rng.integers(0, len(ys), (1000, BATCH)))
             idx = next(batches)
-        x, y = xs[idx], ys[idx]
-        h = table[x].reshape(BATCH, -1)
+        x, y = xs.take(idx, axis=0), ys.take(idx)
+        h = table.take(x, axis=0).reshape(BATCH, -1)
         cache = []
         for w, gain, shift in zip(weights, gains, shifts, strict=True):
             z = h @ w
             centered = z - means @ z
             var = means @ (centered * centered)
-            var += 1e-5
-            inv = np.sqrt(var)
-            np.divide(1.0, inv, out=inv)
+            var += eps
+            inv = np.sqrt(var, out=var)
+            np.reciprocal(inv, out=inv)
             scale = gain * inv
             act = centered * scale
             act += shift
@@ -79,26 +81,30 @@ def make_step():
             h = act
         logits = h @ w_out
         logits += b_out
-        logits -= logits.max(1, keepdims=True)
-        probs = np.exp(logits)
+        logits -= np.maximum.reduce(logits, axis=1, keepdims=True)
+        target = row_starts + y
+        flat_logits = logits.reshape(-1)
+        terms = flat_logits[target]
+        probs = np.exp(logits, out=logits)
         total = probs @ ones_v
-        loss = (np.log(total).sum() - logits[rows, y].sum()) / BATCH
+        np.subtract(np.log(total), terms, out=terms)
+        loss = np.add.reduce(terms) / BATCH
         total *= BATCH
-        np.divide(1.0, total, out=total)
+        np.reciprocal(total, out=total)
         probs *= total[:, None]
-        probs[rows, y] -= 1 / BATCH
+        flat_logits[target] -= inv_batch
         grad_h = probs @ w_out.T
         np.matmul(h.T, probs, out=d_w_out)
         np.matmul(ones, probs, out=d_b_out)
         for i in range(DEPTH - 1, -1, -1):
             h_in, centered, inv, scale, act = cache[i]
             d_out = act * act
-            np.subtract(1.0, d_out, out=d_out)
+            np.subtract(one, d_out, out=d_out)
             d_out *= grad_h
             np.matmul(ones, d_out * centered, out=d_gains[i])
             d_gains[i] *= inv
             np.matmul(ones, d_out, out=d_shifts[i])
-            scale_n = scale * (1 / BATCH)
+            scale_n = scale * inv_batch
             dz = d_out * scale
             dz -= scale_n * d_shifts[i]
             k = scale_n * inv
