@@ -158,18 +158,16 @@ class BatchNorm1d(_Normalization):
         decay = 1.0 - self.momentum
         self._weights = self.momentum * decay ** np.arange(self.PENDING - 1, -1, -1)
         self._batch = 0
-        self.set_buffer_dtype(np.dtype(np.float64))
+        self._running_mean = np.zeros(size)
+        self._running_var = np.ones(size)
+        self._new_pending_block(self._running_mean.dtype)
+        self.set_buffer_dtype(self._running_mean.dtype)
 
     def set_buffer_dtype(self, dtype: np.dtype) -> None:
-        running = getattr(self, "_running_mean", None)
-        if running is not None:
-            self._flush()
-        self._running_mean = np.zeros(self.size, dtype) if running is None \
-            else self._running_mean.astype(dtype)
-        self._running_var = np.ones(self.size, dtype) if running is None \
-            else self._running_var.astype(dtype)
+        self._flush()
+        self._running_mean = self._running_mean.astype(dtype)
+        self._running_var = self._running_var.astype(dtype)
         self._new_pending_block(dtype)
-        self._pending_n = 0
         # 0-d arrays of the model's dtype: a Python float operand costs NumPy a scalar
         # conversion on every call, about as much as the arithmetic on a 100-vector.
         self._eps = np.array(self.eps, dtype)
@@ -186,14 +184,15 @@ class BatchNorm1d(_Normalization):
         self._pending = np.zeros((2, self.PENDING, self.size), dtype)
         self._pending_rows_views = list(zip(self._pending[0], self._pending[1], strict=True))
         self._count = 0
+        self._pending_n = 0
 
     def _pending_rows(self, n: int, dtype: np.dtype) -> tuple[Array, Array]:
         """The block rows this step's batch mean and variance are written into."""
         if self._count == self.PENDING or n != self._pending_n or dtype != self._pending.dtype:
             self._flush()
-            self._pending_n = n
             if dtype != self._pending.dtype:
                 self._new_pending_block(dtype)
+            self._pending_n = n
         self._count += 1
         return self._pending_rows_views[self._count - 1]
 
