@@ -173,11 +173,15 @@ def test_batchnorm_running_statistics_are_the_momentum_average():
     rng = np.random.default_rng(8)
     mean, var = np.zeros(4), np.ones(4)
     for step in range(150):
-        x = rng.normal(2.0, 3.0, size=(16, 4))
+        x = rng.normal(2.0, 3.0, size=(16 if step < 100 else 8, 4))
         layer.forward(x)
+        if step % 7 == 0:  # a diagnostics pass: batch statistics, running ones untouched
+            layer.update_running = False
+            layer.forward(rng.normal(size=(50, 4)))
+            layer.update_running = True
         mean = 0.9 * mean + 0.1 * x.mean(axis=0)
         var = 0.9 * var + 0.1 * x.var(axis=0, ddof=1)
-        if step in (10, 63, 64, 149):
+        if step in (10, 63, 64, 99, 100, 149):
             assert layer.running_mean == pytest.approx(mean, rel=1e-12)
             assert layer.running_var == pytest.approx(var, rel=1e-12)
     eval_out = layer.forward(x, train=False)
