@@ -11,11 +11,6 @@ import numpy as np
 
 
 @functools.cache
-def arange(size: int) -> np.ndarray:
-    return np.arange(size)
-
-
-@functools.cache
 def ones(size: int, dtype: np.dtype) -> np.ndarray:
     return np.ones(size, dtype=dtype)
 
