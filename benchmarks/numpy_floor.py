@@ -55,7 +55,8 @@ def make_step():
     ones, means = np.ones(BATCH, f32), np.full(BATCH, 1 / BATCH, f32)
     ones_v, row_starts = np.ones(VOCAB, f32), np.arange(BATCH) * VOCAB
     eps, one, inv_batch = np.array(1e-5, f32), np.array(1.0, f32), np.array(1 / BATCH, f32)
-    onehot, onehot_rows = np.zeros((BATCH * CONTEXT, VOCAB), f32), np.arange(BATCH * CONTEXT)
+    onehot = np.zeros((BATCH * CONTEXT, VOCAB), f32)
+    flat_onehot, onehot_starts = onehot.reshape(-1), np.arange(BATCH * CONTEXT) * VOCAB
 
     def step() -> float:
         nonlocal batches
@@ -114,7 +115,7 @@ def make_step():
             grad_h = np.dot(dz, weights[i].T)
             np.dot(h_in.T, dz, out=d_weights[i])
         onehot.fill(0.0)
-        onehot[onehot_rows, x.ravel()] = 1.0
+        flat_onehot[onehot_starts + x.ravel()] = 1.0
         np.dot(onehot.T, grad_h.reshape(-1, EMBED), out=d_table)
         np.multiply(grad, LR, out=update)
         np.subtract(flat, update, out=flat)
