@@ -122,10 +122,13 @@ def _log10_ratio(step_var: float, weight_var: float) -> float:
 
 
 def _mean_std(values: np.ndarray) -> tuple[float, float]:
-    """Mean and (population) standard deviation in two passes: the centered sum of squares
-    is one BLAS dot product, several times faster than np.std at snapshot sizes."""
+    """Mean and (population) standard deviation in two passes, each one BLAS dot product
+    (with ones, then of the centered values with themselves): several times faster than
+    np.mean and np.std at snapshot sizes."""
     flat = values.ravel()
-    mean = flat.mean()
+    if flat.size == 0:
+        return math.nan, math.nan
+    mean = np.dot(flat, arrays.ones(flat.size, flat.dtype)) / flat.size
     centered = flat - mean
     return float(mean), math.sqrt(float(np.dot(centered, centered)) / max(flat.size, 1))
 
@@ -227,7 +230,7 @@ class Recorder:
                 "preact_mean": pre_mean, "preact_std": pre_std,
                 "act_mean": act_mean, "act_std": act_std,
                 "grad_mean": grad_mean, "grad_std": grad_std,
-                "saturated_pct": 100.0 * float(saturated.mean()),
+                "saturated_pct": 100.0 * np.count_nonzero(saturated) / max(saturated.size, 1),
                 "dead_units": int(dead.sum()),
             })
             low, high = act.output_range or (None, None)
