@@ -161,7 +161,7 @@ class BatchNorm1d(_Normalization):
         self.update_running = True
         decay = 1.0 - self.momentum
         self._weights = self.momentum * decay ** np.arange(self.PENDING - 1, -1, -1)
-        self._batch = 0
+        self._batch, self._dtype = 0, None
         self._running_mean = np.zeros(size)
         self._running_var = np.ones(size)
         self._new_pending_block(self._running_mean.dtype)
@@ -177,12 +177,15 @@ class BatchNorm1d(_Normalization):
         self._eps = np.array(self.eps, dtype)
 
     def _set_batch(self, n: int, dtype: np.dtype) -> None:
-        """Ones and 1/n for this batch size: the column sums and means of a training step
-        are matrix-vector products with them (see ``column_sums``), looked up once when
-        the batch size changes instead of once per sum."""
-        self._batch = n
+        """Ones and 1/n for this batch size and dtype: the column sums and means of a
+        training step are matrix-vector products with them (see ``column_sums``), set up
+        once when the batch size changes instead of once per sum."""
+        self._batch, self._dtype = n, dtype
         self._ones, self._mean_weights = ones(n, dtype), mean_weights(n, dtype)
         self._inv_n = np.array(1.0 / n, dtype)
+        if dtype != self._pending.dtype:
+            self._flush()
+            self._new_pending_block(dtype)
 
     def _new_pending_block(self, dtype: np.dtype) -> None:
         self._pending = np.zeros((2, self.PENDING, self.size), dtype)
@@ -190,13 +193,11 @@ class BatchNorm1d(_Normalization):
         self._count = 0
         self._pending_n = 0
 
-    def _pending_rows(self, n: int, dtype: np.dtype) -> tuple[Array, Array]:
+    def _pending_rows(self) -> tuple[Array, Array]:
         """The block rows this step's batch mean and variance are written into."""
-        if self._count == self.PENDING or n != self._pending_n or dtype != self._pending.dtype:
+        if self._count == self.PENDING or self._batch != self._pending_n:
             self._flush()
-            if dtype != self._pending.dtype:
-                self._new_pending_block(dtype)
-            self._pending_n = n
+            self._pending_n = self._batch
         self._count += 1
         return self._pending_rows_views[self._count - 1]
 
@@ -231,11 +232,9 @@ class BatchNorm1d(_Normalization):
         if not train:
             scale = gamma / np.sqrt(self.running_var + self.eps)
             return (x - self.running_mean) * scale + beta
-        n = x.shape[0]
-        if n != self._batch or x.dtype != self._ones.dtype:
-            self._set_batch(n, x.dtype)
-        mean_row, var_row = self._pending_rows(n, x.dtype) if self.update_running \
-            else (None, None)
+        if x.shape[0] != self._batch or x.dtype is not self._dtype:
+            self._set_batch(x.shape[0], x.dtype)
+        mean_row, var_row = self._pending_rows() if self.update_running else (None, None)
         mean = np.dot(self._mean_weights, x, out=mean_row)
         centered = x - mean
         var = np.dot(self._mean_weights, centered * centered, out=var_row)
