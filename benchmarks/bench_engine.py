@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import time
 
@@ -69,21 +70,34 @@ def torch_stepper():
     return step
 
 
-def per_step_us(steppers: dict, steps: int, rounds: int) -> dict[str, float]:
-    """Interleave the contenders in short rounds and keep each one's fastest round.
+def round_us(steppers: dict, steps: int, rounds: int) -> dict[str, list[float]]:
+    """Every contender's us/step in each of ``rounds`` interleaved rounds.
 
     This machine's timings drift by tens of percent over seconds; interleaving exposes
-    every contender to the same drift and the minimum filters out interruptions.
+    every contender to the same drift, so the fastest round of each (and the ratio within
+    each round) filters out interruptions.
     """
-    best = {name: float("inf") for name in steppers}
+    times: dict[str, list[float]] = {name: [] for name in steppers}
     for step in steppers.values():
         step(50)  # warm up
     for _ in range(rounds):
         for name, step in steppers.items():
             start = time.perf_counter()
             step(steps)
-            best[name] = min(best[name], (time.perf_counter() - start) / steps * 1e6)
-    return best
+            times[name].append((time.perf_counter() - start) / steps * 1e6)
+    return times
+
+
+def per_step_us(steppers: dict, steps: int, rounds: int) -> dict[str, float]:
+    """Each contender's fastest interleaved round, in us/step."""
+    return {name: min(times) for name, times in round_us(steppers, steps, rounds).items()}
+
+
+def ratio_spread(slow: list[float], fast: list[float]) -> str:
+    """Median and range of the per-round ratios slow/fast (both timed in the same round)."""
+    ratios = sorted(a / b for a, b in zip(slow, fast, strict=True))
+    return (f"median of per-round ratios {statistics.median(ratios):.2f}x "
+            f"(range {ratios[0]:.2f}-{ratios[-1]:.2f}x)")
 
 
 def snapshot_ms(config: Config, repeats: int = 5) -> tuple[float, float]:
@@ -125,14 +139,15 @@ def main() -> None:
     torch_step = torch_stepper()
     if torch_step is not None:
         steppers["torch"] = torch_step
-    best = per_step_us(steppers, args.steps, args.rounds)
+    rounds = round_us(steppers, args.steps, args.rounds)
+    best = {name: min(times) for name, times in rounds.items()}
     snap, val = snapshot_ms(MAKEMORE)
     off, on = best["off"], best["on"]
     print(f"makemore MLP (5x100 BatchNorm tanh, batch 32); fastest of {args.rounds} "
           f"interleaved rounds of {args.steps} steps")
     print(f"  neurondash, recorder off          : {off:8.1f} us/step")
     print(f"  neurondash, per-step series on    : {on:8.1f} us/step  "
-          f"(+{100 * (on / off - 1):.1f}%)")
+          f"(+{100 * (on / off - 1):.1f}%; {ratio_spread(rounds['on'], rounds['off'])})")
     print(f"  one diagnostics snapshot          : {snap:8.1f} ms  (validation pass, done "
           f"with or without recording: {val:.1f} ms)")
     for label, steps in (("makemore 200k-step run", 200_000), ("makemore 3000-step run", 3000)):
@@ -143,7 +158,9 @@ def main() -> None:
     if "torch" in best:
         print(f"  PyTorch eager, 1 thread           : {best['torch']:8.1f} us/step")
         print(f"  speed-up vs PyTorch: {best['torch'] / off:.2f}x (recorder off), "
-              f"{best['torch'] / on:.2f}x (per-step series on)")
+              f"{best['torch'] / on:.2f}x (per-step series on), fastest rounds")
+        print(f"  speed-up vs PyTorch, recorder off: "
+              f"{ratio_spread(rounds['torch'], rounds['off'])}")
     else:
         print("  PyTorch eager: not installed (pip install torch==2.13.0)")
     whole = whole_run_seconds(Config())
