@@ -131,3 +131,20 @@ def differing_settings(configs: dict[str, object]) -> pd.DataFrame:
     table = pd.DataFrame({label: c.to_dict() for label, c in configs.items()}).T
     varying = [c for c in table.columns if table[c].astype(str).nunique() > 1]
     return table[varying]
+
+
+def neuron_inputs(block: int, n_inputs: int, context: np.ndarray | None = None,
+                  vocab: str | None = None, embed_dim: int = 1) -> list[str]:
+    """What each input of a hidden unit is, in words.
+
+    The first hidden layer of a character model sees the embedding of each context
+    character (``context`` holds the example's character indices, oldest first); of a 2-D
+    model, the point's coordinates; deeper layers see the previous layer's units.
+    """
+    if block > 0:
+        return [f"hidden {block} unit {i}" for i in range(n_inputs)]
+    if context is None or vocab is None:
+        return [f"x{i + 1}" for i in range(n_inputs)]
+    chars = [repr(vocab[int(c)]) for c in context]
+    return [f"char {i // embed_dim + 1} {chars[i // embed_dim]}, embedding dim {i % embed_dim}"
+            for i in range(n_inputs)]

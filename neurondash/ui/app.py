@@ -398,9 +398,12 @@ def neuron_tab(run: Run, step: int) -> None:
     example = cols[2].number_input("example (validation)", 0, len(examples) - 1, 0,
                                    key="neuron_example")
     trace = queries.trace_neuron(model, examples, int(block), int(unit), int(example))
-    table = pd.DataFrame({"input x": trace.inputs, "weight w": trace.weights,
-                          "w*x": trace.products})
-    st.dataframe(table, height=200)
+    labels = prepare.neuron_inputs(
+        int(block), len(trace.inputs), examples[int(example)] if data.is_chars else None,
+        data.vocab, run.config.embed_dim)
+    table = pd.DataFrame({"input": labels, "input x": trace.inputs,
+                          "weight w": trace.weights, "w*x": trace.products})
+    st.dataframe(table, hide_index=True, height=min(212, 35 * (len(table) + 1) + 3))
     parts = [f"sum(w*x) = {trace.weighted_sum:.4f}", f"bias = {trace.bias:.4f}",
              f"w.x + b = {trace.linear:.4f}"]
     if trace.normalized is not None:

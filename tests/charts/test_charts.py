@@ -98,3 +98,15 @@ def test_decision_chart_colours_regions_like_their_class_and_spans_the_grid():
     assert dots["encoding"]["color"]["scale"]["range"] == ["#b2182b", "#2166ac"]
     assert background["encoding"]["x"]["scale"]["domain"] == [-2.0, 2.0]
     assert dots["mark"]["clip"] is True
+
+
+def test_neuron_inputs_name_the_context_character_and_embedding_dimension():
+    vocab = ".abc"
+    labels = prepare.neuron_inputs(0, 6, context=np.array([0, 3, 1]), vocab=vocab,
+                                   embed_dim=2)
+    assert labels == ["char 1 '.', embedding dim 0", "char 1 '.', embedding dim 1",
+                      "char 2 'c', embedding dim 0", "char 2 'c', embedding dim 1",
+                      "char 3 'a', embedding dim 0", "char 3 'a', embedding dim 1"]
+    assert prepare.neuron_inputs(0, 2) == ["x1", "x2"]
+    assert prepare.neuron_inputs(2, 3) == ["hidden 2 unit 0", "hidden 2 unit 1",
+                                           "hidden 2 unit 2"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -95,6 +96,18 @@ def test_a_2d_model_shows_its_decision_boundary_on_the_overview():
     grid_at_0 = next(t for t in untrained if "p" in t.column_names).column("p").to_pylist()
     assert max(grid_at_0) - min(grid_at_0) < max(probs) - min(probs), "step 0: still flat"
     assert any("at step 0" in c.value for c in at.tabs[0].get("caption"))
+
+
+def test_neuron_tab_names_each_input_of_the_unit(default_page):
+    at = default_page
+    run = next(iter(at.session_state["runs"].values()))
+    table = at.tabs[5].dataframe[0].value
+    config = run.config
+    assert len(table) == config.context * config.embed_dim
+    assert table["input"].iloc[0] == "char 1 '.', embedding dim 0"  # names start padded
+    assert table["input"].iloc[-1].endswith(f"embedding dim {config.embed_dim - 1}")
+    np.testing.assert_allclose(table["w*x"], table["input x"] * table["weight w"],
+                               rtol=1e-5, atol=1e-7)
 
 
 def test_view_control_does_not_retrain(default_page):
