@@ -63,6 +63,9 @@ class Model:
         if first_linear is not None and layers.index(first_linear) == 0:
             first_linear.needs_input_grad = False
         self.blocks = self._find_blocks()
+        # Bound once: a training step calls every one of them.
+        self._forwards = tuple(layer.forward for layer in layers)
+        self._backwards = tuple(layer.backward for layer in reversed(layers))
 
     def _find_blocks(self) -> list[HiddenBlock]:
         blocks = []
@@ -111,16 +114,16 @@ class Model:
     def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
         if x.dtype.kind == "f" and x.dtype != self.dtype:
             x = x.astype(self.dtype)
-        for layer in self.layers:
-            x = layer.forward(x, train)
+        for forward in self._forwards:
+            x = forward(x, train)
         return x
 
     __call__ = forward
 
     def backward(self, dlogits: np.ndarray) -> None:
         grad = dlogits
-        for layer in reversed(self.layers):
-            grad = layer.backward(grad)
+        for backward in self._backwards:
+            grad = backward(grad)
             if grad is None:
                 break
 
