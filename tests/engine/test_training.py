@@ -10,6 +10,7 @@ import pytest
 
 from neurondash import Config, Run, continue_training, train
 from neurondash.data import load_dataset
+from neurondash.engine.activations import ACTIVATIONS
 from neurondash.engine.diagnostics import Recorder
 from neurondash.engine.losses import cross_entropy, log_softmax
 from neurondash.engine.model import build_model
@@ -211,3 +212,13 @@ def test_split_metrics_equal_the_per_example_computation():
     loss, accuracy = split_metrics(trainer.model, x, y)
     assert loss == pytest.approx(expected, rel=1e-12)
     assert accuracy == np.mean(logits.argmax(axis=1) == y)
+
+
+@pytest.mark.parametrize("norm", ["none", "batch", "layer"])
+@pytest.mark.parametrize("act", sorted(ACTIVATIONS))
+def test_every_activation_and_norm_trains_in_float32(act, norm):
+    """The engine's products write into float32 buffers with np.dot, which refuses another
+    dtype: a float64 constant anywhere in a layer would stop training here."""
+    run = train(Config(act=act, norm=norm, depth=2, width="8", steps=3, batch=4))
+    assert run.status == "finished", run.message
+    assert np.isfinite(run.history["loss"]).all()
