@@ -60,8 +60,9 @@ def loss_chart(curves: pd.DataFrame, references: pd.DataFrame, log_scale: bool =
     )
     rules = alt.Chart(references).mark_rule(strokeDash=[4, 4], color="gray").encode(
         y="value:Q", tooltip=["label:N", alt.Tooltip("value:Q", format=".4f")])
-    labels = alt.Chart(references).mark_text(align="left", dx=4, dy=-6, color="gray").encode(
-        y="value:Q", x=alt.value(0), text="label:N")
+    # Labels sit at the right end, where the curves have flattened, not over the steep start.
+    labels = alt.Chart(references).mark_text(align="right", dx=-4, dy=-6, color="gray").encode(
+        y="value:Q", x=alt.value(alt.expr("width")), text="label:N")
     return alt.layer(lines, rules, labels).properties(height=height)
 
 
