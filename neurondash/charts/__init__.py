@@ -182,6 +182,21 @@ def decision_chart(grid: pd.DataFrame, points: pd.DataFrame) -> alt.LayerChart:
         height=380, width=380)
 
 
+def unit_maps_chart(cells: pd.DataFrame, value_range: tuple[float, float],
+                    columns: int = 8) -> alt.FacetChart:
+    """One small map per hidden unit: its activation over the input plane (x1 across, x2
+    up), on a diverging scale centred on 0."""
+    return alt.Chart(_check_rows(cells)).mark_rect().encode(
+        x=alt.X("column:O", axis=None),
+        y=alt.Y("row:O", axis=None, sort="descending"),
+        color=alt.Color("value:Q", title="activation",
+                        scale=alt.Scale(scheme="redblue", domain=list(value_range))),
+        tooltip=["unit:N", alt.Tooltip("value:Q", format=".3f")],
+    ).properties(width=72, height=72).facet(
+        facet=alt.Facet("unit:O", title="unit"),
+        columns=columns)
+
+
 def neuron_chart(curve: pd.DataFrame, hist: pd.DataFrame, point: pd.DataFrame
                  ) -> alt.LayerChart:
     """The unit's activation curve over its layer's pre-activation distribution, with

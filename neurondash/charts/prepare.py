@@ -148,3 +148,14 @@ def neuron_inputs(block: int, n_inputs: int, context: np.ndarray | None = None,
     chars = [repr(vocab[int(c)]) for c in context]
     return [f"char {i // embed_dim + 1} {chars[i // embed_dim]}, embedding dim {i % embed_dim}"
             for i in range(n_inputs)]
+
+
+def unit_maps_frame(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, units: int
+                    ) -> pd.DataFrame:
+    """Tidy cells (unit, column, row, value) of the first ``units`` units' maps over the
+    plane; row 0 is the grid's lowest y."""
+    keep = min(units, values.shape[2])
+    row, column, unit = np.meshgrid(np.arange(len(ys)), np.arange(len(xs)), np.arange(keep),
+                                    indexing="ij")
+    return pd.DataFrame({"unit": unit.ravel(), "column": column.ravel(), "row": row.ravel(),
+                         "value": values[:, :, :keep].ravel()})

@@ -59,15 +59,33 @@ def bigram_table(model: Model, vocab_size: int) -> np.ndarray:
     return softmax(logits.astype(np.float64))
 
 
-def grid_probs(model: Model, bounds: tuple[float, float, float, float], resolution: int = 60
+def plane_grid(bounds: tuple[float, float, float, float], resolution: int
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """P(class 1) on a resolution x resolution grid over (xmin, xmax, ymin, ymax)."""
+    """Grid coordinates xs, ys over (xmin, xmax, ymin, ymax) and the grid's points, row by
+    row (y outer, x inner), as model inputs."""
     xs = np.linspace(bounds[0], bounds[1], resolution)
     ys = np.linspace(bounds[2], bounds[3], resolution)
     gx, gy = np.meshgrid(xs, ys)
-    points = np.column_stack([gx.ravel(), gy.ravel()])
+    return xs, ys, np.column_stack([gx.ravel(), gy.ravel()])
+
+
+def grid_probs(model: Model, bounds: tuple[float, float, float, float], resolution: int = 60
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """P(class 1) on a resolution x resolution grid over (xmin, xmax, ymin, ymax)."""
+    xs, ys, points = plane_grid(bounds, resolution)
     probs = softmax(model.forward(points, train=False).astype(np.float64))[:, 1]
     return xs, ys, probs.reshape(resolution, resolution)
+
+
+def grid_activations(model: Model, block: int, bounds: tuple[float, float, float, float],
+                     resolution: int = 16) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every unit of one hidden layer over a grid of 2-D inputs: what each neuron computes
+    over the plane, as TensorFlow Playground draws it. Values have shape
+    (resolution, resolution, units), y outer as in ``grid_probs``."""
+    xs, ys, points = plane_grid(bounds, resolution)
+    model.forward(points, train=False)
+    values = model.layers[model.blocks[block].activation].y.astype(np.float64)
+    return xs, ys, values.reshape(resolution, resolution, -1)
 
 
 @dataclass(frozen=True)

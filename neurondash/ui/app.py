@@ -306,6 +306,12 @@ def logits_tab(run: Run, step: int) -> None:
         st.caption("The decision boundary of this 2-D model is on the Overview.")
 
 
+PLANE = (-1.5, 1.5, -1.5, 1.5)
+"""The part of the input plane that 2-D views draw (every point generator stays inside)."""
+UNIT_MAPS = 16
+"""Units drawn over the plane in the Neuron tab (16 maps of 16 x 16 cells: 4,096 rows)."""
+
+
 def decision_boundary(run: Run, step: int) -> None:
     """Class probabilities of the 2-D model over the plane at the selected snapshot (its
     weights are always kept at this size), with the data on top."""
@@ -313,7 +319,7 @@ def decision_boundary(run: Run, step: int) -> None:
 
     def build():
         data = _dataset(run)
-        xs, ys, probs = queries.grid_probs(_model(run, kept), (-1.5, 1.5, -1.5, 1.5), 50)
+        xs, ys, probs = queries.grid_probs(_model(run, kept), PLANE, 50)
         dx, dy = xs[1] - xs[0], ys[1] - ys[0]
         gx, gy = np.meshgrid(xs, ys)
         grid = pd.DataFrame({"x": gx.ravel() - dx / 2, "x2": gx.ravel() + dx / 2,
@@ -422,6 +428,30 @@ def neuron_tab(run: Run, step: int) -> None:
     st.caption("Red dot: this example's pre-activation and output on the activation curve; "
                "grey: where this unit's pre-activations fall over 64 examples. Healthy: "
                "mostly in the curve's sloped part, not the flat tails.")
+    if not data.is_chars:
+        unit_maps(run, model, int(block), step)
+
+
+def unit_maps(run: Run, model, block: int, step: int) -> None:
+    """What every unit of the selected layer computes over the input plane (2-D tasks):
+    the view TensorFlow Playground draws inside each neuron."""
+    kept = step if step in run.model_states else None
+    width = model.blocks[block].width
+
+    def build():
+        xs, ys, values = queries.grid_activations(model, block, PLANE, 16)
+        span = float(np.abs(values).max()) or 1.0
+        low, high = ACTIVATIONS[run.config.act].output_range or (-span, span)
+        cells = prepare.unit_maps_frame(xs, ys, values, UNIT_MAPS)
+        return charts.unit_maps_chart(cells, (low, high))
+
+    st.markdown(f"**hidden {block + 1}: each unit over the input plane**")
+    render.chart(_key(run, "unit_maps", block, kept), build, stretch=False)
+    shown = f"the first {UNIT_MAPS} of {width} units" if width > UNIT_MAPS else "every unit"
+    st.caption(f"The activation of {shown} at every point of the plane (x1 across, x2 up), "
+               "blue high, red low. The first layer draws lines; deeper layers "
+               "combine them into the curves the boundary needs. Healthy: varied maps; many "
+               "all-one-colour maps mean saturated or dead units.")
 
 
 def _histogram(run: Run, step: int, quantity: str, title: str, x_title: str) -> None:

@@ -110,3 +110,15 @@ def test_neuron_inputs_name_the_context_character_and_embedding_dimension():
     assert prepare.neuron_inputs(0, 2) == ["x1", "x2"]
     assert prepare.neuron_inputs(2, 3) == ["hidden 2 unit 0", "hidden 2 unit 1",
                                            "hidden 2 unit 2"]
+
+
+def test_unit_maps_keep_the_first_units_and_fit_the_row_cap():
+    xs, ys = np.linspace(-1, 1, 16), np.linspace(-1, 1, 16)
+    values = np.random.default_rng(0).uniform(-1, 1, (16, 16, 40))
+    cells = prepare.unit_maps_frame(xs, ys, values, 16)
+    assert sorted(cells["unit"].unique()) == list(range(16))
+    first = cells[(cells["unit"] == 2) & (cells["row"] == 4) & (cells["column"] == 7)]
+    assert first["value"].item() == values[4, 7, 2]
+    spec = charts.unit_maps_chart(cells, (-1.0, 1.0)).to_dict()
+    assert len(datasets(spec)[0]) == len(cells) <= charts.MAX_ROWS
+    assert spec["spec"]["encoding"]["color"]["scale"]["domain"] == [-1.0, 1.0]

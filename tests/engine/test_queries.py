@@ -63,3 +63,18 @@ def test_model_at_a_snapshot_has_that_steps_weights(char_run):
     assert not np.array_equal(char_run.model().flat, fresh.flat)
     assert np.array_equal(char_run.model(step=char_run.steps_done).flat,
                           char_run.state["params"])
+
+
+def test_grid_activations_are_each_units_output_at_each_grid_point():
+    run = train(Config(task="moons", depth=2, width="6", steps=50))
+    model = run.model()
+    xs, ys, values = queries.grid_activations(model, 1, (-1.0, 1.0, -0.5, 0.5), 5)
+    assert values.shape == (5, 5, 6)
+    # Cell (row i, column j) is the point (xs[j], ys[i]): recompute one by hand.
+    first, second = model.blocks[0], model.blocks[1]
+    point = np.array([[xs[3], ys[1]]], dtype=model.dtype)
+    hidden = point
+    for layer in model.layers[first.linear:second.activation + 1]:
+        hidden = layer.forward(hidden, train=False)
+    np.testing.assert_allclose(values[1, 3], hidden[0], rtol=1e-5, atol=1e-6)
+    assert np.abs(values).max() <= 1.0  # tanh
