@@ -197,6 +197,17 @@ def unit_maps_chart(cells: pd.DataFrame, value_range: tuple[float, float],
         columns=columns)
 
 
+def embedding_chart(points: pd.DataFrame, x_title: str, y_title: str) -> alt.LayerChart:
+    """Each character of the vocabulary at its embedding (or its projection), labelled."""
+    base = alt.Chart(_check_rows(points)).encode(
+        x=alt.X("x:Q", title=x_title, scale=alt.Scale(zero=False)),
+        y=alt.Y("y:Q", title=y_title, scale=alt.Scale(zero=False)),
+        tooltip=["char:N", alt.Tooltip("x:Q", format=".3f"), alt.Tooltip("y:Q", format=".3f")])
+    dots = base.mark_circle(size=260, opacity=0.25, color="#1f77b4")
+    labels = base.mark_text(fontSize=13, fontWeight="bold").encode(text="char:N")
+    return alt.layer(dots, labels).properties(height=380, width=420)
+
+
 def neuron_chart(curve: pd.DataFrame, hist: pd.DataFrame, point: pd.DataFrame
                  ) -> alt.LayerChart:
     """The unit's activation curve over its layer's pre-activation distribution, with

@@ -88,6 +88,26 @@ def grid_activations(model: Model, block: int, bounds: tuple[float, float, float
     return xs, ys, values.reshape(resolution, resolution, -1)
 
 
+def embedding_points(model: Model) -> tuple[np.ndarray, float]:
+    """Each character's embedding as a point in 2-D, and the share of the embeddings'
+    variance those two axes show (1.0 when the embedding has at most two dimensions).
+
+    Wider embeddings are projected on their first two principal components, each signed so
+    that its largest loading is positive: the picture does not flip between snapshots.
+    """
+    table = model.layers[0].params["weight"].astype(np.float64)
+    if table.shape[1] <= 2:
+        return np.pad(table, ((0, 0), (0, 2 - table.shape[1]))), 1.0
+    centered = table - table.mean(axis=0)
+    _, singular, components = np.linalg.svd(centered, full_matrices=False)
+    axes = components[:2]
+    largest = axes[np.arange(2), np.abs(axes).argmax(axis=1)]
+    axes = axes * np.where(largest < 0, -1.0, 1.0)[:, None]
+    total = float(np.sum(singular**2))
+    shown = float(np.sum(singular[:2] ** 2)) / total if total > 0 else 1.0
+    return centered @ axes.T, shown
+
+
 @dataclass(frozen=True)
 class NeuronTrace:
     """One hidden unit on one example: the textbook neuron with this network's numbers."""

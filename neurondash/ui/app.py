@@ -428,8 +428,33 @@ def neuron_tab(run: Run, step: int) -> None:
     st.caption("Red dot: this example's pre-activation and output on the activation curve; "
                "grey: where this unit's pre-activations fall over 64 examples. Healthy: "
                "mostly in the curve's sloped part, not the flat tails.")
-    if not data.is_chars:
+    if data.is_chars:
+        embedding_view(run, model, step)
+    else:
         unit_maps(run, model, int(block), step)
+
+
+def embedding_view(run: Run, model, step: int) -> None:
+    """The embedding table with each character as a labelled point (makemore's picture of
+    what the first layer learnt): similar characters end up close together."""
+    kept = step if step in run.model_states else None
+    points, shown = queries.embedding_points(model)
+    dim = run.config.embed_dim
+
+    def build():
+        frame = pd.DataFrame({"char": list(run.vocab), "x": points[:, 0], "y": points[:, 1]})
+        titles = ("dim 0", "dim 1") if dim <= 2 else ("principal component 1",
+                                                       "principal component 2")
+        return charts.embedding_chart(frame, *titles)
+
+    st.markdown("**the character embeddings**")
+    render.chart(_key(run, "embedding", kept), build, stretch=False)
+    how = "its two dimensions" if dim <= 2 else (
+        f"the first two principal components of {dim} dimensions ({shown:.0%} of the variance)")
+    st.caption(f"Each character at its learnt embedding, shown on {how}. At step 0 they are "
+               "scattered at random; training tends to pull characters that play similar "
+               "roles together (in makemore's long runs, the vowels form a group). Move the "
+               "snapshot slider to watch it happen.")
 
 
 def unit_maps(run: Run, model, block: int, step: int) -> None:

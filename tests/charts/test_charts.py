@@ -122,3 +122,13 @@ def test_unit_maps_keep_the_first_units_and_fit_the_row_cap():
     spec = charts.unit_maps_chart(cells, (-1.0, 1.0)).to_dict()
     assert len(datasets(spec)[0]) == len(cells) <= charts.MAX_ROWS
     assert spec["spec"]["encoding"]["color"]["scale"]["domain"] == [-1.0, 1.0]
+
+
+def test_embedding_chart_labels_every_character():
+    frame = pd.DataFrame({"char": list(".abc"), "x": [0.0, 1.0, 2.0, 3.0],
+                          "y": [1.0, 0.0, -1.0, 0.5]})
+    spec = charts.embedding_chart(frame, "dim 0", "dim 1").to_dict()
+    assert [row["char"] for row in datasets(spec)[0]] == list(".abc")
+    marks = [layer["mark"]["type"] for layer in spec["layer"]]
+    assert marks == ["circle", "text"]
+    assert spec["layer"][1]["encoding"]["text"]["field"] == "char"

@@ -78,3 +78,20 @@ def test_grid_activations_are_each_units_output_at_each_grid_point():
         hidden = layer.forward(hidden, train=False)
     np.testing.assert_allclose(values[1, 3], hidden[0], rtol=1e-5, atol=1e-6)
     assert np.abs(values).max() <= 1.0  # tanh
+
+
+def test_embedding_points_are_the_table_or_its_first_principal_components():
+    two = train(Config(embed_dim=2, depth=1, width="8", steps=20)).model()
+    points, shown = queries.embedding_points(two)
+    np.testing.assert_array_equal(points, two.layers[0].params["weight"].astype(np.float64))
+    assert shown == 1.0
+    wide = train(Config(embed_dim=6, depth=1, width="8", steps=20)).model()
+    points, shown = queries.embedding_points(wide)
+    table = wide.layers[0].params["weight"].astype(np.float64)
+    centered = table - table.mean(axis=0)
+    _, singular, components = np.linalg.svd(centered, full_matrices=False)
+    for k in range(2):  # the same axes up to sign, signed so the largest loading is > 0
+        axis = components[k] * np.sign(components[k][np.abs(components[k]).argmax()])
+        np.testing.assert_allclose(points[:, k], centered @ axis, atol=1e-9)
+    assert shown == pytest.approx(float((singular[:2] ** 2).sum() / (singular**2).sum()))
+    assert 0 < shown < 1

@@ -94,6 +94,7 @@ def test_a_2d_model_shows_its_decision_boundary_on_the_overview():
     assert len(maps) == 1, "the Neuron tab draws every unit over the plane"
     assert sorted(set(maps[0].column("unit").to_pylist())) == list(range(8))
     assert maps[0].num_rows == 8 * 16 * 16
+    assert not [s for s, _ in charts(at.tabs[5]) if "char" in fields(s)], "characters only"
     at.select_slider(key="snapshot").set_value(at.select_slider(key="snapshot").options[0])
     at.run()
     untrained = [t for s, t in charts(at.tabs[0]) if "split" in fields(s)][0]
@@ -113,6 +114,9 @@ def test_neuron_tab_names_each_input_of_the_unit(default_page):
     np.testing.assert_allclose(table["w*x"], table["input x"] * table["weight w"],
                                rtol=1e-5, atol=1e-7)
     assert not [s for s, _ in charts(at.tabs[5]) if "unit" in fields(s)], "2-D tasks only"
+    embedding = [tables[0] for spec, tables in charts(at.tabs[5]) if "char" in fields(spec)]
+    assert len(embedding) == 1 and embedding[0].num_rows == len(run.vocab)
+    assert embedding[0].column("char").to_pylist() == list(run.vocab)
 
 
 def test_view_control_does_not_retrain(default_page):
