@@ -208,18 +208,24 @@ def embedding_chart(points: pd.DataFrame, x_title: str, y_title: str) -> alt.Lay
     return alt.layer(dots, labels).properties(height=380, width=420)
 
 
-def neuron_chart(curve: pd.DataFrame, hist: pd.DataFrame, point: pd.DataFrame
-                 ) -> alt.LayerChart:
+def neuron_chart(parts: pd.DataFrame) -> alt.LayerChart:
     """The unit's activation curve over its layer's pre-activation distribution, with
-    this example's (pre-activation, output) marked."""
-    bars = alt.Chart(_check_rows(hist)).mark_bar(opacity=0.3, color="gray").encode(
-        x=alt.X("bin_start:Q", bin="binned", title="pre-activation"), x2="bin_end:Q",
+    this example's (pre-activation, output) marked.
+
+    ``parts``: one frame (so a new snapshot only swaps the data) with a ``part`` column:
+    "hist" rows (x = bin start, bin_end, density), "curve" rows (x, y) and one "point" row.
+    """
+    base = alt.Chart(_check_rows(parts))
+    bars = base.transform_filter(alt.datum.part == "hist").mark_bar(
+        opacity=0.3, color="gray").encode(
+        x=alt.X("x:Q", bin="binned", title="pre-activation"), x2="bin_end:Q",
         y=alt.Y("density:Q", title="density of pre-activations"),
-        tooltip=[alt.Tooltip("bin_start:Q", format=".3g"), alt.Tooltip("density:Q",
-                                                                       format=".3g")])
-    line = alt.Chart(_check_rows(curve)).mark_line(color="#1f77b4").encode(
-        x="x:Q", y=alt.Y("y:Q", title="activation output"))
-    dot = alt.Chart(point).mark_point(size=140, filled=True, color="#d62728").encode(
+        tooltip=[alt.Tooltip("x:Q", format=".3g", title="bin start"),
+                 alt.Tooltip("density:Q", format=".3g")])
+    line = base.transform_filter(alt.datum.part == "curve").mark_line(
+        color="#1f77b4").encode(x="x:Q", y=alt.Y("y:Q", title="activation output"))
+    dot = base.transform_filter(alt.datum.part == "point").mark_point(
+        size=140, filled=True, color="#d62728").encode(
         x="x:Q", y="y:Q", tooltip=[alt.Tooltip("x:Q", format=".4f", title="pre-activation"),
                                    alt.Tooltip("y:Q", format=".4f", title="output")])
     return alt.layer(bars, alt.layer(line, dot)).resolve_scale(y="independent").properties(

@@ -420,11 +420,17 @@ def neuron_tab(run: Run, step: int) -> None:
     act_layer = model.layers[model.blocks[block].activation]
     span = max(3.0, abs(pre) * 1.2)
     x = np.linspace(-span, span, 200)
-    curve = pd.DataFrame({"x": x, "y": ACTIVATIONS[trace.activation].forward(x)})
     edges, density = histogram(act_layer.x[:, unit], -span, span)
-    hist = pd.DataFrame({"bin_start": edges[:-1], "bin_end": edges[1:], "density": density})
-    render.chart(_key(run, "neuron", block, unit, example), lambda: charts.neuron_chart(
-        curve, hist, pd.DataFrame({"x": [pre], "y": [trace.output]})))
+    neuron_frame = pd.concat([
+        pd.DataFrame({"part": "hist", "x": edges[:-1], "bin_end": edges[1:],
+                      "density": density}),
+        pd.DataFrame({"part": "curve", "x": x, "y": ACTIVATIONS[trace.activation].forward(x)}),
+        pd.DataFrame({"part": ["point"], "x": [pre], "y": [trace.output]}),
+    ], ignore_index=True)
+    kept = step if step in run.model_states else None
+    render.chart(_key(run, "neuron", block, unit, example, kept),
+                 lambda: charts.neuron_chart(neuron_frame), template=_key(run, "neuron"),
+                 data=lambda: neuron_frame)
     st.caption("Red dot: this example's pre-activation and output on the activation curve; "
                "grey: where this unit's pre-activations fall over 64 examples. Healthy: "
                "mostly in the curve's sloped part, not the flat tails.")
@@ -441,14 +447,17 @@ def embedding_view(run: Run, model, step: int) -> None:
     points, shown = queries.embedding_points(model)
     dim = run.config.embed_dim
 
+    def frame() -> pd.DataFrame:
+        return pd.DataFrame({"char": list(run.vocab), "x": points[:, 0], "y": points[:, 1]})
+
     def build():
-        frame = pd.DataFrame({"char": list(run.vocab), "x": points[:, 0], "y": points[:, 1]})
         titles = ("dim 0", "dim 1") if dim <= 2 else ("principal component 1",
                                                        "principal component 2")
-        return charts.embedding_chart(frame, *titles)
+        return charts.embedding_chart(frame(), *titles)
 
     st.markdown("**the character embeddings**")
-    render.chart(_key(run, "embedding", kept), build, stretch=False)
+    render.chart(_key(run, "embedding", kept), build, stretch=False,
+                 template=_key(run, "embedding"), data=frame)
     how = "its two dimensions" if dim <= 2 else (
         f"the first two principal components of {dim} dimensions ({shown:.0%} of the variance)")
     st.caption(f"Each character at its learnt embedding, shown on {how}. At step 0 they are "
@@ -462,16 +471,26 @@ def unit_maps(run: Run, model, block: int, step: int) -> None:
     the view TensorFlow Playground draws inside each neuron."""
     kept = step if step in run.model_states else None
     width = model.blocks[block].width
+    output_range = ACTIVATIONS[run.config.act].output_range
+    computed: dict[str, object] = {}
+
+    def cells() -> pd.DataFrame:
+        if "cells" not in computed:
+            xs, ys, values = queries.grid_activations(model, block, PLANE, 16)
+            span = float(np.abs(values).max()) or 1.0
+            computed["range"] = output_range or (-span, span)
+            computed["cells"] = prepare.unit_maps_frame(xs, ys, values, UNIT_MAPS)
+        return computed["cells"]
 
     def build():
-        xs, ys, values = queries.grid_activations(model, block, PLANE, 16)
-        span = float(np.abs(values).max()) or 1.0
-        low, high = ACTIVATIONS[run.config.act].output_range or (-span, span)
-        cells = prepare.unit_maps_frame(xs, ys, values, UNIT_MAPS)
-        return charts.unit_maps_chart(cells, (low, high))
+        frame = cells()
+        return charts.unit_maps_chart(frame, computed["range"])
 
+    # With a bounded activation the colour scale is fixed, so other snapshots only swap data.
+    template = _key(run, "unit_maps", block) if output_range else None
     st.markdown(f"**hidden {block + 1}: each unit over the input plane**")
-    render.chart(_key(run, "unit_maps", block, kept), build, stretch=False)
+    render.chart(_key(run, "unit_maps", block, kept), build, stretch=False, template=template,
+                 data=cells)
     shown = f"the first {UNIT_MAPS} of {width} units" if width > UNIT_MAPS else "every unit"
     st.caption(f"The activation of {shown} at every point of the plane (x1 across, x2 up), "
                "blue high, red low. The first layer draws lines; deeper layers "

@@ -119,6 +119,29 @@ def test_neuron_tab_names_each_input_of_the_unit(default_page):
     assert embedding[0].column("char").to_pylist() == list(run.vocab)
 
 
+def test_neuron_views_follow_the_snapshot_slider(default_page):
+    at = default_page
+    slider = at.select_slider(key="snapshot")
+    steps, last = slider.options, slider.value
+
+    def drawn() -> tuple[list, list]:
+        views = {name: tables[0] for _, tables in charts(at.tabs[5])
+                 for name in ("part", "char") if name in tables[0].column_names}
+        point = [x for x, part in zip(views["part"].column("x").to_pylist(),
+                                      views["part"].column("part").to_pylist(), strict=True)
+                 if part == "point"]
+        return point, views["char"].column("x").to_pylist()
+
+    at_end = drawn()
+    slider.set_value(steps[0]).run()
+    at_start = drawn()
+    at.select_slider(key="snapshot").set_value(last).run()
+    assert not at.exception
+    assert at_start[0] != at_end[0], "the traced neuron's pre-activation moves with the step"
+    assert at_start[1] != at_end[1], "so do the embeddings"
+    assert drawn() == at_end, "and come back with it"
+
+
 def test_view_control_does_not_retrain(default_page):
     at = default_page
     runs_before = dict(at.session_state["runs"])
