@@ -388,6 +388,8 @@ def neuron_tab(run: Run, step: int) -> None:
     model = _model(run, step)
     if not model.blocks:
         st.info("This model has no hidden units.")
+        if run.vocab:
+            embedding_view(run, model, step)
         return
     if step in run.model_states:
         st.caption(f"Weights as they were at step {step} (the snapshot slider).")

@@ -299,3 +299,14 @@ def test_app_file_runs_the_dashboard_only_as_the_main_script(monkeypatch):
     assert calls == []
     runpy.run_path(APP, run_name="__main__")
     assert calls == ["main"]
+
+
+def test_a_model_without_hidden_units_still_shows_its_embeddings():
+    at = open_app({"context": "1", "embed_dim": "27", "depth": "0", "steps": "100"})
+    assert not at.exception
+    neuron = at.tabs[5]
+    assert neuron.get("info")[0].value == "This model has no hidden units."
+    tables = [t[0] for _, t in charts(neuron) if "char" in t[0].column_names]
+    assert len(tables) == 1 and tables[0].num_rows == 27
+    assert any("principal components of 27 dimensions" in c.value
+               for c in neuron.get("caption"))
