@@ -159,3 +159,33 @@ def unit_maps_frame(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, units: i
                                     indexing="ij")
     return pd.DataFrame({"unit": unit.ravel(), "column": column.ravel(), "row": row.ravel(),
                          "value": values[:, :, :keep].ravel()})
+
+
+def network_frames(weights: list[np.ndarray], max_units: int = 16
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Nodes and edges of the network drawn as TensorFlow Playground draws it.
+
+    ``weights``: the Linear layers' matrices in order (fan_in x fan_out). Column k of the
+    drawing is the input of layer k (the last column is the output); only the first
+    ``max_units`` units of each column are drawn, each centred vertically, and only the
+    weights between drawn units.
+    """
+    sizes = [weights[0].shape[0]] + [w.shape[1] for w in weights]
+    shown = [min(size, max_units) for size in sizes]
+    rows = [np.arange(n) - (n - 1) / 2 for n in shown]
+    nodes = pd.DataFrame({
+        "column": np.repeat(np.arange(len(sizes)), shown),
+        "row": np.concatenate(rows),
+        "unit": np.concatenate([np.arange(n) for n in shown]),
+        "layer": np.repeat(["input"] + [f"hidden {k}" for k in range(1, len(weights))]
+                           + ["output"], shown),
+    })
+    edges = []
+    for k, matrix in enumerate(weights):
+        source, target = np.meshgrid(np.arange(shown[k]), np.arange(shown[k + 1]),
+                                     indexing="ij")
+        edges.append(pd.DataFrame({
+            "column": k, "row": rows[k][source.ravel()], "column2": k + 1,
+            "row2": rows[k + 1][target.ravel()],
+            "weight": matrix[:shown[k], :shown[k + 1]].astype(np.float64).ravel()}))
+    return nodes, pd.concat(edges, ignore_index=True)

@@ -24,6 +24,7 @@ from ..diagnosis import diagnose
 from ..engine import queries
 from ..engine.activations import ACTIVATIONS
 from ..engine.diagnostics import histogram
+from ..engine.layers import Linear
 from ..engine.train import Progress, continue_training, train
 from ..run import Run
 from . import explore, render
@@ -439,6 +440,7 @@ def neuron_tab(run: Run, step: int) -> None:
     if data.is_chars:
         embedding_view(run, model, step)
     else:
+        network_view(run, model, step)
         unit_maps(run, model, int(block), step)
 
 
@@ -466,6 +468,23 @@ def embedding_view(run: Run, model, step: int) -> None:
                "scattered at random; training tends to pull characters that play similar "
                "roles together (in makemore's long runs, the vowels form a group). Move the "
                "snapshot slider to watch it happen.")
+
+
+def network_view(run: Run, model, step: int) -> None:
+    """The whole small network with its weights, as TensorFlow Playground draws it."""
+    kept = step if step in run.model_states else None
+    weights = [layer.params["weight"] for layer in model.layers if isinstance(layer, Linear)]
+
+    def build():
+        return charts.network_chart(*prepare.network_frames(weights, UNIT_MAPS))
+
+    st.markdown("**the network: every weight as a line**")
+    render.chart(_key(run, "network", kept), build, stretch=False)
+    wide = any(w.shape[1] > UNIT_MAPS for w in weights[:-1])
+    st.caption("Inputs x1, x2 on the left, the two class outputs on the right; blue lines "
+               "are positive weights, red negative, thicker for larger ones"
+               + (f" (the first {UNIT_MAPS} units of each layer)" if wide else "") + ". "
+               "Healthy: a few strong paths, no layer whose lines all fade out.")
 
 
 def unit_maps(run: Run, model, block: int, step: int) -> None:

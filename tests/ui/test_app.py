@@ -90,11 +90,15 @@ def test_a_2d_model_shows_its_decision_boundary_on_the_overview():
     assert min(probs) >= 0 and max(probs) <= 1 and max(probs) - min(probs) > 0.5
     assert set(points.column("label").to_pylist()) == {"0", "1"}
     assert not [s for s, _ in charts(at.tabs[2]) if "split" in fields(s)], "not twice"
-    maps = [tables[0] for spec, tables in charts(at.tabs[5]) if "unit" in fields(spec)]
+    maps = [tables[0] for _, tables in charts(at.tabs[5]) if "value" in tables[0].column_names]
     assert len(maps) == 1, "the Neuron tab draws every unit over the plane"
     assert sorted(set(maps[0].column("unit").to_pylist())) == list(range(8))
     assert maps[0].num_rows == 8 * 16 * 16
     assert not [s for s, _ in charts(at.tabs[5]) if "char" in fields(s)], "characters only"
+    network = [t for _, t in charts(at.tabs[5]) if "column2" in t[0].column_names]
+    assert len(network) == 1, "the network diagram"
+    edges, nodes = network[0]
+    assert edges.num_rows == 2 * 8 + 8 * 8 + 8 * 2 and nodes.num_rows == 2 + 8 + 8 + 2
     at.select_slider(key="snapshot").set_value(at.select_slider(key="snapshot").options[0])
     at.run()
     untrained = [t for s, t in charts(at.tabs[0]) if "split" in fields(s)][0]
@@ -113,7 +117,8 @@ def test_neuron_tab_names_each_input_of_the_unit(default_page):
     assert table["input"].iloc[-1].endswith(f"embedding dim {config.embed_dim - 1}")
     np.testing.assert_allclose(table["w*x"], table["input x"] * table["weight w"],
                                rtol=1e-5, atol=1e-7)
-    assert not [s for s, _ in charts(at.tabs[5]) if "unit" in fields(s)], "2-D tasks only"
+    assert not [t for _, t in charts(at.tabs[5]) if "value" in t[0].column_names
+                or "column2" in t[0].column_names], "2-D tasks only"
     embedding = [tables[0] for spec, tables in charts(at.tabs[5]) if "char" in fields(spec)]
     assert len(embedding) == 1 and embedding[0].num_rows == len(run.vocab)
     assert embedding[0].column("char").to_pylist() == list(run.vocab)
