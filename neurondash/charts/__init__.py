@@ -208,24 +208,26 @@ def embedding_chart(points: pd.DataFrame, x_title: str, y_title: str) -> alt.Lay
     return alt.layer(dots, labels).properties(height=380, width=420)
 
 
-def network_chart(nodes: pd.DataFrame, edges: pd.DataFrame) -> alt.LayerChart:
+def network_chart(network: pd.DataFrame) -> alt.LayerChart:
     """Units as dots and every weight between them as a line: blue positive, red negative,
-    thicker and darker when larger in size (relative to the largest drawn weight)."""
-    frame = _check_rows(edges).assign(size=edges["weight"].abs())
-    biggest = float(frame["size"].max()) or 1.0
+    thicker and darker when larger (``size``, relative to the largest drawn weight).
+
+    ``network``: ``prepare.network_frame``'s rows, part "weight" or "unit".
+    """
+    base = alt.Chart(_check_rows(network))
     x = alt.X("column:Q", axis=None, scale=alt.Scale(padding=20))
     y = alt.Y("row:Q", axis=None, scale=alt.Scale(padding=12))
-    lines = alt.Chart(frame).mark_rule().encode(
+    lines = base.transform_filter(alt.datum.part == "weight").mark_rule().encode(
         x=x, y=y, x2="column2:Q", y2="row2:Q",
         color=alt.Color("weight:Q", scale=alt.Scale(scheme="redblue", domainMid=0),
                         title="weight"),
-        strokeWidth=alt.StrokeWidth("size:Q", scale=alt.Scale(domain=[0, biggest],
-                                                              range=[0.2, 4]), legend=None),
-        opacity=alt.Opacity("size:Q", scale=alt.Scale(domain=[0, biggest], range=[0.15, 1]),
+        strokeWidth=alt.StrokeWidth("size:Q", scale=alt.Scale(domain=[0, 1], range=[0.2, 4]),
+                                    legend=None),
+        opacity=alt.Opacity("size:Q", scale=alt.Scale(domain=[0, 1], range=[0.15, 1]),
                             legend=None),
         tooltip=[alt.Tooltip("weight:Q", format=".3f")])
-    dots = alt.Chart(_check_rows(nodes)).mark_circle(size=110, color="#444", opacity=1).encode(
-        x=x, y=y, tooltip=["layer:N", "unit:Q"])
+    dots = base.transform_filter(alt.datum.part == "unit").mark_circle(
+        size=110, color="#444", opacity=1).encode(x=x, y=y, tooltip=["layer:N", "unit:Q"])
     return alt.layer(lines, dots).properties(height=360, width=560)
 
 

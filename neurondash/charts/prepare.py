@@ -161,31 +161,35 @@ def unit_maps_frame(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, units: i
                          "value": values[:, :, :keep].ravel()})
 
 
-def network_frames(weights: list[np.ndarray], max_units: int = 16
-                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Nodes and edges of the network drawn as TensorFlow Playground draws it.
+def network_frame(weights: list[np.ndarray], max_units: int = 16) -> pd.DataFrame:
+    """Units and weights of the network drawn as TensorFlow Playground draws it, as one
+    frame (so another snapshot only swaps the data): ``part`` is "unit" or "weight".
 
     ``weights``: the Linear layers' matrices in order (fan_in x fan_out). Column k of the
     drawing is the input of layer k (the last column is the output); only the first
-    ``max_units`` units of each column are drawn, each centred vertically, and only the
-    weights between drawn units.
+    ``max_units`` units of each column are drawn, each column centred vertically, and only
+    the weights between drawn units; ``size`` is |weight| relative to the largest drawn.
     """
     sizes = [weights[0].shape[0]] + [w.shape[1] for w in weights]
     shown = [min(size, max_units) for size in sizes]
     rows = [np.arange(n) - (n - 1) / 2 for n in shown]
-    nodes = pd.DataFrame({
+    units = pd.DataFrame({
+        "part": "unit",
         "column": np.repeat(np.arange(len(sizes)), shown),
         "row": np.concatenate(rows),
         "unit": np.concatenate([np.arange(n) for n in shown]),
         "layer": np.repeat(["input"] + [f"hidden {k}" for k in range(1, len(weights))]
                            + ["output"], shown),
     })
-    edges = []
+    lines = []
     for k, matrix in enumerate(weights):
         source, target = np.meshgrid(np.arange(shown[k]), np.arange(shown[k + 1]),
                                      indexing="ij")
-        edges.append(pd.DataFrame({
-            "column": k, "row": rows[k][source.ravel()], "column2": k + 1,
+        lines.append(pd.DataFrame({
+            "part": "weight", "column": k, "row": rows[k][source.ravel()], "column2": k + 1,
             "row2": rows[k + 1][target.ravel()],
             "weight": matrix[:shown[k], :shown[k + 1]].astype(np.float64).ravel()}))
-    return nodes, pd.concat(edges, ignore_index=True)
+    edges = pd.concat(lines, ignore_index=True)
+    biggest = float(edges["weight"].abs().max())
+    edges["size"] = edges["weight"].abs() / biggest if biggest > 0 else 0.0
+    return pd.concat([edges, units], ignore_index=True)

@@ -475,11 +475,12 @@ def network_view(run: Run, model, step: int) -> None:
     kept = step if step in run.model_states else None
     weights = [layer.params["weight"] for layer in model.layers if isinstance(layer, Linear)]
 
-    def build():
-        return charts.network_chart(*prepare.network_frames(weights, UNIT_MAPS))
+    def frame() -> pd.DataFrame:
+        return prepare.network_frame(weights, UNIT_MAPS)
 
     st.markdown("**the network: every weight as a line**")
-    render.chart(_key(run, "network", kept), build, stretch=False)
+    render.chart(_key(run, "network", kept), lambda: charts.network_chart(frame()),
+                 stretch=False, template=_key(run, "network"), data=frame)
     wide = any(w.shape[1] > UNIT_MAPS for w in weights[:-1])
     st.caption("Inputs x1, x2 on the left, the two class outputs on the right; blue lines "
                "are positive weights, red negative, thicker for larger ones"

@@ -134,15 +134,18 @@ def test_embedding_chart_labels_every_character():
     assert spec["layer"][1]["encoding"]["text"]["field"] == "char"
 
 
-def test_network_frames_draw_the_first_units_and_the_weights_between_them():
+def test_network_frame_draws_the_first_units_and_the_weights_between_them():
     rng = np.random.default_rng(0)
     weights = [rng.normal(size=(2, 20)), rng.normal(size=(20, 3)), rng.normal(size=(3, 2))]
-    nodes, edges = prepare.network_frames(weights, max_units=16)
-    assert nodes.groupby("column").size().tolist() == [2, 16, 3, 2]
-    assert nodes["layer"].unique().tolist() == ["input", "hidden 1", "hidden 2", "output"]
-    assert len(edges) == 2 * 16 + 16 * 3 + 3 * 2
+    network = prepare.network_frame(weights, max_units=16)
+    units, lines = network[network["part"] == "unit"], network[network["part"] == "weight"]
+    assert units.groupby("column").size().tolist() == [2, 16, 3, 2]
+    assert units["layer"].unique().tolist() == ["input", "hidden 1", "hidden 2", "output"]
+    assert len(lines) == 2 * 16 + 16 * 3 + 3 * 2
     # Column 1 holds 16 units centred on 0: unit 0 at row -7.5, unit 15 at +7.5.
-    edge = edges[(edges["column"] == 1) & (edges["row"] == -7.5) & (edges["row2"] == 1.0)]
-    assert edge["weight"].item() == weights[1][0, 2]
-    spec = charts.network_chart(nodes, edges).to_dict()
+    line = lines[(lines["column"] == 1) & (lines["row"] == -7.5) & (lines["row2"] == 1.0)]
+    assert line["weight"].item() == weights[1][0, 2]
+    assert lines["size"].max() == 1.0 and lines["size"].min() >= 0
+    spec = charts.network_chart(network).to_dict()
     assert [layer["mark"]["type"] for layer in spec["layer"]] == ["rule", "circle"]
+    assert len(datasets(spec)) == 1, "one frame: a new snapshot only swaps the data"

@@ -95,10 +95,11 @@ def test_a_2d_model_shows_its_decision_boundary_on_the_overview():
     assert sorted(set(maps[0].column("unit").to_pylist())) == list(range(8))
     assert maps[0].num_rows == 8 * 16 * 16
     assert not [s for s, _ in charts(at.tabs[5]) if "char" in fields(s)], "characters only"
-    network = [t for _, t in charts(at.tabs[5]) if "column2" in t[0].column_names]
+    network = [t[0] for _, t in charts(at.tabs[5]) if "column2" in t[0].column_names]
     assert len(network) == 1, "the network diagram"
-    edges, nodes = network[0]
-    assert edges.num_rows == 2 * 8 + 8 * 8 + 8 * 2 and nodes.num_rows == 2 + 8 + 8 + 2
+    parts = network[0].column("part").to_pylist()
+    assert parts.count("weight") == 2 * 8 + 8 * 8 + 8 * 2
+    assert parts.count("unit") == 2 + 8 + 8 + 2
     at.select_slider(key="snapshot").set_value(at.select_slider(key="snapshot").options[0])
     at.run()
     untrained = [t for s, t in charts(at.tabs[0]) if "split" in fields(s)][0]
