@@ -152,24 +152,27 @@ def heatmap_chart(frame: pd.DataFrame, title: str, value: str = "p") -> alt.Char
     ).properties(height=360, width=360)
 
 
-def decision_chart(grid: pd.DataFrame, points: pd.DataFrame) -> alt.LayerChart:
+def decision_chart(plane: pd.DataFrame) -> alt.LayerChart:
     """P(class 1) over the plane, with train and validation points on top.
 
+    ``plane``: ``prepare.decision_frame``'s rows (one frame, so another snapshot only swaps
+    the data): part "grid" (cells x..x2, y..y2 with p) and part "point" (x, y, label, split).
     Regions and points share colours (class 1 blue, class 0 red, as the probability runs
     from 0 to 1); white outlines keep the points visible on a region of their own class.
     The axes span exactly the grid: points beyond it are clipped, not the view stretched.
     """
-    x_scale = alt.Scale(domain=[float(grid["x"].min()), float(grid["x2"].max())], nice=False)
-    y_scale = alt.Scale(domain=[float(grid["y"].min()), float(grid["y2"].max())], nice=False)
-    background = alt.Chart(_check_rows(grid), title="the model's P(class 1) over the plane"
-                           ).mark_rect().encode(
+    cells = plane[plane["part"] == "grid"]
+    x_scale = alt.Scale(domain=[float(cells["x"].min()), float(cells["x2"].max())], nice=False)
+    y_scale = alt.Scale(domain=[float(cells["y"].min()), float(cells["y2"].max())], nice=False)
+    base = alt.Chart(_check_rows(plane))
+    background = base.transform_filter(alt.datum.part == "grid").mark_rect().encode(
         x=alt.X("x:Q", bin="binned", title="x1", scale=x_scale), x2="x2:Q",
         y=alt.Y("y:Q", bin="binned", title="x2", scale=y_scale), y2="y2:Q",
         color=alt.Color("p:Q", title="P(class 1)",
                         scale=alt.Scale(scheme="redblue", domain=[0, 1])),
         tooltip=[alt.Tooltip("p:Q", format=".3f")],
     )
-    dots = alt.Chart(_check_rows(points)).mark_point(
+    dots = base.transform_filter(alt.datum.part == "point").mark_point(
         filled=True, size=26, stroke="white", strokeWidth=0.7, clip=True).encode(
         x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale),
         color=alt.Color("label:N", scale=alt.Scale(domain=["0", "1"],
@@ -178,8 +181,8 @@ def decision_chart(grid: pd.DataFrame, points: pd.DataFrame) -> alt.LayerChart:
         tooltip=["split:N", "label:N", alt.Tooltip("x:Q", format=".3f"),
                  alt.Tooltip("y:Q", format=".3f")],
     )
-    return alt.layer(background, dots).resolve_scale(color="independent").properties(
-        height=380, width=380)
+    return alt.layer(background, dots, title="the model's P(class 1) over the plane"
+                     ).resolve_scale(color="independent").properties(height=380, width=380)
 
 
 def unit_maps_chart(cells: pd.DataFrame, value_range: tuple[float, float],

@@ -193,3 +193,15 @@ def network_frame(weights: list[np.ndarray], max_units: int = 16) -> pd.DataFram
     biggest = float(edges["weight"].abs().max())
     edges["size"] = edges["weight"].abs() / biggest if biggest > 0 else 0.0
     return pd.concat([edges, units], ignore_index=True)
+
+
+def decision_frame(xs: np.ndarray, ys: np.ndarray, probs: np.ndarray,
+                   points: pd.DataFrame) -> pd.DataFrame:
+    """The grid of P(class 1) (cells centred on xs x ys, probs indexed [y, x]) and the data
+    points (x, y, label, split) as one frame with a ``part`` column."""
+    dx, dy = xs[1] - xs[0], ys[1] - ys[0]
+    gx, gy = np.meshgrid(xs, ys)
+    grid = pd.DataFrame({"part": "grid", "x": gx.ravel() - dx / 2, "x2": gx.ravel() + dx / 2,
+                         "y": gy.ravel() - dy / 2, "y2": gy.ravel() + dy / 2,
+                         "p": probs.ravel()})
+    return pd.concat([grid, points.assign(part="point")], ignore_index=True)

@@ -318,20 +318,16 @@ def decision_boundary(run: Run, step: int) -> None:
     weights are always kept at this size), with the data on top."""
     kept = step if step in run.model_states else None
 
-    def build():
+    def frame() -> pd.DataFrame:
         data = _dataset(run)
         xs, ys, probs = queries.grid_probs(_model(run, kept), PLANE, 50)
-        dx, dy = xs[1] - xs[0], ys[1] - ys[0]
-        gx, gy = np.meshgrid(xs, ys)
-        grid = pd.DataFrame({"x": gx.ravel() - dx / 2, "x2": gx.ravel() + dx / 2,
-                             "y": gy.ravel() - dy / 2, "y2": gy.ravel() + dy / 2,
-                             "p": probs.ravel()})
         points = pd.concat([pd.DataFrame({"x": data.x[s][:1500, 0], "y": data.x[s][:1500, 1],
                                           "label": data.y[s][:1500].astype(str), "split": s})
                             for s in ("train", "val")], ignore_index=True)
-        return charts.decision_chart(grid, points)
+        return prepare.decision_frame(xs, ys, probs, points)
 
-    render.chart(_key(run, "boundary", kept), build, stretch=False)
+    render.chart(_key(run, "boundary", kept), lambda: charts.decision_chart(frame()),
+                 stretch=False, template=_key(run, "boundary"), data=frame)
     when = f"at step {kept:,}" if kept is not None else "after training"
     st.caption(f"The model {when}: move the snapshot slider to watch the boundary form. "
                "Healthy: it follows the classes without wrapping single points.")

@@ -85,19 +85,21 @@ def test_downsample_averages_groups():
 
 def test_decision_chart_colours_regions_like_their_class_and_spans_the_grid():
     xs = np.linspace(-1.5, 1.5, 4)
-    gx, gy = np.meshgrid(xs, xs)
-    grid = pd.DataFrame({"x": gx.ravel() - 0.5, "x2": gx.ravel() + 0.5,
-                         "y": gy.ravel() - 0.5, "y2": gy.ravel() + 0.5,
-                         "p": (gx.ravel() > 0).astype(float)})
+    probs = (np.meshgrid(xs, xs)[0] > 0).astype(float)
     points = pd.DataFrame({"x": [-1.0, 1.0], "y": [0.0, 0.0], "label": ["0", "1"],
                            "split": "train"})
-    spec = charts.decision_chart(grid, points).to_dict()
+    plane = prepare.decision_frame(xs, xs, probs, points)
+    assert (plane["part"] == "grid").sum() == 16 and (plane["part"] == "point").sum() == 2
+    cell = plane[(plane["part"] == "grid")].iloc[5]  # row 1, column 1
+    assert (cell["x"], cell["x2"], cell["p"]) == (-1.0, 0.0, probs[1, 1])
+    spec = charts.decision_chart(plane).to_dict()
     background, dots = spec["layer"]
     region = background["encoding"]["color"]["scale"]
     assert region["scheme"] == "redblue" and not region.get("reverse")  # 0 red, 1 blue
     assert dots["encoding"]["color"]["scale"]["range"] == ["#b2182b", "#2166ac"]
     assert background["encoding"]["x"]["scale"]["domain"] == [-2.0, 2.0]
     assert dots["mark"]["clip"] is True
+    assert len(datasets(spec)) == 1, "one frame: a new snapshot only swaps the data"
 
 
 def test_neuron_inputs_name_the_context_character_and_embedding_dimension():

@@ -83,12 +83,13 @@ def test_a_2d_model_shows_its_decision_boundary_on_the_overview():
     at = open_app({"task": "moons", "depth": "2", "width": "8", "steps": "300"})
     assert not at.exception
     boundary = [tables for spec, tables in charts(at.tabs[0]) if "split" in fields(spec)]
-    assert len(boundary) == 1
-    grid, points = sorted(boundary[0], key=lambda t: "p" in t.column_names)[::-1]
-    assert grid.num_rows == 50 * 50
-    probs = grid.column("p").to_pylist()
+    assert len(boundary) == 1 and len(boundary[0]) == 1
+    plane = boundary[0][0].to_pandas()
+    grid, points = plane[plane["part"] == "grid"], plane[plane["part"] == "point"]
+    assert len(grid) == 50 * 50
+    probs = grid["p"].tolist()
     assert min(probs) >= 0 and max(probs) <= 1 and max(probs) - min(probs) > 0.5
-    assert set(points.column("label").to_pylist()) == {"0", "1"}
+    assert set(points["label"]) == {"0", "1"}
     assert not [s for s, _ in charts(at.tabs[2]) if "split" in fields(s)], "not twice"
     maps = [tables[0] for _, tables in charts(at.tabs[5]) if "value" in tables[0].column_names]
     assert len(maps) == 1, "the Neuron tab draws every unit over the plane"
@@ -102,8 +103,8 @@ def test_a_2d_model_shows_its_decision_boundary_on_the_overview():
     assert parts.count("unit") == 2 + 8 + 8 + 2
     at.select_slider(key="snapshot").set_value(at.select_slider(key="snapshot").options[0])
     at.run()
-    untrained = [t for s, t in charts(at.tabs[0]) if "split" in fields(s)][0]
-    grid_at_0 = next(t for t in untrained if "p" in t.column_names).column("p").to_pylist()
+    untrained = [t for s, t in charts(at.tabs[0]) if "split" in fields(s)][0][0].to_pandas()
+    grid_at_0 = untrained.loc[untrained["part"] == "grid", "p"].tolist()
     assert max(grid_at_0) - min(grid_at_0) < max(probs) - min(probs), "step 0: still flat"
     assert any("at step 0" in c.value for c in at.tabs[0].get("caption"))
 
