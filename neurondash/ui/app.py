@@ -127,7 +127,7 @@ def sidebar() -> tuple[Config, list[str], list[str] | None]:
     st.sidebar.caption("The address bar always holds the current settings: copy it to "
                        "share exactly this dashboard.")
     values, words = {}, None
-    task = st.session_state.get("task", SETTINGS_BY_NAME["task"].default)
+    task = None  # set by the first widget (Data comes first): which settings apply
     for group, names in GROUPS.items():
         with st.sidebar.expander(group, expanded=group in ("Architecture", "Initialization")):
             for name in names:
@@ -136,6 +136,10 @@ def sidebar() -> tuple[Config, list[str], list[str] | None]:
                 if name in POINT_ONLY and task in ("names", "words"):
                     continue
                 values[name] = _widget(name, st)
+                if name == "task":
+                    # The widget's value, not session state: on a link's first load the
+                    # state has no task yet, and the link's 2-D settings would be skipped.
+                    task = values[name]
                 if name == "task" and values[name] == "words":
                     upload = st.file_uploader("word list (.txt, one word per line)",
                                               type=["txt"], key="word_file",
@@ -318,11 +322,16 @@ def decision_boundary(run: Run, step: int) -> None:
     weights are always kept at this size), with the data on top."""
     kept = step if step in run.model_states else None
 
+    resolution = 50
+    per_split = (charts.MAX_ROWS - resolution**2) // 2  # grid + points fit in one chart
+
     def frame() -> pd.DataFrame:
         data = _dataset(run)
-        xs, ys, probs = queries.grid_probs(_model(run, kept), PLANE, 50)
-        points = pd.concat([pd.DataFrame({"x": data.x[s][:1500, 0], "y": data.x[s][:1500, 1],
-                                          "label": data.y[s][:1500].astype(str), "split": s})
+        xs, ys, probs = queries.grid_probs(_model(run, kept), PLANE, resolution)
+        points = pd.concat([pd.DataFrame({"x": data.x[s][:per_split, 0],
+                                          "y": data.x[s][:per_split, 1],
+                                          "label": data.y[s][:per_split].astype(str),
+                                          "split": s})
                             for s in ("train", "val")], ignore_index=True)
         return prepare.decision_frame(xs, ys, probs, points)
 

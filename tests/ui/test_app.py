@@ -317,3 +317,22 @@ def test_a_model_without_hidden_units_still_shows_its_embeddings():
     assert len(tables) == 1 and tables[0].num_rows == 27
     assert any("principal components of 27 dimensions" in c.value
                for c in neuron.get("caption"))
+
+
+def test_a_large_2d_dataset_still_draws_its_boundary_within_the_row_cap():
+    at = open_app({"task": "circles", "points": "20000", "depth": "1", "width": "4",
+                   "steps": "50"})
+    assert not at.exception
+    boundary = [t[0] for s, t in charts(at.tabs[0]) if "split" in fields(s)]
+    assert len(boundary) == 1 and 2500 < boundary[0].num_rows <= MAX_ROWS
+
+
+def test_a_2d_link_applies_its_point_settings_on_first_load():
+    """The point settings' widgets depend on the task: they must use the link's task on the
+    very first run, or a shared 2-D link would train on the default points."""
+    at = open_app({"task": "circles", "points": "300", "noise": "0.2", "train_frac": "0.5",
+                   "steps": "50"})
+    assert not at.exception and not at.warning
+    run = next(iter(at.session_state["runs"].values()))
+    assert (run.config.task, run.config.points, run.config.noise, run.config.train_frac) == (
+        "circles", 300, 0.2, 0.5)
