@@ -9,6 +9,7 @@ imported run can be queried and continued exactly as if it had never left memory
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import math
 from dataclasses import dataclass, field
@@ -153,6 +154,13 @@ class Run:
     @property
     def expected_initial_loss(self) -> float:
         return self.baselines["uniform"]
+
+    @functools.cached_property
+    def histograms_by_step(self) -> dict[tuple[int, str], pd.DataFrame]:
+        """(step, quantity) -> that snapshot's histogram rows, grouped once: the dashboard
+        looks one up on every rerun, and filtering the whole table each time costs ms."""
+        return {key: group for key, group in self.histograms.groupby(["step", "quantity"],
+                                                                      observed=True)}
 
     def typical_update_data(self, min_steps: int = 1) -> float | None:
         """Median update:data over the weight matrices and all steps but the first 5% (the
