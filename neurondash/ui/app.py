@@ -593,23 +593,21 @@ def main() -> None:
                                     value=steps[-1], key="snapshot")
         else:
             st.info("No diagnostics were recorded for this run.")
-    tabs = dict(zip(TABS, st.tabs(list(TABS)), strict=True))
+    # Lazy tabs: only the open one runs, so a rerun (a slider move, a click) draws one view
+    # instead of all eleven; switching tabs reruns the script from the cached specs.
+    tabs = dict(zip(TABS, st.tabs(list(TABS), on_change="rerun", key="view"), strict=True))
+    views = {"Compare": lambda: explore.compare_tab(runs),
+             "Lessons": explore.lessons_tab,
+             "Sweep": lambda: explore.sweep_tab(config, words),
+             "LR finder": lambda: explore.lr_finder_tab(config, words),
+             "Export / import": lambda: explore.export_tab(run, runs, run_key)}
     if run is not None and step is not None:
-        views = {"Overview": lambda: overview(run, step), "Loss": lambda: loss_tab(run),
-                 "Logits": lambda: logits_tab(run, step),
-                 "Activations": lambda: activations_tab(run, step),
-                 "Gradients": lambda: gradients_tab(run, step),
-                 "Neuron": lambda: neuron_tab(run, step)}
-        for name, view in views.items():
-            with tabs[name]:
-                view()
-    with tabs["Compare"]:
-        explore.compare_tab(runs)
-    with tabs["Lessons"]:
-        explore.lessons_tab()
-    with tabs["Sweep"]:
-        explore.sweep_tab(config, words)
-    with tabs["LR finder"]:
-        explore.lr_finder_tab(config, words)
-    with tabs["Export / import"]:
-        explore.export_tab(run, runs, run_key)
+        views |= {"Overview": lambda: overview(run, step), "Loss": lambda: loss_tab(run),
+                  "Logits": lambda: logits_tab(run, step),
+                  "Activations": lambda: activations_tab(run, step),
+                  "Gradients": lambda: gradients_tab(run, step),
+                  "Neuron": lambda: neuron_tab(run, step)}
+    for name, tab in tabs.items():
+        if tab.open and name in views:
+            with tab:
+                views[name]()

@@ -11,16 +11,27 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from neurondash.charts import MAX_ROWS
+from neurondash.ui.app import TABS
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 SMALL = {"steps": "150", "width": "16", "depth": "2"}
 
 
-def open_app(params: dict[str, str] | None = None) -> AppTest:
+def open_app(params: dict[str, str] | None = None, tab: str | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=180)
     for key, value in (params or {}).items():
         at.query_params[key] = value
+    if tab is not None:
+        at.session_state["view"] = tab
     return at.run()
+
+
+def show(at: AppTest, name: str):
+    """Open a tab and return it: tabs are lazy, only the open one is drawn."""
+    if at.session_state["view"] != name:
+        at.session_state["view"] = name
+        at.run()
+    return at.tabs[TABS.index(name)]
 
 
 def charts(at) -> list[tuple[dict, list[pa.Table]]]:
@@ -47,7 +58,9 @@ def default_page() -> AppTest:
 def test_default_page_trains_and_draws_every_view(default_page):
     at = default_page
     assert not at.exception
-    drawn = charts(at)
+    assert charts(at) == charts(show(at, "Overview")), "only the open tab is drawn"
+    drawn = [chart for name in TABS[:6] for chart in charts(show(at, name))]
+    show(at, "Overview")
     assert len(drawn) >= 9
     for _spec, tables in drawn:
         assert tables, "every chart carries its data"
@@ -66,7 +79,7 @@ def test_default_page_trains_and_draws_every_view(default_page):
 
 def test_overview_shows_the_findings_the_loss_and_every_layer_over_training(default_page):
     at = default_page
-    overview = at.tabs[0]
+    overview = show(at, "Overview")
     drawn = charts(overview)
     assert any("series" in fields(spec) for spec, _ in drawn), "the loss chart"
     table = next(tables[0] for spec, tables in drawn if "act_std" in fields(spec))
@@ -82,7 +95,7 @@ def test_overview_shows_the_findings_the_loss_and_every_layer_over_training(defa
 def test_a_2d_model_shows_its_decision_boundary_on_the_overview():
     at = open_app({"task": "moons", "depth": "2", "width": "8", "steps": "300"})
     assert not at.exception
-    boundary = [tables for spec, tables in charts(at.tabs[0]) if "split" in fields(spec)]
+    boundary = [tables for spec, tables in charts(show(at, "Overview")) if "split" in fields(spec)]
     assert len(boundary) == 1 and len(boundary[0]) == 1
     plane = boundary[0][0].to_pandas()
     grid, points = plane[plane["part"] == "grid"], plane[plane["part"] == "point"]
@@ -90,38 +103,40 @@ def test_a_2d_model_shows_its_decision_boundary_on_the_overview():
     probs = grid["p"].tolist()
     assert min(probs) >= 0 and max(probs) <= 1 and max(probs) - min(probs) > 0.5
     assert set(points["label"]) == {"0", "1"}
-    assert not [s for s, _ in charts(at.tabs[2]) if "split" in fields(s)], "not twice"
-    maps = [tables[0] for _, tables in charts(at.tabs[5]) if "value" in tables[0].column_names]
+    assert not [s for s, _ in charts(show(at, "Logits")) if "split" in fields(s)], "not twice"
+    neuron = charts(show(at, "Neuron"))
+    maps = [tables[0] for _, tables in neuron if "value" in tables[0].column_names]
     assert len(maps) == 1, "the Neuron tab draws every unit over the plane"
     assert sorted(set(maps[0].column("unit").to_pylist())) == list(range(8))
     assert maps[0].num_rows == 8 * 16 * 16
-    assert not [s for s, _ in charts(at.tabs[5]) if "char" in fields(s)], "characters only"
-    network = [t[0] for _, t in charts(at.tabs[5]) if "column2" in t[0].column_names]
+    assert not [s for s, _ in charts(show(at, "Neuron")) if "char" in fields(s)], "characters only"
+    network = [t[0] for _, t in charts(show(at, "Neuron")) if "column2" in t[0].column_names]
     assert len(network) == 1, "the network diagram"
     parts = network[0].column("part").to_pylist()
     assert parts.count("weight") == 2 * 8 + 8 * 8 + 8 * 2
     assert parts.count("unit") == 2 + 8 + 8 + 2
     at.select_slider(key="snapshot").set_value(at.select_slider(key="snapshot").options[0])
     at.run()
-    untrained = [t for s, t in charts(at.tabs[0]) if "split" in fields(s)][0][0].to_pandas()
+    overview = charts(show(at, "Overview"))
+    untrained = [t for s, t in overview if "split" in fields(s)][0][0].to_pandas()
     grid_at_0 = untrained.loc[untrained["part"] == "grid", "p"].tolist()
     assert max(grid_at_0) - min(grid_at_0) < max(probs) - min(probs), "step 0: still flat"
-    assert any("at step 0" in c.value for c in at.tabs[0].get("caption"))
+    assert any("at step 0" in c.value for c in show(at, "Overview").get("caption"))
 
 
 def test_neuron_tab_names_each_input_of_the_unit(default_page):
     at = default_page
     run = next(iter(at.session_state["runs"].values()))
-    table = at.tabs[5].dataframe[0].value
+    table = show(at, "Neuron").dataframe[0].value
     config = run.config
     assert len(table) == config.context * config.embed_dim
     assert table["input"].iloc[0] == "char 1 '.', embedding dim 0"  # names start padded
     assert table["input"].iloc[-1].endswith(f"embedding dim {config.embed_dim - 1}")
     np.testing.assert_allclose(table["w*x"], table["input x"] * table["weight w"],
                                rtol=1e-5, atol=1e-7)
-    assert not [t for _, t in charts(at.tabs[5]) if "value" in t[0].column_names
+    assert not [t for _, t in charts(show(at, "Neuron")) if "value" in t[0].column_names
                 or "column2" in t[0].column_names], "2-D tasks only"
-    embedding = [tables[0] for spec, tables in charts(at.tabs[5]) if "char" in fields(spec)]
+    embedding = [tables[0] for spec, tables in charts(show(at, "Neuron")) if "char" in fields(spec)]
     assert len(embedding) == 1 and embedding[0].num_rows == len(run.vocab)
     assert embedding[0].column("char").to_pylist() == list(run.vocab)
 
@@ -132,7 +147,7 @@ def test_neuron_views_follow_the_snapshot_slider(default_page):
     steps, last = slider.options, slider.value
 
     def drawn() -> tuple[list, list]:
-        views = {name: tables[0] for _, tables in charts(at.tabs[5])
+        views = {name: tables[0] for _, tables in charts(show(at, "Neuron"))
                  for name in ("part", "char") if name in tables[0].column_names}
         point = [x for x, part in zip(views["part"].column("x").to_pylist(),
                                       views["part"].column("part").to_pylist(), strict=True)
@@ -154,7 +169,7 @@ def test_view_control_does_not_retrain(default_page):
     runs_before = dict(at.session_state["runs"])
     steps = at.select_slider(key="snapshot").options
     at.select_slider(key="snapshot").set_value(steps[0]).run()
-    at.toggle(key="loss_log").set_value(True).run()
+    show(at, "Loss").toggle(key="loss_log").set_value(True).run()
     assert not at.exception
     runs_after = at.session_state["runs"]
     assert list(runs_after) == list(runs_before)
@@ -278,8 +293,8 @@ def test_each_snapshot_step_draws_its_own_data():
     assert slider.options[0] in ("0", 0)
 
     def activation_rows():
-        return next(t[0] for s, t in charts(at) if "activations" in json.dumps(s.get("title"))
-                    ).to_pydict()
+        return next(t[0] for s, t in charts(show(at, "Activations"))
+                    if "activations" in json.dumps(s.get("title"))).to_pydict()
 
     last = activation_rows()
     at.select_slider(key="snapshot").set_value(0).run()
@@ -311,7 +326,7 @@ def test_app_file_runs_the_dashboard_only_as_the_main_script(monkeypatch):
 def test_a_model_without_hidden_units_still_shows_its_embeddings():
     at = open_app({"context": "1", "embed_dim": "27", "depth": "0", "steps": "100"})
     assert not at.exception
-    neuron = at.tabs[5]
+    neuron = show(at, "Neuron")
     assert neuron.get("info")[0].value == "This model has no hidden units."
     tables = [t[0] for _, t in charts(neuron) if "char" in t[0].column_names]
     assert len(tables) == 1 and tables[0].num_rows == 27
@@ -323,7 +338,7 @@ def test_a_large_2d_dataset_still_draws_its_boundary_within_the_row_cap():
     at = open_app({"task": "circles", "points": "20000", "depth": "1", "width": "4",
                    "steps": "50"})
     assert not at.exception
-    boundary = [t[0] for s, t in charts(at.tabs[0]) if "split" in fields(s)]
+    boundary = [t[0] for s, t in charts(show(at, "Overview")) if "split" in fields(s)]
     assert len(boundary) == 1 and 2500 < boundary[0].num_rows <= MAX_ROWS
 
 

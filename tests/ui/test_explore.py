@@ -8,11 +8,11 @@ import math
 from neurondash import Config, train
 from neurondash.presets import PRESETS_BY_SLUG
 
-from .test_app import SMALL, charts, fields, open_app
+from .test_app import SMALL, charts, fields, open_app, show
 
 
 def test_lesson_button_loads_the_preset_and_names_its_effect():
-    at = open_app(SMALL)
+    at = open_app(SMALL, tab="Lessons")
     buttons = [b for b in at.button if b.key and b.key.startswith("preset_")]
     assert len(buttons) == 11
     at.button(key="preset_zero-init").click().run()
@@ -21,12 +21,14 @@ def test_lesson_button_loads_the_preset_and_names_its_effect():
     assert at.selectbox(key="init").value == "zero"
     assert at.number_input(key="steps").value == preset.config.steps
     assert at.text_input(key="width").value == "100"
-    overview = " ".join(m.value for kind in (at.warning, at.info, at.success) for m in kind)
+    tab = show(at, "Overview")
+    overview = " ".join(m.value for kind in ("warning", "info", "success")
+                        for m in tab.get(kind))
     assert preset.finding in overview
 
 
 def test_compare_overlays_two_runs_and_lists_differences():
-    at = open_app(SMALL)
+    at = open_app(SMALL, tab="Compare")
     at.selectbox(key="act").set_value("relu").run()
     assert not at.exception
     assert len(at.multiselect(key="compare_runs").value) == 2
@@ -38,7 +40,7 @@ def test_compare_overlays_two_runs_and_lists_differences():
 
 
 def test_sweep_view_runs_and_links_each_point():
-    at = open_app(SMALL)
+    at = open_app(SMALL, tab="Sweep")
     at.selectbox(key="sweep_x").set_value("lr").run()
     at.text_input(key="sweep_xv_lr").input("0.01, 0.1").run()
     at.number_input(key="sweep_steps").set_value(30).run()
@@ -52,7 +54,7 @@ def test_sweep_view_runs_and_links_each_point():
 
 
 def test_sweep_of_an_uploaded_word_list_trains_on_that_list():
-    at = open_app(SMALL)
+    at = open_app(SMALL, tab="Sweep")
     at.selectbox(key="task").set_value("words").run()
     words = "\n".join(f"{a}{b}{c}" for a in "abcd" for b in "xyz" for c in "eo").encode()
     uploader = next(u for u in at.get("file_uploader") if u.proto.label.startswith("word"))
@@ -76,7 +78,7 @@ def test_a_failing_sweep_is_reported_without_losing_the_page(monkeypatch):
         raise RuntimeError("a worker process died")
 
     monkeypatch.setattr(explore, "run_sweep", broken)
-    at = open_app(SMALL)
+    at = open_app(SMALL, tab="Sweep")
     at.number_input(key="sweep_steps").set_value(20).run()
     at.button(key="sweep_run").click().run()
     assert not at.exception
@@ -85,7 +87,7 @@ def test_a_failing_sweep_is_reported_without_losing_the_page(monkeypatch):
 
 
 def test_lr_finder_view_suggests_and_applies_a_rate():
-    at = open_app(SMALL)
+    at = open_app(SMALL, tab="LR finder")
     at.button(key="lr_find").click().run()
     assert not at.exception
     finder = [t for s, t in charts(at) if {"lr", "value"} <= fields(s)]
@@ -101,7 +103,7 @@ def test_lr_finder_view_suggests_and_applies_a_rate():
 def test_import_shows_a_run_without_retraining_and_rejects_bad_files():
     config = Config(depth=1, width="12", steps=60, act="relu")
     exported = train(config).to_json().encode()
-    at = open_app(SMALL)
+    at = open_app(SMALL, tab="Export / import")
     uploader = at.get("file_uploader")[-1]
     uploader.set_value(("bad.json", b'{"format": "something-else"}', "application/json")).run()
     assert not at.exception
@@ -121,7 +123,7 @@ def test_an_imported_word_list_run_is_shown_with_its_words():
     words = [f"{a}{b}{c}" for a in "abcd" for b in "xyz" for c in "eo"]
     config = Config(task="words", depth=1, width="12", steps=60)
     exported = train(config, words=words).to_json().encode()
-    at = open_app(SMALL)
+    at = open_app(SMALL, tab="Export / import")
     at.get("file_uploader")[-1].set_value(("run.json", exported, "application/json")).run()
     assert not at.exception
     assert at.selectbox(key="task").value == "words"
