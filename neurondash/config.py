@@ -145,6 +145,11 @@ SETTINGS: tuple[Setting, ...] = (
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 
 
+VIEW_PARAMS = frozenset({"view"})
+"""Link parameters that choose what the dashboard shows (the open tab), not what it trains:
+a Config ignores them without a message."""
+
+
 @dataclass(frozen=True)
 class Config:
     """Every setting of a run. Construction validates; invalid values raise ConfigError."""
@@ -263,7 +268,8 @@ class Config:
         for name, value in values.items():
             setting = SETTINGS_BY_NAME.get(name)
             if setting is None:
-                messages.append(f"Ignored unknown parameter {name!r}.")
+                if name not in VIEW_PARAMS:
+                    messages.append(f"Ignored unknown parameter {name!r}.")
                 continue
             try:
                 good[name] = setting.coerce(value)

@@ -73,6 +73,9 @@ def test_query_round_trip_and_lenient_parsing():
     assert parsed == Config(act="relu")
     assert len(warnings) == 3
     assert any("lr='oops'" in w for w in warnings) and any("bogus" in w for w in warnings)
+    # The open tab travels with a dashboard link; training ignores it without a message.
+    parsed, warnings = Config.from_query("act=relu&view=Neuron")
+    assert parsed == Config(act="relu") and warnings == []
 
 
 def test_lenient_repairs_an_invalid_combination():

@@ -595,7 +595,9 @@ def main() -> None:
             st.info("No diagnostics were recorded for this run.")
     # Lazy tabs: only the open one runs, so a rerun (a slider move, a click) draws one view
     # instead of all eleven; switching tabs reruns the script from the cached specs.
-    tabs = dict(zip(TABS, st.tabs(list(TABS), on_change="rerun", key="view"), strict=True))
+    # The open tab is part of the link ("view"), so a shared link opens on the same view.
+    tabs = dict(zip(TABS, st.tabs(list(TABS), on_change="rerun", key="view",
+                                  bind="query-params"), strict=True))
     views = {"Compare": lambda: explore.compare_tab(runs),
              "Lessons": explore.lessons_tab,
              "Sweep": lambda: explore.sweep_tab(config, words),

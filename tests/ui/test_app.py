@@ -22,14 +22,16 @@ def open_app(params: dict[str, str] | None = None, tab: str | None = None) -> Ap
     for key, value in (params or {}).items():
         at.query_params[key] = value
     if tab is not None:
-        at.session_state["view"] = tab
+        at.query_params["view"] = tab
     return at.run()
 
 
 def show(at: AppTest, name: str):
-    """Open a tab and return it: tabs are lazy, only the open one is drawn."""
+    """Open a tab, as a click does, and return it: tabs are lazy, only the open one is
+    drawn. The open tab is bound to the link, so the link's "view" says which one."""
     if at.session_state["view"] != name:
         at.session_state["view"] = name
+        at.query_params["view"] = name
         at.run()
     return at.tabs[TABS.index(name)]
 
@@ -351,3 +353,11 @@ def test_a_2d_link_applies_its_point_settings_on_first_load():
     run = next(iter(at.session_state["runs"].values()))
     assert (run.config.task, run.config.points, run.config.noise, run.config.train_frac) == (
         "circles", 300, 0.2, 0.5)
+
+
+def test_a_link_opens_on_its_view():
+    at = open_app(SMALL | {"view": "Neuron"})
+    assert not at.exception and not at.warning, "view is a known link parameter"
+    assert at.session_state["view"] == "Neuron"
+    assert charts(at) == charts(at.tabs[TABS.index("Neuron")]), "only that tab is drawn"
+    assert charts(at)

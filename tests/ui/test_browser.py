@@ -127,8 +127,12 @@ def test_lesson_preset_link_reproduces_its_effect(server, page):
     assert page.locator("[data-testid='stException']").count() == 0
     assert page.get_by_text(preset.finding).count() >= 1
     page.get_by_role("tab", name="Activations").click()
-    # Charts of the other tabs stay in the page, hidden: wait for one this tab shows.
+    # Only the open tab is drawn: opening one reruns the script and puts it in the link.
+    page.wait_for_function("() => window.location.search.includes('view=Activations')",
+                           timeout=60_000)
+    wait_idle(page)
     page.locator("[data-testid='stVegaLiteChart'] canvas:visible").first.wait_for(
         timeout=30_000)
+    assert page.get_by_text("activations at the selected step").count() >= 1
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "lesson-saturated-tanh.png"), full_page=True)
