@@ -97,6 +97,8 @@ def check_url_once() -> None:
         return
     raw = {k: st.query_params.get(k) for k in st.query_params}
     _, warnings = Config.lenient(raw)
+    if "view" in raw and raw["view"] not in TABS:
+        warnings.append(f"view={raw['view']!r} is not a tab; showing {TABS[0]}.")
     for name, grid in LOG_GRIDS.items():
         try:
             value = SETTINGS_BY_NAME[name].coerce(raw[name]) if name in raw else None

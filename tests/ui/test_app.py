@@ -361,3 +361,10 @@ def test_a_link_opens_on_its_view():
     assert at.session_state["view"] == "Neuron"
     assert charts(at) == charts(at.tabs[TABS.index("Neuron")]), "only that tab is drawn"
     assert charts(at)
+
+
+def test_a_link_to_an_unknown_view_says_so_and_opens_the_overview():
+    at = open_app(SMALL | {"view": "Nope"})
+    assert not at.exception
+    assert at.session_state["view"] == "Overview"
+    assert any("view='Nope' is not a tab; showing Overview." in w.value for w in at.warning)
