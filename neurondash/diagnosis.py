@@ -115,11 +115,11 @@ def diagnose(run: Run) -> list[Finding]:
                                  f"update:data is about {level:.1f} (healthy is about -3): each "
                                  "step rewrites a large share of the weights. Lower lr."))
     if not found:
-        found.append(Finding("success", "Healthy", _healthy_summary(run)))
+        found.append(Finding("success", "Healthy", _healthy_summary(run, level)))
     return found
 
 
-def _healthy_summary(run: Run) -> str:
+def _healthy_summary(run: Run, level: float | None) -> str:
     """The all-clear with its numbers, so it reads consistently with the metrics above it."""
     parts = [f"Initial loss {run.initial_loss:.2f} vs {run.expected_initial_loss:.2f} for a "
              "uniform guess"]
@@ -130,7 +130,6 @@ def _healthy_summary(run: Run) -> str:
         parts.append(f"on average {last['saturated_pct'].mean():.0f}% of outputs saturated or "
                      f"inactive at the end (most in {worst['layer']}: "
                      f"{worst['saturated_pct']:.0f}%), no dead units")
-    level = run.typical_update_data(MIN_STEPS_FOR_LR)
     if level is not None:
         parts.append(f"update:data about {level:.1f} (healthy: -3)")
     return "; ".join(parts) + "."

@@ -322,8 +322,7 @@ UNIT_MAPS = 16
 def decision_boundary(run: Run, step: int) -> None:
     """Class probabilities of the 2-D model over the plane at the selected snapshot (its
     weights are always kept at this size), with the data on top."""
-    kept = step if step in run.model_states else None
-
+    kept = _kept(run, step)
     resolution = 50
     per_split = (charts.MAX_ROWS - resolution**2) // 2  # grid + points fit in one chart
 
@@ -437,7 +436,7 @@ def neuron_tab(run: Run, step: int) -> None:
         pd.DataFrame({"part": "curve", "x": x, "y": ACTIVATIONS[trace.activation].forward(x)}),
         pd.DataFrame({"part": ["point"], "x": [pre], "y": [trace.output]}),
     ], ignore_index=True)
-    kept = step if step in run.model_states else None
+    kept = _kept(run, step)
     render.chart(_key(run, "neuron", block, unit, example, kept),
                  lambda: charts.neuron_chart(neuron_frame), template=_key(run, "neuron"),
                  data=lambda: neuron_frame)
@@ -454,8 +453,8 @@ def neuron_tab(run: Run, step: int) -> None:
 def embedding_view(run: Run, model, step: int) -> None:
     """The embedding table with each character as a labelled point (makemore's picture of
     what the first layer learnt): similar characters end up close together."""
-    kept = step if step in run.model_states else None
-    points, shown = queries.embedding_points(model)
+    kept = _kept(run, step)
+    points, shown = _derived(run, ("embedding", kept), lambda: queries.embedding_points(model))
     dim = run.config.embed_dim
 
     def frame() -> pd.DataFrame:
@@ -479,7 +478,7 @@ def embedding_view(run: Run, model, step: int) -> None:
 
 def network_view(run: Run, model, step: int) -> None:
     """The whole small network with its weights, as TensorFlow Playground draws it."""
-    kept = step if step in run.model_states else None
+    kept = _kept(run, step)
     weights = [layer.params["weight"] for layer in model.layers if isinstance(layer, Linear)]
 
     def frame() -> pd.DataFrame:
@@ -498,22 +497,18 @@ def network_view(run: Run, model, step: int) -> None:
 def unit_maps(run: Run, model, block: int, step: int) -> None:
     """What every unit of the selected layer computes over the input plane (2-D tasks):
     the view TensorFlow Playground draws inside each neuron."""
-    kept = step if step in run.model_states else None
+    kept = _kept(run, step)
     width = model.blocks[block].width
     output_range = ACTIVATIONS[run.config.act].output_range
-    computed: dict[str, object] = {}
 
     def cells() -> pd.DataFrame:
-        if "cells" not in computed:
-            xs, ys, values = queries.grid_activations(model, block, PLANE, 16)
-            span = float(np.abs(values).max()) or 1.0
-            computed["range"] = output_range or (-span, span)
-            computed["cells"] = prepare.unit_maps_frame(xs, ys, values, UNIT_MAPS)
-        return computed["cells"]
+        xs, ys, values = queries.grid_activations(model, block, PLANE, 16)
+        return prepare.unit_maps_frame(xs, ys, values, UNIT_MAPS)
 
     def build():
         frame = cells()
-        return charts.unit_maps_chart(frame, computed["range"])
+        span = float(frame["value"].abs().max()) or 1.0
+        return charts.unit_maps_chart(frame, output_range or (-span, span))
 
     # With a bounded activation the colour scale is fixed, so other snapshots only swap data.
     template = _key(run, "unit_maps", block) if output_range else None
@@ -550,10 +545,16 @@ def _derived(run: Run, name: str, compute):
     return cache[key]
 
 
+def _kept(run: Run, step: int | None) -> int | None:
+    """``step`` when the run kept its weights at that snapshot, else None (the final model):
+    the step that a model-based view shows, and so part of its cache key."""
+    return step if step in run.model_states else None
+
+
 def _model(run: Run, step: int | None = None):
     """The run's model (at ``step`` when its weights were kept), built once per session."""
     cache = st.session_state.setdefault("models", {})
-    key = _key(run, step if step in run.model_states else None)
+    key = _key(run, _kept(run, step))
     if key not in cache:
         if len(cache) > 4:
             cache.clear()
