@@ -24,9 +24,10 @@ VOCAB, CONTEXT, EMBED, HIDDEN, DEPTH, BATCH, LR = 27, 3, 10, 100, 5, 32, 0.1
 def make_step():
     """The step with every trick a per-op engine could use: one flat parameter and one flat
     gradient buffer (a two-call SGD update), gradients written in place, batch means as a
-    matrix-vector product with 1/n, in-place activation and loss arithmetic, 0-d constants
-    instead of Python floats, np.dot rather than matmul, take() for gathers, flat target
-    indices, and batch indices drawn in bulk."""
+    matrix-vector product with 1/n, the BatchNorm scale copied out to full size once (so its
+    two products are not row broadcasts), in-place activation and loss arithmetic, 0-d
+    constants instead of Python floats, np.dot rather than matmul, take() for gathers, flat
+    target indices, and batch indices drawn in bulk."""
     rng = np.random.default_rng(0)
     f32 = np.float32
     fans = [CONTEXT * EMBED] + [HIDDEN] * (DEPTH - 1)
@@ -72,13 +73,14 @@ def make_step():
             centered = z - np.dot(means, z)
             var = np.dot(means, centered * centered)
             var += eps
-            inv = np.sqrt(var, out=var)
-            np.reciprocal(inv, out=inv)
-            scale = gain * inv
-            act = centered * scale
+            std = np.sqrt(var, out=var)
+            scale = np.divide(gain, std)
+            scale_rows = np.empty_like(centered)
+            np.copyto(scale_rows, scale)
+            act = centered * scale_rows
             act += shift
             np.tanh(act, out=act)
-            cache.append((h, centered, inv, scale, act))
+            cache.append((h, centered, std, scale, scale_rows, act))
             h = act
         logits = np.dot(h, w_out)
         logits += b_out
@@ -98,17 +100,17 @@ def make_step():
         np.dot(h.T, probs, out=d_w_out)
         np.dot(ones, probs, out=d_b_out)
         for i in range(DEPTH - 1, -1, -1):
-            h_in, centered, inv, scale, act = cache[i]
+            h_in, centered, std, scale, scale_rows, act = cache[i]
             d_out = act * act
             np.subtract(one, d_out, out=d_out)
             d_out *= grad_h
             np.dot(ones, d_out * centered, out=d_gains[i])
-            d_gains[i] *= inv
+            d_gains[i] /= std
             np.dot(ones, d_out, out=d_shifts[i])
             scale_n = scale * inv_batch
-            dz = d_out * scale
+            dz = d_out * scale_rows
             dz -= scale_n * d_shifts[i]
-            k = scale_n * inv
+            k = scale_n / std
             k *= d_gains[i]
             centered *= k
             dz -= centered

@@ -183,6 +183,7 @@ class BatchNorm1d(_Normalization):
         self._batch, self._dtype = n, dtype
         self._ones, self._mean_weights = ones(n, dtype), mean_weights(n, dtype)
         self._inv_n = np.array(1.0 / n, dtype)
+        self._scale_rows = np.empty((n, self.size), dtype)
         if dtype != self._pending.dtype:
             self._flush()
             self._new_pending_block(dtype)
@@ -238,31 +239,34 @@ class BatchNorm1d(_Normalization):
         mean = np.dot(self._mean_weights, x, out=mean_row)
         centered = x - mean
         var = np.dot(self._mean_weights, centered * centered, out=var_row)
-        inv_std = np.add(var, self._eps)
-        np.sqrt(inv_std, out=inv_std)
-        self.inv_std = np.reciprocal(inv_std, out=inv_std)
-        # xhat = centered * inv_std is never materialised: folding inv_std into gamma
-        # saves a full-size multiply here and in backward.
+        std = np.add(var, self._eps)
+        self.std = np.sqrt(std, out=std)
+        # xhat = centered / std is never materialised: folding 1/std into gamma saves a
+        # full-size multiply here and in backward.
         self.centered = centered
-        self.scale = gamma * inv_std
-        out = centered * self.scale
+        self.scale = np.divide(gamma, std)
+        # The scale multiplies every row here and in backward. NumPy runs a row-broadcast
+        # operation as one inner loop per row (about twice the cost of a same-shape one),
+        # so the scale is copied out to full size once and both products are same-shape.
+        np.copyto(self._scale_rows, self.scale)
+        out = centered * self._scale_rows
         out += beta
         return out
 
     def backward(self, dout: Array) -> Array:
-        # With xhat = centered * inv_std, scale = gamma * inv_std and dxhat = dout * gamma,
-        # the textbook dx = scale * (dout - mean(dout) - xhat * mean(dout * xhat)) becomes
-        # dx = scale * dout - (scale / n) * (dbeta + centered * inv_std * dgamma).
-        inv_std, scale = self.inv_std, self.scale
+        # With xhat = centered / std, scale = gamma / std and dxhat = dout * gamma, the
+        # textbook dx = scale * (dout - mean(dout) - xhat * mean(dout * xhat)) becomes
+        # dx = scale * dout - (scale / n) * (dbeta + centered * dgamma / std).
+        std, scale_n = self.std, self.scale * self._inv_n
         dgamma, dbeta = self.grads["weight"], self.grads["bias"]
-        ones_n = self._ones
-        np.dot(ones_n, dout * self.centered, out=dgamma)
-        dgamma *= inv_std
-        np.dot(ones_n, dout, out=dbeta)
-        scale_n = scale * self._inv_n
-        dx = dout * scale
+        np.dot(self._ones, dout * self.centered, out=dgamma)
+        dgamma /= std
+        np.dot(self._ones, dout, out=dbeta)
+        dx = dout * self._scale_rows
         dx -= scale_n * dbeta
-        dx -= self.centered * (scale_n * inv_std * dgamma)
+        coefficient = scale_n / std
+        coefficient *= dgamma
+        dx -= self.centered * coefficient
         return dx
 
     def __repr__(self) -> str:
