@@ -10,6 +10,7 @@ rerun. Targets: view-only rerun <= 10% of training and < 300 ms; chart data < 1 
 
 from __future__ import annotations
 
+import logging
 import statistics
 import time
 from pathlib import Path
@@ -54,6 +55,11 @@ def measure(label: str, params: dict[str, str], tabs: tuple[str, ...]) -> None:
 
 
 def main() -> None:
+    # Each AppTest constructor warns "missing ScriptRunContext" (it sets up session state
+    # outside a script run), which would bury the figures; Streamlit resets log levels, so
+    # the warning is filtered out instead.
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+        lambda record: "missing ScriptRunContext" not in record.getMessage())
     views = ("Overview", "Activations", "Neuron")
     measure("default Config", {}, views)
     measure("spiral (2-D)", {"task": "spiral"}, views)
