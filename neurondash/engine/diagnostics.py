@@ -52,10 +52,16 @@ def histogram(values: np.ndarray, low: float | None = None, high: float | None =
     width = (high - low) / bins
     edges = low + width * np.arange(bins + 1)
     edges[-1] = high
-    # Bin index = floor((x - low) / width), clipped into the end bins; on the float values
-    # this takes three array passes where np.histogram takes several times longer.
-    scaled = flat - np.asarray(low, flat.dtype)
-    scaled *= np.asarray(1.0 / width, flat.dtype)
+    # Bin index = floor(((x - center) / half_range + 1) * bins / 2), clipped into the end
+    # bins: a few array passes where np.histogram takes several times longer. Dividing by
+    # the half range (never below the largest |x - center|) stays finite for any values;
+    # multiplying by 1 / width did not: for a span of denormals (a collapsed layer's
+    # gradients) 1 / width overflows the dtype and 0 * inf made a NaN bin index.
+    center, half_range = (low + high) / 2, (high - low) / 2
+    scaled = flat - np.asarray(center, flat.dtype)
+    scaled /= np.asarray(half_range, flat.dtype)
+    scaled += np.asarray(1.0, flat.dtype)
+    scaled *= np.asarray(bins / 2, flat.dtype)
     np.clip(scaled, 0, bins - 1, out=scaled)
     counts = np.bincount(scaled.astype(np.intp), minlength=bins)
     return edges, counts / (max(flat.size, 1) * width)

@@ -8,6 +8,7 @@ control (tab, snapshot step, layer, unit) never retrains.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import time
 from collections import OrderedDict
@@ -29,6 +30,7 @@ from ..engine.train import Progress, continue_training, train
 from ..run import Run
 from . import explore, render
 
+_LOGGER = logging.getLogger(__name__)
 AUTO_WORK = 3e9
 """Configs up to this much work (params x steps x batch) train as soon as they are opened."""
 KEPT_RUNS = 12
@@ -57,28 +59,35 @@ def _help(name: str) -> str:
 
 
 def _widget(name: str, container) -> object:
-    """One sidebar control, bound to the URL under the setting's own name."""
+    """One sidebar control, bound to the URL under the setting's own name.
+
+    The default is passed only while the session holds no value for the control: a value
+    set in code (a lesson, an import, the LR finder, a link's off-grid value) wins anyway,
+    and passing both makes Streamlit log a warning with a stack trace on the server."""
     setting = SETTINGS_BY_NAME[name]
     common = {"key": name, "help": _help(name), "bind": "query-params"}
     label = name.replace("_", " ")
+    is_set = name in st.session_state
     if setting.choices:
-        return container.selectbox(label, setting.choices,
-                                   index=setting.choices.index(setting.default), **common)
+        initial = {} if is_set else {"index": setting.choices.index(setting.default)}
+        return container.selectbox(label, setting.choices, **initial, **common)
+    default = {} if is_set else {"value": setting.default}
     if name in LOG_GRIDS:
-        return container.select_slider(label, LOG_GRIDS[name], value=setting.default,
-                                       format_func=lambda v: f"{v:g}", **common)
+        return container.select_slider(label, LOG_GRIDS[name], format_func=lambda v: f"{v:g}",
+                                       **default, **common)
     if name == "width":
-        return container.text_input(label, value=setting.default, **common)
+        return container.text_input(label, **default, **common)
     if setting.kind is int and setting.high - setting.low <= 64:
-        return container.slider(label, int(setting.low), int(setting.high),
-                                value=setting.default, **common)
+        return container.slider(label, int(setting.low), int(setting.high), **default,
+                                **common)
     if setting.kind is int:
-        return container.number_input(label, int(setting.low), int(setting.high),
-                                      value=setting.default, step=1, **common)
+        return container.number_input(label, int(setting.low), int(setting.high), step=1,
+                                      **default, **common)
     step = 0.05 if setting.high <= 1 and name != "wd" else (1e-4 if name == "wd" else 0.01)
-    return container.number_input(label, float(setting.low), float(setting.high),
-                                  value=float(setting.default), step=step,
-                                  format="%.4f" if name == "wd" else "%.2f", **common)
+    default = {} if is_set else {"value": float(setting.default)}
+    return container.number_input(label, float(setting.low), float(setting.high), step=step,
+                                  format="%.4f" if name == "wd" else "%.2f", **default,
+                                  **common)
 
 
 GROUPS = {
@@ -189,11 +198,26 @@ def _live_trainer(config: Config, words: list[str] | None, base: Run | None = No
             frame = pd.DataFrame(seen, columns=["step", "loss"])
             slot.line_chart(frame, x="step", y="loss", height=200)
 
-    run = (continue_training(base, config.steps, on_progress=show) if base is not None
-           else train(config, on_progress=show, words=words))
-    bar.empty()
-    slot.empty()
-    return run
+    try:
+        return (continue_training(base, config.steps, on_progress=show) if base is not None
+                else train(config, on_progress=show, words=words))
+    finally:
+        bar.empty()
+        slot.empty()
+
+
+def _train_or_report(config: Config, words: list[str] | None,
+                     base: Run | None = None) -> Run | None:
+    """Train (or continue) with progress; None after an unexpected error, which is shown
+    and logged instead of raised, so the page and the session's earlier runs stay usable.
+    (Streamlit's own rerun and stop signals are BaseExceptions and pass through.)"""
+    try:
+        return _live_trainer(config, words, base)
+    except Exception as err:
+        _LOGGER.exception("training failed for %s", config.to_query())
+        st.error(f"Training stopped on an internal error ({type(err).__name__}: {err}). "
+                 "Earlier results are kept; please report this link so it can be fixed.")
+        return None
 
 
 def get_run(config: Config, words: list[str] | None) -> Run | None:
@@ -207,13 +231,16 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
         if runs[key].status == "diverged":
             st.warning("A diverged run cannot be continued; change the settings and retrain.")
         else:
-            runs[key] = _live_trainer(config, words, base=runs[key])
+            runs[key] = _train_or_report(config, words, base=runs[key]) or runs[key]
     elif key not in runs or st.session_state.get("train_clicked"):
         if config.work() > AUTO_WORK and not st.session_state.get("train_clicked"):
             st.info(f"This is a large run ({config.n_params():,} parameters x "
                     f"{config.steps:,} steps): press **Train** to start it.")
             return runs[next(reversed(runs))] if runs else None
-        runs[key] = _live_trainer(config, words)
+        trained = _train_or_report(config, words)
+        if trained is None:
+            return runs[next(reversed(runs))] if runs else None
+        runs[key] = trained
     runs.move_to_end(key)
     while len(runs) > KEPT_RUNS:
         runs.popitem(last=False)
@@ -572,6 +599,17 @@ TABS = ("Overview", "Loss", "Logits", "Activations", "Gradients", "Neuron", "Com
         "Lessons", "Sweep", "LR finder", "Export / import")
 
 
+def _draw_or_report(name: str, draw) -> None:
+    """Draw one view; an unexpected error is shown and logged in its place instead of
+    raised, so the sidebar, the other views and the session's runs stay usable."""
+    try:
+        draw()
+    except Exception as err:
+        _LOGGER.exception("the %s view failed", name)
+        st.error(f"The {name} view stopped on an internal error ({type(err).__name__}: "
+                 f"{err}); the other tabs still work. Please report this link.")
+
+
 def main() -> None:
     st.set_page_config(page_title="neurondash", layout="wide")
     check_url_once()
@@ -615,4 +653,4 @@ def main() -> None:
     for name, tab in tabs.items():
         if tab.open and name in views:
             with tab:
-                views[name]()
+                _draw_or_report(name, views[name])

@@ -33,3 +33,14 @@ def test_histogram_clips_outliers_into_the_end_bins_and_drops_non_finite():
     np.testing.assert_allclose(counts, [1.0, 0.0, 1.0, 1.0])
     _, integers = histogram(np.arange(4), 0.0, 4.0, bins=4)
     np.testing.assert_allclose(integers, [0.25] * 4)
+
+
+def test_histogram_of_denormal_values_keeps_every_value():
+    # A collapsed layer's float32 gradients can all be denormal: the bin width's reciprocal
+    # then overflows float32, which once turned every bin index into NaN and raised.
+    tiny = np.finfo(np.float32).smallest_subnormal
+    values = np.array([-600, -3, 0, 1, 600], np.float32) * tiny
+    edges, density = histogram(values)
+    counts = density * np.diff(edges.astype(np.float64)) * values.size
+    np.testing.assert_allclose(counts.sum(), values.size)
+    assert counts[0] == pytest.approx(1.0) and counts[-1] == pytest.approx(1.0)

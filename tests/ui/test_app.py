@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from neurondash.charts import MAX_ROWS
+from neurondash.ui import app as dashboard
 from neurondash.ui.app import TABS
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -23,7 +24,15 @@ def open_app(params: dict[str, str] | None = None, tab: str | None = None) -> Ap
         at.query_params[key] = value
     if tab is not None:
         at.query_params["view"] = tab
-    return at.run()
+    return no_internal_error(at.run())
+
+
+def no_internal_error(at: AppTest) -> AppTest:
+    """The app reports an unexpected error in training or in a view instead of raising it
+    (so a user keeps the page); a test must still fail on it."""
+    reported = [e.value for e in at.error if "internal error" in e.value]
+    assert not reported, reported
+    return at
 
 
 def show(at: AppTest, name: str):
@@ -32,7 +41,7 @@ def show(at: AppTest, name: str):
     if at.session_state["view"] != name:
         at.session_state["view"] = name
         at.query_params["view"] = name
-        at.run()
+        no_internal_error(at.run())
     return at.tabs[TABS.index(name)]
 
 
@@ -211,6 +220,36 @@ def test_divergent_config_shows_where_and_why():
     errors = " ".join(e.value for e in at.error)
     assert "diverged at step" in errors
     assert charts(at), "what was recorded before divergence is still drawn"
+
+
+def test_an_internal_training_error_is_reported_and_the_earlier_run_kept(monkeypatch):
+    at = open_app(SMALL)
+    assert charts(at)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(dashboard, "train", broken)
+    at.slider(key="depth").set_value(1).run()
+    assert not at.exception
+    assert any("internal error (RuntimeError: boom)" in e.value for e in at.error)
+    assert any("Showing the previous run" in i.value for i in at.info)
+    assert charts(at), "the earlier run's views are still drawn"
+    assert not at.get("progress"), "no progress bar is left behind"
+
+
+def test_an_internal_error_in_a_view_is_reported_in_that_tab_only(monkeypatch):
+    at = open_app(SMALL)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(dashboard, "overview", broken)
+    at.run()
+    assert not at.exception
+    assert any("Overview view stopped on an internal error (RuntimeError: boom)" in e.value
+               for e in at.error)
+    assert charts(show(at, "Loss")), "the other tabs still draw"
 
 
 def find_widget(at: AppTest, key: str):

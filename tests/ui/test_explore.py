@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
+
+from streamlit.elements.lib import policies
 
 from neurondash import Config, train
 from neurondash.presets import PRESETS_BY_SLUG
@@ -25,6 +28,27 @@ def test_lesson_button_loads_the_preset_and_names_its_effect():
     overview = " ".join(m.value for kind in ("warning", "info", "success")
                         for m in tab.get(kind))
     assert preset.finding in overview
+
+
+def test_settings_set_in_code_log_no_widget_default_warning():
+    """A lesson, an import or an off-grid link sets widget values in code. Passing the
+    widget's default as well made Streamlit log a warning with a stack trace to the
+    server's terminal, which reads like a crash to whoever started the dashboard."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger(policies.__name__)
+    logger.addHandler(handler)
+    policies._shown_default_value_warning = False  # it is logged once per process
+    try:
+        at = open_app(SMALL | {"lr": "0.123"}, tab="Lessons")
+        at.button(key="preset_zero-init").click().run()
+        at.run()
+    finally:
+        logger.removeHandler(handler)
+    assert not at.exception
+    assert at.selectbox(key="init").value == "zero"
+    assert not [r for r in records if "default value" in r.getMessage()]
 
 
 def test_compare_overlays_two_runs_and_lists_differences():
