@@ -106,6 +106,13 @@ def check_url_once() -> None:
         return
     raw = {k: st.query_params.get(k) for k in st.query_params}
     _, warnings = Config.lenient(raw)
+    invalid = []
+    for name in raw.keys() & SETTINGS_BY_NAME.keys():
+        try:
+            SETTINGS_BY_NAME[name].coerce(raw[name])
+        except ValueError:
+            invalid.append(name)
+            del st.query_params[name]  # its widget starts from the default, as warned
     if "view" in raw and raw["view"] not in TABS:
         warnings.append(f"view={raw['view']!r} is not a tab; showing {TABS[0]}.")
     for name, grid in LOG_GRIDS.items():
@@ -118,6 +125,11 @@ def check_url_once() -> None:
             warnings.append(f"{name}={value:g} is not on the slider's grid; using {nearest:g}.")
             st.session_state[name] = nearest
     st.session_state["url_warnings"] = warnings
+    if invalid:
+        # Streamlit seeds each widget from the link the run started with, and its own
+        # parsing raises on some bad values (an integer field given "inf"): rerun with the
+        # cleaned link before any widget exists.
+        st.rerun()
 
 
 def sidebar() -> tuple[Config, list[str], list[str] | None]:

@@ -207,6 +207,18 @@ def test_invalid_url_params_warn_and_fall_back():
     assert len(texts) == len(set(texts)), "each problem is explained once"
 
 
+@pytest.mark.parametrize("value", ["inf", "-inf", "1e999"])
+def test_an_infinite_integer_in_a_link_falls_back_instead_of_crashing(value):
+    # Streamlit's own parsing of a bound integer field raises OverflowError on these.
+    at = open_app(SMALL | {"steps": value, "seed": value})
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert f"steps={value!r}" in warnings and f"seed={value!r}" in warnings
+    assert at.number_input(key="steps").value == 3000
+    assert at.number_input(key="seed").value == 42
+    assert charts(show(at, "Loss")), "the page trains and draws with the defaults"
+
+
 def test_a_width_list_that_does_not_match_the_depth_is_explained_once():
     at = open_app(SMALL | {"width": "8,4", "depth": "3"})
     assert not at.exception
