@@ -66,6 +66,9 @@ def add_words_flag(parser: argparse.ArgumentParser) -> None:
 def words_from_args(config: Config, args: argparse.Namespace) -> list[str] | None:
     """The --words list when the task needs one; ValueError says what is missing or wrong."""
     if config.task != "words":
+        if args.words is not None:
+            print(f"warning: --words is ignored: task {config.task!r} does not use a word "
+                  "list (give --task words)", file=sys.stderr)
         return None
     if args.words is None:
         raise ValueError("--task words needs --words FILE (one word per line)")
@@ -84,9 +87,21 @@ def config_from_args(args: argparse.Namespace) -> tuple[Config, list[str]]:
     return Config.from_dict(values), warnings
 
 
+def check_output(path: Path | None) -> None:
+    """Refuse an --out that cannot be written before any work is done: a run of minutes
+    must not end in a traceback about its output file."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise ValueError(f"--out {path} is a directory; give a file name")
+    if not path.parent.is_dir():
+        raise ValueError(f"--out {path}: the folder {path.parent} does not exist")
+
+
 def settings_from_args(args: argparse.Namespace) -> tuple[Config, list[str] | None]:
     """Config and word list of train and sweep; query warnings go to stderr, and invalid
     input raises ValueError (ConfigError included) with the message to show."""
+    check_output(args.out)
     config, warnings = config_from_args(args)
     words = words_from_args(config, args)
     for warning in warnings:
@@ -124,9 +139,18 @@ def sweep_main(args: argparse.Namespace) -> int:
     with make_executor(args.executor, args.workers, args.scheduler) as executor:
         results = run_sweep(spec, executor, on_result=show,
                             words=tuple(words) if words else None)
-    results.to_csv(args.out, index=False)
     print(results.drop(columns=["query"]).to_string(index=False))
-    print(f"wrote {args.out}")
+    return _write(args.out, lambda path: results.to_csv(path, index=False))
+
+
+def _write(path: Path, write) -> int:
+    """Write an output file; an OS error (disk full, permissions) is reported, not raised."""
+    try:
+        write(path)
+    except OSError as err:
+        print(f"error: could not write {path}: {err.strerror or err}", file=sys.stderr)
+        return 2
+    print(f"wrote {path}")
     return 0
 
 
@@ -150,7 +174,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{split} loss {run.final[split + '_loss']:.4f}  "
                   f"accuracy {run.final[split + '_acc']:.3f}")
     print(f"time {run.elapsed:.2f}s for {run.steps_done} steps")
-    if args.out:
-        args.out.write_text(run.to_json())
-        print(f"wrote {args.out}")
+    if args.out and _write(args.out, lambda path: path.write_text(run.to_json())):
+        return 2
     return 0 if run.status != "diverged" else 1

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from neurondash import Config, Run
-from neurondash.cli import build_parser, config_from_args
+from neurondash.cli import build_parser, config_from_args, settings_from_args
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,6 +34,30 @@ def test_cli_trains_and_writes_a_run(tmp_path):
     run = Run.from_json(out.read_text())
     assert run.config == Config(task="moons", steps=60, depth=1, width="8", noise=0.2)
     assert run.steps_done == 60
+
+
+def test_cli_refuses_an_unwritable_output_before_training(tmp_path):
+    for command in (["train"], ["sweep", "--vary", "lr=0.1,0.2"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "neurondash", *command, "--steps", "5",
+             "--out", str(tmp_path / "missing" / "out.json")],
+            cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 2
+        assert "does not exist" in result.stderr and "Traceback" not in result.stderr
+        assert "training:" not in result.stderr and "sweeping" not in result.stderr
+    result = subprocess.run([sys.executable, "-m", "neurondash", "train", "--steps", "5",
+                             "--out", str(tmp_path)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "is a directory" in result.stderr
+
+
+def test_cli_says_a_word_list_for_another_task_is_ignored(tmp_path, capsys):
+    words = tmp_path / "words.txt"
+    words.write_text("anna\nbob\n")
+    args = build_parser().parse_args(["train", "--task", "moons", "--words", str(words)])
+    config, _ = config_from_args(args)
+    assert settings_from_args(args) == (config, None)
+    assert "--words is ignored: task 'moons'" in capsys.readouterr().err
 
 
 def test_cli_rejects_bad_flags_with_a_message():
