@@ -70,6 +70,9 @@ def frame_from_json(blob: Any) -> pd.DataFrame:
     try:
         data = {name: (blob["data"][name] if isinstance(blob["data"][name], list)
                        else decode_array(blob["data"][name])) for name in blob["columns"]}
+        for name, column in data.items():
+            if isinstance(column, list) and not all(isinstance(v, str) for v in column):
+                raise ValueError(f"column {name!r} holds values that are not text")
         for name in blob.get("categorical", []):
             data[name] = pd.Categorical(data[name])
         return pd.DataFrame(data, columns=blob["columns"])
@@ -318,6 +321,10 @@ class Run:
                     "rng": state["rng"],
                 },
             )
+            columns = set(run.history.columns)
+            if not {"step", "loss", "lr"} <= columns or not all(
+                    isinstance(name, str) and name in columns for name in run.matrix_names):
+                raise RunFormatError("the history in the file does not match its weight matrices")
         except ConfigError as err:
             raise RunFormatError(f"the run's config is invalid: {err}") from None
         except (KeyError, TypeError, AttributeError, ValueError) as err:

@@ -44,6 +44,13 @@ def test_json_round_trip_is_exact(run):
     (lambda blob: json.dumps(blob | {"state": blob["state"] | {"params": {"dtype": "<f8",
                                                                           "b64": "!!"}}}),
      "malformed"),
+    (lambda blob: json.dumps(blob | {"matrix_names": [True] + blob["matrix_names"][1:]}),
+     "does not match its weight matrices"),
+    (lambda blob: json.dumps(blob | {"matrix_names": ["layers.9.weight"]}),
+     "does not match its weight matrices"),
+    (lambda blob: json.dumps(blob | {"layers": blob["layers"] | {"data": blob["layers"]["data"]
+                                                                 | {"layer": [[1]]}}}),
+     "not text"),
 ])
 def test_malformed_files_are_rejected_clearly(run, mutate, message):
     blob = json.loads(run.to_json())
