@@ -325,6 +325,12 @@ class Run:
             if not {"step", "loss", "lr"} <= columns or not all(
                     isinstance(name, str) and name in columns for name in run.matrix_names):
                 raise RunFormatError("the history in the file does not match its weight matrices")
+            for step in [None, *run.model_states]:
+                try:
+                    run.model(step)
+                except (KeyError, ValueError) as err:
+                    raise RunFormatError("the saved weights do not fit the model its config "
+                                         f"describes ({err})") from None
         except ConfigError as err:
             raise RunFormatError(f"the run's config is invalid: {err}") from None
         except (KeyError, TypeError, AttributeError, ValueError) as err:

@@ -51,6 +51,7 @@ def test_json_round_trip_is_exact(run):
     (lambda blob: json.dumps(blob | {"layers": blob["layers"] | {"data": blob["layers"]["data"]
                                                                  | {"layer": [[1]]}}}),
      "not text"),
+    (lambda blob: json.dumps(blob | {"config": blob["config"] | {"depth": 1}}), "do not fit"),
 ])
 def test_malformed_files_are_rejected_clearly(run, mutate, message):
     blob = json.loads(run.to_json())
