@@ -71,8 +71,10 @@ def frame_from_json(blob: Any) -> pd.DataFrame:
         data = {name: (blob["data"][name] if isinstance(blob["data"][name], list)
                        else decode_array(blob["data"][name])) for name in blob["columns"]}
         for name, column in data.items():
-            if isinstance(column, list) and not all(isinstance(v, str) for v in column):
-                raise ValueError(f"column {name!r} holds values that are not text")
+            if isinstance(column, list):
+                if not all(isinstance(v, str) for v in column):
+                    raise ValueError(f"column {name!r} holds values that are not text")
+                data[name] = np.array(column, dtype=object)  # text even when empty
         for name in blob.get("categorical", []):
             data[name] = pd.Categorical(data[name])
         return pd.DataFrame(data, columns=blob["columns"])
@@ -325,6 +327,13 @@ class Run:
             if not {"step", "loss", "lr"} <= columns or not all(
                     isinstance(name, str) and name in columns for name in run.matrix_names):
                 raise RunFormatError("the history in the file does not match its weight matrices")
+            layer_names = set(run.layers["layer"]) if "layer" in run.layers else set()
+            maps_fit = all(
+                set(maps) <= layer_names and (maps or not layer_names)
+                and all(m.ndim == 2 and m.dtype == np.uint8 for m in maps.values())
+                for maps in run.dead_maps.values())
+            if not maps_fit or (layer_names and set(run.snapshot_steps) - set(run.dead_maps)):
+                raise RunFormatError("the dead-unit maps in the file do not match its layers")
             for step in [None, *run.model_states]:
                 try:
                     run.model(step)

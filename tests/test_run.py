@@ -35,6 +35,16 @@ def test_json_round_trip_is_exact(run):
     assert back.to_json() == text
 
 
+@pytest.mark.parametrize(("config", "record"), [
+    (Config(depth=0, steps=30), True),  # no hidden layer: empty dead-unit maps
+    (Config(task="moons", depth=1, width="4", steps=30), False),  # no diagnostics at all
+])
+def test_json_round_trip_is_exact_for_runs_without_layers_or_diagnostics(config, record):
+    run = train(config, record=record)
+    text = run.to_json()
+    assert Run.from_json(text).to_json() == text
+
+
 @pytest.mark.parametrize(("mutate", "message"), [
     (lambda blob: "not json at all", "not valid JSON"),
     (lambda blob: json.dumps({"hello": 1}), "not a neurondash run"),
@@ -52,6 +62,9 @@ def test_json_round_trip_is_exact(run):
                                                                  | {"layer": [[1]]}}}),
      "not text"),
     (lambda blob: json.dumps(blob | {"config": blob["config"] | {"depth": 1}}), "do not fit"),
+    (lambda blob: json.dumps(blob | {"dead_maps": blob["dead_maps"] | {"0": {}}}),
+     "dead-unit maps"),
+    (lambda blob: json.dumps(blob | {"dead_maps": {}}), "dead-unit maps"),
 ])
 def test_malformed_files_are_rejected_clearly(run, mutate, message):
     blob = json.loads(run.to_json())
