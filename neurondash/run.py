@@ -323,23 +323,7 @@ class Run:
                     "rng": state["rng"],
                 },
             )
-            columns = set(run.history.columns)
-            if not {"step", "loss", "lr"} <= columns or not all(
-                    isinstance(name, str) and name in columns for name in run.matrix_names):
-                raise RunFormatError("the history in the file does not match its weight matrices")
-            layer_names = set(run.layers["layer"]) if "layer" in run.layers else set()
-            maps_fit = all(
-                set(maps) <= layer_names and (maps or not layer_names)
-                and all(m.ndim == 2 and m.dtype == np.uint8 for m in maps.values())
-                for maps in run.dead_maps.values())
-            if not maps_fit or (layer_names and set(run.snapshot_steps) - set(run.dead_maps)):
-                raise RunFormatError("the dead-unit maps in the file do not match its layers")
-            for step in [None, *run.model_states]:
-                try:
-                    run.model(step)
-                except (KeyError, ValueError) as err:
-                    raise RunFormatError("the saved weights do not fit the model its config "
-                                         f"describes ({err})") from None
+            run._check_consistent()
         except ConfigError as err:
             raise RunFormatError(f"the run's config is invalid: {err}") from None
         except (KeyError, TypeError, AttributeError, ValueError) as err:
@@ -347,6 +331,27 @@ class Run:
                 raise
             raise RunFormatError(f"the file is missing or mangles a field ({err})") from None
         return run
+
+    def _check_consistent(self) -> None:
+        """Fields that parse but do not fit together would break views long after the
+        import: refuse them now, saying which part does not fit."""
+        columns = set(self.history.columns)
+        if not {"step", "loss", "lr"} <= columns or not all(
+                isinstance(name, str) and name in columns for name in self.matrix_names):
+            raise RunFormatError("the history in the file does not match its weight matrices")
+        layer_names = set(self.layers["layer"]) if "layer" in self.layers else set()
+        maps_fit = all(
+            set(maps) <= layer_names and (maps or not layer_names)
+            and all(m.ndim == 2 and m.dtype == np.uint8 for m in maps.values())
+            for maps in self.dead_maps.values())
+        if not maps_fit or (layer_names and set(self.snapshot_steps) - set(self.dead_maps)):
+            raise RunFormatError("the dead-unit maps in the file do not match its layers")
+        for step in [None, *self.model_states]:
+            try:
+                self.model(step)
+            except (KeyError, ValueError) as err:
+                raise RunFormatError("the saved weights do not fit the model its config "
+                                     f"describes ({err})") from None
 
     def __repr__(self) -> str:
         final = ", ".join(f"{k}={v:.4f}" for k, v in self.final.items() if k.endswith("loss"))

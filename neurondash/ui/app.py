@@ -226,10 +226,16 @@ def _train_or_report(config: Config, words: list[str] | None,
     try:
         return _live_trainer(config, words, base)
     except Exception as err:
-        _LOGGER.exception("training failed for %s", config.to_query())
-        st.error(f"Training stopped on an internal error ({type(err).__name__}: {err}). "
-                 "Earlier results are kept; please report this link so it can be fixed.")
+        _report_internal_error("Training", err, "Earlier results are kept")
         return None
+
+
+def _report_internal_error(what: str, err: Exception, kept: str) -> None:
+    """Log an unexpected error with its traceback and tell the user, in place, what stopped
+    and what still works."""
+    _LOGGER.exception("%s failed", what)
+    st.error(f"{what} stopped on an internal error ({type(err).__name__}: {err}). {kept}; "
+             "please report this link so it can be fixed.")
 
 
 def get_run(config: Config, words: list[str] | None) -> Run | None:
@@ -617,9 +623,7 @@ def _draw_or_report(name: str, draw) -> None:
     try:
         draw()
     except Exception as err:
-        _LOGGER.exception("the %s view failed", name)
-        st.error(f"The {name} view stopped on an internal error ({type(err).__name__}: "
-                 f"{err}); the other tabs still work. Please report this link.")
+        _report_internal_error(f"The {name} view", err, "The other tabs still work")
 
 
 def main() -> None:
