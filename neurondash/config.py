@@ -193,8 +193,9 @@ class Config:
             raise ConfigError("width", self.width, f"the model would have {n_params:,} "
                               f"parameters; at most {MAX_PARAMS:,} are allowed")
         if self.snapshot_count() > MAX_SNAPSHOTS:
+            fewest = math.ceil(self.steps / (MAX_SNAPSHOTS - 1))
             raise ConfigError("snap_every", self.snap_every, f"at most {MAX_SNAPSHOTS} snapshots "
-                              f"per run; use snap_every >= {math.ceil(self.steps / MAX_SNAPSHOTS)}")
+                              f"per run; use snap_every >= {fewest}")
         if self.work() > MAX_WORK:
             raise ConfigError("steps", self.steps, f"parameters x steps x batch = {self.work():.2g}"
                               f" exceeds the server's budget of {MAX_WORK:.0g}; fewer steps, a "
@@ -235,7 +236,8 @@ class Config:
         return self.snap_every or max(1, math.ceil(self.steps / 25))
 
     def snapshot_count(self) -> int:
-        return self.steps // self.snapshot_interval() + 2
+        """Step 0, every interval, and the last step when it is not on the interval."""
+        return math.ceil(self.steps / self.snapshot_interval()) + 1
 
     def to_dict(self) -> dict[str, Any]:
         return {s.name: getattr(self, s.name) for s in SETTINGS}

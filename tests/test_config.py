@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from neurondash.config import MAX_PARAMS, SETTINGS, Config, ConfigError
+from neurondash import train
+from neurondash.config import MAX_PARAMS, MAX_SNAPSHOTS, SETTINGS, Config, ConfigError
 
 
 def bad_values(setting):
@@ -58,6 +59,26 @@ def test_snapshot_and_work_caps():
         Config(steps=100_000, snap_every=1)
     with pytest.raises(ConfigError, match="budget"):
         Config(depth=4, width="1000", batch=4096, steps=200_000)
+
+
+@pytest.mark.parametrize("steps", [400, 398, 1000, 200, 100_000])
+def test_the_snapshot_cap_suggests_the_smallest_interval_that_fits(steps):
+    with pytest.raises(ConfigError, match="snapshots") as refused:
+        Config(steps=steps, snap_every=1)
+    suggested = int(str(refused.value).rsplit(">= ", 1)[1].split()[0].rstrip(".;"))
+    assert Config(steps=steps, snap_every=suggested).snapshot_count() <= MAX_SNAPSHOTS
+    if suggested > 1:
+        with pytest.raises(ConfigError, match="snapshots"):
+            Config(steps=steps, snap_every=suggested - 1)
+
+
+def test_snapshot_count_is_exact():
+    for steps, every in ((300, 12), (301, 12), (5, 5), (7, 3), (3000, 0)):
+        config = Config(depth=1, width="4", steps=steps, snap_every=every)
+        expected = len({0, steps, *range(0, steps + 1, config.snapshot_interval())})
+        assert config.snapshot_count() == expected
+        if steps < 400:
+            assert len(train(config).snapshot_steps) == expected
 
 
 def test_parameter_count_matches_makemore():
