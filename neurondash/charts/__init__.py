@@ -134,6 +134,30 @@ def dead_map_chart(frame: pd.DataFrame, layer: str, units: int) -> alt.Chart:
     ).properties(height=220)
 
 
+def distribution_over_steps_chart(frame: pd.DataFrame, title: str, y_title: str,
+                                  width: int = 620) -> alt.Chart:
+    """One heatmap row per layer: snapshot steps across, the quantity's value up, darker
+    where more of the layer's values fall (each step scaled to its own peak).
+
+    ``frame``: ``prepare.distribution_over_steps``'s rows. Saturation shows as dark bands at
+    the activation's limits, collapse as a band narrowing to 0.
+    """
+    layers = list(dict.fromkeys(frame["name"]))
+    return alt.Chart(_check_rows(frame), title=title).mark_rect().encode(
+        x=alt.X("step:O", title="step", axis=alt.Axis(labelOverlap=True, labelAngle=0)),
+        y=alt.Y("bin_start:Q", title=y_title),
+        y2="bin_end:Q",
+        # sqrt: tall end bins (saturation) must not wash out the rest of the shape.
+        color=alt.Color("share:Q", title="share of peak",
+                        scale=alt.Scale(type="sqrt", domain=[0, 1],
+                                        range=["#ffffff", "#08306b"])),
+        row=alt.Row("name:N", title=None, sort=layers),
+        tooltip=["name:N", "step:O", alt.Tooltip("bin_start:Q", format=".4g"),
+                 alt.Tooltip("bin_end:Q", format=".4g"),
+                 alt.Tooltip("density:Q", format=".4g")],
+    ).properties(width=width, height=110)
+
+
 def bars_chart(frame: pd.DataFrame, x: str, y: str, title: str) -> alt.Chart:
     """Simple sorted bars (next-character probabilities, per-layer tables)."""
     return alt.Chart(_check_rows(frame), title=title).mark_bar().encode(

@@ -68,6 +68,31 @@ def histograms_at(run: Run, step: int, quantity: str) -> pd.DataFrame:
     return rows[["name", "bin_start", "bin_end", "density"]].astype({"name": str})
 
 
+def distribution_over_steps(run: Run, quantity: str, max_rows: int = 5000) -> pd.DataFrame:
+    """Every layer's histogram of ``quantity`` at each snapshot, each scaled to its own peak.
+
+    This is TensorBoard's histograms-over-time as a heatmap: scaling each (layer, step) to
+    peak 1 keeps the shape visible when the spread changes by orders of magnitude. Snapshots
+    are thinned evenly (the first and last kept) so the frame fits ``max_rows``.
+    Columns: name, step, bin_start, bin_end, density, share.
+    """
+    rows = run.histograms[run.histograms["quantity"] == quantity]
+    columns = ["name", "step", "bin_start", "bin_end", "density"]
+    if rows.empty:
+        return pd.DataFrame(columns=[*columns, "share"])
+    steps = np.unique(rows["step"].to_numpy())
+    per_step = len(rows) // len(steps)
+    keep = max(2, max_rows // max(per_step, 1))
+    if len(steps) > keep:
+        steps = steps[np.unique(np.linspace(0, len(steps) - 1, keep).round().astype(int))]
+        rows = rows[rows["step"].isin(steps)]
+    frame = rows[columns].astype({"name": str}).reset_index(drop=True)
+    peak = frame.groupby(["name", "step"])["density"].transform("max").to_numpy()
+    density = frame["density"].to_numpy()
+    frame["share"] = np.divide(density, peak, out=np.zeros_like(density), where=peak > 0)
+    return frame
+
+
 def dead_map_frame(mask: np.ndarray, max_rows: int = 5000) -> pd.DataFrame:
     """examples x units saturation mask as rows, keeping as many examples as fit."""
     examples, units = mask.shape

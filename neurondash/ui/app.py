@@ -414,6 +414,10 @@ def activations_tab(run: Run, step: int) -> None:
     render.chart(_key(run, "saturation"), lambda: charts.over_steps_chart(
         run.layers, "saturated_pct", "saturated / inactive % over training", "%"))
     st.caption("Healthy: below ~5-10% and not rising.")
+    _over_training(run, "activation", "activations over training", "activation")
+    st.caption("Each layer's activation histogram at every snapshot, darkest where most "
+               "values fall. Saturation shows as dark bands at the activation's limits "
+               "growing over training, collapse as the band narrowing to 0.")
 
 
 def gradients_tab(run: Run, step: int) -> None:
@@ -422,6 +426,10 @@ def gradients_tab(run: Run, step: int) -> None:
                    "dloss/dh")
         st.caption("Healthy: every layer's gradient distribution has a similar width; "
                    "shrinking toward the input means vanishing gradients.")
+        _over_training(run, "gradient", "activation gradients over training", "dloss/dh")
+        st.caption("Each layer's gradient histogram at every snapshot (each step scaled to "
+                   "its own peak). Compare the ranges on the axes: a layer whose band is "
+                   "far narrower than the others learns far more slowly.")
     _histogram(run, step, "weight_grad", "weight gradients at the selected step", "dloss/dW")
     st.dataframe(prepare.weight_table(run, step), hide_index=True)
     st.caption("grad:data = std(dW)/std(W). Healthy: similar across layers; an outlier "
@@ -572,6 +580,13 @@ def _histogram(run: Run, step: int, quantity: str, title: str, x_title: str) -> 
     frame = lambda: prepare.histograms_at(run, step, quantity)  # noqa: E731
     render.chart(_key(run, quantity, step), lambda: charts.histogram_chart(
         frame(), title, x_title), template=_key(run, quantity), data=frame)
+
+
+def _over_training(run: Run, quantity: str, title: str, y_title: str) -> None:
+    """Every layer's histograms of one quantity across all snapshots (independent of the
+    slider, so built once per run)."""
+    render.chart(_key(run, quantity, "over_training"), lambda: charts.distribution_over_steps_chart(
+        prepare.distribution_over_steps(run, quantity), title, y_title), stretch=False)
 
 
 def _key(run: Run, *parts) -> tuple:

@@ -151,3 +151,38 @@ def test_network_frame_draws_the_first_units_and_the_weights_between_them():
     spec = charts.network_chart(network).to_dict()
     assert [layer["mark"]["type"] for layer in spec["layer"]] == ["rule", "circle"]
     assert len(datasets(spec)) == 1, "one frame: a new snapshot only swaps the data"
+
+
+def test_distribution_over_steps_scales_each_histogram_to_its_peak(run):
+    frame = prepare.distribution_over_steps(run, "activation")
+    assert set(frame["step"]) == set(run.snapshot_steps)
+    assert list(dict.fromkeys(frame["name"])) == ["hidden 1", "hidden 2"]
+    peaks = frame.groupby(["name", "step"])["share"].max()
+    assert np.allclose(peaks, 1.0)
+    assert frame["share"].between(0.0, 1.0).all()
+    one = frame[(frame["name"] == "hidden 2") & (frame["step"] == run.snapshot_steps[1])]
+    assert np.allclose(one["share"], one["density"] / one["density"].max())
+
+
+def test_distribution_over_steps_thins_snapshots_evenly_to_the_row_cap():
+    many = train(Config(depth=3, width="8", steps=398, snap_every=2))
+    assert len(many.snapshot_steps) == 200
+    frame = prepare.distribution_over_steps(many, "gradient", max_rows=1200)
+    steps = sorted(set(frame["step"]))
+    assert len(frame) <= 1200 and len(steps) == 1200 // (3 * 40)
+    assert steps[0] == 0 and steps[-1] == 398
+    gaps = np.diff(steps)
+    assert gaps.max() - gaps.min() <= 2
+    assert prepare.distribution_over_steps(many, "no such quantity").empty
+
+
+def test_distribution_over_steps_chart_draws_one_heatmap_row_per_layer(run):
+    frame = prepare.distribution_over_steps(run, "gradient")
+    spec = charts.distribution_over_steps_chart(frame, "t", "dloss/dh").to_dict()
+    assert spec["mark"]["type"] == "rect"
+    encoding = spec["encoding"]
+    assert encoding["row"]["field"] == "name" and encoding["row"]["sort"] == ["hidden 1",
+                                                                              "hidden 2"]
+    assert (encoding["y"]["field"], encoding["y2"]["field"]) == ("bin_start", "bin_end")
+    assert encoding["color"]["field"] == "share"
+    assert len(datasets(spec)[0]) == len(frame)

@@ -419,3 +419,17 @@ def test_a_link_to_an_unknown_view_says_so_and_opens_the_overview():
     assert not at.exception
     assert at.session_state["view"] == "Overview"
     assert any("view='Nope' is not a tab; showing Overview." in w.value for w in at.warning)
+
+
+def test_activations_and_gradients_show_every_layer_over_training(default_page):
+    at = default_page
+    run = next(iter(at.session_state["runs"].values()))
+    for tab, title, quantity in (("Activations", "activations over training", "activation"),
+                                 ("Gradients", "activation gradients over training",
+                                  "gradient")):
+        data = next(t[0] for s, t in charts(show(at, tab)) if s.get("title") == title)
+        assert set(data["step"].to_pylist()) == set(run.snapshot_steps)
+        assert set(data["name"].to_pylist()) == set(run.layers["layer"])
+        hist = run.histograms
+        expected = hist[hist["quantity"] == quantity]
+        assert sorted(data["density"].to_pylist()) == sorted(expected["density"].tolist())
