@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+from .features import DEFAULT_FEATURES, FEATURES
+
 CHAR_TASKS = ("names", "words")
 POINT_TASKS = ("spiral", "circles", "xor", "gauss", "moons")
 NAMES_VOCAB = 27
@@ -46,8 +48,12 @@ class Setting:
     choices: tuple[str, ...] = ()
     log: bool = False
     group: str = "Training"
+    multi: bool = False
+    """A comma list of some of ``choices`` (kept in their order, each once)."""
 
     def allowed(self) -> str:
+        if self.multi:
+            return "a comma list of one or more of " + ", ".join(self.choices)
         if self.choices:
             return "one of " + ", ".join(self.choices)
         if self.name == "width":
@@ -63,6 +69,8 @@ class Setting:
             text = str(value).strip()
             if self.name == "width":
                 return _coerce_width(self, text)
+            if self.multi:
+                return _coerce_multi(self, text)
             if self.choices and text not in self.choices:
                 raise ConfigError(self.name, value, self.allowed())
             return text
@@ -94,6 +102,13 @@ def _coerce_width(setting: Setting, text: str) -> str:
     return ",".join(str(w) for w in widths)
 
 
+def _coerce_multi(setting: Setting, text: str) -> str:
+    chosen = {p.strip() for p in text.split(",") if p.strip()}
+    if not chosen or chosen - set(setting.choices):
+        raise ConfigError(setting.name, text, setting.allowed())
+    return ",".join(c for c in setting.choices if c in chosen)
+
+
 ACTIVATION_NAMES = ("tanh", "sigmoid", "relu", "leaky_relu", "elu", "gelu", "silu", "identity")
 
 SETTINGS: tuple[Setting, ...] = (
@@ -111,6 +126,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("points", int, 1000, "Number of 2-D points generated.", 100, 20000, group="Data"),
     Setting("train_frac", float, 0.8, "Share of the 2-D points used for training; the rest is "
             "held out.", 0.1, 0.9, group="Data"),
+    Setting("features", str, ",".join(DEFAULT_FEATURES), "Inputs a 2-D model gets from each "
+            "point, as in TensorFlow Playground: the coordinates x1, x2, their squares, "
+            "their product x1x2 and sines sin(pi x).", choices=tuple(FEATURES), multi=True,
+            group="Data"),
     Setting("depth", int, 3, "Number of hidden layers (0 = a single linear map to the logits).",
             0, 12, group="Architecture"),
     Setting("width", str, "100", "Units per hidden layer; a comma list (e.g. 200,100,50) sets "
@@ -160,6 +179,7 @@ class Config:
     noise: float = 0.1
     points: int = 1000
     train_frac: float = 0.8
+    features: str = "x1,x2"
     depth: int = 3
     width: str = "100"
     norm: str = "none"
@@ -206,6 +226,11 @@ class Config:
         return self.task in CHAR_TASKS
 
     @property
+    def feature_names(self) -> tuple[str, ...]:
+        """The 2-D model's input features (character tasks ignore them)."""
+        return tuple(self.features.split(","))
+
+    @property
     def widths(self) -> tuple[int, ...]:
         parts = [int(p) for p in self.width.split(",")]
         return tuple(parts) if len(parts) > 1 else tuple(parts * self.depth)
@@ -219,7 +244,7 @@ class Config:
     def n_params(self, vocab: int | None = None) -> int:
         """Trainable parameters of the model this Config builds (for caps and run estimates)."""
         vocab = vocab or self.vocab_bound()
-        fan = self.context * self.embed_dim if self.is_char_task else 2
+        fan = self.context * self.embed_dim if self.is_char_task else len(self.feature_names)
         total = vocab * self.embed_dim if self.is_char_task else 0
         for width in self.widths:
             has_bias = self.norm != "batch"

@@ -62,9 +62,10 @@ class SweepSpec:
 
 
 def parse_values(name: str, text: str) -> tuple:
-    """'0.1, 0.3,1' -> typed, validated values of one setting (';' separates widths)."""
+    """'0.1, 0.3,1' -> typed, validated values of one setting (';' separates values that
+    are comma lists themselves: widths and feature sets)."""
     setting = SETTINGS_BY_NAME[name]
-    separator = ";" if name == "width" else ","
+    separator = ";" if name == "width" or setting.multi else ","
     return tuple(setting.coerce(part) for part in text.split(separator) if part.strip())
 
 

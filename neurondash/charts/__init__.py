@@ -237,13 +237,15 @@ def embedding_chart(points: pd.DataFrame, x_title: str, y_title: str) -> alt.Lay
 
 def network_chart(network: pd.DataFrame) -> alt.LayerChart:
     """Units as dots and every weight between them as a line: blue positive, red negative,
-    thicker and darker when larger (``size``, relative to the largest drawn weight).
+    thicker and darker when larger (``size``, relative to the largest drawn weight); the
+    inputs are named on the left.
 
     ``network``: ``prepare.network_frame``'s rows, part "weight" or "unit".
     """
     base = alt.Chart(_check_rows(network))
     x = alt.X("column:Q", axis=None, scale=alt.Scale(padding=20))
-    y = alt.Y("row:Q", axis=None, scale=alt.Scale(padding=12))
+    # Reversed: unit 0 (the first input feature) on top, in the order of the tables.
+    y = alt.Y("row:Q", axis=None, scale=alt.Scale(padding=12, reverse=True))
     lines = base.transform_filter(alt.datum.part == "weight").mark_rule().encode(
         x=x, y=y, x2="column2:Q", y2="row2:Q",
         color=alt.Color("weight:Q", scale=alt.Scale(scheme="redblue", domainMid=0),
@@ -254,8 +256,12 @@ def network_chart(network: pd.DataFrame) -> alt.LayerChart:
                             legend=None),
         tooltip=[alt.Tooltip("weight:Q", format=".3f")])
     dots = base.transform_filter(alt.datum.part == "unit").mark_circle(
-        size=110, color="#444", opacity=1).encode(x=x, y=y, tooltip=["layer:N", "unit:Q"])
-    return alt.layer(lines, dots).properties(height=360, width=560)
+        size=110, color="#444", opacity=1).encode(x=x, y=y,
+                                                  tooltip=["layer:N", "unit:Q", "label:N"])
+    names = base.transform_filter((alt.datum.part == "unit") & (alt.datum.column == 0)
+                                  ).mark_text(align="right", dx=-10).encode(x=x, y=y,
+                                                                          text="label:N")
+    return alt.layer(lines, dots, names).properties(height=360, width=560)
 
 
 def neuron_chart(parts: pd.DataFrame) -> alt.LayerChart:

@@ -163,17 +163,19 @@ def differing_settings(configs: dict[str, object]) -> pd.DataFrame:
 
 
 def neuron_inputs(block: int, n_inputs: int, context: np.ndarray | None = None,
-                  vocab: str | None = None, embed_dim: int = 1) -> list[str]:
+                  vocab: str | None = None, embed_dim: int = 1,
+                  features: list[str] | None = None) -> list[str]:
     """What each input of a hidden unit is, in words.
 
     The first hidden layer of a character model sees the embedding of each context
     character (``context`` holds the example's character indices, oldest first); of a 2-D
-    model, the point's coordinates; deeper layers see the previous layer's units.
+    model, the point's features (``features``' labels; plain x1, x2 without them); deeper
+    layers see the previous layer's units.
     """
     if block > 0:
         return [f"hidden {block} unit {i}" for i in range(n_inputs)]
     if context is None or vocab is None:
-        return [f"x{i + 1}" for i in range(n_inputs)]
+        return list(features) if features else [f"x{i + 1}" for i in range(n_inputs)]
     chars = [repr(vocab[int(c)]) for c in context]
     return [f"char {i // embed_dim + 1} {chars[i // embed_dim]}, embedding dim {i % embed_dim}"
             for i in range(n_inputs)]
@@ -190,7 +192,8 @@ def unit_maps_frame(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, units: i
                          "value": values[:, :, :keep].ravel()})
 
 
-def network_frame(weights: list[np.ndarray], max_units: int = 16) -> pd.DataFrame:
+def network_frame(weights: list[np.ndarray], max_units: int = 16,
+                  input_labels: list[str] | None = None) -> pd.DataFrame:
     """Units and weights of the network drawn as TensorFlow Playground draws it, as one
     frame (so another snapshot only swaps the data): ``part`` is "unit" or "weight".
 
@@ -198,6 +201,7 @@ def network_frame(weights: list[np.ndarray], max_units: int = 16) -> pd.DataFram
     drawing is the input of layer k (the last column is the output); only the first
     ``max_units`` units of each column are drawn, each column centred vertically, and only
     the weights between drawn units; ``size`` is |weight| relative to the largest drawn.
+    Input units carry ``input_labels`` (the 2-D features) in ``label``.
     """
     sizes = [weights[0].shape[0]] + [w.shape[1] for w in weights]
     shown = [min(size, max_units) for size in sizes]
@@ -210,6 +214,8 @@ def network_frame(weights: list[np.ndarray], max_units: int = 16) -> pd.DataFram
         "layer": np.repeat(["input"] + [f"hidden {k}" for k in range(1, len(weights))]
                            + ["output"], shown),
     })
+    labels = list(input_labels or [])[:shown[0]]
+    units["label"] = labels + [""] * (len(units) - len(labels))
     lines = []
     for k, matrix in enumerate(weights):
         source, target = np.meshgrid(np.arange(shown[k]), np.arange(shown[k + 1]),

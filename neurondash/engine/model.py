@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import Config
+from ..features import FeatureMap
 from .activations import get_activation
 from .initializers import INITIALIZERS
 from .layers import ActivationLayer, BatchNorm1d, Embedding, Layer, LayerNorm, Linear
@@ -34,8 +35,12 @@ class HiddenBlock:
 class Model:
     """A sequential network with explicit backward and named, flat-backed parameters."""
 
-    def __init__(self, layers: list[Layer], dtype: type = np.float32):
+    def __init__(self, layers: list[Layer], dtype: type = np.float32,
+                 features: FeatureMap | None = None):
         self.layers = layers
+        self.features = features
+        """Turns 2-D points into the configured inputs before the first layer (None: the
+        inputs are used as given)."""
         self.dtype = np.dtype(dtype)
         self.names: list[str] = []
         self.roles: list[str] = []
@@ -114,6 +119,8 @@ class Model:
     def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
         if x.dtype.kind == "f" and x.dtype != self.dtype:
             x = x.astype(self.dtype)
+        if self.features is not None:
+            x = self.features(x)
         for forward in self._forwards:
             x = forward(x, train)
         return x
@@ -144,25 +151,28 @@ class Model:
 
     def __repr__(self) -> str:
         body = "\n".join(f"  ({i}) {layer!r}" for i, layer in enumerate(self.layers))
-        return f"Model({self.n_params():,} parameters)[\n{body}\n]"
+        inputs = f"\n  inputs: {self.features!r}" if self.features is not None else ""
+        return f"Model({self.n_params():,} parameters)[{inputs}\n{body}\n]"
 
 
 def build_model(config: Config, n_inputs: int, n_classes: int,
                 rng: np.random.Generator, dtype: type = np.float32) -> Model:
     """Build and initialize the network a Config describes.
 
-    ``n_inputs`` is the vocabulary size for character tasks and 2 for points. Training uses
-    float32 (as PyTorch does; tanh and matmul are 2-4x faster); gradient checks use float64.
+    ``n_inputs`` is the vocabulary size for character tasks and 2 for points (mapped to the
+    Config's features: the first layer has one input per feature). Training uses float32
+    (as PyTorch does; tanh and matmul are 2-4x faster); gradient checks use float64.
     Initial values are drawn in float64 so both precisions start from the same numbers.
     """
     activation = get_activation(config.act)
     init = INITIALIZERS[config.init]
     layers: list[Layer] = []
+    features = None if config.is_char_task else FeatureMap(config.feature_names)
     if config.is_char_task:
         layers.append(Embedding(n_inputs, config.embed_dim))
         fan = config.context * config.embed_dim
     else:
-        fan = n_inputs
+        fan = len(features.names)
     hidden_linears = []
     norm_cls = NORMS[config.norm]
     for width in config.widths:
@@ -174,7 +184,7 @@ def build_model(config: Config, n_inputs: int, n_classes: int,
         layers.append(ActivationLayer(activation))
         fan = width
     layers.append(Linear(fan, n_classes, bias=True, is_output=True))
-    model = Model(layers, dtype)
+    model = Model(layers, dtype, features)
     if config.is_char_task:
         # The table is a lookup, not a layer whose scale compounds: unit normal as in makemore.
         layers[0].params["weight"][...] = rng.standard_normal((n_inputs, config.embed_dim))

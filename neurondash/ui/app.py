@@ -68,6 +68,8 @@ def _widget(name: str, container) -> object:
     common = {"key": name, "help": _help(name), "bind": "query-params"}
     label = name.replace("_", " ")
     is_set = name in st.session_state
+    if setting.multi:
+        return _multi_widget(name, label, container, is_set)
     if setting.choices:
         initial = {} if is_set else {"index": setting.choices.index(setting.default)}
         return container.selectbox(label, setting.choices, **initial, **common)
@@ -90,14 +92,30 @@ def _widget(name: str, container) -> object:
                                   **common)
 
 
+def _multi_widget(name: str, label: str, container, is_set: bool) -> str:
+    """A multiselect kept in the link as one comma list, the spelling of the CLI and the
+    JSON (Streamlit's own binding would repeat the parameter once per choice)."""
+    setting = SETTINGS_BY_NAME[name]
+    if not is_set:  # a link's value was checked (and dropped if invalid) on the first run
+        st.session_state[name] = setting.coerce(
+            st.query_params.get(name, setting.default)).split(",")
+    chosen = container.multiselect(label, setting.choices, key=name, help=_help(name))
+    text = ",".join(c for c in setting.choices if c in chosen)
+    if text and text != setting.default:
+        st.query_params[name] = text
+    else:
+        st.query_params.pop(name, None)
+    return text
+
+
 GROUPS = {
-    "Data": ("task", "context", "noise", "points", "train_frac"),
+    "Data": ("task", "context", "noise", "points", "train_frac", "features"),
     "Architecture": ("depth", "width", "embed_dim", "norm", "act"),
     "Initialization": ("init", "init_scale", "out_scale", "bias_init"),
     "Training": ("opt", "lr", "sched", "batch", "steps", "wd", "seed", "snap_every"),
 }
 CHAR_ONLY = {"context", "embed_dim"}
-POINT_ONLY = {"noise", "points", "train_frac"}
+POINT_ONLY = {"noise", "points", "train_frac", "features"}
 
 
 def check_url_once() -> None:
@@ -468,7 +486,7 @@ def neuron_tab(run: Run, step: int) -> None:
     trace = queries.trace_neuron(model, examples, int(block), int(unit), int(example))
     labels = prepare.neuron_inputs(
         int(block), len(trace.inputs), examples[int(example)] if data.is_chars else None,
-        data.vocab, run.config.embed_dim)
+        data.vocab, run.config.embed_dim, _feature_labels(model))
     table = pd.DataFrame({"input": labels, "input x": trace.inputs,
                           "weight w": trace.weights, "w*x": trace.products})
     st.dataframe(table, hide_index=True, height=min(212, 35 * (len(table) + 1) + 3))
@@ -535,16 +553,20 @@ def network_view(run: Run, model, step: int) -> None:
     weights = [layer.params["weight"] for layer in model.layers if isinstance(layer, Linear)]
 
     def frame() -> pd.DataFrame:
-        return prepare.network_frame(weights, UNIT_MAPS)
+        return prepare.network_frame(weights, UNIT_MAPS, _feature_labels(model))
 
     st.markdown("**the network: every weight as a line**")
     render.chart(_key(run, "network", kept), lambda: charts.network_chart(frame()),
                  stretch=False, template=_key(run, "network"), data=frame)
     wide = any(w.shape[1] > UNIT_MAPS for w in weights[:-1])
-    st.caption("Inputs x1, x2 on the left, the two class outputs on the right; blue lines "
+    st.caption("The input features on the left, the two class outputs on the right; blue lines "
                "are positive weights, red negative, thicker for larger ones"
                + (f" (the first {UNIT_MAPS} units of each layer)" if wide else "") + ". "
                "Healthy: a few strong paths, no layer whose lines all fade out.")
+
+
+def _feature_labels(model) -> list[str] | None:
+    return model.features.labels if model.features is not None else None
 
 
 def unit_maps(run: Run, model, block: int, step: int) -> None:
@@ -570,8 +592,9 @@ def unit_maps(run: Run, model, block: int, step: int) -> None:
                  data=cells)
     shown = f"the first {UNIT_MAPS} of {width} units" if width > UNIT_MAPS else "every unit"
     st.caption(f"The activation of {shown} at every point of the plane (x1 across, x2 up), "
-               "blue high, red low. The first layer draws lines; deeper layers "
-               "combine them into the curves the boundary needs. Healthy: varied maps; many "
+               "blue high, red low. On x1, x2 the first layer draws lines (on squared "
+               "features, ellipses); deeper layers combine them into the curves the "
+               "boundary needs. Healthy: varied maps; many "
                "all-one-colour maps mean saturated or dead units.")
 
 

@@ -30,7 +30,8 @@ from . import render
 
 SWEEP_DEFAULTS = {
     "init_scale": "0.1, 0.3, 1, 3, 10", "lr": "0.001, 0.01, 0.1, 1", "depth": "1, 2, 4, 8",
-    "width": "16; 64; 256", "act": "tanh, sigmoid, relu, gelu", "norm": "none, batch, layer",
+    "width": "16; 64; 256", "features": "x1,x2; x1sq,x2sq; x1,x2,x1sq,x2sq,x1x2",
+    "act": "tanh, sigmoid, relu, gelu", "norm": "none, batch, layer",
     "out_scale": "0.01, 0.1, 1, 10", "init": "normal, xavier, kaiming",
     "opt": "sgd, momentum, adam", "batch": "8, 32, 128", "wd": "0, 0.001, 0.01",
     "bias_init": "0, 0.1, 1", "sched": "constant, step, cosine", "context": "1, 2, 3, 5",
@@ -54,7 +55,7 @@ def apply_config(config: Config) -> None:
         grid = LOG_GRIDS.get(setting.name)
         if grid is not None and value not in grid:
             value = min(grid, key=lambda g: abs(math.log10(g) - math.log10(value)))
-        st.session_state[setting.name] = value
+        st.session_state[setting.name] = value.split(",") if setting.multi else value
 
 
 def lessons_tab() -> None:

@@ -139,8 +139,10 @@ def test_embedding_chart_labels_every_character():
 def test_network_frame_draws_the_first_units_and_the_weights_between_them():
     rng = np.random.default_rng(0)
     weights = [rng.normal(size=(2, 20)), rng.normal(size=(20, 3)), rng.normal(size=(3, 2))]
-    network = prepare.network_frame(weights, max_units=16)
+    network = prepare.network_frame(weights, max_units=16, input_labels=["x1²", "sin(πx2)"])
     units, lines = network[network["part"] == "unit"], network[network["part"] == "weight"]
+    assert units.loc[units["column"] == 0, "label"].tolist() == ["x1²", "sin(πx2)"]
+    assert not units.loc[units["column"] > 0, "label"].any()
     assert units.groupby("column").size().tolist() == [2, 16, 3, 2]
     assert units["layer"].unique().tolist() == ["input", "hidden 1", "hidden 2", "output"]
     assert len(lines) == 2 * 16 + 16 * 3 + 3 * 2
@@ -149,7 +151,8 @@ def test_network_frame_draws_the_first_units_and_the_weights_between_them():
     assert line["weight"].item() == weights[1][0, 2]
     assert lines["size"].max() == 1.0 and lines["size"].min() >= 0
     spec = charts.network_chart(network).to_dict()
-    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["rule", "circle"]
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["rule", "circle", "text"]
+    assert spec["layer"][2]["encoding"]["text"]["field"] == "label"
     assert len(datasets(spec)) == 1, "one frame: a new snapshot only swaps the data"
 
 

@@ -11,6 +11,7 @@ from neurondash.engine.initializers import INITIALIZERS
 from neurondash.engine.layers import ActivationLayer, BatchNorm1d, Embedding, LayerNorm, Linear
 from neurondash.engine.losses import cross_entropy
 from neurondash.engine.model import Model, build_model
+from neurondash.features import FEATURES
 
 EPS = 1e-6
 TOLERANCE = 1e-6
@@ -139,6 +140,12 @@ def test_whole_model(task, norm, act):
     """Embedding (or 2-D input) -> 2 hidden blocks with norm and activation -> logits."""
     check_model(Config(task=task, context=2, embed_dim=3, depth=2, width="6,5", norm=norm,
                        act=act, bias_init=0.3, out_scale=1.0))
+
+
+def test_whole_model_on_every_input_feature():
+    """A 2-D model over all of Playground's features (squares, product, sines)."""
+    check_model(Config(task="circles", depth=2, width="6,5", norm="batch", bias_init=0.3,
+                       out_scale=1.0, features=",".join(FEATURES)))
 
 
 @pytest.mark.parametrize("init", sorted(INITIALIZERS))

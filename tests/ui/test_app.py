@@ -433,3 +433,26 @@ def test_activations_and_gradients_show_every_layer_over_training(default_page):
         hist = run.histograms
         expected = hist[hist["quantity"] == quantity]
         assert sorted(data["density"].to_pylist()) == sorted(expected["density"].tolist())
+
+
+def test_2d_input_features_follow_the_link_the_sidebar_and_the_neuron_views():
+    at = open_app({"task": "circles", "features": "x2sq,x1sq", "depth": "1", "width": "4",
+                   "steps": "200"}, tab="Neuron")
+    run = next(iter(at.session_state["runs"].values()))
+    assert run.config.features == "x1sq,x2sq"
+    assert at.multiselect(key="features").value == ["x1sq", "x2sq"]
+    assert at.query_params["features"] == "x1sq,x2sq"
+    assert at.dataframe[0].value["input"].tolist() == ["x1²", "x2²"]
+    network = next(t[0] for s, t in charts(at) if t and "label" in t[0].column_names)
+    assert [label for label in network["label"].to_pylist() if label] == ["x1²", "x2²"]
+
+    at.multiselect(key="features").set_value(["x1x2", "x1", "x2"]).run()
+    latest = list(at.session_state["runs"].values())[-1]
+    assert latest.config.features == "x1,x2,x1x2"
+    assert at.query_params["features"] == "x1,x2,x1x2"
+    at.multiselect(key="features").set_value(["x1", "x2"]).run()
+    assert "features" not in at.query_params, "the default is left out of the link"
+    at.multiselect(key="features").set_value([]).run()
+    assert any("features=''" in w.value and "using the default" in w.value for w in at.warning)
+    assert not at.exception
+

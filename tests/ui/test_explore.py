@@ -156,3 +156,15 @@ def test_an_imported_word_list_run_is_shown_with_its_words():
     shown = [run for run in at.session_state["runs"].values() if run.elapsed == elapsed]
     assert shown and sorted(shown[0].words) == sorted(words)
     assert at.metric[0].value == f"{shown[0].initial_loss:.3f}", "the imported run is on show"
+
+
+def test_an_imported_2d_run_brings_its_input_features_to_the_sidebar():
+    config = Config(task="circles", depth=1, width="4", steps=60, features="x1sq,x2sq")
+    exported = train(config).to_json().encode()
+    at = open_app(SMALL, tab="Export / import")
+    at.get("file_uploader")[-1].set_value(("run.json", exported, "application/json")).run()
+    assert not at.exception
+    assert at.selectbox(key="task").value == "circles"
+    assert at.multiselect(key="features").value == ["x1sq", "x2sq"]
+    assert at.query_params["features"] == "x1sq,x2sq"
+    assert any(run.config == config for run in at.session_state["runs"].values())
