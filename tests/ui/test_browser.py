@@ -136,3 +136,30 @@ def test_lesson_preset_link_reproduces_its_effect(server, page):
     assert page.get_by_text("activations at the selected step").count() >= 1
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "lesson-saturated-tanh.png"), full_page=True)
+
+
+@pytest.mark.browser
+def test_choosing_2d_input_features_retrains_and_goes_into_the_link(server, page):
+    page.goto(f"{server}/?task=circles&depth=1&width=4&steps=300&view=Neuron",
+              timeout=60_000)
+    page.wait_for_selector("[data-testid='stVegaLiteChart']", state="attached",
+                           timeout=120_000)
+    wait_idle(page)
+    choices = page.locator("[data-testid='stMultiSelect'] input").first
+    for _ in range(3):  # open the sidebar's Data section (a rerun may redraw it closed)
+        page.get_by_text("Data", exact=True).click()
+        try:
+            choices.wait_for(state="visible", timeout=10_000)
+            break
+        except playwright.TimeoutError:
+            wait_idle(page)
+    choices.click()
+    choices.press_sequentially("x1sq")  # typing filters the menu and opens it if closed
+    page.get_by_role("option", name="x1sq", exact=True).click()
+    page.keyboard.press("Escape")  # the multiselect commits its choice when it closes
+    page.wait_for_function(
+        "() => decodeURIComponent(window.location.search).includes('features=x1,x2,x1sq')",
+        timeout=60_000)
+    wait_idle(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.get_by_text("x1²").count() >= 1, "the network drawing names the new input"
