@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .features import FEATURES
 from .run import Run
 
 SATURATION_PCT = 20.0
@@ -51,6 +52,15 @@ def diagnose(run: Run) -> list[Finding]:
                              f"a learned bigram table: its validation loss is {gap:+.4f} from "
                              "the count-based bigram model's. Compare the two tables in the "
                              "Logits tab."))
+    if not config.is_char_task and config.depth == 0 and run.final:
+        inputs = ", ".join(FEATURES[name].label for name in config.feature_names)
+        found.append(Finding("info", "Linear in the input features",
+                             f"With no hidden layer the model is one linear map of its inputs "
+                             f"({inputs}): its boundary is a straight line in their space, "
+                             f"here {run.final['val_acc']:.0%} accurate on validation. "
+                             "Squares and products bend it in the plane (the circles need "
+                             "x1sq and x2sq, xor needs x1x2), as in TensorFlow Playground; "
+                             "hidden layers learn such features themselves."))
     if config.act == "identity" and config.depth > 1:
         found.append(Finding("info", "No nonlinearity",
                              f"With identity activations the {config.depth} hidden layers "

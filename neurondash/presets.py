@@ -1,5 +1,5 @@
-"""The lessons of DESIGN.md as one-click presets: a Config, what to look at, and the
-diagnosis-panel finding that names the effect."""
+"""The lessons of DESIGN.md (and one from TensorFlow Playground) as one-click presets: a
+Config, what to look at, and the diagnosis-panel finding that names the effect."""
 
 from __future__ import annotations
 
@@ -70,5 +70,11 @@ PRESETS: tuple[Preset, ...] = (
            "one and the validation loss reaches the count-bigram line.",
            {"context": 1, "depth": 0, "embed_dim": 27, "opt": "adam", "lr": 0.1,
             "batch": 2048, "steps": 600, "out_scale": 0.0}, "Bigram net = counting"),
+    Preset("input-features", "10. Input features do a hidden layer's work (Playground)",
+           "No hidden layer, yet the circles are separated: on x1² and x2² a straight line "
+           "is a circle in the plane. Remove the features (back to x1, x2) and accuracy "
+           "falls to about a coin flip.",
+           {"task": "circles", "depth": 0, "features": "x1sq,x2sq", "lr": 0.5,
+            "sched": "constant", "steps": 1000}, "Linear in the input features"),
 )
 PRESETS_BY_SLUG = {p.slug: p for p in PRESETS}

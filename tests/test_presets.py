@@ -27,6 +27,8 @@ CHECKS = {
     "lr-too-high": lambda r: r.status == "diverged" and r.diverged_step < 2000,
     "dead-relu": lambda r: at(r, r.steps_done)["dead_units"].sum() >= 10,
     "bigram": lambda r: abs(r.final["val_loss"] - r.baselines["bigram"]) < 0.01,
+    "input-features": lambda r: r.final["val_acc"] > 0.97
+    and train(r.config.replace(features="x1,x2")).final["val_acc"] < 0.75,
 }
 
 

@@ -199,7 +199,9 @@ class Trainer:
         """Loss and accuracy on every full split, in eval mode (BatchNorm running stats)."""
         if self.status == "diverged":
             return {}
-        with deterministic_blas():
+        # Silenced as in training: a finite model may still overflow an intermediate (GELU's
+        # x**3 at a huge pre-activation) on the way to a finite result.
+        with np.errstate(all="ignore"), deterministic_blas():
             return self._evaluate()
 
     def _evaluate(self) -> dict[str, float]:

@@ -26,7 +26,10 @@ def random_config(rng: random.Random) -> Config:
         for setting in SETTINGS:
             if rng.random() < 0.5 or setting.name == "steps":
                 continue
-            if setting.choices:
+            if setting.multi:
+                values[setting.name] = ",".join(rng.sample(
+                    setting.choices, rng.randint(1, len(setting.choices))))
+            elif setting.choices:
                 values[setting.name] = rng.choice([c for c in setting.choices if c != "words"])
             elif setting.name == "width":
                 values["width"] = ",".join(str(rng.choice([1, 2, 5, 16]))

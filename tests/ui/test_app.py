@@ -265,7 +265,8 @@ def test_an_internal_error_in_a_view_is_reported_in_that_tab_only(monkeypatch):
 
 
 def find_widget(at: AppTest, key: str):
-    for kind in ("selectbox", "select_slider", "slider", "number_input", "text_input"):
+    for kind in ("selectbox", "select_slider", "slider", "number_input", "text_input",
+                 "multiselect"):
         for widget in getattr(at, kind):
             if widget.key == key:
                 return widget
@@ -294,7 +295,8 @@ def test_every_sidebar_control_reruns_cleanly():
     assert not at.exception
 
 
-@pytest.mark.parametrize("slug", ["saturated-tanh", "lr-too-low", "bigram", "dead-relu"])
+@pytest.mark.parametrize("slug", ["saturated-tanh", "lr-too-low", "bigram", "dead-relu",
+                                  "input-features"])
 def test_preset_links_seed_every_widget(slug):
     from neurondash.config import Config
     from neurondash.presets import PRESETS_BY_SLUG
@@ -305,6 +307,7 @@ def test_preset_links_seed_every_widget(slug):
     assert not at.exception
     assert not [w.value for w in at.warning if "not allowed" in w.value or "grid" in w.value]
     shown = {name: find_widget(at, name).value for name in params if name != "steps"}
+    shown = {k: ",".join(v) if isinstance(v, list) else v for k, v in shown.items()}
     expected = preset.config.to_dict()
     assert {k: (float(v) if isinstance(expected[k], float) else v) for k, v in shown.items()} \
         == {k: expected[k] for k in shown}

@@ -9,7 +9,7 @@ import math
 from streamlit.elements.lib import policies
 
 from neurondash import Config, train
-from neurondash.presets import PRESETS_BY_SLUG
+from neurondash.presets import PRESETS, PRESETS_BY_SLUG
 
 from .test_app import SMALL, charts, fields, open_app, show
 
@@ -17,7 +17,7 @@ from .test_app import SMALL, charts, fields, open_app, show
 def test_lesson_button_loads_the_preset_and_names_its_effect():
     at = open_app(SMALL, tab="Lessons")
     buttons = [b for b in at.button if b.key and b.key.startswith("preset_")]
-    assert len(buttons) == 11
+    assert len(buttons) == len(PRESETS)
     at.button(key="preset_zero-init").click().run()
     assert not at.exception
     preset = PRESETS_BY_SLUG["zero-init"]
@@ -28,6 +28,20 @@ def test_lesson_button_loads_the_preset_and_names_its_effect():
     overview = " ".join(m.value for kind in ("warning", "info", "success")
                         for m in tab.get(kind))
     assert preset.finding in overview
+
+
+def test_the_features_lesson_loads_its_feature_list_and_names_its_effect():
+    at = open_app(SMALL, tab="Lessons")
+    at.button(key="preset_input-features").click().run()
+    assert not at.exception
+    preset = PRESETS_BY_SLUG["input-features"]
+    assert at.selectbox(key="task").value == "circles"
+    assert at.multiselect(key="features").value == ["x1sq", "x2sq"]
+    assert at.query_params["features"] == "x1sq,x2sq"
+    run = list(at.session_state["runs"].values())[-1]
+    assert run.config == preset.config and run.final["val_acc"] > 0.97
+    tab = show(at, "Overview")
+    assert any(preset.finding in m.value for m in tab.get("info"))
 
 
 def test_settings_set_in_code_log_no_widget_default_warning():
