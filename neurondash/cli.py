@@ -24,8 +24,9 @@ def add_setting_flags(parser: argparse.ArgumentParser) -> None:
             names.append(f"--{setting.name.replace('_', '-')}")
         parser.add_argument(*names, dest=setting.name, default=None,
                             metavar=setting.kind.__name__,
+                            # argparse %-formats help texts ("75% of" would break --help)
                             help=f"{setting.help} Default {setting.default!r}; "
-                                 f"{setting.allowed()}.")
+                                 f"{setting.allowed()}.".replace("%", "%%"))
 
 
 def build_parser() -> argparse.ArgumentParser:

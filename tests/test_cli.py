@@ -8,9 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from neurondash import Config, Run
 from neurondash.cli import build_parser, config_from_args, settings_from_args
+from neurondash.config import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,3 +82,13 @@ def test_cli_sweeps_a_word_list_and_explains_a_missing_one(tmp_path):
     table = pd.read_csv(tmp_path / "sweep.csv")
     assert (table["status"] == "finished").all()
     assert np.allclose(table["expected_initial_loss"], np.log(10))  # '.' + 9 letters
+
+
+@pytest.mark.parametrize("command", ["train", "sweep"])
+def test_help_lists_every_setting_with_its_range(command):
+    result = subprocess.run([sys.executable, "-m", "neurondash", command, "--help"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    for setting in SETTINGS:
+        assert f"--{setting.name}" in result.stdout
+    assert "75% of the steps" in " ".join(result.stdout.split())
