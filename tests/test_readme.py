@@ -1,0 +1,54 @@
+"""The README's headless examples run as written (a documented command that fails is a bug
+a new user meets first)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+WORDS = "\n".join(f"{a}{b}{c}" for a in "bcdfg" for b in "aeiou" for c in "nrst") + "\n"
+
+
+def blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.DOTALL)
+
+
+def cli_commands() -> list[str]:
+    text = "\n".join(blocks("bash")).replace("\\\n", " ")
+    return [line.strip() for line in text.splitlines()
+            if line.strip().startswith("python -m neurondash")]
+
+
+def test_the_readme_documents_the_headless_examples():
+    assert len(blocks("python")) == 1
+    assert len(cli_commands()) >= 5
+
+
+def test_the_python_example_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    exec(compile(blocks("python")[0], "README.md", "exec"), {})
+    assert (tmp_path / "run.json").stat().st_size > 0
+
+
+@pytest.mark.parametrize("command", cli_commands())
+def test_each_cli_example_runs(command, tmp_path):
+    (tmp_path / "my_words.txt").write_text(WORDS, encoding="utf-8")
+    args = shlex.split(command)
+    assert args[:3] == ["python", "-m", "neurondash"]
+    # Run from a scratch folder (the files it writes land there) with the checkout
+    # importable, as it is for a user who runs the command at the checkout's root.
+    env = os.environ | {"PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, *args[1:]], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    if "--out" in args:
+        assert (tmp_path / args[args.index("--out") + 1]).stat().st_size > 0
