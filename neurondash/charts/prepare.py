@@ -90,7 +90,9 @@ def distribution_over_steps(run: Run, quantity: str, max_rows: int = 5000) -> pd
     peak = frame.groupby(["name", "step"])["density"].transform("max").to_numpy()
     density = frame["density"].to_numpy()
     frame["share"] = np.divide(density, peak, out=np.zeros_like(density), where=peak > 0)
-    return frame
+    # float32 and a category: a third of the bytes shipped with every rerun, same picture.
+    return frame.astype({"name": "category", "step": np.int32} | {
+        c: np.float32 for c in ("bin_start", "bin_end", "density", "share")})
 
 
 def dead_map_frame(mask: np.ndarray, max_rows: int = 5000) -> pd.DataFrame:

@@ -435,7 +435,8 @@ def test_activations_and_gradients_show_every_layer_over_training(default_page):
         assert set(data["name"].to_pylist()) == set(run.layers["layer"])
         hist = run.histograms
         expected = hist[hist["quantity"] == quantity]
-        assert sorted(data["density"].to_pylist()) == sorted(expected["density"].tolist())
+        shipped = np.sort(np.asarray(data["density"].to_pylist()))
+        assert np.array_equal(shipped, np.sort(expected["density"].to_numpy(np.float32)))
 
 
 def test_2d_input_features_follow_the_link_the_sidebar_and_the_neuron_views():
