@@ -1,0 +1,35 @@
+"""The benchmark scripts still run (briefly) and print their figures. Nothing about speed is
+asserted here: the figures are read by people, from full-length runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+SHORT_RUNS = {
+    "bench_engine.py": (["--steps", "5", "--rounds", "1"],
+                        ["recorder off", "recording overhead, makemore 200k-step run",
+                         "spiral 2-D model"]),
+    "numpy_floor.py": ([], ["us/step"]),
+    "bench_sweep.py": (["--runs", "2", "--steps", "20"], ["runs/s"]),
+    "bench_dashboard.py": ([], ["first page", "view-only rerun", "chart data"]),
+}
+
+
+def test_every_benchmark_script_has_a_short_run():
+    assert {p.name for p in BENCHMARKS.glob("*.py")} == set(SHORT_RUNS)
+
+
+@pytest.mark.parametrize("script", sorted(SHORT_RUNS))
+def test_benchmark_runs_and_prints_its_figures(script):
+    args, expected = SHORT_RUNS[script]
+    result = subprocess.run([sys.executable, str(BENCHMARKS / script), *args],
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-2000:]
+    for text in expected:
+        assert text in result.stdout, (text, result.stdout[-2000:])
