@@ -196,15 +196,18 @@ def decision_chart(plane: pd.DataFrame) -> alt.LayerChart:
                         scale=alt.Scale(scheme="redblue", domain=[0, 1])),
         tooltip=[alt.Tooltip("p:Q", format=".3f")],
     )
+    # Click a split in the legend to show only its points (Playground's "show test data").
+    split = alt.selection_point(fields=["split"], bind="legend")
     dots = base.transform_filter(alt.datum.part == "point").mark_point(
         filled=True, size=26, stroke="white", strokeWidth=0.7, clip=True).encode(
         x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale),
         color=alt.Color("label:N", scale=alt.Scale(domain=["0", "1"],
                                                    range=["#b2182b", "#2166ac"]), title="class"),
         shape=alt.Shape("split:N", title="split"),
+        opacity=alt.condition(split, alt.value(1.0), alt.value(0.0)),
         tooltip=["split:N", "label:N", alt.Tooltip("x:Q", format=".3f"),
                  alt.Tooltip("y:Q", format=".3f")],
-    )
+    ).add_params(split)
     return alt.layer(background, dots, title="the model's P(class 1) over the plane"
                      ).resolve_scale(color="independent").properties(height=380, width=380)
 

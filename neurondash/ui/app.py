@@ -402,8 +402,9 @@ def decision_boundary(run: Run, step: int) -> None:
     render.chart(_key(run, "boundary", kept), lambda: charts.decision_chart(frame()),
                  stretch=False, template=_key(run, "boundary"), data=frame)
     when = f"at step {kept:,}" if kept is not None else "after training"
-    st.caption(f"The model {when}: move the snapshot slider to watch the boundary form. "
-               "Healthy: it follows the classes without wrapping single points.")
+    st.caption(f"The model {when}: move the snapshot slider to watch the boundary form; "
+               "click train or val in the legend to show only that split. Healthy: it "
+               "follows the classes without wrapping single points.")
 
 
 def _table(probs: np.ndarray, vocab: str) -> pd.DataFrame:

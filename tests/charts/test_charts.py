@@ -99,6 +99,9 @@ def test_decision_chart_colours_regions_like_their_class_and_spans_the_grid():
     assert dots["encoding"]["color"]["scale"]["range"] == ["#b2182b", "#2166ac"]
     assert background["encoding"]["x"]["scale"]["domain"] == [-2.0, 2.0]
     assert dots["mark"]["clip"] is True
+    (split,) = spec["params"]  # Altair lifts a layer's selection to the top
+    assert split["select"]["fields"] == ["split"] and split["bind"] == "legend"
+    assert dots["encoding"]["opacity"]["condition"]["param"] == split["name"]
     assert len(datasets(spec)) == 1, "one frame: a new snapshot only swaps the data"
 
 
