@@ -8,12 +8,11 @@ processes at once (each is about a minute on one core).
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
-
 import numpy as np
 import pytest
 
 from neurondash import Config, train
+from neurondash.sweep import process_pool
 
 MLP = Config(context=3, embed_dim=10, depth=1, width="200", act="tanh", init="kaiming",
              out_scale=0.01, opt="sgd", lr=0.1, sched="step", batch=32, steps=200_000)
@@ -28,7 +27,7 @@ def final_losses(config: Config) -> tuple[float, float]:
 
 @pytest.mark.slow
 def test_the_makemore_mlp_reaches_the_lecture_losses():
-    with ProcessPoolExecutor(max_workers=2) as pool:
+    with process_pool(2) as pool:  # spawn: safe whatever threads this process has
         results = dict(zip(REFERENCE, pool.map(
             final_losses, [MLP.replace(norm=norm) for norm in REFERENCE]), strict=True))
     for norm, (train_loss, val_loss) in results.items():
