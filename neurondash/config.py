@@ -21,6 +21,10 @@ POINT_TASKS = ("spiral", "circles", "xor", "gauss", "moons")
 NAMES_VOCAB = 27
 MAX_WORDS_VOCAB = 64
 
+CHAR_ONLY = frozenset({"context", "embed_dim"})
+POINT_ONLY = frozenset({"noise", "points", "train_frac", "features"})
+"""Settings that only character tasks, or only 2-D tasks, use (the others ignore them)."""
+
 MAX_PARAMS = 5_000_000
 MAX_SNAPSHOTS = 200
 MAX_WORK = 1e12
@@ -224,6 +228,10 @@ class Config:
     @property
     def is_char_task(self) -> bool:
         return self.task in CHAR_TASKS
+
+    def applies(self, name: str) -> bool:
+        """Whether setting ``name`` affects this Config's task."""
+        return name not in (POINT_ONLY if self.is_char_task else CHAR_ONLY)
 
     @property
     def feature_names(self) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ from neurondash.config import ConfigError
 from neurondash.data import load_dataset
 from neurondash.engine import queries
 from neurondash.features import FEATURES, FeatureMap
-from neurondash.sweep import parse_values
+from neurondash.sweep import SweepSpec, axes_from_pairs, parse_values
 
 
 def test_each_feature_computes_its_formula():
@@ -73,3 +73,6 @@ def test_features_reach_json_cli_and_sweeps(tmp_path):
     args = build_parser().parse_args(["train", "--task", "xor", "--features", "x1x2,sin1"])
     assert config_from_args(args)[0].features == "x1x2,sin1"
     assert parse_values("features", "x1,x2; x1sq,x2sq") == ("x1,x2", "x1sq,x2sq")
+    axes = axes_from_pairs(["features=x1,x2;x1x2"])
+    spec = SweepSpec(Config(task="xor", depth=0), axes, steps=10)
+    assert [c.features for c in spec.configs()] == ["x1,x2", "x1x2"]

@@ -19,7 +19,7 @@ import streamlit as st
 
 from .. import charts
 from ..charts import prepare
-from ..config import SETTINGS_BY_NAME, Config
+from ..config import CHAR_ONLY, POINT_ONLY, SETTINGS_BY_NAME, Config
 from ..data.names import WordListError, parse_word_list
 from ..diagnosis import diagnose
 from ..engine import queries
@@ -114,8 +114,6 @@ GROUPS = {
     "Initialization": ("init", "init_scale", "out_scale", "bias_init"),
     "Training": ("opt", "lr", "sched", "batch", "steps", "wd", "seed", "snap_every"),
 }
-CHAR_ONLY = {"context", "embed_dim"}
-POINT_ONLY = {"noise", "points", "train_frac", "features"}
 
 
 def check_url_once() -> None:

@@ -101,10 +101,11 @@ def sweep_tab(config: Config, words: list[str] | None) -> None:
     st.caption("Train every combination of one or two settings on top of the current "
                "sidebar settings, in parallel worker processes. Click a point or cell to open "
                "that run's dashboard.")
+    sweepable = [name for name in SWEEPABLE if config.applies(name)]
     cols = st.columns(2)
-    first = cols[0].selectbox("setting", SWEEPABLE, key="sweep_x")
+    first = cols[0].selectbox("setting", sweepable, key="sweep_x")
     first_values = cols[0].text_input("values", SWEEP_DEFAULTS[first], key=f"sweep_xv_{first}")
-    second = cols[1].selectbox("second setting (optional)", ("—", *SWEEPABLE), key="sweep_y")
+    second = cols[1].selectbox("second setting (optional)", ("—", *sweepable), key="sweep_y")
     second_values = (cols[1].text_input("values", SWEEP_DEFAULTS[second],
                                         key=f"sweep_yv_{second}") if second != "—" else "")
     steps = st.number_input("steps per run", 10, 20_000, min(config.steps, 1000), step=100,

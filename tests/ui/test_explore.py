@@ -182,3 +182,20 @@ def test_an_imported_2d_run_brings_its_input_features_to_the_sidebar():
     assert at.multiselect(key="features").value == ["x1sq", "x2sq"]
     assert at.query_params["features"] == "x1sq,x2sq"
     assert any(run.config == config for run in at.session_state["runs"].values())
+
+
+def test_sweep_offers_the_settings_of_the_task_and_sweeps_2d_feature_sets():
+    at = open_app(SMALL, tab="Sweep")
+    options = at.selectbox(key="sweep_x").options
+    assert "embed_dim" in options and "features" not in options
+    at.selectbox(key="task").set_value("circles").run()
+    options = at.selectbox(key="sweep_x").options
+    assert "features" in options and "embed_dim" not in options and "context" not in options
+    at.selectbox(key="sweep_x").set_value("features").run()
+    at.text_input(key="sweep_xv_features").input("x1,x2; x2sq,x1sq").run()
+    at.number_input(key="sweep_steps").set_value(30).run()
+    at.button(key="sweep_run").click().run()
+    assert not at.exception
+    spec, results = at.session_state["sweep"]
+    assert [c.features for c in spec.configs()] == ["x1,x2", "x1sq,x2sq"]
+    assert len(results) == 2 and all(r["status"] == "finished" for r in results.values())
