@@ -77,13 +77,19 @@ def test_compare_overlays_two_runs_and_lists_differences():
     assert any(list(t.columns) == ["act"] for t in tables)
 
 
-def test_sweep_view_runs_and_links_each_point():
-    at = open_app(SMALL, tab="Sweep")
-    at.selectbox(key="sweep_x").set_value("lr").run()
-    at.text_input(key="sweep_xv_lr").input("0.01, 0.1").run()
-    at.number_input(key="sweep_steps").set_value(30).run()
+def sweep_in_tab(at, setting: str, values: str, steps: int):
+    """Sweep one setting from the Sweep tab, as a user does; returns (spec, results)."""
+    at.selectbox(key="sweep_x").set_value(setting).run()
+    at.text_input(key=f"sweep_xv_{setting}").input(values).run()
+    at.number_input(key="sweep_steps").set_value(steps).run()
     at.button(key="sweep_run").click().run()
     assert not at.exception
+    return at.session_state["sweep"]
+
+
+def test_sweep_view_runs_and_links_each_point():
+    at = open_app(SMALL, tab="Sweep")
+    sweep_in_tab(at, "lr", "0.01, 0.1", 30)
     sweep_charts = [(s, t) for s, t in charts(at) if "link" in fields(s)]
     assert len(sweep_charts) == 4
     links = sweep_charts[0][1][0].column("link").to_pylist()
@@ -97,12 +103,7 @@ def test_sweep_of_an_uploaded_word_list_trains_on_that_list():
     words = "\n".join(f"{a}{b}{c}" for a in "abcd" for b in "xyz" for c in "eo").encode()
     uploader = next(u for u in at.get("file_uploader") if u.proto.label.startswith("word"))
     uploader.set_value(("words.txt", words, "text/plain")).run()
-    at.selectbox(key="sweep_x").set_value("lr").run()
-    at.text_input(key="sweep_xv_lr").input("0.01, 0.1").run()
-    at.number_input(key="sweep_steps").set_value(20).run()
-    at.button(key="sweep_run").click().run()
-    assert not at.exception
-    spec, results = at.session_state["sweep"]
+    spec, results = sweep_in_tab(at, "lr", "0.01, 0.1", 20)
     assert spec.base.task == "words" and len(results) == 2
     # A uniform guess over this list's vocabulary ('.' + 9 letters): ln 10.
     assert all(r["status"] == "finished" for r in results.values())
@@ -191,11 +192,6 @@ def test_sweep_offers_the_settings_of_the_task_and_sweeps_2d_feature_sets():
     at.selectbox(key="task").set_value("circles").run()
     options = at.selectbox(key="sweep_x").options
     assert "features" in options and "embed_dim" not in options and "context" not in options
-    at.selectbox(key="sweep_x").set_value("features").run()
-    at.text_input(key="sweep_xv_features").input("x1,x2; x2sq,x1sq").run()
-    at.number_input(key="sweep_steps").set_value(30).run()
-    at.button(key="sweep_run").click().run()
-    assert not at.exception
-    spec, results = at.session_state["sweep"]
+    spec, results = sweep_in_tab(at, "features", "x1,x2; x2sq,x1sq", 30)
     assert [c.features for c in spec.configs()] == ["x1,x2", "x1sq,x2sq"]
     assert len(results) == 2 and all(r["status"] == "finished" for r in results.values())
