@@ -32,9 +32,19 @@ def test_the_readme_documents_the_headless_examples():
     assert len(cli_commands()) >= 5
 
 
-def test_the_python_example_runs(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    exec(compile(blocks("python")[0], "README.md", "exec"), {})
+def run_in_scratch(args: list[str], folder: Path) -> subprocess.CompletedProcess:
+    """Run from a scratch folder (the files it writes land there) with the checkout
+    importable, as it is for a user who runs the example at the checkout's root."""
+    env = os.environ | {"PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, *args], cwd=folder, env=env, capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_the_python_example_runs(tmp_path):
+    (tmp_path / "example.py").write_text(blocks("python")[0], encoding="utf-8")
+    result = run_in_scratch(["example.py"], tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "val_loss" in result.stdout
     assert (tmp_path / "run.json").stat().st_size > 0
 
 
@@ -43,11 +53,7 @@ def test_each_cli_example_runs(command, tmp_path):
     (tmp_path / "my_words.txt").write_text(WORDS, encoding="utf-8")
     args = shlex.split(command)
     assert args[:3] == ["python", "-m", "neurondash"]
-    # Run from a scratch folder (the files it writes land there) with the checkout
-    # importable, as it is for a user who runs the command at the checkout's root.
-    env = os.environ | {"PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, *args[1:]], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=600)
+    result = run_in_scratch(args[1:], tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
     if "--out" in args:
