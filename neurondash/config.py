@@ -25,6 +25,12 @@ CHAR_ONLY = frozenset({"context", "embed_dim"})
 POINT_ONLY = frozenset({"noise", "points", "train_frac", "features"})
 """Settings that only character tasks, or only 2-D tasks, use (the others ignore them)."""
 
+
+def applies_to_task(name: str, task: str | None) -> bool:
+    """Whether setting ``name`` affects a run of ``task`` (the sidebar and the sweep view
+    show only those)."""
+    return name not in (POINT_ONLY if task in CHAR_TASKS else CHAR_ONLY)
+
 MAX_PARAMS = 5_000_000
 MAX_SNAPSHOTS = 200
 MAX_WORK = 1e12
@@ -231,7 +237,7 @@ class Config:
 
     def applies(self, name: str) -> bool:
         """Whether setting ``name`` affects this Config's task."""
-        return name not in (POINT_ONLY if self.is_char_task else CHAR_ONLY)
+        return applies_to_task(name, self.task)
 
     @property
     def feature_names(self) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ import streamlit as st
 
 from .. import charts
 from ..charts import prepare
-from ..config import CHAR_ONLY, POINT_ONLY, SETTINGS_BY_NAME, Config
+from ..config import SETTINGS_BY_NAME, Config, applies_to_task
 from ..data.names import WordListError, parse_word_list
 from ..diagnosis import diagnose
 from ..engine import queries
@@ -170,9 +170,7 @@ def sidebar() -> tuple[Config, list[str], list[str] | None]:
     for group, names in GROUPS.items():
         with st.sidebar.expander(group, expanded=group in ("Architecture", "Initialization")):
             for name in names:
-                if name in CHAR_ONLY and task not in ("names", "words"):
-                    continue
-                if name in POINT_ONLY and task in ("names", "words"):
+                if not applies_to_task(name, task):
                     continue
                 values[name] = _widget(name, st)
                 if name == "task":
