@@ -137,7 +137,7 @@ def sweep_main(args: argparse.Namespace) -> int:
     def show(done: int, total: int) -> None:
         print(f"  {done}/{total} runs done", file=sys.stderr)
 
-    with make_executor(args.executor, args.workers, args.scheduler) as executor:
+    with make_executor(args.executor, args.workers, args.scheduler, wait=True) as executor:
         results = run_sweep(spec, executor, on_result=show,
                             words=tuple(words) if words else None)
     print(results.drop(columns=["query"]).to_string(index=False))

@@ -119,9 +119,14 @@ def process_pool(workers: int | None = None) -> ProcessPoolExecutor:
 
 @contextmanager
 def make_executor(kind: str = "process", workers: int | None = None,
-                  scheduler: str | None = None):
+                  scheduler: str | None = None, wait: bool = False):
     """serial | process (local pool, spawn start so it is safe under Streamlit's threads) |
-    dask (needs ``scheduler``, or NEURONDASH_SCHEDULER; uses distributed's executor)."""
+    dask (needs ``scheduler``, or NEURONDASH_SCHEDULER; uses distributed's executor).
+
+    ``wait``: a local pool's workers have exited when the block ends. A command line that
+    ends right after must wait: otherwise the pool's shutdown can race the interpreter's,
+    and Python 3.11 then prints an OSError traceback at exit. The dashboard does not wait,
+    so a stopped sweep returns at once."""
     scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
     if scheduler:
         kind = "dask"
@@ -133,7 +138,7 @@ def make_executor(kind: str = "process", workers: int | None = None,
             yield pool
         finally:
             # An interrupted caller (a Streamlit rerun) must not wait for queued runs.
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown(wait=wait, cancel_futures=True)
     elif kind == "dask":
         if not scheduler:
             raise ValueError("a Dask sweep needs a scheduler address (tcp://host:port)")
