@@ -21,7 +21,7 @@ POINT_TASKS = ("spiral", "circles", "xor", "gauss", "moons")
 NAMES_VOCAB = 27
 MAX_WORDS_VOCAB = 64
 
-CHAR_ONLY = frozenset({"context", "embed_dim"})
+CHAR_ONLY = frozenset({"context", "embed_dim", "fuse"})
 POINT_ONLY = frozenset({"noise", "points", "train_frac", "features"})
 """Settings that only character tasks, or only 2-D tasks, use (the others ignore them)."""
 
@@ -140,6 +140,10 @@ SETTINGS: tuple[Setting, ...] = (
             "point, as in TensorFlow Playground: the coordinates x1, x2, their squares, "
             "their product x1x2 and sines sin(pi x).", choices=tuple(FEATURES), multi=True,
             group="Data"),
+    Setting("fuse", int, 0, "Characters joined per level, as in makemore part 5's WaveNet-style "
+            "hierarchy: each hidden layer fuses this many neighbouring positions, so context "
+            "8 with fuse 2 takes three levels (0 = the whole context at once, the flat MLP).",
+            0, 16, group="Architecture"),
     Setting("depth", int, 3, "Number of hidden layers (0 = a single linear map to the logits).",
             0, 12, group="Architecture"),
     Setting("width", str, "100", "Units per hidden layer; a comma list (e.g. 200,100,50) sets "
@@ -190,6 +194,7 @@ class Config:
     points: int = 1000
     train_frac: float = 0.8
     features: str = "x1,x2"
+    fuse: int = 0
     depth: int = 3
     width: str = "100"
     norm: str = "none"
@@ -214,6 +219,7 @@ class Config:
         self._check_combination()
 
     def _check_combination(self) -> None:
+        self._check_fuse()
         widths = self.width.split(",")
         if len(widths) > 1 and len(widths) != self.depth:
             raise ConfigError("width", self.width, f"a comma list needs one width per hidden "
@@ -230,6 +236,47 @@ class Config:
             raise ConfigError("steps", self.steps, f"parameters x steps x batch = {self.work():.2g}"
                               f" exceeds the server's budget of {MAX_WORK:.0g}; fewer steps, a "
                               "smaller batch or a smaller model")
+
+    def _check_fuse(self) -> None:
+        if not self.is_char_task or self.fuse == 0:
+            return
+        if self.fuse == 1:
+            raise ConfigError("fuse", self.fuse, "0 (the flat MLP) or 2 or more: fusing one "
+                              "position at a time never joins the context")
+        powers = [self.fuse**k for k in range(1, 5) if self.fuse**k <= 16]
+        if self.context not in powers:
+            raise ConfigError("fuse", self.fuse, f"fuse {self.fuse} needs a context that is a "
+                              f"power of it ({', '.join(map(str, powers))}); context is "
+                              f"{self.context}")
+        if self.depth < self.fuse_levels:
+            raise ConfigError("fuse", self.fuse, f"fuse {self.fuse} with context "
+                              f"{self.context} makes {self.fuse_levels} levels, each a hidden "
+                              f"layer; depth is {self.depth}")
+
+    @property
+    def fuse_levels(self) -> int:
+        """Hidden layers that join positions: log_fuse(context) when fusing, else 0 (the
+        flat MLP sees the whole context at its input)."""
+        if not self.is_char_task or self.fuse == 0:
+            return 0
+        return round(math.log(self.context, self.fuse))
+
+    def fan_ins(self) -> tuple[int, ...]:
+        """Inputs of each hidden layer and then of the output layer.
+
+        A fusing layer sees ``fuse`` neighbouring positions of the layer below (embeddings
+        at the first level); the flat MLP's first layer sees the whole context at once.
+        """
+        if not self.is_char_task:
+            fan = len(self.feature_names)
+        elif self.fuse_levels:
+            fan = self.fuse * self.embed_dim
+        else:
+            fan = self.context * self.embed_dim
+        fans = [fan]
+        for above, width in enumerate(self.widths, start=1):  # the layer these units feed
+            fans.append(width * (self.fuse if above < self.fuse_levels else 1))
+        return tuple(fans)
 
     @property
     def is_char_task(self) -> bool:
@@ -258,14 +305,13 @@ class Config:
     def n_params(self, vocab: int | None = None) -> int:
         """Trainable parameters of the model this Config builds (for caps and run estimates)."""
         vocab = vocab or self.vocab_bound()
-        fan = self.context * self.embed_dim if self.is_char_task else len(self.feature_names)
+        fans = self.fan_ins()
         total = vocab * self.embed_dim if self.is_char_task else 0
-        for width in self.widths:
+        for fan, width in zip(fans, self.widths, strict=False):
             has_bias = self.norm != "batch"
             total += fan * width + (width if has_bias else 0)
             total += 2 * width if self.norm != "none" else 0
-            fan = width
-        return total + fan * vocab + vocab
+        return total + fans[-1] * vocab + vocab
 
     def work(self) -> float:
         """Rough compute estimate (parameters x steps x batch) used for caps and auto-run."""

@@ -61,6 +61,17 @@ def diagnose(run: Run) -> list[Finding]:
                              "Squares and products bend it in the plane (the circles need "
                              "x1sq and x2sq, xor needs x1x2), as in TensorFlow Playground; "
                              "hidden layers learn such features themselves."))
+    if config.fuse_levels > 1:
+        flat_fan = config.context * config.embed_dim
+        found.append(Finding("info", "Hierarchical model (WaveNet-style)",
+                             f"Each of the first {config.fuse_levels} hidden layers joins "
+                             f"{config.fuse} neighbouring positions, so the {config.context} "
+                             f"characters of context are merged slowly, as in makemore part 5, "
+                             f"instead of all at once: the first layer sees {config.fuse} "
+                             f"characters ({config.fan_ins()[0]} inputs, not {flat_fan}). "
+                             "Below the top, each example is several rows, one per group of "
+                             "positions, and BatchNorm's statistics span them all. Compare "
+                             "with fuse 0, the flat MLP over the same context."))
     if config.act == "identity" and config.depth > 1:
         found.append(Finding("info", "No nonlinearity",
                              f"With identity activations the {config.depth} hidden layers "

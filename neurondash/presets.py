@@ -76,5 +76,12 @@ PRESETS: tuple[Preset, ...] = (
            "falls to about a coin flip.",
            {"task": "circles", "depth": 0, "features": "x1sq,x2sq", "lr": 0.5,
             "sched": "constant", "steps": 1000}, "Linear in the input features"),
+    Preset("wavenet", "11. A hierarchy merges the context slowly (makemore part 5)",
+           "Eight characters of context, fused two at a time over three levels: the Neuron "
+           "tab shows the first layer seeing only two characters and the next one two "
+           "positions of the layer below. Set fuse to 0 (the flat MLP over the same eight "
+           "characters) and compare the two runs: the hierarchy ends lower.",
+           {"context": 8, "fuse": 2, "depth": 3, "width": "64", "norm": "batch"},
+           "Hierarchical model (WaveNet-style)"),
 )
 PRESETS_BY_SLUG = {p.slug: p for p in PRESETS}

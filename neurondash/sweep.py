@@ -23,8 +23,8 @@ import pandas as pd
 from .config import SETTINGS_BY_NAME, Config, ConfigError
 
 SWEEPABLE = ("init_scale", "lr", "depth", "width", "act", "norm", "out_scale", "init",
-             "opt", "batch", "wd", "bias_init", "sched", "context", "embed_dim", "features",
-             "seed")
+             "opt", "batch", "wd", "bias_init", "sched", "context", "embed_dim", "fuse",
+             "features", "seed")
 MAX_RUNS = 100
 SCHEDULER_ENV = "NEURONDASH_SCHEDULER"
 SUMMARY_COLUMNS = ["initial_loss", "expected_initial_loss", "train_loss", "val_loss",

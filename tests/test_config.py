@@ -86,6 +86,32 @@ def test_parameter_count_matches_makemore():
     assert Config(depth=1, width="200").n_params() == 11_897
 
 
+def test_parameter_count_matches_makemore_part5():
+    # The lecture's hierarchical model: 24-dim embeddings, context 8 fused two at a time
+    # over three levels of 128 units with BatchNorm: 76,579 parameters.
+    config = Config(context=8, fuse=2, depth=3, embed_dim=24, width="128", norm="batch")
+    assert config.fuse_levels == 3 and config.fan_ins() == (48, 256, 256, 128)
+    assert config.n_params() == 76_579
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"fuse": 1}, "never joins"),
+    ({"fuse": 2, "context": 3}, "power of it (2, 4, 8, 16); context is 3"),
+    ({"fuse": 3, "context": 4}, "power of it (3, 9)"),
+    ({"fuse": 2, "context": 8, "depth": 2}, "makes 3 levels, each a hidden layer; depth is 2"),
+])
+def test_fuse_rules(changes, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")) as info:
+        Config(**changes)
+    assert info.value.name == "fuse"
+
+
+def test_fuse_is_free_where_it_does_not_apply():
+    assert Config(task="spiral", fuse=1).n_params() == Config(task="spiral").n_params()
+    # More hidden layers than levels: the extra ones work on the single fused position.
+    assert Config(context=4, fuse=2, depth=3, width="8").fan_ins() == (20, 16, 8, 8)
+
+
 def test_query_round_trip_and_lenient_parsing():
     config = Config(act="relu", lr=0.01, width="64", depth=2, init_scale=0.5)
     parsed, warnings = Config.from_query("?" + config.to_query())
@@ -103,6 +129,12 @@ def test_lenient_repairs_an_invalid_combination():
     parsed, warnings = Config.from_query("depth=2&width=10,20,30")
     assert parsed.depth == 2 and parsed.width == "100"
     assert any("one width per hidden layer" in w for w in warnings)
+
+
+def test_lenient_drops_a_fuse_the_context_does_not_allow():
+    parsed, warnings = Config.from_query("fuse=2&depth=4")
+    assert parsed == Config(depth=4)
+    assert any("fuse=2" in w and "power of it" in w for w in warnings)
 
 
 def test_strict_from_dict_rejects_unknown_names():

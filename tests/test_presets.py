@@ -29,6 +29,8 @@ CHECKS = {
     "bigram": lambda r: abs(r.final["val_loss"] - r.baselines["bigram"]) < 0.01,
     "input-features": lambda r: r.final["val_acc"] > 0.97
     and train(r.config.replace(features="x1,x2")).final["val_acc"] < 0.75,
+    "wavenet": lambda r: r.final["val_loss"]
+    < train(r.config.replace(fuse=0)).final["val_loss"] - 0.02,
 }
 
 

@@ -166,21 +166,29 @@ def differing_settings(configs: dict[str, object]) -> pd.DataFrame:
 
 def neuron_inputs(block: int, n_inputs: int, context: np.ndarray | None = None,
                   vocab: str | None = None, embed_dim: int = 1,
-                  features: list[str] | None = None) -> list[str]:
+                  features: list[str] | None = None, below: int | None = None) -> list[str]:
     """What each input of a hidden unit is, in words.
 
     The first hidden layer of a character model sees the embedding of each context
-    character (``context`` holds the example's character indices, oldest first); of a 2-D
-    model, the point's features (``features``' labels; plain x1, x2 without them); deeper
-    layers see the previous layer's units.
+    character (``context`` holds the example's character indices, oldest first; a fusing
+    layer sees only the last few); of a 2-D model, the point's features (``features``'
+    labels; plain x1, x2 without them); deeper layers see the ``below`` units of the
+    previous layer, at several positions when they fuse them.
     """
     if block > 0:
-        return [f"hidden {block} unit {i}" for i in range(n_inputs)]
+        width = below or n_inputs
+        if n_inputs == width:
+            return [f"hidden {block} unit {i}" for i in range(n_inputs)]
+        groups = n_inputs // width
+        return [f"hidden {block} unit {i % width}, position {i // width + 1} of {groups}"
+                for i in range(n_inputs)]
     if context is None or vocab is None:
         return list(features) if features else [f"x{i + 1}" for i in range(n_inputs)]
-    chars = [repr(vocab[int(c)]) for c in context]
-    return [f"char {i // embed_dim + 1} {chars[i // embed_dim]}, embedding dim {i % embed_dim}"
-            for i in range(n_inputs)]
+    seen = n_inputs // embed_dim
+    first = len(context) - seen
+    chars = [repr(vocab[int(c)]) for c in context[first:]]
+    return [f"char {first + i // embed_dim + 1} {chars[i // embed_dim]}, embedding dim "
+            f"{i % embed_dim}" for i in range(n_inputs)]
 
 
 def unit_maps_frame(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, units: int

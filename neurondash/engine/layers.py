@@ -89,6 +89,30 @@ class Embedding(Layer):
         return f"Embedding({self.vocab}, {self.dim})"
 
 
+class FlattenConsecutive(Layer):
+    """Joins each run of ``n`` neighbouring positions into one row (makemore part 5).
+
+    Positions travel as rows: a batch of B examples with T positions of C features each is
+    a (B*T, C) array, so the layers above (Linear, norms, activations) need no 3-D code and
+    BatchNorm's statistics span examples and positions, as in the lecture. Joining ``n``
+    positions is then a reshape to (B*T/n, n*C): no data moves.
+    """
+
+    def __init__(self, n: int, features: int):
+        self.n, self.features = n, features
+        """``features``: per-position width of the input (n * features come out)."""
+
+    def forward(self, x: Array, train: bool = True) -> Array:
+        self.shape = x.shape
+        return x.reshape(-1, self.n * self.features)
+
+    def backward(self, dout: Array) -> Array:
+        return dout.reshape(self.shape)
+
+    def __repr__(self) -> str:
+        return f"FlattenConsecutive({self.n})"
+
+
 class Linear(Layer):
     """y = x @ W + b with W of shape (fan_in, fan_out)."""
 

@@ -15,7 +15,15 @@ from ..config import Config
 from ..features import FeatureMap
 from .activations import get_activation
 from .initializers import INITIALIZERS
-from .layers import ActivationLayer, BatchNorm1d, Embedding, Layer, LayerNorm, Linear
+from .layers import (
+    ActivationLayer,
+    BatchNorm1d,
+    Embedding,
+    FlattenConsecutive,
+    Layer,
+    LayerNorm,
+    Linear,
+)
 from .losses import cross_entropy
 
 NORMS: dict[str, type[Layer] | None] = {"none": None, "batch": BatchNorm1d, "layer": LayerNorm}
@@ -160,8 +168,10 @@ def build_model(config: Config, n_inputs: int, n_classes: int,
     """Build and initialize the network a Config describes.
 
     ``n_inputs`` is the vocabulary size for character tasks and 2 for points (mapped to the
-    Config's features: the first layer has one input per feature). Training uses float32
-    (as PyTorch does; tanh and matmul are 2-4x faster); gradient checks use float64.
+    Config's features: the first layer has one input per feature). With ``fuse`` the first
+    hidden layers each join that many neighbouring positions (``FlattenConsecutive``).
+    Training uses float32 (as PyTorch does; tanh and matmul are 2-4x faster); gradient
+    checks use float64.
     Initial values are drawn in float64 so both precisions start from the same numbers.
     """
     activation = get_activation(config.act)
@@ -170,20 +180,19 @@ def build_model(config: Config, n_inputs: int, n_classes: int,
     features = None if config.is_char_task else FeatureMap(config.feature_names)
     if config.is_char_task:
         layers.append(Embedding(n_inputs, config.embed_dim))
-        fan = config.context * config.embed_dim
-    else:
-        fan = len(features.names)
+    fans = config.fan_ins()
     hidden_linears = []
     norm_cls = NORMS[config.norm]
-    for width in config.widths:
+    for level, (fan, width) in enumerate(zip(fans, config.widths, strict=False)):
+        if level < config.fuse_levels:
+            layers.append(FlattenConsecutive(config.fuse, fan // config.fuse))
         linear = Linear(fan, width, bias=config.norm != "batch")
         hidden_linears.append(linear)
         layers.append(linear)
         if norm_cls is not None:
             layers.append(norm_cls(width))
         layers.append(ActivationLayer(activation))
-        fan = width
-    layers.append(Linear(fan, n_classes, bias=True, is_output=True))
+    layers.append(Linear(fans[-1], n_classes, bias=True, is_output=True))
     model = Model(layers, dtype, features)
     if config.is_char_task:
         # The table is a lookup, not a layer whose scale compounds: unit normal as in makemore.

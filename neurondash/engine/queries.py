@@ -128,20 +128,25 @@ def trace_neuron(model: Model, x: np.ndarray, block: int, unit: int, example: in
     """Inputs, weights, products, sum, bias, pre-activation and output of one unit.
 
     ``x`` is a batch of model inputs; the forward runs in eval mode so each example's
-    numbers do not depend on the rest of the batch.
+    numbers do not depend on the rest of the batch. In a fused (hierarchical) model a layer
+    below the top sees an example at several groups of positions; the trace is of the last.
     """
     info = model.blocks[block]
     model.forward(x, train=False)
     linear = model.layers[info.linear]
     act_layer = model.layers[info.activation]
-    inputs = np.asarray(linear.x[example], dtype=np.float64)
+    # A fusing layer sees each example as several rows, one per group of positions: take
+    # the example's last (the positions next to the character being predicted).
+    positions = linear.x.shape[0] // len(x)
+    row = (example + 1) * positions - 1
+    inputs = np.asarray(linear.x[row], dtype=np.float64)
     weights = np.asarray(linear.params["weight"][:, unit], dtype=np.float64)
     products = inputs * weights
     bias = float(linear.params["bias"][unit]) if linear.has_bias else 0.0
     weighted_sum = float(products.sum())
     normalized = None
     if info.norm is not None:
-        normalized = float(act_layer.x[example, unit])
+        normalized = float(act_layer.x[row, unit])
     return NeuronTrace(inputs, weights, products, weighted_sum, bias, weighted_sum + bias,
-                       normalized, float(act_layer.y[example, unit]),
+                       normalized, float(act_layer.y[row, unit]),
                        act_layer.activation.name)

@@ -110,7 +110,7 @@ def _multi_widget(name: str, label: str, container, is_set: bool) -> str:
 
 GROUPS = {
     "Data": ("task", "context", "noise", "points", "train_frac", "features"),
-    "Architecture": ("depth", "width", "embed_dim", "norm", "act"),
+    "Architecture": ("depth", "width", "embed_dim", "fuse", "norm", "act"),
     "Initialization": ("init", "init_scale", "out_scale", "bias_init"),
     "Training": ("opt", "lr", "sched", "batch", "steps", "wd", "seed", "snap_every"),
 }
@@ -483,7 +483,14 @@ def neuron_tab(run: Run, step: int) -> None:
     trace = queries.trace_neuron(model, examples, int(block), int(unit), int(example))
     labels = prepare.neuron_inputs(
         int(block), len(trace.inputs), examples[int(example)] if data.is_chars else None,
-        data.vocab, run.config.embed_dim, _feature_labels(model))
+        data.vocab, run.config.embed_dim, _feature_labels(model),
+        model.blocks[block - 1].width if block > 0 else None)
+    act_layer = model.layers[model.blocks[block].activation]
+    groups = act_layer.x.shape[0] // len(examples)
+    if groups > 1:
+        st.caption(f"This layer sees each example as {groups} groups of neighbouring "
+                   "positions (the hierarchy of `fuse`); the trace follows the last group, "
+                   "next to the character being predicted.")
     table = pd.DataFrame({"input": labels, "input x": trace.inputs,
                           "weight w": trace.weights, "w*x": trace.products})
     st.dataframe(table, hide_index=True, height=min(212, 35 * (len(table) + 1) + 3))
@@ -494,7 +501,6 @@ def neuron_tab(run: Run, step: int) -> None:
     parts.append(f"{trace.activation}(.) = {trace.output:.4f}")
     st.write(" → ".join(parts))
     pre = trace.normalized if trace.normalized is not None else trace.linear
-    act_layer = model.layers[model.blocks[block].activation]
     span = max(3.0, abs(pre) * 1.2)
     x = np.linspace(-span, span, 200)
     edges, density = histogram(act_layer.x[:, unit], -span, span)
@@ -508,8 +514,9 @@ def neuron_tab(run: Run, step: int) -> None:
     render.chart(_key(run, "neuron", block, unit, example, kept),
                  lambda: charts.neuron_chart(neuron_frame), template=_key(run, "neuron"),
                  data=lambda: neuron_frame)
+    over = f"{len(examples)} examples" + (f" at {groups} positions each" if groups > 1 else "")
     st.caption("Red dot: this example's pre-activation and output on the activation curve; "
-               "grey: where this unit's pre-activations fall over 64 examples. Healthy: "
+               f"grey: where this unit's pre-activations fall over {over}. Healthy: "
                "mostly in the curve's sloped part, not the flat tails.")
     if data.is_chars:
         embedding_view(run, model, step)

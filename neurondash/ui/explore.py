@@ -35,7 +35,7 @@ SWEEP_DEFAULTS = {
     "out_scale": "0.01, 0.1, 1, 10", "init": "normal, xavier, kaiming",
     "opt": "sgd, momentum, adam", "batch": "8, 32, 128", "wd": "0, 0.001, 0.01",
     "bias_init": "0, 0.1, 1", "sched": "constant, step, cosine", "context": "1, 2, 3, 5",
-    "embed_dim": "2, 5, 10, 27", "seed": "1, 2, 3",
+    "embed_dim": "2, 5, 10, 27", "fuse": "0, 2", "seed": "1, 2, 3",
 }
 SWEEP_METRICS = {
     "initial_loss": "initial loss", "val_loss": "final validation loss",

@@ -115,6 +115,10 @@ def test_neuron_inputs_name_the_context_character_and_embedding_dimension():
     assert prepare.neuron_inputs(0, 2) == ["x1", "x2"]
     assert prepare.neuron_inputs(2, 3) == ["hidden 2 unit 0", "hidden 2 unit 1",
                                            "hidden 2 unit 2"]
+    # A fusing layer: the first sees the last two characters, a deeper one two positions.
+    assert prepare.neuron_inputs(0, 4, context=np.array([0, 3, 1, 2]), vocab=vocab,
+                                 embed_dim=2)[2] == "char 4 'b', embedding dim 0"
+    assert prepare.neuron_inputs(1, 6, below=3)[4] == "hidden 1 unit 1, position 2 of 2"
 
 
 def test_unit_maps_keep_the_first_units_and_fit_the_row_cap():

@@ -8,7 +8,14 @@ import pytest
 from neurondash.config import Config
 from neurondash.engine.activations import ACTIVATIONS
 from neurondash.engine.initializers import INITIALIZERS
-from neurondash.engine.layers import ActivationLayer, BatchNorm1d, Embedding, LayerNorm, Linear
+from neurondash.engine.layers import (
+    ActivationLayer,
+    BatchNorm1d,
+    Embedding,
+    FlattenConsecutive,
+    LayerNorm,
+    Linear,
+)
 from neurondash.engine.losses import cross_entropy
 from neurondash.engine.model import Model, build_model
 from neurondash.features import FEATURES
@@ -148,6 +155,24 @@ def test_whole_model_on_every_input_feature():
                        out_scale=1.0, features=",".join(FEATURES)))
 
 
+@pytest.mark.parametrize("norm", ["none", "batch", "layer"])
+def test_whole_hierarchical_model(norm):
+    """makemore part 5: context 4 fused two at a time over two levels, then a plain layer."""
+    check_model(Config(context=4, fuse=2, embed_dim=3, depth=3, width="6,5,4", norm=norm,
+                       bias_init=0.3, out_scale=1.0))
+
+
+def test_flatten_consecutive_joins_neighbouring_positions():
+    """Rows are (example, position): joining 2 positions puts each example's pairs in order."""
+    layer = FlattenConsecutive(2, 3)
+    x = np.arange(2 * 4 * 3, dtype=float).reshape(8, 3)  # 2 examples x 4 positions x 3
+    out = layer.forward(x)
+    assert out.shape == (4, 6)
+    np.testing.assert_array_equal(out[1], np.concatenate([x[2], x[3]]))
+    np.testing.assert_array_equal(out[2], np.concatenate([x[4], x[5]]))  # example 2 starts
+    check_layer(FlattenConsecutive(2, 3), np.random.default_rng(9).normal(size=(8, 3)))
+
+
 @pytest.mark.parametrize("init", sorted(INITIALIZERS))
 @pytest.mark.parametrize("norm", ["none", "batch"])
 def test_whole_model_under_every_init(init, norm):
@@ -162,7 +187,8 @@ def check_model(config: Config) -> None:
     n_inputs = 27 if task == "names" else 2
     model = build_model(config, n_inputs, n_inputs if task == "names" else 2, rng, np.float64)
     model.set_running_updates(False)
-    x = (rng.integers(0, 27, size=(10, 2)) if task == "names" else rng.normal(size=(10, 2)))
+    x = (rng.integers(0, 27, size=(10, config.context)) if task == "names"
+         else rng.normal(size=(10, 2)))
     y = rng.integers(0, model.output.fan_out, 10)
     model.loss_and_grad(x, y)
     analytic = {name: g.copy() for name, g in model.gradients().items()}

@@ -53,6 +53,19 @@ def test_neuron_trace_adds_up(char_run):
     assert trace.output == pytest.approx(np.tanh(trace.normalized), abs=1e-6)
 
 
+def test_neuron_trace_of_a_fusing_layer_is_the_examples_last_positions():
+    config = Config(context=4, fuse=2, depth=2, width="8", norm="batch", steps=30)
+    model = train(config).model()
+    x = load_dataset(config).x["val"][:6]
+    trace = queries.trace_neuron(model, x, block=0, unit=5, example=3)
+    table = model.layers[0].params["weight"]
+    np.testing.assert_allclose(trace.inputs, table[x[3, 2:]].ravel(), rtol=1e-6)
+    below = queries.trace_neuron(model, x, block=1, unit=2, example=3)
+    outputs = [queries.trace_neuron(model, x, 0, unit, 3).output for unit in range(8)]
+    np.testing.assert_allclose(below.inputs[8:], outputs, rtol=1e-5, atol=1e-6)
+    assert below.output == pytest.approx(np.tanh(below.normalized), abs=1e-6)
+
+
 def test_model_at_a_snapshot_has_that_steps_weights(char_run):
     from neurondash.data import data_rngs
     from neurondash.engine.model import build_model

@@ -53,6 +53,20 @@ def test_bigram_net_reaches_the_counting_model():
     assert run.final["val_loss"] == pytest.approx(run.baselines["bigram"], abs=0.01)
 
 
+def test_fusing_the_whole_context_at_once_is_the_flat_mlp():
+    """FlattenConsecutive(context) then Linear is the flat MLP's first layer: same numbers."""
+    flat, fused = (train(Config(context=4, depth=2, width="16", norm="batch", steps=60,
+                                fuse=fuse)) for fuse in (0, 4))
+    np.testing.assert_array_equal(flat.history["loss"], fused.history["loss"])
+    np.testing.assert_array_equal(flat.state["params"], fused.state["params"])
+
+
+def test_a_hierarchical_model_trains_and_measures_positions_as_rows():
+    run = train(Config(context=8, fuse=2, depth=3, width="32", norm="batch", steps=300))
+    assert run.status == "finished" and run.final["val_loss"] < run.initial_loss - 0.4
+    assert len(run.layers["layer"].unique()) == 3
+
+
 def test_divergence_is_reported_not_raised():
     run = train(Config(act="relu", init="normal", lr=10.0, steps=500))
     assert run.status == "diverged"

@@ -274,8 +274,9 @@ def find_widget(at: AppTest, key: str):
 
 
 CHANGES = {
-    "task": "moons", "context": 2, "embed_dim": 4, "depth": 1, "width": "8", "norm": "batch",
-    "act": "relu", "init": "xavier", "init_scale": 2.0, "out_scale": 1.0, "bias_init": 0.1,
+    "task": "moons", "context": 2, "fuse": 2, "embed_dim": 4, "depth": 1, "width": "8",
+    "norm": "batch", "act": "relu", "init": "xavier", "init_scale": 2.0, "out_scale": 1.0,
+    "bias_init": 0.1,
     "opt": "adam", "lr": 0.01, "sched": "cosine", "batch": 64, "steps": 120, "wd": 0.001,
     "seed": 3, "snap_every": 40,
 }
@@ -460,3 +461,22 @@ def test_2d_input_features_follow_the_link_the_sidebar_and_the_neuron_views():
     assert any("features=''" in w.value and "using the default" in w.value for w in at.warning)
     assert not at.exception
 
+
+
+def test_a_hierarchical_model_from_a_link_shows_its_levels():
+    at = open_app({"context": "8", "fuse": "2", "depth": "3", "width": "8", "norm": "batch",
+                   "steps": "150"}, tab="Neuron")
+    run = next(iter(at.session_state["runs"].values()))
+    assert run.config.fuse_levels == 3 and at.slider(key="fuse").value == 2
+    labels = at.dataframe[0].value["input"].tolist()
+    assert len(labels) == 2 * run.config.embed_dim, "the first level sees two characters"
+    assert labels[0].startswith("char 7 ") and labels[-1].startswith("char 8 ")
+    at.selectbox(key="neuron_layer").set_value(1).run()
+    labels = at.dataframe[0].value["input"].tolist()
+    assert labels[8] == "hidden 1 unit 0, position 2 of 2"
+    findings = [e.value for e in show(at, "Overview").get("info")]
+    assert any("Hierarchical model (WaveNet-style)" in f for f in findings), findings
+    at.slider(key="context").set_value(5).run()
+    assert any("fuse=2" in w.value and "power of it" in w.value for w in at.warning)
+    assert list(at.session_state["runs"].values())[-1].config.fuse == 0
+    assert not at.exception
