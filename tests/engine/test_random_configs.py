@@ -15,7 +15,13 @@ from neurondash import Config, Run, train
 from neurondash.config import SETTINGS, ConfigError
 
 SMALL_INTS = {"steps": (1, 40), "points": (100, 300), "depth": (0, 3), "context": (1, 4),
-              "embed_dim": (1, 8), "snap_every": (0, 9), "seed": (0, 10**6)}
+              "fuse": (0, 4), "embed_dim": (1, 8), "snap_every": (0, 9), "seed": (0, 10**6)}
+"""Every int setting without choices must be listed here: a float drawn for it is never
+valid, so the draw would be silently retried without it."""
+
+
+def test_every_plain_int_setting_has_a_small_range():
+    assert {s.name for s in SETTINGS if s.kind is int} - {"batch"} <= set(SMALL_INTS)
 
 
 def random_config(rng: random.Random) -> Config:
