@@ -424,8 +424,10 @@ def activations_tab(run: Run, step: int) -> None:
     render.chart(_key(run, "dead_map", step, layer),
                  lambda: charts.dead_map_chart(mask(), layer, units),
                  template=_key(run, "dead_map", layer), data=mask)
+    rows = (" Below the top of a fused model (`fuse`) each row is one group of an "
+            "example's positions." if run.config.fuse_levels > 1 else "")
     st.caption("White cells: saturated/inactive for that example. A fully white column is a "
-               "dead unit that never learns.")
+               "dead unit that never learns." + rows)
     render.chart(_key(run, "saturation"), lambda: charts.over_steps_chart(
         run.layers, "saturated_pct", "saturated / inactive % over training", "%"))
     st.caption("Healthy: below ~5-10% and not rising.")

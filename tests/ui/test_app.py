@@ -476,6 +476,8 @@ def test_a_hierarchical_model_from_a_link_shows_its_levels():
     assert labels[8] == "hidden 1 unit 0, position 2 of 2"
     findings = [e.value for e in show(at, "Overview").get("info")]
     assert any("Hierarchical model (WaveNet-style)" in f for f in findings), findings
+    captions = [c.value for c in show(at, "Activations").caption]
+    assert any("one group of an example's positions" in c for c in captions)
     at.slider(key="context").set_value(5).run()
     assert any("fuse=2" in w.value and "power of it" in w.value for w in at.warning)
     assert list(at.session_state["runs"].values())[-1].config.fuse == 0
