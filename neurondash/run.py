@@ -234,14 +234,15 @@ class Run:
         rec.model_states = dict(self.model_states)
         return trainer
 
-    def model(self, step: int | None = None):
+    def model(self, step: int | None = None, dtype: type | None = None):
         """The model after training, or as it was at snapshot ``step`` when that was kept
-        (see ``model_states``); rebuilt from saved arrays, cheap for dashboard-size nets."""
+        (see ``model_states``); rebuilt from saved arrays, cheap for dashboard-size nets.
+        ``dtype`` (default: the training precision) gives e.g. a float64 copy for checks."""
         from .engine.model import build_model
 
         classes = len(self.vocab) if self.vocab is not None else 2
         model = build_model(self.config, classes, classes, np.random.default_rng(0),
-                            self.state["params"].dtype)
+                            dtype or self.state["params"].dtype)
         state = self.model_states.get(step) if step is not None else None
         state = state if state is not None else self.state
         model.flat[...] = state["params"]

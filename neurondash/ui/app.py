@@ -25,6 +25,7 @@ from ..diagnosis import diagnose
 from ..engine import queries
 from ..engine.activations import ACTIVATIONS
 from ..engine.diagnostics import histogram
+from ..engine.gradcheck import TOLERANCE, check_gradients
 from ..engine.layers import Linear
 from ..engine.train import Progress, continue_training, train
 from ..run import Run
@@ -456,6 +457,47 @@ def gradients_tab(run: Run, step: int) -> None:
         "log10", color="param", guide=-3.0))
     st.caption("Healthy: around -3 (each step changes weights by ~1/1000). Far below: lr too "
                "low; far above: lr too high.")
+    backprop_check(run, step)
+
+
+CHECK_AUTO_PARAMS = 300_000
+"""Models up to this size are checked as soon as the tab opens (well under a second);
+larger ones wait for a click (a few seconds at the 5M-parameter cap)."""
+CHECK_EXAMPLES = 32
+
+
+def backprop_check(run: Run, step: int) -> None:
+    """makemore part 4's comparison of hand-derived gradients, on the user's own model."""
+    st.markdown("**Backprop check**")
+    st.caption("makemore part 4 derives every gradient by hand and compares it with "
+               "PyTorch's. This engine's backward is hand-written too: here each parameter's "
+               "gradient is compared with central finite differences of the loss, in float64, "
+               f"on {CHECK_EXAMPLES} validation examples (a few entries per parameter).")
+    if run.status == "diverged":
+        st.info("The diverged model's parameters are not finite: nothing to check.")
+        return
+    kept = _kept(run, step)
+    name = f"backprop_check@{kept}"
+    done = st.session_state.setdefault("derived", {}).get(_key(run, name))
+    if done is None and run.config.n_params() > CHECK_AUTO_PARAMS and not st.button(
+            f"Check the gradients ({run.config.n_params():,} parameters: a few seconds)"):
+        return
+    data = _dataset(run)
+    table = _derived(run, name, lambda: check_gradients(
+        run.model(kept, dtype=np.float64), data.x["val"][:CHECK_EXAMPLES],
+        data.y["val"][:CHECK_EXAMPLES]))
+    wrong = table.loc[~table["agrees"], "parameter"].tolist()
+    worst = table["relative_error"].max()
+    if wrong:
+        st.error(f"Backward disagrees with finite differences for {', '.join(wrong)} "
+                 f"(relative error up to {worst:.1e}).")
+    else:
+        st.success(f"Every one of the {len(table)} parameters agrees with finite differences "
+                   f"(largest relative error {worst:.1e}; agreement means below "
+                   f"{TOLERANCE:g}).")
+    scientific = st.column_config.NumberColumn(format="%.1e")
+    st.dataframe(table, hide_index=True, column_config={
+        "max_abs_diff": scientific, "relative_error": scientific})
 
 
 def neuron_tab(run: Run, step: int) -> None:

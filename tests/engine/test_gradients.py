@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from neurondash.config import Config
+from neurondash.engine import gradcheck
 from neurondash.engine.activations import ACTIVATIONS
+from neurondash.engine.gradcheck import TOLERANCE, relative_error
 from neurondash.engine.initializers import INITIALIZERS
 from neurondash.engine.layers import (
     ActivationLayer,
@@ -20,37 +22,12 @@ from neurondash.engine.losses import cross_entropy
 from neurondash.engine.model import Model, build_model
 from neurondash.features import FEATURES
 
-EPS = 1e-6
-TOLERANCE = 1e-6
 KINKED = {"relu", "leaky_relu"}
-
-
-def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
-    """||a - n|| / (||a|| + ||n||): scale-free, and 0 only when they agree.
-
-    A gradient that is truly zero (e.g. a shift that the next BatchNorm removes) has no
-    meaningful relative error; there, agreement within 1e-8 (far above finite-difference
-    round-off of ~1e-10, far below real gradients) counts as exact.
-    """
-    denominator = np.linalg.norm(analytic) + np.linalg.norm(numeric)
-    if denominator < 1e-6 and np.max(np.abs(analytic - numeric)) < 1e-8:
-        return 0.0
-    return float(np.linalg.norm(analytic - numeric) / max(denominator, 1e-12))
 
 
 def numeric_grad(f, array: np.ndarray) -> np.ndarray:
     """Central differences of scalar f() with respect to every entry of ``array``."""
-    grad = np.zeros_like(array)
-    flat, gflat = array.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + EPS
-        plus = f()
-        flat[i] = old - EPS
-        minus = f()
-        flat[i] = old
-        gflat[i] = (plus - minus) / (2 * EPS)
-    return grad
+    return gradcheck.numeric_grad(f, array).reshape(array.shape)
 
 
 def bind(layer) -> Model:

@@ -482,3 +482,27 @@ def test_a_hierarchical_model_from_a_link_shows_its_levels():
     assert any("fuse=2" in w.value and "power of it" in w.value for w in at.warning)
     assert list(at.session_state["runs"].values())[-1].config.fuse == 0
     assert not at.exception
+
+
+def test_the_gradients_tab_checks_backprop_against_finite_differences(default_page):
+    at = default_page
+    tab = show(at, "Gradients")
+    verdict = tab.get("success")[-1].value
+    table = tab.dataframe[-1].value
+    run = next(iter(at.session_state["runs"].values()))
+    assert list(table["parameter"]) == list(run.model().parameters())
+    assert table["agrees"].all() and f"Every one of the {len(table)} parameters" in verdict
+    assert f"{table['relative_error'].max():.1e}" in verdict
+
+
+def test_a_large_model_is_checked_only_on_request():
+    at = open_app({"depth": "2", "width": "600", "steps": "5"}, tab="Gradients")
+    assert not [d for d in at.dataframe if "relative_error" in d.value.columns]
+    (button,) = [b for b in at.button if b.label.startswith("Check the gradients")]
+    button.click().run()
+    (table,) = [d.value for d in at.dataframe if "relative_error" in d.value.columns]
+    assert table["agrees"].all()
+    at.select_slider(key="snapshot").set_value(at.select_slider(key="snapshot").options[0]).run()
+    assert not [d for d in at.dataframe if "relative_error" in d.value.columns], \
+        "another snapshot's weights are checked only on request"
+    assert not at.exception

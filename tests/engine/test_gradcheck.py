@@ -1,0 +1,56 @@
+"""The backprop check the dashboard runs on a trained model: it passes on the engine's
+backward and catches one that is slightly wrong."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neurondash import Config, train
+from neurondash.data import load_dataset
+from neurondash.engine.gradcheck import TOLERANCE, check_gradients
+from neurondash.engine.layers import Linear
+
+
+@pytest.fixture(scope="module")
+def trained():
+    config = Config(depth=2, width="32", norm="batch", steps=200)
+    data = load_dataset(config)
+    return train(config), data.x["val"][:32], data.y["val"][:32]
+
+
+def test_every_parameter_of_a_trained_model_agrees(trained):
+    run, x, y = trained
+    model = run.model(dtype=np.float64)
+    running = {name: value.copy() for name, value in model.buffers().items()}
+    table = check_gradients(model, x, y, entries=6)
+    assert list(table["parameter"]) == list(model.parameters())
+    sizes = [p.size for p in model.parameters().values()]
+    assert list(table["entries"]) == [min(6, size) for size in sizes]
+    assert table["agrees"].all() and (table["relative_error"] < TOLERANCE).all()
+    assert running and all(np.array_equal(value, running[name])
+                           for name, value in model.buffers().items()), "BatchNorm's running stats"
+
+
+def test_a_slightly_wrong_backward_is_caught(trained, monkeypatch):
+    run, x, y = trained
+    correct = Linear.backward
+
+    def one_percent_off(self, dout):
+        grad = correct(self, dout)
+        if self.is_output:
+            self.grads["weight"] *= 1.01
+        return grad
+
+    monkeypatch.setattr(Linear, "backward", one_percent_off)
+    table = check_gradients(run.model(dtype=np.float64), x, y).set_index("parameter")
+    output = f"layers.{len(run.model().layers) - 1}.weight"
+    assert not table.loc[output, "agrees"]
+    assert table.loc[output, "relative_error"] == pytest.approx(0.005, rel=0.05)
+    assert table.drop(index=output)["agrees"].all()
+
+
+def test_float32_is_refused(trained):
+    run, x, y = trained
+    with pytest.raises(ValueError, match="float64"):
+        check_gradients(run.model(), x, y)
