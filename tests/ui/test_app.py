@@ -297,7 +297,7 @@ def test_every_sidebar_control_reruns_cleanly():
 
 
 @pytest.mark.parametrize("slug", ["saturated-tanh", "lr-too-low", "bigram", "dead-relu",
-                                  "input-features"])
+                                  "input-features", "wavenet"])
 def test_preset_links_seed_every_widget(slug):
     from neurondash.config import Config
     from neurondash.presets import PRESETS_BY_SLUG
