@@ -489,8 +489,11 @@ def backprop_check(run: Run, step: int) -> None:
     wrong = table.loc[~table["agrees"], "parameter"].tolist()
     worst = table["relative_error"].max()
     if wrong:
+        kink = (" A pre-activation at exactly 0 sits on ReLU's kink, where the derivative is "
+                "undefined and finite differences straddling it disagree with either side."
+                if run.config.act in ("relu", "leaky_relu") else "")
         st.error(f"Backward disagrees with finite differences for {', '.join(wrong)} "
-                 f"(relative error up to {worst:.1e}).")
+                 f"(relative error up to {worst:.1e}).{kink}")
     else:
         st.success(f"Every one of the {len(table)} parameters agrees with finite differences "
                    f"(largest relative error {worst:.1e}; agreement means below "
