@@ -35,6 +35,15 @@ def test_json_round_trip_is_exact(run):
     assert back.to_json() == text
 
 
+def test_a_file_from_before_a_setting_existed_reads_with_its_default(run):
+    """Files exported before `fuse` existed have no such key: they mean the flat MLP."""
+    blob = json.loads(run.to_json())
+    del blob["config"]["fuse"]
+    back = Run.from_json(json.dumps(blob))
+    assert back.config == run.config and back.config.fuse == 0
+    assert np.array_equal(back.state["params"], run.state["params"])
+
+
 @pytest.mark.parametrize(("config", "record"), [
     (Config(depth=0, steps=30), True),  # no hidden layer: empty dead-unit maps
     (Config(task="moons", depth=1, width="4", steps=30), False),  # no diagnostics at all
