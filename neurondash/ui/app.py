@@ -25,7 +25,7 @@ from ..diagnosis import diagnose
 from ..engine import queries
 from ..engine.activations import ACTIVATIONS
 from ..engine.diagnostics import histogram
-from ..engine.gradcheck import TOLERANCE, check_gradients
+from ..engine.gradcheck import NOISE_FLOOR, TOLERANCE, check_gradients
 from ..engine.layers import Linear
 from ..engine.train import Progress, continue_training, train
 from ..run import Run
@@ -497,7 +497,8 @@ def backprop_check(run: Run, step: int) -> None:
     else:
         st.success(f"Every one of the {len(table)} parameters agrees with finite differences "
                    f"(largest relative error {worst:.1e}; agreement means below "
-                   f"{TOLERANCE:g}).")
+                   f"{TOLERANCE:g}, or differences below the {NOISE_FLOOR:g} that finite "
+                   "differences can resolve, as for vanishing gradients).")
     scientific = st.column_config.NumberColumn(format="%.1e")
     st.dataframe(table, hide_index=True, column_config={
         "max_abs_diff": scientific, "relative_error": scientific})
