@@ -501,7 +501,7 @@ def backprop_check(run: Run, step: int) -> None:
                    "differences can resolve, as for vanishing gradients).")
     scientific = st.column_config.NumberColumn(format="%.1e")
     st.dataframe(table, hide_index=True, column_config={
-        "max_abs_diff": scientific, "relative_error": scientific})
+        "step": scientific, "max_abs_diff": scientific, "relative_error": scientific})
 
 
 def neuron_tab(run: Run, step: int) -> None:

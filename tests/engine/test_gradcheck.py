@@ -8,7 +8,7 @@ import pytest
 
 from neurondash import Config, train
 from neurondash.data import load_dataset
-from neurondash.engine.gradcheck import NOISE_FLOOR, TOLERANCE, check_gradients
+from neurondash.engine.gradcheck import EPS, NOISE_FLOOR, TOLERANCE, check_gradients
 from neurondash.engine.layers import Linear
 
 
@@ -67,3 +67,15 @@ def test_vanishing_gradients_below_the_noise_floor_agree():
     assert (table["relative_error"] > TOLERANCE).any(), "the case this test is about"
     assert table["agrees"].all()
     assert (table["max_abs_diff"] < NOISE_FLOOR).all()
+
+
+def test_a_sharply_curved_loss_is_checked_at_a_smaller_step():
+    """A saturated net (init_scale 58, loss ~1000): the 1e-6 step's truncation error is
+    the whole difference for the embedding, and a 1e-8 step agrees (found by fuzzing)."""
+    config = Config(embed_dim=5, init_scale=58.62256743798082, out_scale=9.191709682090925,
+                    opt="adam", sched="cosine", batch=2, steps=105)
+    data = load_dataset(config)
+    table = check_gradients(train(config).model(dtype=np.float64), data.x["val"][:32],
+                            data.y["val"][:32]).set_index("parameter")
+    assert table["agrees"].all()
+    assert table.loc["layers.0.weight", "step"] < EPS
