@@ -60,7 +60,7 @@ def main() -> None:
     # the warning is filtered out instead.
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
         lambda record: "missing ScriptRunContext" not in record.getMessage())
-    views = ("Overview", "Activations", "Neuron")
+    views = ("Overview", "Activations", "Gradients", "Neuron")
     measure("default Config", {}, views)
     measure("spiral (2-D)", {"task": "spiral"}, views)
 
