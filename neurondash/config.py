@@ -168,6 +168,9 @@ SETTINGS: tuple[Setting, ...] = (
             "steps, or cosine decay.", choices=("constant", "step", "cosine")),
     Setting("batch", int, 32, "Examples per training step.", 1, 4096),
     Setting("steps", int, 3000, "Training steps (parameter updates).", 1, 200_000),
+    Setting("more", int, 0, "Steps trained after `steps` at the schedule's last learning rate: "
+            "what the Continue button adds, kept so that a link reproduces a continued run.",
+            0, 200_000),
     Setting("wd", float, 0.0, "Weight decay on weight matrices (L2 for SGD/Adam, decoupled for "
             "AdamW).", 0.0, 1.0),
     Setting("seed", int, 42, "Random seed for the data split, the init and the batches: the "
@@ -208,6 +211,7 @@ class Config:
     sched: str = "step"
     batch: int = 32
     steps: int = 3000
+    more: int = 0
     wd: float = 0.0
     seed: int = 42
     snap_every: int = 0
@@ -229,13 +233,15 @@ class Config:
             raise ConfigError("width", self.width, f"the model would have {n_params:,} "
                               f"parameters; at most {MAX_PARAMS:,} are allowed")
         if self.snapshot_count() > MAX_SNAPSHOTS:
-            fewest = math.ceil(self.steps / (MAX_SNAPSHOTS - 1))
+            fewest = math.ceil(self.total_steps / (MAX_SNAPSHOTS - 1))
+            while self.snapshot_count(fewest) > MAX_SNAPSHOTS:
+                fewest += 1
             raise ConfigError("snap_every", self.snap_every, f"at most {MAX_SNAPSHOTS} snapshots "
                               f"per run; use snap_every >= {fewest}")
         if self.work() > MAX_WORK:
-            raise ConfigError("steps", self.steps, f"parameters x steps x batch = {self.work():.2g}"
-                              f" exceeds the server's budget of {MAX_WORK:.0g}; fewer steps, a "
-                              "smaller batch or a smaller model")
+            raise ConfigError("steps", self.steps, f"parameters x (steps + more) x batch = "
+                              f"{self.work():.2g} exceeds the server's budget of "
+                              f"{MAX_WORK:.0g}; fewer steps, a smaller batch or a smaller model")
 
     def _check_fuse(self) -> None:
         if not self.is_char_task or self.fuse == 0:
@@ -313,16 +319,28 @@ class Config:
             total += 2 * width if self.norm != "none" else 0
         return total + fans[-1] * vocab + vocab
 
+    @property
+    def total_steps(self) -> int:
+        """The scheduled ``steps`` and the ``more`` continued after them."""
+        return self.steps + self.more
+
     def work(self) -> float:
         """Rough compute estimate (parameters x steps x batch) used for caps and auto-run."""
-        return float(self.n_params()) * self.steps * self.batch
+        return float(self.n_params()) * self.total_steps * self.batch
 
     def snapshot_interval(self) -> int:
         return self.snap_every or max(1, math.ceil(self.steps / 25))
 
-    def snapshot_count(self) -> int:
-        """Step 0, every interval, and the last step when it is not on the interval."""
-        return math.ceil(self.steps / self.snapshot_interval()) + 1
+    def snapshot_steps(self) -> list[int]:
+        """Step 0, every interval, the end of the schedule (``steps``) and the last step."""
+        interval, total = self.snapshot_interval(), self.total_steps
+        return sorted({0, *range(interval, total + 1, interval), self.steps, total})
+
+    def snapshot_count(self, interval: int | None = None) -> int:
+        """How many ``snapshot_steps`` there are (with another interval, if given)."""
+        interval, total = interval or self.snapshot_interval(), self.total_steps
+        return (1 + total // interval + (self.steps % interval != 0)
+                + (total % interval != 0 and total != self.steps))
 
     def to_dict(self) -> dict[str, Any]:
         return {s.name: getattr(self, s.name) for s in SETTINGS}
@@ -369,8 +387,8 @@ class Config:
                 value = good.pop(err.name, None)
                 if value is None:
                     # A combination rule names a field the user did not set: drop the
-                    # size settings the user did set, largest first.
-                    for name in ("width", "depth", "steps", "batch", "snap_every"):
+                    # size settings the user did set, continued steps first, then largest.
+                    for name in ("more", "width", "depth", "steps", "batch", "snap_every"):
                         if name in good:
                             value = good.pop(name)
                             err = ConfigError(name, value, err.allowed)

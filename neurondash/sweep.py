@@ -58,7 +58,9 @@ class SweepSpec:
 
     def configs(self) -> list[Config]:
         names = list(self.axes)
-        return [self.base.replace(steps=self.steps, **dict(zip(names, combo, strict=True)))
+        # Every run of a sweep trains `steps` from scratch: a continued base (more) is not swept.
+        return [self.base.replace(steps=self.steps, more=0,
+                                  **dict(zip(names, combo, strict=True)))
                 for combo in itertools.product(*self.axes.values())]
 
 

@@ -73,12 +73,29 @@ def test_the_snapshot_cap_suggests_the_smallest_interval_that_fits(steps):
 
 
 def test_snapshot_count_is_exact():
-    for steps, every in ((300, 12), (301, 12), (5, 5), (7, 3), (3000, 0)):
-        config = Config(depth=1, width="4", steps=steps, snap_every=every)
-        expected = len({0, steps, *range(0, steps + 1, config.snapshot_interval())})
-        assert config.snapshot_count() == expected
-        if steps < 400:
-            assert len(train(config).snapshot_steps) == expected
+    for steps, every, more in ((300, 12, 0), (301, 12, 0), (5, 5, 0), (7, 3, 0), (3000, 0, 0),
+                               (7, 3, 7), (37, 0, 37), (40, 7, 40), (3000, 0, 3000)):
+        config = Config(depth=1, width="4", steps=steps, snap_every=every, more=more)
+        total = steps + more
+        expected = len({0, steps, total, *range(0, total + 1, config.snapshot_interval())})
+        assert config.snapshot_count() == expected == len(config.snapshot_steps())
+        if total < 400:
+            assert train(config).snapshot_steps == config.snapshot_steps()
+
+
+def test_more_counts_toward_every_cap():
+    with pytest.raises(ConfigError, match="snapshots per run") as refused:
+        Config(steps=1000, more=200_000)
+    suggested = int(str(refused.value).rsplit(">= ", 1)[1])
+    assert Config(steps=1000, more=200_000, snap_every=suggested).snapshot_count() == 200
+    with pytest.raises(ConfigError, match="snapshots"):
+        Config(steps=1000, more=200_000, snap_every=suggested - 1)
+    with pytest.raises(ConfigError, match="steps \\+ more"):
+        Config(depth=4, width="1000", batch=4096, steps=100_000, more=100_000)
+    # A link whose `more` breaks a cap loses `more`, not the settings it was continued from.
+    parsed, warnings = Config.from_query("steps=1000&width=64&more=200000")
+    assert parsed == Config(steps=1000, width="64")
+    assert any("more=200000" in w for w in warnings)
 
 
 def test_parameter_count_matches_makemore():

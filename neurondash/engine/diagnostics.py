@@ -74,8 +74,8 @@ class MatrixSums:
     every weight twice per step, both are carried forward through the update: with
     W' = W - dW, sum(W') = sum(W) - sum(dW) and sum(W'^2) = sum(W^2) - 2 W'.dW - sum(dW^2).
     A step then costs three BLAS dot products per matrix (dW.1, dW.dW, W'.dW) instead of
-    four. The sums are recomputed from the weights on the first step and every ``RESYNC``
-    steps after it, so float32 rounding cannot accumulate.
+    four. The sums are recomputed from the weights on the first step, every ``RESYNC``
+    steps after it and after every checkpoint, so float32 rounding cannot accumulate.
     """
 
     RESYNC = 64
@@ -88,6 +88,10 @@ class MatrixSums:
         self.age = self.RESYNC
         self._buffers: tuple[np.ndarray, np.ndarray] | None = None
         self._views: list[tuple[np.ndarray, np.ndarray, np.ndarray, float]] = []
+
+    def resync_next(self) -> None:
+        """Recompute the sums from the weights at the next step."""
+        self.age = self.RESYNC
 
     def _bind(self, flat: np.ndarray, update: np.ndarray) -> list:
         """Per-matrix views of both buffers, made once: the buffers live as long as the run."""

@@ -169,7 +169,11 @@ class Trainer:
             if not finite:
                 self._diverge(self.step, "a parameter became infinite or NaN")
                 break
-            if self.step % interval == 0 or (self.step == end and checkpoint_last):
+            # The schedule's end is a snapshot too, so that a run continued from there (more)
+            # has exactly the snapshots of one trained in one go.
+            checkpointed = (self.step % interval == 0 or self.step == self.config.steps
+                            or (self.step == end and checkpoint_last))
+            if checkpointed:
                 self._checkpoint(self.step)
             if self.step % report_every == 0 or self.step == end:
                 if on_progress is not None:
@@ -178,7 +182,7 @@ class Trainer:
                 if should_stop is not None and should_stop() and self.step < end:
                     self.status = "stopped"
                     self.message = f"Stopped on request at step {self.step} of {end}."
-                    if self.step % interval != 0:
+                    if not checkpointed:
                         self._checkpoint(self.step)
                     break
         batches.settle()
@@ -194,6 +198,9 @@ class Trainer:
         self.eval_rows.append({"step": step, "val_loss": loss, "val_acc": accuracy})
         if self.record:
             self.recorder.snapshot(step)
+            # Recompute the carried weight sums after every checkpoint, where a continued run
+            # starts afresh: its update:data then matches a run trained in one go, bit for bit.
+            self.recorder.matrix_sums.resync_next()
 
     def evaluate(self) -> dict[str, float]:
         """Loss and accuracy on every full split, in eval mode (BatchNorm running stats)."""
@@ -249,7 +256,8 @@ def split_metrics(model: Model, x: np.ndarray, y: np.ndarray) -> tuple[float, fl
 def train(config: Config, on_progress: ProgressCallback | None = None,
           should_stop: StopRequest | None = None, record: bool = True,
           words: list[str] | None = None, dataset: Dataset | None = None):
-    """Train a model for ``config.steps`` steps and return its Run.
+    """Train a model for ``config.steps`` steps, and ``config.more`` after them at the last
+    learning rate, and return its Run.
 
     ``words`` is the word list for the 'words' task. ``record=False`` skips diagnostics
     (benchmarks); the loss series is always kept.
@@ -258,21 +266,41 @@ def train(config: Config, on_progress: ProgressCallback | None = None,
 
     dataset = dataset or load_dataset(config, words)
     trainer = Trainer(config, dataset, record)
-    trainer.run(config.steps, on_progress, should_stop)
+    trainer.run(config.total_steps, on_progress, should_stop)
     return Run.from_trainer(trainer)
 
 
 def continue_training(run, steps: int, on_progress: ProgressCallback | None = None,
                       should_stop: StopRequest | None = None):
-    """Train a finished (or stopped) run for ``steps`` more steps; returns a new Run.
+    """Train ``run`` for ``steps`` more steps from its saved state; returns a new Run whose
+    Config counts the steps past the schedule in ``more``.
 
     Continued steps use the schedule's final learning rate and the same RNG streams, so the
-    first ``config.steps`` steps stay exactly what the Config reproduces.
+    losses and weights equal those of one uninterrupted run: ``train(result.config)``. Its
+    snapshots are the same too when ``run`` ended on one of that Config's snapshot steps
+    (``continues_exactly``), which is what makes a link to a continued run reproduce it.
+    Raises ConfigError when the longer run exceeds the caps (steps + more, snapshots, work).
     """
     from ..run import Run
 
     if run.status == "diverged":
         raise ValueError("a diverged run cannot be continued; change the settings and retrain")
+    config = run.config.replace(
+        more=max(run.config.more, run.steps_done + steps - run.config.steps))
     trainer = run.trainer()
+    trainer.config = config
+    recorder = trainer.recorder
+    recorder.keep_states = (trainer.model.n_params() * config.snapshot_count()
+                            <= PARAM_SNAPSHOT_BUDGET)
+    if not recorder.keep_states:
+        recorder.model_states.clear()
     trainer.run(steps, on_progress, should_stop)
     return Run.from_trainer(trainer)
+
+
+def continues_exactly(run) -> bool:
+    """Whether continuing ``run`` gives exactly the run its longer Config trains in one go:
+    it ended on a snapshot step of that Config (every interval, or the schedule's end)."""
+    done, config = run.steps_done, run.config
+    return run.status != "diverged" and (done % config.snapshot_interval() == 0
+                                         or done == config.steps)

@@ -27,7 +27,7 @@ from ..engine.activations import ACTIVATIONS
 from ..engine.diagnostics import histogram
 from ..engine.gradcheck import NOISE_FLOOR, TOLERANCE, check_gradients
 from ..engine.layers import Linear
-from ..engine.train import Progress, continue_training, train
+from ..engine.train import Progress, continue_training, continues_exactly, train
 from ..run import Run
 from . import explore, render
 
@@ -113,7 +113,7 @@ GROUPS = {
     "Data": ("task", "context", "noise", "points", "train_frac", "features"),
     "Architecture": ("depth", "width", "embed_dim", "fuse", "norm", "act"),
     "Initialization": ("init", "init_scale", "out_scale", "bias_init"),
-    "Training": ("opt", "lr", "sched", "batch", "steps", "wd", "seed", "snap_every"),
+    "Training": ("opt", "lr", "sched", "batch", "steps", "more", "wd", "seed", "snap_every"),
 }
 
 
@@ -149,14 +149,34 @@ def check_url_once() -> None:
         st.rerun()
 
 
+def _request_continue() -> None:
+    """Continue's click, before the widgets are drawn: `steps` more steps in `more` (the
+    run is then continued from the shorter one, see ``get_run``)."""
+    runs = st.session_state.get("runs")
+    if runs and next(reversed(runs.values())).status == "diverged":
+        st.session_state["continue_refused"] = ("A diverged run cannot be continued; change "
+                                                "the settings and retrain.")
+        return
+    setting = SETTINGS_BY_NAME["more"]
+    more = st.session_state.get("more", setting.default)
+    steps = st.session_state.get("steps", SETTINGS_BY_NAME["steps"].default)
+    if more + steps > setting.high:
+        st.session_state["continue_refused"] = (
+            f"Continuing would make more = {more + steps:,}, above its {setting.high:,} "
+            "limit; train a longer schedule (steps) instead.")
+        return
+    st.session_state["more"] = more + steps
+
+
 def sidebar() -> tuple[Config, list[str], list[str] | None]:
     """Draw the sidebar and return the Config it describes (lenient: bad combos explained)."""
     st.sidebar.title("neurondash")
     train_col, more_col, reset_col = st.sidebar.columns([0.9, 1.25, 0.95], gap="small")
     st.session_state["train_clicked"] = train_col.button("Train", type="primary",
                                                          help="Train this Config now")
-    st.session_state["continue_clicked"] = more_col.button(
-        "Continue", help="Train the current run for `steps` more steps")
+    more_col.button("Continue", on_click=_request_continue,
+                    help="Train the current run for `steps` more steps (adds them to `more`, "
+                         "so the link reproduces the continued run)")
     if reset_col.button("Reset", help="Back to the defaults; forget this session's runs"):
         for setting in SETTINGS_BY_NAME.values():
             st.session_state.pop(setting.name, None)
@@ -226,8 +246,9 @@ def _live_trainer(config: Config, words: list[str] | None, base: Run | None = No
             slot.line_chart(frame, x="step", y="loss", height=200)
 
     try:
-        return (continue_training(base, config.steps, on_progress=show) if base is not None
-                else train(config, on_progress=show, words=words))
+        if base is not None:
+            return continue_training(base, config.more - base.config.more, on_progress=show)
+        return train(config, on_progress=show, words=words)
     finally:
         bar.empty()
         slot.empty()
@@ -260,11 +281,15 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
     if config.task == "words" and not words:
         st.info("Upload a word list (one word per line) in the Data section to train on it.")
         return None
-    if st.session_state.get("continue_clicked") and key in runs:
-        if runs[key].status == "diverged":
-            st.warning("A diverged run cannot be continued; change the settings and retrain.")
-        else:
-            runs[key] = _train_or_report(config, words, base=runs[key]) or runs[key]
+    refused = st.session_state.pop("continue_refused", None)
+    if refused:
+        st.warning(refused)
+    base = _shorter_run(config, words, runs) if key not in runs else None
+    if base is not None and not st.session_state.get("train_clicked"):
+        continued = _train_or_report(config, words, base=base)
+        if continued is None:
+            return base
+        runs[key] = continued
     elif key not in runs or st.session_state.get("train_clicked"):
         if config.work() > AUTO_WORK and not st.session_state.get("train_clicked"):
             st.info(f"This is a large run ({config.n_params():,} parameters x "
@@ -279,6 +304,17 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
         runs.popitem(last=False)
         st.session_state["dropped_runs"] = st.session_state.get("dropped_runs", 0) + 1
     return runs[key]
+
+
+def _shorter_run(config: Config, words: list[str] | None, runs: dict[str, Run]) -> Run | None:
+    """The session's longest run of ``config`` with fewer ``more`` steps: continuing it gives
+    exactly ``config``'s run, without retraining what it already trained."""
+    key = run_key(config, words)
+    shorter = [run for run in runs.values()
+               if run.config.more < config.more and continues_exactly(run)
+               and run.steps_done == run.config.total_steps
+               and run_key(run.config.replace(more=config.more), run.words) == key]
+    return max(shorter, key=lambda run: run.config.more, default=None)
 
 
 def metrics(run: Run) -> None:

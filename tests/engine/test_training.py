@@ -18,9 +18,11 @@ from neurondash.engine.train import (
     BATCH_DRAWS,
     BatchDraws,
     Trainer,
+    continues_exactly,
     distinct_rows,
     split_metrics,
 )
+from neurondash.run import TABLES
 
 SMALL = Config(depth=2, width="32", steps=200, batch=32)
 
@@ -99,6 +101,36 @@ def test_continue_training_matches_one_long_run():
     assert np.array_equal(more.state["params"], whole.state["params"])
     via_json = continue_training(Run.from_json(part.to_json()), 100)
     assert np.array_equal(via_json.state["params"], whole.state["params"])
+
+
+@pytest.mark.parametrize(("steps", "snap_every"), [(60, 0), (37, 0), (40, 8), (40, 7)])
+def test_a_continued_run_is_the_run_of_its_longer_config(steps, snap_every):
+    """What makes a link to a continued run reproduce it: continuing from the end of the
+    schedule (and again from a snapshot step) gives, bit for bit, the run that the Config
+    with `more` trains in one go: every series, table, snapshot and weight."""
+    config = SMALL.replace(steps=steps, snap_every=snap_every, norm="batch")
+    once = continue_training(train(config), steps)
+    assert once.config == config.replace(more=steps)
+    assert_same_run(once, train(once.config))
+    assert continues_exactly(once) == (2 * steps % once.config.snapshot_interval() == 0)
+    twice = continue_training(once, steps)
+    assert twice.config.more == 2 * steps and twice.steps_done == 3 * steps
+    whole = train(twice.config)
+    if continues_exactly(once):
+        assert_same_run(twice, whole)
+    else:  # one extra snapshot, where `once` ended; the numbers are still the same
+        assert set(twice.snapshot_steps) - set(whole.snapshot_steps) == {2 * steps}
+    assert np.array_equal(twice.history["loss"], whole.history["loss"])
+    assert np.array_equal(twice.state["params"], whole.state["params"])
+
+
+def assert_same_run(a: Run, b: Run) -> None:
+    assert a.config == b.config and a.final == b.final
+    assert a.snapshot_steps == b.snapshot_steps == a.config.snapshot_steps()
+    for name in ("history", *TABLES):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True)
+    assert np.array_equal(a.state["params"], b.state["params"])
+    assert set(a.model_states) == set(b.model_states)
 
 
 def test_a_run_stopped_mid_block_continues_like_one_long_run():

@@ -6,11 +6,13 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from neurondash.charts import MAX_ROWS
+from neurondash.engine.train import continue_training
 from neurondash.ui import app as dashboard
 from neurondash.ui.app import TABS
 
@@ -332,16 +334,34 @@ def test_word_list_upload_trains_on_its_own_vocabulary_and_rejects_bad_files():
     assert run.config.task == "words" and run.vocab == ".abcdoxyzé"
 
 
-def test_continue_trains_the_current_run_further():
+def test_continue_trains_the_current_run_further_and_the_link_reproduces_it(monkeypatch):
     at = open_app(SMALL)
     first = next(reversed(at.session_state["runs"].values()))
+    continued_from = []
+    monkeypatch.setattr(dashboard, "continue_training", lambda run, steps, **kwargs: (
+        continued_from.append(run) or continue_training(run, steps, **kwargs)))
     next(b for b in at.button if b.label == "Continue").click().run()
     assert not at.exception
+    assert continued_from == [first], "continued from the first run, not retrained"
     runs = at.session_state["runs"]
-    assert len(runs) == 1
     continued = next(reversed(runs.values()))
-    assert continued.steps_done == 2 * first.steps_done
+    assert continued.steps_done == 2 * first.steps_done and continued.config.more == 150
     assert continued.history["loss"].iloc[:150].equals(first.history["loss"])
+    assert at.query_params["more"] == "150" and at.number_input(key="more").value == 150
+    shared = open_app(SMALL | {"more": "150"})
+    replayed = next(reversed(shared.session_state["runs"].values()))
+    assert replayed.snapshot_steps == continued.snapshot_steps
+    pd.testing.assert_frame_equal(replayed.history, continued.history, check_exact=True)
+    pd.testing.assert_frame_equal(replayed.layers, continued.layers, check_exact=True)
+    next(b for b in at.button if b.label == "Continue").click().run()
+    assert next(reversed(at.session_state["runs"].values())).steps_done == 450
+
+
+def test_a_diverged_run_is_not_continued():
+    at = open_app({"act": "relu", "init": "normal", "lr": "10", "steps": "300"})
+    next(b for b in at.button if b.label == "Continue").click().run()
+    assert any("cannot be continued" in w.value for w in at.warning)
+    assert "more" not in at.query_params and not at.exception
 
 
 def test_each_snapshot_step_draws_its_own_data():
