@@ -772,8 +772,12 @@ def main() -> None:
         metrics(run)
         steps = run.snapshot_steps
         if steps:
+            if st.session_state.get("snapshot_of") != _key(run):
+                # Another run (new settings, Continue, an import) opens on its last step.
+                st.session_state["snapshot_of"] = _key(run)
+                st.session_state["snapshot"] = steps[-1]
             step = st.select_slider("snapshot step (drives every view)", steps,
-                                    value=steps[-1], key="snapshot")
+                                    key="snapshot")
         else:
             st.info("No diagnostics were recorded for this run.")
     # Lazy tabs: only the open one runs, so a rerun (a slider move, a click) draws one view
