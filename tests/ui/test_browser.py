@@ -170,3 +170,23 @@ def test_choosing_2d_input_features_retrains_and_goes_into_the_link(server, page
     wait_idle(page)
     assert page.locator("[data-testid='stException']").count() == 0
     assert page.get_by_text("x1²").count() >= 1, "the network drawing names the new input"
+
+
+@pytest.mark.browser
+def test_continue_puts_the_extra_steps_into_the_link_and_the_link_replays_them(server, page):
+    page.goto(f"{server}/?steps=150&depth=2&width=16", timeout=60_000)
+    page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
+    wait_idle(page)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_function("() => window.location.search.includes('more=150')",
+                           timeout=60_000)
+    wait_idle(page)
+    metrics = page.locator("[data-testid='stMetricValue']")
+    continued = metrics.nth(2).inner_text()  # validation loss after 300 steps
+    link = page.url
+    page.goto("about:blank")
+    page.goto(link, timeout=60_000)  # a new session: trains the 300 steps in one go
+    page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
+    wait_idle(page)
+    assert metrics.nth(2).inner_text() == continued
+    assert page.locator("[data-testid='stException']").count() == 0
