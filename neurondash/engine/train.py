@@ -110,14 +110,26 @@ class Trainer:
         val = diag_rng.permutation(len(dataset.y["val"]))[:VAL_SUBSET]
         self.val_x, self.val_y = dataset.x["val"][val], dataset.y["val"][val]
         self.recorder = Recorder(self.model, self.x[diag], self.y[diag], config.steps)
-        self.recorder.keep_states = (self.model.n_params() * config.snapshot_count()
-                                     <= PARAM_SNAPSHOT_BUDGET)
+        self.recorder.keep_states = self._states_fit()
         self.eval_rows: list[dict] = []
         self.step = 0
         self.status = "running"
         self.message = ""
         self.diverged_step: int | None = None
         self.elapsed = 0.0
+
+    def _states_fit(self) -> bool:
+        """Whether every snapshot can keep a copy of the weights (PARAM_SNAPSHOT_BUDGET)."""
+        return self.model.n_params() * self.config.snapshot_count() <= PARAM_SNAPSHOT_BUDGET
+
+    def adopt(self, config: Config) -> None:
+        """Take on a longer Config (more steps) for the steps still to come; the weight
+        copies are dropped if its snapshots no longer fit, as a run trained in one go has
+        none then."""
+        self.config = config
+        self.recorder.keep_states = self._states_fit()
+        if not self.recorder.keep_states:
+            self.recorder.model_states.clear()
 
     def learning_rate(self, step: int) -> float:
         """Scheduled rate; steps past the configured total (continued runs) keep the last one."""
@@ -288,12 +300,7 @@ def continue_training(run, steps: int, on_progress: ProgressCallback | None = No
     config = run.config.replace(
         more=max(run.config.more, run.steps_done + steps - run.config.steps))
     trainer = run.trainer()
-    trainer.config = config
-    recorder = trainer.recorder
-    recorder.keep_states = (trainer.model.n_params() * config.snapshot_count()
-                            <= PARAM_SNAPSHOT_BUDGET)
-    if not recorder.keep_states:
-        recorder.model_states.clear()
+    trainer.adopt(config)
     trainer.run(steps, on_progress, should_stop)
     return Run.from_trainer(trainer)
 

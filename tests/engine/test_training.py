@@ -124,6 +124,14 @@ def test_a_continued_run_is_the_run_of_its_longer_config(steps, snap_every):
     assert np.array_equal(twice.state["params"], whole.state["params"])
 
 
+def test_continuing_past_the_weight_copy_budget_drops_the_copies_as_one_run_would():
+    config = Config(depth=2, width="300", steps=50)  # 108k parameters, 26 snapshots
+    base = train(config)
+    assert base.model_states, "26 copies fit the budget"
+    more = continue_training(base, 50)  # 51 snapshots x 108k parameters do not
+    assert more.model_states == {} and train(more.config).model_states == {}
+
+
 def assert_same_run(a: Run, b: Run) -> None:
     assert a.config == b.config and a.final == b.final
     assert a.snapshot_steps == b.snapshot_steps == a.config.snapshot_steps()
