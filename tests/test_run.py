@@ -36,11 +36,12 @@ def test_json_round_trip_is_exact(run):
 
 
 def test_a_file_from_before_a_setting_existed_reads_with_its_default(run):
-    """Files exported before `fuse` existed have no such key: they mean the flat MLP."""
+    """Files exported before `fuse` and `more` existed have no such keys: they mean the
+    flat MLP, trained for its scheduled steps only."""
     blob = json.loads(run.to_json())
-    del blob["config"]["fuse"]
+    del blob["config"]["fuse"], blob["config"]["more"]
     back = Run.from_json(json.dumps(blob))
-    assert back.config == run.config and back.config.fuse == 0
+    assert back.config == run.config and back.config.fuse == back.config.more == 0
     assert np.array_equal(back.state["params"], run.state["params"])
 
 
