@@ -9,7 +9,7 @@ import pytest
 from neurondash import Config, train
 from neurondash.data import load_dataset
 from neurondash.engine.gradcheck import EPS, NOISE_FLOOR, TOLERANCE, check_gradients
-from neurondash.engine.layers import Linear
+from tests.faults import output_gradient_one_percent_off
 
 
 @pytest.fixture(scope="module")
@@ -34,15 +34,7 @@ def test_every_parameter_of_a_trained_model_agrees(trained):
 
 def test_a_slightly_wrong_backward_is_caught(trained, monkeypatch):
     run, x, y = trained
-    correct = Linear.backward
-
-    def one_percent_off(self, dout):
-        grad = correct(self, dout)
-        if self.is_output:
-            self.grads["weight"] *= 1.01
-        return grad
-
-    monkeypatch.setattr(Linear, "backward", one_percent_off)
+    output_gradient_one_percent_off(monkeypatch)
     table = check_gradients(run.model(dtype=np.float64), x, y).set_index("parameter")
     output = f"layers.{len(run.model().layers) - 1}.weight"
     assert not table.loc[output, "agrees"]

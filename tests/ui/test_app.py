@@ -531,17 +531,9 @@ def test_a_large_model_is_checked_only_on_request():
 
 
 def test_a_wrong_backward_is_shown_as_a_disagreement(monkeypatch):
-    from neurondash.engine.layers import Linear
+    from tests.faults import output_gradient_one_percent_off
 
-    correct = Linear.backward
-
-    def one_percent_off(self, dout):
-        grad = correct(self, dout)
-        if self.is_output:
-            self.grads["weight"] *= 1.01
-        return grad
-
-    monkeypatch.setattr(Linear, "backward", one_percent_off)
+    output_gradient_one_percent_off(monkeypatch)
     at = open_app(SMALL | {"act": "relu"}, tab="Gradients")
     (error,) = [e.value for e in at.error]
     assert "Backward disagrees with finite differences for layers." in error
