@@ -5,14 +5,20 @@ batch 32) and a 2-D spiral model. If PyTorch is importable (``pip install torch=
 CPU, benchmarks only) the same makemore model is timed in PyTorch eager on one thread and
 the ratio is printed.
 
-    python benchmarks/bench_engine.py [--steps 200] [--rounds 15]
+The step timings come from several fresh processes (as pyperf does): the same code runs
+up to 20% faster or slower from one process to the next here (PyTorch 1400-1690 us/step in
+six processes on one day), so one process's figure is one draw of that spread.
+
+    python benchmarks/bench_engine.py [--steps 200] [--rounds 15] [--processes 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 
@@ -100,6 +106,13 @@ def ratio_spread(slow: list[float], fast: list[float]) -> str:
             f"(range {ratios[0]:.2f}-{ratios[-1]:.2f}x)")
 
 
+def process_medians(per_process: list[dict], slow: str, fast: str) -> str:
+    """Each process's median per-round ratio slow/fast: how far one process's figure moves."""
+    medians = [statistics.median(a / b for a, b in zip(run[slow], run[fast], strict=True))
+               for run in per_process]
+    return "median per-round ratio in each process: " + ", ".join(f"{m:.2f}x" for m in medians)
+
+
 def snapshot_ms(config: Config, repeats: int = 5) -> tuple[float, float]:
     """Milliseconds of one diagnostics snapshot and of one validation evaluation."""
     trainer = Trainer(config, load_dataset(config), record=True)
@@ -127,11 +140,8 @@ def whole_run_seconds(config: Config, repeats: int = 3) -> dict[bool, float]:
     return best
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=200, help="steps per round")
-    parser.add_argument("--rounds", type=int, default=15)
-    args = parser.parse_args()
+def step_rounds(steps: int, rounds: int) -> dict[str, list[float]]:
+    """This process's interleaved rounds of the makemore step: recorder off, on, PyTorch."""
     # Snapshots are timed separately: here the runs are long enough that none is due.
     long = MAKEMORE.replace(steps=200_000)
     steppers = {"off": engine_stepper(long, record=False),
@@ -139,15 +149,39 @@ def main() -> None:
     torch_step = torch_stepper()
     if torch_step is not None:
         steppers["torch"] = torch_step
-    rounds = round_us(steppers, args.steps, args.rounds)
+    return round_us(steppers, steps, rounds)
+
+
+def rounds_from_processes(steps: int, rounds: int, processes: int) -> list[dict]:
+    """``step_rounds`` in each of ``processes`` fresh Python processes, one after another."""
+    command = [sys.executable, __file__, "--child", "--steps", str(steps),
+               "--rounds", str(rounds)]
+    return [json.loads(subprocess.run(command, capture_output=True, text=True,
+                                      check=True).stdout) for _ in range(processes)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=200, help="steps per round")
+    parser.add_argument("--rounds", type=int, default=15, help="rounds per process")
+    parser.add_argument("--processes", type=int, default=3,
+                        help="fresh processes the step timings are taken in")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(step_rounds(args.steps, args.rounds)))
+        return
+    per_process = rounds_from_processes(args.steps, args.rounds, args.processes)
+    rounds = {name: [t for run in per_process for t in run[name]] for name in per_process[0]}
     best = {name: min(times) for name, times in rounds.items()}
     snap, val = snapshot_ms(MAKEMORE)
     off, on = best["off"], best["on"]
     print(f"makemore MLP (5x100 BatchNorm tanh, batch 32); fastest of {args.rounds} "
-          f"interleaved rounds of {args.steps} steps")
+          f"interleaved rounds of {args.steps} steps in each of {args.processes} processes")
     print(f"  neurondash, recorder off          : {off:8.1f} us/step")
     print(f"  neurondash, per-step series on    : {on:8.1f} us/step  "
           f"(+{100 * (on / off - 1):.1f}%; {ratio_spread(rounds['on'], rounds['off'])})")
+    print(f"    {process_medians(per_process, 'on', 'off')}")
     print(f"  one diagnostics snapshot          : {snap:8.1f} ms  (validation pass, done "
           f"with or without recording: {val:.1f} ms)")
     # The fastest "on" and "off" rounds may come from different moments of a noisy machine;
@@ -165,6 +199,7 @@ def main() -> None:
               f"{best['torch'] / on:.2f}x (per-step series on), fastest rounds")
         print(f"  speed-up vs PyTorch, recorder off: "
               f"{ratio_spread(rounds['torch'], rounds['off'])}")
+        print(f"    {process_medians(per_process, 'torch', 'off')}")
     else:
         print("  PyTorch eager: not installed (pip install torch==2.13.0)")
     whole = whole_run_seconds(Config())

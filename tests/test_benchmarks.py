@@ -12,7 +12,7 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 SHORT_RUNS = {
-    "bench_engine.py": (["--steps", "5", "--rounds", "1"],
+    "bench_engine.py": (["--steps", "5", "--rounds", "1", "--processes", "1"],
                         ["recorder off", "recording overhead, makemore 200k-step run",
                          "spiral 2-D model"]),
     "numpy_floor.py": ([], ["us/step"]),
