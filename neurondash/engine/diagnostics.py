@@ -87,18 +87,21 @@ class MatrixSums:
         self.squares = [0.0] * len(slices)
         self.age = self.RESYNC
         self._buffers: tuple[np.ndarray, np.ndarray] | None = None
-        self._views: list[tuple[np.ndarray, np.ndarray, np.ndarray, float]] = []
+        self._views: list[tuple] = []
 
     def resync_next(self) -> None:
         """Recompute the sums from the weights at the next step."""
         self.age = self.RESYNC
 
     def _bind(self, flat: np.ndarray, update: np.ndarray) -> list:
-        """Per-matrix views of both buffers, made once: the buffers live as long as the run."""
+        """Per-matrix views of both buffers and their bound ``dot`` methods, made once: the
+        buffers live as long as the run, and a bound method skips ``np.dot``'s dispatch."""
         if self._buffers is None or self._buffers[0] is not flat or self._buffers[1] is not update:
             self._buffers = (flat, update)
-            self._views = [(flat[sl], update[sl], ones, float(ones.size))
-                           for sl, ones in zip(self.slices, self.ones, strict=True)]
+            self._views = []
+            for sl, ones in zip(self.slices, self.ones, strict=True):
+                weights, step = flat[sl], update[sl]
+                self._views.append((weights, weights.dot, step, step.dot, ones, float(ones.size)))
         return self._views
 
     def update_data(self, flat: np.ndarray, update: np.ndarray, out: np.ndarray) -> bool:
@@ -106,14 +109,15 @@ class MatrixSums:
         the update; returns False when they are no longer finite."""
         resync = self.age >= self.RESYNC
         self.age = 0 if resync else self.age + 1
-        sums, squares, dot = self.sums, self.squares, np.dot
-        for k, (weights, step, ones, n) in enumerate(self._bind(flat, update)):
-            step_sum, step_square = float(dot(step, ones)), float(dot(step, step))
+        sums, squares = self.sums, self.squares
+        views = self._bind(flat, update)
+        for k, (weights, weights_dot, step, step_dot, ones, n) in enumerate(views):
+            step_sum, step_square = float(step_dot(ones)), float(step_dot(step))
             if resync:
-                sums[k], squares[k] = float(dot(weights, ones)), float(dot(weights, weights))
+                sums[k], squares[k] = float(weights_dot(ones)), float(weights_dot(weights))
             else:
                 sums[k] -= step_sum
-                squares[k] -= 2.0 * float(dot(weights, step)) + step_square
+                squares[k] -= 2.0 * float(weights_dot(step)) + step_square
             weight_var = squares[k] / n - (sums[k] / n) ** 2
             if not math.isfinite(weight_var):
                 out[:] = np.nan

@@ -33,7 +33,7 @@ def cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tuple[float, np.nd
     flat = grad.reshape(-1)
     terms = flat[target_index]
     np.exp(grad, out=grad)
-    total = np.dot(grad, ones(classes, grad.dtype))  # row sums as one BLAS call
+    total = grad.dot(ones(classes, grad.dtype))  # row sums as one BLAS call
     np.subtract(np.log(total), terms, out=terms)  # -log softmax at each target
     loss = np.add.reduce(terms) / n
     total *= n
