@@ -26,8 +26,8 @@ def make_step():
     gradient buffer (a two-call SGD update), gradients written in place, batch means as a
     matrix-vector product with 1/n, the BatchNorm scale copied out to full size once (so its
     two products are not row broadcasts), in-place activation and loss arithmetic, 0-d
-    constants instead of Python floats, np.dot rather than matmul, take() for gathers, flat
-    target indices, and batch indices drawn in bulk."""
+    constants instead of Python floats, the ndarray.dot method rather than np.dot or matmul,
+    take() for gathers, flat target indices, and batch indices drawn in bulk."""
     rng = np.random.default_rng(0)
     f32 = np.float32
     fans = [CONTEXT * EMBED] + [HIDDEN] * (DEPTH - 1)
@@ -69,9 +69,9 @@ def make_step():
         h = table.take(x, axis=0).reshape(BATCH, -1)
         cache = []
         for w, gain, shift in zip(weights, gains, shifts, strict=True):
-            z = np.dot(h, w)
-            centered = z - np.dot(means, z)
-            var = np.dot(means, centered * centered)
+            z = h.dot(w)
+            centered = z - means.dot(z)
+            var = means.dot(centered * centered)
             var += eps
             std = np.sqrt(var, out=var)
             scale = np.divide(gain, std)
@@ -82,31 +82,31 @@ def make_step():
             np.tanh(act, out=act)
             cache.append((h, centered, std, scale, scale_rows, act))
             h = act
-        logits = np.dot(h, w_out)
+        logits = h.dot(w_out)
         logits += b_out
         logits -= np.maximum.reduce(logits, axis=1, keepdims=True)
         target = row_starts + y
         flat_logits = logits.reshape(-1)
         terms = flat_logits[target]
         probs = np.exp(logits, out=logits)
-        total = np.dot(probs, ones_v)
+        total = probs.dot(ones_v)
         np.subtract(np.log(total), terms, out=terms)
         loss = np.add.reduce(terms) / BATCH
         total *= BATCH
         np.reciprocal(total, out=total)
         probs *= total[:, None]
         flat_logits[target] -= inv_batch
-        grad_h = np.dot(probs, w_out.T)
-        np.dot(h.T, probs, out=d_w_out)
-        np.dot(ones, probs, out=d_b_out)
+        grad_h = probs.dot(w_out.T)
+        h.T.dot(probs, d_w_out)
+        ones.dot(probs, d_b_out)
         for i in range(DEPTH - 1, -1, -1):
             h_in, centered, std, scale, scale_rows, act = cache[i]
             d_out = act * act
             np.subtract(one, d_out, out=d_out)
             d_out *= grad_h
-            np.dot(ones, d_out * centered, out=d_gains[i])
+            ones.dot(d_out * centered, d_gains[i])
             d_gains[i] /= std
-            np.dot(ones, d_out, out=d_shifts[i])
+            ones.dot(d_out, d_shifts[i])
             scale_n = scale * inv_batch
             dz = d_out * scale_rows
             dz -= scale_n * d_shifts[i]
@@ -114,11 +114,11 @@ def make_step():
             k *= d_gains[i]
             centered *= k
             dz -= centered
-            grad_h = np.dot(dz, weights[i].T)
-            np.dot(h_in.T, dz, out=d_weights[i])
+            grad_h = dz.dot(weights[i].T)
+            h_in.T.dot(dz, d_weights[i])
         onehot.fill(0.0)
         flat_onehot[onehot_starts + x.ravel()] = 1.0
-        np.dot(onehot.T, grad_h.reshape(-1, EMBED), out=d_table)
+        onehot.T.dot(grad_h.reshape(-1, EMBED), d_table)
         np.multiply(grad, LR, out=update)
         np.subtract(flat, update, out=flat)
         return float(loss)
@@ -140,14 +140,14 @@ def make_kernels_only():
     onehot = rng.standard_normal((BATCH * CONTEXT, VOCAB)).astype(f32)
 
     def step() -> None:
-        np.tanh(np.dot(h0, first))
+        np.tanh(h0.dot(first))
         for _ in range(DEPTH - 1):
-            np.tanh(np.dot(h, square))
-        _ = np.dot(h, w_out)
-        _ = np.dot(probs, w_out.T), np.dot(h.T, probs)
+            np.tanh(h.dot(square))
+        _ = h.dot(w_out)
+        _ = probs.dot(w_out.T), h.T.dot(probs)
         for _ in range(DEPTH - 1):
-            _ = np.dot(h, square.T), np.dot(h.T, h)
-        _ = np.dot(h, first.T), np.dot(h0.T, h), np.dot(onehot.T, h0.reshape(-1, EMBED))
+            _ = h.dot(square.T), h.T.dot(h)
+        _ = h.dot(first.T), h0.T.dot(h), onehot.T.dot(h0.reshape(-1, EMBED))
 
     return step
 
