@@ -514,8 +514,8 @@ def backprop_check(run: Run, step: int) -> None:
         return
     kept = _kept(run, step)
     name = f"backprop_check@{kept}"
-    done = st.session_state.setdefault("derived", {}).get(_key(run, name))
-    if done is None and run.config.n_params() > CHECK_AUTO_PARAMS and not st.button(
+    waits = not _derived_ready(run, name) and run.config.n_params() > CHECK_AUTO_PARAMS
+    if waits and not st.button(
             f"Check the gradients ({run.config.n_params():,} parameters: a few seconds)"):
         return
     data = _dataset(run)
@@ -714,6 +714,11 @@ def _derived(run: Run, name: str, compute):
             cache.clear()
         cache[key] = compute()
     return cache[key]
+
+
+def _derived_ready(run: Run, name: str) -> bool:
+    """Whether ``_derived`` already holds ``name`` for this run (no work to wait for)."""
+    return _key(run, name) in st.session_state.get("derived", {})
 
 
 def _kept(run: Run, step: int | None) -> int | None:
