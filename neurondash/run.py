@@ -18,20 +18,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import runfile
 from .config import Config, ConfigError
+from .runfile import FORMAT, MAX_IMPORT_BYTES, VERSION, RunFormatError
 
-FORMAT = "neurondash-run"
+__all__ = ["FORMAT", "MAX_IMPORT_BYTES", "VERSION", "Run", "RunFormatError"]
+
 MIN_MATRIX = 64
 """Weight matrices smaller than this are left out of the typical update:data when larger
 ones exist (see ``Run.typical_update_data``)."""
-VERSION = 1
 TABLES = ("evals", "layers", "weights", "logits", "histograms")
-MAX_IMPORT_BYTES = 50_000_000
-
-
-class RunFormatError(ValueError):
-    """A file is not a neurondash run this version can read; the message says why."""
-
 
 def encode_array(array: np.ndarray) -> dict[str, Any]:
     array = np.ascontiguousarray(array)
@@ -42,16 +38,23 @@ def encode_array(array: np.ndarray) -> dict[str, Any]:
             "b64": base64.b64encode(little.tobytes()).decode("ascii")}
 
 
-def decode_array(blob: Any) -> np.ndarray:
+def decode_array(blob: runfile.ArrayBlob | dict) -> np.ndarray:
+    """An array from its file form; the bytes must fill the shape exactly."""
+    if isinstance(blob, dict):
+        try:
+            blob = runfile.ArrayBlob.model_validate(blob)
+        except ValueError as err:  # pydantic's ValidationError
+            raise RunFormatError(f"an array in the file is malformed: {err}") from None
+    dtype = np.dtype(blob.dtype)
+    size = math.prod(blob.shape)
     try:
-        dtype = np.dtype(blob["dtype"])
-        if dtype.kind not in "biuf":
-            raise ValueError(f"dtype {dtype} is not numeric")
-        data = base64.b64decode(blob["b64"], validate=True)
-        shape = tuple(int(s) for s in blob["shape"])
-        return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
-    except (KeyError, TypeError, ValueError) as err:
-        raise RunFormatError(f"an array in the file is malformed ({err})") from None
+        data = base64.b64decode(blob.b64, validate=True)
+    except ValueError:
+        raise RunFormatError("an array in the file is malformed (not base64)") from None
+    if len(data) != size * dtype.itemsize:
+        raise RunFormatError(f"an array in the file is malformed ({len(data):,} bytes for "
+                             f"shape {tuple(blob.shape)} of {dtype})")
+    return np.frombuffer(data, dtype=dtype).reshape(blob.shape).copy()
 
 
 def frame_to_json(frame: pd.DataFrame) -> dict[str, Any]:
@@ -66,20 +69,43 @@ def frame_to_json(frame: pd.DataFrame) -> dict[str, Any]:
     return {"columns": list(frame.columns), "data": columns, "categorical": categorical}
 
 
-def frame_from_json(blob: Any) -> pd.DataFrame:
-    try:
-        data = {name: (blob["data"][name] if isinstance(blob["data"][name], list)
-                       else decode_array(blob["data"][name])) for name in blob["columns"]}
-        for name, column in data.items():
-            if isinstance(column, list):
-                if not all(isinstance(v, str) for v in column):
-                    raise ValueError(f"column {name!r} holds values that are not text")
-                data[name] = np.array(column, dtype=object)  # text even when empty
-        for name in blob.get("categorical", []):
-            data[name] = pd.Categorical(data[name])
-        return pd.DataFrame(data, columns=blob["columns"])
-    except (KeyError, TypeError, ValueError) as err:
-        raise RunFormatError(f"a table in the file is malformed ({err})") from None
+def frame_from_json(table: runfile.Table) -> pd.DataFrame:
+    """A table from its file form: every listed column present, all of one length."""
+    if set(table.data) != set(table.columns) or len(set(table.columns)) != len(table.columns):
+        raise RunFormatError(f"a table in the file lists columns {table.columns} but holds "
+                             f"{sorted(table.data)}")
+    if not set(table.categorical) <= set(table.columns):
+        raise RunFormatError("a table in the file marks unknown columns as categorical")
+    data = {}
+    for name in table.columns:
+        column = table.data[name]
+        data[name] = (np.array(column, dtype=object) if isinstance(column, list)
+                      else decode_array(column))
+        if data[name].ndim != 1:
+            raise RunFormatError(f"column {name!r} of a table in the file is not 1-D")
+    if len({len(column) for column in data.values()}) > 1:
+        raise RunFormatError("the columns of a table in the file differ in length")
+    for name in table.categorical:
+        data[name] = pd.Categorical(data[name])
+    return pd.DataFrame(data, columns=table.columns)
+
+
+def _source_words(blob: runfile.RunFile, config: Config) -> tuple[str, ...] | None:
+    """The word list as the user gave it. Files of version 1 kept it split (train, val,
+    test words in turn), which a new split under the same seed would deal out anew: put
+    those back in the order that the seed's split deals out as they were."""
+    if blob.words is None:
+        return None
+    words = tuple(blob.words)
+    if blob.version == 1:
+        from .data import word_order
+
+        order = word_order(len(words), config.seed)
+        given = [""] * len(words)
+        for position, index in enumerate(order):
+            given[index] = words[position]
+        words = tuple(given)
+    return words
 
 
 @dataclass
@@ -138,8 +164,7 @@ class Run:
             model_states=dict(rec.model_states),
             final=trainer.evaluate(), baselines=dict(dataset.baselines), vocab=dataset.vocab,
             state=state, elapsed=trainer.elapsed, diverged_step=trainer.diverged_step,
-            words=tuple(w for s in ("train", "val", "test") for w in dataset.words[s])
-            if dataset.task == "words" else None,
+            words=dataset.source_words if dataset.task == "words" else None,
             matrix_names=list(rec.matrix_names),
         )
 
@@ -258,7 +283,8 @@ class Run:
             "config": self.config.to_dict(),
             "steps_done": self.steps_done, "status": self.status, "message": self.message,
             "diverged_step": self.diverged_step, "elapsed": self.elapsed,
-            "final": self.final, "baselines": self.baselines, "vocab": self.vocab,
+            "final": {k: runfile.dump_number(v) for k, v in self.final.items()},
+            "baselines": self.baselines, "vocab": self.vocab,
             "words": list(self.words) if self.words is not None else None,
             "matrix_names": self.matrix_names,
             "history": frame_to_json(self.history),
@@ -279,80 +305,52 @@ class Run:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_json_dict(), allow_nan=True)
+        """Standard JSON (no NaN or Infinity tokens, which strict parsers refuse)."""
+        return json.dumps(self.to_json_dict(), allow_nan=False)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Run:
-        """Read a run; anything malformed or foreign raises RunFormatError with the reason."""
-        if len(text) > MAX_IMPORT_BYTES:
-            raise RunFormatError(f"the file has {len(text):,} bytes; at most "
-                                 f"{MAX_IMPORT_BYTES:,} are accepted")
+        """Read a run; anything malformed, foreign or inconsistent raises RunFormatError
+        with the reason, and nothing of it is used."""
+        blob = runfile.parse(text)
         try:
-            blob = json.loads(text)
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise RunFormatError(f"the file is not valid JSON ({err})") from None
-        if not isinstance(blob, dict) or blob.get("format") != FORMAT:
-            raise RunFormatError("the file is not a neurondash run (no 'format': "
-                                 f"'{FORMAT}' field)")
-        if blob.get("version") != VERSION:
-            raise RunFormatError(f"run format version {blob.get('version')!r} is not "
-                                 f"supported (this version reads {VERSION})")
-        try:
-            config = Config.from_dict(blob["config"])
-            state = blob["state"]
-            run = cls(
-                config=config, steps_done=int(blob["steps_done"]), status=str(blob["status"]),
-                message=str(blob["message"]), history=frame_from_json(blob["history"]),
-                **{name: frame_from_json(blob[name]) for name in TABLES},
-                dead_maps={int(s): {k: decode_array(v) for k, v in m.items()}
-                           for s, m in blob["dead_maps"].items()},
-                model_states={int(s): {"params": decode_array(m["params"]),
-                                       "buffers": {k: decode_array(v)
-                                                   for k, v in m["buffers"].items()}}
-                              for s, m in blob["model_states"].items()},
-                final={k: float(v) for k, v in blob["final"].items()},
-                baselines={k: float(v) for k, v in blob["baselines"].items()},
-                vocab=blob["vocab"], elapsed=float(blob["elapsed"]),
-                diverged_step=blob["diverged_step"],
-                words=tuple(blob["words"]) if blob["words"] is not None else None,
-                matrix_names=list(blob["matrix_names"]),
-                state={
-                    "step": int(state["step"]), "params": decode_array(state["params"]),
-                    "buffers": {k: decode_array(v) for k, v in state["buffers"].items()},
-                    "optimizer": {k: (v if isinstance(v, int) else decode_array(v))
-                                  for k, v in state["optimizer"].items()},
-                    "rng": state["rng"],
-                },
-            )
-            run._check_consistent()
+            config = Config.from_dict(blob.config)
         except ConfigError as err:
             raise RunFormatError(f"the run's config is invalid: {err}") from None
-        except (KeyError, TypeError, AttributeError, ValueError) as err:
-            if isinstance(err, RunFormatError):
-                raise
-            raise RunFormatError(f"the file is missing or mangles a field ({err})") from None
+        state = blob.state
+
+        def model_state(saved) -> dict:
+            return {"params": decode_array(saved.params),
+                    "buffers": {k: decode_array(v) for k, v in saved.buffers.items()}}
+
+        run = cls(
+            config=config, steps_done=blob.steps_done, status=blob.status,
+            message=blob.message, history=frame_from_json(blob.history),
+            **{name: frame_from_json(getattr(blob, name)) for name in TABLES},
+            dead_maps={int(s): {k: decode_array(v) for k, v in m.items()}
+                       for s, m in blob.dead_maps.items()},
+            model_states={int(s): model_state(m) for s, m in blob.model_states.items()},
+            final={k: (float("nan") if v is None else v) for k, v in blob.final.items()},
+            baselines=dict(blob.baselines), vocab=blob.vocab, elapsed=blob.elapsed,
+            diverged_step=blob.diverged_step,
+            words=_source_words(blob, config),
+            matrix_names=list(blob.matrix_names),
+            state={**model_state(state), "step": state.step,
+                   "optimizer": {k: (v if isinstance(v, int) else decode_array(v))
+                                 for k, v in state.optimizer.items()},
+                   "rng": state.rng.model_dump()},
+        )
+        run._check_consistent()
         return run
 
     def _check_consistent(self) -> None:
-        """Fields that parse but do not fit together would break views long after the
-        import: refuse them now, saying which part does not fit."""
-        columns = set(self.history.columns)
-        if not {"step", "loss", "lr"} <= columns or not all(
-                isinstance(name, str) and name in columns for name in self.matrix_names):
-            raise RunFormatError("the history in the file does not match its weight matrices")
-        layer_names = set(self.layers["layer"]) if "layer" in self.layers else set()
-        maps_fit = all(
-            set(maps) <= layer_names and (maps or not layer_names)
-            and all(m.ndim == 2 and m.dtype == np.uint8 for m in maps.values())
-            for maps in self.dead_maps.values())
-        if not maps_fit or (layer_names and set(self.snapshot_steps) - set(self.dead_maps)):
-            raise RunFormatError("the dead-unit maps in the file do not match its layers")
-        for step in [None, *self.model_states]:
-            try:
-                self.model(step)
-            except (KeyError, ValueError) as err:
-                raise RunFormatError("the saved weights do not fit the model its config "
-                                     f"describes ({err})") from None
+        """Fields that parse but do not fit together would break views or Continue long
+        after the import: refuse them now, saying which part does not fit. The reference
+        is the engine itself: a trainer for this Config, measured once at step 0, has the
+        tables, layers, arrays and optimizer state that the file must match."""
+        from .runchecks import check_run
+
+        check_run(self)
 
     def __repr__(self) -> str:
         final = ", ".join(f"{k}={v:.4f}" for k, v in self.final.items() if k.endswith("loss"))

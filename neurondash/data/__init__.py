@@ -40,6 +40,8 @@ class Dataset:
     words: dict[str, tuple[str, ...]] = field(default_factory=dict)
     baselines: dict[str, float] = field(default_factory=dict)
     bigram_counts: np.ndarray | None = None
+    source_words: tuple[str, ...] | None = None
+    """The word list as given, before the split (what a run file keeps to rebuild it)."""
 
     @property
     def is_chars(self) -> bool:
@@ -58,6 +60,11 @@ def data_rngs(seed: int) -> dict[str, np.random.Generator]:
                                                                          strict=True)}
 
 
+def word_order(n: int, seed: int) -> np.ndarray:
+    """The order in which ``char_dataset`` deals n words out to train, val and test."""
+    return data_rngs(seed)["data"].permutation(n)
+
+
 def _split_counts(n: int, fractions: tuple[float, float]) -> tuple[int, int]:
     n_train = int(round(n * fractions[0]))
     n_val = int(round(n * fractions[1]))
@@ -68,7 +75,7 @@ def char_dataset(words: tuple[str, ...], context: int, seed: int, task: str = "n
                  ) -> Dataset:
     """Split the words 80/10/10 *by word* under the seed and build the examples."""
     vocab = vocabulary(words)
-    order = data_rngs(seed)["data"].permutation(len(words))
+    order = word_order(len(words), seed)
     a, b = _split_counts(len(words), (0.8, 0.1))
     parts = {"train": order[:a], "val": order[a:b], "test": order[b:]}
     split_words = {k: tuple(words[i] for i in idx) for k, idx in parts.items()}
@@ -81,7 +88,8 @@ def char_dataset(words: tuple[str, ...], context: int, seed: int, task: str = "n
         "unigram": unigram_entropy(counts),
         "bigram": bigram_nll(counts, split_words["val"], vocab, smoothing=1.0),
     }
-    return Dataset(task, xs, ys, len(vocab), len(vocab), vocab, split_words, baselines, counts)
+    return Dataset(task, xs, ys, len(vocab), len(vocab), vocab, split_words, baselines, counts,
+                   tuple(words))
 
 
 def point_dataset(task: str, points: int, noise: float, train_frac: float, seed: int

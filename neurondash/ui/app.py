@@ -8,7 +8,6 @@ control (tab, snapshot step, layer, unit) never retrains.
 from __future__ import annotations
 
 import hashlib
-import logging
 import math
 import time
 from collections import OrderedDict
@@ -16,6 +15,7 @@ from collections import OrderedDict
 import numpy as np
 import pandas as pd
 import streamlit as st
+from streamlit import config as streamlit_config
 
 from .. import charts
 from ..charts import prepare
@@ -30,8 +30,9 @@ from ..engine.layers import Linear
 from ..engine.train import Progress, continue_training, continues_exactly, train
 from ..run import Run
 from . import explore, render
+from .guard import callback, draw_or_report, report_internal_error, show_callback_error
+from .text import escape, notice
 
-_LOGGER = logging.getLogger(__name__)
 AUTO_WORK = 3e9
 """Configs up to this much work (params x steps x batch) train as soon as they are opened."""
 KEPT_RUNS = 12
@@ -62,42 +63,42 @@ def _help(name: str) -> str:
 def _widget(name: str, container) -> object:
     """One sidebar control, bound to the URL under the setting's own name.
 
-    The default is passed only while the session holds no value for the control: a value
-    set in code (a lesson, an import, the LR finder, a link's off-grid value) wins anyway,
-    and passing both makes Streamlit log a warning with a stack trace on the server."""
+    The control's default is always the setting's default: Streamlit leaves a bound widget
+    out of the address bar only while it holds its default, so a link lists exactly the
+    settings that differ from the defaults. A value set in code (Reset, a lesson, an
+    import, the LR finder, a link's off-grid value) wins over the default; Streamlit's
+    warning about that case is turned off in ``main``."""
     setting = SETTINGS_BY_NAME[name]
     common = {"key": name, "help": _help(name), "bind": "query-params"}
     label = name.replace("_", " ")
-    is_set = name in st.session_state
     if setting.multi:
-        return _multi_widget(name, label, container, is_set)
+        return _multi_widget(name, label, container)
     if setting.choices:
-        initial = {} if is_set else {"index": setting.choices.index(setting.default)}
-        return container.selectbox(label, setting.choices, **initial, **common)
-    default = {} if is_set else {"value": setting.default}
+        return container.selectbox(label, setting.choices,
+                                   index=setting.choices.index(setting.default), **common)
     if name in LOG_GRIDS:
         return container.select_slider(label, LOG_GRIDS[name], format_func=lambda v: f"{v:g}",
-                                       **default, **common)
+                                       value=setting.default, **common)
     if name == "width":
-        return container.text_input(label, **default, **common)
+        return container.text_input(label, value=setting.default, **common)
     if setting.kind is int and setting.high - setting.low <= 64:
-        return container.slider(label, int(setting.low), int(setting.high), **default,
-                                **common)
+        return container.slider(label, int(setting.low), int(setting.high),
+                                value=setting.default, **common)
     if setting.kind is int:
         return container.number_input(label, int(setting.low), int(setting.high), step=1,
-                                      **default, **common)
+                                      value=setting.default, **common)
     step = 0.05 if setting.high <= 1 and name != "wd" else (1e-4 if name == "wd" else 0.01)
-    default = {} if is_set else {"value": float(setting.default)}
     return container.number_input(label, float(setting.low), float(setting.high), step=step,
-                                  format="%.4f" if name == "wd" else "%.2f", **default,
-                                  **common)
+                                  format="%.4f" if name == "wd" else "%.2f",
+                                  value=float(setting.default), **common)
 
 
-def _multi_widget(name: str, label: str, container, is_set: bool) -> str:
+def _multi_widget(name: str, label: str, container) -> str:
     """A multiselect kept in the link as one comma list, the spelling of the CLI and the
     JSON (Streamlit's own binding would repeat the parameter once per choice)."""
     setting = SETTINGS_BY_NAME[name]
-    if not is_set:  # a link's value was checked (and dropped if invalid) on the first run
+    if name not in st.session_state:  # a link's value was checked (and dropped if
+        # invalid) on the first run
         st.session_state[name] = setting.coerce(
             st.query_params.get(name, setting.default)).split(",")
     chosen = container.multiselect(label, setting.choices, key=name, help=_help(name))
@@ -149,6 +150,7 @@ def check_url_once() -> None:
         st.rerun()
 
 
+@callback("Continue")
 def _request_continue() -> None:
     """Continue's click, before the widgets are drawn: `steps` more steps in `more` (the
     run is then continued from the shorter one, see ``get_run``)."""
@@ -168,6 +170,20 @@ def _request_continue() -> None:
     st.session_state["more"] = more + steps
 
 
+@callback("Reset")
+def _reset() -> None:
+    """Reset's click, before the widgets are drawn: every control back to its default.
+
+    The controls are bound to the link, which Streamlit then updates itself (a bound
+    parameter cannot be cleared through ``st.query_params``: that raised on every link
+    with a changed setting)."""
+    for setting in SETTINGS_BY_NAME.values():
+        st.session_state[setting.name] = (setting.default.split(",") if setting.multi
+                                          else setting.default)
+    for name in ("runs", "imported_words", "dropped_runs", "continue_refused"):
+        st.session_state.pop(name, None)
+
+
 def sidebar() -> tuple[Config, list[str], list[str] | None]:
     """Draw the sidebar and return the Config it describes (lenient: bad combos explained)."""
     st.sidebar.title("neurondash")
@@ -177,13 +193,8 @@ def sidebar() -> tuple[Config, list[str], list[str] | None]:
     more_col.button("Continue", on_click=_request_continue,
                     help="Train the current run for `steps` more steps (adds them to `more`, "
                          "so the link reproduces the continued run)")
-    if reset_col.button("Reset", help="Back to the defaults; forget this session's runs"):
-        for setting in SETTINGS_BY_NAME.values():
-            st.session_state.pop(setting.name, None)
-        st.session_state.pop("runs", None)
-        st.session_state.pop("imported_words", None)
-        st.query_params.clear()
-        st.rerun()
+    reset_col.button("Reset", on_click=_reset,
+                     help="Back to the defaults; forget this session's runs")
     st.sidebar.caption("The address bar always holds the current settings: copy it to "
                        "share exactly this dashboard.")
     values, words = {}, None
@@ -217,7 +228,7 @@ def _read_words(upload) -> list[str] | None:
     try:
         return parse_word_list(upload.getvalue())
     except WordListError as err:
-        st.error(f"Word list rejected: {err}")
+        notice("error", f"Word list rejected: {err}")
         return None
 
 
@@ -262,16 +273,8 @@ def _train_or_report(config: Config, words: list[str] | None,
     try:
         return _live_trainer(config, words, base)
     except Exception as err:
-        _report_internal_error("Training", err, "Earlier results are kept")
+        report_internal_error("Training", err, "Earlier results are kept")
         return None
-
-
-def _report_internal_error(what: str, err: Exception, kept: str) -> None:
-    """Log an unexpected error with its traceback and tell the user, in place, what stopped
-    and what still works."""
-    _LOGGER.exception("%s failed", what)
-    st.error(f"{what} stopped on an internal error ({type(err).__name__}: {err}). {kept}; "
-             "please report this link so it can be fixed.")
 
 
 def get_run(config: Config, words: list[str] | None) -> Run | None:
@@ -283,7 +286,7 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
         return None
     refused = st.session_state.pop("continue_refused", None)
     if refused:
-        st.warning(refused)
+        notice("warning", refused)
     base = _shorter_run(config, words, runs) if key not in runs else None
     if base is not None and not st.session_state.get("train_clicked"):
         continued = _train_or_report(config, words, base=base)
@@ -390,7 +393,7 @@ def logits_tab(run: Run, step: int) -> None:
             st.caption("Healthy: a few plausible characters take most of the probability; "
                        "a flat profile means the model has not learned this context.")
         except ValueError as err:
-            st.warning(str(err))
+            notice("warning", err)
         if run.config.context == 1 and run.config.depth == 0:
             learned = queries.bigram_table(model, len(run.vocab))
             counts = _dataset(run).bigram_counts + 1.0
@@ -403,7 +406,7 @@ def logits_tab(run: Run, step: int) -> None:
             st.caption("The bigram net's table converges to the counting model's.")
         words = _derived(run, "samples", lambda: queries.sample_words(
             model, run.vocab, run.config.context, 20, seed=run.config.seed))
-        st.write("**20 sampled words:** " + ", ".join(words))
+        st.write("**20 sampled words:** " + escape(", ".join(words)))
         st.caption("Healthy: name-like words; random strings mean the model is near uniform.")
     else:
         st.caption("The decision boundary of this 2-D model is on the Overview.")
@@ -748,22 +751,24 @@ TABS = ("Overview", "Loss", "Logits", "Activations", "Gradients", "Neuron", "Com
         "Lessons", "Sweep", "LR finder", "Export / import")
 
 
-def _draw_or_report(name: str, draw) -> None:
-    """Draw one view; an unexpected error is shown and logged in its place instead of
-    raised, so the sidebar, the other views and the session's runs stay usable."""
-    try:
-        draw()
-    except Exception as err:
-        _report_internal_error(f"The {name} view", err, "The other tabs still work")
-
-
 def main() -> None:
+    # Controls take their setting's default and may also be set in code (see ``_widget``):
+    # that is intended here, so Streamlit's warning about it would only alarm.
+    streamlit_config.set_option("global.disableWidgetStateDuplicationWarning", True)
     st.set_page_config(page_title="neurondash", layout="wide")
+    show_callback_error()
+    try:
+        _page()
+    except Exception as err:  # the last boundary: the views and callbacks have their own
+        report_internal_error("The page", err, "Press Reset in the sidebar to start again")
+
+
+def _page() -> None:
     check_url_once()
     config, messages, words = sidebar()
     # A bad value in the link is also what the widget still holds: say it once.
     for warning in dict.fromkeys(st.session_state.get("url_warnings", []) + messages):
-        st.warning(warning)
+        notice("warning", warning)
     run = get_run(config, words)
     runs = st.session_state.setdefault("runs", OrderedDict())
     step = None
@@ -771,10 +776,10 @@ def main() -> None:
         if run.config != config:
             st.info("Showing the previous run; press Train for the current settings.")
         if run.status == "diverged":
-            st.error(run.message)
+            notice("error", run.message)
         elif run.status == "stopped":
-            st.warning(run.message)
-        metrics(run)
+            notice("warning", run.message)
+        draw_or_report("summary", lambda: metrics(run))
         steps = run.snapshot_steps
         if steps:
             if st.session_state.get("snapshot_of") != _key(run):
@@ -804,4 +809,4 @@ def main() -> None:
     for name, tab in tabs.items():
         if tab.open and name in views:
             with tab:
-                _draw_or_report(name, views[name])
+                draw_or_report(name, views[name])

@@ -14,7 +14,7 @@ from ..charts import prepare
 from ..config import SETTINGS, SETTINGS_BY_NAME, Config, ConfigError
 from ..engine.lr_finder import find_lr
 from ..presets import PRESETS
-from ..run import MAX_IMPORT_BYTES, Run, RunFormatError
+from ..run import Run, RunFormatError
 from ..sweep import (
     SCHEDULER_ENV,
     SWEEPABLE,
@@ -27,6 +27,8 @@ from ..sweep import (
 )
 from ..sweep import summarize as summarize_run
 from . import render
+from .guard import callback
+from .text import notice
 
 SWEEP_DEFAULTS = {
     "init_scale": "0.1, 0.3, 1, 3, 10", "lr": "0.001, 0.01, 0.1, 1", "depth": "1, 2, 4, 8",
@@ -37,12 +39,14 @@ SWEEP_DEFAULTS = {
     "bias_init": "0, 0.1, 1", "sched": "constant, step, cosine", "context": "1, 2, 3, 5",
     "embed_dim": "2, 5, 10, 27", "fuse": "0, 2", "seed": "1, 2, 3",
 }
+SWEEP_MAX_STEPS = 20_000
 SWEEP_METRICS = {
     "initial_loss": "initial loss", "val_loss": "final validation loss",
     "saturation_init_pct": "saturation at init (%)", "update_data": "update:data (log10)",
 }
 
 
+@callback("Loading the settings")
 def apply_config(config: Config) -> None:
     """Set every sidebar widget to ``config`` (a callback: runs before widgets are drawn).
 
@@ -108,15 +112,16 @@ def sweep_tab(config: Config, words: list[str] | None) -> None:
     second = cols[1].selectbox("second setting (optional)", ("—", *sweepable), key="sweep_y")
     second_values = (cols[1].text_input("values", SWEEP_DEFAULTS[second],
                                         key=f"sweep_yv_{second}") if second != "—" else "")
-    steps = st.number_input("steps per run", 10, 20_000, min(config.steps, 1000), step=100,
-                            key="sweep_steps")
+    # Any valid `steps` (1 and up) is a valid start: a short run's link opens this view too.
+    steps = st.number_input("steps per run", 1, SWEEP_MAX_STEPS,
+                            min(config.steps, 1000), step=100, key="sweep_steps")
     try:
         axes = {first: parse_values(first, first_values)}
         if second != "—" and second != first:
             axes[second] = parse_values(second, second_values)
         spec = SweepSpec(config, axes, int(steps))
     except ConfigError as err:
-        st.warning(f"Sweep settings: {err}")
+        notice("warning", f"Sweep settings: {err}")
         return
     st.write(f"{spec.size} runs of {spec.steps} steps.")
     if st.button("Run sweep", type="primary", key="sweep_run"):
@@ -136,7 +141,7 @@ def sweep_tab(config: Config, words: list[str] | None) -> None:
             if local:  # a pool that lost a worker cannot take new runs: start afresh
                 _sweep_pool().shutdown(wait=False, cancel_futures=True)
                 _sweep_pool.clear()
-            st.error(f"The sweep stopped: a run failed ({type(err).__name__}: {err}). "
+            notice("error", f"The sweep stopped: a run failed ({type(err).__name__}: {err}). "
                      "Finished runs are kept below.")
         bar.empty()
     if "sweep" in st.session_state:
@@ -200,6 +205,7 @@ def lr_finder_tab(config: Config, words: list[str] | None) -> None:
               args=(result.suggestion,))
 
 
+@callback("Use lr")
 def _use_lr(value: float) -> None:
     from .app import LOG_GRIDS
 
@@ -222,19 +228,16 @@ def export_tab(run: Run | None, runs: dict, key_of) -> None:
                      key="import_file", on_change=_import_run, args=(runs, key_of))
     message = st.session_state.pop("import_message", None)
     if message:
-        getattr(st, message[0])(message[1])
+        notice(*message)
 
 
+@callback("Import")
 def _import_run(runs: dict, key_of) -> None:
     upload = st.session_state.get("import_file")
     if upload is None:
         return
-    data = upload.getvalue()
     try:
-        if len(data) > MAX_IMPORT_BYTES:
-            raise RunFormatError(f"the file has {len(data):,} bytes; at most "
-                                 f"{MAX_IMPORT_BYTES:,} are accepted")
-        run = Run.from_json(data)
+        run = Run.from_json(upload.getvalue())
     except RunFormatError as err:
         st.session_state["import_message"] = ("error", f"Import rejected: {err}. The current "
                                                "dashboard is unchanged.")

@@ -16,6 +16,8 @@ from neurondash.engine.train import continue_training
 from neurondash.ui import app as dashboard
 from neurondash.ui.app import TABS
 
+from .markdown import rendered, texts
+
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 SMALL = {"steps": "150", "width": "16", "depth": "2"}
 
@@ -32,7 +34,7 @@ def open_app(params: dict[str, str] | None = None, tab: str | None = None) -> Ap
 def no_internal_error(at: AppTest) -> AppTest:
     """The app reports an unexpected error in training or in a view instead of raising it
     (so a user keeps the page); a test must still fail on it."""
-    reported = [e.value for e in at.error if "internal error" in e.value]
+    reported = [rendered(e.value) for e in at.error if "internal error" in rendered(e.value)]
     assert not reported, reported
     return at
 
@@ -201,11 +203,11 @@ def test_url_params_seed_the_widgets():
 def test_invalid_url_params_warn_and_fall_back():
     at = open_app(SMALL | {"lr": "fast", "act": "swish", "depth": "99", "lr2": "1"})
     assert not at.exception
-    warnings = " ".join(w.value for w in at.warning)
+    warnings = " ".join(rendered(w.value) for w in at.warning)
     assert "lr='fast'" in warnings and "act='swish'" in warnings and "depth='99'" in warnings
     assert at.selectbox(key="act").value == "tanh"
     assert at.select_slider(key="lr").value == 0.1
-    texts = [w.value for w in at.warning]
+    texts = [rendered(w.value) for w in at.warning]
     assert len(texts) == len(set(texts)), "each problem is explained once"
 
 
@@ -214,7 +216,7 @@ def test_an_infinite_integer_in_a_link_falls_back_instead_of_crashing(value):
     # Streamlit's own parsing of a bound integer field raises OverflowError on these.
     at = open_app(SMALL | {"steps": value, "seed": value})
     assert not at.exception
-    warnings = " ".join(w.value for w in at.warning)
+    warnings = " ".join(rendered(w.value) for w in at.warning)
     assert f"steps={value!r}" in warnings and f"seed={value!r}" in warnings
     assert at.number_input(key="steps").value == 3000
     assert at.number_input(key="seed").value == 42
@@ -224,14 +226,14 @@ def test_an_infinite_integer_in_a_link_falls_back_instead_of_crashing(value):
 def test_a_width_list_that_does_not_match_the_depth_is_explained_once():
     at = open_app(SMALL | {"width": "8,4", "depth": "3"})
     assert not at.exception
-    width = [w.value for w in at.warning if "width='8,4'" in w.value]
+    width = [rendered(w.value) for w in at.warning if "width='8,4'" in rendered(w.value)]
     assert len(width) == 1
 
 
 def test_divergent_config_shows_where_and_why():
     at = open_app({"act": "relu", "init": "normal", "lr": "10", "steps": "300"})
     assert not at.exception
-    errors = " ".join(e.value for e in at.error)
+    errors = " ".join(rendered(e.value) for e in at.error)
     assert "diverged at step" in errors
     assert charts(at), "what was recorded before divergence is still drawn"
 
@@ -246,7 +248,7 @@ def test_an_internal_training_error_is_reported_and_the_earlier_run_kept(monkeyp
     monkeypatch.setattr(dashboard, "train", broken)
     at.slider(key="depth").set_value(1).run()
     assert not at.exception
-    assert any("internal error (RuntimeError: boom)" in e.value for e in at.error)
+    assert any("internal error (RuntimeError: boom)" in rendered(e.value) for e in at.error)
     assert any("Showing the previous run" in i.value for i in at.info)
     assert charts(at), "the earlier run's views are still drawn"
     assert not at.get("progress"), "no progress bar is left behind"
@@ -261,8 +263,7 @@ def test_an_internal_error_in_a_view_is_reported_in_that_tab_only(monkeypatch):
     monkeypatch.setattr(dashboard, "overview", broken)
     at.run()
     assert not at.exception
-    assert any("Overview view stopped on an internal error (RuntimeError: boom)" in e.value
-               for e in at.error)
+    assert "Overview view stopped on an internal error (RuntimeError: boom)" in texts(at.error)
     assert charts(show(at, "Loss")), "the other tabs still draw"
 
 
@@ -308,7 +309,8 @@ def test_preset_links_seed_every_widget(slug):
     params = dict(part.split("=") for part in preset.query.split("&"))
     at = open_app(params | {"steps": "50"})
     assert not at.exception
-    assert not [w.value for w in at.warning if "not allowed" in w.value or "grid" in w.value]
+    warned = texts(at.warning)
+    assert "not allowed" not in warned and "grid" not in warned, warned
     shown = {name: find_widget(at, name).value for name in params if name != "steps"}
     shown = {k: ",".join(v) if isinstance(v, list) else v for k, v in shown.items()}
     expected = preset.config.to_dict()
@@ -324,12 +326,12 @@ def test_word_list_upload_trains_on_its_own_vocabulary_and_rejects_bad_files():
     assert any("Upload a word list" in i.value for i in at.info)
     uploader = next(u for u in at.get("file_uploader") if u.proto.label.startswith("word"))
     uploader.set_value(("words.txt", b"hello\nw0rld\n", "text/plain")).run()
-    assert any("Word list rejected" in e.value and "'0'" in e.value for e in at.error)
+    assert "Word list rejected" in texts(at.error) and "'0'" in texts(at.error)
     words = "\n".join(f"{a}{b}{c}" for a in "abcd" for b in "xyz" for c in "éo").encode()
     uploader = next(u for u in at.get("file_uploader") if u.proto.label.startswith("word"))
     uploader.set_value(("words.txt", words, "text/plain")).run()
-    assert not at.exception, [e.value for e in at.error]
-    assert not at.error, [e.value for e in at.error]
+    assert not at.exception, [rendered(e.value) for e in at.error]
+    assert not at.error, [rendered(e.value) for e in at.error]
     run = next(reversed(at.session_state["runs"].values()))
     assert run.config.task == "words" and run.vocab == ".abcdoxyzé"
 
@@ -362,7 +364,7 @@ def test_continue_trains_the_current_run_further_and_the_link_reproduces_it(monk
 def test_a_diverged_run_is_not_continued():
     at = open_app({"act": "relu", "init": "normal", "lr": "10", "steps": "300"})
     next(b for b in at.button if b.label == "Continue").click().run()
-    assert any("cannot be continued" in w.value for w in at.warning)
+    assert any("cannot be continued" in rendered(w.value) for w in at.warning)
     assert "more" not in at.query_params and not at.exception
 
 
@@ -444,7 +446,7 @@ def test_a_link_to_an_unknown_view_says_so_and_opens_the_overview():
     at = open_app(SMALL | {"view": "Nope"})
     assert not at.exception
     assert at.session_state["view"] == "Overview"
-    assert any("view='Nope' is not a tab; showing Overview." in w.value for w in at.warning)
+    assert "view='Nope' is not a tab; showing Overview." in texts(at.warning)
 
 
 def test_activations_and_gradients_show_every_layer_over_training(default_page):
@@ -480,7 +482,8 @@ def test_2d_input_features_follow_the_link_the_sidebar_and_the_neuron_views():
     at.multiselect(key="features").set_value(["x1", "x2"]).run()
     assert "features" not in at.query_params, "the default is left out of the link"
     at.multiselect(key="features").set_value([]).run()
-    assert any("features=''" in w.value and "using the default" in w.value for w in at.warning)
+    assert any("features=''" in text and "using the default" in text
+               for text in map(rendered, (w.value for w in at.warning)))
     assert not at.exception
 
 
@@ -501,7 +504,8 @@ def test_a_hierarchical_model_from_a_link_shows_its_levels():
     captions = [c.value for c in show(at, "Activations").caption]
     assert any("one group of an example's positions" in c for c in captions)
     at.slider(key="context").set_value(5).run()
-    assert any("fuse=2" in w.value and "power of it" in w.value for w in at.warning)
+    assert any("fuse=2" in text and "power of it" in text
+               for text in map(rendered, (w.value for w in at.warning)))
     assert list(at.session_state["runs"].values())[-1].config.fuse == 0
     assert not at.exception
 
@@ -535,6 +539,6 @@ def test_a_wrong_backward_is_shown_as_a_disagreement(monkeypatch):
 
     output_gradient_one_percent_off(monkeypatch)
     at = open_app(SMALL | {"act": "relu"}, tab="Gradients")
-    (error,) = [e.value for e in at.error]
+    (error,) = [rendered(e.value) for e in at.error]
     assert "Backward disagrees with finite differences for layers." in error
     assert "ReLU's kink" in error

@@ -11,6 +11,7 @@ from streamlit.elements.lib import policies
 from neurondash import Config, train
 from neurondash.presets import PRESETS, PRESETS_BY_SLUG
 
+from .markdown import rendered
 from .test_app import SMALL, charts, fields, open_app, show
 
 
@@ -121,7 +122,7 @@ def test_a_failing_sweep_is_reported_without_losing_the_page(monkeypatch):
     at.number_input(key="sweep_steps").set_value(20).run()
     at.button(key="sweep_run").click().run()
     assert not at.exception
-    assert any("a worker process died" in e.value for e in at.error)
+    assert any("a worker process died" in rendered(e.value) for e in at.error)
     assert at.session_state["runs"], "the trained dashboard is kept"
 
 
@@ -146,11 +147,11 @@ def test_import_shows_a_run_without_retraining_and_rejects_bad_files():
     uploader = at.get("file_uploader")[-1]
     uploader.set_value(("bad.json", b'{"format": "something-else"}', "application/json")).run()
     assert not at.exception
-    assert any("Import rejected" in e.value for e in at.error)
+    assert any("Import rejected" in rendered(e.value) for e in at.error)
     assert at.selectbox(key="act").value == "tanh"
     at.get("file_uploader")[-1].set_value(("run.json", exported, "application/json")).run()
     assert not at.exception
-    assert any("Imported a run" in s.value for s in at.success)
+    assert any("Imported a run" in rendered(s.value) for s in at.success)
     assert at.selectbox(key="act").value == "relu"
     assert at.text_input(key="width").value == "12"
     shown = at.session_state["runs"]

@@ -1,0 +1,157 @@
+"""The run file's schema: what an exported run may hold, checked before a Run is built.
+
+A run file is untrusted input (anyone can hand one to the dashboard or the CLI). This
+schema checks every field's type, range and size while the JSON is parsed (pydantic's
+parser: huge numbers, ``NaN``/``Infinity`` tokens and deep nesting are refused, never
+raised), so the code that builds the Run only ever sees well-formed values. Whether the
+values also fit together (array shapes against the Config's model, the word list against
+the task, finiteness by status) is checked against the engine in ``Run._check_consistent``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+FORMAT = "neurondash-run"
+VERSION = 2
+READS = (1, 2)
+"""Version 1 kept a word list split into its train, val and test words."""
+MAX_IMPORT_BYTES = 50_000_000
+MAX_STEPS = 400_000
+"""``steps + more`` can reach twice the 200k cap of each."""
+MAX_NAME = 200
+MAX_MESSAGE = 1_000
+
+DTYPES = ("<f4", "<f8", "<i8", "<i4", "|u1", "|b1")
+"""The dtypes the engine writes (arrays of any other dtype are refused)."""
+
+Count = Annotated[int, Field(ge=0, le=MAX_STEPS)]
+Name = Annotated[str, Field(max_length=MAX_NAME)]
+StepKey = Annotated[str, Field(pattern=r"^(0|[1-9][0-9]{0,5})$")]
+"""A snapshot step as a JSON object key."""
+U128 = Annotated[int, Field(ge=0, lt=2**128)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+
+class ArrayBlob(_Strict):
+    """A NumPy array as base64 of its little-endian bytes."""
+
+    dtype: Literal[DTYPES]  # type: ignore[valid-type]
+    shape: list[Annotated[int, Field(ge=0, le=MAX_IMPORT_BYTES)]] = Field(max_length=4)
+    b64: str = Field(max_length=2 * MAX_IMPORT_BYTES)
+
+
+class Table(_Strict):
+    """A tidy DataFrame: numeric columns as arrays, text columns as lists of strings."""
+
+    columns: list[Name] = Field(max_length=200)
+    data: dict[Name, ArrayBlob | list[Annotated[str, Field(max_length=MAX_NAME)]]]
+    categorical: list[Name] = Field(default_factory=list, max_length=200)
+
+
+class ModelState(_Strict):
+    params: ArrayBlob
+    buffers: dict[Name, ArrayBlob]
+
+
+class PCG64Inner(_Strict):
+    state: U128
+    inc: U128
+
+
+class RngState(_Strict):
+    """NumPy's PCG64 bit-generator state, the only generator the engine uses."""
+
+    bit_generator: Literal["PCG64"]
+    state: PCG64Inner
+    has_uint32: Literal[0, 1]
+    uinteger: Annotated[int, Field(ge=0, lt=2**32)]
+
+
+class TrainedState(_Strict):
+    step: Count
+    params: ArrayBlob
+    buffers: dict[Name, ArrayBlob]
+    optimizer: dict[Name, Count | ArrayBlob]
+    rng: RngState
+
+
+Setting = bool | int | float | Annotated[str, Field(max_length=10_000)] | None
+FinalKey = Literal["train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc"]
+Word = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+
+
+class RunFile(_Strict):
+    """Everything a run file holds, field by field."""
+
+    format: Literal["neurondash-run"]
+    version: Literal[READS]  # type: ignore[valid-type]
+    config: dict[Name, Setting] = Field(max_length=100)
+    steps_done: Count
+    status: Literal["finished", "stopped", "diverged"]
+    message: str = Field(max_length=MAX_MESSAGE)
+    diverged_step: Count | None
+    elapsed: Annotated[float, Field(ge=0)]
+    final: dict[FinalKey, Annotated[float, Field(ge=0)] | None]
+    """A loss or accuracy that is not a finite number is written as null (standard JSON)."""
+    baselines: dict[Literal["uniform", "unigram", "bigram"], Annotated[float, Field(ge=0)]]
+    vocab: Annotated[str, Field(min_length=2, max_length=65)] | None
+    words: list[Word] | None = Field(max_length=200_000)
+    matrix_names: list[Name] = Field(max_length=100)
+    history: Table
+    evals: Table
+    layers: Table
+    weights: Table
+    logits: Table
+    histograms: Table
+    dead_maps: dict[StepKey, dict[Name, ArrayBlob]] = Field(max_length=1_000)
+    model_states: dict[StepKey, ModelState] = Field(max_length=1_000)
+    state: TrainedState
+
+
+class RunFormatError(ValueError):
+    """A file is not a neurondash run this version can read; the message says why."""
+
+
+def parse(text: str | bytes) -> RunFile:
+    """Parse and check a run file's JSON; RunFormatError names the first field that fails."""
+    if len(text) > MAX_IMPORT_BYTES:
+        raise RunFormatError(f"the file has {len(text):,} bytes; at most "
+                             f"{MAX_IMPORT_BYTES:,} are accepted")
+    try:
+        return RunFile.model_validate_json(text)
+    except ValidationError as err:
+        raise RunFormatError(_first_problem(err)) from None
+    except (ValueError, RecursionError) as err:  # e.g. bytes that are not UTF-8
+        raise RunFormatError(f"the file is not valid JSON ({type(err).__name__})") from None
+
+
+def _first_problem(err: ValidationError) -> str:
+    """One readable line: where in the file, and what is wrong there (the format and
+    version first: a foreign file's other fields say nothing useful)."""
+    problems = err.errors(include_url=False, include_input=False)
+    first = problems[0]
+    if first["type"] == "json_invalid":
+        return f"the file is not valid JSON ({first['msg'].removeprefix('Invalid JSON: ')})"
+    tops = {problem["loc"][0] if problem["loc"] else None for problem in problems}
+    if "format" in tops or (first["type"] == "model_type" and not first["loc"]):
+        return f"the file is not a neurondash run (no 'format': '{FORMAT}' field)"
+    if "version" in tops:
+        return ("this run format version is not supported (this version reads "
+                f"{', '.join(map(str, READS))})")
+    where = ".".join(str(part) for part in first["loc"])
+    what = {"missing": "is missing", "extra_forbidden": "is not part of a run file"}.get(
+        first["type"], f"is malformed: {first['msg']}")
+    more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+    return f"field {where} {what}{more}"
+
+
+def dump_number(value: float) -> float | None:
+    """A float for the file: non-finite values become null (strict JSON has no NaN)."""
+    return value if value == value and abs(value) != float("inf") else None
+
