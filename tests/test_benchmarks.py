@@ -18,6 +18,7 @@ SHORT_RUNS = {
     "numpy_floor.py": ([], ["us/step"]),
     "bench_sweep.py": (["--runs", "2", "--steps", "20"], ["runs/s"]),
     "bench_dashboard.py": ([], ["first page", "view-only rerun", "chart data"]),
+    "calibrate_cost.py": (["--quick"], ["BLAS:", "estimate/measured"]),
 }
 
 

@@ -11,15 +11,18 @@ import hashlib
 import math
 import time
 from collections import OrderedDict
+from urllib.parse import parse_qsl
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit import config as streamlit_config
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from .. import charts
 from ..charts import prepare
 from ..config import SETTINGS_BY_NAME, Config, applies_to_task
+from ..cost import describe_seconds, estimate_seconds
 from ..data.names import WordListError, parse_word_list
 from ..diagnosis import diagnose
 from ..engine import queries
@@ -33,8 +36,9 @@ from . import explore, render
 from .guard import callback, draw_or_report, report_internal_error, show_callback_error
 from .text import escape, notice
 
-AUTO_WORK = 3e9
-"""Configs up to this much work (params x steps x batch) train as soon as they are opened."""
+AUTO_SECONDS = 4.0
+"""Runs estimated to train within this many seconds here (``cost.estimate_seconds``) start
+as soon as they are opened; a longer one waits for a click, whoever sent the link."""
 KEPT_RUNS = 12
 PROGRESS_SECONDS, LIVE_CHART_SECONDS = 0.2, 1.0
 """Wall time between progress-bar and live-loss-chart updates: each one costs Streamlit
@@ -118,12 +122,35 @@ GROUPS = {
 }
 
 
+def _reserved_param_warnings() -> list[str]:
+    """Streamlit keeps ``embed`` for itself (embedding the app in another page) and hides it
+    from the app; a link that means the embedding size by it is told the setting's name."""
+    ctx = get_script_run_ctx()
+    pairs = parse_qsl(ctx.query_string if ctx is not None else "", keep_blank_values=True)
+    return [f"embed={value!r} is Streamlit's own link parameter (it embeds the app in "
+            f"another page), not a setting: the embedding size is embed_dim, as in "
+            f"embed_dim={value}." if _is_number(value) else
+            f"embed={value!r} is Streamlit's own link parameter and was left to it; the "
+            "embedding size is embed_dim."
+            for name, value in pairs
+            if name.lower() == "embed" and value.lower() not in ("true", "false")]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def check_url_once() -> None:
     """On a session's first run, explain URL values the widgets would silently drop."""
     if "url_warnings" in st.session_state:
         return
     raw = {k: st.query_params.get(k) for k in st.query_params}
     _, warnings = Config.lenient(raw)
+    warnings += _reserved_param_warnings()
     invalid = []
     for name in raw.keys() & SETTINGS_BY_NAME.keys():
         try:
@@ -168,6 +195,7 @@ def _request_continue() -> None:
             "limit; train a longer schedule (steps) instead.")
         return
     st.session_state["more"] = more + steps
+    st.session_state["continue_requested"] = True
 
 
 @callback("Reset")
@@ -287,17 +315,21 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
     refused = st.session_state.pop("continue_refused", None)
     if refused:
         notice("warning", refused)
+    clicked = st.session_state.get("train_clicked")
+    continuing = st.session_state.pop("continue_requested", False)
     base = _shorter_run(config, words, runs) if key not in runs else None
-    if base is not None and not st.session_state.get("train_clicked"):
+    if base is not None and not clicked:
+        extra = estimate_seconds(config, words) - estimate_seconds(base.config, words)
+        if not continuing and extra > AUTO_SECONDS:
+            return _wait_for_click(config, words, runs, extra)
         continued = _train_or_report(config, words, base=base)
         if continued is None:
             return base
         runs[key] = continued
-    elif key not in runs or st.session_state.get("train_clicked"):
-        if config.work() > AUTO_WORK and not st.session_state.get("train_clicked"):
-            st.info(f"This is a large run ({config.n_params():,} parameters x "
-                    f"{config.steps:,} steps): press **Train** to start it.")
-            return runs[next(reversed(runs))] if runs else None
+    elif key not in runs or clicked:
+        seconds = estimate_seconds(config, words)
+        if seconds > AUTO_SECONDS and not clicked:
+            return _wait_for_click(config, words, runs, seconds)
         trained = _train_or_report(config, words)
         if trained is None:
             return runs[next(reversed(runs))] if runs else None
@@ -307,6 +339,17 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
         runs.popitem(last=False)
         st.session_state["dropped_runs"] = st.session_state.get("dropped_runs", 0) + 1
     return runs[key]
+
+
+def _wait_for_click(config: Config, words: list[str] | None, runs: dict[str, Run],
+                    seconds: float) -> Run | None:
+    """Say what pressing Train would cost; keep showing the session's latest run."""
+    st.info(f"This run would take {describe_seconds(seconds)} to train here "
+            f"({config.n_params():,} parameters, {config.total_steps:,} steps of "
+            f"{config.batch:,} examples, {config.snapshot_count():,} snapshots): press "
+            f"**Train** to start it. Opening a link trains only runs of up to "
+            f"{AUTO_SECONDS:g} s by itself.")
+    return runs[next(reversed(runs))] if runs else None
 
 
 def _shorter_run(config: Config, words: list[str] | None, runs: dict[str, Run]) -> Run | None:

@@ -103,7 +103,7 @@ def set_width(page, value: str) -> None:
 
 @pytest.mark.browser
 def test_changing_a_setting_during_training_leaves_a_working_page(server, page):
-    page.goto(f"{server}/?steps=20000&width=64", timeout=60_000)
+    page.goto(f"{server}/?steps=60000&width=64", timeout=60_000)
     wait_idle(page)  # a large run waits for the Train button
     page.get_by_role("button", name="Train").click()
     page.wait_for_selector("[data-testid='stProgress']", timeout=60_000)

@@ -1,0 +1,106 @@
+"""How long a Config takes to train here: a small linear cost model, calibrated by
+``benchmarks/calibrate_cost.py`` on this machine class (2 cores, one BLAS thread).
+
+A link is how strangers reach the dashboard, so opening one may train only a few seconds'
+work unasked. Parameters x steps x batch misses what dominates many runs: the fixed cost
+of every layer's NumPy calls per step, the snapshots (a 512-example forward and backward
+pass, histograms and unit maps each), the validation checkpoints and the final pass over
+every split. Each is a term here, with a coefficient fitted to measured runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .config import Config
+
+DIAG_EXAMPLES = 512
+VAL_EXAMPLES = 4096
+NAMES_EXAMPLES = (185_307, 23_092, 23_319)
+"""Train, val and test examples of the names task (SSA 2017, split by word)."""
+WORDS_EXAMPLES_GUESS = 200_000
+"""Examples assumed for a word list not given (about what the 1 MB upload cap allows)."""
+
+TERMS = ("runs", "steps", "step_layers", "step_flops", "step_units", "step_params",
+         "snapshots",
+         "snapshot_layers", "snapshot_flops", "snapshot_units", "snapshot_params",
+         "eval_flops", "eval_units")
+SECONDS_PER_TERM = {
+    "runs": 9.4e-03, "steps": 0.0, "step_layers": 1.6e-05, "step_flops": 2.2e-11,
+    "step_units": 4.0e-10, "step_params": 8.7e-10, "snapshots": 2.4e-03,
+    "snapshot_layers": 4.1e-04, "snapshot_flops": 5.7e-11, "snapshot_units": 0.0,
+    "snapshot_params": 0.0, "eval_flops": 0.0, "eval_units": 8.5e-10,
+}
+"""Seconds per unit of each term (see ``benchmarks/calibrate_cost.py``, which measures
+runs across sizes and prints a refit of these numbers and every run's predicted/measured
+ratio)."""
+SAFETY = 1.5
+"""Estimates are rounded up by this factor: an underestimate trains unasked. (A linear
+model cannot follow BLAS's speed across matrix sizes: refitted, it is within 0.6-1.6x of
+most measured runs, 0.2-4.7x of all; the calibration prints each.)"""
+
+
+def example_counts(config: Config, words: Sequence[str] | None = None
+                   ) -> tuple[int, int, int]:
+    """Train, val and test examples of the Config's data (split 80/10/10 for word lists,
+    as the names are: each word gives one example per character and one for its end)."""
+    if config.task == "names":
+        return NAMES_EXAMPLES
+    if config.task == "words":
+        total = sum(len(word) + 1 for word in words) if words else WORDS_EXAMPLES_GUESS
+        return int(total * 0.8), int(total * 0.1), total - int(total * 0.8) - int(total * 0.1)
+    train = int(round(config.points * config.train_frac))
+    val = config.points - train
+    return train, val, val
+
+
+def forward_flops(config: Config, vocab: int | None = None) -> float:
+    """Multiply-adds of one example's forward pass (a fused model's lower levels run once
+    per group of positions)."""
+    vocab = vocab or config.vocab_bound()
+    fans = config.fan_ins()
+    widths = (*config.widths, vocab)
+    levels = config.fuse_levels
+    total = 0.0
+    for level, (fan, width) in enumerate(zip(fans, widths, strict=True)):
+        rows = config.context // config.fuse ** (level + 1) if level < levels else 1
+        total += rows * fan * width
+    return total
+
+
+def terms(config: Config, words: Sequence[str] | None = None) -> dict[str, float]:
+    """The amounts the cost model multiplies by its coefficients."""
+    steps = config.total_steps
+    layers = config.depth + 1
+    flops = forward_flops(config)
+    params = config.n_params()
+    snapshots = config.snapshot_count()
+    units = sum(config.widths)
+    train, val, test = example_counts(config, words)
+    checkpoints = snapshots
+    eval_examples = checkpoints * min(val, VAL_EXAMPLES) + train + val + test
+    diag = min(train, DIAG_EXAMPLES)
+    return {
+        "runs": 1.0, "steps": steps, "step_layers": steps * layers,
+        "step_flops": steps * 3.0 * config.batch * flops,
+        "step_units": steps * config.batch * units, "step_params": steps * params,
+        "snapshots": snapshots, "snapshot_layers": snapshots * layers,
+        "snapshot_flops": snapshots * 3.0 * diag * flops,
+        "snapshot_units": snapshots * diag * units, "snapshot_params": snapshots * params,
+        "eval_flops": eval_examples * flops, "eval_units": eval_examples * units,
+    }
+
+
+def estimate_seconds(config: Config, words: Sequence[str] | None = None) -> float:
+    """Seconds ``train(config)`` takes here, rounded up by ``SAFETY``."""
+    amounts = terms(config, words)
+    return SAFETY * sum(SECONDS_PER_TERM[name] * amounts[name] for name in TERMS)
+
+
+def describe_seconds(seconds: float) -> str:
+    """'about 40 s', 'about 3 min', 'about 2 h': the wait a user is told of."""
+    if seconds < 90:
+        return f"about {max(1, round(seconds))} s"
+    if seconds < 90 * 60:
+        return f"about {round(seconds / 60)} min"
+    return f"about {seconds / 3600:.1f} h"
