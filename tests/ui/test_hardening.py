@@ -10,7 +10,7 @@ import pytest
 from neurondash import Config, train
 from neurondash.ui import app as dashboard
 
-from .markdown import rendered, texts
+from .markdown import texts
 from .test_app import SMALL, no_internal_error, open_app, show
 
 PHISH = "[Click to log in](http://127.0.0.1:9/phish) ![x](http://127.0.0.1:9/x.png)"
