@@ -13,7 +13,14 @@ from pathlib import Path
 from .config import SETTINGS, SETTINGS_BY_NAME, Config
 from .data.names import WordListError, parse_word_list
 from .engine.train import Progress, train
-from .sweep import SCHEDULER_ENV, SweepSpec, axes_from_pairs, make_executor, run_sweep
+from .sweep import (
+    SCHEDULER_ENV,
+    SchedulerError,
+    SweepSpec,
+    axes_from_pairs,
+    make_executor,
+    run_sweep,
+)
 
 
 def add_setting_flags(parser: argparse.ArgumentParser) -> None:
@@ -53,11 +60,23 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a setting and its values (give --vary once or twice; widths "
                             "are separated by ';')")
     sweep.add_argument("--executor", choices=("process", "serial", "dask"), default="process")
-    sweep.add_argument("--workers", type=int, default=None, help="process pool size")
+    sweep.add_argument("--workers", type=positive_int, default=None,
+                       help="process pool size (default: one per core)")
     sweep.add_argument("--scheduler", default=None, help="Dask scheduler address "
                        f"(default: ${SCHEDULER_ENV})")
     sweep.add_argument("--out", type=Path, default=Path("sweep.csv"), help="results CSV")
     return parser
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1 (argparse reports anything else)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not at least 1")
+    return value
 
 
 def add_words_flag(parser: argparse.ArgumentParser) -> None:
@@ -137,9 +156,14 @@ def sweep_main(args: argparse.Namespace) -> int:
     def show(done: int, total: int) -> None:
         print(f"  {done}/{total} runs done", file=sys.stderr)
 
-    with make_executor(args.executor, args.workers, args.scheduler, wait=True) as executor:
-        results = run_sweep(spec, executor, on_result=show,
-                            words=tuple(words) if words else None)
+    try:
+        with make_executor(args.executor, args.workers, args.scheduler,
+                           wait=True) as executor:
+            results = run_sweep(spec, executor, on_result=show,
+                                words=tuple(words) if words else None)
+    except SchedulerError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     print(results.drop(columns=["query"]).to_string(index=False))
     return _write(args.out, lambda path: results.to_csv(path, index=False))
 

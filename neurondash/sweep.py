@@ -27,9 +27,15 @@ SWEEPABLE = ("init_scale", "lr", "depth", "width", "act", "norm", "out_scale", "
              "features", "seed")
 MAX_RUNS = 100
 SCHEDULER_ENV = "NEURONDASH_SCHEDULER"
+SCHEDULER_TIMEOUT = 10
+"""Seconds to wait for a Dask scheduler before saying it cannot be reached."""
 SUMMARY_COLUMNS = ["initial_loss", "expected_initial_loss", "train_loss", "val_loss",
                    "val_acc", "saturation_init_pct", "saturation_final_pct", "dead_units",
                    "update_data", "status", "diverged_step", "query"]
+
+
+class SchedulerError(ConnectionError):
+    """The Dask scheduler named for a sweep cannot be reached; the message says which."""
 
 
 @dataclass(frozen=True)
@@ -146,7 +152,12 @@ def make_executor(kind: str = "process", workers: int | None = None,
             raise ValueError("a Dask sweep needs a scheduler address (tcp://host:port)")
         from distributed import Client
 
-        with Client(scheduler) as client:
+        try:
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+        except (OSError, TimeoutError) as err:
+            raise SchedulerError(f"cannot reach the Dask scheduler at {scheduler} within "
+                                 f"{SCHEDULER_TIMEOUT} s ({type(err).__name__})") from None
+        with client:
             yield client.get_executor()
     else:
         raise ValueError(f"unknown executor {kind!r}: serial, process or dask")
@@ -195,12 +206,13 @@ def sweep_frame(spec: SweepSpec, results: dict[int, dict]) -> pd.DataFrame:
 
 
 def axes_from_pairs(pairs: Iterable[str]) -> dict[str, tuple]:
-    """CLI '--vary lr=0.01,0.1' pairs -> {name: values}."""
-    axes = {}
+    """CLI '--vary lr=0.01,0.1' pairs -> {name: values}; a setting given twice takes the
+    values of both (each once, in the order given)."""
+    axes: dict[str, tuple] = {}
     for pair in pairs:
         name, _, text = pair.partition("=")
         name = name.strip().replace("-", "_")
         if name not in SETTINGS_BY_NAME:
             raise ConfigError("vary", name, "a setting name, as in --vary lr=0.01,0.1")
-        axes[name] = parse_values(name, text)
+        axes[name] = tuple(dict.fromkeys(axes.get(name, ()) + parse_values(name, text)))
     return axes

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from neurondash import Config, Run
-from neurondash.cli import build_parser, config_from_args, settings_from_args
+from neurondash import Config, Run, sweep
+from neurondash.cli import build_parser, config_from_args, main, settings_from_args
 from neurondash.config import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,3 +92,26 @@ def test_help_lists_every_setting_with_its_range(command):
     for setting in SETTINGS:
         assert f"--{setting.name}" in result.stdout
     assert "75% of the steps" in " ".join(result.stdout.split())
+
+
+def test_a_non_positive_worker_count_is_one_error_line():
+    result = subprocess.run([sys.executable, "-m", "neurondash", "sweep", "--vary",
+                             "lr=0.1,0.2", "--steps", "5", "--task", "xor", "--workers", "-3"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "--workers: -3 is not at least 1" in errors[0]
+
+
+def test_an_unreachable_scheduler_is_one_error_line(monkeypatch, capsys):
+    monkeypatch.setattr(sweep, "SCHEDULER_TIMEOUT", 1)
+    code = main(["sweep", "--vary", "lr=0.1,0.2", "--steps", "5", "--task", "xor",
+                 "--scheduler", "tcp://127.0.0.1:1", "--out", "/dev/null"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "error: cannot reach the Dask scheduler at tcp://127.0.0.1:1 within 1 s" in err
+
+
+def test_a_setting_varied_twice_takes_the_values_of_both():
+    assert sweep.axes_from_pairs(["lr=0.1", "lr=0.2,0.1", "depth=1"]) == {
+        "lr": (0.1, 0.2), "depth": (1,)}

@@ -18,6 +18,7 @@ from ..run import Run, RunFormatError
 from ..sweep import (
     SCHEDULER_ENV,
     SWEEPABLE,
+    SchedulerError,
     SweepSpec,
     make_executor,
     parse_values,
@@ -137,12 +138,14 @@ def sweep_tab(config: Config, words: list[str] | None) -> None:
                 run_sweep(spec, pool, words=tuple(words) if words else None,
                           results=partial, on_result=lambda done, total: bar.progress(
                               done / total, text=f"{done}/{total} runs done"))
+        except SchedulerError as err:
+            notice("error", f"The sweep did not start: {err}.")
         except Exception as err:  # noqa: BLE001 - a worker failure must not lose the page
             if local:  # a pool that lost a worker cannot take new runs: start afresh
                 _sweep_pool().shutdown(wait=False, cancel_futures=True)
                 _sweep_pool.clear()
-            notice("error", f"The sweep stopped: a run failed ({type(err).__name__}: {err}). "
-                     "Finished runs are kept below.")
+            notice("error", f"The sweep stopped: a run failed ({type(err).__name__}: "
+                            f"{err}). Finished runs are kept below.")
         bar.empty()
     if "sweep" in st.session_state:
         _sweep_results(*st.session_state["sweep"])
