@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -55,22 +56,22 @@ def parse_word_list(data: bytes | str) -> list[str]:
             raise WordListError(f"The file has {len(data):,} bytes; at most "
                                 f"{MAX_UPLOAD_BYTES:,} are allowed.")
         try:
-            data = data.decode("utf-8")
+            data = data.decode("utf-8-sig")  # a byte-order mark (Windows editors) is dropped
         except UnicodeDecodeError as err:
             raise WordListError(f"The file is not UTF-8 text (byte {err.start} cannot be "
                                 "decoded). Save it as UTF-8 plain text.") from None
     elif len(data.encode("utf-8")) > MAX_UPLOAD_BYTES:
         raise WordListError(f"The text is longer than {MAX_UPLOAD_BYTES:,} bytes.")
     words = []
-    for number, line in enumerate(data.splitlines(), start=1):
-        word = line.strip().lower()
+    for number, line in enumerate(data.removeprefix("\ufeff").splitlines(), start=1):
+        word = normal_word(line)
         if not word:
             continue
         bad = [c for c in word if not (c.isalpha() or c in ALLOWED_PUNCTUATION)]
         if bad:
-            raise WordListError(f"Line {number} ({word[:30]!r}) contains {bad[0]!r}: only "
-                                f"letters and {ALLOWED_PUNCTUATION!r} are allowed, one word "
-                                "per line.")
+            raise WordListError(f"Line {number} ({word[:30]!r}) contains {_describe(bad[0])}: "
+                                f"only letters and {ALLOWED_PUNCTUATION!r} are allowed, one "
+                                "word per line.")
         if len(word) > MAX_WORD_LENGTH:
             raise WordListError(f"Line {number} has a word of {len(word)} characters; at most "
                                 f"{MAX_WORD_LENGTH} are allowed.")
@@ -83,6 +84,27 @@ def parse_word_list(data: bytes | str) -> list[str]:
         raise WordListError(f"The list uses {len(vocab) - 1} distinct characters; at most "
                             f"{MAX_VOCAB - 1} are allowed.")
     return words
+
+
+def normal_word(line: str) -> str:
+    """A line as one lowercase word in composed form (NFC).
+
+    Files typed on macOS store "café" decomposed (e + a combining accent), which NFC joins
+    into one letter; "İ" lowercases to i + a combining dot above (Unicode keeps the dot
+    that Turkish writes), which on i and j is the dot they already have.
+    """
+    word = unicodedata.normalize("NFC", line.strip()).lower()
+    word = word.replace("i\u0307", "i").replace("j\u0307", "j")
+    return unicodedata.normalize("NFC", word)
+
+
+def _describe(char: str) -> str:
+    """A refused character as a reader can identify it, even an invisible one."""
+    name = unicodedata.name(char, "an unnamed character")
+    if unicodedata.combining(char):
+        return (f"U+{ord(char):04X} {name}, a mark that does not join the letter before it "
+                "into one letter")
+    return f"{char!r} (U+{ord(char):04X} {name})"
 
 
 def vocabulary(words: list[str] | tuple[str, ...]) -> str:
