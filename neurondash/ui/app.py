@@ -21,7 +21,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from .. import charts
 from ..charts import prepare
-from ..config import SETTINGS_BY_NAME, Config, applies_to_task
+from ..config import SETTINGS_BY_NAME, VIEW_PARAMS, Config, applies_to_task
 from ..cost import describe_seconds, estimate_seconds
 from ..data.names import WordListError, parse_word_list
 from ..diagnosis import diagnose
@@ -158,6 +158,8 @@ def check_url_once() -> None:
         except ValueError:
             invalid.append(name)
             del st.query_params[name]  # its widget starts from the default, as warned
+    for name in raw.keys() - SETTINGS_BY_NAME.keys() - VIEW_PARAMS:
+        del st.query_params[name]  # explained by Config.lenient ("Ignored unknown ...")
     if "view" in raw and raw["view"] not in TABS:
         warnings.append(f"view={raw['view']!r} is not a tab; showing {TABS[0]}.")
     for name, grid in LOG_GRIDS.items():
