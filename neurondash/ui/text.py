@@ -18,13 +18,19 @@ _ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 """Every ASCII punctuation character: CommonMark lets a backslash escape each of them, and
 escaping them all also covers Streamlit's additions (``:red[...]``, ``:material/...:``,
 emoji shortcodes, ``$...$`` for LaTeX)."""
+_AUTOLINK = re.compile(r"(?i)(\b(?:https?|ftp|mailto|www)\b)(?=[:.])|(?=@)")
+"""Where GitHub-flavoured Markdown would turn plain text into a link by itself (a URL
+scheme, ``www.``, an e-mail address): backslash escapes do not stop that."""
+WORD_JOINER = "\u2060"
+"""An invisible character that breaks those patterns without changing what is read."""
 LEVELS = ("info", "success", "warning", "error", "caption")
 
 
 def escape(text: object) -> str:
     """``text`` as Markdown that renders exactly as these characters, on one line."""
     one_line = " ".join(str(text).splitlines())
-    return _ASCII_PUNCTUATION.sub(r"\\\1", one_line)
+    unlinked = _AUTOLINK.sub(lambda m: (m.group(1) or "") + WORD_JOINER, one_line)
+    return _ASCII_PUNCTUATION.sub(r"\\\1", unlinked)
 
 
 def notice(level: str, text: object, container=st) -> None:

@@ -1,4 +1,5 @@
-"""What a reader sees of a Markdown message: backslash escapes removed."""
+"""What a reader sees of a Markdown message: backslash escapes and the invisible word
+joiners that stop automatic links removed."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
 def rendered(markdown: str) -> str:
-    return _ESCAPED.sub(r"\1", markdown)
+    return _ESCAPED.sub(r"\1", markdown).replace("\u2060", "")
 
 
 def texts(elements) -> str:

@@ -108,9 +108,10 @@ def test_changing_a_setting_during_training_leaves_a_working_page(server, page):
     page.get_by_role("button", name="Train").click()
     page.wait_for_selector("[data-testid='stProgress']", timeout=60_000)
     set_width(page, "16")
+    wait_idle(page)  # the new settings are a large run too: it waits for the Train button
+    page.get_by_role("button", name="Train").click()
+    page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
     wait_idle(page)
-    page.wait_for_selector("[data-testid='stVegaLiteChart']", state="attached",
-                           timeout=120_000)
     assert page.locator("[data-testid='stException']").count() == 0
     assert page.locator("[data-testid='stMetric']").count() >= 4
 
@@ -190,3 +191,58 @@ def test_continue_puts_the_extra_steps_into_the_link_and_the_link_replays_them(s
     wait_idle(page)
     assert metrics.nth(2).inner_text() == continued
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+def link_params(page) -> dict[str, str]:
+    from urllib.parse import parse_qsl, urlsplit
+
+    return dict(parse_qsl(urlsplit(page.url).query, keep_blank_values=True))
+
+
+@pytest.mark.browser
+def test_reset_on_a_changed_link_brings_back_the_default_page(server, page):
+    page.goto(f"{server}/?task=moons&steps=30&lr=0.3&depth=1&width=8", timeout=60_000)
+    page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
+    wait_idle(page)
+    page.get_by_role("button", name="Reset").click()
+    page.wait_for_function("() => !window.location.search.includes('task=')",
+                           timeout=60_000)
+    wait_idle(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert not set(link_params(page)) - {"view"}, page.url
+    page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
+    assert page.get_by_text("internal error").count() == 0
+
+
+@pytest.mark.browser
+def test_a_link_cannot_draw_a_link_or_an_image_in_the_page(server, page):
+    payload = "[Click to log in](http://127.0.0.1:9/phish) ![x](http://127.0.0.1:9/x.png) :smile:"
+    from urllib.parse import quote
+
+    page.goto(f"{server}/?act={quote(payload)}&steps=30&depth=1&width=8", timeout=60_000)
+    page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
+    wait_idle(page)
+    alert = page.locator("[data-testid='stAlert']", has_text="Click to log in")
+    assert payload in alert.inner_text().replace("\u2060", ""), "shown as typed"
+    assert page.locator("a[href*='127.0.0.1:9'], img[src*='127.0.0.1:9']").count() == 0
+    assert "act" not in link_params(page), "the bad value is dropped from the link"
+
+
+@pytest.mark.browser
+def test_an_import_leaves_only_the_changed_settings_in_the_link(server, page, tmp_path):
+    from neurondash import Config, train
+
+    config = Config(task="circles", depth=1, width="4", steps=60, act="relu")
+    path = tmp_path / "run.json"
+    path.write_text(train(config).to_json())
+    page.goto(f"{server}/?steps=30&depth=1&width=8&view=Export+%2F+import", timeout=60_000)
+    page.wait_for_selector("[data-testid='stFileUploaderDropzoneInput']", state="attached",
+                           timeout=120_000)
+    wait_idle(page)
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").last.set_input_files(path)
+    page.get_by_text("Imported a run").wait_for(timeout=60_000)
+    page.wait_for_function("() => window.location.search.includes('task=circles')",
+                           timeout=60_000)
+    wait_idle(page)
+    shown = {k: v for k, v in link_params(page).items() if k != "view"}
+    assert shown == {k: str(v) for k, v in config.changed().items()}, page.url

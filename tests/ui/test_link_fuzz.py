@@ -71,7 +71,18 @@ def invalid(name: str, value: str) -> bool:
     return False
 
 
-UNESCAPED = re.compile(r"(?<!\\)(\]\(|!\[|<img|<script|:red\[)")
+PUNCTUATION = re.compile(r"[\[\]()!<>*_`$#|~]")
+"""Characters that make Markdown: a value holding one must never reach a page unescaped."""
+
+
+def raw_values(params: dict[str, str | list[str]]) -> list[str]:
+    """Every value and unknown name of a link, as sent."""
+    found = []
+    for name, value in params.items():
+        found += value if isinstance(value, list) else [value]
+        if name not in SETTINGS_BY_NAME:
+            found.append(name)
+    return [text for text in found if len(text.strip()) > 1]
 
 
 @pytest.fixture
@@ -92,8 +103,9 @@ def test_fuzzed_links_never_break_the_page(quick_auto_train):
         at.run()
         assert not at.exception, (params, [e.value for e in at.exception])
         no_internal_error(at)
-        for body in markdown_bodies(at):
-            assert not UNESCAPED.search(body), (params, body)
+        shown_raw = [value for value in raw_values(params) if PUNCTUATION.search(value)]
+        for body in markdown_bodies(at):  # escaping changes every one of them
+            assert not [value for value in shown_raw if value in body], (params, body)
         explained = " ".join(rendered(w.value) for w in at.warning)
         for name, value in params.items():
             last = value[-1] if isinstance(value, list) else value
