@@ -58,3 +58,20 @@ def test_each_cli_example_runs(command, tmp_path):
     assert "Traceback" not in result.stderr
     if "--out" in args:
         assert (tmp_path / args[args.index("--out") + 1]).stat().st_size > 0
+
+
+def test_the_limits_the_readme_states_are_the_codes():
+    from neurondash.data import names
+    from neurondash.runfile import MAX_IMPORT_BYTES, READS
+    from neurondash.sweep import SCHEDULER_TIMEOUT
+    from neurondash.ui.app import AUTO_SECONDS
+
+    text = " ".join(README.split())
+    assert f"estimated at {AUTO_SECONDS:g} seconds or less" in text
+    assert f"UTF-8 text up to {names.MAX_UPLOAD_BYTES // 1_000_000} MB" in text
+    assert f"at least {names.MIN_WORDS} words of at most {names.MAX_WORD_LENGTH} characters" \
+        in text
+    assert f"at most {names.MAX_VOCAB - 1} distinct characters" in text
+    assert f"at most {MAX_IMPORT_BYTES // 1_000_000} MB" in text
+    assert "version " + " or ".join(map(str, sorted(READS, reverse=True))) in text
+    assert f"within {SCHEDULER_TIMEOUT} s" in text

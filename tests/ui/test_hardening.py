@@ -118,3 +118,15 @@ def test_an_error_in_a_callback_is_reported_and_the_page_kept(monkeypatch):
     assert "Import stopped on an internal error (RuntimeError: boom" in texts(at.error)
     assert_no_live_markdown(at)
     assert show(at, "Overview") is not None and not at.exception
+
+
+def test_text_typed_into_the_views_cannot_put_markdown_in_the_page():
+    at = open_app(SMALL, tab="Logits")
+    at.text_input(key="ctx_text").set_value("[x](http://127.0.0.1:9)").run()
+    assert not at.exception
+    assert_no_live_markdown(at)
+    show(at, "Sweep")
+    at.text_input(key="sweep_xv_init_scale").set_value(f"0.1, {PHISH}").run()
+    assert not at.exception
+    assert PHISH in texts(at.warning), "the sweep's bad value is explained, as typed"
+    assert_no_live_markdown(at)
