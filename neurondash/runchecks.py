@@ -127,16 +127,17 @@ def _check_tables(run: Run, reference) -> None:
     if list(run.history.columns) != ["step", "loss", "lr", *rec.matrix_names]:
         _fail("the history in the file does not match its weight matrices")
     for name in ("history", "evals"):
-        if any(run_kind(getattr(run, name)[c]) != "number" for c in getattr(run, name)):
+        if any(_kind(getattr(run, name)[c]) != "number" for c in getattr(run, name)):
             _fail(f"the {name} table holds text where numbers belong")
-    for name, expected in _reference_tables(reference).items():
+    references = _reference_tables(reference)
+    for name, expected in references.items():
         table = getattr(run, name)
         if not len(table.columns) and not len(table):
             continue  # a run trained without recording has empty tables
         if list(table.columns) != list(expected.columns):
             _fail(f"the {name} table's columns do not match this model's")
-        kinds = {c: run_kind(table[c]) for c in table.columns}
-        wanted = {c: run_kind(expected[c]) for c in expected.columns}
+        kinds = {c: _kind(table[c]) for c in table.columns}
+        wanted = {c: _kind(expected[c]) for c in expected.columns}
         if len(expected) and len(table) and kinds != wanted:
             _fail(f"the {name} table holds values of the wrong kind")
     steps = run.snapshot_steps
@@ -145,10 +146,10 @@ def _check_tables(run: Run, reference) -> None:
     evals = run.evals["step"].to_numpy()
     if len(evals) and (evals.min() < 0 or evals.max() > run.steps_done):
         _fail("the validation checkpoints are not between step 0 and the last step")
-    expected = _reference_tables(reference)
     for name, key in (("layers", "layer"), ("weights", "param")):
-        table = run.__dict__[name]
-        want = sorted(expected[name][key].astype(str)) if len(expected[name]) else []
+        table = getattr(run, name)
+        expected = references[name]
+        want = sorted(expected[key].astype(str)) if len(expected) else []
         if not want:
             if len(table):
                 _fail(f"the {name} table has rows this model does not make")
@@ -159,11 +160,11 @@ def _check_tables(run: Run, reference) -> None:
                 _fail(f"the {name} table does not list this model's {key}s at step {step}")
         if len(table) != len(want) * len(steps):
             _fail(f"the {name} table has rows outside the snapshot steps")
-    _check_histograms(run, expected["histograms"], steps)
+    _check_histograms(run, references["histograms"], steps)
     _check_dead_maps(run, rec, steps)
 
 
-def run_kind(column: pd.Series) -> str:
+def _kind(column: pd.Series) -> str:
     return "number" if column.dtype.kind in "biuf" else "text"
 
 

@@ -68,6 +68,21 @@ def page():
         yield browser.new_page(viewport={"width": 1400, "height": 1000})
 
 
+def open_trained(page, url: str) -> None:
+    """Open a link and wait until its run is trained and shown."""
+    page.goto(url, timeout=60_000)
+    page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
+    wait_idle(page)
+
+
+def press(page, button: str, link_condition: str) -> None:
+    """Click a button and wait until the address bar meets ``link_condition`` (JS) and the
+    rerun it started has finished."""
+    page.get_by_role("button", name=button).click()
+    page.wait_for_function(f"() => {link_condition}", timeout=60_000)
+    wait_idle(page)
+
+
 def wait_idle(page) -> None:
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
                            timeout=120_000)
@@ -175,20 +190,13 @@ def test_choosing_2d_input_features_retrains_and_goes_into_the_link(server, page
 
 @pytest.mark.browser
 def test_continue_puts_the_extra_steps_into_the_link_and_the_link_replays_them(server, page):
-    page.goto(f"{server}/?steps=150&depth=2&width=16", timeout=60_000)
-    page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
-    wait_idle(page)
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_function("() => window.location.search.includes('more=150')",
-                           timeout=60_000)
-    wait_idle(page)
+    open_trained(page, f"{server}/?steps=150&depth=2&width=16")
+    press(page, "Continue", "window.location.search.includes('more=150')")
     metrics = page.locator("[data-testid='stMetricValue']")
     continued = metrics.nth(2).inner_text()  # validation loss after 300 steps
     link = page.url
     page.goto("about:blank")
-    page.goto(link, timeout=60_000)  # a new session: trains the 300 steps in one go
-    page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
-    wait_idle(page)
+    open_trained(page, link)  # a new session: trains the 300 steps in one go
     assert metrics.nth(2).inner_text() == continued
     assert page.locator("[data-testid='stException']").count() == 0
 
@@ -201,13 +209,8 @@ def link_params(page) -> dict[str, str]:
 
 @pytest.mark.browser
 def test_reset_on_a_changed_link_brings_back_the_default_page(server, page):
-    page.goto(f"{server}/?task=moons&steps=30&lr=0.3&depth=1&width=8", timeout=60_000)
-    page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
-    wait_idle(page)
-    page.get_by_role("button", name="Reset").click()
-    page.wait_for_function("() => !window.location.search.includes('task=')",
-                           timeout=60_000)
-    wait_idle(page)
+    open_trained(page, f"{server}/?task=moons&steps=30&lr=0.3&depth=1&width=8")
+    press(page, "Reset", "!window.location.search.includes('task=')")
     assert page.locator("[data-testid='stException']").count() == 0
     assert not set(link_params(page)) - {"view"}, page.url
     page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
@@ -219,9 +222,7 @@ def test_a_link_cannot_draw_a_link_or_an_image_in_the_page(server, page):
     payload = "[Click to log in](http://127.0.0.1:9/phish) ![x](http://127.0.0.1:9/x.png) :smile:"
     from urllib.parse import quote
 
-    page.goto(f"{server}/?act={quote(payload)}&steps=30&depth=1&width=8", timeout=60_000)
-    page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
-    wait_idle(page)
+    open_trained(page, f"{server}/?act={quote(payload)}&steps=30&depth=1&width=8")
     alert = page.locator("[data-testid='stAlert']", has_text="Click to log in")
     assert payload in alert.inner_text().replace("\u2060", ""), "shown as typed"
     assert page.locator("a[href*='127.0.0.1:9'], img[src*='127.0.0.1:9']").count() == 0
