@@ -799,7 +799,8 @@ TABS = ("Overview", "Loss", "Logits", "Activations", "Gradients", "Neuron", "Com
 def main() -> None:
     # Controls take their setting's default and may also be set in code (see ``_widget``):
     # that is intended here, so Streamlit's warning about it would only alarm.
-    streamlit_config.set_option("global.disableWidgetStateDuplicationWarning", True)
+    if not streamlit_config.get_option("global.disableWidgetStateDuplicationWarning"):
+        streamlit_config.set_option("global.disableWidgetStateDuplicationWarning", True)
     st.set_page_config(page_title="neurondash", layout="wide")
     show_callback_error()
     try:

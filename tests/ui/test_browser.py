@@ -170,15 +170,18 @@ def test_choosing_2d_input_features_retrains_and_goes_into_the_link(server, page
         except playwright.TimeoutError:
             wait_idle(page)
     chosen = page.locator("[data-testid='stMultiSelectTagsContainer']", has_text="x1sq")
-    for _ in range(3):  # on a loaded machine a click on the menu can be lost: click again
-        choices.click()
-        choices.press_sequentially("x1sq")  # typing filters the menu and opens it if closed
-        page.get_by_role("option", name="x1sq", exact=True).click()
+    for _ in range(5):  # on a loaded machine a click on the menu can be lost, or land while
+        # the menu re-renders: start the choice again
         try:
+            choices.click(timeout=10_000)
+            choices.fill("")
+            choices.press_sequentially("x1sq")  # typing filters the menu, opens it if closed
+            page.get_by_role("option", name="x1sq", exact=True).click(timeout=10_000)
             chosen.wait_for(timeout=10_000)
             break
         except playwright.TimeoutError:
             page.keyboard.press("Escape")
+            wait_idle(page)
     page.keyboard.press("Escape")  # the multiselect commits its choice when it closes
     page.wait_for_function(
         "() => decodeURIComponent(window.location.search).includes('features=x1,x2,x1sq')",
