@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .engine.activations import ACTIVATIONS
 from .features import FEATURES
 from .run import Run
 
@@ -107,13 +108,22 @@ def diagnose(run: Run) -> list[Finding]:
                                      f"saturates: {config.norm} normalization rescales every "
                                      "layer's pre-activations, so the init scale hardly "
                                      "matters."))
-        dead = int(last["dead_units"].sum())
+        dead = sum(run.dead_units.values()) if run.dead_units is not None else 0
+        candidates = int(last["dead_units"].sum())
+        state = ACTIVATIONS[config.act].saturation_label
         if dead:
             name = "Dead ReLUs" if config.act == "relu" else "Dead units"
             found.append(Finding("warning", name,
-                                 f"{dead} hidden units never pass a gradient on the diagnostic "
-                                 "batch (white columns in the dead-unit map). Lower the "
-                                 "learning rate or init scale, or use leaky_relu/gelu."))
+                                 f"{dead} hidden units are {state} for every example of the "
+                                 "training split after training: they pass no gradient and "
+                                 "no longer learn (white columns in the dead-unit map). Lower "
+                                 "the learning rate or init scale, or use leaky_relu/gelu."))
+        elif candidates and run.dead_units is None:
+            found.append(Finding("info", "Possibly dead units",
+                                 f"{candidates} hidden units are {state} on all "
+                                 f"{run.sample_name} of the last snapshot; whether they are "
+                                 "dead on the whole training split was not counted for this "
+                                 "run."))
         grads = first["grad_std"].to_numpy()
         if len(grads) > 1 and grads[-1] > 0:
             ratio = grads[0] / grads[-1]

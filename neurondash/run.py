@@ -135,6 +135,12 @@ class Run:
     diverged_step: int | None = None
     words: tuple[str, ...] | None = None
     matrix_names: list[str] = field(default_factory=list)
+    diagnostic_examples: int | None = None
+    """Examples in the fixed diagnostic batch every snapshot measures (None in older files)."""
+    dead_units: dict[str, int] | None = None
+    """Per hidden layer, units dead on the whole training split after training (eval mode;
+    None for a diverged run, or a file from before it was recorded). The snapshots' own
+    ``dead_units`` column counts units dead on the diagnostic sample only."""
 
     @classmethod
     def from_trainer(cls, trainer) -> Run:
@@ -165,7 +171,8 @@ class Run:
             final=trainer.evaluate(), baselines=dict(dataset.baselines), vocab=dataset.vocab,
             state=state, elapsed=trainer.elapsed, diverged_step=trainer.diverged_step,
             words=dataset.source_words if dataset.task == "words" else None,
-            matrix_names=list(rec.matrix_names),
+            matrix_names=list(rec.matrix_names), dead_units=trainer.dead_units(),
+            diagnostic_examples=len(rec.diag_y),
         )
 
     # -- derived views -------------------------------------------------------------
@@ -173,6 +180,12 @@ class Run:
     def snapshot_steps(self) -> list[int]:
         """Steps with diagnostics (none when the run was trained with record=False)."""
         return sorted(int(s) for s in self.logits["step"].unique()) if len(self.logits) else []
+
+    @property
+    def sample_name(self) -> str:
+        """The diagnostic batch, as labels name it ('512 sampled examples')."""
+        count = self.diagnostic_examples
+        return f"{count:,} sampled examples" if count else "the sampled examples"
 
     @property
     def initial_loss(self) -> float:
@@ -286,7 +299,8 @@ class Run:
             "final": {k: runfile.dump_number(v) for k, v in self.final.items()},
             "baselines": self.baselines, "vocab": self.vocab,
             "words": list(self.words) if self.words is not None else None,
-            "matrix_names": self.matrix_names,
+            "matrix_names": self.matrix_names, "dead_units": self.dead_units,
+            "diagnostic_examples": self.diagnostic_examples,
             "history": frame_to_json(self.history),
             **{name: frame_to_json(getattr(self, name)) for name in TABLES},
             "dead_maps": {str(s): {k: encode_array(v) for k, v in m.items()}
@@ -335,6 +349,8 @@ class Run:
             diverged_step=blob.diverged_step,
             words=_source_words(blob, config),
             matrix_names=list(blob.matrix_names),
+            dead_units=dict(blob.dead_units) if blob.dead_units is not None else None,
+            diagnostic_examples=blob.diagnostic_examples,
             state={**model_state(state), "step": state.step,
                    "optimizer": {k: (v if isinstance(v, int) else decode_array(v))
                                  for k, v in state.optimizer.items()},

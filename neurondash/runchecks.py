@@ -40,6 +40,9 @@ def check_run(run: Run) -> None:
     _check_final(run, dataset)
     _check_tables(run, reference)
     _check_arrays(run, reference)
+    _check_dead_units(run, reference.model)
+    if run.diagnostic_examples not in (None, len(reference.recorder.diag_y)):
+        _fail("the diagnostic batch size does not match the run's data")
 
 
 def _fail(what: str) -> None:
@@ -207,6 +210,18 @@ def _check_dead_maps(run: Run, rec, steps: list[int]) -> None:
                 maps[k].dtype != np.uint8 or maps[k].shape != v.shape
                 for k, v in expected.items()):
             _fail("the dead-unit maps in the file do not match its layers")
+
+
+def _check_dead_units(run: Run, model) -> None:
+    """The split-wide dead count names each hidden layer once, within its width."""
+    if run.dead_units is None:
+        return
+    if run.status == "diverged":
+        _fail("a diverged run has no dead-unit count")
+    widths = {block.name: block.width for block in model.blocks}
+    if set(run.dead_units) != set(widths) or any(
+            run.dead_units[name] > width for name, width in widths.items()):
+        _fail("the dead-unit count does not match the model's hidden layers")
 
 
 def _check_arrays(run: Run, reference) -> None:

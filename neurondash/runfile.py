@@ -103,6 +103,9 @@ class RunFile(_Strict):
     vocab: Annotated[str, Field(min_length=2, max_length=65)] | None
     words: list[Word] | None = Field(max_length=200_000)
     matrix_names: list[Name] = Field(max_length=100)
+    dead_units: dict[Name, Annotated[int, Field(ge=0, le=1024)]] | None = None
+    """Units dead on the whole training split per hidden layer (absent in older files)."""
+    diagnostic_examples: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
     history: Table
     evals: Table
     layers: Table

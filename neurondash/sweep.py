@@ -92,7 +92,8 @@ def summarize(run) -> dict[str, Any]:
         "val_acc": run.final.get("val_acc", np.nan),
         "saturation_init_pct": float(first["saturated_pct"].mean()) if len(first) else 0.0,
         "saturation_final_pct": float(last["saturated_pct"].mean()) if len(last) else 0.0,
-        "dead_units": int(last["dead_units"].sum()) if len(last) else 0,
+        "dead_units": (sum(run.dead_units.values()) if run.dead_units is not None
+                       else np.nan),
         "update_data": update_data if update_data is not None else np.nan,
         "status": run.status,
         "diverged_step": run.diverged_step if run.diverged_step is not None else -1,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..engine.activations import ACTIVATIONS
 from ..run import Run
 
 LOSS_POINTS = 1000
@@ -104,10 +105,21 @@ def dead_map_frame(mask: np.ndarray, max_rows: int = 5000) -> pd.DataFrame:
                          "saturated": mask[:keep].ravel()})
 
 
+def saturation_name(act: str) -> str:
+    """What the saturation share measures for this activation, as the page names it:
+    'saturated' for tanh and sigmoid, 'inactive' for ReLU (zero local gradient), ..."""
+    return ACTIVATIONS[act].saturation_label
+
+
 def layer_table(run: Run, step: int) -> pd.DataFrame:
+    """Per-layer statistics at one snapshot, with column names that say what they count:
+    every number here is measured on the diagnostic sample, not the whole split."""
     rows = run.layers[run.layers["step"] == step]
-    return rows[["layer", "units", "act_mean", "act_std", "saturated_pct", "dead_units",
-                 "grad_std"]].reset_index(drop=True)
+    table = rows[["layer", "units", "act_mean", "act_std", "saturated_pct", "dead_units",
+                  "grad_std"]].reset_index(drop=True)
+    return table.rename(columns={
+        "saturated_pct": f"{saturation_name(run.config.act)} %",
+        "dead_units": f"units {saturation_name(run.config.act)} on all {run.sample_name}"})
 
 
 def weight_table(run: Run, step: int) -> pd.DataFrame:

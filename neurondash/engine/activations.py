@@ -32,7 +32,8 @@ class Activation:
     saturated: Callable[[Array, Array], Array] | None = None
     """Outputs counted in the saturation / inactive % (None: this activation never is)."""
     dead: Callable[[Array, Array], Array] | None = None
-    """Stricter per-output rule: a unit dead for every example of the diagnostic batch is dead."""
+    """Stricter per-output rule: a unit for which it holds on every example of the training
+    split is dead (on a sample, such as the diagnostic batch, it is only a candidate)."""
     saturation_label: str = "saturated"
     output_range: tuple[float, float] | None = None
 

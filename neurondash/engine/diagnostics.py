@@ -232,7 +232,7 @@ class Recorder:
         for block in model.blocks:
             layer = model.layers[block.activation]
             act = layer.activation
-            name = f"hidden {block.index + 1}"
+            name = block.name
             pre, out, grad = layer.x, layer.y, layer.grad_out
             saturated = act.saturated(pre, out) if act.saturated else np.zeros(out.shape, bool)
             dead = act.dead(pre, out).all(axis=0) if act.dead else np.zeros(out.shape[1], bool)

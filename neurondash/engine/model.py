@@ -39,6 +39,11 @@ class HiddenBlock:
     activation: int
     width: int
 
+    @property
+    def name(self) -> str:
+        """The layer's name in every table and chart ('hidden 1' is the first)."""
+        return f"hidden {self.index + 1}"
+
 
 class Model:
     """A sequential network with explicit backward and named, flat-backed parameters."""

@@ -10,6 +10,37 @@ from .losses import softmax
 from .model import Model
 
 MAX_WORD_LENGTH = 40
+CHUNK = 16384
+
+
+def dead_on_split(model: Model, x: np.ndarray) -> dict[str, int]:
+    """``dead_units`` over a whole split: each distinct input once (character contexts
+    repeat; 2-D points do not)."""
+    from .train import distinct_rows
+
+    return dead_units(model, distinct_rows(x)[0] if x.dtype.kind in "iu" else x)
+
+
+def dead_units(model: Model, x: np.ndarray) -> dict[str, int]:
+    """Per hidden layer, the units dead on every row of ``x``: saturated (tanh, sigmoid) or
+    inactive (ReLU) by the activation's strict ``dead`` rule, in eval mode.
+
+    This is the count the word "dead" may be used for when ``x`` is a whole split (a unit
+    inactive on all of a sample may still be active elsewhere). In eval mode the model is a
+    fixed function of its input, so repeated inputs (character contexts) need one row each.
+    """
+    alive = {block.index: np.zeros(block.width, dtype=bool) for block in model.blocks}
+    for lo in range(0, len(x), CHUNK):
+        model.forward(x[lo:lo + CHUNK], train=False)
+        for block in model.blocks:
+            layer = model.layers[block.activation]
+            rule = layer.activation.dead
+            if rule is None:  # no output of this activation stops its gradient
+                alive[block.index][:] = True
+            else:
+                alive[block.index] |= ~rule(layer.x, layer.y).all(axis=0)
+    return {block.name: int(np.count_nonzero(~alive[block.index]))
+            for block in model.blocks}
 
 
 def sample_words(model: Model, vocab: str, context: int, count: int = 20, seed: int = 0

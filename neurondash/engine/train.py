@@ -18,6 +18,7 @@ from threadpoolctl import ThreadpoolController
 
 from ..config import Config
 from ..data import Dataset, data_rngs, load_dataset
+from . import queries
 from .diagnostics import PARAM_SNAPSHOT_BUDGET, Recorder
 from .losses import log_softmax
 from .model import Model, build_model
@@ -222,6 +223,14 @@ class Trainer:
         # x**3 at a huge pre-activation) on the way to a finite result.
         with np.errstate(all="ignore"), deterministic_blas():
             return self._evaluate()
+
+    def dead_units(self) -> dict[str, int] | None:
+        """Units dead on the whole training split at the current weights (None for a
+        diverged run, whose parameters are not finite)."""
+        if self.status == "diverged":
+            return None
+        with np.errstate(all="ignore"), deterministic_blas():
+            return queries.dead_on_split(self.model, self.dataset.x["train"])
 
     def _evaluate(self) -> dict[str, float]:
         result = {}

@@ -365,7 +365,9 @@ def _shorter_run(config: Config, words: list[str] | None, runs: dict[str, Run]) 
     return max(shorter, key=lambda run: run.config.more, default=None)
 
 
-def metrics(run: Run) -> None:
+def metrics(run: Run, step: int | None) -> None:
+    """The header row: losses, the most saturated layer at the selected snapshot and the
+    units dead on the whole training split."""
     cols = st.columns(5)
     cols[0].metric("initial loss", f"{run.initial_loss:.3f}",
                    f"expected {run.expected_initial_loss:.3f}", delta_color="off",
@@ -378,10 +380,25 @@ def metrics(run: Run) -> None:
     else:
         cols[1].metric("train loss", "—")
         cols[2].metric("val loss", "—")
-    if len(run.layers):
-        cols[3].metric("worst saturation", f"{run.layers['saturated_pct'].max():.1f}%")
-        last = run.layers[run.layers["step"] == run.layers["step"].max()]
-        cols[4].metric("dead units", int(last["dead_units"].sum()))
+    name = prepare.saturation_name(run.config.act)
+    if len(run.layers) and step is not None:
+        at_step = run.layers[run.layers["step"] == step]
+        worst = at_step.loc[at_step["saturated_pct"].idxmax()]
+        cols[3].metric(f"most {name} layer", f"{worst['saturated_pct']:.1f}%",
+                       f"{worst['layer']}, step {step:,}", delta_color="off",
+                       help=f"The largest share of {name} activations in one hidden layer "
+                            f"at the selected snapshot, measured on the "
+                            f"{run.sample_name} of the diagnostic batch.")
+    if run.dead_units is not None:
+        cols[4].metric("dead units (train split)", f"{sum(run.dead_units.values()):,}",
+                       help=f"Hidden units {name} for every example of the whole training "
+                            "split after training: they pass no gradient, so they no longer "
+                            "learn. The Activations tab also counts units "
+                            f"{name} on all {run.sample_name} at each snapshot, "
+                            "which only bounds this count from above.")
+    elif len(run.layers):
+        cols[4].metric("dead units (train split)", "—",
+                       help="Not counted: the run diverged, or its file predates the count.")
 
 
 def overview(run: Run, step: int) -> None:
@@ -502,6 +519,7 @@ def activations_tab(run: Run, step: int) -> None:
     st.caption("Healthy tanh: spread over (-1, 1) without tall spikes at +-1 (saturation) "
                "or a narrow spike at 0 (collapse). Click the legend to isolate a layer.")
     st.dataframe(prepare.layer_table(run, step), hide_index=True)
+    dead_at_step(run, step)
     layer = st.selectbox("layer for the dead-unit map", sorted(run.dead_maps[step]),
                          key="map_layer")
     mask = lambda: prepare.dead_map_frame(run.dead_map(step, layer))  # noqa: E731
@@ -520,6 +538,33 @@ def activations_tab(run: Run, step: int) -> None:
     st.caption("Each layer's activation histogram at every snapshot, darkest where most "
                "values fall. Saturation shows as dark bands at the activation's limits "
                "growing over training, collapse as the band narrowing to 0.")
+
+
+def dead_at_step(run: Run, step: int) -> None:
+    """The split-wide dead count at the selected snapshot, on request (the table above
+    counts the diagnostic sample only)."""
+    state = prepare.saturation_name(run.config.act)
+    if run.status == "diverged":
+        return
+    if step not in run.model_states and step != run.steps_done:
+        st.caption(f"The table counts units {state} on all {run.sample_name}. Whether they "
+                   "are dead on the whole training split can be counted at steps whose "
+                   "weights were kept (every snapshot of smaller models) and at the end.")
+        return
+    kept = _kept(run, step)
+    name = f"dead_on_split@{kept}"
+    if not _derived_ready(run, name) and not st.button(
+            f"Count dead units on the whole training split at step {step:,}",
+            key="count_dead", help=f"The table counts units {state} on all "
+                                   f"{run.sample_name}: a unit may still be active on "
+                                   "other examples. This runs the model over every "
+                                   "training example."):
+        return
+    counts = _derived(run, name, lambda: queries.dead_on_split(
+        _model(run, step), _dataset(run).x["train"]))
+    st.info(f"At step {step:,}, {sum(counts.values()):,} hidden units are {state} for every "
+            "example of the training split (dead: they pass no gradient): "
+            + ", ".join(f"{layer}: {count}" for layer, count in counts.items()) + ".")
 
 
 def gradients_tab(run: Run, step: int) -> None:
@@ -825,7 +870,7 @@ def _page() -> None:
             notice("error", run.message)
         elif run.status == "stopped":
             notice("warning", run.message)
-        draw_or_report("summary", lambda: metrics(run))
+        header = st.container()  # filled once the slider has said which step is shown
         steps = run.snapshot_steps
         if steps:
             if st.session_state.get("snapshot_of") != _key(run):
@@ -836,6 +881,8 @@ def _page() -> None:
                                     key="snapshot")
         else:
             st.info("No diagnostics were recorded for this run.")
+        with header:
+            draw_or_report("summary", lambda: metrics(run, step))
     # Lazy tabs: only the open one runs, so a rerun (a slider move, a click) draws one view
     # instead of all eleven; switching tabs reruns the script from the cached specs.
     # The open tab is part of the link ("view"), so a shared link opens on the same view.

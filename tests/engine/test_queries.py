@@ -108,3 +108,44 @@ def test_embedding_points_are_the_table_or_its_first_principal_components():
         np.testing.assert_allclose(points[:, k], centered @ axis, atol=1e-9)
     assert shown == pytest.approx(float((singular[:2] ** 2).sum() / (singular**2).sum()))
     assert 0 < shown < 1
+
+
+def brute_force_dead(model, x, act: str) -> dict[str, int]:
+    """Every example through the model at once; a unit is dead when the activation's strict
+    rule holds for all of them."""
+    from neurondash.engine.activations import ACTIVATIONS
+
+    model.forward(x, train=False)
+    return {block.name: int(ACTIVATIONS[act].dead(model.layers[block.activation].x,
+                                                  model.layers[block.activation].y)
+                            .all(axis=0).sum()) for block in model.blocks}
+
+
+@pytest.mark.parametrize("query", ["depth=2&act=relu&init_scale=2&bias_init=2&steps=2000",
+                                   "depth=2&width=30&act=tanh&init_scale=5&steps=200",
+                                   "task=moons&depth=2&width=16&act=relu&bias_init=3&steps=100"])
+def test_dead_units_are_counted_on_the_whole_training_split(query):
+    """The split-wide count equals a brute-force pass over every training example, and is
+    never more than the sample's count (no norm: the same forward pass): a unit dead on
+    the whole split is dead on any sample of it, not the other way round."""
+    from neurondash import Config as Cfg
+
+    config = Cfg.from_query(query)[0]
+    run = train(config)
+    x = load_dataset(config).x["train"]
+    assert run.dead_units == brute_force_dead(run.model(), x, config.act)
+    last = run.layers[run.layers["step"] == run.steps_done]
+    sampled = dict(zip(last["layer"], last["dead_units"], strict=True))
+    assert all(run.dead_units[name] <= sampled[name] for name in sampled)
+
+
+def test_a_unit_active_on_a_single_example_is_not_dead():
+    config = Config(task="moons", depth=1, width="3", act="relu", points=200, steps=1)
+    model = train(config).model()
+    layer = model.layers[model.blocks[0].linear]
+    layer.params["weight"][...] = 0.0
+    layer.params["bias"][...] = [-1.0, 1.0, -1.0]  # units 0 and 2 off, unit 1 always on
+    x = load_dataset(config).x["train"]
+    assert queries.dead_units(model, x) == {"hidden 1": 2}
+    layer.params["weight"][0, 2] = 100.0  # unit 2 fires where x1 > 0.01 only
+    assert queries.dead_units(model, x) == {"hidden 1": 1}

@@ -542,3 +542,21 @@ def test_a_wrong_backward_is_shown_as_a_disagreement(monkeypatch):
     (error,) = [rendered(e.value) for e in at.error]
     assert "Backward disagrees with finite differences for layers." in error
     assert "ReLU's kink" in error
+
+
+def test_the_header_names_its_quantities_and_counts_dead_units_on_the_whole_split():
+    at = open_app({"act": "relu", "opt": "momentum", "depth": "3", "steps": "600"})
+    run = list(at.session_state["runs"].values())[-1]
+    shown = {m.label: m for m in at.metric}
+    assert shown["dead units (train split)"].value == f"{sum(run.dead_units.values()):,}"
+    first = run.snapshot_steps[0]
+    at.select_slider(key="snapshot").set_value(first).run()
+    worst = run.layers[run.layers["step"] == first]["saturated_pct"].max()
+    inactive = {m.label: m for m in at.metric}["most inactive layer"]
+    assert inactive.value == f"{worst:.1f}%" and f"step {first:,}" in inactive.delta
+    tab = show(at, "Activations")
+    assert any("inactive on all 512 sampled examples" in column
+               for frame in tab.dataframe for column in frame.value.columns)
+    at.button(key="count_dead").click().run()
+    counted = texts(show(at, "Activations").info)
+    assert f"At step {first:,}, 0 hidden units are inactive for every example" in counted
