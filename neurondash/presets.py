@@ -62,8 +62,11 @@ PRESETS: tuple[Preset, ...] = (
            "The run stops with the step and reason of its divergence; the recorded charts stay.",
            {"act": "relu", "init": "normal", "lr": 10.0, "steps": 2000}, "Divergence"),
     Preset("dead-relu", "8. Dead ReLUs",
-           "White columns in the dead-unit map: units that no example activates never learn.",
-           {"act": "relu", "depth": 2, "width": "100", "bias_init": 2.0, "init_scale": 2.0,
+           "Steps too large for ReLU (momentum at lr 0.3) push units to where no training "
+           "example activates them: they pass no gradient and never learn again. The "
+           "header counts them on the whole training split; white columns in the dead-unit "
+           "map.",
+           {"act": "relu", "depth": 2, "width": "100", "opt": "momentum", "lr": 0.3,
             "steps": 2000}, "Dead ReLUs"),
     Preset("bigram", "9. The bigram neural net converges to the counting model",
            "Context 1 and no hidden layer: the learned probability table matches the counted "

@@ -25,7 +25,7 @@ CHECKS = {
                                for name in r.matrix_names[1:]),
     "lr-too-low": lambda r: r.history[r.matrix_names].iloc[-100:].median().median() < -4,
     "lr-too-high": lambda r: r.status == "diverged" and r.diverged_step < 2000,
-    "dead-relu": lambda r: at(r, r.steps_done)["dead_units"].sum() >= 10,
+    "dead-relu": lambda r: sum(r.dead_units.values()) >= 10,  # on the whole training split
     "bigram": lambda r: abs(r.final["val_loss"] - r.baselines["bigram"]) < 0.01,
     "input-features": lambda r: r.final["val_acc"] > 0.97
     and train(r.config.replace(features="x1,x2")).final["val_acc"] < 0.75,
