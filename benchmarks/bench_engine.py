@@ -26,8 +26,9 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from neurondash import Config, train  # noqa: E402
+from neurondash.config import MAX_WORK  # noqa: E402
 from neurondash.data import load_dataset  # noqa: E402
-from neurondash.engine.train import Trainer, split_metrics  # noqa: E402
+from neurondash.engine.train import Trainer, blas_description, split_metrics  # noqa: E402
 
 MAKEMORE = Config(task="names", context=3, embed_dim=10, depth=5, width="100", norm="batch",
                   act="tanh", init="kaiming", out_scale=0.1, batch=32, lr=0.1, opt="sgd")
@@ -41,33 +42,34 @@ def engine_stepper(config: Config, record: bool):
     return lambda n: trainer.run(n, checkpoint_last=False)
 
 
-def torch_stepper():
-    """The same makemore model in PyTorch eager, one thread; None without torch."""
+def torch_stepper(config: Config = MAKEMORE):
+    """The same names model in PyTorch eager, one thread; None without torch."""
     try:
         import torch
     except ImportError:
         return None
     torch.set_num_threads(1)
-    dataset = load_dataset(MAKEMORE)
+    dataset = load_dataset(config)
     x = torch.from_numpy(dataset.x["train"])
     y = torch.from_numpy(dataset.y["train"])
     gen = torch.Generator().manual_seed(0)
     layers: list[torch.nn.Module] = []
-    fan = MAKEMORE.context * MAKEMORE.embed_dim
-    for _ in range(MAKEMORE.depth):
-        layers += [torch.nn.Linear(fan, 100, bias=False), torch.nn.BatchNorm1d(100),
+    fan = config.context * config.embed_dim
+    for width in config.widths:
+        layers += [torch.nn.Linear(fan, width, bias=False), torch.nn.BatchNorm1d(width),
                    torch.nn.Tanh()]
-        fan = 100
+        fan = width
     layers.append(torch.nn.Linear(fan, 27))
-    embedding = torch.nn.Embedding(27, MAKEMORE.embed_dim)
+    embedding = torch.nn.Embedding(27, config.embed_dim)
     net = torch.nn.Sequential(*layers)
     params = list(embedding.parameters()) + list(net.parameters())
     opt = torch.optim.SGD(params, lr=0.1)
+    batch = config.batch
 
     def step(n: int) -> None:
         for _ in range(n):
-            idx = torch.randint(0, x.shape[0], (32,), generator=gen)
-            logits = net(embedding(x[idx]).view(32, -1))
+            idx = torch.randint(0, x.shape[0], (batch,), generator=gen)
+            logits = net(embedding(x[idx]).view(batch, -1))
             loss = torch.nn.functional.cross_entropy(logits, y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -160,6 +162,37 @@ def rounds_from_processes(steps: int, rounds: int, processes: int) -> list[dict]
                                       check=True).stdout) for _ in range(processes)]
 
 
+SIZES = ((32, 100), (256, 100), (32, 512), (256, 512))
+"""(batch, width) of the 5-layer BatchNorm tanh names model that recording is timed at."""
+
+
+def median_ratio(times: dict[str, list[float]], slow: str, fast: str = "off") -> float:
+    """Median over rounds of slow/fast, both timed in the same round."""
+    return statistics.median(a / b for a, b in zip(times[slow], times[fast], strict=True))
+
+
+def recording_by_size(steps: int, rounds: int) -> list[tuple]:
+    """(batch, width, us/step recorder off, median per-round on/off ratio, median per-round
+    PyTorch/off ratio or None) per size: the per-step series only (snapshots are timed
+    separately)."""
+    found = []
+    for batch, width in SIZES:
+        probe = MAKEMORE.replace(batch=batch, width=str(width), steps=1)
+        # As long a run as the server allows, so that no checkpoint falls in a round.
+        longest = int(min(200_000, MAX_WORK / (probe.n_params() * batch)))
+        config = probe.replace(steps=longest, snap_every=longest)
+        steppers = {"off": engine_stepper(config, record=False),
+                    "on": engine_stepper(config, record=True)}
+        torch_step = torch_stepper(config)
+        if torch_step is not None:
+            steppers["torch"] = torch_step
+        times = round_us(steppers, max(10, steps * 32 // (batch * max(1, width // 100))),
+                         rounds)
+        found.append((batch, width, min(times["off"]), median_ratio(times, "on"),
+                      median_ratio(times, "torch") if "torch" in times else None))
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=200, help="steps per round")
@@ -176,6 +209,8 @@ def main() -> None:
     best = {name: min(times) for name, times in rounds.items()}
     snap, val = snapshot_ms(MAKEMORE)
     off, on = best["off"], best["on"]
+    print(f"BLAS: {blas_description()}; OPENBLAS_CORETYPE="
+          f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
     print(f"makemore MLP (5x100 BatchNorm tanh, batch 32); fastest of {args.rounds} "
           f"interleaved rounds of {args.steps} steps in each of {args.processes} processes")
     print(f"  neurondash, recorder off          : {off:8.1f} us/step")
@@ -186,7 +221,7 @@ def main() -> None:
           f"with or without recording: {val:.1f} ms)")
     # The fastest "on" and "off" rounds may come from different moments of a noisy machine;
     # the median of the per-round ratios compares the two within each round.
-    ratio = statistics.median(a / b for a, b in zip(rounds["on"], rounds["off"], strict=True))
+    ratio = median_ratio(rounds, "on")
     for label, steps in (("makemore 200k-step run", 200_000), ("makemore 3000-step run", 3000)):
         count = MAKEMORE.replace(steps=steps).snapshot_count()
         snapshots = 1000 * snap * count / (off * steps)
@@ -206,6 +241,13 @@ def main() -> None:
     print(f"dashboard default Config ({Config().steps} steps, {Config().snapshot_count()} "
           f"snapshots), whole train(): {whole[False]:.2f} s recorder off, {whole[True]:.2f} s "
           f"on (+{100 * (whole[True] / whole[False] - 1):.1f}%)")
+    print("recording overhead by size (5 layers, BatchNorm tanh; per-step series, median of "
+          "per-round ratios):")
+    for batch, width, off_us, ratio, torch_ratio in recording_by_size(args.steps, args.rounds):
+        versus = (f"; PyTorch eager {torch_ratio:.2f}x the time (recorder off)"
+                  if torch_ratio is not None else "")
+        print(f"  batch {batch:>3}, width {width}: {off_us:8.1f} us/step recorder off, "
+              f"+{100 * (ratio - 1):.1f}% on{versus}")
     spiral = per_step_us({"off": engine_stepper(SPIRAL.replace(steps=200_000), False)},
                          args.steps, 3)["off"]
     print(f"spiral 2-D model (3x16 tanh), recorder off: {spiral:.1f} us/step")

@@ -25,6 +25,7 @@ from neurondash import Config, train  # noqa: E402
 from neurondash.config import ConfigError  # noqa: E402
 from neurondash.cost import SAFETY, SECONDS_PER_TERM, TERMS, estimate_seconds, terms  # noqa: E402
 from neurondash.data import load_dataset  # noqa: E402
+from neurondash.engine.train import blas_description  # noqa: E402
 
 FIXED = (
     "depth=12&width=600&steps=20",
@@ -101,20 +102,13 @@ def refit(rows: np.ndarray, seconds: np.ndarray) -> np.ndarray:
     return coef
 
 
-def blas_kernel() -> str:
-    from threadpoolctl import threadpool_info
-
-    return ", ".join(f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')})"
-                     for i in threadpool_info() if i.get("user_api") == "blas")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--random", type=int, default=30, help="random configs besides the "
                         "fixed ones")
     parser.add_argument("--quick", action="store_true", help="three small runs (a smoke test)")
     args = parser.parse_args()
-    print(f"BLAS: {blas_kernel()}; OPENBLAS_CORETYPE="
+    print(f"BLAS: {blas_description()}; OPENBLAS_CORETYPE="
           f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
     if args.quick:
         configs = [Config(steps=30, depth=1, width="16"), Config(task="moons", steps=50),

@@ -13,7 +13,8 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 SHORT_RUNS = {
     "bench_engine.py": (["--steps", "5", "--rounds", "1", "--processes", "1"],
-                        ["recorder off", "recording overhead, makemore 200k-step run",
+                        ["BLAS:", "recorder off", "recording overhead, makemore 200k-step run",
+                         "recording overhead by size", "batch 256, width 512",
                          "spiral 2-D model"]),
     "numpy_floor.py": ([], ["us/step"]),
     "bench_sweep.py": (["--runs", "2", "--steps", "20"], ["runs/s"]),

@@ -45,6 +45,14 @@ def deterministic_blas():
     return _blas_controller().limit(limits=1, user_api="blas")
 
 
+def blas_description() -> str:
+    """The BLAS library and kernel the engine's matrix products run on (benchmarks print
+    it: an OPENBLAS_CORETYPE override picks another kernel, and other speeds)."""
+    return ", ".join(f"{info.get('internal_api')} {info.get('version')} "
+                     f"({info.get('architecture')})"
+                     for info in _blas_controller().info() if info.get("user_api") == "blas")
+
+
 class BatchDraws:
     """Minibatch indices drawn ``BATCH_DRAWS`` steps at a time, yet exactly the numbers (and
     the final RNG state) of one ``integers(0, n, batch)`` call per step: NumPy's bounded
