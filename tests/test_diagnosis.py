@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from neurondash import Config, train
 from neurondash.diagnosis import diagnose
@@ -34,3 +35,47 @@ def test_typical_update_data_leaves_out_tiny_matrices_when_larger_ones_exist():
     assert len(large) == 1 < len(run.matrix_names)  # 2x16 in, 16x16, 16x2 out
     values = run.history[large].iloc[len(run.history) // 20:].to_numpy()
     assert run.typical_update_data() == float(np.median(values[np.isfinite(values)]))
+
+
+LABELLED = {
+    # query: (findings it must name, findings it must not name)
+    "": ({"Healthy"}, {"Saturated activations", "Overfitting"}),
+    "depth=1&width=200&steps=3000": ({"Healthy"}, {"Saturated activations"}),
+    "lr=10&steps=1000": ({"Worse than a uniform guess"}, {"Healthy"}),
+    "task=spiral&points=100&noise=0.5&depth=3&width=64&steps=3000": (
+        {"Overfitting"}, {"Learning rate too low", "Healthy"}),
+    "lr=0.0001&sched=constant&steps=2000": (
+        {"Stuck at the uniform guess", "Learning rate too low"}, {"Healthy"}),
+    "depth=5&width=100&steps=2000&init_scale=2": ({"Saturated activations"}, {"Healthy"}),
+    "steps=150&width=16&depth=2": (set(), {"Stuck at the unigram baseline",
+                                           "Stuck at the uniform guess"}),
+}
+
+
+@pytest.mark.parametrize("query", LABELLED)
+def test_labelled_configs_get_their_findings_and_no_false_alarms(query):
+    run = train(Config.from_query(query)[0])
+    named = set(lessons(run))
+    must, must_not = LABELLED[query]
+    assert must <= named and not must_not & named, named
+
+
+def test_saturation_advice_never_repeats_a_setting_in_use():
+    """The blown-up run saturates with Kaiming init at scale 1 and no BatchNorm: the
+    advice may say BatchNorm or a lower lr, never 'kaiming with init_scale 1'."""
+    run = train(Config.from_query("lr=10&steps=1000")[0])
+    (saturated,) = [f for f in diagnose(run) if f.lesson == "Saturated activations"]
+    assert "init_scale 1" not in saturated.text and "BatchNorm" in saturated.text
+    batch = train(Config.from_query("depth=5&width=100&steps=300&init_scale=3&norm=batch&"
+                                    "lr=2")[0])
+    for finding in diagnose(batch):
+        assert "BatchNorm" not in finding.text or finding.lesson == "BatchNorm rescue"
+
+
+def test_overfitting_says_when_validation_loss_turned():
+    run = train(Config.from_query(
+        "task=spiral&points=100&noise=0.5&depth=3&width=64&steps=3000")[0])
+    (overfit,) = [f for f in diagnose(run) if f.lesson == "Overfitting"]
+    best = run.evals.loc[run.evals["val_loss"].idxmin()]
+    assert f"at step {int(best['step']):,}" in overfit.text
+    assert f"{run.final['val_loss']:.3f}" in overfit.text
