@@ -30,10 +30,14 @@ DEEP = {"depth": 5, "width": "100", "steps": 2000}
 
 PRESETS: tuple[Preset, ...] = (
     Preset("confident-logits", "1. Confidently wrong logits at init",
-           "Initial loss far above ln 27 = 3.30 and a hockey-stick loss curve; the logits "
-           "histogram at step 0 is wide. Set out_scale back to 0.1 to fix it.",
-           {"depth": 1, "width": "200", "out_scale": 10.0, "steps": 2000},
-           "Confidently wrong logits at init"),
+           "The lecture's first network: every weight and bias drawn from a unit normal. The "
+           "output layer's logits are large and confident, so the initial loss is about 25 "
+           "(the lecture measured 27.9 on one batch of 32) against ln 27 = 3.30, the loss "
+           "curve is a hockey stick and the logits histogram at step 0 is wide. Set "
+           "out_scale to 0.01 (the lecture's W2 * 0.01: initial loss 3.3) and the steps "
+           "spent squashing logits go to learning. The tanh layer saturates too: lesson 2.",
+           {"depth": 1, "width": "200", "init": "normal", "out_scale": 1.0, "bias_init": 1.0,
+            "steps": 6000}, "Confidently wrong logits at init"),
     Preset("saturated-tanh", "2. Saturated tanh from too large an init",
            "Activation histograms pile up at -1 and +1; the dead-unit map is mostly white.",
            DEEP | {"init_scale": 2.0}, "Saturated activations"),
@@ -58,9 +62,12 @@ PRESETS: tuple[Preset, ...] = (
     Preset("lr-too-low", "7a. Learning rate too low",
            "update:data sits far below -3 and the loss barely moves.",
            {"lr": 0.0001, "sched": "constant", "steps": 2000}, "Learning rate too low"),
-    Preset("lr-too-high", "7b. Learning rate too high: divergence",
-           "The run stops with the step and reason of its divergence; the recorded charts stay.",
-           {"act": "relu", "init": "normal", "lr": 10.0, "steps": 2000}, "Divergence"),
+    Preset("lr-too-high", "7b. Learning rate too high",
+           "Only the learning rate differs from the defaults (10 instead of 0.1): update:data "
+           "sits far above -3, each step rewrites a large share of the weights, the tanh "
+           "units are thrown into saturation and the run ends worse than a uniform guess. "
+           "Compare lesson 7a, the same network at lr 0.0001.",
+           {"lr": 10.0, "steps": 2000}, "Learning rate too high"),
     Preset("dead-relu", "8. Dead ReLUs",
            "Steps too large for ReLU (momentum at lr 0.3) push units to where no training "
            "example activates them: they pass no gradient and never learn again. The "
