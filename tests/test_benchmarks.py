@@ -20,6 +20,7 @@ SHORT_RUNS = {
     "bench_sweep.py": (["--runs", "2", "--steps", "20"], ["runs/s"]),
     "bench_dashboard.py": ([], ["first page", "view-only rerun", "chart data"]),
     "calibrate_cost.py": (["--quick"], ["BLAS:", "estimate/measured"]),
+    "diagnosis_table.py": (["--limit", "3"], ["named where planted", "exactly right"]),
 }
 
 

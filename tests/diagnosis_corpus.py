@@ -1,0 +1,74 @@
+"""Labelled configs for the diagnosis: each link with the warnings and errors it must get.
+
+The label is what the config was built to show (its planted condition, at a mild and a
+severe strength), or nothing for a healthy run. Info-level notes (a bigram net, no
+nonlinearity, a hierarchy) are not labels: they describe, they do not warn. Used by
+tests/test_diagnosis_corpus.py and printed as a confusion table by
+benchmarks/diagnosis_table.py.
+"""
+
+from __future__ import annotations
+
+HEALTHY: frozenset[str] = frozenset()
+
+CORPUS: dict[str, frozenset[str]] = {
+    # Healthy runs: every activation, norm and optimizer, both task families.
+    "": HEALTHY,
+    "depth=1&width=200&steps=3000": HEALTHY,  # makemore's one-layer MLP (first layer ~26%)
+    "act=sigmoid&depth=1&lr=0.5&steps=3000": HEALTHY,
+    "act=relu&lr=0.05&steps=3000": HEALTHY,
+    "act=leaky_relu&lr=0.05&steps=3000": HEALTHY,
+    "act=elu&lr=0.05&steps=3000": HEALTHY,
+    "act=gelu&lr=0.05&steps=3000": HEALTHY,
+    "act=silu&lr=0.1&steps=3000": HEALTHY,
+    "norm=batch&depth=5&steps=3000": HEALTHY,
+    "norm=layer&depth=5&steps=3000": HEALTHY,
+    "opt=momentum&lr=0.01&steps=3000": HEALTHY,
+    "opt=adam&lr=0.001&steps=3000": HEALTHY,
+    "opt=adamw&lr=0.001&wd=0.01&steps=3000": HEALTHY,
+    "task=moons&depth=2&width=16&steps=3000": HEALTHY,
+    "task=spiral&depth=3&width=32&points=2000&steps=4000": HEALTHY,
+    "task=circles&depth=2&width=8&act=relu&lr=0.1&steps=3000": HEALTHY,
+    # Confidently wrong logits at init.
+    "out_scale=3&steps=3000": frozenset({"Confidently wrong logits at init"}),
+    "depth=1&width=200&out_scale=10&steps=3000": frozenset(
+        {"Confidently wrong logits at init"}),
+    # Saturated tanh from too large an init.
+    "depth=5&init_scale=2&steps=2000": frozenset({"Saturated activations"}),
+    "depth=5&init_scale=5&steps=2000": frozenset(
+        {"Saturated activations", "Exploding gradients"}),
+    # Vanishing gradients: sigmoid's derivative is at most 1/4 per layer.
+    "act=sigmoid&lr=0.5&steps=3000": frozenset({"Vanishing gradients"}),
+    # Collapsing activations from too small an init.
+    "depth=5&init_scale=0.3&steps=2000": frozenset(
+        {"Collapsing activations", "Vanishing gradients"}),
+    "depth=8&init_scale=0.1&steps=2000": frozenset(
+        {"Collapsing activations", "Vanishing gradients", "Stuck at the unigram baseline"}),
+    # All-zero init.
+    # Only the output bias learns: the model ends at the unigram baseline.
+    "init=zero&steps=2000": frozenset(
+        {"All-zero init: symmetry", "Stuck at the unigram baseline"}),
+    "init=zero&act=relu&steps=2000": frozenset(
+        {"All-zero init: symmetry", "Stuck at the unigram baseline"}),
+    # Learning rate too low / too high (only lr differs from the defaults).
+    "lr=0.001&sched=constant&steps=2000": frozenset(
+        {"Learning rate too low", "Stuck at the unigram baseline"}),
+    "lr=0.0001&sched=constant&steps=2000": frozenset(
+        {"Learning rate too low", "Stuck at the uniform guess"}),
+    "lr=1&sched=constant&steps=2000": frozenset(
+        {"Learning rate too high", "Saturated activations", "Worse than a uniform guess"}),
+    "lr=10&steps=2000": frozenset({"Learning rate too high", "Worse than a uniform guess",
+                                   "Saturated activations", "Dead units"}),
+    # Dead ReLUs.
+    "depth=2&act=relu&opt=momentum&lr=0.3&steps=2000": frozenset({"Dead ReLUs"}),
+    "task=moons&depth=2&width=16&act=relu&bias_init=3&steps=1000": frozenset({"Dead ReLUs"}),
+    # Overfitting.
+    "task=spiral&points=100&noise=0.5&depth=3&width=64&steps=3000": frozenset(
+        {"Overfitting"}),
+    "task=spiral&points=100&noise=1&depth=4&width=128&steps=6000": frozenset(
+        {"Overfitting"}),
+    # Divergence.
+    # A unit-normal init on ReLU: huge logits and gradients at step 0, then divergence.
+    "act=relu&init=normal&lr=10&steps=2000": frozenset(
+        {"Divergence", "Confidently wrong logits at init", "Exploding gradients"}),
+}
