@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from .engine.activations import ACTIVATIONS
 from .features import FEATURES
 from .run import Run
@@ -158,12 +160,38 @@ def diagnose(run: Run) -> list[Finding]:
                                  f"update:data is about {level:.1f} (healthy is about -3): each "
                                  "step changes the weights by a tiny fraction. Raise lr."))
         elif level > UPDATE_HIGH:
-            found.append(Finding("warning", "Learning rate too high",
-                                 f"update:data is about {level:.1f} (healthy is about -3): each "
-                                 "step rewrites a large share of the weights. Lower lr."))
+            rise = _loss_rise(run)
+            if rise > RISE or any(f.lesson == "Worse than a uniform guess" for f in found):
+                found.append(Finding("warning", "Learning rate too high",
+                                     f"update:data is about {level:.1f} (healthy is about -3): "
+                                     "each step rewrites a large share of the weights, and "
+                                     f"the loss rose by {rise:.2f} from its lowest. Lower lr."))
+            else:
+                found.append(Finding("info", "Large but steady updates",
+                                     f"update:data is about {level:.1f}, above the -3 rule "
+                                     "of thumb, yet the loss kept falling to the end: this "
+                                     "rate works here (Adam's steps are about lr in size "
+                                     "whatever the gradient). Lower lr if the loss turns "
+                                     "noisy."))
     if not found:
         found.append(Finding("success", "Healthy", _healthy_summary(run, level)))
     return found
+
+
+def _loss_rise(run: Run) -> float:
+    """How far the loss ended above its lowest: the validation checkpoints, and the
+    training loss averaged over windows of 5% of the run."""
+    rises = [0.0]
+    if len(run.evals):
+        rises.append(float(run.evals["val_loss"].iloc[-1] - run.evals["val_loss"].min()))
+    losses = run.history["loss"].to_numpy()
+    window = max(1, len(losses) // 20)
+    if len(losses) >= 2 * window:
+        smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
+        finite = smooth[np.isfinite(smooth)]
+        if finite.size:
+            rises.append(float(finite[-1] - finite.min()))
+    return max(rises)
 
 
 def _update_data_here(run: Run) -> str:
