@@ -89,8 +89,9 @@ PRESETS: tuple[Preset, ...] = (
     Preset("wavenet", "11. A hierarchy merges the context slowly (makemore part 5)",
            "Eight characters of context, fused two at a time over three levels: the Neuron "
            "tab shows the first layer seeing only two characters and the next one two "
-           "positions of the layer below. Set fuse to 0 (the flat MLP over the same eight "
-           "characters) and compare the two runs: the hierarchy ends lower.",
+           "positions of the layer below. Set fuse to 0 and width to 75 (the flat MLP over "
+           "the same eight characters, with about the same number of parameters: 20,022 "
+           "against 20,073) and compare the two runs: the hierarchy ends lower.",
            {"context": 8, "fuse": 2, "depth": 3, "width": "64", "norm": "batch"},
            "Hierarchical model (WaveNet-style)"),
 )
