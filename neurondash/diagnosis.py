@@ -31,6 +31,14 @@ MIN_STEPS_FOR_BASELINE = 1000
 """A shorter run that has not passed a baseline yet is early, not stuck."""
 COLLAPSED_STD = 0.1
 UPDATE_LOW, UPDATE_HIGH = -4.0, -2.0
+LOGITS_NOTE = 0.25
+"""Nats above the uniform guess at init worth a note (below the warning's 1 nat)."""
+SHRINK_RATIO = 1.6
+"""First over last hidden layer's activation std at init from which the signal visibly
+shrinks with depth: Kaiming's gain keeps 0.79 -> 0.65 (1.2x) over 5 tanh layers, gain 1
+halves it (0.67 -> 0.32, 2.1x)."""
+UPDATE_NOTE = -3.5
+"""update:data below this (and above UPDATE_LOW) is worth a note: on the small side."""
 MIN_STEPS_FOR_LR = 20
 """Fewer steps say too little about the learning rate to judge it."""
 
@@ -55,7 +63,14 @@ def diagnose(run: Run) -> list[Finding]:
                              f"The initial loss is {run.initial_loss:.2f}, far above the "
                              f"{expected:.2f} of a uniform guess: the output layer starts with "
                              "large, confident logits and the first steps only squash them "
-                             "(the hockey-stick curve). Try out_scale 0.01-0.1."))
+                             "(the hockey-stick curve)."
+                             + (" Try out_scale 0.01-0.1." if config.out_scale > 0.1 else "")))
+    elif run.initial_loss > expected + LOGITS_NOTE:
+        found.append(Finding("info", "Somewhat confident logits at init",
+                             f"The initial loss is {run.initial_loss:.2f}, "
+                             f"{run.initial_loss - expected:.2f} above the {expected:.2f} of a "
+                             "uniform guess: the first steps partly go to shrinking the "
+                             "logits. A smaller out_scale starts nearer the uniform guess."))
     if config.init == "zero":
         found.append(Finding("warning", "All-zero init: symmetry",
                              "Every unit of a layer computes the same thing and gets the same "
@@ -103,6 +118,17 @@ def diagnose(run: Run) -> list[Finding]:
         if saturated is not None:
             found.append(saturated)
         zero_init = config.init == "zero"  # explains constant units; no other cause to name
+        stds = first["act_std"].to_numpy()
+        shrinking = (len(stds) > 2 and stds[-1] >= COLLAPSED_STD and not zero_init
+                     and config.act != "relu" and stds[0] > SHRINK_RATIO * stds[-1])
+        if shrinking:
+            found.append(Finding("info", "Activations shrink with depth",
+                                 f"At init the activation std falls from {stds[0]:.2f} in the "
+                                 f"first hidden layer to {stds[-1]:.2f} in the last: each "
+                                 "layer passes on a weaker signal (the gain is below "
+                                 "Kaiming's for this activation). Not collapsed yet, but "
+                                 "deeper stacks would be; init_scale 1 with kaiming keeps "
+                                 "the std steady."))
         if (float(first["act_std"].iloc[-1]) < COLLAPSED_STD and config.act != "relu"
                 and not zero_init):
             found.append(Finding("warning", "Collapsing activations",
@@ -159,6 +185,11 @@ def diagnose(run: Run) -> list[Finding]:
             found.append(Finding("warning", "Learning rate too low",
                                  f"update:data is about {level:.1f} (healthy is about -3): each "
                                  "step changes the weights by a tiny fraction. Raise lr."))
+        elif UPDATE_LOW <= level < UPDATE_NOTE:
+            found.append(Finding("info", "Small updates",
+                                 f"update:data is about {level:.1f}, a little below the -3 "
+                                 "rule of thumb: training is slow but sound; a somewhat "
+                                 "higher lr may reach the same loss in fewer steps."))
         elif level > UPDATE_HIGH:
             rise = _loss_rise(run)
             if rise > RISE or any(f.lesson == "Worse than a uniform guess" for f in found):
@@ -173,7 +204,7 @@ def diagnose(run: Run) -> list[Finding]:
                                      "rate works here (Adam's steps are about lr in size "
                                      "whatever the gradient). Lower lr if the loss turns "
                                      "noisy."))
-    if not found:
+    if not any(finding.level in ("warning", "error") for finding in found):
         found.append(Finding("success", "Healthy", _healthy_summary(run, level)))
     return found
 

@@ -101,3 +101,21 @@ def test_the_batchnorm_rescue_claims_what_still_changes_with_the_init_scale():
     assert 1.5 < drop < 2.5 and 0.05 < rise < 0.2, (drop, rise)
     (rescue,) = [f for f in diagnose(runs[5.0]) if f.lesson == "BatchNorm rescue"]
     assert f"update:data here: {runs[5.0].typical_update_data():.1f}" in rescue.text
+
+
+@pytest.mark.parametrize(("query", "note"), [
+    ("out_scale=2&steps=300", "Somewhat confident logits at init"),  # +0.6 nats at init
+    ("depth=5&init_scale=0.6&steps=300", "Activations shrink with depth"),  # 0.67 -> 0.32
+    ("lr=0.01&sched=constant&steps=2000", "Small updates"),  # update:data about -3.7
+])
+def test_borderline_cases_get_an_info_note_and_stay_healthy(query, note):
+    findings = diagnose(train(Config.from_query(query)[0]))
+    assert note in [f.lesson for f in findings if f.level == "info"]
+    assert not [f for f in findings if f.level in ("warning", "error")]
+    assert "Healthy" in [f.lesson for f in findings]
+
+
+def test_kaiming_keeps_the_signal_and_the_logits_unremarked():
+    lessons_found = lessons(train(Config(depth=5, steps=300)))
+    assert "Activations shrink with depth" not in lessons_found
+    assert "Somewhat confident logits at init" not in lessons_found
