@@ -43,9 +43,13 @@ MIN_STEPS_FOR_LR = 20
 """Fewer steps say too little about the learning rate to judge it."""
 
 
+LEVELS = ("error", "warning", "info", "success")
+"""Findings are listed most serious first (Python's sort keeps each level's own order)."""
+
+
 @dataclass(frozen=True)
 class Finding:
-    level: str  # "error", "warning", "info", "success"
+    level: str  # one of LEVELS
     lesson: str
     text: str
 
@@ -206,7 +210,7 @@ def diagnose(run: Run) -> list[Finding]:
                                      "noisy."))
     if not any(finding.level in ("warning", "error") for finding in found):
         found.append(Finding("success", "Healthy", _healthy_summary(run, level)))
-    return found
+    return sorted(found, key=lambda finding: LEVELS.index(finding.level))
 
 
 def _loss_rise(run: Run) -> float:

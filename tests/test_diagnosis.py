@@ -119,3 +119,13 @@ def test_kaiming_keeps_the_signal_and_the_logits_unremarked():
     lessons_found = lessons(train(Config(depth=5, steps=300)))
     assert "Activations shrink with depth" not in lessons_found
     assert "Somewhat confident logits at init" not in lessons_found
+
+
+def test_findings_are_listed_most_serious_first():
+    """A bigram net at a tiny lr: its info note is found before its warnings."""
+    findings = diagnose(train(Config.from_query(
+        "context=1&depth=0&embed_dim=27&lr=0.0001&sched=constant&steps=1000")[0]))
+    levels = [f.level for f in findings]
+    assert "info" in levels and "warning" in levels
+    order = ("error", "warning", "info", "success")
+    assert levels == sorted(levels, key=order.index)
