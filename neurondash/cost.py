@@ -78,8 +78,8 @@ def terms(config: Config, words: Sequence[str] | None = None) -> dict[str, float
     snapshots = config.snapshot_count()
     units = sum(config.widths)
     train, val, test = example_counts(config, words)
-    checkpoints = snapshots
-    eval_examples = checkpoints * min(val, VAL_EXAMPLES) + train + val + test
+    # Every snapshot step is also a validation checkpoint; then the final pass over all.
+    eval_examples = snapshots * min(val, VAL_EXAMPLES) + train + val + test
     diag = min(train, DIAG_EXAMPLES)
     return {
         "runs": 1.0, "steps": steps, "step_layers": steps * layers,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .arrays import distinct_rows
 from .losses import softmax
 from .model import Model
 
@@ -16,8 +17,6 @@ CHUNK = 16384
 def dead_on_split(model: Model, x: np.ndarray) -> dict[str, int]:
     """``dead_units`` over a whole split: each distinct input once (character contexts
     repeat; 2-D points do not)."""
-    from .train import distinct_rows
-
     return dead_units(model, distinct_rows(x)[0] if x.dtype.kind in "iu" else x)
 
 
