@@ -86,8 +86,11 @@ def diagnose(run: Run) -> list[Finding]:
         found.append(Finding("info", "Bigram net = counting",
                              f"With one character of context and no hidden layer the net is "
                              f"a learned bigram table: its validation loss is {gap:+.4f} from "
-                             "the count-based bigram model's. Compare the two tables in the "
-                             "Logits tab."))
+                             "the count-based bigram model's (add-one smoothed). Compare "
+                             "the two tables in the Logits tab, which names the add-k "
+                             "smoothing nearest to the learned table"
+                             + (f"; weight decay (wd {config.wd:g}) acts as a larger k."
+                                if config.wd else ".")))
     if not config.is_char_task and config.depth == 0 and run.final:
         inputs = ", ".join(FEATURES[name].label for name in config.feature_names)
         found.append(Finding("info", "Linear in the input features",

@@ -142,10 +142,16 @@ def bigram_counts(words: list[str] | tuple[str, ...], vocab: str) -> np.ndarray:
     return np.bincount(x[:, 0] * size + y, minlength=size * size).reshape(size, size)
 
 
+def smoothed_bigram(counts: np.ndarray, smoothing: float = 1.0) -> np.ndarray:
+    """P(next | previous) of the count model with add-``smoothing`` (add-one at 1)."""
+    padded = counts + smoothing
+    return padded / padded.sum(axis=1, keepdims=True)
+
+
 def bigram_nll(counts: np.ndarray, words: list[str] | tuple[str, ...], vocab: str,
                smoothing: float = 1.0) -> float:
     """Mean NLL of the words under the count bigram model built from ``counts``."""
-    probs = (counts + smoothing) / (counts + smoothing).sum(axis=1, keepdims=True)
+    probs = smoothed_bigram(counts, smoothing)
     x, y = encode(words, vocab, 1)
     with np.errstate(divide="ignore"):
         return float(-np.mean(np.log(probs[x[:, 0], y])))
@@ -156,3 +162,22 @@ def unigram_entropy(counts: np.ndarray) -> float:
     totals = counts.sum(axis=0)
     p = totals[totals > 0] / totals.sum()
     return float(-(p * np.log(p)).sum())
+
+
+SMOOTHINGS = np.geomspace(0.01, 1000.0, 121)
+"""Add-k values searched by ``closest_smoothing``: 24 per decade, 0.01 to 1000."""
+
+
+def closest_smoothing(table: np.ndarray, counts: np.ndarray) -> tuple[float, float]:
+    """The add-k count model nearest to a learned P(next | previous) table, and its
+    distance: the KL divergence from the count model to the table per row, averaged with
+    the rows' shares of the training bigrams (rows seen often weigh most). Weight decay
+    pulls a bigram net's table toward uniform as smoothing does; this names how much."""
+    weights = counts.sum(axis=1) / counts.sum()
+    log_table = np.log(np.maximum(table, np.finfo(np.float64).tiny))
+    distances = []
+    for smoothing in SMOOTHINGS:
+        probs = smoothed_bigram(counts, smoothing)
+        distances.append(float(weights @ (probs * (np.log(probs) - log_table)).sum(axis=1)))
+    best = int(np.argmin(distances))
+    return float(SMOOTHINGS[best]), distances[best]

@@ -123,9 +123,13 @@ class Model:
         return [k for k, role in enumerate(self.roles) if role in ("weight", "embedding")]
 
     def decay_mask(self) -> np.ndarray:
+        """1 on every matrix (weights and the embedding, as nanoGPT does), 0 on biases and
+        normalization parameters. Decaying the weights alone would let a factorised table
+        (embedding x output weights, as in the bigram lesson) escape the decay by growing
+        the embedding while the weights shrink."""
         mask = np.zeros_like(self.flat)
         for sl, role in zip(self.slices, self.roles, strict=True):
-            if role == "weight":
+            if role in ("weight", "embedding"):
                 mask[sl] = 1.0
         return mask
 

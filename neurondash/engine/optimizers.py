@@ -3,8 +3,8 @@
 ``step`` returns the update it applied (parameters -= update), because update:data is
 defined on the update actually applied, whichever optimizer produced it.
 Buffers take the dtype and size of ``like`` (the flat parameter vector).
-Weight decay applies only where ``decay_mask`` is 1 (weight matrices, not biases or
-normalization parameters).
+Weight decay applies only where ``decay_mask`` is 1 (weight and embedding matrices, not
+biases or normalization parameters).
 """
 
 from __future__ import annotations

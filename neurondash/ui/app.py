@@ -23,7 +23,7 @@ from .. import charts
 from ..charts import prepare
 from ..config import SETTINGS_BY_NAME, VIEW_PARAMS, Config, applies_to_task
 from ..cost import describe_seconds, estimate_seconds
-from ..data.names import WordListError, parse_word_list
+from ..data.names import WordListError, closest_smoothing, parse_word_list, smoothed_bigram
 from ..diagnosis import diagnose
 from ..engine import queries
 from ..engine.activations import ACTIVATIONS
@@ -457,15 +457,7 @@ def logits_tab(run: Run, step: int) -> None:
         except ValueError as err:
             notice("warning", err)
         if run.config.context == 1 and run.config.depth == 0:
-            learned = queries.bigram_table(model, len(run.vocab))
-            counts = _dataset(run).bigram_counts + 1.0
-            counted = counts / counts.sum(axis=1, keepdims=True)
-            left, right = st.columns(2)
-            render.chart(_key(run, "learned"), lambda: charts.heatmap_chart(
-                _table(learned, run.vocab), "learned P(next | previous)"), left, False)
-            render.chart(_key(run, "counted"), lambda: charts.heatmap_chart(
-                _table(counted, run.vocab), "counted P(next | previous)"), right, False)
-            st.caption("The bigram net's table converges to the counting model's.")
+            _bigram_tables(run, model)
         words = _derived(run, "samples", lambda: queries.sample_words(
             model, run.vocab, run.config.context, 20, seed=run.config.seed))
         st.write("**20 sampled words:** " + escape(", ".join(words)))
@@ -503,6 +495,27 @@ def decision_boundary(run: Run, step: int) -> None:
     st.caption(f"The model {when}: move the snapshot slider to watch the boundary form; "
                "click train or val in the legend to show only that split. Healthy: it "
                "follows the classes without wrapping single points.")
+
+
+def _bigram_tables(run: Run, model) -> None:
+    """The learned table beside the count model's at the add-k smoothing nearest to it:
+    weight decay shows up as a larger k (makemore part 1's regularisation = smoothing)."""
+    learned = queries.bigram_table(model, len(run.vocab))
+    counts = _dataset(run).bigram_counts
+    smoothing, distance = _derived(run, "smoothing", lambda: closest_smoothing(learned, counts))
+    counted = smoothed_bigram(counts, smoothing)
+    left, right = st.columns(2)
+    render.chart(_key(run, "learned"), lambda: charts.heatmap_chart(
+        _table(learned, run.vocab), "learned P(next | previous)"), left, False)
+    render.chart(_key(run, "counted", smoothing), lambda: charts.heatmap_chart(
+        _table(counted, run.vocab), f"counted P(next | previous), add-{smoothing:.2g}"),
+        right, False)
+    st.caption(f"The count model nearest to the learned table adds k = {smoothing:.2g} to "
+               f"every count (KL {distance:.4f} nats, averaged over rows by their share of "
+               "the training bigrams; k near 0 is the raw counts, 1 is add-one smoothing). "
+               f"Weight decay (wd, here {run.config.wd:g}) pulls the learned logits toward "
+               "0, that is the table toward uniform, as a larger k does: raise wd and k "
+               "grows.")
 
 
 def _table(probs: np.ndarray, vocab: str) -> pd.DataFrame:

@@ -14,9 +14,11 @@ from neurondash.data.names import (
     WordListError,
     bigram_counts,
     bigram_nll,
+    closest_smoothing,
     encode,
     load_names,
     parse_word_list,
+    smoothed_bigram,
     unigram_entropy,
     vocabulary,
 )
@@ -37,6 +39,19 @@ def test_count_bigram_reference_numbers():
     assert bigram_nll(counts, names, vocab, smoothing=1.0) == pytest.approx(2.4546, abs=5e-5)
     assert bigram_nll(counts, names, vocab, smoothing=0.0) == pytest.approx(2.4540, abs=5e-5)
     assert unigram_entropy(counts) == pytest.approx(2.82, abs=0.005)
+
+
+@pytest.mark.parametrize("k", [0.05, 1.0, 7.5, 200.0])
+def test_closest_smoothing_recovers_the_k_of_a_count_model(k):
+    """A table that is exactly an add-k count model is named as add-k (to the search grid's
+    24 steps a decade) at distance ~0; the KL measure weighs rows by their counts."""
+    names = load_names()
+    vocab = vocabulary(names)
+    counts = bigram_counts(names, vocab)
+    found, distance = closest_smoothing(smoothed_bigram(counts, k), counts)
+    assert found == pytest.approx(k, rel=10 ** (1 / 48) - 1 + 1e-9)
+    assert distance < 1e-3
+    assert closest_smoothing(smoothed_bigram(counts, k * 10), counts)[0] > found
 
 
 def test_encode_builds_context_windows_within_each_word():

@@ -276,3 +276,16 @@ def test_every_activation_and_norm_trains_in_float32(act, norm):
     run = train(Config(act=act, norm=norm, depth=2, width="8", steps=3, batch=4))
     assert run.status == "finished", run.message
     assert np.isfinite(run.history["loss"]).all()
+
+
+def test_weight_decay_reaches_every_matrix_and_nothing_else():
+    """The embedding decays with the weights (else a bigram net escapes the decay by
+    growing its embedding); biases and BatchNorm's gain and shift do not."""
+    from neurondash.engine.model import build_model
+
+    config = Config(depth=2, width="16", norm="batch")
+    model = build_model(config, 27, 27, np.random.default_rng(0), np.float64)
+    mask = model.decay_mask()
+    for sl, role in zip(model.slices, model.roles, strict=True):
+        assert (mask[sl] == (role in ("weight", "embedding"))).all(), role
+    assert {"embedding", "weight"} < set(model.roles) and len(set(model.roles)) > 2

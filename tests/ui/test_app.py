@@ -299,7 +299,7 @@ def test_every_sidebar_control_reruns_cleanly():
     assert not at.exception
 
 
-@pytest.mark.parametrize("slug", ["saturated-tanh", "lr-too-low", "bigram", "dead-relu",
+@pytest.mark.parametrize("slug", ["saturated-tanh", "lr-too-low", "bigram-smoothing", "dead-relu",
                                   "input-features", "wavenet"])
 def test_preset_links_seed_every_widget(slug):
     from neurondash.config import Config
@@ -317,6 +317,24 @@ def test_preset_links_seed_every_widget(slug):
     assert {k: (float(v) if isinstance(expected[k], float) else v) for k, v in shown.items()} \
         == {k: expected[k] for k in shown}
     assert Config.from_query(preset.query)[0] == preset.config
+
+
+def test_the_logits_tab_names_the_smoothing_weight_decay_amounts_to():
+    """Lesson 9b: with wd the nearest count model adds several counts to each cell, and the
+    counted table is drawn at that smoothing; without wd it is below add-one."""
+    import re
+
+    from neurondash.presets import PRESETS_BY_SLUG
+
+    found = {}
+    for slug in ("bigram", "bigram-smoothing"):
+        params = dict(part.split("=") for part in PRESETS_BY_SLUG[slug].query.split("&"))
+        at = show(open_app(params), "Logits")
+        caption = texts(at.caption)
+        found[slug] = float(re.search(r"adds k = ([0-9.e+-]+) to every count", caption)[1])
+        titles = [json.dumps(spec.get("title")) for spec, _ in charts(at)]
+        assert any(f"add-{found[slug]:.2g}" in title for title in titles), titles
+    assert found["bigram"] < 1 < 4 < found["bigram-smoothing"], found
 
 
 def test_word_list_upload_trains_on_its_own_vocabulary_and_rejects_bad_files():
