@@ -1,7 +1,8 @@
-"""The diagnosis against its labelled corpus (tests/diagnosis_corpus.py): one row per
-finding with how often it was named where planted (true positives), named where not
-(false positives) and missed; then every config whose warnings and errors are not exactly
-its label, and the share that are.
+"""The diagnosis against its labelled corpus (tests/diagnosis_corpus.py), the configs the
+rules were built on and the held-out ones, each as its own table: one row per finding with
+how often it was named where planted (true positives), named where not (false positives)
+and missed; then every config whose warnings and errors are not exactly its label, and the
+share that are.
 
     python benchmarks/diagnosis_table.py [--limit N]
 """
@@ -17,9 +18,8 @@ ROOT = os.path.join(os.path.dirname(__file__), "..")
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-from diagnosis_corpus import CORPUS  # noqa: E402
+from diagnosis_corpus import CORPUS, HELD_OUT, labelled_run  # noqa: E402
 
-from neurondash import Config, train  # noqa: E402
 from neurondash.diagnosis import diagnose  # noqa: E402
 
 WARNING_LEVELS = ("warning", "error")
@@ -27,7 +27,7 @@ WARNING_LEVELS = ("warning", "error")
 
 def named(query: str) -> frozenset[str]:
     """The warnings and errors the diagnosis gives the config's run."""
-    run = train(Config.from_query(query)[0])
+    run = labelled_run(query)
     return frozenset(f.lesson for f in diagnose(run) if f.level in WARNING_LEVELS)
 
 
@@ -35,7 +35,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=None, help="only the first N configs")
     args = parser.parse_args()
-    corpus = dict(list(CORPUS.items())[:args.limit])
+    for title, labelled in (("built on", CORPUS), ("held out", HELD_OUT)):
+        print(f"== configs the rules were {title} ==")
+        table(dict(list(labelled.items())[:args.limit]))
+
+
+def table(corpus: dict[str, frozenset[str]]) -> None:
     results = {query: named(query) for query in corpus}
     counts: dict[str, Counter] = {}
     for query, got in results.items():

@@ -41,6 +41,12 @@ UPDATE_NOTE = -3.5
 """update:data below this (and above UPDATE_LOW) is worth a note: on the small side."""
 MIN_STEPS_FOR_LR = 20
 """Fewer steps say too little about the learning rate to judge it."""
+STILL_FALLING = 0.1
+"""Share of the loss's whole fall that its last quarter of steps must bring for the loss
+to count as still falling (a run at too low an lr); a converged run brings ~0."""
+TROUBLE = frozenset({"Worse than a uniform guess", "Stuck at the uniform guess",
+                     "Stuck at the unigram baseline"})
+"""Findings by which the loss curve itself shows trouble."""
 
 
 LEVELS = ("error", "warning", "info", "success")
@@ -117,11 +123,16 @@ def diagnose(run: Run) -> list[Finding]:
                              "compose to one linear map: depth adds nothing. With no "
                              "nonlinearity the right Kaiming gain is 1."))
     found += _generalisation(run)
+    # Whether the training loss itself shows trouble: findings read off the diagnostics
+    # after training must agree with it (validation loss rising alone is overfitting).
+    troubled = (_loss_rise(run, validation=False) > RISE or run.status == "diverged"
+                or bool(TROUBLE & {f.lesson for f in found}))
     layers = run.layers
+    saturated = None
     if len(layers):
         first = layers[layers["step"] == 0]
         last = layers[layers["step"] == layers["step"].max()]
-        saturated = _saturation(run, first, last)
+        saturated = _saturation(run, first, last, troubled)
         if saturated is not None:
             found.append(saturated)
         zero_init = config.init == "zero"  # explains constant units; no other cause to name
@@ -185,42 +196,51 @@ def diagnose(run: Run) -> list[Finding]:
                                      f"At init the first layer gets {ratio:.2g}x the gradient "
                                      "of the last."))
     level = run.typical_update_data(MIN_STEPS_FOR_LR)
-    # Tiny updates in a net whose signal or gradient vanishes are that effect, not the lr.
+    # Tiny updates in a net whose signal or gradient vanishes are that effect, not the lr;
+    # and a loss that levelled off long before the end needs no larger steps.
     explained = {"Collapsing activations", "Vanishing gradients", "All-zero init: symmetry"}
+    slow = troubled or _still_falling(run)
     if level is not None and run.status != "diverged":
-        if level < UPDATE_LOW and not explained & {f.lesson for f in found}:
+        if level < UPDATE_LOW and slow and not explained & {f.lesson for f in found}:
             found.append(Finding("warning", "Learning rate too low",
-                                 f"update:data is about {level:.1f} (healthy is about -3): each "
-                                 "step changes the weights by a tiny fraction. Raise lr."))
-        elif UPDATE_LOW <= level < UPDATE_NOTE:
+                                 f"update:data is about {level:.1f} in early and mid training "
+                                 "(healthy is about -3): each step changes the weights by a "
+                                 "tiny fraction, and the loss " + (
+                                     "is still falling at the end." if not troubled else
+                                     "ends no better than a baseline.") + " Raise lr."))
+        elif level < UPDATE_NOTE and slow and not explained & {f.lesson for f in found}:
             found.append(Finding("info", "Small updates",
-                                 f"update:data is about {level:.1f}, a little below the -3 "
-                                 "rule of thumb: training is slow but sound; a somewhat "
+                                 f"update:data is about {level:.1f} in early and mid training, "
+                                 "a little below the -3 rule of thumb, and the loss is still "
+                                 "falling at the end: training is slow but sound; a somewhat "
                                  "higher lr may reach the same loss in fewer steps."))
         elif level > UPDATE_HIGH:
             rise = _loss_rise(run)
-            if rise > RISE or any(f.lesson == "Worse than a uniform guess" for f in found):
+            if rise > RISE or "Worse than a uniform guess" in {f.lesson for f in found}:
                 found.append(Finding("warning", "Learning rate too high",
-                                     f"update:data is about {level:.1f} (healthy is about -3): "
-                                     "each step rewrites a large share of the weights, and "
-                                     f"the loss rose by {rise:.2f} from its lowest. Lower lr."))
+                                     f"update:data is about {level:.1f} in early and mid "
+                                     "training (healthy is about -3): each step rewrites a "
+                                     "large share of the weights, and the loss rose by "
+                                     f"{rise:.2f} from its lowest. Lower lr."))
             else:
                 found.append(Finding("info", "Large but steady updates",
-                                     f"update:data is about {level:.1f}, above the -3 rule "
-                                     "of thumb, yet the loss kept falling to the end: this "
-                                     "rate works here (Adam's steps are about lr in size "
-                                     "whatever the gradient). Lower lr if the loss turns "
-                                     "noisy."))
+                                     f"update:data is about {level:.1f} in early and mid "
+                                     "training, above the -3 rule of thumb, yet the loss kept "
+                                     "falling to the end: this rate works here"
+                                     + (" (Adam's steps are about lr in size whatever the "
+                                        "gradient)" if config.opt in ("adam", "adamw") else "")
+                                     + ". Lower lr if the loss turns noisy."))
     if not any(finding.level in ("warning", "error") for finding in found):
         found.append(Finding("success", "Healthy", _healthy_summary(run, level)))
     return sorted(found, key=lambda finding: LEVELS.index(finding.level))
 
 
-def _loss_rise(run: Run) -> float:
-    """How far the loss ended above its lowest: the validation checkpoints, and the
-    training loss averaged over windows of 5% of the run."""
+def _loss_rise(run: Run, validation: bool = True) -> float:
+    """How far the loss ended above its lowest: the validation checkpoints (unless
+    ``validation`` is False), and the training loss averaged over windows of 5% of the
+    run."""
     rises = [0.0]
-    if len(run.evals):
+    if validation and len(run.evals):
         rises.append(float(run.evals["val_loss"].iloc[-1] - run.evals["val_loss"].min()))
     losses = run.history["loss"].to_numpy()
     window = max(1, len(losses) // 20)
@@ -232,14 +252,33 @@ def _loss_rise(run: Run) -> float:
     return max(rises)
 
 
+def _still_falling(run: Run) -> bool:
+    """Whether the training loss was still falling at the end: its last quarter of steps
+    brought at least ``STILL_FALLING`` of its whole fall (over windows of 5% of the run),
+    or it never fell at all."""
+    losses = run.history["loss"].to_numpy()
+    window = max(1, len(losses) // 20)
+    if len(losses) < 4 * window:
+        return True
+    smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
+    smooth = smooth[np.isfinite(smooth)]
+    if smooth.size < 4:
+        return True
+    total = smooth[0] - smooth[-1]
+    late = smooth[(3 * smooth.size) // 4] - smooth[-1]
+    return bool(total <= 0 or late >= STILL_FALLING * total)
+
+
 def _update_data_here(run: Run) -> str:
     level = run.typical_update_data(MIN_STEPS_FOR_LR)
     return f" (update:data here: {level:.1f}; healthy about -3)" if level is not None else ""
 
 
-def _saturation(run: Run, first, last) -> Finding | None:
+def _saturation(run: Run, first, last, troubled: bool) -> Finding | None:
     """tanh/sigmoid units in their flat tails, judged by the worst layer (see
-    SATURATION_PCT), with advice that never repeats a setting already in use."""
+    SATURATION_PCT), with advice that never repeats a setting already in use. Saturation
+    found only after training is a warning when the loss shows trouble too; with a loss
+    that fell to the end it is a note (trained nets saturate more, and that can be fine)."""
     config = run.config
     if config.act not in ("tanh", "sigmoid"):
         return None
@@ -251,10 +290,18 @@ def _saturation(run: Run, first, last) -> Finding | None:
         return None
     when, rows, limit = over[0]
     worst = rows.loc[rows["saturated_pct"].idxmax()]
+    if when == "after training" and not troubled:
+        return Finding("info", "Saturated after training",
+                       f"{worst['saturated_pct']:.0f}% of {worst['layer']}'s {config.act} "
+                       f"outputs are in the flat tails after training (above {limit:g}%), yet "
+                       "the loss fell to the end: trained units grow confident, and those "
+                       "examples pass little gradient through this layer. Harmless while the "
+                       "loss falls; compare the Gradients tab if it stalls.")
     advice = []
     if config.init != "kaiming" or config.init_scale > 1:
         advice.append("kaiming with init_scale 1")
-    if run.typical_update_data() is not None and run.typical_update_data() > -2.5:
+    level = run.typical_update_data(MIN_STEPS_FOR_LR)
+    if level is not None and level > -2.5:
         advice.append("a lower learning rate")
     if config.norm == "none":
         advice.append("BatchNorm")

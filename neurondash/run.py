@@ -27,6 +27,8 @@ __all__ = ["FORMAT", "MAX_IMPORT_BYTES", "VERSION", "Run", "RunFormatError"]
 MIN_MATRIX = 64
 """Weight matrices smaller than this are left out of the typical update:data when larger
 ones exist (see ``Run.typical_update_data``)."""
+UPDATE_WINDOW = (0.05, 0.5)
+"""Shares of the recorded steps between which ``Run.typical_update_data`` looks."""
 TABLES = ("evals", "layers", "weights", "logits", "histograms")
 
 def encode_array(array: np.ndarray) -> dict[str, Any]:
@@ -206,14 +208,16 @@ class Run:
                                                                       observed=True)}
 
     def typical_update_data(self, min_steps: int = 1) -> float | None:
-        """Median update:data over the weight matrices and all steps but the first 5% (the
-        initial transient); None with fewer than ``min_steps`` steps or no finite value.
+        """Median update:data over the weight matrices in early and mid training (the
+        steps of ``UPDATE_WINDOW``); None with fewer than ``min_steps`` steps or no finite
+        value.
 
-        Not the last steps alone: a converged model or a decayed schedule rightly takes
-        smaller steps at the end, which says nothing about the configured learning rate.
-        Matrices under ``MIN_MATRIX`` entries (a 2-D input or output layer) are left out
-        when larger ones exist: the std of a handful of weights says little, and their
-        ratio swings widely.
+        That is where the learning rate shows: the first steps are a transient, and late in
+        a run a converged model (SGD's gradient shrinks with the loss) or a decayed
+        schedule (the step schedule's cut at 75%) rightly takes smaller steps, which says
+        nothing about the configured rate. Matrices under ``MIN_MATRIX`` entries (a 2-D
+        input or output layer) are left out when larger ones exist: the std of a handful of
+        weights says little, and their ratio swings widely.
         """
         columns = [c for c in self.matrix_names if c in self.history]
         sizes = {param: math.prod(int(n) for n in shape.split("x")) for param, shape in
@@ -221,7 +225,8 @@ class Run:
         large = [c for c in columns if sizes.get(c, MIN_MATRIX) >= MIN_MATRIX] or columns
         if not large or len(self.history) < min_steps:
             return None
-        values = self.history[large].iloc[len(self.history) // 20:].to_numpy()
+        start, end = (math.floor(len(self.history) * share) for share in UPDATE_WINDOW)
+        values = self.history[large].iloc[start:max(end, start + 1)].to_numpy()
         finite = values[np.isfinite(values)]
         return float(np.median(finite)) if finite.size else None
 
