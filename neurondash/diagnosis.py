@@ -85,7 +85,7 @@ def diagnose(run: Run) -> list[Finding]:
         found.append(Finding("warning", "All-zero init: symmetry",
                              "Every unit of a layer computes the same thing and gets the same "
                              "gradient, so hidden weights never become different: only biases "
-                             "learn. Use kaiming."))
+                             "learn" + _zero_weights_evidence(run) + ". Use kaiming."))
     if (config.is_char_task and config.context == 1 and config.depth == 0
             and run.final and "bigram" in run.baselines):
         gap = run.final["val_loss"] - run.baselines["bigram"]
@@ -151,9 +151,10 @@ def diagnose(run: Run) -> list[Finding]:
                 and not zero_init):
             found.append(Finding("warning", "Collapsing activations",
                                  f"The last hidden layer's activations have std "
-                                 f"{float(first['act_std'].iloc[-1]):.3f} at init: the signal "
-                                 "shrinks layer by layer and gradients vanish toward the input. "
-                                 "init_scale is too small."))
+                                 f"{float(first['act_std'].iloc[-1]):.3f} at init (the first "
+                                 f"hidden layer's {stds[0]:.2f}; Activations tab at step 0): "
+                                 "the signal shrinks layer by layer and gradients vanish "
+                                 "toward the input. init_scale is too small."))
         far_init = config.init_scale >= 2.0 or config.init_scale <= 0.5
         if config.norm != "none" and far_init and saturated is None:
             found.append(Finding("info", "BatchNorm rescue" if config.norm == "batch"
@@ -190,42 +191,42 @@ def diagnose(run: Run) -> list[Finding]:
             if ratio < 0.1:
                 found.append(Finding("warning", "Vanishing gradients",
                                      f"At init the first layer gets {ratio:.2g}x the gradient "
-                                     "of the last: early layers barely learn."))
+                                     f"of the last (std {grads[0]:.2g} against {grads[-1]:.2g}; "
+                                     "Gradients tab at step 0): early layers barely learn."))
             elif ratio > 10:
                 found.append(Finding("warning", "Exploding gradients",
                                      f"At init the first layer gets {ratio:.2g}x the gradient "
-                                     "of the last."))
+                                     f"of the last (std {grads[0]:.2g} against {grads[-1]:.2g}; "
+                                     "Gradients tab at step 0)."))
     level = run.typical_update_data(MIN_STEPS_FOR_LR)
     # Tiny updates in a net whose signal or gradient vanishes are that effect, not the lr;
     # and a loss that levelled off long before the end needs no larger steps.
     explained = {"Collapsing activations", "Vanishing gradients", "All-zero init: symmetry"}
     slow = troubled or _still_falling(run)
     if level is not None and run.status != "diverged":
+        measured = f"update:data (Gradients tab) is about {level:.1f} in early and mid training"
         if level < UPDATE_LOW and slow and not explained & {f.lesson for f in found}:
             found.append(Finding("warning", "Learning rate too low",
-                                 f"update:data is about {level:.1f} in early and mid training "
-                                 "(healthy is about -3): each step changes the weights by a "
-                                 "tiny fraction, and the loss " + (
+                                 measured + " (healthy is about -3): each step changes "
+                                 "the weights by a tiny fraction, and the loss " + (
                                      "is still falling at the end." if not troubled else
                                      "ends no better than a baseline.") + " Raise lr."))
         elif level < UPDATE_NOTE and slow and not explained & {f.lesson for f in found}:
             found.append(Finding("info", "Small updates",
-                                 f"update:data is about {level:.1f} in early and mid training, "
-                                 "a little below the -3 rule of thumb, and the loss is still "
-                                 "falling at the end: training is slow but sound; a somewhat "
-                                 "higher lr may reach the same loss in fewer steps."))
+                                 measured + ", a little below the -3 rule of thumb, and "
+                                 "the loss is still falling at the end: training is slow but "
+                                 "sound; a somewhat higher lr may reach the same loss in "
+                                 "fewer steps."))
         elif level > UPDATE_HIGH:
             rise = _loss_rise(run)
             if rise > RISE or "Worse than a uniform guess" in {f.lesson for f in found}:
                 found.append(Finding("warning", "Learning rate too high",
-                                     f"update:data is about {level:.1f} in early and mid "
-                                     "training (healthy is about -3): each step rewrites a "
+                                     measured + " (healthy is about -3): each step rewrites a "
                                      "large share of the weights, and the loss rose by "
                                      f"{rise:.2f} from its lowest. Lower lr."))
             else:
                 found.append(Finding("info", "Large but steady updates",
-                                     f"update:data is about {level:.1f} in early and mid "
-                                     "training, above the -3 rule of thumb, yet the loss kept "
+                                     measured + ", above the -3 rule of thumb, yet the loss kept "
                                      "falling to the end: this rate works here"
                                      + (" (Adam's steps are about lr in size whatever the "
                                         "gradient)" if config.opt in ("adam", "adamw") else "")
@@ -267,6 +268,21 @@ def _still_falling(run: Run) -> bool:
     total = smooth[0] - smooth[-1]
     late = smooth[(3 * smooth.size) // 4] - smooth[-1]
     return bool(total <= 0 or late >= STILL_FALLING * total)
+
+
+def _zero_weights_evidence(run: Run) -> str:
+    """The largest std of a weight matrix past the embedding after training: exactly 0
+    when symmetry kept every hidden and output weight at zero."""
+    weights = run.weights
+    if not len(weights):
+        return ""
+    last = weights[weights["step"] == weights["step"].max()]
+    hidden = last[last["param"].isin(run.matrix_names[1:])] if run.config.is_char_task \
+        else last
+    if not len(hidden):
+        return ""
+    return (f" (after training the largest std of a weight matrix is "
+            f"{hidden['weight_std'].max():.2g}; Gradients tab, weights table)")
 
 
 def _update_data_here(run: Run) -> str:
