@@ -39,7 +39,13 @@ def engine_stepper(config: Config, record: bool):
     """A function that takes ``n`` more steps of a fresh run of ``config`` (no checkpoint
     is due within a round: they are timed separately by ``snapshot_ms``)."""
     trainer = Trainer(config, load_dataset(config), record=record)
-    return lambda n: trainer.run(n, checkpoint_last=False)
+
+    def steps(n: int) -> None:
+        trainer.run(n, checkpoint_last=False)
+        if trainer.status == "diverged":  # its steps would cost nothing: say so, not time it
+            raise RuntimeError(f"the timed run diverged ({config.to_query()}): "
+                               f"{trainer.message}")
+    return steps
 
 
 def torch_stepper(config: Config = MAKEMORE):
@@ -162,8 +168,15 @@ def rounds_from_processes(steps: int, rounds: int, processes: int) -> list[dict]
                                       check=True).stdout) for _ in range(processes)]
 
 
-SIZES = ((32, 100), (256, 100), (32, 512), (256, 512))
-"""(batch, width) of the 5-layer BatchNorm tanh names model that recording is timed at."""
+SIZES = ((32, 100), (256, 100), (32, 512), (256, 512), (2, 100), (2, 1024), (8, 512),
+         (32, 1024))
+"""(batch, width) of the 5-layer tanh names model that recording is timed at: the issue's
+four, and the sidebar's extremes (width up to 1024; small batches, where the recorder
+measures update:data every ceil(32 / batch) steps). Below batch 32 the model has no
+BatchNorm and lr 0.01: BatchNorm over 2 examples divides by a near-zero spread and blows the
+weights up within ~100 steps (here as in PyTorch), and a diverged run's steps cost nothing.
+Those sizes have no PyTorch peer."""
+SMALL_BATCH = 32
 
 
 def median_ratio(times: dict[str, list[float]], slow: str, fast: str = "off") -> float:
@@ -178,12 +191,14 @@ def recording_by_size(steps: int, rounds: int) -> list[tuple]:
     found = []
     for batch, width in SIZES:
         probe = MAKEMORE.replace(batch=batch, width=str(width), steps=1)
+        if batch < SMALL_BATCH:
+            probe = probe.replace(norm="none", lr=0.01)
         # As long a run as the server allows, so that no checkpoint falls in a round.
         longest = int(min(200_000, MAX_WORK / (probe.n_params() * batch)))
         config = probe.replace(steps=longest, snap_every=longest)
         steppers = {"off": engine_stepper(config, record=False),
                     "on": engine_stepper(config, record=True)}
-        torch_step = torch_stepper(config)
+        torch_step = torch_stepper(config) if batch >= SMALL_BATCH else None
         if torch_step is not None:
             steppers["torch"] = torch_step
         times = round_us(steppers, max(10, steps * 32 // (batch * max(1, width // 100))),

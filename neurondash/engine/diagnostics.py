@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import arrays
+from .layers import Linear
 from .losses import cross_entropy, softmax
 from .model import Model
 
@@ -24,6 +25,42 @@ BINS = 40
 PARAM_SNAPSHOT_BUDGET = 5_000_000
 """Parameters x snapshots up to which every snapshot keeps a copy of the weights (20 MB in
 float32), so single neurons can be inspected as they were at that step."""
+UPDATE_DATA_SHARE = 0.08
+"""Estimated share of a training step's time that measuring update:data may add. Where one
+measurement is estimated to cost more (small batches, narrow layers: the step does little
+work while every matrix still needs its dot products), it is taken every few steps instead,
+so that recording stays within ~10% at every size the sidebar allows (benchmarks/
+bench_engine.py measures it). The estimate errs high (it puts the default run at 15%
+where 8% is measured), so batch-32 runs are measured every 2nd step, batch 256 and up
+every step."""
+MEASURE_SECONDS = {"matrix": 3e-6, "entry": 4e-10}
+"""One measurement's cost here (timed on MatrixSums.update_data): per matrix (three or four
+BLAS calls) and per matrix entry (memory passes)."""
+STEP_SECONDS = {"layer": 1.6e-5, "multiply_add": 2.2e-11, "parameter": 8.7e-10,
+                "unit": 4e-10}
+"""A training step's cost here (the per-step terms of neurondash/cost.py's calibration):
+per layer, per multiply-add of forward and backward, per parameter (optimizer), per
+example and hidden unit (activation, normalization)."""
+
+
+def update_data_stride(model: Model, batch: int) -> int:
+    """Every how many steps update:data is measured for this model and batch size: 1 when a
+    measurement costs at most ``UPDATE_DATA_SHARE`` of a step, else the smallest stride that
+    brings its average cost down to that. A fixed function of the shapes, never of timings,
+    so the same Config always records the same steps."""
+    matrices = [sl.stop - sl.start for sl, role in zip(model.slices, model.roles, strict=True)
+                if role in ("weight", "embedding")]
+    weights = sum(sl.stop - sl.start for sl, role in zip(model.slices, model.roles,
+                                                           strict=True) if role == "weight")
+    units = sum(layer.fan_out for layer in model.layers if isinstance(layer, Linear))
+    step = (STEP_SECONDS["layer"] * len(matrices)
+            + STEP_SECONDS["multiply_add"] * 3 * batch * weights
+            + STEP_SECONDS["parameter"] * model.flat.size
+            + STEP_SECONDS["unit"] * batch * units)
+    measure = MEASURE_SECONDS["matrix"] * len(matrices) + MEASURE_SECONDS["entry"] * sum(matrices)
+    return max(1, math.ceil(measure / (UPDATE_DATA_SHARE * step)))
+
+
 MAP_EXAMPLES = 48
 MAP_UNITS = 256
 """The dead-unit map keeps 48 examples x the first 256 units, bit-packed (np.packbits)."""
@@ -150,8 +187,11 @@ def _mean_std(values: np.ndarray) -> tuple[float, float]:
 class Recorder:
     """Collects per-step series and snapshot tables for one run (appendable on continue)."""
 
-    def __init__(self, model: Model, diag_x: np.ndarray, diag_y: np.ndarray, capacity: int):
+    def __init__(self, model: Model, diag_x: np.ndarray, diag_y: np.ndarray, capacity: int,
+                 batch: int):
         self.model = model
+        self.stride = update_data_stride(model, batch)
+        """update:data is measured at steps 1, 1 + stride, ...; NaN at the others."""
         self.diag_x, self.diag_y = diag_x, diag_y
         self.matrix_names = [model.names[k] for k in model.matrix_indices()]
         self.matrix_sums = MatrixSums([model.slices[k] for k in model.matrix_indices()],
@@ -185,6 +225,10 @@ class Recorder:
         self.loss[i], self.lr[i] = loss, lr
         self.size += 1
         if update is None:
+            return True
+        if i % self.stride:
+            self.update_data[i] = np.nan
+            self.matrix_sums.resync_next()  # the carried sums missed this update
             return True
         return self.matrix_sums.update_data(self.model.flat, update, self.update_data[i])
 

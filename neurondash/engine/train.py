@@ -119,7 +119,8 @@ class Trainer:
         diag = diag_rng.permutation(len(self.y))[:DIAG_BATCH]
         val = diag_rng.permutation(len(dataset.y["val"]))[:VAL_SUBSET]
         self.val_x, self.val_y = dataset.x["val"][val], dataset.y["val"][val]
-        self.recorder = Recorder(self.model, self.x[diag], self.y[diag], config.steps)
+        self.recorder = Recorder(self.model, self.x[diag], self.y[diag], config.steps,
+                                 config.batch)
         self.recorder.keep_states = self._states_fit()
         self.eval_rows: list[dict] = []
         self.step = 0

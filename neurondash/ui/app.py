@@ -597,6 +597,11 @@ def gradients_tab(run: Run, step: int) -> None:
     render.chart(_key(run, "update_data"), lambda: charts.over_steps_chart(
         prepare.update_data_frame(run), "update_data", "update:data (log10 std(ΔW)/std(W))",
         "log10", color="param", guide=-3.0))
+    measured = run.history[run.matrix_names].notna().any(axis=1).to_numpy()
+    if len(measured) > 1 and not measured.all():
+        stride = int(np.diff(np.flatnonzero(measured)).max())
+        st.caption(f"Measured every {stride} steps for this model and batch size: measuring "
+                   "every matrix costs more than such a step's own work (see the README).")
     st.caption("Healthy: around -3 (each step changes weights by ~1/1000) in early and mid "
                "training. Far below then: lr too low; far above: lr too high. Later it may "
                "fall as the loss converges or the schedule cuts lr: that is no sign of a low "
