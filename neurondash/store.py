@@ -1,0 +1,300 @@
+"""The run store: finished runs kept on disk under a key that names exactly what they are,
+so that a link anyone opens, a sweep cell or a command-line run is trained once per server.
+
+Layout of the store directory (``default_root()``, ``NEURONDASH_STORE`` moves it)::
+
+    index.sqlite            one row per run: key, body file, size, times, a summary
+    runs/ab/abcdef....json.gz  the run file (the export format), gzip-compressed
+    tmp/                    bodies being written; renamed into runs/ when complete
+
+The key is a hash of the Config, the word list (task ``words``), the run-file format and
+``NUMBERS_VERSION`` with NumPy's version: whatever could change a trained number changes the
+key, so a stored run is never served for numbers it does not have. SQLite runs in WAL mode,
+so readers never wait for a writer; a body is written to ``tmp/`` and renamed into place
+(atomic on one filesystem) before its row is committed, so nobody reads half a run, and two
+writers of one key write the same bytes. A body that cannot be read back (damaged, foreign,
+deleted underneath) is reported, dropped from the index and trained again. The store stays
+under ``max_bytes`` by evicting the least recently used runs.
+
+Keep the directory on a local disk: SQLite's locking is unsafe on network filesystems.
+Sweep workers on other machines return their runs to the process that writes the store.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import sys
+import threading
+import time
+import uuid
+import zlib
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .config import Config
+from .run import VERSION, Run, RunFormatError
+
+NUMBERS_VERSION = 1
+"""Bump whenever a change to the engine, the data or the recorder alters any number a run
+holds (the decay mask, a snapshot rule, an initializer): stored runs of the old numbers then
+miss and are trained again."""
+DEFAULT_MAX_BYTES = 1_000_000_000
+LOADED_RUNS = 4
+"""Runs kept decoded in memory per process (the rest is read from disk on demand)."""
+STORED_STATUSES = ("finished", "diverged")
+"""A stopped run is partial: only what its Config fully determines is stored."""
+
+log = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    key TEXT PRIMARY KEY,
+    path TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    created REAL NOT NULL,
+    last_used REAL NOT NULL,
+    query TEXT NOT NULL,
+    summary TEXT NOT NULL
+)"""
+
+
+def default_root() -> Path:
+    """``NEURONDASH_STORE``, else the user's cache directory (XDG on Linux, Library/Caches
+    on macOS, LOCALAPPDATA on Windows) under ``neurondash/runs``."""
+    if os.environ.get("NEURONDASH_STORE"):
+        return Path(os.environ["NEURONDASH_STORE"]).expanduser()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "neurondash" / "runs"
+
+
+def words_digest(words: Sequence[str] | None) -> str | None:
+    return hashlib.sha256("\n".join(words).encode()).hexdigest() if words else None
+
+
+def store_key(config: Config, words: Sequence[str] | None = None) -> str:
+    """The key of the run that ``config`` (and ``words``, for task ``words``) trains."""
+    identity = {"config": config.to_dict(), "words": words_digest(words),
+                "format": VERSION, "numbers": NUMBERS_VERSION, "numpy": np.__version__}
+    text = json.dumps(identity, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """One index row: what lists and filters show without reading the run itself."""
+    key: str
+    query: str
+    bytes: int
+    created: float
+    last_used: float
+    summary: dict
+
+    @property
+    def config(self) -> Config:
+        return Config.from_dict(self.summary["config"])
+
+
+def summarize(run: Run) -> dict:
+    """The index's summary of a run: settings, status, losses and its warnings."""
+    from .diagnosis import diagnose  # the diagnosis reads Runs; the store only lists it
+
+    findings = [f.lesson for f in diagnose(run) if f.level in ("error", "warning")]
+    return {"config": run.config.to_dict(), "status": run.status,
+            "steps_done": run.steps_done, "elapsed": run.elapsed,
+            "final": {k: v for k, v in run.final.items() if np.isfinite(v)},
+            "findings": findings, "words": len(run.words) if run.words else 0}
+
+
+class RunStore:
+    """Finished runs by ``store_key``, shared by every session and process of a server."""
+
+    def __init__(self, root: Path | str | None = None, max_bytes: int = DEFAULT_MAX_BYTES):
+        self.root = Path(root) if root is not None else default_root()
+        self.max_bytes = max_bytes
+        self.problems: list[str] = []
+        """What was skipped and why (damaged bodies, unreadable files), newest last."""
+        self._loaded: OrderedDict[str, Run] = OrderedDict()
+        self._lock = threading.Lock()
+        (self.root / "runs").mkdir(parents=True, exist_ok=True)
+        (self.root / "tmp").mkdir(exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(SCHEMA)
+
+    def __repr__(self) -> str:
+        return f"RunStore({str(self.root)!r}, max_bytes={self.max_bytes:,})"
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """A connection for one operation, committed at the end (one per call: sessions run
+        in threads, sweeps in processes, and a connection must not cross either)."""
+        with closing(sqlite3.connect(self.root / "index.sqlite", timeout=30.0)) as db, db:
+            yield db
+
+    # -- reading ----------------------------------------------------------------------
+    def get(self, key: str) -> Run | None:
+        """The stored run of ``key``, or None (never stored, evicted, or unreadable)."""
+        with self._lock:
+            if key in self._loaded:
+                self._loaded.move_to_end(key)
+                self._touch(key)
+                return self._loaded[key]
+        with self._connect() as db:
+            row = db.execute("SELECT path FROM runs WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        path = self.root / row[0]
+        try:
+            run = Run.from_json(gzip.decompress(path.read_bytes()))
+        except FileNotFoundError:
+            self._forget(key, None)  # evicted or deleted by another process meanwhile
+            return None
+        except (OSError, EOFError, zlib.error, RunFormatError, ValueError) as err:
+            self._report(f"stored run {key} ({path.name}) could not be read and was "
+                         f"dropped: {err}")
+            self._forget(key, path)
+            return None
+        if store_key(run.config, run.words) != key:
+            self._report(f"stored run {key} holds another run ({run.config.to_query()!r}) "
+                         "and was dropped")
+            self._forget(key, path)
+            return None
+        self._touch(key)
+        self._remember(key, run)
+        return run
+
+    def __contains__(self, key: str) -> bool:
+        with self._connect() as db:
+            return db.execute("SELECT 1 FROM runs WHERE key = ?", (key,)).fetchone() is not None
+
+    def list(self) -> list[StoredRun]:
+        """Every stored run, most recently used first."""
+        with self._connect() as db:
+            rows = db.execute("SELECT key, query, bytes, created, last_used, summary FROM runs "
+                              "ORDER BY last_used DESC").fetchall()
+        return [StoredRun(key, query, size, created, used, json.loads(summary))
+                for key, query, size, created, used, summary in rows]
+
+    def total_bytes(self) -> int:
+        with self._connect() as db:
+            return int(db.execute("SELECT COALESCE(SUM(bytes), 0) FROM runs").fetchone()[0])
+
+    # -- writing ----------------------------------------------------------------------
+    def put(self, run: Run) -> str | None:
+        """Store a finished (or diverged) run; returns its key, None for a partial run."""
+        if run.status not in STORED_STATUSES or (
+                run.status == "finished" and run.steps_done != run.config.total_steps):
+            return None
+        key = store_key(run.config, run.words)
+        body = gzip.compress(run.to_json().encode(), compresslevel=6, mtime=0)
+        relative = Path("runs") / key[:2] / f"{key}.json.gz"
+        final = self.root / relative
+        final.parent.mkdir(exist_ok=True)
+        temporary = self.root / "tmp" / f"{key}.{uuid.uuid4().hex}"
+        with open(temporary, "wb") as handle:
+            handle.write(body)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, final)
+        now = time.time()
+        with self._connect() as db:
+            db.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO "
+                       "UPDATE SET bytes = excluded.bytes, last_used = excluded.last_used",
+                       (key, relative.as_posix(), len(body), now, now, run.config.to_query(),
+                        json.dumps(summarize(run))))
+        self._remember(key, run)
+        self.evict()
+        return key
+
+    def delete(self, key: str) -> bool:
+        """Remove one run; False when it was not stored."""
+        with self._connect() as db:
+            row = db.execute("SELECT path FROM runs WHERE key = ?", (key,)).fetchone()
+            db.execute("DELETE FROM runs WHERE key = ?", (key,))
+        with self._lock:
+            self._loaded.pop(key, None)
+        if row is None:
+            return False
+        (self.root / row[0]).unlink(missing_ok=True)
+        return True
+
+    def evict(self) -> list[str]:
+        """Drop least recently used runs until the store is within ``max_bytes``."""
+        dropped = []
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            total = db.execute("SELECT COALESCE(SUM(bytes), 0) FROM runs").fetchone()[0]
+            if total > self.max_bytes:
+                for key, path, size in db.execute(
+                        "SELECT key, path, bytes FROM runs ORDER BY last_used ASC").fetchall():
+                    if total <= self.max_bytes:
+                        break
+                    db.execute("DELETE FROM runs WHERE key = ?", (key,))
+                    (self.root / path).unlink(missing_ok=True)
+                    total -= size
+                    dropped.append(key)
+        with self._lock:
+            for key in dropped:
+                self._loaded.pop(key, None)
+        return dropped
+
+    def gc(self, older_than: float = 3600.0) -> dict[str, int]:
+        """Tidy the directory: rows whose body is gone, bodies no row names, and temporary
+        files older than ``older_than`` seconds (a writer that died); then evict."""
+        with self._connect() as db:
+            rows = db.execute("SELECT key, path FROM runs").fetchall()
+        named = {path for _, path in rows}
+        missing = [key for key, path in rows if not (self.root / path).exists()]
+        for key in missing:
+            self._forget(key, None)
+        orphans = 0
+        for body in (self.root / "runs").glob("*/*"):
+            if body.relative_to(self.root).as_posix() not in named:
+                body.unlink(missing_ok=True)
+                orphans += 1
+        stale = 0
+        for leftover in (self.root / "tmp").iterdir():
+            if time.time() - leftover.stat().st_mtime > older_than:
+                leftover.unlink(missing_ok=True)
+                stale += 1
+        return {"missing bodies": len(missing), "orphan files": orphans,
+                "stale temporary files": stale, "evicted": len(self.evict())}
+
+    # -- internals --------------------------------------------------------------------
+    def _touch(self, key: str) -> None:
+        with self._connect() as db:
+            db.execute("UPDATE runs SET last_used = ? WHERE key = ?", (time.time(), key))
+
+    def _forget(self, key: str, path: Path | None) -> None:
+        with self._connect() as db:
+            db.execute("DELETE FROM runs WHERE key = ?", (key,))
+        with self._lock:
+            self._loaded.pop(key, None)
+        if path is not None:
+            path.unlink(missing_ok=True)
+
+    def _remember(self, key: str, run: Run) -> None:
+        with self._lock:
+            self._loaded[key] = run
+            self._loaded.move_to_end(key)
+            while len(self._loaded) > LOADED_RUNS:
+                self._loaded.popitem(last=False)
+
+    def _report(self, problem: str) -> None:
+        log.warning(problem)
+        self.problems.append(problem)

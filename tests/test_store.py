@@ -1,0 +1,155 @@
+"""The run store: exact round trips, keys that change with everything that changes a
+number, concurrent writers and readers, eviction, damaged files."""
+
+from __future__ import annotations
+
+import gzip
+import multiprocessing
+import threading
+
+import pytest
+
+from neurondash import Config, train
+from neurondash import store as store_module
+from neurondash.store import RunStore, store_key
+
+SMALL = Config(depth=1, width="8", steps=20)
+
+
+def numbers(run) -> dict:
+    """A run's file without its wall-clock training time (the one field that differs
+    between two trainings of a Config)."""
+    blob = run.to_json_dict()
+    blob.pop("elapsed")
+    return blob
+
+
+@pytest.fixture
+def store(tmp_path) -> RunStore:
+    return RunStore(tmp_path / "store")
+
+
+@pytest.fixture(scope="module")
+def runs():
+    return [train(SMALL.replace(seed=seed)) for seed in range(4)]
+
+
+def test_a_stored_run_comes_back_bit_for_bit_in_a_new_process_object(store, runs):
+    key = store.put(runs[0])
+    assert key == store_key(runs[0].config)
+    fresh = RunStore(store.root)  # nothing decoded in memory: read from disk
+    back = fresh.get(key)
+    assert back is not None and back.to_json() == runs[0].to_json()
+    assert fresh.get(store_key(SMALL.replace(seed=99))) is None
+    (listed,) = fresh.list()
+    assert listed.key == key and listed.config == runs[0].config
+    assert listed.summary["final"]["val_loss"] == runs[0].final["val_loss"]
+
+
+def test_the_key_changes_with_config_words_and_numbers_version(monkeypatch):
+    words = ["anna", "bob"]
+    keys = {store_key(SMALL), store_key(SMALL.replace(lr=0.2)), store_key(SMALL, words),
+            store_key(SMALL, words[:1])}
+    assert len(keys) == 4 and store_key(SMALL) == store_key(Config(depth=1, width="8",
+                                                                   steps=20))
+    before = store_key(SMALL)
+    monkeypatch.setattr(store_module, "NUMBERS_VERSION", store_module.NUMBERS_VERSION + 1)
+    assert store_key(SMALL) != before
+
+
+def test_partial_runs_are_not_stored_and_diverged_ones_are(store):
+    stopped = train(SMALL.replace(steps=200), should_stop=lambda: True)
+    assert stopped.status == "stopped" and store.put(stopped) is None
+    diverged = train(Config(lr=10, init="normal", act="relu", steps=200))
+    assert diverged.status == "diverged"
+    assert store.get(store.put(diverged)).status == "diverged"
+
+
+def _write_many(root: str, seeds: list[int], repeats: int) -> None:
+    store = RunStore(root)
+    for _ in range(repeats):
+        for seed in seeds:
+            store.put(train(SMALL.replace(seed=seed)))
+
+
+def test_concurrent_writers_in_several_processes_leave_whole_runs(store, runs):
+    """Four processes write overlapping keys at once: every key ends up stored once, whole,
+    and equal to the run trained here; no temporary file is left."""
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_write_many, args=(str(store.root), [0, 1, 2, 3], 2))
+               for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+        assert worker.exitcode == 0
+    assert len(store.list()) == 4 and not list((store.root / "tmp").iterdir())
+    fresh = RunStore(store.root)
+    for run in runs:
+        assert numbers(fresh.get(store_key(run.config))) == numbers(run)
+
+
+def test_a_reader_during_writes_gets_a_whole_run_or_none(store, runs):
+    context = multiprocessing.get_context("fork")
+    writer = context.Process(target=_write_many, args=(str(store.root), [0], 6))
+    seen, errors = [], []
+
+    def read() -> None:
+        reader = RunStore(store.root)
+        while writer.is_alive():
+            try:
+                reader._loaded.clear()  # read the body from disk every time
+                got = reader.get(store_key(runs[0].config))
+                seen.append(None if got is None else numbers(got) == numbers(runs[0]))
+            except Exception as err:  # noqa: BLE001 - the point is that none happens
+                errors.append(err)
+
+    writer.start()
+    thread = threading.Thread(target=read)
+    thread.start()
+    writer.join(120)
+    thread.join(30)
+    assert not errors and False not in seen and True in seen
+    assert numbers(RunStore(store.root).get(store_key(runs[0].config))) == numbers(runs[0])
+
+
+def test_the_least_recently_used_run_is_evicted_at_the_size_cap(tmp_path, runs):
+    probe = RunStore(tmp_path / "probe")
+    probe.put(runs[0])
+    size = probe.total_bytes()
+    store = RunStore(tmp_path / "store", max_bytes=int(size * 3.5))
+    keys = [store.put(run) for run in runs[:3]]
+    store._loaded.clear()
+    store.get(keys[0])  # used: now the second is the least recent
+    store.put(runs[3])
+    stored = {row.key for row in store.list()}
+    assert stored == {keys[0], keys[2], store_key(runs[3].config)}
+    assert store.total_bytes() <= store.max_bytes
+    assert not (store.root / "runs" / keys[1][:2] / f"{keys[1]}.json.gz").exists()
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "foreign", "bad json"])
+def test_a_damaged_or_foreign_body_is_reported_dropped_and_stored_again(store, runs, damage):
+    key = store.put(runs[0])
+    body = store.root / "runs" / key[:2] / f"{key}.json.gz"
+    data = body.read_bytes()
+    body.write_bytes({"garbage": b"\x00not a run" * 10, "truncated": data[: len(data) // 2],
+                      "foreign": gzip.compress(runs[1].to_json().encode()),
+                      "bad json": gzip.compress(b'{"format": "neurondash-run", "version"')}
+                     [damage])
+    fresh = RunStore(store.root)
+    assert fresh.get(key) is None
+    assert key in fresh.problems[-1] and key not in fresh
+    assert fresh.put(runs[0]) == key and fresh.get(key) is not None
+
+
+def test_gc_tidies_orphans_stale_temporaries_and_rows_without_bodies(store, runs):
+    kept, lost = store.put(runs[0]), store.put(runs[1])
+    (store.root / "runs" / lost[:2] / f"{lost}.json.gz").unlink()
+    (store.root / "runs" / "zz").mkdir()
+    (store.root / "runs" / "zz" / "stray.json.gz").write_bytes(b"x")
+    (store.root / "tmp" / "half-written").write_bytes(b"x")
+    found = store.gc(older_than=0.0)
+    assert found == {"missing bodies": 1, "orphan files": 1, "stale temporary files": 1,
+                     "evicted": 0}
+    assert [row.key for row in store.list()] == [kept]
