@@ -2,17 +2,22 @@
 
 Every Config setting is a flag with the same name (``--init-scale`` or ``--init_scale``);
 ``--query`` replays a dashboard link's query string, with explicit flags taking precedence.
+``train`` and ``sweep`` keep their runs in the run store (``--no-store`` to skip), so a run
+trained here opens at once in the dashboard from its link; ``runs`` manages the store.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import sys
 from pathlib import Path
 
 from .config import SETTINGS, SETTINGS_BY_NAME, Config
 from .data.names import WordListError, parse_word_list
 from .engine.train import Progress, train
+from .run import MAX_IMPORT_BYTES, Run, RunFormatError
+from .store import RunStore, default_root, max_bytes_setting, store_key
 from .sweep import (
     SCHEDULER_ENV,
     SchedulerError,
@@ -49,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="write the run (config, history, snapshots) "
                      "as JSON here")
     run.add_argument("--quiet", action="store_true", help="no progress output")
+    run.add_argument("--retrain", action="store_true",
+                     help="train even when the store holds this run")
+    add_store_flags(run)
 
     sweep = commands.add_parser(
         "sweep", help="train every combination of one or two settings, write a CSV",
@@ -65,7 +73,46 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--scheduler", default=None, help="Dask scheduler address "
                        f"(default: ${SCHEDULER_ENV})")
     sweep.add_argument("--out", type=Path, default=Path("sweep.csv"), help="results CSV")
+    add_store_flags(sweep)
+
+    runs = commands.add_parser("runs", help="list, show, import, export, delete stored runs",
+                               description="Manage the run store (default "
+                               f"{default_root()}; NEURONDASH_STORE or --store moves it).")
+    actions = runs.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="every stored run, most recently used first")
+    listing.add_argument("--limit", type=positive_int, default=50)
+    show = actions.add_parser("show", help="one run's settings, losses and findings")
+    show.add_argument("key", help="a stored run's key (or a unique start of it)")
+    bring = actions.add_parser("import", help="store a run file trained elsewhere")
+    bring.add_argument("file", type=Path)
+    export = actions.add_parser("export", help="write a stored run as a run file")
+    export.add_argument("key")
+    export.add_argument("--out", type=Path, required=True)
+    delete = actions.add_parser("delete", help="remove stored runs")
+    delete.add_argument("key", nargs="+")
+    gc = actions.add_parser("gc", help="drop leftovers and evict to the size cap")
+    gc.add_argument("--max-mb", type=float, default=None,
+                    help="size cap in MB (default: NEURONDASH_STORE_MAX_MB or 1000)")
+    for action in (listing, show, bring, export, delete, gc):
+        action.add_argument("--store", type=Path, default=None,
+                            help="store directory (default: NEURONDASH_STORE or the cache)")
     return parser
+
+
+def add_store_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", type=Path, default=None,
+                        help="store directory (default: NEURONDASH_STORE or the user's cache)")
+    parser.add_argument("--no-store", action="store_true",
+                        help="neither read nor write the run store")
+
+
+def open_store(args: argparse.Namespace) -> RunStore | None:
+    """The store the flags name; None with --no-store."""
+    if getattr(args, "no_store", False):
+        return None
+    max_bytes = (int(args.max_mb * 1e6) if getattr(args, "max_mb", None)
+                 else max_bytes_setting())
+    return RunStore(args.store or default_root(), max_bytes)
 
 
 def positive_int(text: str) -> int:
@@ -160,7 +207,7 @@ def sweep_main(args: argparse.Namespace) -> int:
         with make_executor(args.executor, args.workers, args.scheduler,
                            wait=True) as executor:
             results = run_sweep(spec, executor, on_result=show,
-                                words=tuple(words) if words else None)
+                                words=tuple(words) if words else None, store=open_store(args))
     except SchedulerError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -183,14 +230,23 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "sweep":
         return sweep_main(args)
+    if args.command == "runs":
+        return runs_main(args)
     try:
         config, words = settings_from_args(args)
     except ValueError as err:  # ConfigError included
         print(f"error: {err}", file=sys.stderr)
         return 2
-    if not args.quiet:
-        print(f"training: {config.to_query() or '(defaults)'}", file=sys.stderr)
-    run = train(config, on_progress=_progress_printer(args.quiet), words=words)
+    store = open_store(args)
+    stored = None if store is None or args.retrain else store.get(store_key(config, words))
+    if stored is not None:
+        print(f"from the run store ({store.root}): not trained again (--retrain trains it)",
+              file=sys.stderr)
+        run = stored
+    else:
+        if not args.quiet:
+            print(f"training: {config.to_query() or '(defaults)'}", file=sys.stderr)
+        run = train(config, on_progress=_progress_printer(args.quiet), words=words)
     if run.message:
         print(run.message)
     print(f"initial loss {run.initial_loss:.4f} (expected {run.expected_initial_loss:.4f})")
@@ -199,6 +255,108 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{split} loss {run.final[split + '_loss']:.4f}  "
                   f"accuracy {run.final[split + '_acc']:.3f}")
     print(f"time {run.elapsed:.2f}s for {run.steps_done} steps")
+    if store is not None and stored is None:
+        key = _store_or_report(store, run)
+        if key:
+            print(f"stored as {key} in {store.root}")
     if args.out and _write(args.out, lambda path: path.write_text(run.to_json())):
         return 2
     return 0 if run.status != "diverged" else 1
+
+
+def _store_or_report(store: RunStore, run: Run) -> str | None:
+    """Write a run to the store; a full disk or a read-only store is a warning, not a
+    lost run (the results were printed, --out still writes)."""
+    try:
+        return store.put(run)
+    except OSError as err:
+        print(f"warning: could not store the run in {store.root}: {err}", file=sys.stderr)
+        return None
+
+
+def _find(store: RunStore, start: str) -> str:
+    """The one stored key that begins with ``start``; ValueError otherwise."""
+    keys = [row.key for row in store.list() if row.key.startswith(start)]
+    if len(keys) != 1:
+        raise ValueError(f"no stored run has a key starting {start!r}" if not keys else
+                         f"{len(keys)} stored runs have keys starting {start!r}: give more")
+    return keys[0]
+
+
+def _when(timestamp: float) -> str:
+    return datetime.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
+
+
+def runs_main(args: argparse.Namespace) -> int:
+    try:
+        store = open_store(args)
+        return RUN_ACTIONS[args.action](store, args)
+    except (ValueError, OSError) as err:  # RunFormatError is a ValueError
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def _list(store: RunStore, args: argparse.Namespace) -> int:
+    rows = store.list()
+    print(f"{len(rows)} runs, {store.total_bytes() / 1e6:.1f} MB of "
+          f"{store.max_bytes / 1e6:.0f} MB in {store.root}")
+    for row in rows[:args.limit]:
+        final = row.summary["final"]
+        loss = f"{final['val_loss']:.4f}" if "val_loss" in final else "-"
+        findings = ", ".join(row.summary["findings"]) or "healthy"
+        print(f"{row.key[:12]}  {_when(row.last_used)}  {row.summary['status']:<8}  "
+              f"val {loss:>7}  {row.query or '(defaults)'}  [{findings}]")
+    return 0
+
+
+def _show(store: RunStore, args: argparse.Namespace) -> int:
+    key = _find(store, args.key)
+    row = next(row for row in store.list() if row.key == key)
+    summary = row.summary
+    print(f"key      {key}\nlink     ?{row.query}\nstatus   {summary['status']} after "
+          f"{summary['steps_done']:,} steps ({summary['elapsed']:.1f} s of training)\n"
+          f"stored   {_when(row.created)}, last used {_when(row.last_used)}, "
+          f"{row.bytes / 1e6:.2f} MB")
+    for name, value in summary["final"].items():
+        print(f"{name:<8} {value:.4f}")
+    print("findings " + (", ".join(summary["findings"]) or "none (healthy)"))
+    return 0
+
+
+def _import(store: RunStore, args: argparse.Namespace) -> int:
+    if args.file.stat().st_size > MAX_IMPORT_BYTES:
+        raise ValueError(f"{args.file} is over the {MAX_IMPORT_BYTES / 1e6:.0f} MB limit")
+    run = Run.from_json(args.file.read_bytes())
+    key = store.put(run)
+    if key is None:
+        raise RunFormatError(f"{args.file} holds a {run.status} run of {run.steps_done:,} "
+                             "steps: only finished or diverged runs are stored")
+    print(f"stored as {key}: ?{run.config.to_query()}")
+    return 0
+
+
+def _export(store: RunStore, args: argparse.Namespace) -> int:
+    check_output(args.out)
+    run = store.get(_find(store, args.key))
+    if run is None:
+        raise ValueError(f"the stored run {args.key} could not be read: "
+                         + (store.problems[-1] if store.problems else "it is gone"))
+    return _write(args.out, lambda path: path.write_text(run.to_json()))
+
+
+def _delete(store: RunStore, args: argparse.Namespace) -> int:
+    keys = [_find(store, start) for start in args.key]
+    for key in keys:
+        store.delete(key)
+        print(f"deleted {key}")
+    return 0
+
+
+def _gc(store: RunStore, args: argparse.Namespace) -> int:
+    found = store.gc()
+    print(", ".join(f"{name}: {count}" for name, count in found.items()))
+    return 0
+
+
+RUN_ACTIONS = {"list": _list, "show": _show, "import": _import, "export": _export,
+               "delete": _delete, "gc": _gc}

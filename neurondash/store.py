@@ -82,6 +82,32 @@ def default_root() -> Path:
     return base / "neurondash" / "runs"
 
 
+def max_bytes_setting() -> int:
+    """``NEURONDASH_STORE_MAX_MB`` (megabytes) if set to a positive number, else 1 GB."""
+    text = os.environ.get("NEURONDASH_STORE_MAX_MB", "")
+    try:
+        megabytes = float(text)
+    except ValueError:
+        if text:
+            log.warning("NEURONDASH_STORE_MAX_MB=%r is not a number; using 1000", text)
+        return DEFAULT_MAX_BYTES
+    return int(megabytes * 1e6) if megabytes > 0 else DEFAULT_MAX_BYTES
+
+
+_SHARED: dict[Path, RunStore] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_store() -> RunStore:
+    """The process's store at ``default_root()`` (one object, shared by every session, so
+    its in-memory LRU is too)."""
+    root = default_root()
+    with _SHARED_LOCK:
+        if root not in _SHARED:
+            _SHARED[root] = RunStore(root, max_bytes_setting())
+        return _SHARED[root]
+
+
 def words_digest(words: Sequence[str] | None) -> str | None:
     return hashlib.sha256("\n".join(words).encode()).hexdigest() if words else None
 

@@ -101,11 +101,13 @@ def summarize(run) -> dict[str, Any]:
     }
 
 
-def run_one(values: dict[str, Any], words: Sequence[str] | None = None) -> dict[str, Any]:
-    """Train one Config (given as a plain dict, cheap to ship to a worker) and summarise."""
+def run_one(values: dict[str, Any], words: Sequence[str] | None = None):
+    """Train one Config (given as a plain dict, cheap to ship to a worker) and return the
+    Run: the process that asked for it summarises it and writes it to the store, so the
+    store never has to be reachable from the workers."""
     from .engine.train import train
 
-    return summarize(train(Config.from_dict(values), words=list(words) if words else None))
+    return train(Config.from_dict(values), words=list(words) if words else None)
 
 
 class SerialExecutor(Executor):
@@ -168,22 +170,39 @@ def run_sweep(spec: SweepSpec, executor: Executor | None = None,
               on_result: Callable[[int, int], None] | None = None,
               should_stop: Callable[[], bool] | None = None,
               words: Sequence[str] | None = None,
-              results: dict[int, dict] | None = None) -> pd.DataFrame:
+              results: dict[int, dict] | None = None, store=None) -> pd.DataFrame:
     """Train every combination; one row per run, in combination order.
 
     Stopping cancels the runs not yet started; finished ones are kept (status column).
     ``results`` (index -> summary) is filled as runs finish, so a caller that is
-    interrupted still has them (see ``sweep_frame``).
+    interrupted still has them (see ``sweep_frame``). With a ``store`` (a RunStore), runs
+    it holds are not trained again and every new run is written to it.
     """
     configs = spec.configs()
     if executor is None:
         with make_executor("process") as pool:
-            return run_sweep(spec, pool, on_result, should_stop, words, results)
+            return run_sweep(spec, pool, on_result, should_stop, words, results, store)
     results = results if results is not None else {}
-    futures = {executor.submit(run_one, c.to_dict(), words): i for i, c in enumerate(configs)}
+    word_list = list(words) if words else None
+    stored = 0
+    if store is not None:
+        from .store import store_key
+
+        for i, config in enumerate(configs):
+            found = store.get(store_key(config, word_list))
+            if found is not None:
+                results[i] = summarize(found)
+                stored += 1
+                if on_result is not None:
+                    on_result(stored, len(configs))
+    futures = {executor.submit(run_one, c.to_dict(), words): i
+               for i, c in enumerate(configs) if i not in results}
     try:
-        for done, future in enumerate(as_completed(futures), start=1):
-            results[futures[future]] = future.result()
+        for done, future in enumerate(as_completed(futures), start=stored + 1):
+            run = future.result()
+            results[futures[future]] = summarize(run)
+            if store is not None:
+                store.put(run)
             if on_result is not None:
                 on_result(done, len(configs))
             if should_stop is not None and should_stop():

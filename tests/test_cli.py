@@ -115,3 +115,42 @@ def test_an_unreachable_scheduler_is_one_error_line(monkeypatch, capsys):
 def test_a_setting_varied_twice_takes_the_values_of_both():
     assert sweep.axes_from_pairs(["lr=0.1", "lr=0.2,0.1", "depth=1"]) == {
         "lr": (0.1, 0.2), "depth": (1,)}
+
+
+def test_train_keeps_its_run_in_the_store_and_runs_manages_it(tmp_path, capsys):
+    """A second train of the same Config is read from the store, not trained; runs list,
+    show, export, import, delete and gc work on it; the stored run is the trained one."""
+    store = ["--store", str(tmp_path / "store")]
+    flags = ["--task", "moons", "--steps", "40", "--depth", "1", "--width", "8", "--quiet"]
+    assert main(["train", *flags, *store]) == 0
+    first = capsys.readouterr()
+    key = first.out.split("stored as ")[1].split()[0]
+    assert main(["train", *flags, *store]) == 0
+    second = capsys.readouterr()
+    assert "from the run store" in second.err and "stored as" not in second.out
+    assert first.out.split("time")[0] == second.out.split("time")[0]  # the same losses
+    assert main(["train", *flags, *store, "--no-store"]) == 0
+    assert "from the run store" not in capsys.readouterr().err
+    assert main(["runs", "list", *store]) == 0
+    assert key[:12] in capsys.readouterr().out
+    assert main(["runs", "show", key[:6], *store]) == 0
+    assert "task=moons" in capsys.readouterr().out
+    out = tmp_path / "exported.json"
+    assert main(["runs", "export", key[:8], "--out", str(out), *store]) == 0
+    exported = Run.from_json(out.read_text())
+    assert exported.config == Config(task="moons", steps=40, depth=1, width="8")
+    assert main(["runs", "delete", key, *store]) == 0
+    assert main(["runs", "show", key, *store]) == 2
+    assert "no stored run" in capsys.readouterr().err
+    assert main(["runs", "import", str(out), *store]) == 0
+    assert key in capsys.readouterr().out
+    assert main(["runs", "gc", *store]) == 0
+    assert "orphan files: 0" in capsys.readouterr().out
+
+
+def test_runs_import_refuses_a_malformed_file_with_a_message(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "neurondash-run", "version": 2, "config": {"lr": "x"}}')
+    assert main(["runs", "import", str(bad), "--store", str(tmp_path / "s")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "Traceback" not in err

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from neurondash import Config, ConfigError
-from neurondash.sweep import SweepSpec, make_executor, parse_values, run_sweep
+from neurondash.sweep import SerialExecutor, SweepSpec, make_executor, parse_values, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = Config(depth=2, width="16", batch=32)
@@ -99,3 +99,27 @@ def test_a_failing_run_cancels_the_runs_not_yet_started(monkeypatch):
     with ThreadPoolExecutor(max_workers=1) as executor, pytest.raises(RuntimeError):
         run_sweep(SPEC, executor)
     assert 1 <= len(started) <= 2 < SPEC.size
+
+
+def test_a_repeated_sweep_reads_its_runs_from_the_store(tmp_path, monkeypatch):
+    """The first sweep trains and stores every run; the second trains none and gives the
+    same table; a cell's run is the stored one."""
+    import neurondash.sweep as sweep
+    from neurondash.store import RunStore, store_key
+
+    store = RunStore(tmp_path / "store")
+    trained = []
+    original = sweep.run_one
+
+    def counting_run(values, words=None):
+        trained.append(values)
+        return original(values, words)
+
+    monkeypatch.setattr(sweep, "run_one", counting_run)
+    first = run_sweep(SPEC, SerialExecutor(), store=store)
+    assert len(trained) == SPEC.size == len(store.list())
+    again = run_sweep(SPEC, SerialExecutor(), store=store)
+    assert len(trained) == SPEC.size
+    pd.testing.assert_frame_equal(first, again)
+    cell = SPEC.configs()[0]
+    assert store.get(store_key(cell)).config == cell
