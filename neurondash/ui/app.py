@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import sqlite3
 import time
 from collections import OrderedDict
 from urllib.parse import parse_qsl
@@ -32,6 +33,7 @@ from ..engine.gradcheck import NOISE_FLOOR, TOLERANCE, check_gradients
 from ..engine.layers import Linear
 from ..engine.train import Progress, continue_training, continues_exactly, train
 from ..run import Run
+from ..store import shared_store, store_key
 from . import explore, render
 from .guard import callback, draw_or_report, report_internal_error, show_callback_error
 from .text import escape, notice
@@ -319,6 +321,13 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
         notice("warning", refused)
     clicked = st.session_state.get("train_clicked")
     continuing = st.session_state.pop("continue_requested", False)
+    if key not in runs:
+        stored = _from_store(config, words)
+        if stored is not None:  # trained before, by anyone: shown whatever its size
+            runs[key] = stored
+            clicked = False
+            st.caption(f"Opened from the run store: trained earlier ({stored.elapsed:.1f} s "
+                       "of training), not trained again.")
     base = _shorter_run(config, words, runs) if key not in runs else None
     if base is not None and not clicked:
         extra = estimate_seconds(config, words) - estimate_seconds(base.config, words)
@@ -327,7 +336,7 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
         continued = _train_or_report(config, words, base=base)
         if continued is None:
             return base
-        runs[key] = continued
+        runs[key] = _stored(continued)
     elif key not in runs or clicked:
         seconds = estimate_seconds(config, words)
         if seconds > AUTO_SECONDS and not clicked:
@@ -335,12 +344,46 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
         trained = _train_or_report(config, words)
         if trained is None:
             return runs[next(reversed(runs))] if runs else None
-        runs[key] = trained
+        runs[key] = _stored(trained)
     runs.move_to_end(key)
     while len(runs) > KEPT_RUNS:
         runs.popitem(last=False)
         st.session_state["dropped_runs"] = st.session_state.get("dropped_runs", 0) + 1
     return runs[key]
+
+
+def _from_store(config: Config, words: list[str] | None) -> Run | None:
+    """The store's run of this Config, or None; a store that cannot be read is reported
+    once and then trained around (the dashboard works without it)."""
+    try:
+        store = shared_store()
+        known = len(store.problems)
+        run = store.get(store_key(config, words))
+    except (OSError, sqlite3.Error) as err:
+        _store_trouble(err)
+        return None
+    for problem in store.problems[known:]:
+        notice("warning", f"The run store skipped a damaged run, which is trained again: "
+                          f"{problem}")
+    return run
+
+
+def _stored(run: Run) -> Run:
+    """Keep a run this session trained in the server's store (finished or diverged runs
+    only: see ``RunStore.put``); imported files never go in, so nobody's upload can stand
+    in for a Config's numbers."""
+    try:
+        shared_store().put(run)
+    except (OSError, sqlite3.Error) as err:
+        _store_trouble(err)
+    return run
+
+
+def _store_trouble(err: Exception) -> None:
+    if not st.session_state.get("store_warned"):
+        st.session_state["store_warned"] = True
+        notice("warning", f"The run store cannot be used ({type(err).__name__}: {err}); "
+                          "runs are kept in this session only.")
 
 
 def _wait_for_click(config: Config, words: list[str] | None, runs: dict[str, Run],

@@ -1,0 +1,88 @@
+"""The dashboard and the run store: a stored run opens without training, whatever its size;
+a second session or process shares the first one's training; damage is reported and the run
+trained again; uploads never enter the store."""
+
+from __future__ import annotations
+
+import gzip
+import subprocess
+import sys
+from pathlib import Path
+
+from neurondash import Config, train
+from neurondash.store import RunStore, shared_store, store_key
+from neurondash.ui import app as dashboard
+
+from .markdown import texts
+from .test_app import open_app
+
+SMALL = {"depth": "1", "width": "8", "steps": "30"}
+CONFIG = Config(depth=1, width="8", steps=30)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def counting(monkeypatch) -> list:
+    """Calls of the dashboard's train(), the only way the app trains a new run."""
+    calls = []
+    original = dashboard.train
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(dashboard, "train", counted)
+    return calls
+
+
+def test_a_second_session_opens_the_first_ones_run_without_training(monkeypatch):
+    calls = counting(monkeypatch)
+    first = open_app(SMALL)
+    assert len(calls) == 1 and not first.exception
+    second = open_app(SMALL)
+    assert len(calls) == 1, "the second session trained again"
+    assert "Opened from the run store" in texts(second.caption)
+    shown = [m.value for m in second.metric]
+    assert shown == [m.value for m in first.metric] and shown
+
+
+def test_a_stored_run_opens_even_when_it_is_too_big_to_train_unasked(monkeypatch):
+    shared_store().put(train(CONFIG))
+    monkeypatch.setattr(dashboard, "AUTO_SECONDS", 0.0)  # every link waits for Train
+    calls = counting(monkeypatch)
+    at = open_app(SMALL)
+    assert not calls and "press Train" not in texts(at.info).replace("**", "")
+    assert at.metric and "Opened from the run store" in texts(at.caption)
+
+
+def test_a_run_trained_by_the_command_line_opens_in_the_dashboard(monkeypatch, own_store):
+    result = subprocess.run([sys.executable, "-m", "neurondash", "train", "--depth", "1",
+                             "--width", "8", "--steps", "30", "--quiet",
+                             "--store", str(own_store)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    calls = counting(monkeypatch)
+    at = open_app(SMALL)
+    assert not calls and at.metric
+
+
+def test_a_damaged_stored_run_is_reported_and_trained_again(monkeypatch):
+    store = shared_store()
+    key = store.put(train(CONFIG))
+    store._loaded.clear()
+    (store.root / "runs" / key[:2] / f"{key}.json.gz").write_bytes(gzip.compress(b"{]"))
+    calls = counting(monkeypatch)
+    at = open_app(SMALL)
+    assert len(calls) == 1 and at.metric
+    assert "damaged run" in texts(at.warning)
+    assert RunStore(store.root).get(key) is not None  # stored again, whole
+
+
+def test_an_imported_file_is_shown_but_never_stored(monkeypatch):
+    run = train(CONFIG.replace(seed=7))
+    at = open_app(SMALL, tab="Export / import")
+    at.get("file_uploader")[-1].set_value(("run.json", run.to_json().encode(),
+                                           "application/json"))
+    at.run()
+    assert not at.exception
+    assert any(shown.config == run.config for shown in at.session_state["runs"].values())
+    assert store_key(run.config) not in shared_store()
