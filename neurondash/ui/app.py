@@ -31,9 +31,10 @@ from ..engine.activations import ACTIVATIONS
 from ..engine.diagnostics import histogram
 from ..engine.gradcheck import NOISE_FLOOR, TOLERANCE, check_gradients
 from ..engine.layers import Linear
-from ..engine.train import Progress, continue_training, continues_exactly, train
+from ..engine.train import continue_training, continues_exactly, train
+from ..jobs import Jobs
 from ..run import Run
-from ..store import shared_store, store_key
+from ..store import STORED_STATUSES, shared_store, store_key
 from . import explore, render
 from .guard import callback, draw_or_report, report_internal_error, show_callback_error
 from .text import escape, notice
@@ -269,32 +270,55 @@ def run_key(config: Config, words: list[str] | None) -> str:
     return config.to_query() + "|" + digest
 
 
+JOBS = Jobs()
+"""The server's trainings: sessions that ask for the same run while it trains share one."""
+
+
 def _live_trainer(config: Config, words: list[str] | None, base: Run | None = None) -> Run:
+    """Train (or continue ``base`` to) ``config`` as a shared job and follow its progress;
+    the finished run is in the store before anyone gets it."""
     bar = st.progress(0.0, text="Training...")
     slot = st.empty()
-    seen: list[tuple[int, float]] = []
-    shown = {"bar": time.perf_counter(), "chart": time.perf_counter()}
+    shown = {"bar": 0.0, "chart": time.perf_counter()}
+    store_errors: list[Exception] = []
 
-    def show(progress: Progress) -> None:
-        seen.append((progress.step, progress.loss))
-        now = time.perf_counter()
-        if now - shown["bar"] >= PROGRESS_SECONDS:
+    def work(on_progress, should_stop) -> Run:
+        if base is not None:
+            return continue_training(base, config.more - base.config.more,
+                                     on_progress=on_progress, should_stop=should_stop)
+        return train(config, on_progress=on_progress, should_stop=should_stop, words=words)
+
+    def keep(run: Run) -> None:
+        if run.status in STORED_STATUSES:
+            try:
+                shared_store().put(run)
+            except (OSError, sqlite3.Error) as err:
+                store_errors.append(err)
+
+    def show(job) -> None:
+        progress, now = job.progress, time.perf_counter()
+        if progress is not None and now - shown["bar"] >= PROGRESS_SECONDS:
             shown["bar"] = now
+            joined = "" if job.waiters.keys() == {waiter} else " (shared with another page)"
             bar.progress(min(progress.fraction, 1.0),
                          text=f"step {progress.step:,} / {progress.total:,}  loss "
-                              f"{progress.loss:.4f}  ({progress.elapsed:.1f}s)")
-        if now - shown["chart"] >= LIVE_CHART_SECONDS:
+                              f"{progress.loss:.4f}  ({progress.elapsed:.1f}s){joined}")
+        if job.losses and now - shown["chart"] >= LIVE_CHART_SECONDS:
             shown["chart"] = now
-            frame = pd.DataFrame(seen, columns=["step", "loss"])
-            slot.line_chart(frame, x="step", y="loss", height=200)
+            slot.line_chart(pd.DataFrame(list(job.losses), columns=["step", "loss"]),
+                            x="step", y="loss", height=200)
 
+    ctx = get_script_run_ctx()
+    waiter = ctx.session_id if ctx is not None else "script"
+    job = JOBS.start(store_key(config, words), waiter, work, on_done=keep)
     try:
-        if base is not None:
-            return continue_training(base, config.more - base.config.more, on_progress=show)
-        return train(config, on_progress=show, words=words)
+        run = job.follow(waiter, on_update=show)
     finally:
         bar.empty()
         slot.empty()
+    for err in store_errors:
+        _store_trouble(err)
+    return run
 
 
 def _train_or_report(config: Config, words: list[str] | None,
@@ -336,7 +360,7 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
         continued = _train_or_report(config, words, base=base)
         if continued is None:
             return base
-        runs[key] = _stored(continued)
+        runs[key] = continued
     elif key not in runs or clicked:
         seconds = estimate_seconds(config, words)
         if seconds > AUTO_SECONDS and not clicked:
@@ -344,7 +368,7 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
         trained = _train_or_report(config, words)
         if trained is None:
             return runs[next(reversed(runs))] if runs else None
-        runs[key] = _stored(trained)
+        runs[key] = trained
     runs.move_to_end(key)
     while len(runs) > KEPT_RUNS:
         runs.popitem(last=False)
@@ -365,17 +389,6 @@ def _from_store(config: Config, words: list[str] | None) -> Run | None:
     for problem in store.problems[known:]:
         notice("warning", f"The run store skipped a damaged run, which is trained again: "
                           f"{problem}")
-    return run
-
-
-def _stored(run: Run) -> Run:
-    """Keep a run this session trained in the server's store (finished or diverged runs
-    only: see ``RunStore.put``); imported files never go in, so nobody's upload can stand
-    in for a Config's numbers."""
-    try:
-        shared_store().put(run)
-    except (OSError, sqlite3.Error) as err:
-        _store_trouble(err)
     return run
 
 

@@ -86,3 +86,22 @@ def test_an_imported_file_is_shown_but_never_stored(monkeypatch):
     assert not at.exception
     assert any(shown.config == run.config for shown in at.session_state["runs"].values())
     assert store_key(run.config) not in shared_store()
+
+
+def test_a_session_asking_for_a_run_in_training_follows_that_training(monkeypatch):
+    """Another page is training this Config: this session shows that training's progress
+    and gets its run, and trains nothing itself."""
+    import time
+
+    def slow(on_progress, should_stop):
+        def report(progress):
+            on_progress(progress)
+            time.sleep(0.01)
+        return train(CONFIG.replace(steps=3000), on_progress=report, should_stop=should_stop)
+
+    job = dashboard.JOBS.start(store_key(CONFIG.replace(steps=3000)), "another page", slow)
+    calls = counting(monkeypatch)
+    at = open_app(SMALL | {"steps": "3000"})
+    assert not calls and job.done.is_set() and at.metric
+    shown = next(reversed(at.session_state["runs"].values()))
+    assert shown is job.result and shown.steps_done == 3000
