@@ -82,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     listing = actions.add_parser("list", help="every stored run, most recently used first")
     listing.add_argument("--limit", type=positive_int, default=50)
     show = actions.add_parser("show", help="one run's settings, losses and findings")
-    show.add_argument("key", help="a stored run's key (or a unique start of it)")
+    show.add_argument("key", help="a stored run's key (or a unique start of it), or its "
+                      "dashboard link")
     bring = actions.add_parser("import", help="store a run file trained elsewhere")
     bring.add_argument("file", type=Path)
     export = actions.add_parser("export", help="write a stored run as a run file")
@@ -275,7 +276,13 @@ def _store_or_report(store: RunStore, run: Run) -> str | None:
 
 
 def _find(store: RunStore, start: str) -> str:
-    """The one stored key that begins with ``start``; ValueError otherwise."""
+    """The one stored key that begins with ``start``, or the key of the run a link (or
+    its query string) names; ValueError otherwise."""
+    if "=" in start or "?" in start:
+        config, warnings = Config.from_query(start.split("?", 1)[-1])
+        if warnings:
+            raise ValueError("; ".join(warnings))
+        start = store_key(config)
     keys = [row.key for row in store.list() if row.key.startswith(start)]
     if len(keys) != 1:
         raise ValueError(f"no stored run has a key starting {start!r}" if not keys else

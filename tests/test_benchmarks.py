@@ -21,6 +21,7 @@ SHORT_RUNS = {
     "bench_dashboard.py": ([], ["first page", "view-only rerun", "chart data"]),
     "calibrate_cost.py": (["--quick"], ["BLAS:", "estimate/measured"]),
     "diagnosis_table.py": (["--limit", "3"], ["named where planted", "exactly right"]),
+    "bench_store.py": ([], ["read back from disk", "with the run stored"]),
 }
 
 

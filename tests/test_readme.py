@@ -21,10 +21,21 @@ def blocks(language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", README, flags=re.DOTALL)
 
 
+def cli_blocks() -> list[list[str]]:
+    """The commands of each bash block, in order (a block's commands run in sequence: the
+    run store's examples use what the one before stored)."""
+    found = []
+    for block in blocks("bash"):
+        lines = block.replace("\\\n", " ").splitlines()
+        commands = [line.split("  #")[0].strip() for line in lines
+                    if line.strip().startswith("python -m neurondash")]
+        if commands:
+            found.append(commands)
+    return found
+
+
 def cli_commands() -> list[str]:
-    text = "\n".join(blocks("bash")).replace("\\\n", " ")
-    return [line.strip() for line in text.splitlines()
-            if line.strip().startswith("python -m neurondash")]
+    return [command for block in cli_blocks() for command in block]
 
 
 def test_the_readme_documents_the_headless_examples():
@@ -48,16 +59,19 @@ def test_the_python_example_runs(tmp_path):
     assert (tmp_path / "run.json").stat().st_size > 0
 
 
-@pytest.mark.parametrize("command", cli_commands())
-def test_each_cli_example_runs(command, tmp_path):
+@pytest.mark.parametrize("block", cli_blocks(), ids=lambda block: block[0][:60])
+def test_each_cli_example_runs(block, tmp_path, monkeypatch):
+    """Every command of a block, in order, in one scratch folder with a store of its own."""
+    monkeypatch.setenv("NEURONDASH_STORE", str(tmp_path / "store"))
     (tmp_path / "my_words.txt").write_text(WORDS, encoding="utf-8")
-    args = shlex.split(command)
-    assert args[:3] == ["python", "-m", "neurondash"]
-    result = run_in_scratch(args[1:], tmp_path)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "Traceback" not in result.stderr
-    if "--out" in args:
-        assert (tmp_path / args[args.index("--out") + 1]).stat().st_size > 0
+    for command in block:
+        args = shlex.split(command)
+        assert args[:3] == ["python", "-m", "neurondash"]
+        result = run_in_scratch(args[1:], tmp_path)
+        assert result.returncode == 0, (command, result.stderr[-2000:])
+        assert "Traceback" not in result.stderr
+        if "--out" in args:
+            assert (tmp_path / args[args.index("--out") + 1]).stat().st_size > 0
 
 
 def test_the_limits_the_readme_states_are_the_codes():
