@@ -97,6 +97,11 @@ class Jobs:
         thread.start()
         return job
 
+    def is_running(self, key: str) -> bool:
+        with self._lock:
+            job = self._running.get(key)
+            return job is not None and not job.done.is_set()
+
     def running(self) -> list[Job]:
         with self._lock:
             return [job for job in self._running.values() if not job.done.is_set()]

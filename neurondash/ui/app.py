@@ -34,8 +34,9 @@ from ..engine.layers import Linear
 from ..engine.train import continue_training, continues_exactly, train
 from ..jobs import Jobs
 from ..run import Run
+from ..run_source import Facts, decide
 from ..store import STORED_STATUSES, shared_store, store_key
-from . import explore, render
+from . import explore, render, runs_view
 from .guard import callback, draw_or_report, report_internal_error, show_callback_error
 from .text import escape, notice
 
@@ -334,41 +335,40 @@ def _train_or_report(config: Config, words: list[str] | None,
 
 
 def get_run(config: Config, words: list[str] | None) -> Run | None:
-    """The run for this Config: from the session, trained now, or None (waits for Train)."""
+    """The run for this Config, from where ``run_source.decide`` says; None while it waits
+    for a click (the session's latest run is shown meanwhile, see ``_page``)."""
     runs: OrderedDict[str, Run] = st.session_state.setdefault("runs", OrderedDict())
     key = run_key(config, words)
-    if config.task == "words" and not words:
-        st.info("Upload a word list (one word per line) in the Data section to train on it.")
-        return None
     refused = st.session_state.pop("continue_refused", None)
     if refused:
         notice("warning", refused)
-    clicked = st.session_state.get("train_clicked")
-    continuing = st.session_state.pop("continue_requested", False)
-    if key not in runs:
-        stored = _from_store(config, words)
-        if stored is not None:  # trained before, by anyone: shown whatever its size
-            runs[key] = stored
-            clicked = False
-            st.caption(f"Opened from the run store: trained earlier ({stored.elapsed:.1f} s "
-                       "of training), not trained again.")
-    base = _shorter_run(config, words, runs) if key not in runs else None
-    if base is not None and not clicked:
-        extra = estimate_seconds(config, words) - estimate_seconds(base.config, words)
-        if not continuing and extra > AUTO_SECONDS:
-            return _wait_for_click(config, words, runs, extra)
-        continued = _train_or_report(config, words, base=base)
-        if continued is None:
-            return base
-        runs[key] = continued
-    elif key not in runs or clicked:
-        seconds = estimate_seconds(config, words)
-        if seconds > AUTO_SECONDS and not clicked:
-            return _wait_for_click(config, words, runs, seconds)
-        trained = _train_or_report(config, words)
-        if trained is None:
-            return runs[next(reversed(runs))] if runs else None
-        runs[key] = trained
+    action = ("continue" if st.session_state.pop("continue_requested", False) else
+              "train" if st.session_state.get("train_clicked") else "open")
+    needs_words = config.task == "words" and not words
+    stored = None if key in runs or needs_words else _from_store(config, words)
+    base = None if key in runs or stored is not None else _shorter_run(config, words, runs)
+    seconds = 0.0 if key in runs or stored is not None else estimate_seconds(config, words)
+    decision = decide(Facts(
+        action=action, needs_words=needs_words, in_session=key in runs,
+        in_store=stored is not None, in_training=JOBS.is_running(store_key(config, words)),
+        shorter=base is not None, seconds=seconds,
+        continue_seconds=(seconds - estimate_seconds(base.config, words)
+                          if base is not None else 0.0)), AUTO_SECONDS)
+    source = decision.source
+    if source == "need words":
+        st.info("Upload a word list (one word per line) in the Data section to train on it.")
+        return None
+    if source == "wait":
+        return _wait_for_click(config, words, runs, decision.seconds)
+    if source == "store":
+        runs[key] = stored
+        st.caption(f"Opened from the run store: trained earlier ({stored.elapsed:.1f} s of "
+                   "training), not trained again.")
+    elif source in ("follow", "train", "continue"):
+        made = _train_or_report(config, words, base=base if source == "continue" else None)
+        if made is None:
+            return base or (runs[next(reversed(runs))] if runs else None)
+        runs[key] = made
     runs.move_to_end(key)
     while len(runs) > KEPT_RUNS:
         runs.popitem(last=False)
@@ -913,7 +913,7 @@ def _dataset(run: Run):
     return load_dataset(run.config, run.words)
 
 
-TABS = ("Overview", "Loss", "Logits", "Activations", "Gradients", "Neuron", "Compare",
+TABS = ("Overview", "Loss", "Logits", "Activations", "Gradients", "Neuron", "Runs", "Compare",
         "Lessons", "Sweep", "LR finder", "Export / import")
 
 
@@ -960,11 +960,13 @@ def _page() -> None:
         with header:
             draw_or_report("summary", lambda: metrics(run, step))
     # Lazy tabs: only the open one runs, so a rerun (a slider move, a click) draws one view
-    # instead of all eleven; switching tabs reruns the script from the cached specs.
+    # instead of all twelve; switching tabs reruns the script from the cached specs.
     # The open tab is part of the link ("view"), so a shared link opens on the same view.
     tabs = dict(zip(TABS, st.tabs(list(TABS), on_change="rerun", key="view",
                                   bind="query-params"), strict=True))
-    views = {"Compare": lambda: explore.compare_tab(runs),
+    views = {"Runs": runs_view.runs_tab,
+             "Compare": lambda: explore.compare_tab(
+                 runs_view.stored_runs(st.session_state.get("compare_keys", [])) | runs),
              "Lessons": explore.lessons_tab,
              "Sweep": lambda: explore.sweep_tab(config, words),
              "LR finder": lambda: explore.lr_finder_tab(config, words),

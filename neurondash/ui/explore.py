@@ -84,8 +84,8 @@ def compare_tab(runs: dict[str, Run]) -> None:
         st.caption(f"{st.session_state['dropped_runs']} older run(s) were dropped: the session "
                    "keeps the latest 12.")
     if len(runs) < 2:
-        st.info("Train a second configuration to compare runs (every finished run of this "
-                "session is kept here).")
+        st.info("Train a second configuration to compare runs (every run of this session "
+                "is kept here), or pick stored runs in the Runs view.")
         return
     labels = {_label(r): k for k, r in runs.items()}
     chosen = st.multiselect("runs to compare", list(labels), default=list(labels)[-2:],

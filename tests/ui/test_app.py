@@ -88,7 +88,8 @@ def test_default_page_trains_and_draws_every_view(default_page):
     labels = [m.label for m in at.metric]
     assert "initial loss" in labels and "val loss" in labels
     assert [t.label for t in at.tabs] == ["Overview", "Loss", "Logits", "Activations",
-                                          "Gradients", "Neuron", "Compare", "Lessons", "Sweep",
+                                          "Gradients", "Neuron", "Runs", "Compare", "Lessons",
+                                          "Sweep",
                                           "LR finder", "Export / import"]
 
 

@@ -14,7 +14,7 @@ from neurondash.store import RunStore, shared_store, store_key
 from neurondash.ui import app as dashboard
 
 from .markdown import texts
-from .test_app import open_app
+from .test_app import charts, open_app, show
 
 SMALL = {"depth": "1", "width": "8", "steps": "30"}
 CONFIG = Config(depth=1, width="8", steps=30)
@@ -105,3 +105,45 @@ def test_a_session_asking_for_a_run_in_training_follows_that_training(monkeypatc
     assert not calls and job.done.is_set() and at.metric
     shown = next(reversed(at.session_state["runs"].values()))
     assert shown is job.result and shown.steps_done == 3000
+
+
+def two_stored_runs() -> list[str]:
+    store = shared_store()
+    return [store.put(train(CONFIG)), store.put(train(CONFIG.replace(act="relu")))]
+
+
+def test_the_runs_view_lists_filters_and_sorts_the_stored_runs():
+    two_stored_runs()
+    at = open_app(SMALL | {"view": "Runs"})
+    (table,) = at.dataframe
+    assert len(table.value) == 2 and "act=relu" in " ".join(table.value["settings"])
+    at.text_input(key="runs_filter").set_value("ACT=RELU").run()
+    assert list(at.dataframe[0].value["settings"]) == ["depth=1&width=8&act=relu&steps=30"]
+    at.text_input(key="runs_filter").set_value("").run()
+    at.selectbox(key="runs_sort").set_value("validation loss").run()
+    losses = list(at.dataframe[0].value["val_loss"])
+    assert len(losses) == 2 and losses == sorted(losses)
+
+
+def select_rows(at, rows: list[int]):
+    """What clicking rows of the Runs table does (the selection is the widget's state)."""
+    at.session_state["runs_table"] = {"selection": {"rows": rows, "columns": [],
+                                                    "cells": []}}
+    return at.run()
+
+
+def test_selected_stored_runs_are_compared_and_deleted():
+    keys = two_stored_runs()
+    at = select_rows(open_app(SMALL | {"view": "Runs"}), [0, 1])
+    at.button(key="runs_compare").click().run()
+    assert at.session_state["view"] == "Compare"
+    assert set(at.session_state["compare_runs"]) == {"depth=1&width=8&steps=30",
+                                                     "depth=1&width=8&act=relu&steps=30"}
+    assert not at.exception and "Train a second" not in texts(at.info)
+    (compared,) = [tables for spec, tables in charts(at)
+                   if spec["encoding"].get("color", {}).get("field") == "run"]
+    assert len(set(compared[0].column("run").to_pylist())) == 2
+    show(at, "Runs")
+    at = select_rows(at, [0, 1])
+    at.button(key="runs_delete").click().run()
+    assert not any(key in shared_store() for key in keys)
