@@ -250,3 +250,36 @@ def test_an_import_leaves_only_the_changed_settings_in_the_link(server, page, tm
     wait_idle(page)
     shown = {k: v for k, v in link_params(page).items() if k != "view"}
     assert shown == {k: str(v) for k, v in config.changed().items()}, page.url
+
+
+WATCH_PROGRESS = """
+window.__sawProgress = false;
+new MutationObserver(() => {
+    if (document.querySelector("[data-testid='stProgress']")) window.__sawProgress = true;
+}).observe(document, {childList: true, subtree: true});
+"""
+
+
+@pytest.mark.browser
+def test_a_second_visitor_opens_the_first_ones_run_from_the_store(server):
+    """Two browser contexts are two visitors: the first one's link trains (a progress bar
+    shows), the second opens the same link from the store (no progress bar ever) with the
+    same numbers."""
+    link = f"{server}/?width=48&steps=1500&seed=5"
+    shown = {}
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        for visitor in ("first", "second"):
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            context.add_init_script(WATCH_PROGRESS)
+            page = context.new_page()
+            open_trained(page, link)
+            metrics = page.locator("[data-testid='stMetric']")
+            shown[visitor] = {
+                "metrics": [metrics.nth(i).inner_text() for i in range(metrics.count())],
+                "progress": page.evaluate("window.__sawProgress"),
+                "text": page.locator("[data-testid='stMain']").inner_text()}
+            context.close()
+    assert shown["first"]["progress"] and not shown["second"]["progress"]
+    assert "Opened from the run store" in shown["second"]["text"]
+    assert shown["first"]["metrics"] == shown["second"]["metrics"] and shown["first"]["metrics"]
