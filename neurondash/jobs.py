@@ -10,12 +10,15 @@ waited was closed or moved on) the training is stopped. A page that reruns while
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .engine.train import Progress
+
+log = logging.getLogger(__name__)
 
 GRACE_SECONDS = 3.0
 """How long a training goes on with nobody waiting for it (a rerun checks in again well
@@ -92,6 +95,7 @@ class Jobs:
             job = Job(key, self.grace)
             job.check_in(waiter)
             self._running[key] = job
+        log.info("training %s started", key)
         thread = threading.Thread(target=self._run, args=(job, work, on_done),
                                   name=f"training {key[:12]}", daemon=True)
         thread.start()
