@@ -970,7 +970,7 @@ def _page() -> None:
              "Lessons": explore.lessons_tab,
              "Sweep": lambda: explore.sweep_tab(config, words),
              "LR finder": lambda: explore.lr_finder_tab(config, words),
-             "Export / import": lambda: explore.export_tab(run, runs, run_key)}
+             "Export / import": lambda: explore.export_tab(run, runs, run_key, step)}
     if run is not None and step is not None:
         views |= {"Overview": lambda: overview(run, step), "Loss": lambda: loss_tab(run),
                   "Logits": lambda: logits_tab(run, step),

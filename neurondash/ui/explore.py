@@ -14,6 +14,7 @@ from ..charts import prepare
 from ..config import SETTINGS, SETTINGS_BY_NAME, Config, ConfigError
 from ..engine.lr_finder import find_lr
 from ..presets import PRESETS
+from ..report import FORMATS, build_report, chart_image, report_builders
 from ..run import Run, RunFormatError
 from ..sweep import (
     SCHEDULER_ENV,
@@ -216,7 +217,32 @@ def _use_lr(value: float) -> None:
     st.session_state["lr"] = min(grid, key=lambda g: abs(math.log10(g) - math.log10(value)))
 
 
-def export_tab(run: Run | None, runs: dict, key_of) -> None:
+def _link(config: Config) -> str:
+    """This run's dashboard address: the page's own origin and the Config's query."""
+    base = (st.context.url or "").split("?", 1)[0]
+    query = config.to_query()
+    return f"{base}?{query}" if query else (base or "?")
+
+
+def export_tab(run: Run | None, runs: dict, key_of, step: int | None = None) -> None:
+    if run is not None and step is not None:
+        left, middle, right = st.columns([2, 2, 1])
+        left.download_button(
+            "Download report (HTML)", lambda: build_report(run, step, _link(run.config)),
+            "neurondash-report.html", "text/html", key="export_report",
+            help="One file that opens offline: settings, link, findings and every view's "
+                 "charts at the selected snapshot.")
+        builders = report_builders(run, step)
+        titles = list(builders)
+        title = middle.selectbox("chart", titles, key="export_chart",
+                                 label_visibility="collapsed")
+        fmt = right.selectbox("format", FORMATS, key="export_format",
+                              label_visibility="collapsed")
+        middle.download_button(
+            f"Download this chart ({fmt.upper()})",
+            lambda: chart_image(builders[title](), fmt),
+            f"{title.split(':')[0].replace(' ', '-').lower()}.{fmt}",
+            "image/png" if fmt == "png" else "image/svg+xml", key="export_image")
     if run is not None:
         cols = st.columns(2)
         cols[0].download_button("Download run (JSON)", lambda: run.to_json(), "run.json",

@@ -283,3 +283,32 @@ def test_a_second_visitor_opens_the_first_ones_run_from_the_store(server):
     assert shown["first"]["progress"] and not shown["second"]["progress"]
     assert "Opened from the run store" in shown["second"]["text"]
     assert shown["first"]["metrics"] == shown["second"]["metrics"] and shown["first"]["metrics"]
+
+
+@pytest.mark.browser
+def test_the_html_report_draws_every_chart_with_the_network_off(tmp_path):
+    """The report is one file: opened from disk with every network request refused, all its
+    charts draw (vega-embed resolves each one) and nothing was fetched."""
+    from neurondash import Config, train
+    from neurondash.report import build_report, report_charts
+
+    run = train(Config(depth=2, width="16", steps=200))
+    step = run.snapshot_steps[-1]
+    report = tmp_path / "report.html"
+    report.write_text(build_report(run, step, "http://example.invalid/?depth=2"),
+                      encoding="utf-8")
+    expected = len(report_charts(run, step))
+    requested = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(offline=True)
+        context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
+            "file:") else (requested.append(route.request.url), route.abort()))
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda err: errors.append(str(err)))
+        page.goto(report.as_uri())
+        page.wait_for_function(f"() => window.chartsDrawn === {expected}", timeout=60_000)
+        drawn = page.locator(".chart svg, .chart canvas").count()
+        browser.close()
+    assert drawn >= expected > 5 and not errors and not requested

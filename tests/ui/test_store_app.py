@@ -147,3 +147,12 @@ def test_selected_stored_runs_are_compared_and_deleted():
     at = select_rows(at, [0, 1])
     at.button(key="runs_delete").click().run()
     assert not any(key in shared_store() for key in keys)
+
+
+def test_the_export_view_offers_the_report_and_chart_images():
+    at = open_app(SMALL | {"view": "Export / import"})
+    labels = [button.proto.label for button in at.get("download_button")]
+    assert "Download report (HTML)" in labels
+    assert "Download this chart (PNG)" in labels
+    at.selectbox(key="export_format").set_value("svg").run()
+    assert "Download this chart (SVG)" in [b.proto.label for b in at.get("download_button")]
