@@ -7,8 +7,9 @@ Headless use::
 """
 
 from .config import Config, ConfigError
-from .engine.train import Progress, continue_training, train
+from .engine.train import Progress
 from .run import Run, RunFormatError
+from .training import continue_training, train
 
 __all__ = ["Config", "ConfigError", "Progress", "Run", "RunFormatError", "continue_training",
            "train"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .config import SETTINGS, SETTINGS_BY_NAME, Config
 from .data.names import WordListError, parse_word_list
-from .engine.train import Progress, train
+from .engine.train import Progress
 from .run import MAX_IMPORT_BYTES, Run, RunFormatError
 from .store import RunStore, default_root, max_bytes_setting, store_key
 from .sweep import (
@@ -26,6 +26,7 @@ from .sweep import (
     make_executor,
     run_sweep,
 )
+from .training import train
 
 
 def add_setting_flags(parser: argparse.ArgumentParser) -> None:

@@ -240,43 +240,6 @@ class Run:
         packed = self.dead_maps[step][layer]
         return np.unpackbits(packed, axis=1, count=min(units, packed.shape[1] * 8)).astype(bool)
 
-    def trainer(self):
-        """A live Trainer in exactly this run's state (to continue it or query the model)."""
-        from .data import load_dataset
-        from .engine.train import Trainer
-
-        trainer = Trainer(self.config, load_dataset(self.config, self.words),
-                          record=True)
-        model = trainer.model
-        model.flat[...] = self.state["params"]
-        for name, value in self.state["buffers"].items():
-            model.buffers()[name][...] = value
-        trainer.optimizer.load_state(self.state["optimizer"])
-        trainer.batch_rng.bit_generator.state = self.state["rng"]
-        trainer.step = self.steps_done
-        trainer.status, trainer.message = self.status, self.message
-        trainer.elapsed = self.elapsed
-        rec = trainer.recorder
-        rec.grow(self.steps_done)
-        rec.size = len(self.history)
-        rec.loss[:rec.size] = self.history["loss"].to_numpy()
-        rec.lr[:rec.size] = self.history["lr"].to_numpy()
-        for k, name in enumerate(rec.matrix_names):
-            rec.update_data[:rec.size, k] = self.history[name].to_numpy()
-        trainer.eval_rows = self.evals.to_dict("records")
-        rec.layer_rows = self.layers.to_dict("records")
-        rec.weight_rows = self.weights.to_dict("records")
-        rec.logit_rows = self.logits.to_dict("records")
-        rec.hist_rows = [
-            (int(step), str(name), str(quantity),
-             np.append(group["bin_start"].to_numpy(), group["bin_end"].iloc[-1]),
-             group["density"].to_numpy())
-            for (step, name, quantity), group in self.histograms.groupby(
-                ["step", "name", "quantity"], sort=False, observed=True)]
-        rec.dead_maps = {s: dict(m) for s, m in self.dead_maps.items()}
-        rec.model_states = dict(self.model_states)
-        return trainer
-
     def model(self, step: int | None = None, dtype: type | None = None):
         """The model after training, or as it was at snapshot ``step`` when that was kept
         (see ``model_states``); rebuilt from saved arrays, cheap for dashboard-size nets.

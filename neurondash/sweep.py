@@ -105,7 +105,7 @@ def run_one(values: dict[str, Any], words: Sequence[str] | None = None):
     """Train one Config (given as a plain dict, cheap to ship to a worker) and return the
     Run: the process that asked for it summarises it and writes it to the store, so the
     store never has to be reachable from the workers."""
-    from .engine.train import train
+    from .training import train
 
     return train(Config.from_dict(values), words=list(words) if words else None)
 

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from neurondash import Config, Run, RunFormatError, train
 from neurondash.charts import prepare
 from neurondash.diagnosis import diagnose
-from neurondash.engine.train import continue_training
 from neurondash.sweep import summarize
+from neurondash.training import continue_training
 
 EXAMPLES = int(os.environ.get("NEURONDASH_FUZZ_IMPORTS", "60"))
 CONFIGS = {

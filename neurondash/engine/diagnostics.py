@@ -208,6 +208,19 @@ class Recorder:
         self.model_states: dict[int, dict] = {}
         self.keep_states = True
 
+    def restore(self, loss: np.ndarray, lr: np.ndarray, update_data: np.ndarray,
+                layer_rows: list[dict], weight_rows: list[dict], logit_rows: list[dict],
+                hist_rows: list[tuple], dead_maps: dict, model_states: dict) -> None:
+        """Take back what an earlier recording of this run held (a saved run continued)."""
+        self.grow(len(loss))
+        self.size = len(loss)
+        self.loss[:self.size], self.lr[:self.size] = loss, lr
+        self.update_data[:self.size] = update_data
+        self.layer_rows, self.weight_rows, self.logit_rows = layer_rows, weight_rows, logit_rows
+        self.hist_rows = hist_rows
+        self.dead_maps = {step: dict(maps) for step, maps in dead_maps.items()}
+        self.model_states = dict(model_states)
+
     def grow(self, extra: int) -> None:
         """Make room for ``extra`` more steps (continued training)."""
         need = self.size + extra

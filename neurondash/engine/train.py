@@ -1,8 +1,9 @@
 """The training loop: mini-batch steps with progress, stop requests and divergence handling.
 
-``train(config)`` returns a Run. Nothing raises to the caller once training has started:
-a non-finite loss or parameter ends the run with ``status='diverged'`` and the step and
-reason recorded, and everything recorded up to then stays usable.
+The engine knows nothing of Runs (``neurondash.training`` turns a Trainer into one). Nothing
+raises to the caller once training has started: a non-finite loss or parameter ends the
+run with ``status='diverged'`` and the step and reason recorded, and everything recorded up
+to then stays usable.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from ..config import Config
-from ..data import Dataset, data_rngs, load_dataset
+from ..data import Dataset, data_rngs
 from . import queries
 from .arrays import distinct_rows
 from .diagnostics import PARAM_SNAPSHOT_BUDGET, Recorder
@@ -267,51 +268,3 @@ def split_metrics(model: Model, x: np.ndarray, y: np.ndarray) -> tuple[float, fl
     nll = -log_probs[row, y]
     correct = log_probs.argmax(axis=1)[row] == y
     return float(nll.mean(dtype=np.float64)), float(np.mean(correct))
-
-
-def train(config: Config, on_progress: ProgressCallback | None = None,
-          should_stop: StopRequest | None = None, record: bool = True,
-          words: list[str] | None = None, dataset: Dataset | None = None):
-    """Train a model for ``config.steps`` steps, and ``config.more`` after them at the last
-    learning rate, and return its Run.
-
-    ``words`` is the word list for the 'words' task. ``record=False`` skips diagnostics
-    (benchmarks); the loss series is always kept.
-    """
-    from ..run import Run
-
-    dataset = dataset or load_dataset(config, words)
-    trainer = Trainer(config, dataset, record)
-    trainer.run(config.total_steps, on_progress, should_stop)
-    return Run.from_trainer(trainer)
-
-
-def continue_training(run, steps: int, on_progress: ProgressCallback | None = None,
-                      should_stop: StopRequest | None = None):
-    """Train ``run`` for ``steps`` more steps from its saved state; returns a new Run whose
-    Config counts the steps past the schedule in ``more``.
-
-    Continued steps use the schedule's final learning rate and the same RNG streams, so the
-    losses and weights equal those of one uninterrupted run: ``train(result.config)``. Its
-    snapshots are the same too when ``run`` ended on one of that Config's snapshot steps
-    (``continues_exactly``), which is what makes a link to a continued run reproduce it.
-    Raises ConfigError when the longer run exceeds the caps (steps + more, snapshots, work).
-    """
-    from ..run import Run
-
-    if run.status == "diverged":
-        raise ValueError("a diverged run cannot be continued; change the settings and retrain")
-    config = run.config.replace(
-        more=max(run.config.more, run.steps_done + steps - run.config.steps))
-    trainer = run.trainer()
-    trainer.adopt(config)
-    trainer.run(steps, on_progress, should_stop)
-    return Run.from_trainer(trainer)
-
-
-def continues_exactly(run) -> bool:
-    """Whether continuing ``run`` gives exactly the run its longer Config trains in one go:
-    it ended on a snapshot step of that Config (every interval, or the schedule's end)."""
-    done, config = run.steps_done, run.config
-    return run.status != "diverged" and (done % config.snapshot_interval() == 0
-                                         or done == config.steps)

@@ -31,11 +31,11 @@ from ..engine.activations import ACTIVATIONS
 from ..engine.diagnostics import histogram
 from ..engine.gradcheck import NOISE_FLOOR, TOLERANCE, check_gradients
 from ..engine.layers import Linear
-from ..engine.train import continue_training, continues_exactly, train
 from ..jobs import Jobs
 from ..run import Run
 from ..run_source import Facts, decide
 from ..store import STORED_STATUSES, shared_store, store_key
+from ..training import continue_training, continues_exactly, train
 from . import explore, render, runs_view
 from .guard import callback, draw_or_report, report_internal_error, show_callback_error
 from .text import escape, notice

@@ -18,11 +18,11 @@ from neurondash.engine.train import (
     BATCH_DRAWS,
     BatchDraws,
     Trainer,
-    continues_exactly,
     distinct_rows,
     split_metrics,
 )
 from neurondash.run import TABLES
+from neurondash.training import continues_exactly
 
 SMALL = Config(depth=2, width="32", steps=200, batch=32)
 

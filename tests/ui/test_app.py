@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from neurondash.charts import MAX_ROWS
-from neurondash.engine.train import continue_training
+from neurondash.training import continue_training
 from neurondash.ui import app as dashboard
 from neurondash.ui.app import TABS
 

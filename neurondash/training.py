@@ -1,0 +1,84 @@
+"""Training that gives Runs: the engine's Trainer in, a Run out, and a Run back into a
+Trainer to continue it. The one place where the engine and ``Run`` meet (the engine knows
+nothing of Runs; a Run is built only by ``Run.from_trainer``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .config import Config
+from .data import Dataset, load_dataset
+from .engine.train import ProgressCallback, StopRequest, Trainer
+from .run import Run
+
+
+def train(config: Config, on_progress: ProgressCallback | None = None,
+          should_stop: StopRequest | None = None, record: bool = True,
+          words: list[str] | None = None, dataset: Dataset | None = None) -> Run:
+    """Train a model for ``config.steps`` steps, and ``config.more`` after them at the last
+    learning rate, and return its Run.
+
+    ``words`` is the word list for the 'words' task. ``record=False`` skips diagnostics
+    (benchmarks); the loss series is always kept.
+    """
+    dataset = dataset or load_dataset(config, words)
+    trainer = Trainer(config, dataset, record)
+    trainer.run(config.total_steps, on_progress, should_stop)
+    return Run.from_trainer(trainer)
+
+
+def restore_trainer(run: Run) -> Trainer:
+    """A live Trainer in exactly ``run``'s state (to continue it)."""
+    trainer = Trainer(run.config, load_dataset(run.config, run.words), record=True)
+    model = trainer.model
+    model.flat[...] = run.state["params"]
+    for name, value in run.state["buffers"].items():
+        model.buffers()[name][...] = value
+    trainer.optimizer.load_state(run.state["optimizer"])
+    trainer.batch_rng.bit_generator.state = run.state["rng"]
+    trainer.step = run.steps_done
+    trainer.status, trainer.message = run.status, run.message
+    trainer.elapsed = run.elapsed
+    trainer.eval_rows = run.evals.to_dict("records")
+    history = run.history
+    trainer.recorder.restore(
+        loss=history["loss"].to_numpy(), lr=history["lr"].to_numpy(),
+        update_data=history[trainer.recorder.matrix_names].to_numpy(np.float32),
+        layer_rows=run.layers.to_dict("records"), weight_rows=run.weights.to_dict("records"),
+        logit_rows=run.logits.to_dict("records"),
+        hist_rows=[(int(step), str(name), str(quantity),
+                    np.append(group["bin_start"].to_numpy(), group["bin_end"].iloc[-1]),
+                    group["density"].to_numpy())
+                   for (step, name, quantity), group in run.histograms.groupby(
+                       ["step", "name", "quantity"], sort=False, observed=True)],
+        dead_maps=run.dead_maps, model_states=run.model_states)
+    return trainer
+
+
+def continue_training(run: Run, steps: int, on_progress: ProgressCallback | None = None,
+                      should_stop: StopRequest | None = None) -> Run:
+    """Train ``run`` for ``steps`` more steps from its saved state; returns a new Run whose
+    Config counts the steps past the schedule in ``more``.
+
+    Continued steps use the schedule's final learning rate and the same RNG streams, so the
+    losses and weights equal those of one uninterrupted run: ``train(result.config)``. Its
+    snapshots are the same too when ``run`` ended on one of that Config's snapshot steps
+    (``continues_exactly``), which is what makes a link to a continued run reproduce it.
+    Raises ConfigError when the longer run exceeds the caps (steps + more, snapshots, work).
+    """
+    if run.status == "diverged":
+        raise ValueError("a diverged run cannot be continued; change the settings and retrain")
+    config = run.config.replace(
+        more=max(run.config.more, run.steps_done + steps - run.config.steps))
+    trainer = restore_trainer(run)
+    trainer.adopt(config)
+    trainer.run(steps, on_progress, should_stop)
+    return Run.from_trainer(trainer)
+
+
+def continues_exactly(run: Run) -> bool:
+    """Whether continuing ``run`` gives exactly the run its longer Config trains in one go:
+    it ended on a snapshot step of that Config (every interval, or the schedule's end)."""
+    done, config = run.steps_done, run.config
+    return run.status != "diverged" and (done % config.snapshot_interval() == 0
+                                         or done == config.steps)
