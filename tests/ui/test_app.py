@@ -261,7 +261,9 @@ def test_an_internal_error_in_a_view_is_reported_in_that_tab_only(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(dashboard, "overview", broken)
+    from neurondash.ui.views import overview
+
+    monkeypatch.setattr(overview, "overview", broken)
     at.run()
     assert not at.exception
     assert "Overview view stopped on an internal error (RuntimeError: boom)" in texts(at.error)

@@ -112,7 +112,7 @@ def test_sweep_of_an_uploaded_word_list_trains_on_that_list():
 
 
 def test_a_failing_sweep_is_reported_without_losing_the_page(monkeypatch):
-    import neurondash.ui.explore as explore
+    import neurondash.ui.views.sweep as explore
 
     def broken(*args, **kwargs):
         raise RuntimeError("a worker process died")

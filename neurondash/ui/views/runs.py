@@ -7,13 +7,13 @@ import sqlite3
 
 import streamlit as st
 
-from ..charts import prepare
-from ..config import Config
-from ..run import Run
-from ..store import shared_store
-from .explore import apply_config
-from .guard import callback
-from .text import notice
+from ...charts import prepare
+from ...config import Config
+from ...run import Run
+from ...store import shared_store
+from ..guard import callback
+from ..sidebar import apply_config
+from ..text import notice
 
 SHOWN_ROWS = 500
 """Rows the table shows at most (newest first by default); the filter finds older ones."""

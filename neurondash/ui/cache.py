@@ -1,0 +1,60 @@
+"""Per-session caches at the data boundary: chart keys, values derived from a run, models
+rebuilt from saved weights, datasets."""
+
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+
+from ..config import Config
+from ..run import Run
+
+
+def run_key(config: Config, words: list[str] | None) -> str:
+    digest = hashlib.sha1("\n".join(words or []).encode()).hexdigest()[:10]
+    return config.to_query() + "|" + digest
+
+
+def chart_key(run: Run, *parts) -> tuple:
+    """Cache key of a chart: which run (and how far trained), which view, which step."""
+    return (run_key(run.config, list(run.words or [])), run.steps_done, run.status, *parts)
+
+
+def derived(run: Run, name: str, compute):
+    """A value computed from a run once per session (reruns only change the view)."""
+    cache = st.session_state.setdefault("derived", {})
+    key = chart_key(run, name)
+    if key not in cache:
+        if len(cache) > 40:
+            cache.clear()
+        cache[key] = compute()
+    return cache[key]
+
+
+def derived_ready(run: Run, name: str) -> bool:
+    """Whether ``_derived`` already holds ``name`` for this run (no work to wait for)."""
+    return chart_key(run, name) in st.session_state.get("derived", {})
+
+
+def kept_step(run: Run, step: int | None) -> int | None:
+    """``step`` when the run kept its weights at that snapshot, else None (the final model):
+    the step that a model-based view shows, and so part of its cache key."""
+    return step if step in run.model_states else None
+
+
+def model_of(run: Run, step: int | None = None):
+    """The run's model (at ``step`` when its weights were kept), built once per session."""
+    cache = st.session_state.setdefault("models", {})
+    key = chart_key(run, kept_step(run, step))
+    if key not in cache:
+        if len(cache) > 4:
+            cache.clear()
+        cache[key] = run.model(key[-1])
+    return cache[key]
+
+
+def dataset_of(run: Run):
+    from ..data import load_dataset
+
+    return load_dataset(run.config, run.words)

@@ -1,0 +1,253 @@
+"""The sidebar: one control per setting, bound to the link; the link checked once; Train,
+Continue and Reset; loading a Config into the controls."""
+
+from __future__ import annotations
+
+import math
+from urllib.parse import parse_qsl
+
+import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from ..config import SETTINGS, SETTINGS_BY_NAME, VIEW_PARAMS, Config, applies_to_task
+from ..data.names import WordListError, parse_word_list
+from .guard import callback
+from .text import notice
+
+
+def log_grid(low: float, high: float) -> list[float]:
+    """1-1.5-2-3-5-7 steps per decade: the options of the log-scale sliders."""
+    values = []
+    for exponent in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
+        for mantissa in (1, 1.5, 2, 3, 5, 7):
+            value = float(f"{mantissa * 10.0**exponent:.6g}")
+            if low <= value <= high:
+                values.append(value)
+    return values
+
+
+LOG_GRIDS = {"lr": log_grid(1e-5, 10.0), "init_scale": log_grid(1e-3, 1e2)}
+
+
+def on_grid(name: str, value):
+    """``value`` as the control of setting ``name`` can hold it: the nearest point (in log
+    terms) of its slider's grid, or the value itself for a control without a grid."""
+    grid = LOG_GRIDS.get(name)
+    if grid is None or value in grid:
+        return value
+    return min(grid, key=lambda g: abs(math.log10(g) - math.log10(value)))
+
+
+def _help(name: str) -> str:
+    setting = SETTINGS_BY_NAME[name]
+    return f"{setting.help} ({setting.allowed()})"
+
+
+def _widget(name: str, container) -> object:
+    """One sidebar control, bound to the URL under the setting's own name.
+
+    The control's default is always the setting's default: Streamlit leaves a bound widget
+    out of the address bar only while it holds its default, so a link lists exactly the
+    settings that differ from the defaults. A value set in code (Reset, a lesson, an
+    import, the LR finder, a link's off-grid value) wins over the default; Streamlit's
+    warning about that case is turned off in ``main``."""
+    setting = SETTINGS_BY_NAME[name]
+    common = {"key": name, "help": _help(name), "bind": "query-params"}
+    label = name.replace("_", " ")
+    if setting.multi:
+        return _multi_widget(name, label, container)
+    if setting.choices:
+        return container.selectbox(label, setting.choices,
+                                   index=setting.choices.index(setting.default), **common)
+    if name in LOG_GRIDS:
+        return container.select_slider(label, LOG_GRIDS[name], format_func=lambda v: f"{v:g}",
+                                       value=setting.default, **common)
+    if name == "width":
+        return container.text_input(label, value=setting.default, **common)
+    if setting.kind is int and setting.high - setting.low <= 64:
+        return container.slider(label, int(setting.low), int(setting.high),
+                                value=setting.default, **common)
+    if setting.kind is int:
+        return container.number_input(label, int(setting.low), int(setting.high), step=1,
+                                      value=setting.default, **common)
+    step = 0.05 if setting.high <= 1 and name != "wd" else (1e-4 if name == "wd" else 0.01)
+    return container.number_input(label, float(setting.low), float(setting.high), step=step,
+                                  format="%.4f" if name == "wd" else "%.2f",
+                                  value=float(setting.default), **common)
+
+
+def _multi_widget(name: str, label: str, container) -> str:
+    """A multiselect kept in the link as one comma list, the spelling of the CLI and the
+    JSON (Streamlit's own binding would repeat the parameter once per choice)."""
+    setting = SETTINGS_BY_NAME[name]
+    if name not in st.session_state:  # a link's value was checked (and dropped if
+        # invalid) on the first run
+        st.session_state[name] = setting.coerce(
+            st.query_params.get(name, setting.default)).split(",")
+    chosen = container.multiselect(label, setting.choices, key=name, help=_help(name))
+    text = ",".join(c for c in setting.choices if c in chosen)
+    if text and text != setting.default:
+        st.query_params[name] = text
+    else:
+        st.query_params.pop(name, None)
+    return text
+
+
+GROUPS = {
+    "Data": ("task", "context", "noise", "points", "train_frac", "features"),
+    "Architecture": ("depth", "width", "embed_dim", "fuse", "norm", "act"),
+    "Initialization": ("init", "init_scale", "out_scale", "bias_init"),
+    "Training": ("opt", "lr", "sched", "batch", "steps", "more", "wd", "seed", "snap_every"),
+}
+
+
+def _reserved_param_warnings() -> list[str]:
+    """Streamlit keeps ``embed`` for itself (embedding the app in another page) and hides it
+    from the app; a link that means the embedding size by it is told the setting's name."""
+    ctx = get_script_run_ctx()
+    pairs = parse_qsl(ctx.query_string if ctx is not None else "", keep_blank_values=True)
+    return [f"embed={value!r} is Streamlit's own link parameter (it embeds the app in "
+            f"another page), not a setting: the embedding size is embed_dim, as in "
+            f"embed_dim={value}." if _is_number(value) else
+            f"embed={value!r} is Streamlit's own link parameter and was left to it; the "
+            "embedding size is embed_dim."
+            for name, value in pairs
+            if name.lower() == "embed" and value.lower() not in ("true", "false")]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def check_url_once(tabs: tuple[str, ...]) -> None:
+    """On a session's first run, explain URL values the widgets would silently drop
+    (``tabs``: the views a link's ``view`` may name)."""
+    if "url_warnings" in st.session_state:
+        return
+    raw = {k: st.query_params.get(k) for k in st.query_params}
+    _, warnings = Config.lenient(raw)
+    warnings += _reserved_param_warnings()
+    invalid = []
+    for name in raw.keys() & SETTINGS_BY_NAME.keys():
+        try:
+            SETTINGS_BY_NAME[name].coerce(raw[name])
+        except ValueError:
+            invalid.append(name)
+            del st.query_params[name]  # its widget starts from the default, as warned
+    for name in raw.keys() - SETTINGS_BY_NAME.keys() - VIEW_PARAMS:
+        del st.query_params[name]  # explained by Config.lenient ("Ignored unknown ...")
+    if "view" in raw and raw["view"] not in tabs:
+        warnings.append(f"view={raw['view']!r} is not a tab; showing {tabs[0]}.")
+    for name, grid in LOG_GRIDS.items():
+        try:
+            value = SETTINGS_BY_NAME[name].coerce(raw[name]) if name in raw else None
+        except ValueError:
+            value = None
+        if value is not None and value not in grid:
+            nearest = on_grid(name, value)
+            warnings.append(f"{name}={value:g} is not on the slider's grid; using {nearest:g}.")
+            st.session_state[name] = nearest
+    st.session_state["url_warnings"] = warnings
+    if invalid:
+        # Streamlit seeds each widget from the link the run started with, and its own
+        # parsing raises on some bad values (an integer field given "inf"): rerun with the
+        # cleaned link before any widget exists.
+        st.rerun()
+
+
+@callback("Continue")
+def _request_continue() -> None:
+    """Continue's click, before the widgets are drawn: `steps` more steps in `more` (the
+    run is then continued from the shorter one, see ``get_run``)."""
+    runs = st.session_state.get("runs")
+    if runs and next(reversed(runs.values())).status == "diverged":
+        st.session_state["continue_refused"] = ("A diverged run cannot be continued; change "
+                                                "the settings and retrain.")
+        return
+    setting = SETTINGS_BY_NAME["more"]
+    more = st.session_state.get("more", setting.default)
+    steps = st.session_state.get("steps", SETTINGS_BY_NAME["steps"].default)
+    if more + steps > setting.high:
+        st.session_state["continue_refused"] = (
+            f"Continuing would make more = {more + steps:,}, above its {setting.high:,} "
+            "limit; train a longer schedule (steps) instead.")
+        return
+    st.session_state["more"] = more + steps
+    st.session_state["continue_requested"] = True
+
+
+@callback("Reset")
+def _reset() -> None:
+    """Reset's click, before the widgets are drawn: every control back to its default.
+
+    The controls are bound to the link, which Streamlit then updates itself (a bound
+    parameter cannot be cleared through ``st.query_params``: that raised on every link
+    with a changed setting)."""
+    for setting in SETTINGS_BY_NAME.values():
+        st.session_state[setting.name] = (setting.default.split(",") if setting.multi
+                                          else setting.default)
+    for name in ("runs", "imported_words", "dropped_runs", "continue_refused"):
+        st.session_state.pop(name, None)
+
+
+def sidebar() -> tuple[Config, list[str], list[str] | None]:
+    """Draw the sidebar and return the Config it describes (lenient: bad combos explained)."""
+    st.sidebar.title("neurondash")
+    train_col, more_col, reset_col = st.sidebar.columns([0.9, 1.25, 0.95], gap="small")
+    st.session_state["train_clicked"] = train_col.button("Train", type="primary",
+                                                         help="Train this Config now")
+    more_col.button("Continue", on_click=_request_continue,
+                    help="Train the current run for `steps` more steps (adds them to `more`, "
+                         "so the link reproduces the continued run)")
+    reset_col.button("Reset", on_click=_reset,
+                     help="Back to the defaults; forget this session's runs")
+    st.sidebar.caption("The address bar always holds the current settings: copy it to "
+                       "share exactly this dashboard.")
+    values, words = {}, None
+    task = None  # set by the first widget (Data comes first): which settings apply
+    for group, names in GROUPS.items():
+        with st.sidebar.expander(group, expanded=group in ("Architecture", "Initialization")):
+            for name in names:
+                if not applies_to_task(name, task):
+                    continue
+                values[name] = _widget(name, st)
+                if name == "task":
+                    # The widget's value, not session state: on a link's first load the
+                    # state has no task yet, and the link's 2-D settings would be skipped.
+                    task = values[name]
+                if name == "task" and values[name] == "words":
+                    upload = st.file_uploader("word list (.txt, one word per line)",
+                                              type=["txt"], key="word_file",
+                                              help="UTF-8 text, letters only, 20+ words")
+                    words = _read_words(upload)
+                    if upload is None and st.session_state.get("imported_words"):
+                        words = list(st.session_state["imported_words"])
+                        st.caption(f"Using the {len(words):,} words of the imported run; "
+                                   "upload a list to train on another.")
+    config, messages = Config.lenient(values)
+    return config, messages, words
+
+
+def _read_words(upload) -> list[str] | None:
+    if upload is None:
+        return None
+    try:
+        return parse_word_list(upload.getvalue())
+    except WordListError as err:
+        notice("error", f"Word list rejected: {err}")
+        return None
+
+
+@callback("Loading the settings")
+def apply_config(config: Config) -> None:
+    """Set every sidebar widget to ``config`` (a callback: runs before widgets are drawn).
+
+    The widgets are bound to the URL, so the address bar follows.
+    """
+    for setting in SETTINGS:
+        value = on_grid(setting.name, getattr(config, setting.name))
+        st.session_state[setting.name] = value.split(",") if setting.multi else value

@@ -1,0 +1,75 @@
+"""The Export / import view: report, chart images, run JSON, history CSV, import."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ...config import Config
+from ...report import FORMATS, build_report, chart_image, report_builders
+from ...run import Run, RunFormatError
+from ..guard import callback
+from ..sidebar import apply_config
+from ..text import notice
+
+
+def _link(config: Config) -> str:
+    """This run's dashboard address: the page's own origin and the Config's query."""
+    base = (st.context.url or "").split("?", 1)[0]
+    query = config.to_query()
+    return f"{base}?{query}" if query else (base or "?")
+
+
+def export_tab(run: Run | None, runs: dict, key_of, step: int | None = None) -> None:
+    if run is not None and step is not None:
+        left, middle, right = st.columns([2, 2, 1])
+        left.download_button(
+            "Download report (HTML)", lambda: build_report(run, step, _link(run.config)),
+            "neurondash-report.html", "text/html", key="export_report",
+            help="One file that opens offline: settings, link, findings and every view's "
+                 "charts at the selected snapshot.")
+        builders = report_builders(run, step)
+        titles = list(builders)
+        title = middle.selectbox("chart", titles, key="export_chart",
+                                 label_visibility="collapsed")
+        fmt = right.selectbox("format", FORMATS, key="export_format",
+                              label_visibility="collapsed")
+        middle.download_button(
+            f"Download this chart ({fmt.upper()})",
+            lambda: chart_image(builders[title](), fmt),
+            f"{title.split(':')[0].replace(' ', '-').lower()}.{fmt}",
+            "image/png" if fmt == "png" else "image/svg+xml", key="export_image")
+    if run is not None:
+        cols = st.columns(2)
+        cols[0].download_button("Download run (JSON)", lambda: run.to_json(), "run.json",
+                                "application/json", key="export_json",
+                                help="Config, history, every snapshot and the trained state: "
+                                     "import it to see this dashboard without retraining.")
+        cols[1].download_button("Download history (CSV)",
+                                lambda: run.history.to_csv(index=False), "history.csv",
+                                "text/csv", key="export_csv",
+                                help="Loss, learning rate and update:data of every step.")
+    st.file_uploader("Import a run (JSON exported from neurondash)", type=["json"],
+                     key="import_file", on_change=_import_run, args=(runs, key_of))
+    message = st.session_state.pop("import_message", None)
+    if message:
+        notice(*message)
+
+
+@callback("Import")
+def _import_run(runs: dict, key_of) -> None:
+    upload = st.session_state.get("import_file")
+    if upload is None:
+        return
+    try:
+        run = Run.from_json(upload.getvalue())
+    except RunFormatError as err:
+        st.session_state["import_message"] = ("error", f"Import rejected: {err}. The current "
+                                               "dashboard is unchanged.")
+        return
+    runs[key_of(run.config, list(run.words or []))] = run
+    if run.words:
+        # The word list travels in the run file; without it the sidebar could not show it.
+        st.session_state["imported_words"] = tuple(run.words)
+    apply_config(run.config)
+    st.session_state["import_message"] = ("success", f"Imported a run of {run.steps_done:,} "
+                                          "steps; the sidebar now shows its settings.")

@@ -1,0 +1,89 @@
+"""The Gradients view: gradient histograms, update:data and the backprop check."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from ... import charts
+from ...charts import prepare
+from ...engine.gradcheck import NOISE_FLOOR, TOLERANCE, check_gradients
+from ...run import Run
+from .. import render
+from ..cache import chart_key, dataset_of, derived, derived_ready, kept_step
+from .common import histogram_view, over_training_view
+
+
+def gradients_tab(run: Run, step: int) -> None:
+    if len(run.layers):
+        histogram_view(run, step, "gradient", "activation gradients at the selected step",
+                   "dloss/dh")
+        st.caption("Healthy: every layer's gradient distribution has a similar width; "
+                   "shrinking toward the input means vanishing gradients.")
+        over_training_view(run, "gradient", "activation gradients over training", "dloss/dh")
+        st.caption("Each layer's gradient histogram at every snapshot (each step scaled to "
+                   "its own peak). Compare the ranges on the axes: a layer whose band is "
+                   "far narrower than the others learns far more slowly.")
+    histogram_view(run, step, "weight_grad", "weight gradients at the selected step", "dloss/dW")
+    st.dataframe(prepare.weight_table(run, step), hide_index=True)
+    st.caption("grad:data = std(dW)/std(W). Healthy: similar across layers; an outlier "
+               "layer trains faster or slower than the rest.")
+    render.chart(chart_key(run, "update_data"), lambda: charts.over_steps_chart(
+        prepare.update_data_frame(run), "update_data", "update:data (log10 std(ΔW)/std(W))",
+        "log10", color="param", guide=-3.0))
+    measured = run.history[run.matrix_names].notna().any(axis=1).to_numpy()
+    if len(measured) > 1 and not measured.all():
+        stride = int(np.diff(np.flatnonzero(measured)).max())
+        st.caption(f"Measured every {stride} steps for this model and batch size: measuring "
+                   "every matrix costs more than such a step's own work (see the README).")
+    st.caption("Healthy: around -3 (each step changes weights by ~1/1000) in early and mid "
+               "training. Far below then: lr too low; far above: lr too high. Later it may "
+               "fall as the loss converges or the schedule cuts lr: that is no sign of a low "
+               "rate.")
+    backprop_check(run, step)
+
+
+CHECK_AUTO_PARAMS = 300_000
+"""Models up to this size are checked as soon as the tab opens (well under a second);
+larger ones wait for a click (a few seconds at the 5M-parameter cap)."""
+
+
+CHECK_EXAMPLES = 32
+
+
+def backprop_check(run: Run, step: int) -> None:
+    """makemore part 4's comparison of hand-derived gradients, on the user's own model."""
+    st.markdown("**Backprop check**")
+    st.caption("makemore part 4 derives every gradient by hand and compares it with "
+               "PyTorch's. This engine's backward is hand-written too: here each parameter's "
+               "gradient is compared with central finite differences of the loss, in float64, "
+               f"on {CHECK_EXAMPLES} validation examples (a few entries per parameter).")
+    if run.status == "diverged":
+        st.info("The diverged model's parameters are not finite: nothing to check.")
+        return
+    kept = kept_step(run, step)
+    name = f"backprop_check@{kept}"
+    waits = not derived_ready(run, name) and run.config.n_params() > CHECK_AUTO_PARAMS
+    if waits and not st.button(
+            f"Check the gradients ({run.config.n_params():,} parameters: a few seconds)"):
+        return
+    data = dataset_of(run)
+    table = derived(run, name, lambda: check_gradients(
+        run.model(kept, dtype=np.float64), data.x["val"][:CHECK_EXAMPLES],
+        data.y["val"][:CHECK_EXAMPLES]))
+    wrong = table.loc[~table["agrees"], "parameter"].tolist()
+    worst = table["relative_error"].max()
+    if wrong:
+        kink = (" A pre-activation at exactly 0 sits on ReLU's kink, where the derivative is "
+                "undefined and finite differences straddling it disagree with either side."
+                if run.config.act in ("relu", "leaky_relu") else "")
+        st.error(f"Backward disagrees with finite differences for {', '.join(wrong)} "
+                 f"(relative error up to {worst:.1e}).{kink}")
+    else:
+        st.success(f"Every one of the {len(table)} parameters agrees with finite differences "
+                   f"(largest relative error {worst:.1e}; agreement means below "
+                   f"{TOLERANCE:g}, or differences below the {NOISE_FLOOR:g} that finite "
+                   "differences can resolve, as for vanishing gradients).")
+    scientific = st.column_config.NumberColumn(format="%.1e")
+    st.dataframe(table, hide_index=True, column_config={
+        "step": scientific, "max_abs_diff": scientific, "relative_error": scientific})

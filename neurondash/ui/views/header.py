@@ -1,0 +1,44 @@
+"""The header row above every view: losses, the most saturated layer, dead units."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ...charts import prepare
+from ...run import Run
+
+
+def metrics(run: Run, step: int | None) -> None:
+    """The header row: losses, the most saturated layer at the selected snapshot and the
+    units dead on the whole training split."""
+    cols = st.columns(5)
+    cols[0].metric("initial loss", f"{run.initial_loss:.3f}",
+                   f"expected {run.expected_initial_loss:.3f}", delta_color="off",
+                   help="Loss at step 0 vs -ln(1/V), the loss of a uniform guess")
+    if run.final:
+        cols[1].metric("train loss", f"{run.final['train_loss']:.4f}")
+        cols[2].metric("val loss", f"{run.final['val_loss']:.4f}",
+                       f"acc {run.final['val_acc']:.1%}" if not run.config.is_char_task
+                       else None, delta_color="off")
+    else:
+        cols[1].metric("train loss", "—")
+        cols[2].metric("val loss", "—")
+    name = prepare.saturation_name(run.config.act)
+    if len(run.layers) and step is not None:
+        at_step = run.layers[run.layers["step"] == step]
+        worst = at_step.loc[at_step["saturated_pct"].idxmax()]
+        cols[3].metric(f"most {name} layer", f"{worst['saturated_pct']:.1f}%",
+                       f"{worst['layer']}, step {step:,}", delta_color="off",
+                       help=f"The largest share of {name} activations in one hidden layer "
+                            f"at the selected snapshot, measured on the "
+                            f"{run.sample_name} of the diagnostic batch.")
+    if run.dead_units is not None:
+        cols[4].metric("dead units (train split)", f"{sum(run.dead_units.values()):,}",
+                       help=f"Hidden units {name} for every example of the whole training "
+                            "split after training: they pass no gradient, so they no longer "
+                            "learn. The Activations tab also counts units "
+                            f"{name} on all {run.sample_name} at each snapshot, "
+                            "which only bounds this count from above.")
+    elif len(run.layers):
+        cols[4].metric("dead units (train split)", "—",
+                       help="Not counted: the run diverged, or its file predates the count.")

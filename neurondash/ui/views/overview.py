@@ -1,0 +1,59 @@
+"""The Overview: findings, loss, every layer over training, the decision boundary."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ... import charts
+from ...charts import prepare
+from ...diagnosis import diagnose
+from ...engine import queries
+from ...run import Run
+from .. import render
+from ..cache import chart_key, dataset_of, derived, kept_step, model_of
+from .common import PLANE
+
+
+def overview(run: Run, step: int) -> None:
+    """What a first look needs: the findings, the loss, and how every layer evolved."""
+    for finding in derived(run, "findings", lambda: diagnose(run)):
+        getattr(st, finding.level)(f"**{finding.lesson}.** {finding.text}")
+    left, right = st.columns(2)
+    render.chart(chart_key(run, "overview_loss"), lambda: charts.loss_chart(
+        prepare.loss_curves(run), prepare.loss_references(run), height=240), container=left)
+    if len(run.layers):
+        render.chart(chart_key(run, "overview_act_std"), lambda: charts.over_steps_chart(
+            run.layers, "act_std", "activation std per hidden layer", "std", height=240),
+            container=right)
+    st.caption("Loss: train (raw and smoothed) and validation, with the uniform-guess and "
+               "data baselines. Activation std: healthy layers keep a similar, steady spread; "
+               "a layer drifting toward 0 is collapsing, toward the activation's limit is "
+               "saturating. The other tabs show each quantity in detail.")
+    if not run.config.is_char_task and run.status != "diverged":
+        decision_boundary(run, step)
+
+
+def decision_boundary(run: Run, step: int) -> None:
+    """Class probabilities of the 2-D model over the plane at the selected snapshot (its
+    weights are always kept at this size), with the data on top."""
+    kept = kept_step(run, step)
+    resolution = 50
+    per_split = (charts.MAX_ROWS - resolution**2) // 2  # grid + points fit in one chart
+
+    def frame() -> pd.DataFrame:
+        data = dataset_of(run)
+        xs, ys, probs = queries.grid_probs(model_of(run, kept), PLANE, resolution)
+        points = pd.concat([pd.DataFrame({"x": data.x[s][:per_split, 0],
+                                          "y": data.x[s][:per_split, 1],
+                                          "label": data.y[s][:per_split].astype(str),
+                                          "split": s})
+                            for s in ("train", "val")], ignore_index=True)
+        return prepare.decision_frame(xs, ys, probs, points)
+
+    render.chart(chart_key(run, "boundary", kept), lambda: charts.decision_chart(frame()),
+                 stretch=False, template=chart_key(run, "boundary"), data=frame)
+    when = f"at step {kept:,}" if kept is not None else "after training"
+    st.caption(f"The model {when}: move the snapshot slider to watch the boundary form; "
+               "click train or val in the legend to show only that split. Healthy: it "
+               "follows the classes without wrapping single points.")
