@@ -151,6 +151,10 @@ class NeuronTrace:
     normalized: float | None
     output: float
     activation: str
+    pre_activations: np.ndarray
+    """The unit's input to its activation on every row of ``x`` (the histogram behind it)."""
+    positions: int
+    """Rows per example: groups of positions in a fused (hierarchical) layer, else 1."""
 
 
 def trace_neuron(model: Model, x: np.ndarray, block: int, unit: int, example: int
@@ -179,4 +183,5 @@ def trace_neuron(model: Model, x: np.ndarray, block: int, unit: int, example: in
         normalized = float(act_layer.x[row, unit])
     return NeuronTrace(inputs, weights, products, weighted_sum, bias, weighted_sum + bias,
                        normalized, float(act_layer.y[row, unit]),
-                       act_layer.activation.name)
+                       act_layer.activation.name,
+                       np.array(act_layer.x[:, unit], dtype=np.float64), positions)

@@ -51,6 +51,8 @@ def test_neuron_trace_adds_up(char_run):
     assert trace.linear == pytest.approx(trace.weighted_sum + trace.bias)
     assert trace.normalized is not None
     assert trace.output == pytest.approx(np.tanh(trace.normalized), abs=1e-6)
+    assert trace.positions == 1 and len(trace.pre_activations) == len(x)
+    assert trace.pre_activations[4] == pytest.approx(trace.normalized, abs=1e-6)
 
 
 def test_neuron_trace_of_a_fusing_layer_is_the_examples_last_positions():
@@ -58,6 +60,7 @@ def test_neuron_trace_of_a_fusing_layer_is_the_examples_last_positions():
     model = train(config).model()
     x = load_dataset(config).x["val"][:6]
     trace = queries.trace_neuron(model, x, block=0, unit=5, example=3)
+    assert trace.positions == 2 and len(trace.pre_activations) == 2 * len(x)
     table = model.layers[0].params["weight"]
     np.testing.assert_allclose(trace.inputs, table[x[3, 2:]].ravel(), rtol=1e-6)
     below = queries.trace_neuron(model, x, block=1, unit=2, example=3)

@@ -47,8 +47,7 @@ def neuron_tab(run: Run, step: int) -> None:
         int(block), len(trace.inputs), examples[int(example)] if data.is_chars else None,
         data.vocab, run.config.embed_dim, _feature_labels(model),
         model.blocks[block - 1].width if block > 0 else None)
-    act_layer = model.layers[model.blocks[block].activation]
-    groups = act_layer.x.shape[0] // len(examples)
+    groups = trace.positions
     if groups > 1:
         st.caption(f"This layer sees each example as {groups} groups of neighbouring "
                    "positions (the hierarchy of `fuse`); the trace follows the last group, "
@@ -65,7 +64,7 @@ def neuron_tab(run: Run, step: int) -> None:
     pre = trace.normalized if trace.normalized is not None else trace.linear
     span = max(3.0, abs(pre) * 1.2)
     x = np.linspace(-span, span, 200)
-    edges, density = histogram(act_layer.x[:, unit], -span, span)
+    edges, density = histogram(trace.pre_activations, -span, span)
     neuron_frame = pd.concat([
         pd.DataFrame({"part": "hist", "x": edges[:-1], "bin_end": edges[1:],
                       "density": density}),
