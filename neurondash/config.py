@@ -14,6 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+from .engine.activations import ACTIVATIONS
+from .engine.initializers import INITIALIZERS
+from .engine.layers import NORMS
+from .engine.optimizers import OPTIMIZERS, SCHEDULES
 from .features import DEFAULT_FEATURES, FEATURES
 
 CHAR_TASKS = ("names", "words")
@@ -119,7 +123,7 @@ def _coerce_multi(setting: Setting, text: str) -> str:
     return ",".join(c for c in setting.choices if c in chosen)
 
 
-ACTIVATION_NAMES = ("tanh", "sigmoid", "relu", "leaky_relu", "elu", "gelu", "silu", "identity")
+ACTIVATION_NAMES = tuple(ACTIVATIONS)
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("task", str, "names", "What to learn: next character of baby names, of your own word "
@@ -127,8 +131,8 @@ SETTINGS: tuple[Setting, ...] = (
             group="Data"),
     Setting("context", int, 3, "Characters of context the model sees to predict the next one.",
             1, 16, group="Data"),
-    # DESIGN.md calls this `embed`; Streamlit reserves that query parameter, so the URL,
-    # CLI and Config all use `embed_dim`.
+    # Streamlit reserves the query parameter `embed`, so the URL, CLI and Config all say
+    # `embed_dim`.
     Setting("embed_dim", int, 10, "Size of each character's learned embedding vector.", 1, 64,
             group="Architecture"),
     Setting("noise", float, 0.1, "Noise added to the 2-D points (share of the pattern's scale).",
@@ -149,12 +153,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("width", str, "100", "Units per hidden layer; a comma list (e.g. 200,100,50) sets "
             "each layer.", 1, 1024, group="Architecture"),
     Setting("norm", str, "none", "Normalization after each hidden Linear layer.",
-            choices=("none", "batch", "layer"), group="Architecture"),
+            choices=tuple(NORMS), group="Architecture"),
     Setting("act", str, "tanh", "The nonlinearity each hidden unit applies.",
             choices=ACTIVATION_NAMES, group="Architecture"),
     Setting("init", str, "kaiming", "How weights are drawn: normal(std=scale), uniform(+-scale), "
             "Xavier, Kaiming (gain/sqrt(fan_in)) or all zeros.",
-            choices=("normal", "uniform", "xavier", "kaiming", "zero"), group="Initialization"),
+            choices=tuple(INITIALIZERS), group="Initialization"),
     Setting("init_scale", float, 1.0, "Multiplier on the scheme's scale: above 1 saturates, "
             "below 1 shrinks activations.", 1e-3, 1e2, log=True, group="Initialization"),
     Setting("out_scale", float, 0.1, "Extra multiplier on the output layer's weights; small "
@@ -162,10 +166,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("bias_init", float, 0.0, "Standard deviation of the initial biases (0 = zeros).",
             0.0, 10.0, group="Initialization"),
     Setting("opt", str, "sgd", "Optimizer: plain SGD, SGD with momentum 0.9, Adam or AdamW.",
-            choices=("sgd", "momentum", "adam", "adamw")),
+            choices=tuple(OPTIMIZERS)),
     Setting("lr", float, 0.1, "Learning rate (the step size).", 1e-5, 10.0, log=True),
     Setting("sched", str, "step", "Learning-rate schedule: constant, x0.1 after 75% of the "
-            "steps, or cosine decay.", choices=("constant", "step", "cosine")),
+            "steps, or cosine decay.", choices=tuple(SCHEDULES)),
     Setting("batch", int, 32, "Examples per training step.", 1, 4096),
     Setting("steps", int, 3000, "Training steps (parameter updates).", 1, 200_000),
     Setting("more", int, 0, "Steps trained after `steps` at the schedule's last learning rate: "

@@ -1,4 +1,4 @@
-"""Plain-words diagnosis of a Run: what looks wrong and what to try (thresholds: DESIGN.md)."""
+"""Plain-words diagnosis of a Run: what looks wrong and what to try (thresholds: docs/DESIGN.md)."""
 
 from __future__ import annotations
 

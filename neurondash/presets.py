@@ -1,4 +1,4 @@
-"""The lessons of DESIGN.md (and one from TensorFlow Playground) as one-click presets: a
+"""The lessons of docs/DESIGN.md (and one from TensorFlow Playground) as one-click presets: a
 Config, what to look at, and the diagnosis-panel finding that names the effect."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What a run records: thin per-step series and rich snapshots, as DESIGN.md defines them.
+"""What a run records: thin per-step series and rich snapshots, as docs/DESIGN.md defines them.
 
 Per step: the minibatch loss, the learning rate and update:data
 (log10 std(dW)/std(W) of the update actually applied) for every weight matrix.

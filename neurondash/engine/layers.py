@@ -347,3 +347,7 @@ class ActivationLayer(Layer):
     def __repr__(self) -> str:
         return self.activation.name.capitalize() if self.activation.name != "leaky_relu" \
             else "LeakyReLU"
+
+
+NORMS: dict[str, type[Layer] | None] = {"none": None, "batch": BatchNorm1d, "layer": LayerNorm}
+"""Normalization after each hidden Linear layer, by its setting's value."""

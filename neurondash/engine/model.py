@@ -16,6 +16,7 @@ from ..features import FeatureMap
 from .activations import get_activation
 from .initializers import INITIALIZERS
 from .layers import (
+    NORMS,
     ActivationLayer,
     BatchNorm1d,
     Embedding,
@@ -25,8 +26,6 @@ from .layers import (
     Linear,
 )
 from .losses import cross_entropy
-
-NORMS: dict[str, type[Layer] | None] = {"none": None, "batch": BatchNorm1d, "layer": LayerNorm}
 
 
 @dataclass(frozen=True)

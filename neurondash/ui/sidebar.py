@@ -93,12 +93,10 @@ def _multi_widget(name: str, label: str, container) -> str:
     return text
 
 
-GROUPS = {
-    "Data": ("task", "context", "noise", "points", "train_frac", "features"),
-    "Architecture": ("depth", "width", "embed_dim", "fuse", "norm", "act"),
-    "Initialization": ("init", "init_scale", "out_scale", "bias_init"),
-    "Training": ("opt", "lr", "sched", "batch", "steps", "more", "wd", "seed", "snap_every"),
-}
+GROUPS: dict[str, tuple[str, ...]] = {
+    group: tuple(s.name for s in SETTINGS if s.group == group)
+    for group in dict.fromkeys(s.group for s in SETTINGS)}
+"""Sidebar sections and their controls, in the settings table's order (``Setting.group``)."""
 
 
 def _reserved_param_warnings() -> list[str]:

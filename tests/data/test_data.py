@@ -32,7 +32,7 @@ def test_names_list_is_ssa_2017():
 
 
 def test_count_bigram_reference_numbers():
-    """DESIGN.md: add-one 2.4546, unsmoothed 2.4540, unigram entropy 2.82 over the list."""
+    """docs/DESIGN.md: add-one 2.4546, unsmoothed 2.4540, unigram entropy 2.82 over the list."""
     names = load_names()
     vocab = vocabulary(names)
     counts = bigram_counts(names, vocab)

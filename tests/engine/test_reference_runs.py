@@ -1,4 +1,4 @@
-"""DESIGN.md's reference numbers for Karpathy's makemore MLP, reproduced end to end.
+"""docs/DESIGN.md's reference numbers for Karpathy's makemore MLP, reproduced end to end.
 
 The MLP: context 3, embedding 10, one hidden layer of 200 tanh units, Kaiming init, the
 output layer scaled by 0.01, batch 32, 200k SGD steps at lr 0.1 then 0.01. makemore

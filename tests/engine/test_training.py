@@ -236,7 +236,7 @@ def _init_stats(act: str, init_scale: float, norm: str = "none") -> pd.DataFrame
 
 
 def test_deep_tanh_init_reference_numbers():
-    """DESIGN.md: gain 5/3 keeps std ~0.65-0.75 and 5-20% saturated; gain 3 saturates
+    """docs/DESIGN.md: gain 5/3 keeps std ~0.65-0.75 and 5-20% saturated; gain 3 saturates
     40-48%; gain 0.5 collapses activations to ~0.02."""
     kaiming = _init_stats("tanh", 1.0)
     assert kaiming["act_std"].between(0.6, 0.8).all()
