@@ -28,7 +28,6 @@ import json
 import logging
 import os
 import sqlite3
-import sys
 import threading
 import time
 import uuid
@@ -42,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import Config
+from .paths import store_root, write_atomically
 from .run import VERSION, Run, RunFormatError
 
 NUMBERS_VERSION = 1
@@ -69,17 +69,8 @@ CREATE TABLE IF NOT EXISTS runs (
 
 
 def default_root() -> Path:
-    """``NEURONDASH_STORE``, else the user's cache directory (XDG on Linux, Library/Caches
-    on macOS, LOCALAPPDATA on Windows) under ``neurondash/runs``."""
-    if os.environ.get("NEURONDASH_STORE"):
-        return Path(os.environ["NEURONDASH_STORE"]).expanduser()
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "neurondash" / "runs"
+    """The store's directory: ``NEURONDASH_STORE``, else the user's cache directory."""
+    return store_root()
 
 
 def max_bytes_setting() -> int:
@@ -232,10 +223,7 @@ class RunStore:
         final = self.root / relative
         final.parent.mkdir(exist_ok=True)
         temporary = self.root / "tmp" / f"{key}.{uuid.uuid4().hex}"
-        with open(temporary, "wb") as handle:
-            handle.write(body)
-            handle.flush()
-            os.fsync(handle.fileno())
+        write_atomically(temporary, body)
         os.replace(temporary, final)
         now = time.time()
         with self._connect() as db:

@@ -7,14 +7,20 @@ Index 0 is '.', the start/end token; the other characters follow in sorted order
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import importlib.util
 import unicodedata
 from pathlib import Path
 
 import numpy as np
 
+from ..paths import store_root, write_atomically
+
 NAMES_YEAR = 2017
+NAMES_SHA256 = "113e7a6a96d9aa96f21ff920ad62ba77a52370cbd8cdc1b960760e7e9d99c167"
+"""Of the names joined by newlines: a cached copy is used only when it is exactly this."""
 TOKEN = "."
 MAX_UPLOAD_BYTES = 1_000_000
 MIN_WORDS = 20
@@ -35,14 +41,29 @@ def _babynames_path() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "data" / "babynames.parquet"
 
 
+NAMES_CACHE = f"cache/names-{NAMES_YEAR}.txt"
+"""The decoded names, one per line, under the store's directory: a sweep worker reads this
+small text file instead of importing pyarrow and filtering the package's Parquet table."""
+
+
 @functools.lru_cache(maxsize=1)
 def load_names() -> tuple[str, ...]:
     """Every (name, sex) row of 2017, lowercased, in the file's order (32,469 names)."""
+    cache = store_root() / NAMES_CACHE
+    try:
+        data = cache.read_bytes()
+        if hashlib.sha256(data).hexdigest() == NAMES_SHA256:
+            return tuple(data.decode("utf-8").split("\n"))
+    except OSError:
+        pass
     import pyarrow.parquet as pq
 
     table = pq.read_table(_babynames_path(), columns=["name"],
                           filters=[("year", "=", float(NAMES_YEAR))])
-    return tuple(name.lower() for name in table.column("name").to_pylist())
+    names = tuple(name.lower() for name in table.column("name").to_pylist())
+    with contextlib.suppress(OSError):  # a read-only cache only costs the next worker time
+        write_atomically(cache, "\n".join(names).encode("utf-8"))
+    return names
 
 
 def parse_word_list(data: bytes | str) -> list[str]:

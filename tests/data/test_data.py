@@ -107,3 +107,27 @@ def test_point_sets_are_balanced_seeded_and_sized(task):
     assert again is not data
     assert np.array_equal(again.x["train"], data.x["train"])
     assert not np.array_equal(load_dataset(config.replace(seed=7)).x["train"], data.x["train"])
+
+
+def test_the_names_are_cached_as_text_and_a_damaged_cache_is_rebuilt(tmp_path, monkeypatch):
+    """A worker reads the decoded names from the store's cache instead of the Parquet
+    table; a cache that is not exactly the names is ignored and written again."""
+    from neurondash.data import names as names_module
+
+    monkeypatch.setenv("NEURONDASH_STORE", str(tmp_path))
+    names_module.load_names.cache_clear()
+    first = names_module.load_names()
+    cache = tmp_path / names_module.NAMES_CACHE
+    assert cache.read_text(encoding="utf-8").split("\n") == list(first)
+    cache.write_text("emma\nmallory", encoding="utf-8")
+    names_module.load_names.cache_clear()
+    assert names_module.load_names() == first and len(first) == 32_469
+    assert cache.read_text(encoding="utf-8").split("\n") == list(first)
+
+    def no_parquet(*args, **kwargs):
+        raise AssertionError("read the Parquet table despite a valid cache")
+
+    monkeypatch.setattr(names_module, "_babynames_path", no_parquet)
+    names_module.load_names.cache_clear()
+    assert names_module.load_names() == first
+    names_module.load_names.cache_clear()
