@@ -26,7 +26,8 @@ def log_grid(low: float, high: float) -> list[float]:
     return values
 
 
-LOG_GRIDS = {"lr": log_grid(1e-5, 10.0), "init_scale": log_grid(1e-3, 1e2)}
+LOG_GRIDS = {s.name: log_grid(s.low, s.high) for s in SETTINGS if s.log}
+"""The slider grid of every setting the table marks ``log``, over its own range."""
 
 
 def on_grid(name: str, value):
