@@ -35,8 +35,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=None, help="only the first N configs")
     args = parser.parse_args()
-    for title, labelled in (("built on", CORPUS), ("held out", HELD_OUT)):
-        print(f"== configs the rules were {title} ==")
+    for title, labelled in (("configs the rules were built on", CORPUS),
+                            ("held-out configs", HELD_OUT)):
+        print(f"== {title} ==")
         table(dict(list(labelled.items())[:args.limit]))
 
 

@@ -25,22 +25,22 @@ BINS = 40
 PARAM_SNAPSHOT_BUDGET = 5_000_000
 """Parameters x snapshots up to which every snapshot keeps a copy of the weights (20 MB in
 float32), so single neurons can be inspected as they were at that step."""
-UPDATE_DATA_SHARE = 0.08
+UPDATE_DATA_SHARE = 0.05
 """Estimated share of a training step's time that measuring update:data may add. Where one
 measurement is estimated to cost more (small batches, narrow layers: the step does little
-work while every matrix still needs its dot products), it is taken every few steps instead,
-so that recording stays within ~10% at every size the sidebar allows (benchmarks/
-bench_engine.py measures it). The estimate errs high (it puts the default run at 15%
-where 8% is measured), so batch-32 runs are measured every 2nd step, batch 256 and up
-every step."""
+work while every matrix still needs its dot products), it is taken every few steps instead
+(at most every 11th step over the sidebar's range), so that recording stays within ~10% at
+every size the sidebar allows (benchmarks/bench_engine.py measures it). The default run is
+measured every 5th step; batch 256 at width 512 every step."""
 MEASURE_SECONDS = {"matrix": 3e-6, "entry": 4e-10}
 """One measurement's cost here (timed on MatrixSums.update_data): per matrix (three or four
 BLAS calls) and per matrix entry (memory passes)."""
-STEP_SECONDS = {"layer": 1.6e-5, "multiply_add": 2.2e-11, "parameter": 8.7e-10,
+STEP_SECONDS = {"layer": 5.5e-6, "multiply_add": 2.2e-11, "parameter": 8.7e-10,
                 "unit": 4e-10}
-"""A training step's cost here (the per-step terms of neurondash/cost.py's calibration):
-per layer, per multiply-add of forward and backward, per parameter (optimizer), per
-example and hidden unit (activation, normalization)."""
+"""A training step's cost here: per layer object (embedding, linear, norm, activation: the
+NumPy calls of its forward and backward; 70 us for the 12 of a 5-layer tanh net at batch
+2), and, from neurondash/cost.py's calibration, per multiply-add of forward and backward,
+per parameter (optimizer) and per example and hidden unit."""
 
 
 def update_data_stride(model: Model, batch: int) -> int:
@@ -53,7 +53,7 @@ def update_data_stride(model: Model, batch: int) -> int:
     weights = sum(sl.stop - sl.start for sl, role in zip(model.slices, model.roles,
                                                            strict=True) if role == "weight")
     units = sum(layer.fan_out for layer in model.layers if isinstance(layer, Linear))
-    step = (STEP_SECONDS["layer"] * len(matrices)
+    step = (STEP_SECONDS["layer"] * len(model.layers)
             + STEP_SECONDS["multiply_add"] * 3 * batch * weights
             + STEP_SECONDS["parameter"] * model.flat.size
             + STEP_SECONDS["unit"] * batch * units)
@@ -199,7 +199,9 @@ class Recorder:
         self.size = 0
         self.loss = np.zeros(capacity)
         self.lr = np.zeros(capacity)
-        self.update_data = np.zeros((capacity, len(self.matrix_names)), dtype=np.float32)
+        # NaN until measured: a step that is not measured (see update_data_stride) or a run
+        # recorded without diagnostics costs no write.
+        self.update_data = np.full((capacity, len(self.matrix_names)), np.nan, np.float32)
         self.layer_rows: list[dict] = []
         self.weight_rows: list[dict] = []
         self.logit_rows: list[dict] = []
@@ -230,7 +232,7 @@ class Recorder:
         self.loss = np.concatenate([self.loss, np.zeros(pad)])
         self.lr = np.concatenate([self.lr, np.zeros(pad)])
         self.update_data = np.concatenate(
-            [self.update_data, np.zeros((pad, self.update_data.shape[1]), np.float32)])
+            [self.update_data, np.full((pad, self.update_data.shape[1]), np.nan, np.float32)])
 
     def record_step(self, loss: float, lr: float, update: np.ndarray | None) -> bool:
         """Store one step; returns False when the parameters are no longer finite."""
@@ -240,8 +242,7 @@ class Recorder:
         if update is None:
             return True
         if i % self.stride:
-            self.update_data[i] = np.nan
-            self.matrix_sums.resync_next()  # the carried sums missed this update
+            self.matrix_sums.age = MatrixSums.RESYNC  # the carried sums missed this update
             return True
         return self.matrix_sums.update_data(self.model.flat, update, self.update_data[i])
 

@@ -28,6 +28,7 @@ from ..store import STORED_STATUSES, shared_store, store_key
 from ..training import continue_training, continues_exactly, train
 from .cache import chart_key, run_key
 from .guard import draw_or_report, report_internal_error, show_callback_error
+from .session import Session
 from .sidebar import check_url_once, sidebar
 from .text import notice
 from .views import TABS, VIEWS, Page
@@ -108,13 +109,13 @@ def _train_or_report(config: Config, words: list[str] | None,
 def get_run(config: Config, words: list[str] | None) -> Run | None:
     """The run for this Config, from where ``run_source.decide`` says; None while it waits
     for a click (the session's latest run is shown meanwhile, see ``_page``)."""
-    runs: OrderedDict[str, Run] = st.session_state.setdefault("runs", OrderedDict())
+    session = Session()
+    runs: OrderedDict[str, Run] = session.runs
     key = run_key(config, words)
-    refused = st.session_state.pop("continue_refused", None)
+    refused = session.take("continue_refused")
     if refused:
         notice("warning", refused)
-    action = ("continue" if st.session_state.pop("continue_requested", False) else
-              "train" if st.session_state.get("train_clicked") else "open")
+    action = session.take("action")
     needs_words = config.task == "words" and not words
     stored = None if key in runs or needs_words else _from_store(config, words)
     base = None if key in runs or stored is not None else _shorter_run(config, words, runs)
@@ -143,7 +144,7 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
     runs.move_to_end(key)
     while len(runs) > KEPT_RUNS:
         runs.popitem(last=False)
-        st.session_state["dropped_runs"] = st.session_state.get("dropped_runs", 0) + 1
+        session.dropped_runs += 1
     return runs[key]
 
 
@@ -164,8 +165,8 @@ def _from_store(config: Config, words: list[str] | None) -> Run | None:
 
 
 def _store_trouble(err: Exception) -> None:
-    if not st.session_state.get("store_warned"):
-        st.session_state["store_warned"] = True
+    if not Session().store_warned:
+        Session().store_warned = True
         notice("warning", f"The run store cannot be used ({type(err).__name__}: {err}); "
                           "runs are kept in this session only.")
 
@@ -210,10 +211,10 @@ def _page() -> None:
     check_url_once(TABS)
     config, messages, words = sidebar()
     # A bad value in the link is also what the widget still holds: say it once.
-    for warning in dict.fromkeys(st.session_state.get("url_warnings", []) + messages):
+    for warning in dict.fromkeys((Session().url_warnings or []) + messages):
         notice("warning", warning)
     run = get_run(config, words)
-    runs = st.session_state.setdefault("runs", OrderedDict())
+    runs = Session().runs
     step = None
     if run is not None:
         if run.config != config:
@@ -225,9 +226,9 @@ def _page() -> None:
         header = st.container()  # filled once the slider has said which step is shown
         steps = run.snapshot_steps
         if steps:
-            if st.session_state.get("snapshot_of") != chart_key(run):
+            if Session().snapshot_of != chart_key(run):
                 # Another run (new settings, Continue, an import) opens on its last step.
-                st.session_state["snapshot_of"] = chart_key(run)
+                Session().snapshot_of = chart_key(run)
                 st.session_state["snapshot"] = steps[-1]
             step = st.select_slider("snapshot step (drives every view)", steps,
                                     key="snapshot")

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import hashlib
 
-import streamlit as st
-
 from ..config import Config
 from ..run import Run
+from .session import Session
 
 
 def run_key(config: Config, words: list[str] | None) -> str:
@@ -23,7 +22,7 @@ def chart_key(run: Run, *parts) -> tuple:
 
 def derived(run: Run, name: str, compute):
     """A value computed from a run once per session (reruns only change the view)."""
-    cache = st.session_state.setdefault("derived", {})
+    cache = Session().derived
     key = chart_key(run, name)
     if key not in cache:
         if len(cache) > 40:
@@ -34,7 +33,7 @@ def derived(run: Run, name: str, compute):
 
 def derived_ready(run: Run, name: str) -> bool:
     """Whether ``_derived`` already holds ``name`` for this run (no work to wait for)."""
-    return chart_key(run, name) in st.session_state.get("derived", {})
+    return chart_key(run, name) in Session().derived
 
 
 def kept_step(run: Run, step: int | None) -> int | None:
@@ -45,7 +44,7 @@ def kept_step(run: Run, step: int | None) -> int | None:
 
 def model_of(run: Run, step: int | None = None):
     """The run's model (at ``step`` when its weights were kept), built once per session."""
-    cache = st.session_state.setdefault("models", {})
+    cache = Session().models
     key = chart_key(run, kept_step(run, step))
     if key not in cache:
         if len(cache) > 4:

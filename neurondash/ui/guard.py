@@ -13,12 +13,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import streamlit as st
-
+from .session import Session
 from .text import notice
 
 _LOGGER = logging.getLogger(__name__)
-CALLBACK_ERROR = "callback_error"
 """Session key of a callback's error: callbacks run before the page is drawn, so the
 message is kept and shown by ``show_callback_error`` at the top of the page."""
 
@@ -50,7 +48,7 @@ def callback(what: str) -> Callable:
                 return function(*args, **kwargs)
             except Exception as err:
                 _LOGGER.exception("%s failed", what)
-                st.session_state[CALLBACK_ERROR] = (
+                Session().callback_error = (
                     f"{what} stopped on an internal error ({type(err).__name__}: {err}). "
                     "The dashboard is as it was before; please report this so it can be "
                     "fixed.")
@@ -62,6 +60,6 @@ def callback(what: str) -> Callable:
 
 
 def show_callback_error() -> None:
-    message = st.session_state.pop(CALLBACK_ERROR, None)
+    message = Session().take("callback_error")
     if message:
         notice("error", message)

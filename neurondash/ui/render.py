@@ -18,6 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
+from .session import Session
+
 CACHE_SIZE = 300
 _ALTAIR_GLOBALS = threading.Lock()
 
@@ -57,7 +59,7 @@ def chart(key: Hashable, build: Callable[[], alt.TopLevelMixin], container=st,
     step) can share a ``template``: the first one is built with Altair, the others reuse
     its spec with ``data()`` swapped in, which costs a millisecond instead of tens.
     """
-    cache: OrderedDict = st.session_state.setdefault("chart_specs", OrderedDict())
+    cache: OrderedDict = Session().chart_specs
     spec = cache.get(key)
     if spec is None:
         shared = cache.get(("template", template)) if template is not None else None

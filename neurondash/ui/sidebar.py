@@ -12,6 +12,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from ..config import SETTINGS, SETTINGS_BY_NAME, VIEW_PARAMS, Config, applies_to_task
 from ..data.names import WordListError, parse_word_list
 from .guard import callback
+from .session import Session
 from .text import notice
 
 
@@ -125,7 +126,7 @@ def _is_number(text: str) -> bool:
 def check_url_once(tabs: tuple[str, ...]) -> None:
     """On a session's first run, explain URL values the widgets would silently drop
     (``tabs``: the views a link's ``view`` may name)."""
-    if "url_warnings" in st.session_state:
+    if Session().url_warnings is not None:
         return
     raw = {k: st.query_params.get(k) for k in st.query_params}
     _, warnings = Config.lenient(raw)
@@ -150,7 +151,7 @@ def check_url_once(tabs: tuple[str, ...]) -> None:
             nearest = on_grid(name, value)
             warnings.append(f"{name}={value:g} is not on the slider's grid; using {nearest:g}.")
             st.session_state[name] = nearest
-    st.session_state["url_warnings"] = warnings
+    Session().url_warnings = warnings
     if invalid:
         # Streamlit seeds each widget from the link the run started with, and its own
         # parsing raises on some bad values (an integer field given "inf"): rerun with the
@@ -162,21 +163,21 @@ def check_url_once(tabs: tuple[str, ...]) -> None:
 def _request_continue() -> None:
     """Continue's click, before the widgets are drawn: `steps` more steps in `more` (the
     run is then continued from the shorter one, see ``get_run``)."""
-    runs = st.session_state.get("runs")
+    runs = Session().runs
     if runs and next(reversed(runs.values())).status == "diverged":
-        st.session_state["continue_refused"] = ("A diverged run cannot be continued; change "
+        Session().continue_refused = ("A diverged run cannot be continued; change "
                                                 "the settings and retrain.")
         return
     setting = SETTINGS_BY_NAME["more"]
     more = st.session_state.get("more", setting.default)
     steps = st.session_state.get("steps", SETTINGS_BY_NAME["steps"].default)
     if more + steps > setting.high:
-        st.session_state["continue_refused"] = (
+        Session().continue_refused = (
             f"Continuing would make more = {more + steps:,}, above its {setting.high:,} "
             "limit; train a longer schedule (steps) instead.")
         return
     st.session_state["more"] = more + steps
-    st.session_state["continue_requested"] = True
+    Session().action = "continue"
 
 
 @callback("Reset")
@@ -189,16 +190,15 @@ def _reset() -> None:
     for setting in SETTINGS_BY_NAME.values():
         st.session_state[setting.name] = (setting.default.split(",") if setting.multi
                                           else setting.default)
-    for name in ("runs", "imported_words", "dropped_runs", "continue_refused"):
-        st.session_state.pop(name, None)
+    Session().forget_runs()
 
 
 def sidebar() -> tuple[Config, list[str], list[str] | None]:
     """Draw the sidebar and return the Config it describes (lenient: bad combos explained)."""
     st.sidebar.title("neurondash")
     train_col, more_col, reset_col = st.sidebar.columns([0.9, 1.25, 0.95], gap="small")
-    st.session_state["train_clicked"] = train_col.button("Train", type="primary",
-                                                         help="Train this Config now")
+    if train_col.button("Train", type="primary", help="Train this Config now"):
+        Session().action = "train"
     more_col.button("Continue", on_click=_request_continue,
                     help="Train the current run for `steps` more steps (adds them to `more`, "
                          "so the link reproduces the continued run)")
@@ -223,8 +223,8 @@ def sidebar() -> tuple[Config, list[str], list[str] | None]:
                                               type=["txt"], key="word_file",
                                               help="UTF-8 text, letters only, 20+ words")
                     words = _read_words(upload)
-                    if upload is None and st.session_state.get("imported_words"):
-                        words = list(st.session_state["imported_words"])
+                    if upload is None and Session().imported_words:
+                        words = list(Session().imported_words)
                         st.caption(f"Using the {len(words):,} words of the imported run; "
                                    "upload a list to train on another.")
     config, messages = Config.lenient(values)

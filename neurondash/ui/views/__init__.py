@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import streamlit as st
-
 from ...config import Config
 from ...run import Run
 from ..cache import run_key
+from ..session import Session
 from . import (
     activations,
     compare,
@@ -58,7 +57,7 @@ VIEWS: dict[str, View] = {
     "Neuron": View(lambda p: neuron.neuron_tab(p.run, p.step), needs_run=True),
     "Runs": View(lambda p: runs.runs_tab()),
     "Compare": View(lambda p: compare.compare_tab(
-        runs.stored_runs(st.session_state.get("compare_keys", [])) | p.runs)),
+        runs.stored_runs(Session().compare_keys) | p.runs)),
     "Lessons": View(lambda p: lessons.lessons_tab()),
     "Sweep": View(lambda p: sweep.sweep_tab(p.config, p.words)),
     "LR finder": View(lambda p: lr_finder.lr_finder_tab(p.config, p.words)),

@@ -10,6 +10,7 @@ from ...charts import prepare
 from ...run import Run
 from ...sweep import summarize as summarize_run
 from .. import render
+from ..session import Session
 
 
 def _label(run: Run) -> str:
@@ -17,8 +18,8 @@ def _label(run: Run) -> str:
 
 
 def compare_tab(runs: dict[str, Run]) -> None:
-    if st.session_state.get("dropped_runs"):
-        st.caption(f"{st.session_state['dropped_runs']} older run(s) were dropped: the session "
+    if Session().dropped_runs:
+        st.caption(f"{Session().dropped_runs} older run(s) were dropped: the session "
                    "keeps the latest 12.")
     if len(runs) < 2:
         st.info("Train a second configuration to compare runs (every run of this session "

@@ -8,6 +8,7 @@ from ...config import Config
 from ...report import FORMATS, build_report, chart_image, report_builders
 from ...run import Run, RunFormatError
 from ..guard import callback
+from ..session import Session
 from ..sidebar import apply_config
 from ..text import notice
 
@@ -50,7 +51,7 @@ def export_tab(run: Run | None, runs: dict, key_of, step: int | None = None) -> 
                                 help="Loss, learning rate and update:data of every step.")
     st.file_uploader("Import a run (JSON exported from neurondash)", type=["json"],
                      key="import_file", on_change=_import_run, args=(runs, key_of))
-    message = st.session_state.pop("import_message", None)
+    message = Session().take("import_message")
     if message:
         notice(*message)
 
@@ -63,13 +64,13 @@ def _import_run(runs: dict, key_of) -> None:
     try:
         run = Run.from_json(upload.getvalue())
     except RunFormatError as err:
-        st.session_state["import_message"] = ("error", f"Import rejected: {err}. The current "
+        Session().import_message = ("error", f"Import rejected: {err}. The current "
                                                "dashboard is unchanged.")
         return
     runs[key_of(run.config, list(run.words or []))] = run
     if run.words:
         # The word list travels in the run file; without it the sidebar could not show it.
-        st.session_state["imported_words"] = tuple(run.words)
+        Session().imported_words = tuple(run.words)
     apply_config(run.config)
-    st.session_state["import_message"] = ("success", f"Imported a run of {run.steps_done:,} "
+    Session().import_message = ("success", f"Imported a run of {run.steps_done:,} "
                                           "steps; the sidebar now shows its settings.")

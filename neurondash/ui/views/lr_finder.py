@@ -9,6 +9,7 @@ from ...config import Config
 from ...engine.lr_finder import find_lr
 from .. import render
 from ..guard import callback
+from ..session import Session
 from ..sidebar import on_grid
 
 
@@ -17,8 +18,8 @@ def lr_finder_tab(config: Config, words: list[str] | None) -> None:
                "steps. The loss falls fastest around a good learning rate and explodes "
                "beyond it.")
     if st.button("Run the learning-rate range test", key="lr_find"):
-        st.session_state["lr_result"] = (config, find_lr(config, words=words))
-    stored = st.session_state.get("lr_result")
+        Session().lr_result = (config, find_lr(config, words=words))
+    stored = Session().lr_result
     if stored is None:
         return
     tested, result = stored

@@ -12,6 +12,7 @@ from ...config import Config
 from ...run import Run
 from ...store import shared_store
 from ..guard import callback
+from ..session import Session
 from ..sidebar import apply_config
 from ..text import notice
 
@@ -29,7 +30,7 @@ def _delete(keys: list[str]) -> None:
 @callback("Comparing runs")
 def _compare(keys: list[str], labels: list[str]) -> None:
     """Open Compare on the selected runs (read from the store there)."""
-    st.session_state["compare_keys"] = list(keys)
+    Session().compare_keys = list(keys)
     st.session_state["compare_runs"] = list(dict.fromkeys(labels))
     st.session_state["view"] = "Compare"
 

@@ -21,6 +21,7 @@ from ...sweep import (
     sweep_frame,
 )
 from .. import render
+from ..session import Session
 from ..text import notice
 
 SWEEP_DEFAULTS = {
@@ -68,7 +69,7 @@ def sweep_tab(config: Config, words: list[str] | None) -> None:
     st.write(f"{spec.size} runs of {spec.steps} steps.")
     if st.button("Run sweep", type="primary", key="sweep_run"):
         partial: dict[int, dict] = {}
-        st.session_state["sweep"] = (spec, partial)
+        Session().sweep = (spec, partial)
         st.button("Stop sweep", key="sweep_stop",
                   help="Stops after the runs in progress; finished runs are kept")
         bar = st.progress(0.0, text="Sweeping...")
@@ -88,8 +89,8 @@ def sweep_tab(config: Config, words: list[str] | None) -> None:
             notice("error", f"The sweep stopped: a run failed ({type(err).__name__}: "
                             f"{err}). Finished runs are kept below.")
         bar.empty()
-    if "sweep" in st.session_state:
-        _sweep_results(*st.session_state["sweep"])
+    if Session().sweep is not None:
+        _sweep_results(*Session().sweep)
 
 
 @st.cache_resource(show_spinner=False)

@@ -1,0 +1,79 @@
+"""The session's own state (what no widget holds), one typed attribute per key: the one place
+that lists every key the dashboard keeps between reruns. Widget values live under their
+widgets' keys (the settings' names, ``view``, ``snapshot``...) and are not repeated here."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, MutableMapping
+from typing import Any
+
+import streamlit as st
+
+
+class _Key:
+    """One session key: reading a missing key gives its default (a fresh container is kept,
+    so it can be filled in place); ``del`` forgets the key."""
+
+    def __init__(self, default: Any = None, factory: Callable[[], Any] | None = None):
+        self.default, self.factory = default, factory
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, session: Session | None, owner: type | None = None) -> Any:
+        if session is None:
+            return self
+        if self.name not in session.state:
+            if self.factory is None:
+                return self.default
+            session.state[self.name] = self.factory()
+        return session.state[self.name]
+
+    def __set__(self, session: Session, value: Any) -> None:
+        session.state[self.name] = value
+
+    def __delete__(self, session: Session) -> None:
+        session.state.pop(self.name, None)
+
+
+class Session:
+    """Typed access to ``st.session_state`` (or any mapping, in tests)."""
+
+    runs = _Key(factory=OrderedDict)
+    """run_key -> Run: the runs this session shows (the latest last; at most KEPT_RUNS)."""
+    dropped_runs = _Key(0)
+    action = _Key("open")
+    """What the user did in this rerun: open (or changed something), train or continue."""
+    continue_refused = _Key(None)
+    """Why Continue could not be done, said once on the next draw."""
+    imported_words = _Key(None)
+    import_message = _Key(None)
+    url_warnings = _Key(None)
+    """What was wrong with the link the session opened (None until it was checked)."""
+    store_warned = _Key(False)
+    snapshot_of = _Key(None)
+    """Which run the snapshot slider was set for (another run opens on its last step)."""
+    derived = _Key(factory=dict)
+    models = _Key(factory=dict)
+    chart_specs = _Key(factory=OrderedDict)
+    compare_keys = _Key(factory=list)
+    """Stored runs picked in the Runs view for Compare."""
+    lr_result = _Key(None)
+    sweep = _Key(None)
+    callback_error = _Key(None)
+    """A callback's failure, shown on the next draw (a callback cannot draw)."""
+
+    def __init__(self, state: MutableMapping | None = None):
+        self.state = st.session_state if state is None else state
+
+    def take(self, name: str) -> Any:
+        """A key's value, forgotten as it is read (a one-off message or action)."""
+        value = getattr(self, name)
+        delattr(self, name)
+        return value
+
+    def forget_runs(self) -> None:
+        """What Reset clears besides the controls."""
+        for name in ("runs", "imported_words", "dropped_runs", "continue_refused"):
+            delattr(self, name)

@@ -1,0 +1,37 @@
+"""The session's keys: one object lists them, and the UI code uses no other literal key than
+its widgets' own."""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from pathlib import Path
+
+from neurondash.config import SETTINGS_BY_NAME
+from neurondash.ui.session import Session
+
+UI = Path(__file__).resolve().parents[2] / "neurondash" / "ui"
+WIDGET_KEYS = {"view", "snapshot", "import_file", "runs_table", "compare_runs"}
+"""Keys of widgets whose values callbacks set (besides the settings' own controls)."""
+
+
+def test_missing_keys_read_as_defaults_and_containers_are_kept():
+    state: dict = {}
+    session = Session(state)
+    assert session.action == "open" and session.url_warnings is None and not state
+    session.runs["a"] = 1
+    assert state["runs"] == OrderedDict(a=1) and session.runs is state["runs"]
+    session.dropped_runs += 1
+    assert session.dropped_runs == 1
+    session.continue_refused = "why"
+    assert session.take("continue_refused") == "why" and "continue_refused" not in state
+    session.imported_words = ("anna",)
+    session.forget_runs()
+    assert not {"runs", "imported_words", "dropped_runs"} & state.keys()
+
+
+def test_the_ui_uses_no_session_key_outside_the_session_object():
+    literal = re.compile(r"session_state(?:\[|\.get\(|\.pop\(|\.setdefault\()\"([a-z_]+)\"")
+    found = {key for path in UI.rglob("*.py") if path.name != "session.py"
+             for key in literal.findall(path.read_text(encoding="utf-8"))}
+    assert found <= WIDGET_KEYS | SETTINGS_BY_NAME.keys(), found - WIDGET_KEYS
