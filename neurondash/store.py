@@ -177,7 +177,7 @@ class RunStore:
             return None
         path = self.root / row[0]
         try:
-            run = Run.from_json(gzip.decompress(path.read_bytes()))
+            run = Run.from_json(gzip.decompress(path.read_bytes()), cross_check=False)
         except FileNotFoundError:
             self._forget(key, None)  # evicted or deleted by another process meanwhile
             return None

@@ -153,3 +153,17 @@ def test_gc_tidies_orphans_stale_temporaries_and_rows_without_bodies(store, runs
     assert found == {"missing bodies": 1, "orphan files": 1, "stale temporary files": 1,
                      "evicted": 0}
     assert [row.key for row in store.list()] == [kept]
+
+
+def test_a_store_body_that_breaks_the_schema_is_dropped(store, runs):
+    """Store reads skip the engine cross-check (the body was checked on the way in), never
+    the schema: a well-formed gzip of a run whose arrays do not parse is still refused."""
+    import json
+
+    key = store.put(runs[0])
+    body = store.root / "runs" / key[:2] / f"{key}.json.gz"
+    blob = json.loads(gzip.decompress(body.read_bytes()))
+    blob["state"]["params"]["b64"] = "not base64!"
+    body.write_bytes(gzip.compress(json.dumps(blob).encode()))
+    fresh = RunStore(store.root)
+    assert fresh.get(key) is None and key in fresh.problems[-1]
