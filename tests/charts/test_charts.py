@@ -196,3 +196,11 @@ def test_distribution_over_steps_chart_draws_one_heatmap_row_per_layer(run):
     assert (encoding["y"]["field"], encoding["y2"]["field"]) == ("bin_start", "bin_end")
     assert encoding["color"]["field"] == "share"
     assert len(datasets(spec)[0]) == len(frame)
+
+
+def test_the_smoothed_loss_is_the_exponential_moving_average():
+    """alpha = 2 / (span + 1) = 0.5 here: 1, then 0.5*3 + 0.5*1 = 2, a NaN keeps 2, then
+    0.5*5 + 0.5*2 = 3.5."""
+    np.testing.assert_allclose(prepare.ema(np.array([1.0, 3.0, np.nan, 5.0]), 3),
+                               [1.0, 2.0, 2.0, 3.5])
+    assert prepare.ema(np.array([]), 3).size == 0
