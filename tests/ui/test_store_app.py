@@ -5,6 +5,7 @@ trained again; uploads never enter the store."""
 from __future__ import annotations
 
 import gzip
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -156,3 +157,31 @@ def test_the_export_view_offers_the_report_and_chart_images():
     assert "Download this chart (PNG)" in labels
     at.selectbox(key="export_format").set_value("svg").run()
     assert "Download this chart (SVG)" in [b.proto.label for b in at.get("download_button")]
+
+
+OPEN_IN_ANOTHER_PROCESS = """
+import sys
+from streamlit.testing.v1 import AppTest
+from neurondash.ui import app as dashboard
+calls = []
+original = dashboard.train
+dashboard.train = lambda *a, **k: (calls.append(1), original(*a, **k))[1]
+at = AppTest.from_file(sys.argv[1], default_timeout=120)
+for pair in sys.argv[2].split("&"):
+    name, value = pair.split("=")
+    at.query_params[name] = value
+at.run()
+print("trainings", len(calls), "metrics", len(at.metric), "exceptions", len(at.exception))
+"""
+
+
+def test_another_process_opens_a_run_this_one_trained_without_training(own_store):
+    """The store is shared by processes: a dashboard process opening the link of a run that
+    this process trained and stored trains nothing (counted by a hook on train)."""
+    shared_store().put(train(CONFIG))
+    result = subprocess.run(
+        [sys.executable, "-c", OPEN_IN_ANOTHER_PROCESS, str(ROOT / "app.py"),
+         CONFIG.to_query()], cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env=os.environ | {"NEURONDASH_STORE": str(own_store)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "trainings 0 metrics 5 exceptions 0" in result.stdout, result.stdout
