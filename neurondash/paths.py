@@ -23,11 +23,13 @@ def store_root() -> Path:
     return base / "neurondash" / "runs"
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename,
-    so a reader sees the whole file or none (and two writers of the same bytes are safe)."""
+def write_atomically(path: Path, data: bytes, scratch: Path | None = None) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename, so a reader sees
+    the whole file or none (and two writers of the same bytes are safe). The temporary file
+    is made in ``scratch`` (default: beside ``path``), which must be on the same filesystem."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    temporary = (scratch / f"{path.name}.{uuid.uuid4().hex}" if scratch is not None
+                 else path.with_name(f".{path.name}.{uuid.uuid4().hex}"))
     with open(temporary, "wb") as handle:
         handle.write(data)
         handle.flush()

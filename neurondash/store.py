@@ -30,7 +30,6 @@ import os
 import sqlite3
 import threading
 import time
-import uuid
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
@@ -222,9 +221,7 @@ class RunStore:
         relative = Path("runs") / key[:2] / f"{key}.json.gz"
         final = self.root / relative
         final.parent.mkdir(exist_ok=True)
-        temporary = self.root / "tmp" / f"{key}.{uuid.uuid4().hex}"
-        write_atomically(temporary, body)
-        os.replace(temporary, final)
+        write_atomically(final, body, scratch=self.root / "tmp")
         now = time.time()
         with self._connect() as db:
             db.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO "
