@@ -25,6 +25,8 @@ SHORT_RUNS = {
     "calibrate_cost.py": (["--quick"], ["BLAS:", "estimate/measured"]),
     "diagnosis_table.py": (["--limit", "3"], ["named where planted", "exactly right"]),
     "bench_store.py": ([], ["read back from disk", "with the run stored"]),
+    "bench_shelf.py": (["--runs", "3", "--steps", "100"],
+                       ["every run held", "shelf", "reading the oldest back"]),
     "bench_sessions.py": (["--visitors", "2", "--query", "steps=300"],
                           ["2 visitor(s) at once", "1 training(s)", "peak RSS"]),
 }

@@ -4,15 +4,14 @@
 The sidebar and the link are ``sidebar``; each view is a module of ``views`` (listed in
 ``views.VIEWS``); caches at the data boundary are ``cache``. Everything that is not layout,
 widgets, caching or session state lives in the engine, data, charts and diagnosis modules.
-Runs are kept per Config in the session, so a view control (tab, snapshot step, layer,
-unit) never retrains.
+Runs are kept per Config in the session's ``RunShelf`` (by key, read back from the store),
+so a view control (tab, snapshot step, layer, unit) never retrains.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
-from collections import OrderedDict
 
 import pandas as pd
 import streamlit as st
@@ -25,10 +24,11 @@ from ..jobs import Jobs
 from ..run import Run
 from ..run_source import Facts, decide
 from ..store import STORED_STATUSES, shared_store, store_key
-from ..training import continue_training, continues_exactly, train
+from ..training import continue_training, train
 from .cache import chart_key, run_key
 from .guard import draw_or_report, report_internal_error, show_callback_error
 from .session import Session
+from .shelf import RunShelf
 from .sidebar import check_url_once, sidebar
 from .text import notice
 from .views import TABS, VIEWS, Page
@@ -37,7 +37,6 @@ from .views import header as header_view
 AUTO_SECONDS = 4.0
 """Runs estimated to train within this many seconds here (``cost.estimate_seconds``) start
 as soon as they are opened; a longer one waits for a click, whoever sent the link."""
-KEPT_RUNS = 12
 PROGRESS_SECONDS, LIVE_CHART_SECONDS = 0.2, 1.0
 """Wall time between progress-bar and live-loss-chart updates: each one costs Streamlit
 milliseconds (the chart tens of them), so updating on every report slowed training 3x."""
@@ -110,18 +109,20 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
     """The run for this Config, from where ``run_source.decide`` says; None while it waits
     for a click (the session's latest run is shown meanwhile, see ``_page``)."""
     session = Session()
-    runs: OrderedDict[str, Run] = session.runs
+    runs: RunShelf = session.runs
     key = run_key(config, words)
     refused = session.take("continue_refused")
     if refused:
         notice("warning", refused)
     action = session.take("action")
     needs_words = config.task == "words" and not words
-    stored = None if key in runs or needs_words else _from_store(config, words)
-    base = None if key in runs or stored is not None else _shorter_run(config, words, runs)
-    seconds = 0.0 if key in runs or stored is not None else estimate_seconds(config, words)
+    held = runs.get(key)
+    stored = None if held is not None or needs_words else _from_store(config, words)
+    known = held is not None or stored is not None
+    base = None if known else _shorter_run(config, words, runs)
+    seconds = 0.0 if known else estimate_seconds(config, words)
     decision = decide(Facts(
-        action=action, needs_words=needs_words, in_session=key in runs,
+        action=action, needs_words=needs_words, in_session=held is not None,
         in_store=stored is not None, in_training=JOBS.is_running(store_key(config, words)),
         shorter=base is not None, seconds=seconds,
         continue_seconds=(seconds - estimate_seconds(base.config, words)
@@ -133,19 +134,25 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
     if source == "wait":
         return _wait_for_click(config, words, runs, decision.seconds)
     if source == "store":
-        runs[key] = stored
+        runs[key] = held = stored
         st.caption(f"Opened from the run store: trained earlier ({stored.elapsed:.1f} s of "
                    "training), not trained again.")
     elif source in ("follow", "train", "continue"):
         made = _train_or_report(config, words, base=base if source == "continue" else None)
         if made is None:
-            return base or (runs[next(reversed(runs))] if runs else None)
-        runs[key] = made
-    runs.move_to_end(key)
-    while len(runs) > KEPT_RUNS:
-        runs.popitem(last=False)
-        session.dropped_runs += 1
-    return runs[key]
+            return base or _latest(runs)
+        runs[key] = held = made
+    runs.move_to_end(key, held)
+    return held
+
+
+def _latest(runs: RunShelf) -> Run | None:
+    """The session's newest run still to be had (shown while the current one waits)."""
+    for key in reversed(list(runs)):
+        run = runs.get(key)
+        if run is not None:
+            return run
+    return None
 
 
 def _from_store(config: Config, words: list[str] | None) -> Run | None:
@@ -171,7 +178,7 @@ def _store_trouble(err: Exception) -> None:
                           "runs are kept in this session only.")
 
 
-def _wait_for_click(config: Config, words: list[str] | None, runs: dict[str, Run],
+def _wait_for_click(config: Config, words: list[str] | None, runs: RunShelf,
                     seconds: float) -> Run | None:
     """Say what pressing Train would cost; keep showing the session's latest run."""
     st.info(f"This run would take {describe_seconds(seconds)} to train here "
@@ -179,19 +186,19 @@ def _wait_for_click(config: Config, words: list[str] | None, runs: dict[str, Run
             f"{config.batch:,} examples, {config.snapshot_count():,} snapshots): press "
             f"**Train** to start it. Opening a link trains only runs of up to "
             f"{AUTO_SECONDS:g} s by itself.")
-    return runs[next(reversed(runs))] if runs else None
+    return _latest(runs)
 
 
-def _shorter_run(config: Config, words: list[str] | None, runs: dict[str, Run]) -> Run | None:
+def _shorter_run(config: Config, words: list[str] | None, runs: RunShelf) -> Run | None:
     """The session's longest run of ``config`` with fewer ``more`` steps: continuing it gives
     exactly ``config``'s run, without retraining what it already trained."""
     key = run_key(config, words)
-    shorter = [run for run in runs.values()
-               if run.config.more < config.more and continues_exactly(run)
-               and run.steps_done == run.config.total_steps
-               and run_key(run.config.replace(more=config.more), run.words) == key]
-    return max(shorter, key=lambda run: run.config.more, default=None)
-
+    shorter = [(entry.config.more, shelf_key) for shelf_key, entry in runs.entries()
+               if entry.config.more < config.more and entry.continues_exactly
+               and entry.steps_done == entry.config.total_steps
+               and run_key(entry.config.replace(more=config.more),
+                           list(entry.words or [])) == key]
+    return runs.get(max(shorter)[1]) if shorter else None
 
 
 def main() -> None:

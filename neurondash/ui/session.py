@@ -10,6 +10,8 @@ from typing import Any
 
 import streamlit as st
 
+from .shelf import RunShelf
+
 
 class _Key:
     """One session key: reading a missing key gives its default (a fresh container is kept,
@@ -40,9 +42,8 @@ class _Key:
 class Session:
     """Typed access to ``st.session_state`` (or any mapping, in tests)."""
 
-    runs = _Key(factory=OrderedDict)
-    """run_key -> Run: the runs this session shows (the latest last; at most KEPT_RUNS)."""
-    dropped_runs = _Key(0)
+    runs = _Key(factory=RunShelf)
+    """run_key -> Run: the runs this session shows (the latest last; see ``RunShelf``)."""
     action = _Key("open")
     """What the user did in this rerun: open (or changed something), train or continue."""
     continue_refused = _Key(None)
@@ -75,5 +76,5 @@ class Session:
 
     def forget_runs(self) -> None:
         """What Reset clears besides the controls."""
-        for name in ("runs", "imported_words", "dropped_runs", "continue_refused"):
+        for name in ("runs", "imported_words", "continue_refused"):
             delattr(self, name)

@@ -163,8 +163,8 @@ def check_url_once(tabs: tuple[str, ...]) -> None:
 def _request_continue() -> None:
     """Continue's click, before the widgets are drawn: `steps` more steps in `more` (the
     run is then continued from the shorter one, see ``get_run``)."""
-    runs = Session().runs
-    if runs and next(reversed(runs.values())).status == "diverged":
+    latest = Session().runs.latest()
+    if latest is not None and latest.status == "diverged":
         Session().continue_refused = ("A diverged run cannot be continued; change "
                                                 "the settings and retrain.")
         return

@@ -4,7 +4,6 @@ its widgets' own."""
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from pathlib import Path
 
 from neurondash.config import SETTINGS_BY_NAME
@@ -19,15 +18,12 @@ def test_missing_keys_read_as_defaults_and_containers_are_kept():
     state: dict = {}
     session = Session(state)
     assert session.action == "open" and session.url_warnings is None and not state
-    session.runs["a"] = 1
-    assert state["runs"] == OrderedDict(a=1) and session.runs is state["runs"]
-    session.dropped_runs += 1
-    assert session.dropped_runs == 1
+    assert session.runs is state["runs"] and not session.runs
     session.continue_refused = "why"
     assert session.take("continue_refused") == "why" and "continue_refused" not in state
     session.imported_words = ("anna",)
     session.forget_runs()
-    assert not {"runs", "imported_words", "dropped_runs"} & state.keys()
+    assert not {"runs", "imported_words"} & state.keys()
 
 
 def test_the_ui_uses_no_session_key_outside_the_session_object():

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 
 from ...config import Config
 from ...run import Run
+from ...store import shared_store
 from ..cache import run_key
 from ..session import Session
+from ..shelf import RunShelf
 from . import (
     activations,
     compare,
@@ -38,7 +40,7 @@ class Page:
     words: list[str] | None
     run: Run | None
     step: int | None
-    runs: dict[str, Run]
+    runs: RunShelf
     """The session's runs by ``run_key``."""
 
 
@@ -57,7 +59,9 @@ VIEWS: dict[str, View] = {
     "Neuron": View(lambda p: neuron.neuron_tab(p.run, p.step), needs_run=True),
     "Runs": View(lambda p: runs.runs_tab()),
     "Compare": View(lambda p: compare.compare_tab(
-        runs.stored_runs(Session().compare_keys) | p.runs)),
+        runs.stored_configs(Session().compare_keys)
+        | {key: entry.config for key, entry in p.runs.entries()},
+        lambda key: p.runs.get(key) or shared_store().get(key))),
     "Lessons": View(lambda p: lessons.lessons_tab()),
     "Sweep": View(lambda p: sweep.sweep_tab(p.config, p.words)),
     "LR finder": View(lambda p: lr_finder.lr_finder_tab(p.config, p.words)),

@@ -2,36 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
 from ... import charts
 from ...charts import prepare
+from ...config import Config
 from ...run import Run
 from ...sweep import summarize as summarize_run
 from .. import render
 from ..session import Session
+from ..shelf import KEPT_RUNS
+from ..text import notice
 
 
-def _label(run: Run) -> str:
-    return run.config.to_query() or "defaults"
-
-
-def compare_tab(runs: dict[str, Run]) -> None:
-    if Session().dropped_runs:
-        st.caption(f"{Session().dropped_runs} older run(s) were dropped: the session "
-                   "keeps the latest 12.")
-    if len(runs) < 2:
+def compare_tab(configs: dict[str, Config], load: Callable[[str], Run | None]) -> None:
+    """Overlay runs picked by their settings; ``configs`` lists them by key and only the
+    chosen ones are read (``load``), from the session or the store."""
+    dropped = Session().runs.dropped
+    if dropped:
+        st.caption(f"{dropped} older run(s) left this session (it lists the latest "
+                   f"{KEPT_RUNS}; the Runs view has every stored one).")
+    if len(configs) < 2:
         st.info("Train a second configuration to compare runs (every run of this session "
                 "is kept here), or pick stored runs in the Runs view.")
         return
-    labels = {_label(r): k for k, r in runs.items()}
+    labels = {(config.to_query() or "defaults"): key for key, config in configs.items()}
     chosen = st.multiselect("runs to compare", list(labels), default=list(labels)[-2:],
                             key="compare_runs")
-    if not chosen:
+    loaded = {label: load(labels[label]) for label in chosen}
+    picked = {label: run for label, run in loaded.items() if run is not None}
+    gone = [label for label, run in loaded.items() if run is None]
+    if gone:
+        notice("warning", f"No longer stored (evicted or deleted): {', '.join(gone)}")
+    if not picked:
         return
-    picked = {label: runs[labels[label]] for label in chosen}
-    render.chart(("compare", tuple((labels[c], picked[c].steps_done) for c in chosen)),
+    render.chart(("compare", tuple((labels[c], run.steps_done) for c, run in picked.items())),
                  lambda: charts.compare_loss_chart(prepare.compare_curves(picked)))
     st.caption("Smoothed train loss (solid) and validation loss (dashed) of each run.")
     summary = pd.DataFrame({label: summarize_run(run) for label, run in picked.items()}).T

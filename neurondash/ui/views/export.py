@@ -67,7 +67,7 @@ def _import_run(runs: dict, key_of) -> None:
         Session().import_message = ("error", f"Import rejected: {err}. The current "
                                                "dashboard is unchanged.")
         return
-    runs[key_of(run.config, list(run.words or []))] = run
+    runs.hold(key_of(run.config, list(run.words or [])), run)
     if run.words:
         # The word list travels in the run file; without it the sidebar could not show it.
         Session().imported_words = tuple(run.words)

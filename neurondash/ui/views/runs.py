@@ -9,7 +9,6 @@ import streamlit as st
 
 from ...charts import prepare
 from ...config import Config
-from ...run import Run
 from ...store import shared_store
 from ..guard import callback
 from ..session import Session
@@ -75,12 +74,8 @@ def runs_tab() -> None:
                  disabled=not picked, help="Remove the selected runs from the store")
 
 
-def stored_runs(keys: list[str]) -> dict[str, Run]:
-    """The runs of ``keys`` still in the store, by key (for Compare)."""
-    store = shared_store()
-    found = {}
-    for key in keys:
-        run = store.get(key)
-        if run is not None:
-            found[key] = run
-    return found
+def stored_configs(keys: list[str]) -> dict[str, Config]:
+    """The Configs of the runs of ``keys`` still in the store, by key (for Compare), read
+    from the index: the runs themselves are read only when Compare draws them."""
+    wanted = set(keys)
+    return {row.key: row.config for row in shared_store().list() if row.key in wanted}
