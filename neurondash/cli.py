@@ -17,6 +17,7 @@ from .config import SETTINGS, SETTINGS_BY_NAME, Config
 from .data.names import WordListError, parse_word_list
 from .engine.train import Progress
 from .run import MAX_IMPORT_BYTES, Run, RunFormatError
+from .runchecks import read_run_file
 from .store import RunStore, default_root, max_bytes_setting, store_key
 from .sweep import (
     SCHEDULER_ENV,
@@ -334,7 +335,7 @@ def _show(store: RunStore, args: argparse.Namespace) -> int:
 def _import(store: RunStore, args: argparse.Namespace) -> int:
     if args.file.stat().st_size > MAX_IMPORT_BYTES:
         raise ValueError(f"{args.file} is over the {MAX_IMPORT_BYTES / 1e6:.0f} MB limit")
-    run = Run.from_json(args.file.read_bytes())
+    run = read_run_file(args.file.read_bytes())
     key = store.put(run)
     if key is None:
         raise RunFormatError(f"{args.file} holds a {run.status} run of {run.steps_done:,} "

@@ -10,19 +10,28 @@ RunFormatError naming the part that does not fit.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .data import load_dataset
 from .data.names import WordListError, load_names, parse_word_list, vocabulary
+from .run import Run
 from .runfile import RunFormatError
 
-if TYPE_CHECKING:
-    from .run import Run
-
 SPLITS = ("train", "val", "test")
+
+
+def read_run_file(text: str | bytes) -> Run:
+    """A run file from anybody (an upload, ``runs import``): parsed, then checked here.
+
+    Fields that parse but do not fit together would break views or Continue long after the
+    import: they are refused now, saying which part does not fit. The reference is the
+    engine itself: a trainer for this Config, measured once at step 0, has the tables,
+    layers, arrays and optimizer state that the file must match."""
+    run = Run.from_json(text)
+    check_run(run)
+    return run
 
 
 def check_run(run: Run) -> None:

@@ -5,7 +5,7 @@ schema checks every field's type, range and size while the JSON is parsed (pydan
 parser: huge numbers, ``NaN``/``Infinity`` tokens and deep nesting are refused, never
 raised), so the code that builds the Run only ever sees well-formed values. Whether the
 values also fit together (array shapes against the Config's model, the word list against
-the task, finiteness by status) is checked against the engine in ``Run._check_consistent``.
+the task, finiteness by status) is checked against the engine in ``runchecks.read_run_file``.
 """
 
 from __future__ import annotations

@@ -176,7 +176,7 @@ class RunStore:
             return None
         path = self.root / row[0]
         try:
-            run = Run.from_json(gzip.decompress(path.read_bytes()), cross_check=False)
+            run = Run.from_json(gzip.decompress(path.read_bytes()))
         except FileNotFoundError:
             self._forget(key, None)  # evicted or deleted by another process meanwhile
             return None

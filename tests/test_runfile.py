@@ -10,7 +10,8 @@ import re
 import numpy as np
 import pytest
 
-from neurondash import Config, Run, RunFormatError, train
+from neurondash import Config, RunFormatError, train
+from neurondash.runchecks import read_run_file
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +81,7 @@ def test_a_malformed_or_tampered_file_is_rejected_with_its_reason(exported, case
     mutate, reason = CASES[case]
     text = mutate(exported).replace('"SHAPE"', "1e999")
     with pytest.raises(RunFormatError, match=reason):
-        Run.from_json(text)
+        read_run_file(text)
 
 
 def test_a_tampered_word_list_is_rejected():
@@ -91,7 +92,7 @@ def test_a_tampered_word_list_is_rejected():
                              (words[:-1] + ["qq"], "vocabulary|baselines"),
                              (words[:5], "word list")):
         with pytest.raises(RunFormatError, match=reason):
-            Run.from_json(json.dumps(blob | {"words": tampered}))
+            read_run_file(json.dumps(blob | {"words": tampered}))
 
 
 def test_the_export_is_standard_json_even_for_a_diverged_run():
@@ -105,4 +106,4 @@ def test_the_export_is_standard_json_even_for_a_diverged_run():
 
     text = run.to_json()
     json.loads(text, parse_constant=refuse)
-    assert Run.from_json(text).to_json() == text
+    assert read_run_file(text).to_json() == text

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from neurondash import Config, Run, RunFormatError, train
 from neurondash.charts import prepare
 from neurondash.diagnosis import diagnose
+from neurondash.runchecks import read_run_file
 from neurondash.sweep import summarize
 from neurondash.training import continue_training
 
@@ -125,7 +126,7 @@ def exercise(run: Run) -> None:
 
 def test_the_unmutated_files_are_accepted_and_usable(exports):
     for text in exports.values():
-        exercise(Run.from_json(text))
+        exercise(read_run_file(text))
 
 
 def test_mutated_files_are_refused_or_usable(exports):
@@ -137,7 +138,7 @@ def test_mutated_files_are_refused_or_usable(exports):
     def check(mutation: tuple[str, str]) -> None:
         text, what = mutation
         try:
-            run = Run.from_json(text)
+            run = read_run_file(text)
         except RunFormatError as err:
             assert str(err), what
             outcomes["refused"] += 1

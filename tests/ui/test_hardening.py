@@ -9,6 +9,7 @@ import pytest
 
 from neurondash import Config, train
 from neurondash.ui import app as dashboard
+from neurondash.ui.views import export as export_view
 
 from .markdown import texts
 from .test_app import SMALL, no_internal_error, open_app, show
@@ -110,7 +111,7 @@ def test_an_error_in_a_callback_is_reported_and_the_page_kept(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom [x](http://127.0.0.1:9)")
 
-    monkeypatch.setattr(dashboard.Run, "from_json", broken)
+    monkeypatch.setattr(export_view, "read_run_file", broken)
     at = open_app(SMALL, tab="Export / import")
     exported = train(Config(depth=1, width="8", steps=30)).to_json().encode()
     at.get("file_uploader")[-1].set_value(("run.json", exported, "application/json")).run()

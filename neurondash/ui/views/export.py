@@ -7,6 +7,7 @@ import streamlit as st
 from ...config import Config
 from ...report import FORMATS, build_report, chart_image, report_builders
 from ...run import Run, RunFormatError
+from ...runchecks import read_run_file
 from ..guard import callback
 from ..session import Session
 from ..sidebar import apply_config
@@ -62,7 +63,7 @@ def _import_run(runs: dict, key_of) -> None:
     if upload is None:
         return
     try:
-        run = Run.from_json(upload.getvalue())
+        run = read_run_file(upload.getvalue())
     except RunFormatError as err:
         Session().import_message = ("error", f"Import rejected: {err}. The current "
                                                "dashboard is unchanged.")
