@@ -177,8 +177,13 @@ SETTINGS: tuple[Setting, ...] = (
             0, 200_000),
     Setting("wd", float, 0.0, "Weight decay on weight matrices (L2 for SGD/Adam, decoupled for "
             "AdamW).", 0.0, 1.0),
-    Setting("seed", int, 42, "Random seed for the data split, the init and the batches: the "
-            "same seed gives the same numbers.", 0, 2**31 - 1),
+    Setting("seed", int, 42, "Random seed for the init and the batches, and for the data "
+            "split unless data_seed is set: the same seed gives the same numbers.", 0,
+            2**31 - 1),
+    Setting("data_seed", int, -1, "Seed of the data split alone (which words go to train, val "
+            "and test; the 2-D points). -1 follows seed; fixed, runs of several seeds share one "
+            "split, so their spread is the init and batch noise alone.", -1, 2**31 - 1,
+            group="Data"),
     Setting("snap_every", int, 0, "Steps between diagnostic snapshots (0 = about 25 per run).",
             0, 200_000),
 )
@@ -218,6 +223,7 @@ class Config:
     more: int = 0
     wd: float = 0.0
     seed: int = 42
+    data_seed: int = -1
     snap_every: int = 0
 
     def __post_init__(self) -> None:
@@ -287,6 +293,11 @@ class Config:
         for above, width in enumerate(self.widths, start=1):  # the layer these units feed
             fans.append(width * (self.fuse if above < self.fuse_levels else 1))
         return tuple(fans)
+
+    @property
+    def split_seed(self) -> int:
+        """The seed the data are split (and 2-D points drawn) under."""
+        return self.seed if self.data_seed < 0 else self.data_seed
 
     @property
     def is_char_task(self) -> bool:

@@ -102,7 +102,7 @@ def _source_words(blob: runfile.RunFile, config: Config) -> tuple[str, ...] | No
     if blob.version == 1:
         from .data import word_order
 
-        order = word_order(len(words), config.seed)
+        order = word_order(len(words), config.split_seed)
         given = [""] * len(words)
         for position, index in enumerate(order):
             given[index] = words[position]

@@ -11,8 +11,15 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    wait,
+)
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +38,8 @@ SCHEDULER_TIMEOUT = 10
 """Seconds to wait for a Dask scheduler before saying it cannot be reached."""
 SUMMARY_COLUMNS = ["initial_loss", "expected_initial_loss", "train_loss", "val_loss",
                    "val_acc", "saturation_init_pct", "saturation_final_pct", "dead_units",
-                   "update_data", "status", "diverged_step", "query"]
+                   "update_data", "status", "diverged_step", "seconds", "examples",
+                   "findings", "query"]
 
 
 class SchedulerError(ConnectionError):
@@ -79,7 +87,10 @@ def parse_values(name: str, text: str) -> tuple:
 
 
 def summarize(run) -> dict[str, Any]:
-    """The numbers a sweep compares (all derived from the Run's records)."""
+    """The numbers a sweep compares (all derived from the Run's records), what the run cost
+    (training seconds, examples seen) and its warnings."""
+    from .diagnosis import diagnose
+
     layers = run.layers
     first = layers[layers["step"] == 0] if len(layers) else layers
     last = layers[layers["step"] == layers["step"].max()] if len(layers) else layers
@@ -97,6 +108,10 @@ def summarize(run) -> dict[str, Any]:
         "update_data": update_data if update_data is not None else np.nan,
         "status": run.status,
         "diverged_step": run.diverged_step if run.diverged_step is not None else -1,
+        "seconds": run.elapsed,
+        "examples": run.steps_done * run.config.batch,
+        "findings": "; ".join(f.lesson for f in diagnose(run) if f.level in ("error",
+                                                                               "warning")),
         "query": run.config.to_query(),
     }
 
@@ -161,7 +176,9 @@ def make_executor(kind: str = "process", workers: int | None = None,
             raise SchedulerError(f"cannot reach the Dask scheduler at {scheduler} within "
                                  f"{SCHEDULER_TIMEOUT} s ({type(err).__name__})") from None
         with client:
-            yield client.get_executor()
+            executor = client.get_executor()
+            executor.window = sum(client.nthreads().values()) + 1
+            yield executor
     else:
         raise ValueError(f"unknown executor {kind!r}: serial, process or dask")
 
@@ -178,10 +195,25 @@ def run_sweep(spec: SweepSpec, executor: Executor | None = None,
     interrupted still has them (see ``sweep_frame``). With a ``store`` (a RunStore), runs
     it holds are not trained again and every new run is written to it.
     """
-    configs = spec.configs()
+    results = results if results is not None else {}
+    run_configs(spec.configs(), executor, on_result, should_stop, words, results, store)
+    return sweep_frame(spec, results)
+
+
+def run_configs(configs: Sequence[Config], executor: Executor | None = None,
+                on_result: Callable[[int, int], None] | None = None,
+                should_stop: Callable[[], bool] | None = None,
+                words: Sequence[str] | None = None,
+                results: dict[int, dict] | None = None, store=None,
+                deadline: float | None = None) -> dict[int, dict]:
+    """Train ``configs`` (index -> summary in ``results``, filled as runs finish): the core
+    of sweeps and searches. Runs the store holds are read, not trained; new ones are
+    written to it by this process. Past ``deadline`` (a ``time.monotonic()`` value) or
+    when ``should_stop`` says so, runs not yet started are cancelled."""
     if executor is None:
         with make_executor("process") as pool:
-            return run_sweep(spec, pool, on_result, should_stop, words, results, store)
+            return run_configs(configs, pool, on_result, should_stop, words, results, store,
+                               deadline)
     results = results if results is not None else {}
     word_list = list(words) if words else None
     stored = 0
@@ -195,24 +227,51 @@ def run_sweep(spec: SweepSpec, executor: Executor | None = None,
                 stored += 1
                 if on_result is not None:
                     on_result(stored, len(configs))
-    futures = {executor.submit(run_one, c.to_dict(), words): i
-               for i, c in enumerate(configs) if i not in results}
+    waiting = [i for i in range(len(configs)) if i not in results]
+    window = _window(executor)
+    futures: dict[Future, int] = {}
+    done = stored
     try:
-        for done, future in enumerate(as_completed(futures), start=stored + 1):
-            run = future.result()
-            results[futures[future]] = summarize(run)
-            if store is not None:
-                store.put(run)
-            if on_result is not None:
-                on_result(done, len(configs))
-            if should_stop is not None and should_stop():
+        while waiting or futures:
+            # Runs are handed out a few at a time, in order: a budget or a stop then leaves
+            # the later runs unstarted, whatever the executor (a serial one runs at submit).
+            while waiting and len(futures) < window and not _ended(None, deadline):
+                i = waiting.pop(0)
+                futures[executor.submit(run_one, configs[i].to_dict(), words)] = i
+            if not futures:
+                break
+            finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+            for future in finished:
+                run = future.result()
+                results[futures.pop(future)] = summarize(run)
+                if store is not None:
+                    store.put(run)
+                done += 1
+                if on_result is not None:
+                    on_result(done, len(configs))
+            if _ended(should_stop, deadline):
                 break
     finally:
         # A stop, an error or an interrupted caller (a Streamlit rerun) ends the sweep:
         # runs not yet started must not keep the workers busy.
         for pending in futures:
             pending.cancel()
-    return sweep_frame(spec, results)
+    return results
+
+
+def _ended(should_stop: Callable[[], bool] | None, deadline: float | None) -> bool:
+    return (should_stop is not None and should_stop()) or (
+        deadline is not None and time.monotonic() > deadline)
+
+
+def _window(executor: Executor) -> int:
+    """Runs handed to an executor at once: one more than its workers keeps them busy."""
+    if isinstance(executor, SerialExecutor):
+        return 1
+    if hasattr(executor, "window"):  # a Dask cluster's, set by make_executor
+        return max(1, executor.window)
+    workers = getattr(executor, "_max_workers", None) or 2 * (os.cpu_count() or 1)
+    return workers + 1
 
 
 def sweep_frame(spec: SweepSpec, results: dict[int, dict]) -> pd.DataFrame:

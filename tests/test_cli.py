@@ -154,3 +154,55 @@ def test_runs_import_refuses_a_malformed_file_with_a_message(tmp_path, capsys):
     assert main(["runs", "import", str(bad), "--store", str(tmp_path / "s")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error:") and "Traceback" not in err
+
+
+def test_cli_search_prints_trials_best_first_with_the_command_that_reproduces_the_best(
+        tmp_path, capsys):
+    out = tmp_path / "search.csv"
+    code = main(["sweep", "--task", "moons", "--depth", "1", "--width", "8", "--steps", "40",
+                 "--sample", "lr=auto", "--sample", "opt=choice(sgd,adamw)",
+                 "--trials", "4", "--repeats", "2", "--executor", "serial",
+                 "--store", str(tmp_path / "store"), "--out", str(out)])
+    assert code == 0
+    printed = capsys.readouterr()
+    table = pd.read_csv(out)
+    assert len(table) == 8 and {"seconds", "examples", "trial", "repeat"} <= set(table.columns)
+    means = table.groupby("trial")["val_loss"].mean().sort_values()
+    lines = printed.out.splitlines()
+    ranked = [int(line.split()[0]) for line in lines[1:5]]
+    assert ranked == list(means.index), "trials printed best first"
+    best = next(line for line in lines if line.startswith("best: "))
+    assert f"val_loss {means.iloc[0]:.4f} +- " in best and "over 2 seeds" in best
+    query = best.split("--query '")[1].rstrip("'")
+    config, warnings = Config.from_query(query)
+    assert not warnings and config.to_query() in set(table["query"])
+    assert "random search: 8 runs (4 trials x 2 seed(s))" in printed.err
+
+
+def test_cli_grid_skips_the_over_cap_combination_and_names_the_setting(capsys):
+    from neurondash.cli import search_from_args
+
+    args = build_parser().parse_args([
+        "sweep", "--opt", "adamw", "--lr", "0.003", "--wd", "0.1", "--batch", "512",
+        "--context", "8", "--embed_dim", "24", "--depth", "3", "--steps", "2000",
+        "--vary", "fuse=0,2", "--vary", "width=256;512"])
+    base, _ = settings_from_args(args)
+    spec = search_from_args(args, base)
+    assert spec.method == "grid" and len(spec.runs()) == 3
+    assert [t.skipped.split(" breaks")[0] for t in spec.trial_list() if t.skipped] == [
+        "fuse=2 or width=512"]
+
+
+@pytest.mark.parametrize("budget, reason", [("0", "not a budget"), ("ten", "not a budget"),
+                                            ("-5s", "not a budget")])
+def test_cli_refuses_a_bad_budget_in_one_line(budget, reason, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sweep", "--sample", "lr=auto", f"--budget={budget}"])
+    assert exit_info.value.code == 2 and reason in capsys.readouterr().err
+
+
+def test_cli_search_without_ranges_or_with_a_bad_range_is_one_error_line(capsys):
+    assert main(["sweep", "--steps", "5"]) == 2
+    assert "give --vary" in capsys.readouterr().err
+    assert main(["sweep", "--sample", "lr=loguniform(0,1)"]) == 2
+    assert "positive low bound" in capsys.readouterr().err

@@ -126,6 +126,7 @@ def load_dataset(config: Config, words: list[str] | tuple[str, ...] | None = Non
         words = tuple(parse_word_list("\n".join(words)))
     key_words = tuple(words) if config.task == "words" else None
     if config.is_char_task:
-        return _cached(config.task, config.context, 0, 0.0, 0.0, config.seed, key_words)
+        return _cached(config.task, config.context, 0, 0.0, 0.0, config.split_seed,
+                       key_words)
     return _cached(config.task, 0, config.points, config.noise, config.train_frac,
-                   config.seed, None)
+                   config.split_seed, None)

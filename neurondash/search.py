@@ -1,0 +1,393 @@
+"""Search: random or grid search over up to six settings, each trial repeated over seeds on
+one fixed data split, so that an effect can be told from seed noise.
+
+A search is written as text, the same in the CLI (``--sample``), the link and the dashboard:
+
+    lr=auto                          log-uniform over the drawn optimizer's range (LR_RANGES)
+    lr=loguniform(1e-4,1e-1)         log-uniform between two bounds
+    init_scale=uniform(0.5,2)        uniform between two bounds (rounded for integer settings)
+    width=choice(64,128,256)         one of the values (';' between comma-list values)
+    wd=loguniform(1e-4,0.1) if opt=adamw    drawn only when the condition holds, else the base
+
+A spec and its seed give the same trials in the same order, whatever executor runs them and
+however many trials are asked for (trial i is drawn from its own stream). A trial whose
+Config is invalid (over the server's caps, a fuse that does not fit) is skipped with the
+setting and the reason; the rest run.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .config import SETTINGS_BY_NAME, Config, ConfigError
+from .sweep import SWEEPABLE, parse_values
+
+SEARCHABLE = (*SWEEPABLE, "steps")
+MAX_SEARCHED = 6
+MAX_TRIALS = 500
+MAX_REPEATS = 10
+KINDS = ("choice", "uniform", "loguniform", "auto")
+LR_RANGES: dict[str, tuple[float, float]] = {
+    "sgd": (1e-2, 1.0), "momentum": (1e-3, 0.3), "adam": (1e-4, 3e-2), "adamw": (1e-4, 3e-2),
+}
+"""Where each optimizer's useful learning rates lie (``lr=auto``): Adam's step is already
+normalised per parameter, so its rates sit two decades below plain SGD's."""
+
+_RANGE = re.compile(r"^\s*(?P<name>[a-z_]+)\s*=\s*(?P<body>.+?)"
+                    r"(?:\s+if\s+(?P<cond>[a-z_]+)\s*=\s*(?P<allowed>.+?))?\s*$")
+_CALL = re.compile(r"^(?P<kind>[a-z]+)\((?P<args>.*)\)$")
+
+
+class SearchError(ValueError):
+    """A search spec that cannot be run; the message says which part and why."""
+
+
+@dataclass(frozen=True)
+class Range:
+    """How one setting is drawn in a search."""
+
+    name: str
+    kind: str
+    values: tuple = ()
+    """The choices (kind ``choice``)."""
+    low: float = math.nan
+    high: float = math.nan
+    when: tuple[str, tuple] | None = None
+    """(setting, values): draw only when that setting has one of the values."""
+
+    def spell(self) -> str:
+        """The range as text again (what the link and the CLI carry)."""
+        setting = SETTINGS_BY_NAME[self.name]
+        separator = ";" if self.name == "width" or setting.multi else ","
+        if self.kind == "choice":
+            body = "choice(" + separator.join(_spell(v) for v in self.values) + ")"
+        elif self.kind == "auto":
+            body = "auto"
+        else:
+            body = f"{self.kind}({_spell(self.low)},{_spell(self.high)})"
+        if self.when is not None:
+            body += f" if {self.when[0]}=" + ",".join(_spell(v) for v in self.when[1])
+        return f"{self.name}={body}"
+
+    def applies(self, drawn: dict[str, Any], base: Config) -> bool:
+        if self.when is None:
+            return True
+        name, allowed = self.when
+        return drawn.get(name, getattr(base, name)) in allowed
+
+    def draw(self, rng: np.random.Generator, drawn: dict[str, Any], base: Config) -> Any:
+        if self.kind == "choice":
+            return self.values[int(rng.integers(len(self.values)))]
+        low, high = self.low, self.high
+        if self.kind == "auto":
+            low, high = LR_RANGES[drawn.get("opt", base.opt)]
+        if self.kind == "uniform":
+            value = float(rng.uniform(low, high))
+        else:
+            value = float(math.exp(rng.uniform(math.log(low), math.log(high))))
+        return _typed(self.name, value)
+
+    def grid(self) -> tuple:
+        if self.kind != "choice":
+            raise SearchError(f"{self.spell()}: a grid search needs choices (name=v1,v2 or "
+                              "choice(...)); use random search for ranges")
+        return self.values
+
+
+def _typed(name: str, value: float) -> Any:
+    """A drawn number as the setting's value: integers rounded, a width as text, floats to
+    4 significant digits (a link stays readable and the value is exactly what it says)."""
+    setting = SETTINGS_BY_NAME[name]
+    if name == "width":
+        return str(int(round(value)))
+    if setting.kind is int:
+        return int(round(value))
+    return float(f"{value:.4g}")
+
+
+def _spell(value: Any) -> str:
+    if isinstance(value, float):
+        short = f"{value:g}"
+        return short if float(short) == value else repr(value)
+    return str(value)
+
+
+def parse_range(text: str) -> Range:
+    """One range, as written in the module's docstring; SearchError says what is wrong."""
+    match = _RANGE.match(text)
+    if match is None:
+        raise SearchError(f"{text!r}: write name=choice(...), name=loguniform(low,high), "
+                          "name=uniform(low,high), lr=auto or name=v1,v2")
+    name = match["name"]
+    if name not in SEARCHABLE:
+        raise SearchError(f"{name!r} cannot be searched; one of " + ", ".join(SEARCHABLE))
+    when = None
+    if match["cond"]:
+        cond = match["cond"]
+        if cond not in SETTINGS_BY_NAME:
+            raise SearchError(f"{text!r}: {cond!r} in the condition is not a setting")
+        when = (cond, _values(cond, match["allowed"]))
+    body = match["body"].strip()
+    call = _CALL.match(body)
+    if body == "auto":
+        if name != "lr":
+            raise SearchError(f"{text!r}: auto is for lr (it follows the optimizer)")
+        return Range(name, "auto", when=when)
+    if call is None or call["kind"] == "choice":
+        values = _values(name, call["args"] if call else body)
+        return Range(name, "choice", tuple(dict.fromkeys(values)), when=when)
+    kind = call["kind"]
+    if kind not in ("uniform", "loguniform"):
+        raise SearchError(f"{text!r}: {kind!r} is not a range; one of " + ", ".join(KINDS))
+    setting = SETTINGS_BY_NAME[name]
+    if setting.kind is str and name != "width":
+        raise SearchError(f"{text!r}: {name} takes one of its choices, not a number range")
+    parts = [part.strip() for part in call["args"].split(",")]
+    if len(parts) != 2:
+        raise SearchError(f"{text!r}: {kind} takes two bounds, low and high")
+    try:
+        low, high = (float(part) for part in parts)
+    except ValueError:
+        raise SearchError(f"{text!r}: the bounds must be numbers") from None
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise SearchError(f"{text!r}: needs finite bounds with low < high")
+    if kind == "loguniform" and low <= 0:
+        raise SearchError(f"{text!r}: a log-uniform range needs a positive low bound")
+    for bound in (low, high):
+        try:
+            setting.coerce(_typed(name, bound))
+        except ConfigError as err:
+            raise SearchError(f"{text!r}: the bound {bound:g} is outside {name}'s range "
+                              f"({err.allowed})") from None
+    return Range(name, kind, low=low, high=high, when=when)
+
+
+def _values(name: str, text: str) -> tuple:
+    try:
+        values = parse_values(name, text)
+    except ConfigError as err:
+        raise SearchError(str(err)) from None
+    if not values:
+        raise SearchError(f"{name}: no values given")
+    return values
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One drawn point of the search: its Config, or why it was skipped."""
+
+    index: int
+    values: dict[str, Any]
+    config: Config | None
+    skipped: str | None = None
+
+
+@dataclass(frozen=True)
+class SearchSpec:
+    """A base Config, the ranges to search, and how many trials, repeats and seconds."""
+
+    base: Config
+    ranges: tuple[Range, ...]
+    trials: int = 20
+    repeats: int = 1
+    method: str = "random"
+    seed: int = 0
+    budget_seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        names = [r.name for r in self.ranges]
+        if not 1 <= len(names) <= MAX_SEARCHED:
+            raise SearchError(f"search 1 to {MAX_SEARCHED} settings at once (got {len(names)})")
+        if len(set(names)) != len(names):
+            raise SearchError("a setting is given twice: " + ", ".join(
+                sorted({n for n in names if names.count(n) > 1})))
+        if self.method not in ("random", "grid"):
+            raise SearchError(f"method {self.method!r}: random or grid")
+        if not 1 <= self.trials <= MAX_TRIALS:
+            raise SearchError(f"trials={self.trials}: 1 to {MAX_TRIALS}")
+        if not 1 <= self.repeats <= MAX_REPEATS:
+            raise SearchError(f"repeats={self.repeats}: 1 to {MAX_REPEATS}")
+        if self.budget_seconds is not None and not self.budget_seconds > 0:
+            raise SearchError(f"budget={self.budget_seconds}: a positive number of seconds")
+        for searched in self.ranges:
+            if searched.when is not None and searched.when[0] == searched.name:
+                raise SearchError(f"{searched.spell()}: a setting cannot depend on itself")
+        self.trial_list()  # a grid too large to run is refused now
+
+    @property
+    def searched(self) -> list[str]:
+        return [r.name for r in self.ranges]
+
+    def trial_list(self) -> list[Trial]:
+        """Every trial, skipped ones included, in the order they run."""
+        return list(self._drawn)
+
+    @functools.cached_property
+    def _drawn(self) -> tuple[Trial, ...]:
+        return tuple(self._draw())
+
+    def _ordered(self) -> list[Range]:
+        """Ranges that others depend on (opt for lr=auto, a condition's setting) first."""
+        needed = {r.when[0] for r in self.ranges if r.when} | (
+            {"opt"} if any(r.kind == "auto" for r in self.ranges) else set())
+        return sorted(self.ranges, key=lambda r: r.name not in needed)
+
+    def _draw(self) -> list[Trial]:
+        ordered = self._ordered()
+        if self.method == "grid":
+            combos = list(itertools.product(*(r.grid() for r in ordered)))
+            if len(combos) > MAX_TRIALS:
+                raise SearchError(f"the grid has {len(combos)} combinations; at most "
+                                  f"{MAX_TRIALS}")
+            drawn = [dict(zip([r.name for r in ordered], combo, strict=True))
+                     for combo in combos]
+            drawn = [{k: v for k, v in d.items()
+                      if next(r for r in ordered if r.name == k).applies(d, self.base)}
+                     for d in drawn]
+            drawn = list({tuple(sorted(d.items())): d for d in drawn}.values())
+        else:
+            drawn = []
+            for index in range(self.trials):
+                rng = np.random.default_rng([self.seed, index])
+                values: dict[str, Any] = {}
+                for searched in ordered:
+                    if searched.applies(values, self.base):
+                        values[searched.name] = searched.draw(rng, values, self.base)
+                drawn.append(values)
+        return [self._trial(i, values) for i, values in enumerate(drawn)]
+
+    def _trial(self, index: int, values: dict[str, Any]) -> Trial:
+        try:
+            config = self.base.replace(more=0, **values)
+        except ConfigError as err:
+            return Trial(index, values, None, self._why(values, err))
+        return Trial(index, values, config)
+
+    def _why(self, values: dict[str, Any], err: ConfigError) -> str:
+        """Name the drawn settings that broke the rule, not the field the rule reports (a
+        model too big for the work cap is reported on ``steps``, the width broke it): each
+        drawn value that, put back to the base's, makes the trial valid."""
+        culprits = []
+        for name in values:
+            try:
+                self.base.replace(more=0, **{**values, name: getattr(self.base, name)})
+            except ConfigError:
+                continue
+            culprits.append(f"{name}={_spell(values[name])}")
+        blamed = " or ".join(culprits) if culprits else (
+            ", ".join(f"{k}={_spell(v)}" for k, v in values.items()) + " together")
+        return f"{blamed} breaks a rule: {err.allowed}"
+
+    def runs(self) -> list[tuple[int, int, Config]]:
+        """(trial, repeat, Config) of every run, trials in order, repeats together.
+
+        Repeat 0 is the trial's own Config (its link as it is); repeat r trains seed + r on
+        repeat 0's data split, so the spread of a trial is init and batch noise only."""
+        out = []
+        for trial in self._drawn:
+            if trial.config is None:
+                continue
+            config = trial.config
+            for repeat in range(self.repeats):
+                if repeat == 0:
+                    out.append((trial.index, 0, config))
+                    continue
+                seed = (config.seed + repeat) % (SETTINGS_BY_NAME["seed"].high + 1)
+                out.append((trial.index, repeat,
+                            config.replace(seed=seed, data_seed=config.split_seed)))
+        return out
+
+
+def parse_ranges(texts: list[str]) -> tuple[Range, ...]:
+    return tuple(parse_range(text) for text in texts)
+
+
+def default_ranges(base: Config) -> tuple[Range, ...]:
+    """What a search tries when nobody says: the settings that matter most for the task."""
+    texts = ["lr=auto", "opt=choice(sgd,adamw)", "batch=choice(32,64,128,256,512)",
+             "width=choice(64;128;256)", "depth=choice(1,2,3)"]
+    if base.is_char_task:
+        texts.append("context=choice(3,5,8)")
+    return parse_ranges(texts)
+
+
+def skipped_frame(spec: SearchSpec) -> pd.DataFrame:
+    """The trials that were not run, with the setting and the reason."""
+    rows = [{"trial": t.index, **t.values, "skipped": t.skipped}
+            for t in spec.trial_list() if t.config is None]
+    return pd.DataFrame(rows, columns=["trial", *spec.searched, "skipped"])
+
+
+def run_search(spec: SearchSpec, executor=None, on_result=None, should_stop=None,
+               words=None, results: dict[int, dict] | None = None, store=None,
+               started: float | None = None) -> pd.DataFrame:
+    """Run the search's trials (repeats together, trials in order) until done, stopped or
+    past the budget; one row per run (see ``search_frame``)."""
+    from .sweep import run_configs
+
+    runs = spec.runs()
+    results = results if results is not None else {}
+    start = time.monotonic() if started is None else started
+    deadline = start + spec.budget_seconds if spec.budget_seconds else None
+    run_configs([config for _, _, config in runs], executor, on_result, should_stop, words,
+                results, store, deadline)
+    return search_frame(spec, results)
+
+
+def search_frame(spec: SearchSpec, results: dict[int, dict]) -> pd.DataFrame:
+    """One row per run: trial, repeat, the searched settings, the run's summary; runs the
+    budget or a stop left out are marked 'not run'."""
+    from .sweep import SUMMARY_COLUMNS
+
+    rows = []
+    for i, (trial, repeat, config) in enumerate(spec.runs()):
+        row = {"trial": trial, "repeat": repeat, "seed": config.seed,
+               **{name: getattr(config, name) for name in spec.searched if name != "seed"}}
+        row.update(results.get(i, {"status": "not run", "query": config.to_query()}))
+        rows.append(row)
+    searched = [name for name in spec.searched if name != "seed"]
+    return pd.DataFrame(rows, columns=["trial", "repeat", "seed", *searched,
+                                       *SUMMARY_COLUMNS])
+
+
+def leaderboard(frame: pd.DataFrame, searched: list[str], metric: str = "val_loss",
+                ascending: bool = True) -> pd.DataFrame:
+    """One row per trial that ran: the metric's mean and sd over its repeats, seconds and
+    examples, sorted best first. ``vs_best`` says whether a trial's gap to the best is
+    larger than the seed spread (the larger of the two trials' sd): a smaller gap is noise
+    as far as these repeats can tell."""
+    done = frame[frame["status"].isin(("finished", "diverged"))]
+    if done.empty:
+        return pd.DataFrame(columns=["trial", *searched, metric, f"{metric}_sd", "repeats",
+                                     "seconds", "examples", "vs_best", "findings", "query"])
+    first = done.sort_values("repeat").groupby("trial").first()
+    grouped = done.groupby("trial")
+    board = pd.DataFrame({
+        **{name: first[name] for name in searched if name in first},
+        metric: grouped[metric].mean(),
+        f"{metric}_sd": grouped[metric].std(ddof=1),
+        "repeats": grouped.size(),
+        "seconds": grouped["seconds"].sum(),
+        "examples": grouped["examples"].sum(),
+        "findings": first["findings"],
+        "query": first["query"],
+    }).reset_index()
+    board = board.sort_values(metric, ascending=ascending, na_position="last",
+                              kind="stable").reset_index(drop=True)
+    best, best_sd = board[metric].iloc[0], board[f"{metric}_sd"].iloc[0]
+    spread = np.fmax(board[f"{metric}_sd"].to_numpy(), best_sd)
+    gap = (board[metric] - best).abs().to_numpy()
+    board["vs_best"] = np.where(
+        board.index == 0, "best",
+        np.where(np.isnan(spread), "no repeats",
+                 np.where(gap <= spread, "within seed spread", "worse")))
+    return board
