@@ -22,6 +22,7 @@ from .run import MAX_IMPORT_BYTES, Run, RunFormatError
 from .runchecks import read_run_file
 from .search import (
     MAX_TRIALS,
+    METHODS,
     SearchError,
     SearchSpec,
     leaderboard,
@@ -86,8 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a setting and its values (widths are separated by ';')")
     sweep.add_argument("--sample", action="append", default=[], metavar="RANGE",
                        help="a setting's range for random search (see below)")
-    sweep.add_argument("--method", choices=("grid", "random"), default=None,
-                       help="grid when every setting has values, else random")
+    sweep.add_argument("--method", choices=tuple(METHODS), default=None,
+                       help="grid when every setting has values, else random; adaptive: "
+                            + METHODS["adaptive"])
     sweep.add_argument("--trials", type=positive_int, default=20,
                        help="random trials to draw (default 20)")
     sweep.add_argument("--repeats", type=positive_int, default=1,
@@ -233,10 +235,11 @@ def sweep_main(args: argparse.Namespace) -> int:
     except ValueError as err:  # ConfigError and SearchError included
         print(f"error: {err}", file=sys.stderr)
         return 2
-    runs = spec.runs()
-    print(f"{spec.method} search: {len(runs)} runs ({len(spec.trial_list())} trials x "
-          f"{spec.repeats} seed(s)) of {base.steps} steps over "
-          + ", ".join(r.spell() for r in spec.ranges), file=sys.stderr)
+    trials = spec.trials if spec.method == "adaptive" else len(spec.trial_list())
+    print(f"{spec.method} search: {'up to ' if spec.method == 'adaptive' else ''}"
+          f"{trials * spec.repeats} runs ({trials} trials x {spec.repeats} seed(s)) of "
+          f"{base.steps} steps over " + ", ".join(r.spell() for r in spec.ranges),
+          file=sys.stderr)
     skipped = skipped_frame(spec)
     for row in skipped.itertuples():
         print(f"  skipped trial {row.trial}: {row.skipped}", file=sys.stderr)

@@ -190,9 +190,10 @@ SETTINGS: tuple[Setting, ...] = (
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 
 
-VIEW_PARAMS = frozenset({"view"})
-"""Link parameters that choose what the dashboard shows (the open tab), not what it trains:
-a Config ignores them without a message."""
+VIEW_PARAMS = frozenset({"view", "search", "method", "trials", "repeats", "budget",
+                         "search_seed"})
+"""Link parameters that choose what the dashboard shows (the open tab, the Sweep view's
+search), not what a run trains: a Config ignores them without a message."""
 
 
 @dataclass(frozen=True)

@@ -32,10 +32,20 @@ from .config import SETTINGS_BY_NAME, Config, ConfigError
 from .sweep import SWEEPABLE, parse_values
 
 SEARCHABLE = (*SWEEPABLE, "steps")
-MAX_SEARCHED = 6
+MAX_SEARCHED = 8
 MAX_TRIALS = 500
 MAX_REPEATS = 10
 KINDS = ("choice", "uniform", "loguniform", "auto")
+METHODS = {
+    "adaptive": "random draws for the first third of the trials, then rounds that move one or "
+                "two settings of the best trials so far to a neighbouring value (coordinate "
+                "descent, as done by hand)",
+    "random": "every trial drawn at random from the ranges",
+    "grid": "every combination of the values",
+}
+ROUND_SIZE = 8
+"""Trials per adaptive round: two neighbours of each of the best ``PARENTS`` trials."""
+PARENTS = 4
 LR_RANGES: dict[str, tuple[float, float]] = {
     "sgd": (1e-2, 1.0), "momentum": (1e-3, 0.3), "adam": (1e-4, 3e-2), "adamw": (1e-4, 3e-2),
 }
@@ -96,11 +106,35 @@ class Range:
             value = float(math.exp(rng.uniform(math.log(low), math.log(high))))
         return _typed(self.name, value)
 
+    def neighbour(self, value: Any, rng: np.random.Generator, drawn: dict[str, Any],
+                  base: Config) -> Any:
+        """A value near ``value``: the next choice up or down, or a step of 0.2-0.7 of a
+        natural log (x1.2 to x2) on a log range, 10-30% of the span on a uniform one."""
+        if self.kind == "choice":
+            index = self.values.index(value) if value in self.values else 0
+            step = 1 if rng.random() < 0.5 else -1
+            if not 0 <= index + step < len(self.values):
+                step = -step
+            return self.values[min(max(index + step, 0), len(self.values) - 1)]
+        low, high = self.low, self.high
+        if self.kind == "auto":
+            low, high = LR_RANGES[drawn.get("opt", base.opt)]
+        sign = 1 if rng.random() < 0.5 else -1
+        if self.kind == "uniform":
+            moved = float(value) + sign * rng.uniform(0.1, 0.3) * (high - low)
+        else:
+            moved = float(value) * math.exp(sign * rng.uniform(0.2, 0.7))
+        return _typed(self.name, min(max(moved, low), high))
+
     def grid(self) -> tuple:
         if self.kind != "choice":
             raise SearchError(f"{self.spell()}: a grid search needs choices (name=v1,v2 or "
                               "choice(...)); use random search for ranges")
         return self.values
+
+
+def _identity(values: dict[str, Any]) -> tuple:
+    return tuple(sorted(values.items()))
 
 
 def _typed(name: str, value: float) -> Any:
@@ -210,8 +244,8 @@ class SearchSpec:
         if len(set(names)) != len(names):
             raise SearchError("a setting is given twice: " + ", ".join(
                 sorted({n for n in names if names.count(n) > 1})))
-        if self.method not in ("random", "grid"):
-            raise SearchError(f"method {self.method!r}: random or grid")
+        if self.method not in METHODS:
+            raise SearchError(f"method {self.method!r}: one of " + ", ".join(METHODS))
         if not 1 <= self.trials <= MAX_TRIALS:
             raise SearchError(f"trials={self.trials}: 1 to {MAX_TRIALS}")
         if not 1 <= self.repeats <= MAX_REPEATS:
@@ -222,6 +256,13 @@ class SearchSpec:
             if searched.when is not None and searched.when[0] == searched.name:
                 raise SearchError(f"{searched.spell()}: a setting cannot depend on itself")
         self.trial_list()  # a grid too large to run is refused now
+
+    @property
+    def explore_count(self) -> int:
+        """Trials drawn at random before any is chosen from results."""
+        if self.method == "adaptive":
+            return min(self.trials, max(PARENTS, math.ceil(self.trials / 3)))
+        return self.trials
 
     @property
     def searched(self) -> list[str]:
@@ -256,7 +297,7 @@ class SearchSpec:
             drawn = list({tuple(sorted(d.items())): d for d in drawn}.values())
         else:
             drawn = []
-            for index in range(self.trials):
+            for index in range(self.explore_count):
                 rng = np.random.default_rng([self.seed, index])
                 values: dict[str, Any] = {}
                 for searched in ordered:
@@ -271,6 +312,52 @@ class SearchSpec:
         except ConfigError as err:
             return Trial(index, values, None, self._why(values, err))
         return Trial(index, values, config)
+
+    def refine(self, round_no: int, tried: list[Trial],
+               scores: dict[int, float]) -> list[Trial]:
+        """Round ``round_no`` of an adaptive search: up to ``ROUND_SIZE`` new trials, each a
+        best trial so far with one or two searched settings moved to a neighbouring value.
+        Deterministic: the same tried trials and scores give the same round."""
+        ranked = sorted((i for i in scores if math.isfinite(scores[i])),
+                        key=lambda i: (scores[i], i))[:PARENTS]
+        if not ranked:
+            return []
+        by_index = {t.index: t for t in tried}
+        seen = {_identity(t.values) for t in tried}
+        rng = np.random.default_rng([self.seed, 1, round_no])
+        ordered = self._ordered()
+        room = min(ROUND_SIZE, self.trials - len(tried))
+        made: list[Trial] = []
+        for child in range(room):
+            parent = by_index[ranked[child % len(ranked)]].values
+            for _ in range(20):
+                values = self._moved(parent, ordered, rng)
+                if _identity(values) not in seen:
+                    seen.add(_identity(values))
+                    made.append(self._trial(len(tried) + len(made), values))
+                    break
+        return made
+
+    def _moved(self, parent: dict[str, Any], ordered: list[Range],
+               rng: np.random.Generator) -> dict[str, Any]:
+        names = [r.name for r in ordered if r.name in parent]
+        moving = set(rng.choice(names, size=min(len(names), 1 + int(rng.random() < 0.5)),
+                                replace=False))
+        values: dict[str, Any] = {}
+        for searched in ordered:
+            if not searched.applies(values, self.base):
+                continue
+            old = parent.get(searched.name)
+            if old is None:  # its condition holds only now: a fresh draw
+                values[searched.name] = searched.draw(rng, values, self.base)
+            elif searched.name in moving:
+                values[searched.name] = searched.neighbour(old, rng, values, self.base)
+            elif searched.kind == "auto":  # the optimizer moved: keep lr inside its range
+                low, high = LR_RANGES[values.get("opt", self.base.opt)]
+                values[searched.name] = _typed(searched.name, min(max(old, low), high))
+            else:
+                values[searched.name] = old
+        return values
 
     def _why(self, values: dict[str, Any], err: ConfigError) -> str:
         """Name the drawn settings that broke the rule, not the field the rule reports (a
@@ -288,12 +375,17 @@ class SearchSpec:
         return f"{blamed} breaks a rule: {err.allowed}"
 
     def runs(self) -> list[tuple[int, int, Config]]:
-        """(trial, repeat, Config) of every run, trials in order, repeats together.
+        """(trial, repeat, Config) of every run drawn before any result (an adaptive
+        search's later rounds follow from results: ``run_search``)."""
+        return self.runs_of(self._drawn)
+
+    def runs_of(self, trials) -> list[tuple[int, int, Config]]:
+        """(trial, repeat, Config) of each trial's runs, trials in order, repeats together.
 
         Repeat 0 is the trial's own Config (its link as it is); repeat r trains seed + r on
         repeat 0's data split, so the spread of a trial is init and batch noise only."""
         out = []
-        for trial in self._drawn:
+        for trial in trials:
             if trial.config is None:
                 continue
             config = trial.config
@@ -312,11 +404,13 @@ def parse_ranges(texts: list[str]) -> tuple[Range, ...]:
 
 
 def default_ranges(base: Config) -> tuple[Range, ...]:
-    """What a search tries when nobody says: the settings that matter most for the task."""
+    """What a search tries when nobody says: the settings that matter most for the task,
+    over the values a practitioner would try first."""
     texts = ["lr=auto", "opt=choice(sgd,adamw)", "batch=choice(32,64,128,256,512)",
              "width=choice(64;128;256)", "depth=choice(1,2,3)"]
     if base.is_char_task:
-        texts.append("context=choice(3,5,8)")
+        texts += ["context=choice(3,5,8)", "embed_dim=choice(10,16,24)"]
+    texts.append("wd=loguniform(1e-4,0.3) if opt=adamw")
     return parse_ranges(texts)
 
 
@@ -329,27 +423,60 @@ def skipped_frame(spec: SearchSpec) -> pd.DataFrame:
 
 def run_search(spec: SearchSpec, executor=None, on_result=None, should_stop=None,
                words=None, results: dict[int, dict] | None = None, store=None,
-               started: float | None = None) -> pd.DataFrame:
+               started: float | None = None, runs: list | None = None,
+               train: bool = True) -> pd.DataFrame:
     """Run the search's trials (repeats together, trials in order) until done, stopped or
-    past the budget; one row per run (see ``search_frame``)."""
+    past the budget; one row per run (see ``search_frame``). An adaptive search then runs
+    its rounds, each drawn from the results so far.
+
+    ``results`` (run index -> summary) and ``runs`` ((trial, repeat, Config) per index) are
+    filled as the search goes, for a caller that is interrupted. ``train=False`` trains
+    nothing: it replays the search from the ``store`` as far as the store holds it."""
     from .sweep import run_configs
 
-    runs = spec.runs()
     results = results if results is not None else {}
+    runs = runs if runs is not None else []
     start = time.monotonic() if started is None else started
     deadline = start + spec.budget_seconds if spec.budget_seconds else None
-    run_configs([config for _, _, config in runs], executor, on_result, should_stop, words,
-                results, store, deadline)
-    return search_frame(spec, results)
+    tried = spec.trial_list()
+    batch = spec.runs_of(tried)
+    round_no = 0
+    while batch:
+        first = len(runs)
+        runs.extend(batch)
+        run_configs([config for _, _, config in batch], executor, on_result, should_stop,
+                    words, results, store, deadline, first_index=first, train=train)
+        if spec.method != "adaptive" or len(results) < len(runs) or (
+                deadline is not None and time.monotonic() > deadline) or (
+                should_stop is not None and should_stop()):
+            break
+        round_no += 1
+        new = spec.refine(round_no, tried, trial_scores(runs, results))
+        tried += new
+        batch = spec.runs_of(new)
+    return search_frame(spec, runs, results)
 
 
-def search_frame(spec: SearchSpec, results: dict[int, dict]) -> pd.DataFrame:
+def trial_scores(runs: list, results: dict[int, dict], metric: str = "val_loss"
+                 ) -> dict[int, float]:
+    """Each trial's mean ``metric`` over its finished repeats (inf for a diverged one)."""
+    values: dict[int, list[float]] = {}
+    for i, (trial, _, _) in enumerate(runs):
+        if i in results:
+            value = results[i].get(metric, math.nan)
+            values.setdefault(trial, []).append(
+                value if results[i].get("status") == "finished" and math.isfinite(value)
+                else math.inf)
+    return {trial: float(np.mean(v)) for trial, v in values.items()}
+
+
+def search_frame(spec: SearchSpec, runs: list, results: dict[int, dict]) -> pd.DataFrame:
     """One row per run: trial, repeat, the searched settings, the run's summary; runs the
     budget or a stop left out are marked 'not run'."""
     from .sweep import SUMMARY_COLUMNS
 
     rows = []
-    for i, (trial, repeat, config) in enumerate(spec.runs()):
+    for i, (trial, repeat, config) in enumerate(runs):
         row = {"trial": trial, "repeat": repeat, "seed": config.seed,
                **{name: getattr(config, name) for name in spec.searched if name != "seed"}}
         row.update(results.get(i, {"status": "not run", "query": config.to_query()}))

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import summary
 from .config import Config
 from .paths import store_root, write_atomically
 from .run import VERSION, Run, RunFormatError
@@ -126,14 +127,16 @@ class StoredRun:
 
 
 def summarize(run: Run) -> dict:
-    """The index's summary of a run: settings, status, losses and its warnings."""
-    from .diagnosis import diagnose  # the diagnosis reads Runs; the store only lists it
-
-    findings = [f.lesson for f in diagnose(run) if f.level in ("error", "warning")]
+    """The index's summary of a run: settings, status, losses, its warnings and the
+    numbers a sweep or search ranks by (``metrics``: read without reading the run)."""
+    metrics = {k: (v.item() if isinstance(v, np.generic) else v)
+               for k, v in summary.summarize(run).items()}
+    findings = [name for name in metrics["findings"].split("; ") if name]
     return {"config": run.config.to_dict(), "status": run.status,
             "steps_done": run.steps_done, "elapsed": run.elapsed,
             "final": {k: v for k, v in run.final.items() if np.isfinite(v)},
-            "findings": findings, "words": len(run.words) if run.words else 0}
+            "findings": findings, "words": len(run.words) if run.words else 0,
+            "metrics": metrics}
 
 
 class RunStore:
@@ -193,6 +196,23 @@ class RunStore:
         self._touch(key)
         self._remember(key, run)
         return run
+
+    def metrics(self, keys: Sequence[str]) -> dict[str, dict]:
+        """The ``summary.summarize`` numbers of the stored runs among ``keys``, from the
+        index alone (a search's table needs no run read). Rows written before the index
+        kept them are left out: read those runs with ``get``."""
+        found: dict[str, dict] = {}
+        keys = list(dict.fromkeys(keys))
+        with self._connect() as db:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start:start + 500]
+                rows = db.execute("SELECT key, summary FROM runs WHERE key IN "
+                                  f"({','.join('?' * len(chunk))})", chunk).fetchall()
+                for key, text in rows:
+                    metrics = json.loads(text).get("metrics")
+                    if metrics is not None:
+                        found[key] = metrics
+        return found
 
     def __contains__(self, key: str) -> bool:
         with self._connect() as db:

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .config import SETTINGS_BY_NAME, Config, ConfigError
+from .summary import SUMMARY_COLUMNS, summarize
 
 SWEEPABLE = ("init_scale", "lr", "depth", "width", "act", "norm", "out_scale", "init",
              "opt", "batch", "wd", "bias_init", "sched", "context", "embed_dim", "fuse",
@@ -36,12 +37,6 @@ MAX_RUNS = 100
 SCHEDULER_ENV = "NEURONDASH_SCHEDULER"
 SCHEDULER_TIMEOUT = 10
 """Seconds to wait for a Dask scheduler before saying it cannot be reached."""
-SUMMARY_COLUMNS = ["initial_loss", "expected_initial_loss", "train_loss", "val_loss",
-                   "val_acc", "saturation_init_pct", "saturation_final_pct", "dead_units",
-                   "update_data", "status", "diverged_step", "seconds", "examples",
-                   "findings", "query"]
-
-
 class SchedulerError(ConnectionError):
     """The Dask scheduler named for a sweep cannot be reached; the message says which."""
 
@@ -84,36 +79,6 @@ def parse_values(name: str, text: str) -> tuple:
     setting = SETTINGS_BY_NAME[name]
     separator = ";" if name == "width" or setting.multi else ","
     return tuple(setting.coerce(part) for part in text.split(separator) if part.strip())
-
-
-def summarize(run) -> dict[str, Any]:
-    """The numbers a sweep compares (all derived from the Run's records), what the run cost
-    (training seconds, examples seen) and its warnings."""
-    from .diagnosis import diagnose
-
-    layers = run.layers
-    first = layers[layers["step"] == 0] if len(layers) else layers
-    last = layers[layers["step"] == layers["step"].max()] if len(layers) else layers
-    update_data = run.typical_update_data()
-    return {
-        "initial_loss": run.initial_loss,
-        "expected_initial_loss": run.expected_initial_loss,
-        "train_loss": run.final.get("train_loss", np.nan),
-        "val_loss": run.final.get("val_loss", np.nan),
-        "val_acc": run.final.get("val_acc", np.nan),
-        "saturation_init_pct": float(first["saturated_pct"].mean()) if len(first) else 0.0,
-        "saturation_final_pct": float(last["saturated_pct"].mean()) if len(last) else 0.0,
-        "dead_units": (sum(run.dead_units.values()) if run.dead_units is not None
-                       else np.nan),
-        "update_data": update_data if update_data is not None else np.nan,
-        "status": run.status,
-        "diverged_step": run.diverged_step if run.diverged_step is not None else -1,
-        "seconds": run.elapsed,
-        "examples": run.steps_done * run.config.batch,
-        "findings": "; ".join(f.lesson for f in diagnose(run) if f.level in ("error",
-                                                                               "warning")),
-        "query": run.config.to_query(),
-    }
 
 
 def run_one(values: dict[str, Any], words: Sequence[str] | None = None):
@@ -205,29 +170,37 @@ def run_configs(configs: Sequence[Config], executor: Executor | None = None,
                 should_stop: Callable[[], bool] | None = None,
                 words: Sequence[str] | None = None,
                 results: dict[int, dict] | None = None, store=None,
-                deadline: float | None = None) -> dict[int, dict]:
+                deadline: float | None = None, first_index: int = 0,
+                train: bool = True) -> dict[int, dict]:
     """Train ``configs`` (index -> summary in ``results``, filled as runs finish): the core
     of sweeps and searches. Runs the store holds are read, not trained; new ones are
     written to it by this process. Past ``deadline`` (a ``time.monotonic()`` value) or
-    when ``should_stop`` says so, runs not yet started are cancelled."""
-    if executor is None:
+    when ``should_stop`` says so, runs not yet started are cancelled. Results are keyed
+    ``first_index + i``; ``train=False`` only reads what the store holds."""
+    if executor is None and train:
         with make_executor("process") as pool:
             return run_configs(configs, pool, on_result, should_stop, words, results, store,
-                               deadline)
+                               deadline, first_index)
     results = results if results is not None else {}
     word_list = list(words) if words else None
     stored = 0
     if store is not None:
         from .store import store_key
 
-        for i, config in enumerate(configs):
-            found = store.get(store_key(config, word_list))
-            if found is not None:
-                results[i] = summarize(found)
-                stored += 1
-                if on_result is not None:
-                    on_result(stored, len(configs))
-    waiting = [i for i in range(len(configs)) if i not in results]
+        keys = [store_key(config, word_list) for config in configs]
+        indexed = store.metrics(keys)
+        for i, key in enumerate(keys):
+            if key in indexed:
+                results[first_index + i] = indexed[key]
+            else:
+                found = store.get(key)
+                if found is None:
+                    continue
+                results[first_index + i] = summarize(found)
+            stored += 1
+            if on_result is not None:
+                on_result(stored, len(configs))
+    waiting = [i for i in range(len(configs)) if first_index + i not in results and train]
     window = _window(executor)
     futures: dict[Future, int] = {}
     done = stored
@@ -243,7 +216,7 @@ def run_configs(configs: Sequence[Config], executor: Executor | None = None,
             finished, _ = wait(futures, return_when=FIRST_COMPLETED)
             for future in finished:
                 run = future.result()
-                results[futures.pop(future)] = summarize(run)
+                results[first_index + futures.pop(future)] = summarize(run)
                 if store is not None:
                     store.put(run)
                 done += 1

@@ -27,6 +27,10 @@ SHORT_RUNS = {
     "bench_store.py": ([], ["read back from disk", "with the run stored"]),
     "bench_shelf.py": (["--runs", "3", "--steps", "100"],
                        ["every run held", "shelf", "reading the oldest back"]),
+    "search_trajectory.py": (["--budget", "3", "--steps", "30"],
+                             ["BLAS:", "best val", "reproduce: python -m neurondash"]),
+    "lr_finder_check.py": (["--steps", "20", "--workers", "1"],
+                           ["finder", "suggests", "suggestion's gap"]),
     "bench_sessions.py": (["--visitors", "2", "--query", "steps=300"],
                           ["2 visitor(s) at once", "1 training(s)", "peak RSS"]),
 }

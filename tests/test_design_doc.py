@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from neurondash import diagnosis, jobs, store
+from neurondash import diagnosis, jobs, search, store
 from neurondash.config import MAX_PARAMS, MAX_SNAPSHOTS
 from neurondash.engine import diagnostics
 from neurondash.run import UPDATE_WINDOW
@@ -33,6 +33,8 @@ def test_the_design_doc_states_the_codes_numbers():
         f"at most {MAX_SNAPSHOTS}", f"within {MAX_PARAMS // 1_000_000}M numbers",
         f"version {VERSION}", f"(default {store.DEFAULT_MAX_BYTES // 1_000_000})",
         "up to 512 training examples drawn once without replacement",
+        f"up to {search.MAX_SEARCHED} ranges", f"rounds of {search.ROUND_SIZE}",
+        f"best {search.PARENTS} trials so far",
     ]
     missing = [text for text in stated if text not in DOC]
     assert not missing, missing

@@ -176,3 +176,39 @@ def test_a_gap_smaller_than_the_seed_spread_is_labelled_as_such():
     assert list(board["trial"]) == [0, 1, 2]
     assert list(board["vs_best"]) == ["best", "within seed spread", "worse"]
     assert board["val_loss_sd"].iloc[0] == pytest.approx(np.std([2.00, 2.02], ddof=1))
+
+
+def test_adaptive_rounds_move_one_or_two_settings_of_the_best_trials():
+    adaptive = spec(method="adaptive", trials=20)
+    assert len(adaptive.trial_list()) == 7, "a third of the trials drawn at random first"
+    assert [t.values for t in adaptive.trial_list()] == [
+        t.values for t in spec(trials=7).trial_list()], "the same draws as a random search"
+    tried = adaptive.trial_list()
+    scores = {t.index: float(t.index) for t in tried}  # trial 0 best, then 1, 2, 3
+    first = adaptive.refine(1, tried, scores)
+    assert first == adaptive.refine(1, tried, scores), "deterministic"
+    assert len(first) == 8 and [t.index for t in first] == list(range(7, 15))
+    for child, parent in zip(first, [0, 1, 2, 3] * 2, strict=True):
+        before = tried[parent].values
+        moved = {k for k in before.keys() | child.values.keys()
+                 if before.get(k) != child.values.get(k)}
+        assert 1 <= len(moved) <= 3, (before, child.values)  # wd may follow a moved opt
+        assert moved <= {"lr", "opt", "wd"}
+    identities = [tuple(sorted(t.values.items())) for t in tried + first]
+    assert len(set(identities)) == len(identities), "no trial is tried twice"
+
+
+def test_an_adaptive_search_runs_its_rounds_and_replays_from_the_store(tmp_path):
+    from neurondash.store import RunStore
+
+    store = RunStore(tmp_path / "store")
+    adaptive = spec(method="adaptive", trials=14)
+    runs: list = []
+    frame = run_search(adaptive, SerialExecutor(), store=store, runs=runs)
+    assert len(frame) == 14 and (frame["status"] == "finished").all()
+    assert list(frame["trial"]) == list(range(14))
+    replayed = run_search(adaptive, None, store=RunStore(store.root), train=False)
+    pd.testing.assert_frame_equal(replayed.drop(columns=["seconds"]),
+                                  frame.drop(columns=["seconds"]))
+    empty = run_search(adaptive, None, store=RunStore(tmp_path / "other"), train=False)
+    assert len(empty) == 5 and (empty["status"] == "not run").all(), "the first round only"

@@ -291,48 +291,76 @@ def neuron_chart(parts: pd.DataFrame) -> alt.LayerChart:
         height=300)
 
 
-def sweep_metric_chart(frame: pd.DataFrame, x: str, metric: str, title: str,
-                       log_x: bool = False, guide: float | None = None) -> alt.LayerChart:
-    """One summary number against the swept value; click a point to open that run."""
-    numeric = pd.api.types.is_numeric_dtype(frame[x])
-    x_enc = alt.X(f"{x}:{'Q' if numeric else 'N'}", title=x,
-                  scale=alt.Scale(type="log") if log_x and numeric else alt.Undefined)
-    base = alt.Chart(_check_rows(frame), title=title).encode(
+def parallel_coordinates_chart(lines: pd.DataFrame, ticks: pd.DataFrame, dims: list[str],
+                               metric: str) -> alt.LayerChart:
+    """One line per trial across the searched settings (``prepare.parallel_frame``),
+    coloured by ``metric`` (lower is brighter); click a line to open its run."""
+    x = alt.X("axis:N", sort=dims, title=None, axis=alt.Axis(labelAngle=0, orient="top"))
+    y = alt.Y("position:Q", axis=None, scale=alt.Scale(domain=[-0.05, 1.05]))
+    drawn = alt.Chart(_check_rows(lines)).mark_line(strokeWidth=2, opacity=0.8).encode(
+        x=x, y=y, detail="trial:N", href="link:N",
+        color=alt.Color(f"{metric}:Q", title=metric,
+                        scale=alt.Scale(scheme="viridis", reverse=True)),
+        tooltip=["trial:N", "axis:N", "value:N", alt.Tooltip(f"{metric}:Q", format=".4f")])
+    rules = alt.Chart(pd.DataFrame({"axis": dims})).mark_rule(color="#888").encode(x=x)
+    labels = alt.Chart(_check_rows(ticks)).mark_text(align="left", dx=4, fontSize=11).encode(
+        x=x, y=y, text="value:N")
+    return alt.layer(rules, drawn, labels).properties(height=320)
+
+
+def slice_chart(frame: pd.DataFrame, x: str, metric: str, numeric: bool,
+                log_x: bool) -> alt.Chart:
+    """``metric`` of every run (repeats included) against one searched setting; click a
+    point to open its run."""
+    x_enc = (alt.X(f"{x}:Q", title=x, scale=alt.Scale(type="log" if log_x else "linear",
+                                                      zero=False))
+             if numeric else alt.X(f"{x}:N", title=x))
+    return alt.Chart(_check_rows(frame)).mark_circle(size=45, opacity=0.7).encode(
         x=x_enc, y=alt.Y(f"{metric}:Q", title=metric, scale=alt.Scale(zero=False)),
         href="link:N",
-        tooltip=[f"{x}:N", alt.Tooltip(f"{metric}:Q", format=".4g"), "status:N"])
-    layers = [base.mark_line(point=alt.OverlayMarkDef(size=70, filled=True))]
-    if guide is not None:
-        layers.append(alt.Chart(pd.DataFrame({"y": [guide]})).mark_rule(
-            strokeDash=[4, 4], color="gray").encode(y="y:Q"))
-    return alt.layer(*layers).properties(height=220)
+        tooltip=["trial:N", "seed:N", f"{x}:N", alt.Tooltip(f"{metric}:Q", format=".4f"),
+                 "status:N"]).properties(height=200)
 
 
-def sweep_heatmap_chart(frame: pd.DataFrame, x: str, y: str, metric: str,
-                        title: str) -> alt.Chart:
-    """Two swept settings as a grid coloured by one summary number; click a cell to open
-    that run."""
-    return alt.Chart(_check_rows(frame), title=title).mark_rect().encode(
-        x=alt.X(f"{x}:O", title=x), y=alt.Y(f"{y}:O", title=y, sort="descending"),
-        color=alt.Color(f"{metric}:Q", scale=alt.Scale(scheme="viridis", reverse=True)),
+def search_heatmap_chart(cells: pd.DataFrame, x: str, y: str, metric: str) -> alt.LayerChart:
+    """Two searched settings as a grid of the best trial per cell (``prepare.heatmap_cells``),
+    coloured by ``metric`` clipped at the uniform guess, every cell labelled, the best
+    outlined; click a cell to open its run."""
+    base = alt.Chart(_check_rows(cells)).encode(
+        x=alt.X(f"{x}:O", title=x, sort=None), y=alt.Y(f"{y}:O", title=y, sort=None))
+    rect = base.mark_rect().encode(
+        color=alt.Color("colour:Q", title=f"{metric} (clipped)",
+                        scale=alt.Scale(scheme="viridis", reverse=True)),
+        stroke=alt.condition("datum.best", alt.value("#d62728"), alt.value(None)),
+        strokeWidth=alt.condition("datum.best", alt.value(3), alt.value(0)),
         href="link:N",
-        tooltip=[f"{x}:O", f"{y}:O", alt.Tooltip(f"{metric}:Q", format=".4g"), "status:N"],
-    ).properties(height=300)
+        tooltip=[f"{x}:O", f"{y}:O", "label:N", "trial:N"])
+    text = base.mark_text(fontSize=11).encode(
+        text="label:N",
+        color=alt.condition("datum.best", alt.value("#d62728"), alt.value("black")))
+    return alt.layer(rect, text).properties(height=300)
 
 
-def lr_finder_chart(frame: pd.DataFrame, suggestion: float) -> alt.LayerChart:
-    """Loss against learning rate (log axis), raw and smoothed, suggested rate marked."""
-    long = frame.melt(id_vars="lr", value_vars=["loss", "smoothed"], var_name="series",
-                      value_name="value")
-    lines = alt.Chart(_check_rows(long)).mark_line().encode(
+def lr_finder_chart(frame: pd.DataFrame, suggestion: float, spread: tuple[float, float],
+                    start_loss: float) -> alt.LayerChart:
+    """Smoothed loss against learning rate, one line per seed, both axes logarithmic and the
+    loss clipped a little above where it started (what comes after is the blow-up); the
+    suggested rate is marked, the seeds' spread shaded."""
+    ceiling = 1.25 * start_loss
+    floor = 0.95 * float(frame["smoothed"].min())
+    lines = alt.Chart(_check_rows(frame)).mark_line(clip=True).encode(
         x=alt.X("lr:Q", scale=alt.Scale(type="log"), title="learning rate"),
-        y=alt.Y("value:Q", title="loss", scale=alt.Scale(zero=False)),
-        color=alt.Color("series:N", scale=alt.Scale(domain=["loss", "smoothed"],
-                                                    range=["#c7d7ea", "#1f77b4"])),
-        tooltip=[alt.Tooltip("lr:Q", format=".3g"), alt.Tooltip("value:Q", format=".4f")])
-    rule = alt.Chart(pd.DataFrame({"lr": [suggestion], "label": [f"suggested {suggestion:.3g}"]})
-                     ).mark_rule(color="#d62728").encode(x="lr:Q", tooltip=["label:N"])
-    return alt.layer(lines, rule).properties(height=300)
+        y=alt.Y("smoothed:Q", title="smoothed loss (log scale)",
+                scale=alt.Scale(type="log", domain=[floor, ceiling])),
+        color=alt.Color("seed:N", title="seed"),
+        tooltip=["seed:N", alt.Tooltip("lr:Q", format=".3g"),
+                 alt.Tooltip("smoothed:Q", format=".4f")])
+    band = alt.Chart(pd.DataFrame({"low": [spread[0]], "high": [spread[1]]})).mark_rect(
+        opacity=0.15, color="#d62728").encode(x="low:Q", x2="high:Q")
+    rule = alt.Chart(pd.DataFrame({"lr": [suggestion],
+                                   "label": [f"suggested {suggestion:.3g}"]})).mark_rule(
+        color="#d62728", strokeWidth=2).encode(x="lr:Q", tooltip=["label:N"])
+    return alt.layer(band, lines, rule).properties(height=300)
 
 
 def compare_loss_chart(curves: pd.DataFrame) -> alt.Chart:

@@ -298,3 +298,81 @@ def runs_frame(rows: list, text: str = "", sort: str = "last used") -> pd.DataFr
     column, ascending = RUN_SORTS[sort]
     return table.sort_values(column, ascending=ascending, na_position="last",
                              kind="stable").reset_index(drop=True)
+
+
+def as_numbers(values: pd.Series) -> pd.Series | None:
+    """A setting's column as numbers (widths are text in a Config), or None if it is not
+    numeric (an optimizer, an activation)."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    return numbers.astype(float) if numbers.notna().all() else None
+
+
+def spans_decades(numbers: pd.Series) -> bool:
+    """Draw on a log axis: positive values that span a factor of 10 or more."""
+    return bool((numbers > 0).all() and numbers.max() >= 10 * numbers.min())
+
+
+def clipped(values: pd.Series, ceiling: float | None) -> pd.Series:
+    """Values for a colour or y scale: a diverged run (NaN, inf) and anything worse than
+    ``ceiling`` (the uniform guess's loss) sit at the ceiling, so that they do not stretch
+    the scale over the runs that matter."""
+    values = pd.to_numeric(values, errors="coerce").astype(float)
+    if ceiling is None:
+        return values
+    return values.where(values.notna() & (values < ceiling), ceiling)
+
+
+def parallel_frame(board: pd.DataFrame, dims: list[str], metric: str,
+                   ceiling: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Parallel coordinates of a leaderboard: one line per trial over the searched settings,
+    each axis scaled to 0-1 (log for settings spanning decades, in order for choices).
+
+    Returns the lines (trial, axis, position, value, metric, link) and the axis labels
+    (axis, position, value) to write beside each axis."""
+    lines, ticks = [], []
+    colour = clipped(board[metric], ceiling)
+    for axis in dims:
+        numbers = as_numbers(board[axis])
+        if numbers is not None:
+            scaled = np.log10(numbers) if spans_decades(numbers) else numbers
+            low, high = float(scaled.min()), float(scaled.max())
+            position = (scaled - low) / (high - low) if high > low else scaled * 0 + 0.5
+            labels = board[axis].astype(str)
+            ends = {float(position[numbers.idxmin()]): numbers.min(),
+                    float(position[numbers.idxmax()]): numbers.max()}
+            ticks += [{"axis": axis, "position": p, "value": f"{v:g}"} for p, v in ends.items()]
+        else:
+            order = list(dict.fromkeys(sorted(board[axis].astype(str))))
+            step = 1 / (len(order) - 1) if len(order) > 1 else 0
+            where = {name: (i * step if len(order) > 1 else 0.5) for i, name in
+                     enumerate(order)}
+            labels = board[axis].astype(str)
+            position = labels.map(where)
+            ticks += [{"axis": axis, "position": p, "value": name} for name, p in where.items()]
+        lines.append(pd.DataFrame({"trial": board["trial"], "axis": axis,
+                                   "position": position.astype(float), "value": labels,
+                                   metric: colour, "link": board["link"]}))
+    return (pd.concat(lines, ignore_index=True),
+            pd.DataFrame(ticks, columns=["axis", "position", "value"]))
+
+
+def heatmap_cells(board: pd.DataFrame, x: str, y: str, metric: str,
+                  ceiling: float | None = None, ascending: bool = True) -> pd.DataFrame:
+    """Two searched settings as cells: each cell the best trial with those two values (its
+    mean over repeats), labelled, the overall best marked."""
+    keyed = board.assign(**{x: board[x].astype(str), y: board[y].astype(str)})
+    ranked = keyed.sort_values(metric, ascending=ascending, na_position="last", kind="stable")
+    cells = ranked.groupby([x, y], sort=False).head(1).reset_index(drop=True)
+    value = pd.to_numeric(cells[metric], errors="coerce").astype(float)
+    cells["colour"] = clipped(value, ceiling)
+    cells["label"] = [f"{v:.3f}" if np.isfinite(v) else "diverged" for v in value]
+    cells["best"] = False
+    if len(cells):
+        cells.loc[0, "best"] = bool(np.isfinite(value.iloc[0]))
+    return cells[[x, y, metric, "colour", "label", "best", "trial", "link"]]
+
+
+def varying_metrics(frame: pd.DataFrame, metrics: list[str]) -> list[str]:
+    """The metrics whose values differ between runs (a constant one says nothing)."""
+    return [m for m in metrics if m in frame and
+            pd.to_numeric(frame[m], errors="coerce").round(9).nunique(dropna=True) > 1]

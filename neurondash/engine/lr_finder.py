@@ -1,7 +1,10 @@
-"""Learning-rate range test: one run whose rate rises exponentially, loss against rate.
+"""Learning-rate range test: runs whose rate rises exponentially, loss against rate.
 
-The suggested rate is where the smoothed loss falls fastest per decade of learning rate,
-before it reaches its minimum (after that the loss soon blows up).
+The range follows the optimizer (Adam's useful rates sit two decades below plain SGD's).
+The suggestion is fastai's "valley": the longest stretch over which the smoothed loss keeps
+falling, taken two-thirds of the way along it (before the minimum, where the loss is about
+to blow up, and past the flat start where nothing is learned yet). One test is noisy, so
+the test is run for a few seeds and the median suggestion is taken; the spread is shown.
 """
 
 from __future__ import annotations
@@ -16,22 +19,61 @@ from ..config import Config
 from ..data import load_dataset
 from .train import Trainer, deterministic_blas
 
-SMOOTHING = 0.9
+SMOOTHING = 0.95
 EXPLODE_FACTOR = 4.0
+RANGES: dict[str, tuple[float, float]] = {
+    "sgd": (1e-4, 10.0), "momentum": (1e-5, 3.0), "adam": (1e-6, 1.0), "adamw": (1e-6, 1.0),
+}
+"""Rates swept per optimizer: wide enough to start flat and end exploding."""
+SEEDS = 3
 
 
 @dataclass(frozen=True)
 class LRFinderResult:
     frame: pd.DataFrame
-    """lr, loss, smoothed: one row per step taken."""
+    """seed, lr, loss, smoothed: one row per step taken, every seed."""
     suggestion: float
+    """The median of the seeds' suggestions."""
+    suggestions: tuple[float, ...]
+    """Each seed's suggestion (their spread is how far to trust one)."""
+    start_loss: float
     stopped_early: bool
 
+    @property
+    def spread(self) -> tuple[float, float]:
+        return min(self.suggestions), max(self.suggestions)
 
-def find_lr(config: Config, low: float = 1e-4, high: float = 10.0, steps: int = 300,
-            words: list[str] | None = None) -> LRFinderResult:
-    """Train ``steps`` steps with lr = low * (high/low)^(t/(steps-1)); stop once the
-    smoothed loss exceeds ``EXPLODE_FACTOR`` times its minimum or stops being finite."""
+
+def lr_range(config: Config) -> tuple[float, float]:
+    return RANGES[config.opt]
+
+
+def find_lr(config: Config, steps: int = 300, seeds: int = SEEDS,
+            words: list[str] | None = None, low: float | None = None,
+            high: float | None = None) -> LRFinderResult:
+    """``seeds`` range tests (seed, seed+1, ...) of ``steps`` steps each over the
+    optimizer's range (or ``low``-``high``)."""
+    default_low, default_high = lr_range(config)
+    low, high = low or default_low, high or default_high
+    frames, suggestions, stopped = [], [], False
+    for offset in range(seeds):
+        seeded = config.replace(seed=(config.seed + offset) % 2**31, data_seed=config.split_seed)
+        frame, early = _one_test(seeded, steps, low, high, words)
+        frames.append(frame.assign(seed=seeded.seed))
+        suggestions.append(suggest(frame))
+        stopped = stopped or early
+    frame = pd.concat(frames, ignore_index=True)
+    finite = [s for s in suggestions if math.isfinite(s)]
+    suggestion = float(np.median(finite)) if finite else float("nan")
+    start = float(frame.groupby("seed")["smoothed"].first().mean())
+    return LRFinderResult(frame[["seed", "lr", "loss", "smoothed"]], suggestion,
+                          tuple(suggestions), start, stopped)
+
+
+def _one_test(config: Config, steps: int, low: float, high: float,
+              words: list[str] | None) -> tuple[pd.DataFrame, bool]:
+    """One run with lr = low * (high/low)^(t/(steps-1)); it stops once the smoothed loss
+    exceeds ``EXPLODE_FACTOR`` times its minimum or stops being finite."""
     trainer = Trainer(config, load_dataset(config, words), record=False)
     model, optimizer = trainer.model, trainer.optimizer
     x, y, batch = trainer.x, trainer.y, config.batch
@@ -55,18 +97,23 @@ def find_lr(config: Config, low: float = 1e-4, high: float = 10.0, steps: int = 
             if value > EXPLODE_FACTOR * best:
                 stopped = True
                 break
-    frame = pd.DataFrame({"lr": rates, "loss": losses, "smoothed": smoothed})
-    return LRFinderResult(frame, suggest(frame), stopped)
+    return pd.DataFrame({"lr": rates, "loss": losses, "smoothed": smoothed}), stopped
 
 
 def suggest(frame: pd.DataFrame) -> float:
-    """Rate of steepest descent of the smoothed loss (per log10 lr) before its minimum."""
-    if len(frame) < 5:
-        return float(frame["lr"].iloc[0]) if len(frame) else float("nan")
+    """fastai's valley: the longest run of steps over which the smoothed loss keeps falling
+    (a longest decreasing subsequence), two-thirds of the way along it."""
     values = frame["smoothed"].to_numpy()
-    lrs = np.log10(frame["lr"].to_numpy())
-    end = int(np.argmin(values)) + 1
-    if end < 3:
-        return float(frame["lr"].iloc[0])
-    slope = np.gradient(values[:end], lrs[:end])
-    return float(10 ** lrs[int(np.argmin(slope))])
+    n = len(values)
+    if n < 5:
+        return float(frame["lr"].iloc[0]) if n else float("nan")
+    longest = np.ones(n, dtype=int)
+    for i in range(1, n):
+        earlier = values[:i] > values[i]
+        if earlier.any():
+            longest[i] = int(longest[:i][earlier].max()) + 1
+    end = int(np.argmax(longest))
+    start = end - int(longest[end]) + 1
+    third = (end - start) / 3
+    index = start + int(third) + int(third / 2)
+    return float(frame["lr"].iloc[index])

@@ -33,6 +33,7 @@ from .sidebar import check_url_once, sidebar
 from .text import notice
 from .views import TABS, VIEWS, Page
 from .views import header as header_view
+from .views import sweep as sweep_view
 
 AUTO_SECONDS = 4.0
 """Runs estimated to train within this many seconds here (``cost.estimate_seconds``) start
@@ -215,7 +216,7 @@ def main() -> None:
 
 
 def _page() -> None:
-    check_url_once(TABS)
+    check_url_once(TABS, sweep_view.check_link)
     config, messages, words = sidebar()
     # A bad value in the link is also what the widget still holds: say it once.
     for warning in dict.fromkeys((Session().url_warnings or []) + messages):

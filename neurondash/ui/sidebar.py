@@ -4,6 +4,7 @@ Continue and Reset; loading a Config into the controls."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from urllib.parse import parse_qsl
 
 import streamlit as st
@@ -123,9 +124,12 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def check_url_once(tabs: tuple[str, ...]) -> None:
+def check_url_once(tabs: tuple[str, ...],
+                   check_view_params: Callable[[dict[str, str]], list[str]] | None = None
+                   ) -> None:
     """On a session's first run, explain URL values the widgets would silently drop
-    (``tabs``: the views a link's ``view`` may name)."""
+    (``tabs``: the views a link's ``view`` may name; ``check_view_params``: what is wrong
+    with the views' own parameters, such as the Sweep view's search)."""
     if Session().url_warnings is not None:
         return
     raw = {k: st.query_params.get(k) for k in st.query_params}
@@ -140,6 +144,8 @@ def check_url_once(tabs: tuple[str, ...]) -> None:
             del st.query_params[name]  # its widget starts from the default, as warned
     for name in raw.keys() - SETTINGS_BY_NAME.keys() - VIEW_PARAMS:
         del st.query_params[name]  # explained by Config.lenient ("Ignored unknown ...")
+    if check_view_params is not None:
+        warnings += check_view_params(raw)
     if "view" in raw and raw["view"] not in tabs:
         warnings.append(f"view={raw['view']!r} is not a tab; showing {tabs[0]}.")
     for name, grid in LOG_GRIDS.items():

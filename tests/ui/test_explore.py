@@ -1,4 +1,5 @@
-"""AppTest of the explore-and-share views: lessons, compare, sweep, LR finder, import."""
+"""AppTest of the explore-and-share views: lessons, compare, LR finder, import (the
+Sweep view's search: test_search_view.py)."""
 
 from __future__ import annotations
 
@@ -78,66 +79,29 @@ def test_compare_overlays_two_runs_and_lists_differences():
     assert any(list(t.columns) == ["act"] for t in tables)
 
 
-def sweep_in_tab(at, setting: str, values: str, steps: int):
-    """Sweep one setting from the Sweep tab, as a user does; returns (spec, results)."""
-    at.selectbox(key="sweep_x").set_value(setting).run()
-    at.text_input(key=f"sweep_xv_{setting}").input(values).run()
-    at.number_input(key="sweep_steps").set_value(steps).run()
-    at.button(key="sweep_run").click().run()
-    assert not at.exception
-    return at.session_state["sweep"]
-
-
-def test_sweep_view_runs_and_links_each_point():
-    at = open_app(SMALL, tab="Sweep")
-    sweep_in_tab(at, "lr", "0.01, 0.1", 30)
-    sweep_charts = [(s, t) for s, t in charts(at) if "link" in fields(s)]
-    assert len(sweep_charts) == 4
-    links = sweep_charts[0][1][0].column("link").to_pylist()
-    assert sorted(links) == sorted(f"?{Config(depth=2, width='16', steps=30, lr=v).to_query()}"
-                                   for v in (0.01, 0.1))
-
-
-def test_sweep_of_an_uploaded_word_list_trains_on_that_list():
-    at = open_app(SMALL, tab="Sweep")
-    at.selectbox(key="task").set_value("words").run()
-    words = "\n".join(f"{a}{b}{c}" for a in "abcd" for b in "xyz" for c in "eo").encode()
-    uploader = next(u for u in at.get("file_uploader") if u.proto.label.startswith("word"))
-    uploader.set_value(("words.txt", words, "text/plain")).run()
-    spec, results = sweep_in_tab(at, "lr", "0.01, 0.1", 20)
-    assert spec.base.task == "words" and len(results) == 2
-    # A uniform guess over this list's vocabulary ('.' + 9 letters): ln 10.
-    assert all(r["status"] == "finished" for r in results.values())
-    assert all(abs(r["expected_initial_loss"] - math.log(10)) < 1e-9 for r in results.values())
-
-
-def test_a_failing_sweep_is_reported_without_losing_the_page(monkeypatch):
-    import neurondash.ui.views.sweep as explore
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("a worker process died")
-
-    monkeypatch.setattr(explore, "run_sweep", broken)
-    at = open_app(SMALL, tab="Sweep")
-    at.number_input(key="sweep_steps").set_value(20).run()
-    at.button(key="sweep_run").click().run()
-    assert not at.exception
-    assert any("a worker process died" in rendered(e.value) for e in at.error)
-    assert at.session_state["runs"], "the trained dashboard is kept"
-
-
-def test_lr_finder_view_suggests_and_applies_a_rate():
+def test_lr_finder_view_suggests_and_applies_a_rate_saying_how_it_was_rounded():
     at = open_app(SMALL, tab="LR finder")
     at.button(key="lr_find").click().run()
     assert not at.exception
-    finder = [t for s, t in charts(at) if {"lr", "value"} <= fields(s)]
-    assert finder and finder[0][0].num_rows > 20
-    suggestion = at.session_state["lr_result"][1].suggestion
+    finder = [(s, t) for s, t in charts(at) if {"lr", "smoothed"} <= fields(s)]
+    assert finder
+    spec, tables = finder[0]
+    lines = next(t for t in tables if "seed" in t.column_names)
+    assert len(set(lines.column("seed").to_pylist())) == 3 and lines.num_rows > 60
+    y = next(layer["encoding"]["y"] for layer in spec["layer"] if "y" in layer["encoding"])
+    assert y["scale"]["type"] == "log"
+    result = at.session_state["lr_result"][1]
+    assert y["scale"]["domain"][1] == 1.25 * result.start_loss
     grid = at.select_slider(key="lr").options
-    nearest = min(grid, key=lambda g: abs(math.log10(float(g)) - math.log10(suggestion)))
-    at.button(key="lr_use").click().run()
+    nearest = float(min(grid, key=lambda g: abs(math.log10(float(g))
+                                                 - math.log10(result.suggestion))))
+    button = at.button(key="lr_use")
+    assert f"Use lr = {nearest:g}" in button.label
+    if nearest != result.suggestion:
+        assert f"nearest value to {result.suggestion:.3g}" in button.label
+    button.click().run()
     assert not at.exception
-    assert at.select_slider(key="lr").value == float(nearest)
+    assert at.select_slider(key="lr").value == nearest
 
 
 def test_import_shows_a_run_without_retraining_and_rejects_bad_files():
@@ -186,13 +150,3 @@ def test_an_imported_2d_run_brings_its_input_features_to_the_sidebar():
     assert any(run.config == config for run in at.session_state["runs"].values())
 
 
-def test_sweep_offers_the_settings_of_the_task_and_sweeps_2d_feature_sets():
-    at = open_app(SMALL, tab="Sweep")
-    options = at.selectbox(key="sweep_x").options
-    assert "embed_dim" in options and "features" not in options
-    at.selectbox(key="task").set_value("circles").run()
-    options = at.selectbox(key="sweep_x").options
-    assert "features" in options and "embed_dim" not in options and "context" not in options
-    spec, results = sweep_in_tab(at, "features", "x1,x2; x2sq,x1sq", 30)
-    assert [c.features for c in spec.configs()] == ["x1,x2", "x1sq,x2sq"]
-    assert len(results) == 2 and all(r["status"] == "finished" for r in results.values())

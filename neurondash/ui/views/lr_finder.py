@@ -6,7 +6,7 @@ import streamlit as st
 
 from ... import charts
 from ...config import Config
-from ...engine.lr_finder import find_lr
+from ...engine.lr_finder import SEEDS, find_lr, lr_range
 from .. import render
 from ..guard import callback
 from ..session import Session
@@ -14,9 +14,13 @@ from ..sidebar import on_grid
 
 
 def lr_finder_tab(config: Config, words: list[str] | None) -> None:
-    st.caption("One run whose learning rate rises exponentially from 1e-4 to 10 over 300 "
-               "steps. The loss falls fastest around a good learning rate and explodes "
-               "beyond it.")
+    low, high = lr_range(config)
+    st.caption(f"{SEEDS} runs (seeds {config.seed} to {config.seed + SEEDS - 1}, one data "
+               f"split) whose learning rate rises exponentially from {low:g} to {high:g} "
+               f"over 300 steps: the range for {config.opt}. The loss falls fastest "
+               "around a good rate and blows up beyond it. The suggestion is fastai's "
+               "'valley': two-thirds of the way along the longest stretch where the loss "
+               "keeps falling; the median over the seeds, their spread shaded.")
     if st.button("Run the learning-rate range test", key="lr_find"):
         Session().lr_result = (config, find_lr(config, words=words))
     stored = Session().lr_result
@@ -25,12 +29,18 @@ def lr_finder_tab(config: Config, words: list[str] | None) -> None:
     tested, result = stored
     if tested != config:
         st.caption("(Result of the previous settings.)")
-    render.chart(("lr_finder", tested), lambda: charts.lr_finder_chart(result.frame,
-                                                                       result.suggestion))
-    st.button(f"Use lr = {result.suggestion:.3g}", key="lr_use", on_click=_use_lr,
-              args=(result.suggestion,))
+    render.chart(("lr_finder", tested), lambda: charts.lr_finder_chart(
+        result.frame, result.suggestion, result.spread, result.start_loss))
+    low, high = result.spread
+    st.write(f"Suggested learning rate **{result.suggestion:.3g}** (the seeds suggest "
+             f"{', '.join(f'{s:.3g}' for s in result.suggestions)}: from {low:.3g} to "
+             f"{high:.3g}, a factor of {high / low:.2g}).")
+    usable = on_grid("lr", result.suggestion)
+    label = (f"Use lr = {usable:g}" if usable == result.suggestion else
+             f"Use lr = {usable:g} (the lr slider's nearest value to {result.suggestion:.3g})")
+    st.button(label, key="lr_use", on_click=_use_lr, args=(usable,))
 
 
 @callback("Use lr")
 def _use_lr(value: float) -> None:
-    st.session_state["lr"] = on_grid("lr", value)
+    st.session_state["lr"] = value

@@ -1,132 +1,324 @@
-"""The Sweep view: one or two settings over a grid, in worker processes."""
+"""The Sweep view: a search over the sidebar's settings (adaptive, random or grid, with seed
+repeats), its leaderboard and charts. The search is part of the link, so a shared link
+shows the same search, read from the run store as far as it was run; it trains only on
+Run search. A trial opens in a new browser tab, so the search stays where it was."""
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 
+import pandas as pd
 import streamlit as st
 
 from ... import charts
-from ...config import SETTINGS_BY_NAME, Config, ConfigError
-from ...sweep import (
-    SCHEDULER_ENV,
-    SWEEPABLE,
-    SchedulerError,
-    SweepSpec,
-    make_executor,
-    parse_values,
-    process_pool,
-    run_sweep,
-    sweep_frame,
+from ...charts import prepare
+from ...config import Config
+from ...cost import describe_seconds, estimate_seconds
+from ...search import (
+    MAX_REPEATS,
+    MAX_TRIALS,
+    METHODS,
+    SearchError,
+    SearchSpec,
+    default_ranges,
+    leaderboard,
+    parse_range,
+    run_search,
+    search_frame,
+    skipped_frame,
 )
+from ...store import shared_store, store_key
+from ...sweep import SCHEDULER_ENV, SchedulerError, make_executor, process_pool
 from .. import render
+from ..guard import callback
 from ..session import Session
+from ..sidebar import apply_config
 from ..text import notice
 
-SWEEP_DEFAULTS = {
-    "init_scale": "0.1, 0.3, 1, 3, 10", "lr": "0.001, 0.01, 0.1, 1", "depth": "1, 2, 4, 8",
-    "width": "16; 64; 256", "features": "x1,x2; x1sq,x2sq; x1,x2,x1sq,x2sq,x1x2",
-    "act": "tanh, sigmoid, relu, gelu", "norm": "none, batch, layer",
-    "out_scale": "0.01, 0.1, 1, 10", "init": "normal, xavier, kaiming",
-    "opt": "sgd, momentum, adam", "batch": "8, 32, 128", "wd": "0, 0.001, 0.01",
-    "bias_init": "0, 0.1, 1", "sched": "constant, step, cosine", "context": "1, 2, 3, 5",
-    "embed_dim": "2, 5, 10, 27", "fuse": "0, 2", "seed": "1, 2, 3",
-}
+DEFAULT_SEARCH = "\n".join(r.spell() for r in default_ranges(Config()))
+METRICS = {"val_loss": "validation loss", "val_acc": "validation accuracy",
+           "train_loss": "training loss"}
+LINK_DEFAULTS = {"search": DEFAULT_SEARCH, "method": "adaptive", "trials": 20, "repeats": 1,
+                 "budget": 0, "search_seed": 0}
+"""The search's link parameters and their defaults (a default is left out of the link)."""
 
 
-SWEEP_MAX_STEPS = 20_000
-
-
-SWEEP_METRICS = {
-    "initial_loss": "initial loss", "val_loss": "final validation loss",
-    "saturation_init_pct": "saturation at init (%)", "update_data": "update:data (log10)",
-}
+def check_link(raw: dict[str, str]) -> list[str]:
+    """What is wrong with a link's search parameters (their controls would drop it)."""
+    warnings = []
+    numbers = {"trials": (1, MAX_TRIALS), "repeats": (1, MAX_REPEATS), "budget": (0, 3600),
+               "search_seed": (0, 2**31 - 1)}
+    for name, (low, high) in numbers.items():
+        if name in raw:
+            try:
+                ok = low <= int(raw[name]) <= high
+            except ValueError:
+                ok = False
+            if not ok:
+                warnings.append(f"{name}={raw[name]!r} is not allowed: a whole number from "
+                                f"{low} to {high}; using {LINK_DEFAULTS[name]}.")
+    if "method" in raw and raw["method"] not in METHODS:
+        warnings.append(f"method={raw['method']!r} is not a search method (one of "
+                        f"{', '.join(METHODS)}); using adaptive.")
+    return warnings
 
 
 def sweep_tab(config: Config, words: list[str] | None) -> None:
-    st.caption("Train every combination of one or two settings on top of the current "
-               "sidebar settings, in parallel worker processes. Click a point or cell to open "
-               "that run's dashboard.")
-    sweepable = [name for name in SWEEPABLE if config.applies(name)]
-    cols = st.columns(2)
-    first = cols[0].selectbox("setting", sweepable, key="sweep_x")
-    first_values = cols[0].text_input("values", SWEEP_DEFAULTS[first], key=f"sweep_xv_{first}")
-    second = cols[1].selectbox("second setting (optional)", ("—", *sweepable), key="sweep_y")
-    second_values = (cols[1].text_input("values", SWEEP_DEFAULTS[second],
-                                        key=f"sweep_yv_{second}") if second != "—" else "")
-    # Any valid `steps` (1 and up) is a valid start: a short run's link opens this view too.
-    steps = st.number_input("steps per run", 1, SWEEP_MAX_STEPS,
-                            min(config.steps, 1000), step=100, key="sweep_steps")
-    try:
-        axes = {first: parse_values(first, first_values)}
-        if second != "—" and second != first:
-            axes[second] = parse_values(second, second_values)
-        spec = SweepSpec(config, axes, int(steps))
-    except ConfigError as err:
-        notice("warning", f"Sweep settings: {err}")
+    st.caption("Search the settings on top of the sidebar's (each trial is the sidebar's "
+               "Config with the drawn values), in parallel worker processes. Every run is "
+               "kept in the run store: a repeated search, or its link opened by anybody, "
+               "reads it instead of training.")
+    spec = _spec_from_controls(config)
+    if spec is None:
         return
-    st.write(f"{spec.size} runs of {spec.steps} steps.")
-    if st.button("Run sweep", type="primary", key="sweep_run"):
-        partial: dict[int, dict] = {}
-        Session().sweep = (spec, partial)
-        st.button("Stop sweep", key="sweep_stop",
-                  help="Stops after the runs in progress; finished runs are kept")
-        bar = st.progress(0.0, text="Sweeping...")
-        local = not os.environ.get(SCHEDULER_ENV)
-        executor = contextlib.nullcontext(_sweep_pool()) if local else make_executor("dask")
+    _describe(spec, words)
+    if st.button("Run search", type="primary", key="search_run"):
+        _run(spec, words)
+    held = Session().sweep
+    if held is None or held[0] != spec:
+        held = _replay(spec, words)
+    _results(*held, words)
+
+
+def _spec_from_controls(config: Config) -> SearchSpec | None:
+    left, right = st.columns([3, 2])
+    text = left.text_area("ranges, one per line", DEFAULT_SEARCH, height=220, key="search",
+                          bind="query-params",
+                          help="name=choice(a,b,c) or name=a,b,c; name=loguniform(low,high); "
+                               "name=uniform(low,high); lr=auto (the optimizer's range); add "
+                               "'if opt=adamw' to draw a setting only then. Widths and "
+                               "feature sets are separated by ';'.")
+    method = right.selectbox("method", tuple(METHODS), key="method", bind="query-params",
+                             help="; ".join(f"{k}: {v}" for k, v in METHODS.items()))
+    trials = right.number_input("trials", 1, MAX_TRIALS, LINK_DEFAULTS["trials"],
+                                key="trials", bind="query-params",
+                                help="trials to run (a grid runs every combination)")
+    repeats = right.number_input("seeds per trial", 1, MAX_REPEATS, 1, key="repeats",
+                                 bind="query-params",
+                                 help="each trial trained with this many seeds on one data "
+                                      "split: the spread is the noise an effect must beat")
+    budget = right.number_input("budget (seconds, 0 = none)", 0, 3600, 0, key="budget",
+                                bind="query-params",
+                                help="no run starts after this many seconds")
+    seed = right.number_input("search seed", 0, 2**31 - 1, 0, key="search_seed",
+                              bind="query-params", help="the same seed draws the same trials")
+    ranges, problems = [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
         try:
-            with executor as pool:
-                run_sweep(spec, pool, words=tuple(words) if words else None,
-                          results=partial, on_result=lambda done, total: bar.progress(
-                              done / total, text=f"{done}/{total} runs done"))
-        except SchedulerError as err:
-            notice("error", f"The sweep did not start: {err}.")
-        except Exception as err:  # noqa: BLE001 - a worker failure must not lose the page
-            if local:  # a pool that lost a worker cannot take new runs: start afresh
-                _sweep_pool().shutdown(wait=False, cancel_futures=True)
-                _sweep_pool.clear()
-            notice("error", f"The sweep stopped: a run failed ({type(err).__name__}: "
-                            f"{err}). Finished runs are kept below.")
-        bar.empty()
-    if Session().sweep is not None:
-        _sweep_results(*Session().sweep)
+            searched = parse_range(line)
+        except SearchError as err:
+            problems.append(f"line {number}: {err}")
+            continue
+        if not config.applies(searched.name):
+            problems.append(f"line {number}: {searched.name} does not apply to task "
+                            f"{config.task}")
+            continue
+        ranges.append(searched)
+    for problem in problems:
+        notice("warning", f"Left out of the search: {problem}")
+    try:
+        return SearchSpec(config.replace(more=0), tuple(ranges), trials=int(trials),
+                          repeats=int(repeats), method=method, seed=int(seed),
+                          budget_seconds=float(budget) or None)
+    except SearchError as err:
+        notice("warning", f"Search settings: {err}")
+        return None
+
+
+def _describe(spec: SearchSpec, words: list[str] | None) -> None:
+    runs = spec.runs()
+    seconds = sum(estimate_seconds(config, words) for _, _, config in runs)
+    upto = spec.method == "adaptive" and spec.trials > spec.explore_count
+    total = spec.trials if upto else len(spec.trial_list())
+    text = (f"{total} trials x {spec.repeats} seed(s) of {spec.base.steps:,} steps"
+            + (f": {spec.explore_count} drawn at random, then rounds chosen from the results"
+               if upto else "")
+            + f". The first {len(runs)} runs take about {describe_seconds(seconds)} of "
+            "training here in all (an estimate), shared by the worker processes"
+            + (f"; no run starts after {spec.budget_seconds:g} s." if spec.budget_seconds
+               else "."))
+    st.write(text)
+    skipped = skipped_frame(spec)
+    if len(skipped):
+        with st.expander(f"{len(skipped)} trial(s) skipped: invalid settings"):
+            st.dataframe(skipped, hide_index=True)
 
 
 @st.cache_resource(show_spinner=False)
 def _sweep_pool():
-    """One worker pool per server, kept between sweeps: starting workers (imports, the names
-    data) takes about a second, as long as a small sweep's runs. It starts with the first
-    sweep, not with the page, so that its start-up never slows the dashboard itself."""
+    """One worker pool per server, kept between searches: starting workers (imports, the
+    names data) takes about a second, as long as a small search's runs. It starts with the
+    first search, not with the page, so that its start-up never slows the dashboard."""
     return process_pool()
 
 
-def _sweep_results(spec: SweepSpec, partial: dict[int, dict]) -> None:
-    frame = sweep_frame(spec, partial)
-    missing = int((frame["status"] == "not run").sum())
-    if missing:
-        st.warning(f"The sweep was stopped: {missing} of {spec.size} runs did not run.")
-    frame = frame.assign(link="?" + frame["query"].astype(str))
-    names = list(spec.axes)
-    done = frame[frame["status"] != "not run"]
-    if done.empty:
+def _store():
+    try:
+        return shared_store()
+    except OSError:
+        return None
+
+
+def _run(spec: SearchSpec, words: list[str] | None) -> None:
+    runs: list = []
+    results: dict[int, dict] = {}
+    Session().sweep = (spec, runs, results)
+    st.button("Stop search", key="search_stop",
+              help="Stops after the runs in progress; finished runs are kept")
+    bar = st.progress(0.0, text="Searching...")
+    local = not os.environ.get(SCHEDULER_ENV)
+    executor = contextlib.nullcontext(_sweep_pool()) if local else make_executor("dask")
+
+    def show(done: int, total: int) -> None:
+        scores = [r["val_loss"] for r in results.values()
+                  if isinstance(r.get("val_loss"), float) and math.isfinite(r["val_loss"])]
+        best = f"; best validation loss {min(scores):.4f}" if scores else ""
+        bar.progress(min(len(results) / max(len(runs), 1), 1.0),
+                     text=f"{len(results)} runs done{best}")
+
+    try:
+        with executor as pool:
+            run_search(spec, pool, on_result=show, words=tuple(words) if words else None,
+                       results=results, store=_store(), runs=runs)
+    except SchedulerError as err:
+        notice("error", f"The search did not start: {err}.")
+    except Exception as err:  # noqa: BLE001 - a worker failure must not lose the page
+        if local:  # a pool that lost a worker cannot take new runs: start afresh
+            _sweep_pool().shutdown(wait=False, cancel_futures=True)
+            _sweep_pool.clear()
+        notice("error", f"The search stopped: a run failed ({type(err).__name__}: {err}). "
+                        "Finished runs are kept below.")
+    bar.empty()
+
+
+def _replay(spec: SearchSpec, words: list[str] | None) -> tuple:
+    """The search as far as the store holds it (nothing is trained)."""
+    runs: list = []
+    results: dict[int, dict] = {}
+    store = _store()
+    if store is not None:
+        run_search(spec, None, words=tuple(words) if words else None, results=results,
+                   store=store, runs=runs, train=False)
+    held = (spec, runs, results)
+    Session().sweep = held
+    return held
+
+
+def _results(spec: SearchSpec, runs: list, results: dict[int, dict],
+             words: list[str] | None) -> None:
+    if not results:
+        st.info("No run of this search is stored yet: press **Run search**.")
         return
-    key = ("sweep", spec.base, tuple(spec.axes.items()), spec.steps, len(done))
-    if len(names) == 1:
-        x = names[0]
-        log_x = SETTINGS_BY_NAME[x].log or x in ("out_scale",)
+    frame = search_frame(spec, runs, results)
+    not_run = int((frame["status"] == "not run").sum())
+    if not_run:
+        st.warning(f"{not_run} of {len(frame)} runs of this search have not run (stopped, "
+                   "the budget, or not in the store yet): Run search trains them.")
+    searched = [n for n in spec.searched if n != "seed"]
+    done = frame[frame["status"] != "not run"].assign(
+        link="?" + frame["query"].astype(str))
+    metric = st.selectbox("rank by", tuple(METRICS), key="search_metric",
+                          format_func=METRICS.get)
+    ascending = metric != "val_acc"
+    board = leaderboard(done, searched, metric, ascending=ascending)
+    if board.empty:
+        return
+    board["link"] = "?" + board["query"].astype(str)
+    ceiling = (float(done["expected_initial_loss"].max())
+               if metric != "val_acc" and "expected_initial_loss" in done else None)
+    _best_line(board, metric, spec)
+    _leaderboard(board, metric, searched, words)
+    key = ("search", spec, len(done), metric)
+    if len(searched) >= 2 and len(board) >= 2:
+        st.markdown("**Every trial across the searched settings** (click a line to open "
+                    "its run in a new tab)")
+        lines, ticks = prepare.parallel_frame(board, searched, metric, ceiling)
+        render.chart((*key, "parallel"), lambda: _new_tab(
+            charts.parallel_coordinates_chart(lines, ticks, searched, metric)))
+    shown = prepare.varying_metrics(done, list(METRICS))
+    if metric in shown:
+        st.markdown(f"**{METRICS[metric]} against each setting** (every run, repeats "
+                    "included; clipped at the uniform guess)")
         cols = st.columns(2)
-        for k, (metric, title) in enumerate(SWEEP_METRICS.items()):
-            guide = -3.0 if metric == "update_data" else None
-            render.chart((*key, metric), lambda m=metric, t=title, g=guide:
-                         charts.sweep_metric_chart(done.astype({x: done[x].dtype}), x, m, t,
-                                                   log_x, g), cols[k % 2])
-    else:
-        metric = st.selectbox("colour by", list(SWEEP_METRICS), key="sweep_metric",
-                              format_func=SWEEP_METRICS.get)
-        render.chart((*key, metric), lambda: charts.sweep_heatmap_chart(
-            done.astype({names[0]: str, names[1]: str}), names[0], names[1], metric,
-            SWEEP_METRICS[metric]))
-    st.dataframe(frame.drop(columns=["link"]), hide_index=True)
-    st.download_button("Download sweep results (CSV)", frame.drop(columns=["link"]).to_csv(
-        index=False), "sweep.csv", "text/csv", key="sweep_csv")
+        clipped = done.assign(**{metric: prepare.clipped(done[metric], ceiling)})
+        for k, name in enumerate(searched):
+            numbers = prepare.as_numbers(clipped[name])
+            data = clipped.assign(**{name: numbers}) if numbers is not None else clipped.assign(
+                **{name: clipped[name].astype(str)})
+            log_x = numbers is not None and prepare.spans_decades(numbers)
+            render.chart((*key, "slice", name), lambda n=name, d=data, lx=log_x,
+                         q=numbers is not None: _new_tab(charts.slice_chart(
+                             d[["trial", "seed", n, metric, "status", "link"]], n, metric,
+                             q, lx)), cols[k % 2])
+    if len(searched) >= 2:
+        _heatmap(board, searched, metric, ceiling, ascending, key)
+    st.download_button("Download search results (CSV, one row per run)",
+                       frame.to_csv(index=False), "search.csv", "text/csv", key="search_csv")
+
+
+def _best_line(board: pd.DataFrame, metric: str, spec: SearchSpec) -> None:
+    best = board.iloc[0]
+    spread = (f" ± {best[metric + '_sd']:.4f} over {int(best['repeats'])} seeds"
+              if best["repeats"] > 1 else "")
+    st.success(f"Best: {METRICS[metric]} {best[metric]:.4f}{spread} (trial "
+               f"{int(best['trial'])}, {best['seconds']:.1f} s of training).")
+    config, _ = Config.from_query(str(best["query"]))
+    one, two = st.columns(2)
+    one.link_button("Open the best run in a new tab", str(best["link"]))
+    two.button("Use its settings in the sidebar", key="search_use", on_click=apply_config,
+               args=(config,))
+
+
+def _leaderboard(board: pd.DataFrame, metric: str, searched: list[str],
+                 words: list[str] | None) -> None:
+    columns = ["link", "trial", *searched, metric, f"{metric}_sd", "repeats", "vs_best",
+               "seconds", "examples", "findings"]
+    table = board[columns].copy()
+    event = st.dataframe(
+        table, hide_index=True, key="search_table", on_select="rerun",
+        selection_mode="multi-row",
+        column_config={
+            "link": st.column_config.LinkColumn("open", display_text="open ↗",
+                                                help="the run's dashboard, in a new tab"),
+            f"{metric}_sd": st.column_config.NumberColumn("sd", format="%.4f"),
+            metric: st.column_config.NumberColumn(METRICS[metric], format="%.4f"),
+            "seconds": st.column_config.NumberColumn("seconds", format="%.1f"),
+            "vs_best": "vs best"})
+    picked = [int(i) for i in event.selection.rows if i < len(table)]
+    chosen = board.iloc[picked] if picked else board.iloc[:0]
+    st.button("Compare the selected trials", key="search_compare", disabled=len(chosen) < 2,
+              on_click=_compare, args=(list(chosen["query"]), words),
+              help="Overlay the selected trials' runs (their first seed) in Compare")
+    st.caption("Rows are trials, best first; 'within seed spread' marks a gap to the best "
+               "no larger than the seed-to-seed sd (an effect these repeats cannot tell "
+               "from noise). Select rows to compare them.")
+
+
+@callback("Compare")
+def _compare(queries: list[str], words: list[str] | None) -> None:
+    configs = [Config.from_query(query)[0] for query in queries]
+    Session().compare_keys = [store_key(config, words) for config in configs]
+    st.session_state["compare_runs"] = [query or "defaults" for query in queries]
+    st.session_state["view"] = "Compare"
+
+
+def _heatmap(board: pd.DataFrame, searched: list[str], metric: str,
+             ceiling: float | None, ascending: bool, key: tuple) -> None:
+    cols = st.columns(2)
+    x = cols[0].selectbox("heatmap across", searched, index=0, key="search_hx")
+    y = cols[1].selectbox("and", [n for n in searched if n != x], index=0, key="search_hy")
+    cells = prepare.heatmap_cells(board, x, y, metric, ceiling, ascending)
+    st.markdown(f"**Best {METRICS[metric]} per pair of values** (the best outlined in red; "
+                "colours clipped at the uniform guess, so a diverged cell does not flatten "
+                "the rest)")
+    render.chart((*key, "heatmap", x, y), lambda: _new_tab(
+        charts.search_heatmap_chart(cells, x, y, metric)))
+
+
+def _new_tab(chart):
+    """Links in the chart open in a new browser tab, so the search stays open here."""
+    return chart.properties(usermeta={"embedOptions": {"loader": {"target": "_blank"}}})

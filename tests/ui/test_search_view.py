@@ -1,0 +1,131 @@
+"""AppTest of the Sweep view's search: it runs, ranks trials best first, draws parallel
+coordinates, slices and a heatmap whose points open runs; its link reopens the same search
+from the store without training; bad ranges and link values are explained."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from neurondash import Config
+from neurondash.ui.views import sweep as sweep_view
+
+from .markdown import rendered, texts
+from .test_app import SMALL, charts, fields, open_app
+
+GRID = "lr=0.01,0.1\nact=tanh,relu"
+
+
+def search_in_tab(at, text: str, method: str = "grid", **numbers):
+    """Write a search in the Sweep tab and run it, as a user does; returns what the
+    session holds: (spec, runs, results)."""
+    at.text_area(key="search").input(text).run()
+    at.selectbox(key="method").set_value(method).run()
+    for key, value in numbers.items():
+        at.number_input(key=key).set_value(value).run()
+    at.button(key="search_run").click().run()
+    assert not at.exception
+    return at.session_state["sweep"]
+
+
+def leaderboard_table(at):
+    return next(d.value for d in at.dataframe if "vs_best" in d.value.columns)
+
+
+def test_a_search_runs_ranks_its_trials_and_every_chart_opens_runs():
+    at = open_app(SMALL, tab="Sweep")
+    spec, runs, results = search_in_tab(at, GRID)
+    assert len(runs) == 4 and len(results) == 4
+    board = leaderboard_table(at)
+    assert list(board["val_loss"]) == sorted(board["val_loss"])
+    expected = {f"?{Config(depth=2, width='16', steps=150, lr=lr, act=act).to_query()}"
+                for lr in (0.01, 0.1) for act in ("tanh", "relu")}
+    assert set(board["link"]) == expected
+    best = min(results.values(), key=lambda r: r["val_loss"])
+    assert any(f"{best['val_loss']:.4f}" in m.value for m in at.success)
+    drawn = [(s, t) for s, t in charts(at) if "link" in fields(s)]
+    kinds = {"parallel": 0, "slice": 0, "heatmap": 0}
+    for spec_dict, tables in drawn:
+        assert spec_dict["usermeta"]["embedOptions"]["loader"]["target"] == "_blank"
+        names = fields(spec_dict)
+        if "position" in names:
+            kinds["parallel"] += 1
+        elif "colour" in names:
+            kinds["heatmap"] += 1
+            cells = tables[0].to_pandas()
+            assert cells["best"].sum() == 1 and cells.loc[cells["best"], "link"].iloc[0] in \
+                expected
+            assert all(label.replace(".", "").isdigit() for label in cells["label"])
+        else:
+            kinds["slice"] += 1
+        assert {link for t in tables if "link" in t.column_names
+                for link in t.column("link").to_pylist()} <= expected
+    assert kinds == {"parallel": 1, "slice": 2, "heatmap": 1}
+    assert at.query_params["search"] == GRID and at.query_params["method"] == "grid"
+
+
+def test_a_search_link_opens_the_same_search_from_the_store_without_training(monkeypatch):
+    at = open_app(SMALL, tab="Sweep")
+    search_in_tab(at, GRID, repeats=2)
+    board = leaderboard_table(at)
+    link = {k: at.query_params[k] for k in at.query_params}
+    assert link["repeats"] == "2"
+
+    def no_pool():
+        raise AssertionError("the link trained")
+
+    monkeypatch.setattr(sweep_view, "_sweep_pool", no_pool)
+    shared = open_app(link)
+    assert not shared.exception
+    again = leaderboard_table(shared)
+    assert list(again["trial"]) == list(board["trial"])
+    assert list(again["val_loss"]) == list(board["val_loss"])
+    assert (again["repeats"] == 2).all() and again["val_loss_sd"].notna().all()
+
+
+def test_a_search_over_an_uploaded_word_list_trains_on_that_list():
+    at = open_app(SMALL, tab="Sweep")
+    at.selectbox(key="task").set_value("words").run()
+    words = "\n".join(f"{a}{b}{c}" for a in "abcd" for b in "xyz" for c in "eo").encode()
+    uploader = next(u for u in at.get("file_uploader") if u.proto.label.startswith("word"))
+    uploader.set_value(("words.txt", words, "text/plain")).run()
+    spec, runs, results = search_in_tab(at, "lr=0.01,0.1")
+    assert spec.base.task == "words" and len(results) == 2
+    assert all(r["status"] == "finished" for r in results.values())
+    # A uniform guess over this list's vocabulary ('.' + 9 letters): ln 10.
+    assert all(abs(r["expected_initial_loss"] - math.log(10)) < 1e-9 for r in results.values())
+
+
+def test_ranges_that_do_not_apply_are_left_out_and_2d_feature_sets_are_searched():
+    at = open_app(SMALL | {"task": "circles"}, tab="Sweep")
+    spec, runs, results = search_in_tab(
+        at, "features=x1,x2; x2sq,x1sq\ncontext=choice(3,5)\nlr=loguniform(0,1)")
+    said = texts(at.warning)
+    assert "context does not apply to task circles" in said
+    assert "positive low bound" in said
+    assert [c.features for _, _, c in runs] == ["x1,x2", "x1sq,x2sq"]
+    assert all(r["status"] == "finished" for r in results.values())
+
+
+def test_a_failing_search_is_reported_without_losing_the_page(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a worker process died")
+
+    monkeypatch.setattr(sweep_view, "run_search", broken)
+    at = open_app(SMALL, tab="Sweep")
+    at.button(key="search_run").click().run()
+    assert not at.exception
+    assert any("a worker process died" in rendered(e.value) for e in at.error)
+    assert at.session_state["runs"], "the trained dashboard is kept"
+
+
+@pytest.mark.parametrize("params, said", [
+    ({"trials": "9999"}, "trials='9999' is not allowed"),
+    ({"method": "bogus"}, "method='bogus' is not a search method"),
+    ({"repeats": "two"}, "repeats='two' is not allowed"),
+])
+def test_bad_search_values_in_a_link_are_explained(params, said):
+    at = open_app(SMALL | params, tab="Sweep")
+    assert not at.exception
+    assert said in texts(at.warning)
