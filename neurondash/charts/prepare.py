@@ -307,9 +307,10 @@ def as_numbers(values: pd.Series) -> pd.Series | None:
     return numbers.astype(float) if numbers.notna().all() else None
 
 
-def spans_decades(numbers: pd.Series) -> bool:
-    """Draw on a log axis: positive values that span a factor of 10 or more."""
-    return bool((numbers > 0).all() and numbers.max() >= 10 * numbers.min())
+def wants_log(numbers: pd.Series) -> bool:
+    """Draw on a log axis: positive values that span a factor of 4 or more (learning
+    rates, batch sizes and widths, which are searched in multiples)."""
+    return bool((numbers > 0).all() and numbers.max() >= 4 * numbers.min())
 
 
 def clipped(values: pd.Series, ceiling: float | None) -> pd.Series:
@@ -325,7 +326,7 @@ def clipped(values: pd.Series, ceiling: float | None) -> pd.Series:
 def parallel_frame(board: pd.DataFrame, dims: list[str], metric: str,
                    ceiling: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Parallel coordinates of a leaderboard: one line per trial over the searched settings,
-    each axis scaled to 0-1 (log for settings spanning decades, in order for choices).
+    each axis scaled to 0-1 (log for settings spanning a factor of 4, in order for choices).
 
     Returns the lines (trial, axis, position, value, metric, link) and the axis labels
     (axis, position, value) to write beside each axis."""
@@ -334,7 +335,7 @@ def parallel_frame(board: pd.DataFrame, dims: list[str], metric: str,
     for axis in dims:
         numbers = as_numbers(board[axis])
         if numbers is not None:
-            scaled = np.log10(numbers) if spans_decades(numbers) else numbers
+            scaled = np.log10(numbers) if wants_log(numbers) else numbers
             low, high = float(scaled.min()), float(scaled.max())
             position = (scaled - low) / (high - low) if high > low else scaled * 0 + 0.5
             labels = board[axis].astype(str)
@@ -376,3 +377,12 @@ def varying_metrics(frame: pd.DataFrame, metrics: list[str]) -> list[str]:
     """The metrics whose values differ between runs (a constant one says nothing)."""
     return [m for m in metrics if m in frame and
             pd.to_numeric(frame[m], errors="coerce").round(9).nunique(dropna=True) > 1]
+
+
+def short_labels(configs: dict[str, object]) -> dict[str, str]:
+    """Labels that name only what differs between the Configs ('lr=0.1 act=relu'), so that
+    runs of one search are told apart at a glance (their full links share a long prefix)."""
+    varying = list(differing_settings(configs).columns)
+    short = {label: " ".join(f"{name}={getattr(config, name)}" for name in varying) or label
+             for label, config in configs.items()}
+    return short if len(set(short.values())) == len(short) else {k: k for k in configs}

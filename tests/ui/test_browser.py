@@ -312,3 +312,43 @@ def test_the_html_report_draws_every_chart_with_the_network_off(tmp_path):
         drawn = page.locator(".chart svg, .chart canvas").count()
         browser.close()
     assert drawn >= expected > 5 and not errors and not requested
+
+
+@pytest.mark.browser
+def test_a_search_opens_a_trial_in_a_new_tab_and_stays_where_it_was(server):
+    """Run a small search from its link, open the best trial from the search (a new tab:
+    its dashboard, read from the store, no training), come back: the search and its
+    leaderboard are still there; the link alone shows the search again, from the store."""
+    search = "lr=0.02,0.2%0Aact=tanh,relu"
+    link = f"{server}/?depth=2&width=16&steps=150&view=Sweep&search={search}&method=grid"
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1400})
+        context.add_init_script(WATCH_PROGRESS)
+        page = context.new_page()
+        page.goto(link, timeout=60_000)
+        wait_idle(page)
+        page.get_by_role("button", name="Run search").click()
+        page.get_by_text("Best: validation loss").wait_for(timeout=180_000)
+        wait_idle(page)
+        assert page.locator("[data-testid='stException']").count() == 0
+        best = page.get_by_text("Best: validation loss").inner_text()
+        opener = page.get_by_role("link", name="Open the best run in a new tab")
+        with context.expect_page(timeout=60_000) as opened:
+            opener.click()
+        trial = opened.value
+        trial.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
+        wait_idle(trial)
+        text = trial.locator("[data-testid='stMain']").inner_text()
+        assert "Opened from the run store" in text and not trial.evaluate(
+            "window.__sawProgress")
+        assert "view=Sweep" not in trial.url and "steps=150" in trial.url
+        trial.close()
+        page.bring_to_front()
+        assert page.get_by_text("Best: validation loss").inner_text() == best
+        assert page.locator("[data-testid='stVegaLiteChart']").count() >= 4
+        again = context.new_page()
+        again.goto(page.url, timeout=60_000)
+        again.get_by_text("Best: validation loss").wait_for(timeout=120_000)
+        assert again.get_by_text("Best: validation loss").inner_text() == best
+        context.close()

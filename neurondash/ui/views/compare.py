@@ -39,9 +39,12 @@ def compare_tab(configs: dict[str, Config], load: Callable[[str], Run | None]) -
         notice("warning", f"No longer stored (evicted or deleted): {', '.join(gone)}")
     if not picked:
         return
-    render.chart(("compare", tuple((labels[c], run.steps_done) for c, run in picked.items())),
+    short = prepare.short_labels({label: run.config for label, run in picked.items()})
+    picked = {short[label]: run for label, run in picked.items()}
+    render.chart(("compare", tuple((k, run.steps_done) for k, run in picked.items())),
                  lambda: charts.compare_loss_chart(prepare.compare_curves(picked)))
-    st.caption("Smoothed train loss (solid) and validation loss (dashed) of each run.")
+    st.caption("Smoothed train loss (solid) and validation loss (dashed) of each run, "
+               "named by the settings in which they differ.")
     summary = pd.DataFrame({label: summarize_run(run) for label, run in picked.items()}).T
     st.dataframe(summary.drop(columns=["query", "expected_initial_loss"]))
     st.markdown("**Settings that differ**")

@@ -221,8 +221,9 @@ def _results(spec: SearchSpec, runs: list, results: dict[int, dict],
     searched = [n for n in spec.searched if n != "seed"]
     done = frame[frame["status"] != "not run"].assign(
         link="?" + frame["query"].astype(str))
-    metric = st.selectbox("rank by", tuple(METRICS), key="search_metric",
-                          format_func=METRICS.get)
+    offered = prepare.varying_metrics(done, list(METRICS)) or list(METRICS)
+    metric = st.selectbox("rank by", offered, key="search_metric", format_func=METRICS.get,
+                          help="metrics with the same value in every run are not offered")
     ascending = metric != "val_acc"
     board = leaderboard(done, searched, metric, ascending=ascending)
     if board.empty:
@@ -239,8 +240,7 @@ def _results(spec: SearchSpec, runs: list, results: dict[int, dict],
         lines, ticks = prepare.parallel_frame(board, searched, metric, ceiling)
         render.chart((*key, "parallel"), lambda: _new_tab(
             charts.parallel_coordinates_chart(lines, ticks, searched, metric)))
-    shown = prepare.varying_metrics(done, list(METRICS))
-    if metric in shown:
+    if metric in prepare.varying_metrics(done, list(METRICS)):
         st.markdown(f"**{METRICS[metric]} against each setting** (every run, repeats "
                     "included; clipped at the uniform guess)")
         cols = st.columns(2)
@@ -249,7 +249,7 @@ def _results(spec: SearchSpec, runs: list, results: dict[int, dict],
             numbers = prepare.as_numbers(clipped[name])
             data = clipped.assign(**{name: numbers}) if numbers is not None else clipped.assign(
                 **{name: clipped[name].astype(str)})
-            log_x = numbers is not None and prepare.spans_decades(numbers)
+            log_x = numbers is not None and prepare.wants_log(numbers)
             render.chart((*key, "slice", name), lambda n=name, d=data, lx=log_x,
                          q=numbers is not None: _new_tab(charts.slice_chart(
                              d[["trial", "seed", n, metric, "status", "link"]], n, metric,
