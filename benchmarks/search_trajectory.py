@@ -44,17 +44,19 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0, help="the search's seed")
     parser.add_argument("--method", choices=("adaptive", "random"), default="adaptive")
+    parser.add_argument("--trials", type=int, default=150,
+                        help="trials at most (adaptive: a third of them drawn at random)")
     parser.add_argument("--steps", type=int, default=None,
                         help="steps per run (default: the Config default)")
     args = parser.parse_args()
     base = Config() if args.steps is None else Config(steps=args.steps)
-    spec = SearchSpec(base, default_ranges(base), trials=500, seed=args.seed,
+    spec = SearchSpec(base, default_ranges(base), trials=args.trials, seed=args.seed,
                       method=args.method, budget_seconds=args.budget)
     print(f"BLAS: {blas()}; {os.cpu_count()} cores, {args.workers} workers")
     print(f"{args.method} search; ranges: " + ", ".join(r.spell() for r in spec.ranges)
           + f"; steps {base.steps}; budget {args.budget:g} s")
     results: dict[int, dict] = {}
-    runs = spec.runs()
+    runs: list = []  # filled by run_search, round after round
     start = time.monotonic()
     best = [math.inf]
 
@@ -70,7 +72,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as root, \
             make_executor("process", args.workers, wait=True) as executor:
         frame = run_search(spec, executor, on_result=show, results=results,
-                           store=RunStore(root), started=start)
+                           store=RunStore(root), started=start, runs=runs)
     seconds = time.monotonic() - start
     board = leaderboard(frame, spec.searched)
     top = board.iloc[0]

@@ -333,6 +333,8 @@ def test_a_search_opens_a_trial_in_a_new_tab_and_stays_where_it_was(server):
         wait_idle(page)
         assert page.locator("[data-testid='stException']").count() == 0
         best = page.get_by_text("Best: validation loss").inner_text()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "search.png"), full_page=True)
         opener = page.get_by_role("link", name="Open the best run in a new tab")
         with context.expect_page(timeout=60_000) as opened:
             opener.click()
