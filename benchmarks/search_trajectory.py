@@ -66,7 +66,7 @@ def main() -> None:
             best[0] = min(finished)
             index = min((i for i in results if math.isfinite(results[i]["val_loss"])),
                         key=lambda i: results[i]["val_loss"])
-            print(f"  {time.monotonic() - start:6.1f} s  {done:4d} runs  best val "
+            print(f"  {time.monotonic() - start:6.1f} s  {len(results):4d} runs  best val "
                   f"{best[0]:.4f}  {runs[index][2].to_query()}", flush=True)
 
     with tempfile.TemporaryDirectory() as root, \

@@ -1,5 +1,5 @@
-"""Search: random or grid search over up to six settings, each trial repeated over seeds on
-one fixed data split, so that an effect can be told from seed noise.
+"""Search: adaptive, random or grid search over up to eight settings, each trial repeated
+over seeds on one fixed data split, so that an effect can be told from seed noise.
 
 A search is written as text, the same in the CLI (``--sample``), the link and the dashboard:
 
@@ -441,10 +441,15 @@ def run_search(spec: SearchSpec, executor=None, on_result=None, should_stop=None
     tried = spec.trial_list()
     batch = spec.runs_of(tried)
     round_no = 0
+
+    def report(done: int, total: int) -> None:  # counts over the whole search, not a round
+        if on_result is not None:
+            on_result(len(results), len(runs))
+
     while batch:
         first = len(runs)
         runs.extend(batch)
-        run_configs([config for _, _, config in batch], executor, on_result, should_stop,
+        run_configs([config for _, _, config in batch], executor, report, should_stop,
                     words, results, store, deadline, first_index=first, train=train)
         if spec.method != "adaptive" or len(results) < len(runs) or (
                 deadline is not None and time.monotonic() > deadline) or (

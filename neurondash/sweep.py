@@ -1,4 +1,5 @@
-"""Sweeps: train every combination of one or two settings and summarise each run.
+"""Running many Configs (``run_configs``: the core of searches, ``search.py``) and grid
+sweeps of one or two settings, summarising each run.
 
 Runs go through any ``concurrent.futures``-style executor: serial (in this process), a
 local process pool (the default), or a Dask cluster when a scheduler address is given
