@@ -133,3 +133,18 @@ def test_bad_search_values_in_a_link_are_explained(params, said):
     at = open_app(SMALL | params, tab="Sweep")
     assert not at.exception
     assert said in texts(at.warning)
+
+
+def test_selected_trials_are_sent_to_compare_named_by_what_differs():
+    at = open_app(SMALL, tab="Sweep")
+    search_in_tab(at, "lr=0.01,0.1")
+    board = leaderboard_table(at)
+    at.session_state["search_table"] = {"selection": {"rows": [0, 1], "columns": [],
+                                                      "cells": []}}
+    at.run()
+    at.button(key="search_compare").click().run()
+    assert not at.exception and at.session_state["view"] == "Compare"
+    assert set(at.session_state["compare_runs"]) == {link[1:] for link in board["link"]}
+    (compared,) = [tables for spec, tables in charts(at)
+                   if spec["encoding"].get("color", {}).get("field") == "run"]
+    assert set(compared[0].column("run").to_pylist()) == {"lr=0.01", "lr=0.1"}
