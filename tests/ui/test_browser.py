@@ -315,10 +315,11 @@ def test_the_html_report_draws_every_chart_with_the_network_off(tmp_path):
 
 
 @pytest.mark.browser
-def test_a_search_opens_a_trial_in_a_new_tab_and_stays_where_it_was(server):
+def test_a_search_opens_its_trials_and_comes_back_to_the_search(server):
     """Run a small search from its link, open the best trial from the search (a new tab:
     its dashboard, read from the store, no training), come back: the search and its
-    leaderboard are still there; the link alone shows the search again, from the store."""
+    leaderboard are still there; the link alone shows the search again, from the store;
+    a heatmap cell opens its run in this tab, and Back shows the search again."""
     search = "lr=0.02,0.2%0Aact=tanh,relu"
     link = f"{server}/?depth=2&width=16&steps=150&view=Sweep&search={search}&method=grid"
     with playwright.sync_playwright() as p:
@@ -353,4 +354,17 @@ def test_a_search_opens_a_trial_in_a_new_tab_and_stays_where_it_was(server):
         again.goto(page.url, timeout=60_000)
         again.get_by_text("Best: validation loss").wait_for(timeout=120_000)
         assert again.get_by_text("Best: validation loss").inner_text() == best
+        again.close()
+        search_url = page.evaluate("window.location.href")
+        heatmap = page.locator("[data-testid='stVegaLiteChart']").last
+        heatmap.scroll_into_view_if_needed()
+        box = heatmap.bounding_box()
+        page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.35)
+        page.wait_for_function(f"() => window.location.href !== {search_url!r}",
+                               timeout=60_000)
+        assert "view=Sweep" not in page.evaluate("window.location.href")
+        page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
+        page.go_back()
+        page.get_by_text("Best: validation loss").wait_for(timeout=120_000)
+        assert page.get_by_text("Best: validation loss").inner_text() == best
         context.close()

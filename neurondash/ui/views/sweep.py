@@ -1,7 +1,9 @@
 """The Sweep view: a search over the sidebar's settings (adaptive, random or grid, with seed
 repeats), its leaderboard and charts. The search is part of the link, so a shared link
 shows the same search, read from the run store as far as it was run; it trains only on
-Run search. A trial opens in a new browser tab, so the search stays where it was."""
+Run search. The leaderboard opens a trial in a new browser tab; a chart's line, point or
+cell opens it in this tab, and Back returns to the search (the link holds it, the store
+its runs)."""
 
 from __future__ import annotations
 
@@ -137,7 +139,7 @@ def _describe(spec: SearchSpec, words: list[str] | None) -> None:
     text = (f"{total} trials x {spec.repeats} seed(s) of {spec.base.steps:,} steps"
             + (f": {spec.explore_count} drawn at random, then rounds chosen from the results"
                if upto else "")
-            + f". The first {len(runs)} runs take about {describe_seconds(seconds)} of "
+            + f". The first {len(runs)} runs take {describe_seconds(seconds)} of "
             "training here in all (an estimate), shared by the worker processes"
             + (f"; no run starts after {spec.budget_seconds:g} s." if spec.budget_seconds
                else "."))
@@ -167,8 +169,9 @@ def _run(spec: SearchSpec, words: list[str] | None) -> None:
     runs: list = []
     results: dict[int, dict] = {}
     Session().sweep = (spec, runs, results)
-    st.button("Stop search", key="search_stop",
-              help="Stops after the runs in progress; finished runs are kept")
+    stop = st.empty()
+    stop.button("Stop search", key="search_stop",
+                help="Stops after the runs in progress; finished runs are kept")
     bar = st.progress(0.0, text="Searching...")
     local = not os.environ.get(SCHEDULER_ENV)
     executor = contextlib.nullcontext(_sweep_pool()) if local else make_executor("dask")
@@ -193,6 +196,7 @@ def _run(spec: SearchSpec, words: list[str] | None) -> None:
         notice("error", f"The search stopped: a run failed ({type(err).__name__}: {err}). "
                         "Finished runs are kept below.")
     bar.empty()
+    stop.empty()
 
 
 def _replay(spec: SearchSpec, words: list[str] | None) -> tuple:
@@ -236,10 +240,10 @@ def _results(spec: SearchSpec, runs: list, results: dict[int, dict],
     key = ("search", spec, len(done), metric)
     if len(searched) >= 2 and len(board) >= 2:
         st.markdown("**Every trial across the searched settings** (click a line to open "
-                    "its run in a new tab)")
+                    "its run; Back returns to this search)")
         lines, ticks = prepare.parallel_frame(board, searched, metric, ceiling)
-        render.chart((*key, "parallel"), lambda: _new_tab(
-            charts.parallel_coordinates_chart(lines, ticks, searched, metric)))
+        render.chart((*key, "parallel"), lambda: charts.parallel_coordinates_chart(
+            lines, ticks, searched, metric))
     if metric in prepare.varying_metrics(done, list(METRICS)):
         st.markdown(f"**{METRICS[metric]} against each setting** (every run, repeats "
                     "included; clipped at the uniform guess)")
@@ -251,9 +255,9 @@ def _results(spec: SearchSpec, runs: list, results: dict[int, dict],
                 **{name: clipped[name].astype(str)})
             log_x = numbers is not None and prepare.wants_log(numbers)
             render.chart((*key, "slice", name), lambda n=name, d=data, lx=log_x,
-                         q=numbers is not None: _new_tab(charts.slice_chart(
+                         q=numbers is not None: charts.slice_chart(
                              d[["trial", "seed", n, metric, "status", "link"]], n, metric,
-                             q, lx)), cols[k % 2])
+                             q, lx), cols[k % 2])
     if len(searched) >= 2:
         _heatmap(board, searched, metric, ceiling, ascending, key)
     st.download_button("Download search results (CSV, one row per run)",
@@ -275,7 +279,9 @@ def _best_line(board: pd.DataFrame, metric: str, spec: SearchSpec) -> None:
 
 def _leaderboard(board: pd.DataFrame, metric: str, searched: list[str],
                  words: list[str] | None) -> None:
-    columns = ["link", "trial", *searched, metric, f"{metric}_sd", "repeats", "vs_best",
+    repeated = bool((board["repeats"] > 1).any())
+    columns = ["link", "trial", *searched, metric,
+               *([f"{metric}_sd", "repeats", "vs_best"] if repeated else []),
                "seconds", "examples", "findings"]
     table = board[columns].copy()
     event = st.dataframe(
@@ -293,7 +299,8 @@ def _leaderboard(board: pd.DataFrame, metric: str, searched: list[str],
     st.button("Compare the selected trials", key="search_compare", disabled=len(chosen) < 2,
               on_click=_compare, args=(list(chosen["query"]), words),
               help="Overlay the selected trials' runs (their first seed) in Compare")
-    st.caption("Rows are trials, best first; 'within seed spread' marks a gap to the best "
+    st.caption("Rows are trials, best first ('open' opens one in a new tab); 'within seed "
+               "spread' marks a gap to the best "
                "no larger than the seed-to-seed sd (an effect these repeats cannot tell "
                "from noise). Select rows to compare them.")
 
@@ -315,10 +322,5 @@ def _heatmap(board: pd.DataFrame, searched: list[str], metric: str,
     st.markdown(f"**Best {METRICS[metric]} per pair of values** (the best outlined in red; "
                 "colours clipped at the uniform guess, so a diverged cell does not flatten "
                 "the rest)")
-    render.chart((*key, "heatmap", x, y), lambda: _new_tab(
-        charts.search_heatmap_chart(cells, x, y, metric)))
-
-
-def _new_tab(chart):
-    """Links in the chart open in a new browser tab, so the search stays open here."""
-    return chart.properties(usermeta={"embedOptions": {"loader": {"target": "_blank"}}})
+    render.chart((*key, "heatmap", x, y), lambda: charts.search_heatmap_chart(
+        cells, x, y, metric))
