@@ -43,6 +43,8 @@ METHODS = {
     "random": "every trial drawn at random from the ranges",
     "grid": "every combination of the values",
 }
+DRAW_ATTEMPTS = 20
+"""Draws per trial before a small space counts as exhausted (no trial is run twice)."""
 ROUND_SIZE = 8
 """Trials per adaptive round: two neighbours of each of the best ``PARENTS`` trials."""
 PARENTS = 4
@@ -296,14 +298,18 @@ class SearchSpec:
                      for d in drawn]
             drawn = list({tuple(sorted(d.items())): d for d in drawn}.values())
         else:
-            drawn = []
+            drawn, seen = [], set()
             for index in range(self.explore_count):
                 rng = np.random.default_rng([self.seed, index])
-                values: dict[str, Any] = {}
-                for searched in ordered:
-                    if searched.applies(values, self.base):
-                        values[searched.name] = searched.draw(rng, values, self.base)
-                drawn.append(values)
+                for _ in range(DRAW_ATTEMPTS):  # a trial already drawn is drawn again
+                    values: dict[str, Any] = {}
+                    for searched in ordered:
+                        if searched.applies(values, self.base):
+                            values[searched.name] = searched.draw(rng, values, self.base)
+                    if _identity(values) not in seen:
+                        seen.add(_identity(values))
+                        drawn.append(values)
+                        break
         return [self._trial(i, values) for i, values in enumerate(drawn)]
 
     def _trial(self, index: int, values: dict[str, Any]) -> Trial:
@@ -330,7 +336,7 @@ class SearchSpec:
         made: list[Trial] = []
         for child in range(room):
             parent = by_index[ranked[child % len(ranked)]].values
-            for _ in range(20):
+            for _ in range(DRAW_ATTEMPTS):
                 values = self._moved(parent, ordered, rng)
                 if _identity(values) not in seen:
                     seen.add(_identity(values))

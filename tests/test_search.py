@@ -212,3 +212,13 @@ def test_an_adaptive_search_runs_its_rounds_and_replays_from_the_store(tmp_path)
                                   frame.drop(columns=["seconds"]))
     empty = run_search(adaptive, None, store=RunStore(tmp_path / "other"), train=False)
     assert len(empty) == 5 and (empty["status"] == "not run").all(), "the first round only"
+
+
+def test_no_trial_is_drawn_twice_and_a_small_space_runs_out():
+    small = SearchSpec(TINY, parse_ranges(["lr=0.01,0.1", "act=tanh,relu"]), trials=10)
+    drawn = [tuple(sorted(t.values.items())) for t in small.trial_list()]
+    assert len(drawn) == len(set(drawn)) == 4
+    adaptive = SearchSpec(TINY, parse_ranges(["lr=0.01,0.1"]), trials=10, method="adaptive")
+    tried = adaptive.trial_list()
+    assert len(tried) == 2
+    assert adaptive.refine(1, tried, {0: 1.0, 1: 2.0}) == [], "nothing left to try"

@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from neurondash.config import SETTINGS, SETTINGS_BY_NAME, ConfigError
 from neurondash.ui import app as dashboard
+from neurondash.ui.views import sweep as sweep_view
 
 from .markdown import rendered
 from .test_app import APP, TABS, no_internal_error
@@ -47,6 +48,15 @@ ODD_VALUES = st.one_of(
     st.integers(-10**12, 10**12).map(str), st.floats().map(repr), st.text(max_size=30))
 
 
+SEARCH_VALUES = {
+    "search": st.sampled_from(["lr=0.01,0.1", "lr=auto\nopt=choice(sgd,adamw)",
+                               "width=choice(8;16)", "lr=loguniform(0,1)", "task=names"]),
+    "method": st.sampled_from(["adaptive", "random", "grid"]),
+    "trials": st.integers(1, 3).map(str), "repeats": st.integers(1, 2).map(str),
+    "budget": st.integers(0, 5).map(str), "search_seed": st.integers(0, 9).map(str)}
+"""Valid values of the search's link parameters (small: the view trains nothing unasked)."""
+
+
 @st.composite
 def links(draw) -> dict[str, str | list[str]]:
     params: dict[str, str | list[str]] = dict(BASE)
@@ -57,6 +67,11 @@ def links(draw) -> dict[str, str | list[str]]:
         params["view"] = draw(st.one_of(st.sampled_from(TABS), ODD_VALUES))
     if draw(st.booleans()):
         params[draw(st.sampled_from(["lr2", "x", "embed_dimension", "Lr"]))] = draw(ODD_VALUES)
+    if draw(st.booleans()):  # the Sweep view's search, as a link carries it
+        params["view"] = "Sweep"
+        for name in draw(st.lists(st.sampled_from(sorted(sweep_view.LINK_DEFAULTS)),
+                                  max_size=3, unique=True)):
+            params[name] = draw(st.one_of(SEARCH_VALUES[name], ODD_VALUES))
     if draw(st.booleans()):  # a repeated parameter: Streamlit takes the last
         name = draw(st.sampled_from(["act", "lr", "depth"]))
         params[name] = [draw(ODD_VALUES), draw(valid_values(name))]
@@ -112,6 +127,9 @@ def test_fuzzed_links_never_break_the_page(quick_auto_train):
             if name in SETTINGS_BY_NAME and invalid(name, last):
                 assert f"{name}=" in explained, (params, explained)
                 assert name not in at.query_params, (params, name)
+            elif name in sweep_view.LINK_DEFAULTS:
+                if sweep_view.check_link({name: last}):
+                    assert f"{name}=" in explained, (params, explained)
             elif name not in SETTINGS_BY_NAME and name != "view":
                 assert f"unknown parameter {name!r}" in explained, (params, explained)
                 assert name not in at.query_params, (params, name)
