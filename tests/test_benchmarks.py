@@ -29,7 +29,7 @@ SHORT_RUNS = {
                        ["every run held", "shelf", "reading the oldest back"]),
     "search_trajectory.py": (["--budget", "3", "--steps", "30"],
                              ["BLAS:", "best val", "reproduce: python -m neurondash"]),
-    "lr_finder_check.py": (["--steps", "20", "--workers", "1", "--only", "best"],
+    "lr_finder_check.py": (["--steps", "20", "--workers", "1", "--only", "smoke"],
                            ["finder", "suggests", "suggestion's gap to the best rate"]),
     "bench_sessions.py": (["--visitors", "2", "--query", "steps=300"],
                           ["2 visitor(s) at once", "1 training(s)", "peak RSS"]),
