@@ -86,26 +86,30 @@ def sweep_tab(config: Config, words: list[str] | None) -> None:
 
 def _spec_from_controls(config: Config) -> SearchSpec | None:
     left, right = st.columns([3, 2])
-    text = left.text_area("ranges, one per line", DEFAULT_SEARCH, height=220, key="search",
+    text = left.text_area("ranges, one per line", LINK_DEFAULTS["search"], height=220,
+                          key="search",
                           bind="query-params",
                           help="name=choice(a,b,c) or name=a,b,c; name=loguniform(low,high); "
                                "name=uniform(low,high); lr=auto (the optimizer's range); add "
                                "'if opt=adamw' to draw a setting only then. Widths and "
                                "feature sets are separated by ';'.")
-    method = right.selectbox("method", tuple(METHODS), key="method", bind="query-params",
+    method = right.selectbox("method", tuple(METHODS),
+                             index=tuple(METHODS).index(LINK_DEFAULTS["method"]), key="method",
+                             bind="query-params",
                              help="; ".join(f"{k}: {v}" for k, v in METHODS.items()))
     trials = right.number_input("trials", 1, MAX_TRIALS, LINK_DEFAULTS["trials"],
                                 key="trials", bind="query-params",
                                 help="trials to run (a grid runs every combination)")
-    repeats = right.number_input("seeds per trial", 1, MAX_REPEATS, 1, key="repeats",
-                                 bind="query-params",
+    repeats = right.number_input("seeds per trial", 1, MAX_REPEATS, LINK_DEFAULTS["repeats"],
+                                 key="repeats", bind="query-params",
                                  help="each trial trained with this many seeds on one data "
                                       "split: the spread is the noise an effect must beat")
-    budget = right.number_input("budget (seconds, 0 = none)", 0, 3600, 0, key="budget",
-                                bind="query-params",
+    budget = right.number_input("budget (seconds, 0 = none)", 0, 3600,
+                                LINK_DEFAULTS["budget"], key="budget", bind="query-params",
                                 help="no run starts after this many seconds")
-    seed = right.number_input("search seed", 0, 2**31 - 1, 0, key="search_seed",
-                              bind="query-params", help="the same seed draws the same trials")
+    seed = right.number_input("search seed", 0, 2**31 - 1, LINK_DEFAULTS["search_seed"],
+                              key="search_seed", bind="query-params",
+                              help="the same seed draws the same trials")
     ranges, problems = [], []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
