@@ -126,11 +126,12 @@ class StoredRun:
         return Config.from_dict(self.summary["config"])
 
 
-def summarize(run: Run) -> dict:
+def summarize(run: Run, metrics: dict | None = None) -> dict:
     """The index's summary of a run: settings, status, losses, its warnings and the
-    numbers a sweep or search ranks by (``metrics``: read without reading the run)."""
+    numbers a sweep or search ranks by (``metrics``, ``summary.summarize``'s, passed in
+    when the caller has them: read later without reading the run)."""
     metrics = {k: (v.item() if isinstance(v, np.generic) else v)
-               for k, v in summary.summarize(run).items()}
+               for k, v in (metrics or summary.summarize(run)).items()}
     findings = [name for name in metrics["findings"].split("; ") if name]
     return {"config": run.config.to_dict(), "status": run.status,
             "steps_done": run.steps_done, "elapsed": run.elapsed,
@@ -231,8 +232,9 @@ class RunStore:
             return int(db.execute("SELECT COALESCE(SUM(bytes), 0) FROM runs").fetchone()[0])
 
     # -- writing ----------------------------------------------------------------------
-    def put(self, run: Run) -> str | None:
-        """Store a finished (or diverged) run; returns its key, None for a partial run."""
+    def put(self, run: Run, metrics: dict | None = None) -> str | None:
+        """Store a finished (or diverged) run; returns its key, None for a partial run.
+        ``metrics``: the run's ``summary.summarize``, if the caller computed it already."""
         if run.status not in STORED_STATUSES or (
                 run.status == "finished" and run.steps_done != run.config.total_steps):
             return None
@@ -247,7 +249,7 @@ class RunStore:
             db.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO "
                        "UPDATE SET bytes = excluded.bytes, last_used = excluded.last_used",
                        (key, relative.as_posix(), len(body), now, now, run.config.to_query(),
-                        json.dumps(summarize(run))))
+                        json.dumps(summarize(run, metrics))))
         self._remember(key, run)
         self.evict()
         return key

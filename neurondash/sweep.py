@@ -217,9 +217,10 @@ def run_configs(configs: Sequence[Config], executor: Executor | None = None,
             finished, _ = wait(futures, return_when=FIRST_COMPLETED)
             for future in finished:
                 run = future.result()
-                results[first_index + futures.pop(future)] = summarize(run)
+                summarized = summarize(run)
+                results[first_index + futures.pop(future)] = summarized
                 if store is not None:
-                    store.put(run)
+                    store.put(run, summarized)
                 done += 1
                 if on_result is not None:
                     on_result(done, len(configs))
