@@ -25,6 +25,7 @@ from .search import (
     METHODS,
     SearchError,
     SearchSpec,
+    choice_range,
     leaderboard,
     parse_range,
     run_search,
@@ -264,8 +265,7 @@ def search_from_args(args: argparse.Namespace, base: Config) -> SearchSpec:
     of values, unless --method says otherwise)."""
     if not args.vary and not args.sample:
         raise SearchError("give --vary NAME=V1,V2 or --sample RANGE (see --help)")
-    ranges = [parse_range(f"{name}=choice({_joined(name, values)})")
-              for name, values in axes_from_pairs(args.vary).items()]
+    ranges = [choice_range(name, values) for name, values in axes_from_pairs(args.vary).items()]
     ranges += [parse_range(text) for text in args.sample]
     method = args.method or ("grid" if all(r.kind == "choice" for r in ranges) else "random")
     runs_cap, seconds = args.budget
@@ -278,11 +278,6 @@ def search_from_args(args: argparse.Namespace, base: Config) -> SearchSpec:
     if method == "grid" and runs_cap is not None and len(spec.runs()) > runs_cap:
         raise SearchError(f"the grid has {len(spec.runs())} runs, over --budget {runs_cap}")
     return spec
-
-
-def _joined(name: str, values: tuple) -> str:
-    separator = ";" if name == "width" or SETTINGS_BY_NAME[name].multi else ","
-    return separator.join(str(v) for v in values)
 
 
 def parse_budget(text: str) -> tuple[int | None, float | None]:

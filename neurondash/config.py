@@ -425,10 +425,11 @@ class Config:
         Floats use their shortest exact form ('2', not '2.0'): the dashboard's log sliders
         read URL values by that spelling.
         """
-        return "&".join(f"{k}={_spell(v)}" for k, v in self.changed().items())
+        return "&".join(f"{k}={spell_value(v)}" for k, v in self.changed().items())
 
 
-def _spell(value: Any) -> str:
+def spell_value(value: Any) -> str:
+    """A value as links and search specs write it: floats in their shortest exact form."""
     if isinstance(value, float):
         short = f"{value:g}"
         return short if float(short) == value else repr(value)

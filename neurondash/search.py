@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .config import SETTINGS_BY_NAME, Config, ConfigError
-from .sweep import SWEEPABLE, parse_values
+from .config import SETTINGS_BY_NAME, Config, ConfigError, spell_value
+from .sweep import SWEEPABLE, parse_values, value_separator
 
 SEARCHABLE = (*SWEEPABLE, "steps")
 MAX_SEARCHED = 8
@@ -78,16 +78,15 @@ class Range:
 
     def spell(self) -> str:
         """The range as text again (what the link and the CLI carry)."""
-        setting = SETTINGS_BY_NAME[self.name]
-        separator = ";" if self.name == "width" or setting.multi else ","
         if self.kind == "choice":
-            body = "choice(" + separator.join(_spell(v) for v in self.values) + ")"
+            body = ("choice(" + value_separator(self.name).join(spell_value(v) for v in self.values)
+                    + ")")
         elif self.kind == "auto":
             body = "auto"
         else:
-            body = f"{self.kind}({_spell(self.low)},{_spell(self.high)})"
+            body = f"{self.kind}({spell_value(self.low)},{spell_value(self.high)})"
         if self.when is not None:
-            body += f" if {self.when[0]}=" + ",".join(_spell(v) for v in self.when[1])
+            body += f" if {self.when[0]}=" + ",".join(spell_value(v) for v in self.when[1])
         return f"{self.name}={body}"
 
     def applies(self, drawn: dict[str, Any], base: Config) -> bool:
@@ -148,13 +147,6 @@ def _typed(name: str, value: float) -> Any:
     if setting.kind is int:
         return int(round(value))
     return float(f"{value:.4g}")
-
-
-def _spell(value: Any) -> str:
-    if isinstance(value, float):
-        short = f"{value:g}"
-        return short if float(short) == value else repr(value)
-    return str(value)
 
 
 def parse_range(text: str) -> Range:
@@ -375,9 +367,9 @@ class SearchSpec:
                 self.base.replace(more=0, **{**values, name: getattr(self.base, name)})
             except ConfigError:
                 continue
-            culprits.append(f"{name}={_spell(values[name])}")
+            culprits.append(f"{name}={spell_value(values[name])}")
         blamed = " or ".join(culprits) if culprits else (
-            ", ".join(f"{k}={_spell(v)}" for k, v in values.items()) + " together")
+            ", ".join(f"{k}={spell_value(v)}" for k, v in values.items()) + " together")
         return f"{blamed} breaks a rule: {err.allowed}"
 
     def runs(self) -> list[tuple[int, int, Config]]:
@@ -403,6 +395,11 @@ class SearchSpec:
                 out.append((trial.index, repeat,
                             config.replace(seed=seed, data_seed=config.split_seed)))
         return out
+
+
+def choice_range(name: str, values: tuple) -> Range:
+    """A range of given values (the CLI's --vary), checked as a written one is."""
+    return parse_range(f"{name}=choice({value_separator(name).join(map(spell_value, values))})")
 
 
 def parse_ranges(texts: list[str]) -> tuple[Range, ...]:

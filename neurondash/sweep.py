@@ -78,8 +78,14 @@ def parse_values(name: str, text: str) -> tuple:
     """'0.1, 0.3,1' -> typed, validated values of one setting (';' separates values that
     are comma lists themselves: widths and feature sets)."""
     setting = SETTINGS_BY_NAME[name]
-    separator = ";" if name == "width" or setting.multi else ","
-    return tuple(setting.coerce(part) for part in text.split(separator) if part.strip())
+    return tuple(setting.coerce(part) for part in text.split(value_separator(name))
+                 if part.strip())
+
+
+def value_separator(name: str) -> str:
+    """What separates a list of one setting's values: ';' where a value is itself a comma
+    list (widths, feature sets), else ','."""
+    return ";" if name == "width" or SETTINGS_BY_NAME[name].multi else ","
 
 
 def run_one(values: dict[str, Any], words: Sequence[str] | None = None):
