@@ -70,7 +70,8 @@ def find_lr(config: Config, steps: int = 300, seeds: int = SEEDS,
         stopped = stopped or early
     frame = pd.concat(frames, ignore_index=True)
     finite = [s for s in suggestions if math.isfinite(s)]
-    suggestion = float(np.median(finite)) if finite else float("nan")
+    # Three significant digits: the rate as stated and as "use" sets it (a link's value).
+    suggestion = float(f"{np.median(finite):.3g}") if finite else float("nan")
     start = float(frame.groupby("seed")["smoothed"].first().mean())
     return LRFinderResult(frame[["seed", "lr", "loss", "smoothed"]], suggestion,
                           tuple(suggestions), start, stopped)

@@ -10,7 +10,15 @@ from urllib.parse import parse_qsl
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from ..config import SETTINGS, SETTINGS_BY_NAME, VIEW_PARAMS, Config, applies_to_task
+from ..config import (
+    SETTINGS,
+    SETTINGS_BY_NAME,
+    VIEW_PARAMS,
+    Config,
+    ConfigError,
+    applies_to_task,
+    spell_value,
+)
 from ..data.names import WordListError, parse_word_list
 from .guard import callback
 from .session import Session
@@ -32,13 +40,22 @@ LOG_GRIDS = {s.name: log_grid(s.low, s.high) for s in SETTINGS if s.log}
 """The slider grid of every setting the table marks ``log``, over its own range."""
 
 
-def on_grid(name: str, value):
-    """``value`` as the control of setting ``name`` can hold it: the nearest point (in log
-    terms) of its slider's grid, or the value itself for a control without a grid."""
-    grid = LOG_GRIDS.get(name)
-    if grid is None or value in grid:
-        return value
-    return min(grid, key=lambda g: abs(math.log10(g) - math.log10(value)))
+def slider_options(name: str, value: float) -> list[float]:
+    """A log slider's stops: its grid plus the value it holds, so that any value in range
+    (a link's, a search trial's, the LR finder's) is held exactly, never snapped."""
+    return sorted({*LOG_GRIDS[name], value})
+
+
+def _held_value(name: str):
+    """The value the control of ``name`` holds in this run: what the user or code set, else
+    the link's (checked), else the default."""
+    setting = SETTINGS_BY_NAME[name]
+    if name in st.session_state:
+        return st.session_state[name]
+    try:
+        return setting.coerce(st.query_params[name])
+    except (KeyError, ConfigError):
+        return setting.default
 
 
 def _help(name: str) -> str:
@@ -63,7 +80,8 @@ def _widget(name: str, container) -> object:
         return container.selectbox(label, setting.choices,
                                    index=setting.choices.index(setting.default), **common)
     if name in LOG_GRIDS:
-        return container.select_slider(label, LOG_GRIDS[name], format_func=lambda v: f"{v:g}",
+        options = slider_options(name, _held_value(name))
+        return container.select_slider(label, options, format_func=spell_value,
                                        value=setting.default, **common)
     if name == "width":
         return container.text_input(label, value=setting.default, **common)
@@ -74,9 +92,9 @@ def _widget(name: str, container) -> object:
         return container.number_input(label, int(setting.low), int(setting.high), step=1,
                                       value=setting.default, **common)
     step = 0.05 if setting.high <= 1 and name != "wd" else (1e-4 if name == "wd" else 0.01)
+    # %g shows the value the control holds in full (a link's 0.0137 is not shown as 0.01).
     return container.number_input(label, float(setting.low), float(setting.high), step=step,
-                                  format="%.4f" if name == "wd" else "%.2f",
-                                  value=float(setting.default), **common)
+                                  format="%g", value=float(setting.default), **common)
 
 
 def _multi_widget(name: str, label: str, container) -> str:
@@ -148,21 +166,27 @@ def check_url_once(tabs: tuple[str, ...],
         warnings += check_view_params(raw)
     if "view" in raw and raw["view"] not in tabs:
         warnings.append(f"view={raw['view']!r} is not a tab; showing {tabs[0]}.")
-    for name, grid in LOG_GRIDS.items():
-        try:
-            value = SETTINGS_BY_NAME[name].coerce(raw[name]) if name in raw else None
-        except ValueError:
-            value = None
-        if value is not None and value not in grid:
-            nearest = on_grid(name, value)
-            warnings.append(f"{name}={value:g} is not on the slider's grid; using {nearest:g}.")
-            st.session_state[name] = nearest
+    respelled = _respell_link_values(raw, invalid)
     Session().url_warnings = warnings
-    if invalid:
+    if invalid or respelled:
         # Streamlit seeds each widget from the link the run started with, and its own
         # parsing raises on some bad values (an integer field given "inf"): rerun with the
         # cleaned link before any widget exists.
         st.rerun()
+
+
+def _respell_link_values(raw: dict[str, str], invalid: list[str]) -> bool:
+    """Write each valid setting of the link the way its control spells it (``lr=0.0100`` as
+    ``lr=0.01``, ``width=96, 40`` as ``width=96,40``): a control seeded from the link
+    matches the text against its own spelling and would drop another one. The value is the
+    same, so nothing is said. Whether anything was rewritten."""
+    respelled = False
+    for name in raw.keys() & SETTINGS_BY_NAME.keys() - set(invalid):
+        spelled = spell_value(SETTINGS_BY_NAME[name].coerce(raw[name]))
+        if spelled != raw[name]:
+            st.query_params[name] = spelled
+            respelled = True
+    return respelled
 
 
 @callback("Continue")
@@ -254,5 +278,5 @@ def apply_config(config: Config) -> None:
     The widgets are bound to the URL, so the address bar follows.
     """
     for setting in SETTINGS:
-        value = on_grid(setting.name, getattr(config, setting.name))
+        value = getattr(config, setting.name)
         st.session_state[setting.name] = value.split(",") if setting.multi else value

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 from ... import charts
-from ...config import Config
+from ...config import Config, spell_value
 from ...engine.lr_finder import MIN_FRACTION, SEEDS, find_lr, lr_range
 from .. import render
 from ..guard import callback
 from ..session import Session
-from ..sidebar import on_grid
 
 
 def lr_finder_tab(config: Config, words: list[str] | None) -> None:
@@ -37,10 +38,9 @@ def lr_finder_tab(config: Config, words: list[str] | None) -> None:
     st.write(f"Suggested learning rate **{result.suggestion:.3g}** (the seeds suggest "
              f"{', '.join(f'{s:.3g}' for s in result.suggestions)}: from {low:.3g} to "
              f"{high:.3g}, a factor of {high / low:.2g}).")
-    usable = on_grid("lr", result.suggestion)
-    label = (f"Use lr = {usable:g}" if usable == result.suggestion else
-             f"Use lr = {usable:g} (the lr slider's nearest value to {result.suggestion:.3g})")
-    st.button(label, key="lr_use", on_click=_use_lr, args=(usable,))
+    if math.isfinite(result.suggestion):
+        st.button(f"Use lr = {spell_value(result.suggestion)}", key="lr_use",
+                  on_click=_use_lr, args=(result.suggestion,))
 
 
 @callback("Use lr")
