@@ -7,10 +7,12 @@ A search is written as text, the same in the CLI (``--sample``), the link and th
     lr=loguniform(1e-4,1e-1)         log-uniform between two bounds
     init_scale=uniform(0.5,2)        uniform between two bounds (rounded for integer settings)
     width=choice(64,128,256)         one of the values (';' between comma-list values)
-    wd=loguniform(1e-4,0.1) if opt=adamw    drawn only when the condition holds, else the base
+    wd=loguniform(1e-4,0.1) if opt=adamw    drawn only when the condition holds, else default
 
 A spec and its seed give the same trials in the same order, whatever executor runs them and
-however many trials are asked for (trial i is drawn from its own stream). A trial whose
+however many trials are asked for (trial i is drawn from its own stream). A searched
+setting's value in the base is not used: the same search run from one of its own trials'
+settings ("use its settings") is the same search. A trial whose
 Config is invalid (over the server's caps, a fuse that does not fit) is skipped with the
 setting and the reason; the rest run.
 """
@@ -29,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .config import SETTINGS_BY_NAME, Config, ConfigError, spell_value
+from .cost import estimate_seconds
 from .sweep import SWEEPABLE, parse_values, value_separator
 
 SEARCHABLE = (*SWEEPABLE, "steps")
@@ -249,14 +252,55 @@ class SearchSpec:
         for searched in self.ranges:
             if searched.when is not None and searched.when[0] == searched.name:
                 raise SearchError(f"{searched.spell()}: a setting cannot depend on itself")
+        unsearched = {name: SETTINGS_BY_NAME[name].default for name in names
+                      if name in SETTINGS_BY_NAME}
+        try:
+            object.__setattr__(self, "base", self.base.replace(more=0, **unsearched))
+        except ConfigError as err:
+            raise SearchError(f"the base settings with the searched ones at their defaults "
+                              f"are invalid: {err}") from None
         self.trial_list()  # a grid too large to run is refused now
 
-    @property
+    @functools.cached_property
     def explore_count(self) -> int:
-        """Trials drawn at random before any is chosen from results."""
+        """Trials drawn at random before any is chosen from results: a third of the trials
+        the search can run (``trials``, or fewer when the budget affords fewer), so that a
+        budget never runs out before the adaptive rounds."""
         if self.method == "adaptive":
-            return min(self.trials, max(PARENTS, math.ceil(self.trials / 3)))
+            return min(self.trials, max(PARENTS, math.ceil(self.affordable_trials / 3)))
         return self.trials
+
+    @functools.cached_property
+    def affordable_trials(self) -> int:
+        """Trials that fit in the budget at the cost model's estimate (serial, rounded up:
+        workers in parallel fit more), judged on the first third of the random draws;
+        ``trials`` without a budget."""
+        if not self.budget_seconds or self.method == "grid":
+            return self.trials
+        sample = [self._trial(i, v).config
+                  for i, v in enumerate(self._random_draws(math.ceil(self.trials / 3)))]
+        seconds = [estimate_seconds(c) * self.repeats for c in sample if c is not None]
+        if not seconds:
+            return self.trials
+        return max(1, min(self.trials, int(self.budget_seconds / np.mean(seconds))))
+
+    def plan(self) -> str:
+        """How trials and the budget combine, said before the search runs."""
+        limit = (f"up to {self.trials} trials or {self.budget_seconds:g} s, whichever comes "
+                 "first" if self.budget_seconds else f"{self.trials} trials")
+        if self.method == "grid":
+            limit = (f"{len(self.trial_list())} combinations" + (
+                f" or {self.budget_seconds:g} s, whichever comes first"
+                if self.budget_seconds else ""))
+        seeds = f", each with {self.repeats} seeds" if self.repeats > 1 else ""
+        text = f"{self.method.capitalize()} search: {limit}{seeds}"
+        if self.method == "adaptive" and self.trials > self.explore_count:
+            text += (f"; the adaptive rounds (of {ROUND_SIZE}, each moving the best trials "
+                     f"so far) start after {self.explore_count} random trials")
+        if self.budget_seconds and self.affordable_trials < self.trials:
+            text += (f". The budget affords about {self.affordable_trials} trials at the "
+                     "estimated run time, so the random phase was sized to a third of those")
+        return text + "."
 
     @property
     def searched(self) -> list[str]:
@@ -290,19 +334,24 @@ class SearchSpec:
                      for d in drawn]
             drawn = list({tuple(sorted(d.items())): d for d in drawn}.values())
         else:
-            drawn, seen = [], set()
-            for index in range(self.explore_count):
-                rng = np.random.default_rng([self.seed, index])
-                for _ in range(DRAW_ATTEMPTS):  # a trial already drawn is drawn again
-                    values: dict[str, Any] = {}
-                    for searched in ordered:
-                        if searched.applies(values, self.base):
-                            values[searched.name] = searched.draw(rng, values, self.base)
-                    if _identity(values) not in seen:
-                        seen.add(_identity(values))
-                        drawn.append(values)
-                        break
+            drawn = self._random_draws(self.explore_count)
         return [self._trial(i, values) for i, values in enumerate(drawn)]
+
+    def _random_draws(self, count: int) -> list[dict[str, Any]]:
+        """The first ``count`` random trials' values (fewer if a small space runs out)."""
+        ordered, drawn, seen = self._ordered(), [], set()
+        for index in range(count):
+            rng = np.random.default_rng([self.seed, index])
+            for _ in range(DRAW_ATTEMPTS):  # a trial already drawn is drawn again
+                values: dict[str, Any] = {}
+                for searched in ordered:
+                    if searched.applies(values, self.base):
+                        values[searched.name] = searched.draw(rng, values, self.base)
+                if _identity(values) not in seen:
+                    seen.add(_identity(values))
+                    drawn.append(values)
+                    break
+        return drawn
 
     def _trial(self, index: int, values: dict[str, Any]) -> Trial:
         try:

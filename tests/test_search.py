@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from neurondash import Config
+from neurondash.cost import estimate_seconds
 from neurondash.data import load_dataset
 from neurondash.search import (
     LR_RANGES,
@@ -222,3 +223,35 @@ def test_no_trial_is_drawn_twice_and_a_small_space_runs_out():
     tried = adaptive.trial_list()
     assert len(tried) == 2
     assert adaptive.refine(1, tried, {0: 1.0, 1: 2.0}) == [], "nothing left to try"
+
+
+def test_a_search_from_one_of_its_own_trials_settings_is_the_same_search():
+    """'Use its settings' puts a trial's Config in the sidebar, which is the search's base:
+    the searched settings' base values are not used, so the search on screen stays."""
+    search = spec(method="adaptive", trials=12, base=TINY.replace(lr=0.05, wd=0.01))
+    for trial in search.trial_list():
+        again = SearchSpec(trial.config, search.ranges, trials=12, seed=3,
+                           method="adaptive")
+        assert again == search
+        assert [t.config for t in again.trial_list()] == [t.config for t in
+                                                          search.trial_list()]
+
+
+@pytest.mark.parametrize("trials, budget", [(200, 30.0), (200, 3.0), (20, 600.0), (9, 1.0)])
+def test_a_budget_leaves_room_for_the_adaptive_rounds_and_the_plan_says_so(trials, budget):
+    ranges = parse_ranges(["lr=auto", "width=choice(64;128)"])
+    search = SearchSpec(Config(steps=3000), ranges, trials=trials, method="adaptive",
+                        budget_seconds=budget)
+    sample = SearchSpec(Config(steps=3000), ranges, trials=math.ceil(trials / 3))
+    per_trial = np.mean([estimate_seconds(t.config) for t in sample.trial_list()])
+    affordable = search.affordable_trials
+    assert affordable == max(1, min(trials, int(budget / per_trial))) or affordable == trials
+    assert search.explore_count <= max(4, math.ceil(affordable / 3))
+    assert search.explore_count * per_trial <= budget or search.explore_count == 4, (
+        "the random phase alone must not use the budget")
+    plan = search.plan()
+    assert f"up to {trials} trials or {budget:g} s, whichever comes first" in plan
+    if trials > search.explore_count:
+        assert f"start after {search.explore_count} random trials" in plan
+    if affordable < trials:
+        assert f"affords about {affordable} trials" in plan

@@ -138,16 +138,11 @@ def _spec_from_controls(config: Config) -> SearchSpec | None:
 def _describe(spec: SearchSpec, words: list[str] | None) -> None:
     runs = spec.runs()
     seconds = sum(estimate_seconds(config, words) for _, _, config in runs)
-    upto = spec.method == "adaptive" and spec.trials > spec.explore_count
-    total = spec.trials if upto else len(spec.trial_list())
-    text = (f"{total} trials x {spec.repeats} seed(s) of {spec.base.steps:,} steps"
-            + (f": {spec.explore_count} drawn at random, then rounds chosen from the results"
-               if upto else "")
-            + f". The first {len(runs)} runs take {describe_seconds(seconds)} of "
-            "training here in all (an estimate), shared by the worker processes"
-            + (f"; no run starts after {spec.budget_seconds:g} s." if spec.budget_seconds
-               else "."))
-    st.write(text)
+    first = ("the random trials" if spec.method == "adaptive" and spec.trials
+             > spec.explore_count else "they")
+    st.write(f"{spec.plan()} Runs of {spec.base.steps:,} steps; {first} take about "
+             f"{describe_seconds(seconds)} of training here in all (an estimate), shared by "
+             "the worker processes.")
     skipped = skipped_frame(spec)
     if len(skipped):
         with st.expander(f"{len(skipped)} trial(s) skipped: invalid settings"):
@@ -277,8 +272,21 @@ def _best_line(board: pd.DataFrame, metric: str, spec: SearchSpec) -> None:
     config, _ = Config.from_query(str(best["query"]))
     one, two = st.columns(2)
     one.link_button("Open the best run in a new tab", str(best["link"]))
-    two.button("Use its settings in the sidebar", key="search_use", on_click=apply_config,
-               args=(config,))
+    two.button("Use its settings in the sidebar", key="search_use", on_click=_use_settings,
+               args=(config, int(best["trial"])),
+               help="The sidebar takes the best trial's settings and the page shows its run "
+                    "above; this search stays as it is (its searched settings are drawn, "
+                    "whatever the sidebar holds)")
+    used = Session().take("search_used")
+    if used is not None:
+        st.info(f"The sidebar now holds trial {used}'s settings: its run is the one shown "
+                "above. This search is unchanged: it draws the searched settings itself.")
+
+
+@callback("Use its settings")
+def _use_settings(config: Config, trial: int) -> None:
+    apply_config(config)
+    Session().search_used = trial
 
 
 def _leaderboard(board: pd.DataFrame, metric: str, searched: list[str],
