@@ -44,13 +44,14 @@ METRICS = ("val_loss", "val_acc", "train_loss")
 
 
 def add_setting_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per Config setting, spelled --init_scale or --init-scale."""
+    """One flag per Config setting, printed --init-scale; --init_scale (the link's spelling)
+    is accepted too."""
     for setting in SETTINGS:
-        names = [f"--{setting.name}"]
         if "_" in setting.name:
-            names.append(f"--{setting.name.replace('_', '-')}")
-        parser.add_argument(*names, dest=setting.name, default=None,
-                            metavar=setting.kind.__name__,
+            parser.add_argument(f"--{setting.name}", dest=setting.name, default=None,
+                                help=argparse.SUPPRESS)
+        parser.add_argument(f"--{setting.name.replace('_', '-')}", dest=setting.name,
+                            default=None, metavar=setting.kind.__name__,
                             # argparse %-formats help texts ("75% of" would break --help)
                             help=f"{setting.help} Default {setting.default!r}; "
                                  f"{setting.allowed()}.".replace("%", "%%"))

@@ -90,7 +90,7 @@ def test_help_lists_every_setting_with_its_range(command):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     for setting in SETTINGS:
-        assert f"--{setting.name}" in result.stdout
+        assert f"--{setting.name.replace('_', '-')} " in result.stdout
     assert "75% of the steps" in " ".join(result.stdout.split())
 
 
@@ -206,3 +206,26 @@ def test_cli_search_without_ranges_or_with_a_bad_range_is_one_error_line(capsys)
     assert "give --vary" in capsys.readouterr().err
     assert main(["sweep", "--sample", "lr=loguniform(0,1)"]) == 2
     assert "positive low bound" in capsys.readouterr().err
+
+
+def test_the_installed_command_works_from_any_directory_with_either_flag_spelling(tmp_path):
+    """The README's install command installs the package: `neurondash` and `python -m
+    neurondash` run outside the checkout; --init-scale is printed, --init_scale accepted."""
+    import shutil
+    import subprocess
+    import sys
+
+    command = shutil.which("neurondash")
+    assert command, "pip install -r requirements.txt installs the neurondash command"
+    flags = ["--task", "moons", "--depth", "1", "--width", "4", "--steps", "20",
+             "--no-store", "--quiet"]
+    outputs = []
+    for argv in ([command, "train", "--init-scale", "0.5", *flags],
+                 [sys.executable, "-m", "neurondash", "train", "--init_scale", "0.5", *flags]):
+        done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout.split("time")[0])
+    assert outputs[0] == outputs[1] and "val loss" in outputs[0]
+    shown = subprocess.run([command, "train", "--help"], cwd=tmp_path, capture_output=True,
+                           text=True, timeout=120).stdout
+    assert "--init-scale" in shown and "--init_scale" not in shown
