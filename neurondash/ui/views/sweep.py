@@ -140,7 +140,7 @@ def _describe(spec: SearchSpec, words: list[str] | None) -> None:
     seconds = sum(estimate_seconds(config, words) for _, _, config in runs)
     first = ("the random trials" if spec.method == "adaptive" and spec.trials
              > spec.explore_count else "they")
-    st.write(f"{spec.plan()} Runs of {spec.base.steps:,} steps; {first} take about "
+    st.write(f"{spec.plan()} Runs of {spec.base.steps:,} steps; {first} take "
              f"{describe_seconds(seconds)} of training here in all (an estimate), shared by "
              "the worker processes.")
     skipped = skipped_frame(spec)

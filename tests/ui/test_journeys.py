@@ -1,0 +1,300 @@
+"""The two jobs users come for, walked end to end in a real browser (Debian Chromium through
+Playwright), each step saved as a screenshot under ``artifacts/journeys/<journey>/``:
+
+- learner: defaults, another activation and init scale, every tab, Continue, the address
+  bar in a second browser (another visitor): the same numbers, from the store;
+- tuner: a small search with lr=auto and a log-uniform init scale (values off any slider
+  grid), the best trial opened from the store, a chart click and one Back, the third
+  trial, two trials compared, the search's link in a second browser;
+- diverged: a diverging link, every tab.
+
+The server has a store of its own, so "from the store" means trained in this test.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+from neurondash.config import Config
+from neurondash.ui.views import TABS
+
+from .test_browser import ARGS, CHROMIUM, ROOT, free_port, playwright, wait_idle
+
+SHOTS = ROOT / "artifacts" / "journeys"
+WATCH_PROGRESS = """
+window.__sawProgress = false;
+new MutationObserver(() => {
+    if (document.querySelector("[data-testid='stProgress']")) window.__sawProgress = true;
+}).observe(document, {childList: true, subtree: true});
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = free_port()
+    store = tmp_path_factory.mktemp("journey-store")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        env={**__import__("os").environ, "NEURONDASH_STORE": str(store)})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("streamlit did not become healthy within 60 s")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture
+def browser():
+    with playwright.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+
+
+class Journey:
+    """One visitor's page, saving a numbered screenshot at every step."""
+
+    def __init__(self, browser, name: str, height: int = 1100):
+        self.folder = SHOTS / name
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for old in self.folder.glob("*.png"):
+            old.unlink()
+        self.context = browser.new_context(viewport={"width": 1400, "height": height})
+        self.context.add_init_script(WATCH_PROGRESS)
+        self.page = self.context.new_page()
+        self.count = 0
+
+    def shot(self, step: str, page=None) -> None:
+        page = page or self.page
+        self.count += 1
+        page.screenshot(path=str(self.folder / f"{self.count:02d}-{step}.png"), full_page=True)
+
+    def open(self, url: str, page=None) -> None:
+        page = page or self.page
+        page.goto(url, timeout=60_000)
+        settle(page)
+
+
+def settle(page) -> None:
+    """Wait until the script has finished and the page shows no error."""
+    wait_idle(page)
+    page.wait_for_timeout(300)
+    wait_idle(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.get_by_text("internal error").count() == 0, page.url
+
+
+def metrics(page) -> list[str]:
+    page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
+    found = page.locator("[data-testid='stMetric']")
+    return [found.nth(i).inner_text() for i in range(found.count())]
+
+
+def params(url: str) -> dict[str, str]:
+    return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+
+
+def visit_tabs(journey: Journey, prefix: str) -> None:
+    for name in TABS:
+        journey.page.get_by_role("tab", name=name, exact=True).click()
+        journey.page.wait_for_function(
+            f"() => new URLSearchParams(window.location.search).get('view') === "
+            f"{name!r} || ({name!r} === {TABS[0]!r})", timeout=60_000)
+        settle(journey.page)
+        journey.shot(f"{prefix}-{name.replace(' / ', '-').replace(' ', '-').lower()}")
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the sidebar selectbox ``label``."""
+    page.locator("[data-testid='stSelectbox']", has_text=label).first.click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+@pytest.mark.browser
+def test_learner_journey(server, browser):
+    learner = Journey(browser, "learner")
+    learner.open(server)
+    first = metrics(learner.page)
+    learner.shot("defaults")
+    choose(learner.page, "act", "relu")
+    learner.page.wait_for_function("() => window.location.search.includes('act=relu')",
+                                   timeout=60_000)
+    settle(learner.page)
+    assert metrics(learner.page) != first
+    learner.shot("relu")
+    thumb = learner.page.locator("[data-testid='stSlider']", has_text="init scale").locator(
+        "input[type='range']")
+    thumb.focus()
+    thumb.press("ArrowLeft")
+    learner.page.wait_for_function("() => window.location.search.includes('init_scale=')",
+                                   timeout=60_000)
+    settle(learner.page)
+    assert float(params(learner.page.url)["init_scale"]) < 1
+    learner.shot("init-scale")
+    visit_tabs(learner, "tab")
+    learner.page.get_by_role("button", name="Continue").click()
+    learner.page.wait_for_function("() => window.location.search.includes('more=')",
+                                   timeout=120_000)
+    settle(learner.page)
+    continued = metrics(learner.page)
+    learner.shot("continued")
+    link = learner.page.url
+    assert Config.from_query(urlsplit(link).query)[1] == []
+    other = Journey(browser, "learner-second-visitor")
+    other.open(link)
+    assert metrics(other.page) == continued
+    assert not other.page.evaluate("window.__sawProgress"), "opened without training"
+    assert other.page.get_by_text("Opened from the run store").count() == 1
+    assert params(other.page.url) == params(link), "the address bar keeps the link"
+    other.shot("same-link")
+
+
+SEARCH = "lr=auto\ninit_scale=loguniform(0.3,3)"
+BASE = "task=moons&depth=2&width=16&steps=300"
+
+
+@pytest.mark.browser
+def test_tuner_journey(server, browser):
+    tuner = Journey(browser, "tuner", height=2600)
+    page = tuner.page
+    tuner.open(f"{server}/?{BASE}&view=Sweep")
+    box = page.get_by_role("textbox", name="ranges, one per line")
+    box.fill(SEARCH)
+    box.press("Control+Enter")
+    page.locator("[data-testid='stSelectbox']", has_text="method").first.click()
+    page.get_by_role("option", name="random", exact=True).click()
+    trials = page.get_by_role("spinbutton", name="trials", exact=True)
+    trials.fill("6")
+    trials.press("Enter")
+    page.wait_for_function("() => window.location.search.includes('trials=6')",
+                           timeout=60_000)
+    settle(page)
+    assert page.get_by_text("Random search: 6 trials").count() == 1
+    tuner.shot("search-set")
+    page.get_by_role("button", name="Run search").click()
+    page.get_by_text("Best: validation loss").wait_for(timeout=180_000)
+    settle(page)
+    best = page.get_by_text("Best: validation loss").inner_text()
+    search_url = page.url
+    tuner.shot("searched")
+    csv = page.get_by_role("button", name="Download search results (CSV, one row per run)")
+    with page.expect_download() as download:
+        csv.click()
+    import pandas as pd
+
+    table = pd.read_csv(download.value.path())
+    assert len(table) == 6 and (table["status"] == "finished").all()
+    off_grid = [q for q in table["query"] if not re.search(r"lr=\d\.?\d?(&|$)", q)]
+    assert off_grid, "the search drew values off any slider grid"
+    ranked = table.sort_values(["val_loss", "trial"])
+
+    with tuner.context.expect_page(timeout=60_000) as opened:
+        page.get_by_role("link", name="Open the best run in a new tab").click()
+    trial = opened.value
+    settle(trial)
+    metrics(trial)
+    assert trial.get_by_text("Opened from the run store").count() == 1
+    assert not trial.evaluate("window.__sawProgress")
+    expected = params("?" + ranked["query"].iloc[0])
+    assert params(trial.url) == expected, "the best trial's exact values stay in the link"
+    assert f"{ranked['val_loss'].iloc[0]:.4f}" in " ".join(metrics(trial))
+    tuner.shot("best-trial", trial)
+    trial.close()
+
+    chart = page.locator("[data-testid='stVegaLiteChart']").last  # the heatmap
+    chart.scroll_into_view_if_needed()
+    tuner.shot("before-chart-click")
+    clicked = click_a_point(page, chart, search_url)
+    settle(page)
+    assert "view=Sweep" not in page.url and page.get_by_text(
+        "Opened from the run store").count() == 1
+    assert params(page.url) in [params("?" + q) for q in table["query"]]
+    tuner.shot("chart-click-opened-trial")
+    page.go_back()
+    page.get_by_text("Best: validation loss").wait_for(timeout=120_000)
+    settle(page)
+    assert page.url == search_url, "one Back returns to the search"
+    assert page.get_by_text("Best: validation loss").inner_text() == best
+    tuner.shot("back-to-search")
+
+    third = ranked["query"].iloc[2]
+    tuner.open(f"{server}/?{third}")
+    assert page.get_by_text("Opened from the run store").count() == 1
+    assert params(page.url) == params("?" + third)
+    tuner.shot("third-trial")
+    page.go_back()
+    page.get_by_text("Best: validation loss").wait_for(timeout=120_000)
+    settle(page)
+    select_rows(page, [0, 2])
+    page.get_by_role("button", name="Compare the selected trials").click()
+    page.wait_for_function("() => window.location.search.includes('view=Compare')",
+                           timeout=60_000)
+    settle(page)
+    tuner.shot("compare-best-and-third")
+    compared = page.locator("[data-testid='stMultiSelect']").filter(
+        has=page.locator("[data-baseweb='tag']"))
+    assert compared.first.locator("[data-baseweb='tag']").count() == 2
+    assert clicked
+
+    other = Journey(browser, "tuner-second-visitor", height=2600)
+    other.open(search_url)
+    other.page.get_by_text("Best: validation loss").wait_for(timeout=120_000)
+    assert other.page.get_by_text("Best: validation loss").inner_text() == best
+    assert not other.page.evaluate("window.__sawProgress"), "read from the store"
+    other.shot("same-search")
+
+
+def select_rows(page, rows: list[int]) -> None:
+    """Tick the leaderboard's row checkboxes (the grid draws on a canvas: by position)."""
+    grid = page.locator("[data-testid='stDataFrame']").first
+    grid.scroll_into_view_if_needed()
+    area = grid.bounding_box()
+    for row in rows:
+        page.mouse.click(area["x"] + 16, area["y"] + 35 * (row + 1) + 17)
+        settle(page)
+
+
+def click_a_point(page, chart, search_url: str) -> bool:
+    """Click across a chart until a mark opens a run (marks are links)."""
+    area = chart.bounding_box()
+    for fx in (0.3, 0.5, 0.7, 0.4, 0.6, 0.2):
+        for fy in (0.3, 0.5, 0.7, 0.4, 0.6):
+            page.mouse.move(area["x"] + area["width"] * fx, area["y"] + area["height"] * fy)
+            page.mouse.click(area["x"] + area["width"] * fx, area["y"] + area["height"] * fy)
+            try:
+                page.wait_for_function(f"() => window.location.href !== {search_url!r}",
+                                       timeout=1500)
+                return True
+            except playwright.TimeoutError:
+                continue
+    raise AssertionError("no point of the chart opened a run")
+
+
+@pytest.mark.browser
+def test_diverged_journey(server, browser):
+    diverged = Journey(browser, "diverged")
+    diverged.open(f"{server}/?act=relu&init_scale=10&steps=300&view=Gradients")
+    assert diverged.page.get_by_text("diverged", exact=False).count() >= 1
+    diverged.shot("opened-on-gradients")
+    visit_tabs(diverged, "tab")
+    shown = {k: v for k, v in params(diverged.page.url).items() if k != "view"}
+    assert shown == {"act": "relu", "init_scale": "10", "steps": "300"}, diverged.page.url
