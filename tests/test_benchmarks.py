@@ -31,6 +31,8 @@ SHORT_RUNS = {
                              ["BLAS:", "best val", "reproduce: python -m neurondash"]),
     "lr_finder_check.py": (["--steps", "20", "--workers", "1", "--only", "smoke"],
                            ["finder", "suggests", "suggestion's gap to the best rate"]),
+    "trial_links.py": (["--trials", "8"],
+                       ["8 of 8 trials opened from their links with no training"]),
     "bench_sessions.py": (["--visitors", "2", "--query", "steps=300"],
                           ["2 visitor(s) at once", "1 training(s)", "peak RSS"]),
 }
