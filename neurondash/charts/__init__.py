@@ -10,7 +10,13 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-MAX_ROWS = 5000
+from .base import MAX_ROWS as MAX_ROWS
+from .base import check_rows as _check_rows
+from .base import step_x
+from .search import parallel_coordinates_chart as parallel_coordinates_chart
+from .search import search_heatmap_chart as search_heatmap_chart
+from .search import slice_chart as slice_chart
+
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39"]
 
@@ -37,33 +43,34 @@ def series_scale(names: list[str]) -> tuple[alt.Scale, str]:
     return matrix_scale(names), "parameter"
 
 
-def _check_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    if len(frame) > MAX_ROWS:
-        raise ValueError(f"chart data has {len(frame)} rows; pre-aggregate to <= {MAX_ROWS}")
-    return frame
-
-
 def loss_chart(curves: pd.DataFrame, references: pd.DataFrame, log_scale: bool = False,
                height: int = 320) -> alt.LayerChart:
     """Train loss (raw and smoothed) and validation loss, with baseline reference lines.
 
-    ``curves``: step, loss, series. ``references``: label, value.
+    ``curves``: step, loss, series. ``references``: label, value. The loss is labelled in
+    three significant digits ('5e+11', not '500,000,000,000' cut off), the log scale says so
+    in its title, and the baselines are dashed rules named in a legend (labels beside the
+    rules overlapped where baselines lie close together).
     """
+    frame = _check_rows(curves)
+    if log_scale:
+        frame = frame[frame["loss"] > 0]
     y_scale = alt.Scale(type="log") if log_scale else alt.Scale(zero=False)
-    lines = alt.Chart(_check_rows(curves)).mark_line().encode(
-        x=alt.X("step:Q", title="step"),
-        y=alt.Y("loss:Q", title="loss", scale=y_scale),
+    lines = alt.Chart(frame).mark_line().encode(
+        x=step_x(),
+        y=alt.Y("loss:Q", title="loss (log scale)" if log_scale else "loss", scale=y_scale,
+                axis=alt.Axis(format=".3~g")),
         color=alt.Color("series:N", title=None,
                         scale=alt.Scale(domain=["train", "train (smoothed)", "validation"],
                                         range=["#c7d7ea", "#1f77b4", "#d62728"])),
-        tooltip=["series:N", "step:Q", alt.Tooltip("loss:Q", format=".4f")],
+        tooltip=["series:N", "step:Q", alt.Tooltip("loss:Q", format=".4~g")],
     )
-    rules = alt.Chart(references).mark_rule(strokeDash=[4, 4], color="gray").encode(
-        y="value:Q", tooltip=["label:N", alt.Tooltip("value:Q", format=".4f")])
-    # Labels sit at the right end, where the curves have flattened, not over the steep start.
-    labels = alt.Chart(references).mark_text(align="right", dx=-4, dy=-6, color="gray").encode(
-        y="value:Q", x=alt.value(alt.expr("width")), text="label:N")
-    return alt.layer(lines, rules, labels).properties(height=height)
+    rules = alt.Chart(references).mark_rule(color="gray").encode(
+        y="value:Q",
+        strokeDash=alt.StrokeDash("label:N", title="baselines",
+                                  scale=alt.Scale(range=[[6, 3], [2, 2], [10, 3, 2, 3]])),
+        tooltip=["label:N", alt.Tooltip("value:Q", format=".4f")])
+    return alt.layer(lines, rules).properties(height=height)
 
 
 def histogram_chart(hist: pd.DataFrame, title: str, x_title: str) -> alt.Chart:
@@ -86,11 +93,14 @@ def histogram_chart(hist: pd.DataFrame, title: str, x_title: str) -> alt.Chart:
 
 
 def compare_histograms_chart(hist: pd.DataFrame, title: str, x_title: str) -> alt.Chart:
-    """Two snapshots of one quantity (``series`` = 'step 0' / 'step N') as binned areas."""
+    """Two snapshots of one quantity (``series`` = 'step 0' / 'step N') as binned areas,
+    each scaled to its own peak (``share``): a narrow spike at step 0 would otherwise
+    flatten the wider distribution of every later step to nothing."""
     return alt.Chart(_check_rows(hist), title=title).mark_bar(opacity=0.55).encode(
         x=alt.X("bin_start:Q", bin="binned", title=x_title),
         x2="bin_end:Q",
-        y=alt.Y("density:Q", title="density", stack=None),
+        y=alt.Y("share:Q", title="share of its peak", stack=None,
+                axis=alt.Axis(format="~%")),
         color=alt.Color("series:N", title=None),
         tooltip=["series:N", alt.Tooltip("bin_start:Q", format=".4g"),
                  alt.Tooltip("bin_end:Q", format=".4g"), alt.Tooltip("density:Q", format=".4g")],
@@ -100,13 +110,16 @@ def compare_histograms_chart(hist: pd.DataFrame, title: str, x_title: str) -> al
 def over_steps_chart(frame: pd.DataFrame, value: str, title: str, y_title: str,
                      color: str = "layer", guide: float | None = None,
                      height: int = 260) -> alt.LayerChart:
-    """A per-layer (or per-matrix) quantity over training steps, optional guide line."""
-    scale, _ = series_scale(list(frame[color]))
+    """A per-layer (or per-matrix) quantity over training steps, optional guide line; whole
+    steps on the axis."""
+    scale, legend = series_scale(list(frame[color]))
     pick = alt.selection_point(fields=[color], bind="legend")
-    line = alt.Chart(_check_rows(frame), title=title).mark_line().encode(
-        x=alt.X("step:Q", title="step"),
-        y=alt.Y(f"{value}:Q", title=y_title),
-        color=alt.Color(f"{color}:N", scale=scale),
+    # Dots where there are few steps: a run that stopped after one snapshot still shows it.
+    dots = bool(frame["step"].nunique() <= 30)
+    line = alt.Chart(_check_rows(frame), title=title).mark_line(point=dots).encode(
+        x=step_x(),
+        y=alt.Y(f"{value}:Q", title=y_title, axis=alt.Axis(format=".3~g")),
+        color=alt.Color(f"{color}:N", scale=scale, title=legend),
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)),
         tooltip=[f"{color}:N", "step:Q", alt.Tooltip(f"{value}:Q", format=".4g")],
     ).add_params(pick)
@@ -291,56 +304,6 @@ def neuron_chart(parts: pd.DataFrame) -> alt.LayerChart:
         height=300)
 
 
-def parallel_coordinates_chart(lines: pd.DataFrame, ticks: pd.DataFrame, dims: list[str],
-                               metric: str) -> alt.LayerChart:
-    """One line per trial across the searched settings (``prepare.parallel_frame``),
-    coloured by ``metric`` (lower is brighter); click a line to open its run."""
-    x = alt.X("axis:N", sort=dims, title=None, axis=alt.Axis(labelAngle=0, orient="top"))
-    y = alt.Y("position:Q", axis=None, scale=alt.Scale(domain=[-0.05, 1.05]))
-    drawn = alt.Chart(_check_rows(lines)).mark_line(strokeWidth=2, opacity=0.8).encode(
-        x=x, y=y, detail="trial:N", href="link:N",
-        color=alt.Color(f"{metric}:Q", title=metric,
-                        scale=alt.Scale(scheme="viridis", reverse=True)),
-        tooltip=["trial:N", "axis:N", "value:N", alt.Tooltip(f"{metric}:Q", format=".4f")])
-    rules = alt.Chart(pd.DataFrame({"axis": dims})).mark_rule(color="#888").encode(x=x)
-    labels = alt.Chart(_check_rows(ticks)).mark_text(align="left", dx=4, fontSize=11).encode(
-        x=x, y=y, text="value:N")
-    return alt.layer(rules, drawn, labels).properties(height=320)
-
-
-def slice_chart(frame: pd.DataFrame, x: str, metric: str, numeric: bool,
-                log_x: bool) -> alt.Chart:
-    """``metric`` of every run (repeats included) against one searched setting; click a
-    point to open its run."""
-    x_enc = (alt.X(f"{x}:Q", title=x, scale=alt.Scale(type="log" if log_x else "linear",
-                                                      zero=False))
-             if numeric else alt.X(f"{x}:N", title=x))
-    return alt.Chart(_check_rows(frame)).mark_circle(size=45, opacity=0.7).encode(
-        x=x_enc, y=alt.Y(f"{metric}:Q", title=metric, scale=alt.Scale(zero=False)),
-        href="link:N",
-        tooltip=["trial:N", "seed:N", f"{x}:N", alt.Tooltip(f"{metric}:Q", format=".4f"),
-                 "status:N"]).properties(height=200)
-
-
-def search_heatmap_chart(cells: pd.DataFrame, x: str, y: str, metric: str) -> alt.LayerChart:
-    """Two searched settings as a grid of the best trial per cell (``prepare.heatmap_cells``),
-    coloured by ``metric`` clipped at the uniform guess, every cell labelled, the best
-    outlined; click a cell to open its run."""
-    base = alt.Chart(_check_rows(cells)).encode(
-        x=alt.X(f"{x}:O", title=x, sort=None), y=alt.Y(f"{y}:O", title=y, sort=None))
-    rect = base.mark_rect().encode(
-        color=alt.Color("colour:Q", title=f"{metric} (clipped)",
-                        scale=alt.Scale(scheme="viridis", reverse=True)),
-        stroke=alt.condition("datum.best", alt.value("#d62728"), alt.value(None)),
-        strokeWidth=alt.condition("datum.best", alt.value(3), alt.value(0)),
-        href="link:N",
-        tooltip=[f"{x}:O", f"{y}:O", "label:N", "trial:N"])
-    text = base.mark_text(fontSize=11).encode(
-        text="label:N",
-        color=alt.condition("datum.best", alt.value("#d62728"), alt.value("black")))
-    return alt.layer(rect, text).properties(height=300)
-
-
 def lr_finder_chart(frame: pd.DataFrame, suggestion: float, spread: tuple[float, float],
                     start_loss: float) -> alt.LayerChart:
     """Smoothed loss against learning rate, one line per seed, both axes logarithmic and the
@@ -367,7 +330,8 @@ def compare_loss_chart(curves: pd.DataFrame) -> alt.Chart:
     """Smoothed train and validation loss of several runs (``run``, ``split``)."""
     pick = alt.selection_point(fields=["run"], bind="legend")
     return alt.Chart(_check_rows(curves)).mark_line().encode(
-        x=alt.X("step:Q"), y=alt.Y("loss:Q", scale=alt.Scale(zero=False)),
+        x=step_x(), y=alt.Y("loss:Q", scale=alt.Scale(zero=False),
+                            axis=alt.Axis(format=".3~g")),
         color=alt.Color("run:N", title="run"),
         strokeDash=alt.StrokeDash("split:N", title=None),
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)),

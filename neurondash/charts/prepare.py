@@ -7,6 +7,13 @@ import pandas as pd
 
 from ..engine.activations import ACTIVATIONS
 from ..run import Run
+from .labels import COLUMN_LABELS, parameter_labeller
+from .search_data import as_numbers as as_numbers
+from .search_data import clipped as clipped
+from .search_data import heatmap_cells as heatmap_cells
+from .search_data import parallel_frame as parallel_frame
+from .search_data import varying_metrics as varying_metrics
+from .search_data import wants_log as wants_log
 
 LOSS_POINTS = 1000
 
@@ -65,7 +72,10 @@ def _snapshot_rows(run: Run, step: int, quantity: str) -> pd.DataFrame:
 
 def histograms_at(run: Run, step: int, quantity: str) -> pd.DataFrame:
     rows = _snapshot_rows(run, step, quantity)
-    return rows[["name", "bin_start", "bin_end", "density"]].astype({"name": str})
+    frame = rows[["name", "bin_start", "bin_end", "density"]].astype({"name": str})
+    if quantity in ("weight", "weight_grad"):
+        frame["name"] = frame["name"].map(parameter_labeller(run))
+    return frame
 
 
 def distribution_over_steps(run: Run, quantity: str, max_rows: int = 5000) -> pd.DataFrame:
@@ -123,30 +133,52 @@ def layer_table(run: Run, step: int) -> pd.DataFrame:
 
 def weight_table(run: Run, step: int) -> pd.DataFrame:
     rows = run.weights[run.weights["step"] == step]
-    return rows[["param", "shape", "weight_std", "grad_std", "grad_data"]].reset_index(drop=True)
+    table = rows[["param", "shape", "weight_std", "grad_std", "grad_data"]].reset_index(drop=True)
+    table["param"] = table["param"].map(parameter_labeller(run))
+    return table
 
 
 def update_data_frame(run: Run, max_rows: int = 4000) -> pd.DataFrame:
+    """update:data of every weight matrix (named as the page names it) over the steps,
+    downsampled; steps where it was not measured are left out, so the frame is empty when
+    no step of the run measured it."""
     names = run.matrix_names
     if not names:
         return pd.DataFrame(columns=["step", "param", "update_data"])
     points = max(10, max_rows // len(names))
     steps = run.history["step"].to_numpy()
+    label = parameter_labeller(run)
     frames = []
     for name in names:
         values = run.history[name].to_numpy().astype(float)
         finite = np.isfinite(values)
         s, v = downsample(steps[finite], values[finite], points)
-        frames.append(pd.DataFrame({"step": s, "param": name, "update_data": v}))
+        frames.append(pd.DataFrame({"step": s, "param": label(name), "update_data": v}))
     return pd.concat(frames, ignore_index=True)
 
 
+def loss_explodes(run: Run) -> bool:
+    """Whether the loss grew so far past where it started (a diverging run) that a linear
+    axis would squash the rest of the curve flat: then the loss is drawn on a log scale."""
+    loss = run.history["loss"].to_numpy()
+    finite = loss[np.isfinite(loss) & (loss > 0)]
+    if not finite.size:
+        return False
+    start = max(float(finite[0]), run.expected_initial_loss)
+    return bool(finite.max() > 10 * start)
+
+
 def compare_snapshots(run: Run, step: int, name: str, quantity: str) -> pd.DataFrame:
+    """Histograms of step 0 and ``step`` (once when ``step`` is 0), each with ``share``:
+    its density over its own peak, so both shapes show whatever their heights."""
     frames = []
-    for label, s in (("step 0", 0), (f"step {step}", step)):
+    for label, s in dict.fromkeys([("step 0", 0), (f"step {step}", step)]):
         rows = _snapshot_rows(run, s, quantity)
         rows = rows[rows["name"] == name]
-        frames.append(rows[["bin_start", "bin_end", "density"]].assign(series=label))
+        density = rows["density"].to_numpy(float)
+        peak = density.max() if density.size else 0.0
+        frames.append(rows[["bin_start", "bin_end", "density"]].assign(
+            series=label, share=density / peak if peak > 0 else density * 0))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -166,6 +198,26 @@ def compare_curves(runs: dict[str, Run], points: int = 300) -> pd.DataFrame:
                                         "run": label, "split": "validation"}))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["step", "loss", "run", "split"])
+
+
+def _spell(value) -> str:
+    if isinstance(value, float | np.floating):
+        return "—" if not np.isfinite(value) else f"{value:,.4g}"
+    if isinstance(value, int | np.integer):
+        return f"{value:,}"
+    return str(value) or "none"
+
+
+def compare_table(summaries: dict[str, dict], hidden: tuple[str, ...] = (
+        "query", "expected_initial_loss")) -> pd.DataFrame:
+    """The Compare view's numbers (``summary.summarize`` of each run): one row per quantity
+    under its readable name, one column per run, every value spelled out. Runs as columns
+    keep the table narrow (a dozen quantities across were cut off) and a column that mixes
+    numbers and words still shows whole."""
+    names = [k for k in next(iter(summaries.values()), {}) if k not in hidden]
+    return pd.DataFrame({label: [_spell(summary.get(k)) for k in names]
+                         for label, summary in summaries.items()},
+                        index=[COLUMN_LABELS.get(k, k) for k in names])
 
 
 def differing_settings(configs: dict[str, object]) -> pd.DataFrame:
@@ -300,85 +352,6 @@ def runs_frame(rows: list, text: str = "", sort: str = "last used") -> pd.DataFr
     column, ascending = RUN_SORTS[sort]
     return table.sort_values(column, ascending=ascending, na_position="last",
                              kind="stable").reset_index(drop=True)
-
-
-def as_numbers(values: pd.Series) -> pd.Series | None:
-    """A setting's column as numbers (widths are text in a Config), or None if it is not
-    numeric (an optimizer, an activation)."""
-    numbers = pd.to_numeric(values, errors="coerce")
-    return numbers.astype(float) if numbers.notna().all() else None
-
-
-def wants_log(numbers: pd.Series) -> bool:
-    """Draw on a log axis: positive values that span a factor of 4 or more (learning
-    rates, batch sizes and widths, which are searched in multiples)."""
-    return bool((numbers > 0).all() and numbers.max() >= 4 * numbers.min())
-
-
-def clipped(values: pd.Series, ceiling: float | None) -> pd.Series:
-    """Values for a colour or y scale: a diverged run (NaN, inf) and anything worse than
-    ``ceiling`` (the uniform guess's loss) sit at the ceiling, so that they do not stretch
-    the scale over the runs that matter."""
-    values = pd.to_numeric(values, errors="coerce").astype(float)
-    if ceiling is None:
-        return values
-    return values.where(values.notna() & (values < ceiling), ceiling)
-
-
-def parallel_frame(board: pd.DataFrame, dims: list[str], metric: str,
-                   ceiling: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Parallel coordinates of a leaderboard: one line per trial over the searched settings,
-    each axis scaled to 0-1 (log for settings spanning a factor of 4, in order for choices).
-
-    Returns the lines (trial, axis, position, value, metric, link) and the axis labels
-    (axis, position, value) to write beside each axis."""
-    lines, ticks = [], []
-    colour = clipped(board[metric], ceiling)
-    for axis in dims:
-        numbers = as_numbers(board[axis])
-        if numbers is not None:
-            scaled = np.log10(numbers) if wants_log(numbers) else numbers
-            low, high = float(scaled.min()), float(scaled.max())
-            position = (scaled - low) / (high - low) if high > low else scaled * 0 + 0.5
-            labels = board[axis].astype(str)
-            ends = {float(position[numbers.idxmin()]): numbers.min(),
-                    float(position[numbers.idxmax()]): numbers.max()}
-            ticks += [{"axis": axis, "position": p, "value": f"{v:g}"} for p, v in ends.items()]
-        else:
-            order = list(dict.fromkeys(sorted(board[axis].astype(str))))
-            step = 1 / (len(order) - 1) if len(order) > 1 else 0
-            where = {name: (i * step if len(order) > 1 else 0.5) for i, name in
-                     enumerate(order)}
-            labels = board[axis].astype(str)
-            position = labels.map(where)
-            ticks += [{"axis": axis, "position": p, "value": name} for name, p in where.items()]
-        lines.append(pd.DataFrame({"trial": board["trial"], "axis": axis,
-                                   "position": position.astype(float), "value": labels,
-                                   metric: colour, "link": board["link"]}))
-    return (pd.concat(lines, ignore_index=True),
-            pd.DataFrame(ticks, columns=["axis", "position", "value"]))
-
-
-def heatmap_cells(board: pd.DataFrame, x: str, y: str, metric: str,
-                  ceiling: float | None = None, ascending: bool = True) -> pd.DataFrame:
-    """Two searched settings as cells: each cell the best trial with those two values (its
-    mean over repeats), labelled, the overall best marked."""
-    keyed = board.assign(**{x: board[x].astype(str), y: board[y].astype(str)})
-    ranked = keyed.sort_values(metric, ascending=ascending, na_position="last", kind="stable")
-    cells = ranked.groupby([x, y], sort=False).head(1).reset_index(drop=True)
-    value = pd.to_numeric(cells[metric], errors="coerce").astype(float)
-    cells["colour"] = clipped(value, ceiling)
-    cells["label"] = [f"{v:.3f}" if np.isfinite(v) else "diverged" for v in value]
-    cells["best"] = False
-    if len(cells):
-        cells.loc[0, "best"] = bool(np.isfinite(value.iloc[0]))
-    return cells[[x, y, metric, "colour", "label", "best", "trial", "link"]]
-
-
-def varying_metrics(frame: pd.DataFrame, metrics: list[str]) -> list[str]:
-    """The metrics whose values differ between runs (a constant one says nothing)."""
-    return [m for m in metrics if m in frame and
-            pd.to_numeric(frame[m], errors="coerce").round(9).nunique(dropna=True) > 1]
 
 
 def short_labels(configs: dict[str, object]) -> dict[str, str]:

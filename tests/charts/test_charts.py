@@ -50,7 +50,8 @@ def test_histogram_chart_has_one_colour_per_layer(run):
     assert spec["params"][0]["bind"] == "legend"
     grads = prepare.histograms_at(run, run.snapshot_steps[-1], "weight_grad")
     color = charts.histogram_chart(grads, "t", "x").to_dict()["encoding"]["color"]
-    assert color["title"] == "parameter" and color["scale"]["domain"] == run.matrix_names
+    assert color["title"] == "parameter" and color["scale"]["domain"] == [
+        "embedding table", "hidden 1 weights", "hidden 2 weights", "output weights"]
     assert len(set(color["scale"]["range"])) == len(run.matrix_names)
 
 

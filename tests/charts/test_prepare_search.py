@@ -29,7 +29,11 @@ def test_parallel_axes_are_scaled_to_0_1_log_for_decades_and_in_order_for_choice
     assert prepare.wants_log(pd.Series([64.0, 256.0])) and not prepare.wants_log(
         pd.Series([1.0, 3.0]))
     assert lines.loc[lines["trial"] == 2, "val_loss"].iloc[0] == math.log(27), "diverged"
-    assert set(ticks.loc[ticks["axis"] == "lr", "value"]) == {"0.001", "1"}
+    assert set(ticks.loc[ticks["axis"] == "lr", "value"]) == {"0.001", "0.01", "0.1", "1"}
+    many = pd.DataFrame({"trial": range(20), "lr": np.geomspace(1e-4, 1, 20),
+                         "val_loss": 2.0, "link": "?"})
+    _, ends = prepare.parallel_frame(many, ["lr"], "val_loss")
+    assert list(ends["value"]) == ["0.0001", "1"], "a continuous setting: its ends only"
     assert len(lines) == 12 and set(lines["link"]) == set(BOARD["link"])
 
 

@@ -1,0 +1,72 @@
+"""The search view's charts: parallel coordinates, one-setting slices and the two-setting
+heatmap. Their data comes from ``neurondash.charts.search_data``."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from .base import check_rows, integer_axis, is_integer
+
+
+def parallel_coordinates_chart(lines: pd.DataFrame, ticks: pd.DataFrame, dims: list[str],
+                               metric: str) -> alt.LayerChart:
+    """One line per trial across the searched settings (``prepare.parallel_frame``),
+    coloured by ``metric`` (lower is brighter); click a line to open its run. Settings that
+    ``parallel_frame`` left out (no trial has a value) get no axis."""
+    drawn_dims = [d for d in dims if d in set(lines["axis"])]
+    x = alt.X("axis:N", sort=drawn_dims, title=None, axis=alt.Axis(labelAngle=0, orient="top"))
+    y = alt.Y("position:Q", axis=None, scale=alt.Scale(domain=[-0.05, 1.05]))
+    drawn = alt.Chart(check_rows(lines)).mark_line(strokeWidth=2, opacity=0.8).encode(
+        x=x, y=y, detail="trial:N", href="link:N",
+        color=alt.Color(f"{metric}:Q", title=metric,
+                        scale=alt.Scale(scheme="viridis", reverse=True)),
+        tooltip=["trial:N", "axis:N", "value:N", alt.Tooltip(f"{metric}:Q", format=".4f")])
+    rules = alt.Chart(pd.DataFrame({"axis": drawn_dims})).mark_rule(color="#888").encode(x=x)
+    labels = alt.Chart(check_rows(ticks)).mark_text(align="left", dx=4, fontSize=11).encode(
+        x=x, y=y, text="value:N")
+    return alt.layer(rules, drawn, labels).properties(height=320)
+
+
+def slice_chart(frame: pd.DataFrame, x: str, metric: str, numeric: bool,
+                log_x: bool) -> alt.Chart:
+    """``metric`` of every run (repeats included) against one searched setting; click a
+    point to open its run. A whole-number setting (width, depth, batch) gets whole-number
+    ticks."""
+    if numeric:
+        axis = integer_axis() if is_integer(frame[x]) else alt.Axis(format="~g")
+        x_enc = alt.X(f"{x}:Q", title=x, axis=axis,
+                      scale=alt.Scale(type="log" if log_x else "linear", zero=False))
+    else:
+        x_enc = alt.X(f"{x}:N", title=x, axis=alt.Axis(labelAngle=0))
+    return alt.Chart(check_rows(frame)).mark_circle(size=45, opacity=0.7).encode(
+        x=x_enc, y=alt.Y(f"{metric}:Q", title=metric, scale=alt.Scale(zero=False),
+                         axis=alt.Axis(format=".3~g")),
+        href="link:N",
+        tooltip=["trial:N", "seed:N", f"{x}:N", alt.Tooltip(f"{metric}:Q", format=".4f"),
+                 "status:N"]).properties(height=200)
+
+
+def search_heatmap_chart(cells: pd.DataFrame, x: str, y: str, metric: str) -> alt.LayerChart:
+    """Two searched settings as a grid of the best trial per cell (``prepare.heatmap_cells``:
+    continuous settings binned on their scale, values in numeric order), coloured by
+    ``metric`` clipped at the uniform guess, every cell labelled in a colour that contrasts
+    with it, the best outlined; click a cell to open its run."""
+    def order(column: str, rank: str) -> list[str]:
+        return list(dict.fromkeys(cells.sort_values(rank, kind="stable")[column]))
+
+    base = alt.Chart(check_rows(cells)).encode(
+        x=alt.X(f"{x}:O", title=x, sort=order(x, "x_rank"), axis=alt.Axis(labelAngle=0)),
+        y=alt.Y(f"{y}:O", title=y, sort=order(y, "y_rank")))
+    rect = base.mark_rect().encode(
+        color=alt.Color("colour:Q", title=f"{metric} (clipped)",
+                        scale=alt.Scale(scheme="viridis", reverse=True)),
+        stroke=alt.condition("datum.best", alt.value("#d62728"), alt.value(None)),
+        strokeWidth=alt.condition("datum.best", alt.value(3), alt.value(0)),
+        href="link:N",
+        tooltip=[f"{x}:O", f"{y}:O", "label:N", "trial:N"])
+    text = base.mark_text(fontSize=11).encode(
+        text="label:N",
+        color=alt.condition("datum.dark", alt.value("white"), alt.value("black")),
+        fontWeight=alt.condition("datum.best", alt.value("bold"), alt.value("normal")))
+    return alt.layer(rect, text).properties(height=300)
