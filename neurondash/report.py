@@ -9,17 +9,40 @@ import datetime
 import functools
 import html
 import json
+import os
 from collections.abc import Callable
 
 import altair as alt
 
 from . import charts
 from .charts import prepare
-from .config import SETTINGS_BY_NAME
+from .config import SETTINGS_BY_NAME, Config
 from .diagnosis import diagnose
 from .run import Run
 
 FORMATS = ("png", "svg")
+
+PUBLIC_URL = "NEURONDASH_PUBLIC_URL"
+"""Environment variable: the dashboard's public address, e.g.
+``https://dash.example.org/neurondash`` (see ``dashboard_link``)."""
+
+LOCAL_URL = "http://localhost:8501"
+"""Where ``streamlit run`` serves by default: the last resort of ``dashboard_link``."""
+
+
+def dashboard_link(config: Config, page_url: str | None = None) -> str:
+    """This run's absolute dashboard address, so that a report's link works wherever the
+    file is opened.
+
+    The base is, in order: ``NEURONDASH_PUBLIC_URL`` (set it when readers reach the server
+    by another address than the one the page was opened at, as behind a proxy), the page's
+    own address (``page_url``: Streamlit's ``st.context.url``, scheme, host, port and path,
+    which a browser session always has), else ``LOCAL_URL``. The Config's query follows.
+    """
+    base = os.environ.get(PUBLIC_URL, "").strip() or page_url or LOCAL_URL
+    base = base.split("#", 1)[0].split("?", 1)[0]
+    query = config.to_query()
+    return f"{base}?{query}" if query else base
 
 
 def report_builders(run: Run, step: int) -> dict[str, Callable[[], alt.TopLevelMixin]]:

@@ -561,7 +561,7 @@ def test_a_wrong_backward_is_shown_as_a_disagreement(monkeypatch):
     output_gradient_one_percent_off(monkeypatch)
     at = open_app(SMALL | {"act": "relu"}, tab="Gradients")
     (error,) = [rendered(e.value) for e in at.error]
-    assert "Backward disagrees with finite differences for layers." in error
+    assert "Backward disagrees with finite differences for output weights" in error
     assert "ReLU's kink" in error
 
 

@@ -10,7 +10,7 @@ from ...engine import queries
 from ...run import Run
 from .. import render
 from ..cache import chart_key, dataset_of, derived, derived_ready, kept_step, model_of
-from .common import histogram_view, over_training_view
+from .common import histogram_view, over_training_view, table
 
 
 def activations_tab(run: Run, step: int) -> None:
@@ -20,7 +20,7 @@ def activations_tab(run: Run, step: int) -> None:
     histogram_view(run, step, "activation", "activations at the selected step", "activation")
     st.caption("Healthy tanh: spread over (-1, 1) without tall spikes at +-1 (saturation) "
                "or a narrow spike at 0 (collapse). Click the legend to isolate a layer.")
-    st.dataframe(prepare.layer_table(run, step), hide_index=True)
+    table(prepare.layer_table(run, step), hide_index=True)
     dead_at_step(run, step)
     layer = st.selectbox("layer for the dead-unit map", sorted(run.dead_maps[step]),
                          key="map_layer")

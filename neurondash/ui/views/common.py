@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pandas as pd
+import streamlit as st
+
 from ... import charts
 from ...charts import prepare
+from ...charts.labels import COLUMN_LABELS
 from ...run import Run
 from .. import render
 from ..cache import chart_key
@@ -16,9 +20,27 @@ UNIT_MAPS = 16
 """Units drawn over the plane in the Neuron tab (16 maps of 16 x 16 cells: 4,096 rows)."""
 
 
+def table(frame: pd.DataFrame, container=st, formats: dict[str, str] | None = None,
+          **kwargs):
+    """``st.dataframe`` with readable headers (``COLUMN_LABELS``; the frame keeps its short
+    column names) and, where given, a number format per column."""
+    config: dict = {}
+    for column in frame.columns:
+        label = COLUMN_LABELS.get(column, column)
+        fmt = (formats or {}).get(column)
+        config[column] = st.column_config.NumberColumn(label, format=fmt) if fmt else label
+    config |= kwargs.pop("column_config", {})
+    return container.dataframe(frame, column_config=config, **kwargs)
+
+
 def histogram_view(run: Run, step: int, quantity: str, title: str, x_title: str) -> None:
-    """Per-layer histograms of one quantity; every step after the first reuses the spec."""
+    """Per-layer histograms of one quantity; every step after the first reuses the spec.
+    A snapshot without them (a run that diverged there) says so instead of an empty chart."""
     frame = lambda: prepare.histograms_at(run, step, quantity)  # noqa: E731
+    if frame().empty:
+        st.info(f"No {title} to draw: nothing was recorded at step {step:,}"
+                + (" (the run diverged there)." if run.status == "diverged" else "."))
+        return
     render.chart(chart_key(run, quantity, step), lambda: charts.histogram_chart(
         frame(), title, x_title), template=chart_key(run, quantity), data=frame)
 

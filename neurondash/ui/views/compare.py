@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pandas as pd
 import streamlit as st
 
 from ... import charts
@@ -45,7 +44,7 @@ def compare_tab(configs: dict[str, Config], load: Callable[[str], Run | None]) -
                  lambda: charts.compare_loss_chart(prepare.compare_curves(picked)))
     st.caption("Smoothed train loss (solid) and validation loss (dashed) of each run, "
                "named by the settings in which they differ.")
-    summary = pd.DataFrame({label: summarize_run(run) for label, run in picked.items()}).T
-    st.dataframe(summary.drop(columns=["query", "expected_initial_loss"]))
+    numbers = prepare.compare_table({label: summarize_run(run) for label, run in picked.items()})
+    st.dataframe(numbers, height=35 * (len(numbers) + 1) + 3)  # every row, no inner scroll
     st.markdown("**Settings that differ**")
     st.dataframe(prepare.differing_settings({k: r.config for k, r in picked.items()}))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ...config import Config
-from ...report import FORMATS, build_report, chart_image, report_builders
+from ...report import FORMATS, build_report, chart_image, dashboard_link, report_builders
 from ...run import Run, RunFormatError
 from ...runchecks import read_run_file
 from ..guard import callback
@@ -14,18 +13,12 @@ from ..sidebar import apply_config
 from ..text import notice
 
 
-def _link(config: Config) -> str:
-    """This run's dashboard address: the page's own origin and the Config's query."""
-    base = (st.context.url or "").split("?", 1)[0]
-    query = config.to_query()
-    return f"{base}?{query}" if query else (base or "?")
-
-
 def export_tab(run: Run | None, runs: dict, key_of, step: int | None = None) -> None:
     if run is not None and step is not None:
         left, middle, right = st.columns([2, 2, 1])
         left.download_button(
-            "Download report (HTML)", lambda: build_report(run, step, _link(run.config)),
+            "Download report (HTML)", lambda: build_report(
+                run, step, dashboard_link(run.config, st.context.url)),
             "neurondash-report.html", "text/html", key="export_report",
             help="One file that opens offline: settings, link, findings and every view's "
                  "charts at the selected snapshot.")

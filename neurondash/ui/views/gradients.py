@@ -7,11 +7,12 @@ import streamlit as st
 
 from ... import charts
 from ...charts import prepare
+from ...charts.labels import parameter_labeller
 from ...engine.gradcheck import NOISE_FLOOR, TOLERANCE, check_gradients
 from ...run import Run
 from .. import render
 from ..cache import chart_key, dataset_of, derived, derived_ready, kept_step
-from .common import histogram_view, over_training_view
+from .common import histogram_view, over_training_view, table
 
 
 def gradients_tab(run: Run, step: int) -> None:
@@ -25,17 +26,25 @@ def gradients_tab(run: Run, step: int) -> None:
                    "its own peak). Compare the ranges on the axes: a layer whose band is "
                    "far narrower than the others learns far more slowly.")
     histogram_view(run, step, "weight_grad", "weight gradients at the selected step", "dloss/dW")
-    st.dataframe(prepare.weight_table(run, step), hide_index=True)
+    table(prepare.weight_table(run, step), hide_index=True)
     st.caption("grad:data = std(dW)/std(W). Healthy: similar across layers; an outlier "
                "layer trains faster or slower than the rest.")
-    render.chart(chart_key(run, "update_data"), lambda: charts.over_steps_chart(
-        prepare.update_data_frame(run), "update_data", "update:data (log10 std(ΔW)/std(W))",
-        "log10", color="param", guide=-3.0))
-    measured = run.history[run.matrix_names].notna().any(axis=1).to_numpy()
-    if len(measured) > 1 and not measured.all():
-        stride = int(np.diff(np.flatnonzero(measured)).max())
-        st.caption(f"Measured every {stride} steps for this model and batch size: measuring "
-                   "every matrix costs more than such a step's own work (see the README).")
+    values = run.history[run.matrix_names].to_numpy(float)
+    measured = np.isfinite(values).any(axis=1) if values.size else np.zeros(0, bool)
+    if not measured.any():
+        st.info("No update:data to draw: it compares each update with the weights it "
+                "changed, and no step of this run made a finite update"
+                + (f" (it diverged at step {run.diverged_step:,})."
+                   if run.diverged_step is not None else "."))
+    else:
+        render.chart(chart_key(run, "update_data"), lambda: charts.over_steps_chart(
+            prepare.update_data_frame(run), "update_data",
+            "update:data (log10 std(ΔW)/std(W))", "log10", color="param", guide=-3.0))
+    strides = np.diff(np.flatnonzero(measured))
+    if strides.size and strides.max() > 1:
+        st.caption(f"Measured every {int(strides.max())} steps for this model and batch size: "
+                   "measuring every matrix costs more than such a step's own work (see the "
+                   "README).")
     st.caption("Healthy: around -3 (each step changes weights by ~1/1000) in early and mid "
                "training. Far below then: lr too low; far above: lr too high. Later it may "
                "fall as the loss converges or the schedule cuts lr: that is no sign of a low "
@@ -68,11 +77,12 @@ def backprop_check(run: Run, step: int) -> None:
             f"Check the gradients ({run.config.n_params():,} parameters: a few seconds)"):
         return
     data = dataset_of(run)
-    table = derived(run, name, lambda: check_gradients(
+    checked = derived(run, name, lambda: check_gradients(
         run.model(kept, dtype=np.float64), data.x["val"][:CHECK_EXAMPLES],
-        data.y["val"][:CHECK_EXAMPLES]))
-    wrong = table.loc[~table["agrees"], "parameter"].tolist()
-    worst = table["relative_error"].max()
+        data.y["val"][:CHECK_EXAMPLES])).assign(
+        name=lambda t: t["parameter"].map(parameter_labeller(run)))
+    wrong = checked.loc[~checked["agrees"], "name"].tolist()
+    worst = checked["relative_error"].max()
     if wrong:
         kink = (" A pre-activation at exactly 0 sits on ReLU's kink, where the derivative is "
                 "undefined and finite differences straddling it disagree with either side."
@@ -80,10 +90,13 @@ def backprop_check(run: Run, step: int) -> None:
         st.error(f"Backward disagrees with finite differences for {', '.join(wrong)} "
                  f"(relative error up to {worst:.1e}).{kink}")
     else:
-        st.success(f"Every one of the {len(table)} parameters agrees with finite differences "
+        st.success(f"Every one of the {len(checked)} parameters agrees with finite differences "
                    f"(largest relative error {worst:.1e}; agreement means below "
                    f"{TOLERANCE:g}, or differences below the {NOISE_FLOOR:g} that finite "
                    "differences can resolve, as for vanishing gradients).")
-    scientific = st.column_config.NumberColumn(format="%.1e")
-    st.dataframe(table, hide_index=True, column_config={
-        "step": scientific, "max_abs_diff": scientific, "relative_error": scientific})
+    scientific = dict.fromkeys(("max_abs_diff", "relative_error"), "%.1e")
+    # The engine's name ("parameter") stays in the frame, out of sight.
+    shown = ["name", *(c for c in checked.columns if c not in ("name", "parameter"))]
+    table(checked, hide_index=True, formats=scientific, column_order=shown,
+          column_config={"name": "parameter", "step": st.column_config.NumberColumn(
+              "finite-difference step", format="%.1e")})

@@ -22,7 +22,9 @@ def logits_tab(run: Run, step: int) -> None:
     render.chart(chart_key(run, "logits", step), lambda: charts.compare_histograms_chart(
         logits(), "logits: step 0 vs the selected step", "logit value"),
         template=chart_key(run, "logits"), data=logits)
-    st.caption("Healthy at init: logits near 0 (unconfident). Wide logits at step 0 mean "
+    st.caption("Each step's histogram is scaled to its own peak, so a narrow spike at step 0 "
+               "does not flatten the later, wider one (hover a bar for its density). Healthy "
+               "at init: logits near 0 (unconfident). Wide logits at step 0 mean "
                "confidently wrong predictions and a hockey-stick loss.")
     p_correct = lambda: prepare.compare_snapshots(run, step, "logits", "p_correct")  # noqa: E731
     render.chart(chart_key(run, "p_correct", step), lambda: charts.compare_histograms_chart(

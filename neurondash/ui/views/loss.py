@@ -12,8 +12,16 @@ from ..cache import chart_key
 
 
 def loss_tab(run: Run) -> None:
-    log_scale = st.toggle("log scale", key="loss_log")
+    # An exploding loss opens on a log scale (its own toggle, so a choice made for one
+    # kind of run is not carried over to the other).
+    exploded = prepare.loss_explodes(run)
+    log_scale = st.toggle("log scale", value=exploded,
+                          key="loss_log_exploded" if exploded else "loss_log")
     render.chart(chart_key(run, "loss", log_scale), lambda: charts.loss_chart(
         prepare.loss_curves(run), prepare.loss_references(run), log_scale))
+    if exploded:
+        st.caption("The loss grew more than tenfold past where it started, so it is drawn "
+                   "on a log scale: on a linear one the blow-up flattens everything before "
+                   "it.")
     st.caption("Healthy: starts near the uniform guess, falls fast, then slowly; validation "
                "tracks train. A drop at 75% of the steps is the step schedule's lr decay.")

@@ -20,14 +20,17 @@ def overview(run: Run, step: int) -> None:
     for finding in derived(run, "findings", lambda: diagnose(run)):
         getattr(st, finding.level)(f"**{finding.lesson}.** {finding.text}")
     left, right = st.columns(2)
+    exploded = prepare.loss_explodes(run)
     render.chart(chart_key(run, "overview_loss"), lambda: charts.loss_chart(
-        prepare.loss_curves(run), prepare.loss_references(run), height=240), container=left)
+        prepare.loss_curves(run), prepare.loss_references(run), log_scale=exploded,
+        height=240), container=left)
     if len(run.layers):
         render.chart(chart_key(run, "overview_act_std"), lambda: charts.over_steps_chart(
             run.layers, "act_std", "activation std per hidden layer", "std", height=240),
             container=right)
-    st.caption("Loss: train (raw and smoothed) and validation, with the uniform-guess and "
-               "data baselines. Activation std: healthy layers keep a similar, steady spread; "
+    scale = " (on a log scale: it grew more than tenfold)" if exploded else ""
+    st.caption(f"Loss{scale}: train (raw and smoothed) and validation, with the uniform-guess "
+               "and data baselines. Activation std: healthy layers keep a similar, steady spread; "
                "a layer drifting toward 0 is collapsing, toward the activation's limit is "
                "saturating. The other tabs show each quantity in detail.")
     if not run.config.is_char_task and run.status != "diverged":

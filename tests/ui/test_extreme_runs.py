@@ -1,0 +1,76 @@
+"""Every tab draws, without an internal error, for runs at the edges: diverged at the first,
+a middle and the last step, a single step, no hidden layer, one unit wide, a 2-D task."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from neurondash.ui.views import TABS
+
+from .markdown import rendered
+from .test_app import charts, open_app, show
+
+EXTREME = {
+    "diverged at step 1": "act=relu&init_scale=100&out_scale=10&steps=40&width=32&depth=5",
+    "diverged mid-way": "act=relu&init_scale=30&steps=60&width=8",
+    "diverged at the last step": "act=relu&init_scale=30&steps=36&width=8",
+    "one step": "steps=1&width=8",
+    "no hidden layer": "depth=0&steps=40",
+    "one unit wide": "width=1&steps=40&depth=2",
+    "2-D task": "task=spiral&steps=40&width=8",
+}
+RUN_TABS = ("Overview", "Loss", "Logits", "Activations", "Gradients", "Neuron", "Compare",
+            "Export / import")
+
+
+def _params(query: str) -> dict[str, str]:
+    return dict(part.split("=", 1) for part in query.split("&"))
+
+
+def _step_axes(spec: dict) -> list[dict]:
+    """Every x encoding of ``spec`` (layers and facets included) on the field "step"."""
+    found = []
+    if isinstance(spec, dict):
+        x = spec.get("encoding", {}).get("x")
+        if isinstance(x, dict) and x.get("field") == "step" and x.get("type") == "quantitative":
+            found.append(x)
+        for value in spec.values():
+            found += _step_axes(value)
+    elif isinstance(spec, list):
+        for value in spec:
+            found += _step_axes(value)
+    return found
+
+
+@pytest.mark.parametrize("name", list(EXTREME))
+def test_every_tab_draws_an_extreme_run(name):
+    at = open_app(_params(EXTREME[name]))
+    assert not at.exception
+    assert set(RUN_TABS) <= set(TABS)
+    for tab in TABS:
+        if tab in ("Sweep", "LR finder", "Runs", "Lessons"):
+            continue  # independent of the shown run; tested in their own files
+        show(at, tab)  # fails on an "internal error"
+        assert not at.exception, (tab, at.exception)
+        for spec, _tables in charts(at):
+            for axis in _step_axes(spec):
+                assert axis["axis"]["format"] == "d" and axis["axis"]["tickMinStep"] == 1, \
+                    (tab, axis)
+
+
+def test_a_diverged_loss_is_drawn_on_a_log_scale_and_says_so():
+    at = open_app(_params(EXTREME["diverged mid-way"]), tab="Loss")
+    (spec, _), *_ = charts(at)
+    assert spec["layer"][0]["encoding"]["y"]["scale"]["type"] == "log"
+    assert any("log scale" in rendered(c.value) for c in at.caption)
+
+
+def test_a_panel_with_nothing_to_draw_says_why(monkeypatch):
+    from neurondash.charts import prepare
+
+    monkeypatch.setattr(prepare, "histograms_at", lambda run, step, quantity: pd.DataFrame(
+        columns=["name", "bin_start", "bin_end", "density"]))
+    at = open_app(_params(EXTREME["one step"]), tab="Activations")
+    notes = " ".join(rendered(i.value) for i in at.info)
+    assert "No activations at the selected step to draw: nothing was recorded" in notes
