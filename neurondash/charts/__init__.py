@@ -56,7 +56,8 @@ def loss_chart(curves: pd.DataFrame, references: pd.DataFrame, log_scale: bool =
     if log_scale:
         frame = frame[frame["loss"] > 0]
     y_scale = alt.Scale(type="log") if log_scale else alt.Scale(zero=False)
-    lines = alt.Chart(frame).mark_line().encode(
+    # Dots where there are few steps: a one-step run's single loss still shows.
+    lines = alt.Chart(frame).mark_line(point=bool(frame["step"].nunique() <= 30)).encode(
         x=step_x(),
         y=alt.Y("loss:Q", title="loss (log scale)" if log_scale else "loss", scale=y_scale,
                 axis=alt.Axis(format=".3~g")),
@@ -101,7 +102,9 @@ def compare_histograms_chart(hist: pd.DataFrame, title: str, x_title: str) -> al
         x2="bin_end:Q",
         y=alt.Y("share:Q", title="share of its peak", stack=None,
                 axis=alt.Axis(format="~%")),
-        color=alt.Color("series:N", title=None),
+        # Step 0 grey, the selected step in colour: two blues were hard to tell apart.
+        color=alt.Color("series:N", title=None, sort=None,
+                        scale=alt.Scale(range=["#8c8c8c", "#ff7f0e"])),
         tooltip=["series:N", alt.Tooltip("bin_start:Q", format=".4g"),
                  alt.Tooltip("bin_end:Q", format=".4g"), alt.Tooltip("density:Q", format=".4g")],
     ).properties(height=240)

@@ -34,9 +34,15 @@ def slice_chart(frame: pd.DataFrame, x: str, metric: str, numeric: bool,
     point to open its run. A whole-number setting (width, depth, batch) gets whole-number
     ticks."""
     if numeric:
-        axis = integer_axis() if is_integer(frame[x]) else alt.Axis(format="~g")
+        values = sorted(frame[x].dropna().unique())
+        if is_integer(frame[x]):
+            # A few widths or depths: tick exactly those (a log scale's nice ends ran to 1000).
+            axis = integer_axis(values=values) if len(values) <= 8 else integer_axis()
+        else:
+            axis = alt.Axis(format="~g")
         x_enc = alt.X(f"{x}:Q", title=x, axis=axis,
-                      scale=alt.Scale(type="log" if log_x else "linear", zero=False))
+                      scale=alt.Scale(type="log" if log_x else "linear", zero=False,
+                                      nice=False, padding=12))
     else:
         x_enc = alt.X(f"{x}:N", title=x, axis=alt.Axis(labelAngle=0))
     return alt.Chart(check_rows(frame)).mark_circle(size=45, opacity=0.7).encode(
@@ -67,6 +73,5 @@ def search_heatmap_chart(cells: pd.DataFrame, x: str, y: str, metric: str) -> al
         tooltip=[f"{x}:O", f"{y}:O", "label:N", "trial:N"])
     text = base.mark_text(fontSize=11).encode(
         text="label:N",
-        color=alt.condition("datum.dark", alt.value("white"), alt.value("black")),
-        fontWeight=alt.condition("datum.best", alt.value("bold"), alt.value("normal")))
+        color=alt.condition("datum.dark", alt.value("white"), alt.value("black")))
     return alt.layer(rect, text).properties(height=300)

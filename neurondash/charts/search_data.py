@@ -70,7 +70,7 @@ def parallel_frame(board: pd.DataFrame, dims: list[str], metric: str,
             position = (scaled - low) / (high - low) if high > low else scaled * 0 + 0.5
             shown = (numbers.drop_duplicates() if numbers.nunique() <= HEATMAP_BINS
                      else numbers.loc[[numbers.idxmin(), numbers.idxmax()]])
-            ticks += [{"axis": axis, "position": float(position[i]), "value": f"{v:g}"}
+            ticks += [{"axis": axis, "position": float(position[i]), "value": f"{v:.3g}"}
                       for i, v in shown.items()]
         else:
             order = list(dict.fromkeys(sorted(labels)))
