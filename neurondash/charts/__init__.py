@@ -84,7 +84,7 @@ def histogram_chart(hist: pd.DataFrame, title: str, x_title: str) -> alt.Chart:
     pick = alt.selection_point(fields=["name"], bind="legend")
     scale, legend = series_scale(list(frame["name"]))
     return alt.Chart(frame, title=title).mark_line(interpolate="step-after").encode(
-        x=alt.X("bin_start:Q", title=x_title),
+        x=alt.X("bin_start:Q", title=x_title, axis=alt.Axis(format=".3~g")),
         y=alt.Y("density:Q", title="density"),
         color=alt.Color("name:N", title=legend, scale=scale),
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)),
@@ -98,7 +98,7 @@ def compare_histograms_chart(hist: pd.DataFrame, title: str, x_title: str) -> al
     each scaled to its own peak (``share``): a narrow spike at step 0 would otherwise
     flatten the wider distribution of every later step to nothing."""
     return alt.Chart(_check_rows(hist), title=title).mark_bar(opacity=0.55).encode(
-        x=alt.X("bin_start:Q", bin="binned", title=x_title),
+        x=alt.X("bin_start:Q", bin="binned", title=x_title, axis=alt.Axis(format=".3~g")),
         x2="bin_end:Q",
         y=alt.Y("share:Q", title="share of its peak", stack=None,
                 axis=alt.Axis(format="~%")),
@@ -161,7 +161,7 @@ def distribution_over_steps_chart(frame: pd.DataFrame, title: str, y_title: str,
     layers = list(dict.fromkeys(frame["name"]))
     return alt.Chart(_check_rows(frame), title=title).mark_rect().encode(
         x=alt.X("step:O", title="step", axis=alt.Axis(labelOverlap=True, labelAngle=0)),
-        y=alt.Y("bin_start:Q", title=y_title),
+        y=alt.Y("bin_start:Q", title=y_title, axis=alt.Axis(format=".3~g")),
         y2="bin_end:Q",
         # sqrt: tall end bins (saturation) must not wash out the rest of the shape.
         color=alt.Color("share:Q", title="share of peak",

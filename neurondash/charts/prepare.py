@@ -158,13 +158,16 @@ def update_data_frame(run: Run, max_rows: int = 4000) -> pd.DataFrame:
 
 
 def loss_explodes(run: Run) -> bool:
-    """Whether the loss grew so far past where it started (a diverging run) that a linear
-    axis would squash the rest of the curve flat: then the loss is drawn on a log scale."""
+    """Whether the loss grew so far past where it started, or (a diverged run) past the
+    uniform guess, that a linear axis would squash the rest of the curve flat: then the
+    loss is drawn on a log scale. A healthy run's hockey stick stays linear."""
     loss = run.history["loss"].to_numpy()
     finite = loss[np.isfinite(loss) & (loss > 0)]
     if not finite.size:
         return False
-    start = max(float(finite[0]), run.expected_initial_loss)
+    start = run.expected_initial_loss
+    if run.status != "diverged":
+        start = max(float(finite[0]), start)
     return bool(finite.max() > 10 * start)
 
 

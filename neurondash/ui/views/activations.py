@@ -36,10 +36,10 @@ def activations_tab(run: Run, step: int) -> None:
     render.chart(chart_key(run, "saturation"), lambda: charts.over_steps_chart(
         run.layers, "saturated_pct", "saturated / inactive % over training", "%"))
     st.caption("Healthy: below ~5-10% and not rising.")
-    over_training_view(run, "activation", "activations over training", "activation")
-    st.caption("Each layer's activation histogram at every snapshot, darkest where most "
-               "values fall. Saturation shows as dark bands at the activation's limits "
-               "growing over training, collapse as the band narrowing to 0.")
+    over_training_view(run, "activation", "activations over training", "activation",
+                       "Each layer's activation histogram at every snapshot, darkest where "
+                       "most values fall. Saturation shows as dark bands at the activation's "
+                       "limits growing over training, collapse as the band narrowing to 0.")
 
 
 def dead_at_step(run: Run, step: int) -> None:

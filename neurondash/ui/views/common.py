@@ -23,14 +23,17 @@ UNIT_MAPS = 16
 def table(frame: pd.DataFrame, container=st, formats: dict[str, str] | None = None,
           **kwargs):
     """``st.dataframe`` with readable headers (``COLUMN_LABELS``; the frame keeps its short
-    column names) and, where given, a number format per column."""
+    column names) and a number format per column (``formats``, else 4 significant digits
+    for floats)."""
     config: dict = {}
     for column in frame.columns:
         label = COLUMN_LABELS.get(column, column)
         fmt = (formats or {}).get(column)
+        if fmt is None and pd.api.types.is_float_dtype(frame[column]):
+            fmt = "%.4g"  # 4 significant digits: 0.000269 and 5.907e+09 both fit
         config[column] = st.column_config.NumberColumn(label, format=fmt) if fmt else label
     config |= kwargs.pop("column_config", {})
-    return container.dataframe(frame, column_config=config, **kwargs)
+    return container.dataframe(frame, column_config=config, placeholder="—", **kwargs)
 
 
 def histogram_view(run: Run, step: int, quantity: str, title: str, x_title: str) -> None:
@@ -45,10 +48,19 @@ def histogram_view(run: Run, step: int, quantity: str, title: str, x_title: str)
         frame(), title, x_title), template=chart_key(run, quantity), data=frame)
 
 
-def over_training_view(run: Run, quantity: str, title: str, y_title: str) -> None:
+def over_training_view(run: Run, quantity: str, title: str, y_title: str,
+                       caption: str) -> None:
     """Every layer's histograms of one quantity across all snapshots (independent of the
-    slider, so built once per run)."""
+    slider, so built once per run), and ``caption`` under it; a run with a single snapshot
+    says so instead."""
+    if len(run.snapshot_steps) < 2:
+        st.info(f"No {title} to draw: this run recorded a single snapshot"
+                + (f" before it diverged at step {run.diverged_step:,}"
+                   if run.diverged_step is not None else "")
+                + "; the histogram at the selected step above is all there is.")
+        return
     render.chart(chart_key(run, quantity, "over_training"),
                  lambda: charts.distribution_over_steps_chart(
                      prepare.distribution_over_steps(run, quantity), title, y_title),
                  stretch=False)
+    st.caption(caption)

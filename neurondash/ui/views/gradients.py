@@ -21,10 +21,11 @@ def gradients_tab(run: Run, step: int) -> None:
                    "dloss/dh")
         st.caption("Healthy: every layer's gradient distribution has a similar width; "
                    "shrinking toward the input means vanishing gradients.")
-        over_training_view(run, "gradient", "activation gradients over training", "dloss/dh")
-        st.caption("Each layer's gradient histogram at every snapshot (each step scaled to "
-                   "its own peak). Compare the ranges on the axes: a layer whose band is "
-                   "far narrower than the others learns far more slowly.")
+        over_training_view(run, "gradient", "activation gradients over training", "dloss/dh",
+                           "Each layer's gradient histogram at every snapshot (each step "
+                           "scaled to its own peak). Compare the ranges on the axes: a layer "
+                           "whose band is far narrower than the others learns far more "
+                           "slowly.")
     histogram_view(run, step, "weight_grad", "weight gradients at the selected step", "dloss/dW")
     table(prepare.weight_table(run, step), hide_index=True)
     st.caption("grad:data = std(dW)/std(W). Healthy: similar across layers; an outlier "

@@ -8,16 +8,22 @@ from ...charts import prepare
 from ...run import Run
 
 
+def _loss(value: float, decimals: int) -> str:
+    """A loss in a header cell: fixed decimals, or 3 significant digits once it is too
+    large for the cell (a diverging run's 23499427020800.000 was cut off)."""
+    return f"{value:.{decimals}f}" if abs(value) < 1e4 else f"{value:.3g}"
+
+
 def metrics(run: Run, step: int | None) -> None:
     """The header row: losses, the most saturated layer at the selected snapshot and the
     units dead on the whole training split."""
     cols = st.columns(5)
-    cols[0].metric("initial loss", f"{run.initial_loss:.3f}",
+    cols[0].metric("initial loss", _loss(run.initial_loss, 3),
                    f"expected {run.expected_initial_loss:.3f}", delta_color="off",
                    help="Loss at step 0 vs -ln(1/V), the loss of a uniform guess")
     if run.final:
-        cols[1].metric("train loss", f"{run.final['train_loss']:.4f}")
-        cols[2].metric("val loss", f"{run.final['val_loss']:.4f}",
+        cols[1].metric("train loss", _loss(run.final["train_loss"], 4))
+        cols[2].metric("val loss", _loss(run.final["val_loss"], 4),
                        f"acc {run.final['val_acc']:.1%}" if not run.config.is_char_task
                        else None, delta_color="off")
     else:

@@ -20,8 +20,8 @@ def loss_tab(run: Run) -> None:
     render.chart(chart_key(run, "loss", log_scale), lambda: charts.loss_chart(
         prepare.loss_curves(run), prepare.loss_references(run), log_scale))
     if exploded:
-        st.caption("The loss grew more than tenfold past where it started, so it is drawn "
-                   "on a log scale: on a linear one the blow-up flattens everything before "
-                   "it.")
+        st.caption("The loss grew past ten times where it started (or, in a diverged run, the "
+                   "uniform guess), so it is drawn on a log scale: on a linear one the "
+                   "blow-up flattens everything before it.")
     st.caption("Healthy: starts near the uniform guess, falls fast, then slowly; validation "
                "tracks train. A drop at 75% of the steps is the step schedule's lr decay.")

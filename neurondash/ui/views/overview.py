@@ -28,7 +28,7 @@ def overview(run: Run, step: int) -> None:
         render.chart(chart_key(run, "overview_act_std"), lambda: charts.over_steps_chart(
             run.layers, "act_std", "activation std per hidden layer", "std", height=240),
             container=right)
-    scale = " (on a log scale: it grew more than tenfold)" if exploded else ""
+    scale = " (on a log scale: it grew past ten times its start)" if exploded else ""
     st.caption(f"Loss{scale}: train (raw and smoothed) and validation, with the uniform-guess "
                "and data baselines. Activation std: healthy layers keep a similar, steady spread; "
                "a layer drifting toward 0 is collapsing, toward the activation's limit is "

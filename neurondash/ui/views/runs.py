@@ -14,6 +14,7 @@ from ..guard import callback
 from ..session import Session
 from ..sidebar import apply_config
 from ..text import notice
+from .common import table as readable_table
 
 SHOWN_ROWS = 500
 """Rows the table shows at most (newest first by default); the filter finds older ones."""
@@ -55,10 +56,12 @@ def runs_tab() -> None:
                                        "e.g. act=relu or Dead")
     sort = right.selectbox("sort by", list(prepare.RUN_SORTS), key="runs_sort")
     table = prepare.runs_frame(rows, text, sort).head(SHOWN_ROWS)
-    event = st.dataframe(table.drop(columns=["key"]), hide_index=True, key="runs_table",
-                         on_select="rerun", selection_mode="multi-row",
-                         column_config={"last_used": st.column_config.DatetimeColumn(
-                             "last used", format="YYYY-MM-DD HH:mm")})
+    event = readable_table(
+        table.drop(columns=["key"]), hide_index=True, key="runs_table", on_select="rerun",
+        selection_mode="multi-row", formats={"val_loss": "%.4f", "train_loss": "%.4f",
+                                             "seconds": "%.1f", "examples": "localized"},
+        column_config={"last_used": st.column_config.DatetimeColumn(
+            "last used", format="YYYY-MM-DD HH:mm")})
     picked = [table["key"].iloc[i] for i in event.selection.rows if i < len(table)]
     one, two, three = st.columns(3)
     if len(picked) == 1:
