@@ -45,9 +45,12 @@ def trial_links(total: int) -> list[tuple[str, object]]:
     base = Config.from_query(BASE)[0]
     per_search = math.ceil(total / len(SEARCHES))
     links = []
-    for number, (method, ranges) in enumerate(SEARCHES):
+    number = 0
+    while number < len(SEARCHES) or len(links) < total:  # more random searches if short
+        method, ranges = SEARCHES[number] if number < len(SEARCHES) else SEARCHES[0]
         spec = SearchSpec(base, parse_ranges(ranges), trials=per_search, method=method,
                           seed=number)
+        number += 1
         runs: list = []
         run_search(spec, SerialExecutor(), store=shared_store(), runs=runs)
         links += [(config.to_query(), config) for _, repeat, config in runs if repeat == 0]
@@ -108,7 +111,7 @@ def main() -> int:
 
     off_grid = sum(any(getattr(config, name) not in grid for name, grid in LOG_GRIDS.items())
                    for _, config in links)
-    print(f"{len(SEARCHES)} searches ({', '.join(m for m, _ in SEARCHES)}) trained "
+    print(f"searches ({', '.join(m for m, _ in SEARCHES)}, more random) trained "
           f"{len(links)} trials in {searched:.1f} s; {off_grid} of them with a value off "
           "its slider's grid")
     print(f"{len(links) - len(failures)} of {len(links)} trials opened from their links with "

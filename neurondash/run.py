@@ -71,25 +71,31 @@ def frame_to_json(frame: pd.DataFrame) -> dict[str, Any]:
     return {"columns": list(frame.columns), "data": columns, "categorical": categorical}
 
 
-def frame_from_json(table: runfile.Table) -> pd.DataFrame:
-    """A table from its file form: every listed column present, all of one length."""
+def frame_from_json(table: runfile.Table, name: str | None = None,
+                    steps_done: int = 0) -> pd.DataFrame:
+    """A table from its file form: every listed column present, all of one length; with a
+    ``name``, also the columns ``runfile.TABLE_COLUMNS`` declares for it."""
+    where = f"the {name} table" if name else "a table in the file"
     if set(table.data) != set(table.columns) or len(set(table.columns)) != len(table.columns):
-        raise RunFormatError(f"a table in the file lists columns {table.columns} but holds "
+        raise RunFormatError(f"{where} lists columns {table.columns} but holds "
                              f"{sorted(table.data)}")
-    if not set(table.categorical) <= set(table.columns):
-        raise RunFormatError("a table in the file marks unknown columns as categorical")
+    unknown = sorted(set(table.categorical) - set(table.columns))
+    if unknown:
+        raise RunFormatError(f"{where} marks column {unknown[0]!r} as categorical, which it "
+                             "does not have")
     data = {}
-    for name in table.columns:
-        column = table.data[name]
-        data[name] = (np.array(column, dtype=object) if isinstance(column, list)
-                      else decode_array(column))
-        if data[name].ndim != 1:
-            raise RunFormatError(f"column {name!r} of a table in the file is not 1-D")
-    if len({len(column) for column in data.values()}) > 1:
-        raise RunFormatError("the columns of a table in the file differ in length")
-    for name in table.categorical:
-        data[name] = pd.Categorical(data[name])
-    return pd.DataFrame(data, columns=table.columns)
+    for column in table.columns:
+        values = table.data[column]
+        data[column] = (np.array(values, dtype=object) if isinstance(values, list)
+                        else decode_array(values))
+        if data[column].ndim != 1:
+            raise RunFormatError(f"column {column!r} of {where} is not 1-D")
+    if len({len(values) for values in data.values()}) > 1:
+        raise RunFormatError(f"the columns of {where} differ in length")
+    for column in table.categorical:
+        data[column] = pd.Categorical(data[column])
+    frame = pd.DataFrame(data, columns=table.columns)
+    return frame if name is None else runfile.check_table(name, frame, steps_done)
 
 
 def _source_words(blob: runfile.RunFile, config: Config) -> tuple[str, ...] | None:
@@ -165,9 +171,12 @@ class Run:
         return cls(
             config=trainer.config, steps_done=trainer.step, status=trainer.status,
             message=trainer.message, history=history,
-            evals=pd.DataFrame(trainer.eval_rows, columns=["step", "val_loss", "val_acc"]),
-            layers=pd.DataFrame(rec.layer_rows), weights=pd.DataFrame(rec.weight_rows),
-            logits=pd.DataFrame(rec.logit_rows), histograms=rec.histogram_frame(),
+            **{name: runfile.with_columns(name, frame) for name, frame in (
+                ("evals", pd.DataFrame(trainer.eval_rows)),
+                ("layers", pd.DataFrame(rec.layer_rows)),
+                ("weights", pd.DataFrame(rec.weight_rows)),
+                ("logits", pd.DataFrame(rec.logit_rows)),
+                ("histograms", rec.histogram_frame()))},
             dead_maps={s: {k: v.copy() for k, v in m.items()} for s, m in rec.dead_maps.items()},
             model_states=dict(rec.model_states),
             final=trainer.evaluate(), baselines=dict(dataset.baselines), vocab=dataset.vocab,
@@ -310,8 +319,9 @@ class Run:
 
         run = cls(
             config=config, steps_done=blob.steps_done, status=blob.status,
-            message=blob.message, history=frame_from_json(blob.history),
-            **{name: frame_from_json(getattr(blob, name)) for name in TABLES},
+            message=blob.message,
+            **{name: frame_from_json(getattr(blob, name), name, blob.steps_done)
+               for name in ("history", *TABLES)},
             dead_maps={int(s): {k: decode_array(v) for k, v in m.items()}
                        for s, m in blob.dead_maps.items()},
             model_states={int(s): model_state(m) for s, m in blob.model_states.items()},

@@ -10,8 +10,11 @@ the task, finiteness by status) is checked against the engine in ``runchecks.rea
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
+import numpy as np
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 FORMAT = "neurondash-run"
@@ -152,6 +155,108 @@ def _first_problem(err: ValidationError) -> str:
         first["type"], f"is malformed: {first['msg']}")
     more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
     return f"field {where} {what}{more}"
+
+
+@dataclass(frozen=True)
+class Column:
+    """What one column of a run file's table holds."""
+
+    kind: Literal["step", "count", "number", "text"]
+    """step: an integer snapshot or training step, from ``low`` to the run's steps_done;
+    count: a non-negative integer; number: a float (NaN or infinite where the engine writes
+    them, as after a divergence, unless ``finite``); text: strings."""
+    finite: bool = False
+    low: float | None = None
+    high: float | None = None
+    past: int = 0
+    """For steps: how far past steps_done they may go (the history also keeps the step a
+    run diverged at)."""
+
+
+STEP, COUNT, TEXT = Column("step", low=0), Column("count", low=0), Column("text")
+NUMBER, FINITE = Column("number"), Column("number", finite=True)
+SHARE = Column("number", low=0, high=1)
+TABLE_COLUMNS: dict[str, dict[str, Column]] = {
+    "history": {"step": Column("step", low=1, past=1), "loss": NUMBER,
+                "lr": Column("number", finite=True, low=0)},
+    "evals": {"step": STEP, "val_loss": NUMBER, "val_acc": SHARE},
+    "layers": {"step": STEP, "layer": TEXT, "units": Column("count", low=1),
+               "preact_mean": NUMBER, "preact_std": NUMBER, "act_mean": NUMBER,
+               "act_std": NUMBER, "grad_mean": NUMBER, "grad_std": NUMBER,
+               "saturated_pct": Column("number", low=0, high=100), "dead_units": COUNT},
+    "weights": {"step": STEP, "param": TEXT, "shape": TEXT, "weight_std": NUMBER,
+                "grad_std": NUMBER, "grad_data": NUMBER},
+    "logits": {"step": STEP, "loss": NUMBER, "mean": NUMBER, "std": NUMBER,
+               "max_abs": NUMBER, "entropy": NUMBER, "p_correct": SHARE},
+    "histograms": {"step": STEP, "name": TEXT, "quantity": TEXT, "bin_start": FINITE,
+                   "bin_end": FINITE, "density": Column("number", finite=True, low=0)},
+}
+"""Every table of a run file and the columns it must have, in order. A table without rows
+may also come without columns (a model with no hidden layer has no layer rows)."""
+EXTRA_COLUMNS: dict[str, Column] = {"history": NUMBER}
+"""Tables that hold further columns, and what those hold: the history's update:data of
+each weight matrix (NaN at the steps where it was not measured)."""
+
+
+def check_table(name: str, frame: pd.DataFrame, steps_done: int) -> pd.DataFrame:
+    """The table ``name`` as declared in ``TABLE_COLUMNS``, or RunFormatError naming the
+    table and column that differ: checked before any consistency check or view reads it."""
+    declared = TABLE_COLUMNS[name]
+    frame = with_columns(name, frame)
+    columns = list(frame.columns)
+    if columns[:len(declared)] != list(declared):
+        missing = [c for c in declared if c not in columns]
+        raise RunFormatError(f"the {name} table lacks its column {missing[0]!r}" if missing
+                             else f"the {name} table's columns are not in the order "
+                                  f"{', '.join(declared)}")
+    extra = columns[len(declared):]
+    if extra and name not in EXTRA_COLUMNS:
+        raise RunFormatError(f"the {name} table has a column {extra[0]!r}, which is not "
+                             "part of it")
+    for column in columns:
+        spec = declared.get(column) or EXTRA_COLUMNS[name]
+        problem = _column_problem(frame[column], spec, steps_done)
+        if problem:
+            raise RunFormatError(f"the {name} table's column {column!r} {problem}")
+    return frame
+
+
+_EMPTY_DTYPES = {"step": "int64", "count": "int64", "number": "float64", "text": object}
+
+
+def with_columns(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame``, or for a table without rows the empty table with its declared columns and
+    types (and the further columns it names), so that every reader finds them."""
+    if len(frame):
+        return frame
+    declared = TABLE_COLUMNS[name]
+    extra = [c for c in frame.columns if c not in declared] if name in EXTRA_COLUMNS else []
+    return pd.DataFrame({**{column: pd.Series(dtype=_EMPTY_DTYPES[spec.kind])
+                            for column, spec in declared.items()},
+                         **{column: pd.Series(dtype="float64") for column in extra}})
+
+
+def _column_problem(values: pd.Series, spec: Column, steps_done: int) -> str | None:
+    """What is wrong with one column's values, or None."""
+    if spec.kind == "text":
+        if not all(isinstance(v, str) for v in values):
+            return "holds numbers where text belongs"
+        return None
+    array = values.to_numpy()
+    if array.dtype.kind not in ("iu" if spec.kind in ("step", "count") else "iuf"):
+        wanted = "integers" if spec.kind in ("step", "count") else "numbers"
+        return f"holds {'text' if array.dtype.kind == 'O' else array.dtype} where {wanted} belong"
+    array = array.astype(np.float64)
+    high = steps_done + spec.past if spec.kind == "step" else spec.high
+    if spec.finite and not np.all(np.isfinite(array)):
+        return "holds values that are not finite"
+    known = array[~np.isnan(array)]
+    if spec.low is not None and np.any(known < spec.low) or (
+            high is not None and np.any(known > high)):
+        bounds = (f"{spec.low:g} to {high:g}" if high is not None
+                  else f"{spec.low:g} and up")
+        return f"holds values outside {bounds}"
+    return None
 
 
 def dump_number(value: float) -> float | None:

@@ -31,6 +31,7 @@ SHORT_RUNS = {
                              ["BLAS:", "best val", "reproduce: python -m neurondash"]),
     "lr_finder_check.py": (["--steps", "20", "--workers", "1", "--only", "smoke"],
                            ["finder", "suggests", "suggestion's gap to the best rate"]),
+    "fuzz_run_files.py": (["--mutations", "20"], ["20 structural mutations", "0 exceptions"]),
     "trial_links.py": (["--trials", "8"],
                        ["8 of 8 trials opened from their links with no training"]),
     "bench_sessions.py": (["--visitors", "2", "--query", "steps=300"],

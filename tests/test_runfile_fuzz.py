@@ -7,6 +7,7 @@ CI runs a bounded number of mutations with a fixed seed; run more locally with
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from typing import Any
@@ -20,8 +21,11 @@ from neurondash import Config, Run, RunFormatError, train
 from neurondash.charts import prepare
 from neurondash.diagnosis import diagnose
 from neurondash.runchecks import read_run_file
+from neurondash.runfile import TABLE_COLUMNS
 from neurondash.sweep import summarize
 from neurondash.training import continue_training
+
+from .runfile_mutations import structural_mutations
 
 EXAMPLES = int(os.environ.get("NEURONDASH_FUZZ_IMPORTS", "60"))
 CONFIGS = {
@@ -148,3 +152,67 @@ def test_mutated_files_are_refused_or_usable(exports):
 
     check()
     assert outcomes["refused"] > 0, outcomes
+
+
+STRUCTURAL = int(os.environ.get("NEURONDASH_FUZZ_STRUCTURE", "150"))
+
+
+@pytest.fixture(scope="module")
+def architectures() -> dict[str, str]:
+    """Runs of different architectures and states, for mutations to swap parts between."""
+    configs = {**CONFIGS,
+               "flat": Config(task="moons", depth=0, points=200, steps=6),
+               "diverged": Config(act="relu", init_scale=10, depth=2, width="8", steps=20),
+               "unrecorded": Config(task="circles", depth=1, width="3", points=200, steps=5,
+                                    snap_every=5)}
+    return {name: train(config).to_json() for name, config in configs.items()}
+
+
+def test_the_empty_tables_file_is_refused_naming_what_is_wrong(architectures):
+    """Issue 28's file: every snapshot table emptied passed the schema and then crashed."""
+    blob = json.loads(architectures["names"])
+    for table in ("layers", "logits", "histograms", "evals", "weights"):
+        blob[table] = {"columns": [], "data": {}, "categorical": []}
+    with pytest.raises(RunFormatError, match="table|maps|snapshot"):
+        read_run_file(json.dumps(blob))
+
+
+@pytest.mark.parametrize("table, column", [
+    (table, column) for table, columns in TABLE_COLUMNS.items() for column in columns])
+def test_a_missing_or_mistyped_column_is_named(architectures, table, column):
+    blob = json.loads(architectures["names"])
+    data = blob[table]["data"]
+    blob[table]["columns"].remove(column)
+    categorical = blob[table]["categorical"]
+    blob[table]["categorical"] = [c for c in categorical if c != column]
+    kept = data.pop(column)
+    with pytest.raises(RunFormatError, match=f"{table} table lacks its column '{column}'"):
+        Run.from_json(json.dumps(blob))
+    blob[table]["columns"].insert(list(TABLE_COLUMNS[table]).index(column), column)
+    rows = kept["shape"][0] if isinstance(kept, dict) else len(kept)
+    data[column] = (["x"] * rows if isinstance(kept, dict) else
+                    {"dtype": "<f8", "shape": [rows],
+                     "b64": base64.b64encode(np.zeros(rows).tobytes()).decode()})
+    with pytest.raises(RunFormatError, match=f"{table} table's column '{column}' holds"):
+        Run.from_json(json.dumps(blob))
+
+
+def test_structural_mutations_are_refused_by_name_or_usable(architectures):
+    outcomes = {"refused": 0, "accepted": 0}
+
+    @settings(max_examples=STRUCTURAL, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(structural_mutations(architectures))
+    def check(mutation: tuple[str, str]) -> None:
+        text, what = mutation
+        try:
+            run = read_run_file(text)
+        except RunFormatError as err:
+            assert str(err), what
+            outcomes["refused"] += 1
+            return
+        exercise(run)
+        outcomes["accepted"] += 1
+
+    check()
+    assert outcomes["refused"] > 0 and outcomes["accepted"] > 0, outcomes
