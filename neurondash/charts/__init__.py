@@ -329,14 +329,22 @@ def lr_finder_chart(frame: pd.DataFrame, suggestion: float, spread: tuple[float,
     return alt.layer(band, lines, rule).properties(height=300)
 
 
-def compare_loss_chart(curves: pd.DataFrame) -> alt.Chart:
-    """Smoothed train and validation loss of several runs (``run``, ``split``)."""
+def compare_loss_chart(curves: pd.DataFrame, log_scale: bool = False) -> alt.Chart:
+    """Smoothed train and validation loss of several runs (``run``, ``split``); the legend
+    sits below the chart so long run names show whole."""
     pick = alt.selection_point(fields=["run"], bind="legend")
-    return alt.Chart(_check_rows(curves)).mark_line().encode(
-        x=step_x(), y=alt.Y("loss:Q", scale=alt.Scale(zero=False),
-                            axis=alt.Axis(format=".3~g")),
-        color=alt.Color("run:N", title="run"),
+    frame = _check_rows(curves)
+    if log_scale:
+        frame = frame[frame["loss"] > 0]
+    return alt.Chart(frame).mark_line(point=bool(frame["step"].nunique() <= 30)).encode(
+        x=step_x(),
+        y=alt.Y("loss:Q", title="loss (log scale)" if log_scale else "loss",
+                scale=alt.Scale(type="log") if log_scale else alt.Scale(zero=False),
+                axis=alt.Axis(format=".3~g")),
+        color=alt.Color("run:N", title="run", legend=alt.Legend(
+            orient="bottom", direction="vertical", labelLimit=0)),
         strokeDash=alt.StrokeDash("split:N", title=None),
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)),
         tooltip=["run:N", "split:N", "step:Q", alt.Tooltip("loss:Q", format=".4f")],
-    ).add_params(pick).properties(height=320)
+    # The legend below takes its own lines out of the chart's height.
+    ).add_params(pick).properties(height=320 + 24 * frame["run"].nunique())

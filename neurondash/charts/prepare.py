@@ -218,7 +218,12 @@ def compare_table(summaries: dict[str, dict], hidden: tuple[str, ...] = (
     keep the table narrow (a dozen quantities across were cut off) and a column that mixes
     numbers and words still shows whole."""
     names = [k for k in next(iter(summaries.values()), {}) if k not in hidden]
-    return pd.DataFrame({label: [_spell(summary.get(k)) for k in names]
+
+    def spell(summary: dict, key: str) -> str:
+        value = summary.get(key)
+        return "—" if key == "diverged_step" and value < 0 else _spell(value)
+
+    return pd.DataFrame({label: [spell(summary, k) for k in names]
                          for label, summary in summaries.items()},
                         index=[COLUMN_LABELS.get(k, k) for k in names])
 

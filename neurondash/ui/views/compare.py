@@ -16,6 +16,9 @@ from ..session import Session
 from ..shelf import KEPT_RUNS
 from ..text import notice
 
+LONG_NAME = 24
+"""Run names longer than this are lettered (A, B, ...) in Compare's tables."""
+
 
 def compare_tab(configs: dict[str, Config], load: Callable[[str], Run | None]) -> None:
     """Overlay runs picked by their settings; ``configs`` lists them by key and only the
@@ -39,12 +42,21 @@ def compare_tab(configs: dict[str, Config], load: Callable[[str], Run | None]) -
     if not picked:
         return
     short = prepare.short_labels({label: run.config for label, run in picked.items()})
-    picked = {short[label]: run for label, run in picked.items()}
-    render.chart(("compare", tuple((k, run.steps_done) for k, run in picked.items())),
-                 lambda: charts.compare_loss_chart(prepare.compare_curves(picked)))
+    # Long names (runs differing in many settings) become letters in the tables, so that
+    # a column per run fits; the legend and the settings table spell each letter out.
+    lettered = max(len(name) for name in short.values()) > LONG_NAME
+    letters = {name: chr(ord("A") + i) if lettered else name
+               for i, name in enumerate(short.values())}
+    named = {(f"{letters[short[label]]}: {short[label]}" if lettered else short[label]): run
+             for label, run in picked.items()}
+    exploded = any(prepare.loss_explodes(run) for run in named.values())
+    render.chart(("compare", exploded, tuple((k, run.steps_done) for k, run in named.items())),
+                 lambda: charts.compare_loss_chart(prepare.compare_curves(named), exploded))
     st.caption("Smoothed train loss (solid) and validation loss (dashed) of each run, "
-               "named by the settings in which they differ.")
-    numbers = prepare.compare_table({label: summarize_run(run) for label, run in picked.items()})
+               "named by the settings in which they differ"
+               + (" (on a log scale: a run's loss exploded)." if exploded else "."))
+    columns = {letters[short[label]]: run for label, run in picked.items()}
+    numbers = prepare.compare_table({name: summarize_run(run) for name, run in columns.items()})
     st.dataframe(numbers, height=35 * (len(numbers) + 1) + 3)  # every row, no inner scroll
     st.markdown("**Settings that differ**")
-    st.dataframe(prepare.differing_settings({k: r.config for k, r in picked.items()}))
+    st.dataframe(prepare.differing_settings({name: run.config for name, run in columns.items()}))
