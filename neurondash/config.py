@@ -196,39 +196,13 @@ VIEW_PARAMS = frozenset({"view", "search", "method", "trials", "repeats", "budge
 search), not what a run trains: a Config ignores them without a message."""
 
 
-@dataclass(frozen=True)
-class Config:
-    """Every setting of a run. Construction validates; invalid values raise ConfigError."""
-
-    task: str = "names"
-    context: int = 3
-    embed_dim: int = 10
-    noise: float = 0.1
-    points: int = 1000
-    train_frac: float = 0.8
-    features: str = "x1,x2"
-    fuse: int = 0
-    depth: int = 3
-    width: str = "100"
-    norm: str = "none"
-    act: str = "tanh"
-    init: str = "kaiming"
-    init_scale: float = 1.0
-    out_scale: float = 0.1
-    bias_init: float = 0.0
-    opt: str = "sgd"
-    lr: float = 0.1
-    sched: str = "step"
-    batch: int = 32
-    steps: int = 3000
-    more: int = 0
-    wd: float = 0.0
-    seed: int = 42
-    data_seed: int = -1
-    snap_every: int = 0
+class ConfigRules:
+    """What a Config is and does besides its fields: validation, the combination rules, the
+    derived sizes and its spellings (dict, link). ``Config`` adds one field per row of
+    ``SETTINGS``: the table is the only place a setting is listed."""
 
     def __post_init__(self) -> None:
-        for setting in SETTINGS:
+        for setting in self.SETTINGS:
             value = setting.coerce(getattr(self, setting.name))
             object.__setattr__(self, setting.name, value)
         self._check_combination()
@@ -359,11 +333,11 @@ class Config:
                 + (total % interval != 0 and total != self.steps))
 
     def to_dict(self) -> dict[str, Any]:
-        return {s.name: getattr(self, s.name) for s in SETTINGS}
+        return {s.name: getattr(self, s.name) for s in self.SETTINGS}
 
     def changed(self) -> dict[str, Any]:
         """Settings that differ from the defaults (what a URL or CLI line must carry)."""
-        return {s.name: getattr(self, s.name) for s in SETTINGS
+        return {s.name: getattr(self, s.name) for s in self.SETTINGS
                 if getattr(self, s.name) != s.default}
 
     def replace(self, **changes: Any) -> Config:
@@ -372,10 +346,10 @@ class Config:
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> Config:
         """Strict: unknown names or invalid values raise ConfigError."""
-        unknown = sorted(set(values) - set(SETTINGS_BY_NAME))
+        unknown = sorted(set(values) - set(cls.SETTINGS_BY_NAME))
         if unknown:
             raise ConfigError(unknown[0], values[unknown[0]], "unknown setting; known: "
-                              + ", ".join(SETTINGS_BY_NAME))
+                              + ", ".join(cls.SETTINGS_BY_NAME))
         return cls(**dict(values))
 
     @classmethod
@@ -387,7 +361,7 @@ class Config:
         messages: list[str] = []
         good: dict[str, Any] = {}
         for name, value in values.items():
-            setting = SETTINGS_BY_NAME.get(name)
+            setting = cls.SETTINGS_BY_NAME.get(name)
             if setting is None:
                 if name not in VIEW_PARAMS:
                     messages.append(f"Ignored unknown parameter {name!r}.")
@@ -412,7 +386,7 @@ class Config:
                     else:
                         raise
                 messages.append(f"{err}; using the default "
-                                f"{SETTINGS_BY_NAME[err.name].default!r}.")
+                                f"{cls.SETTINGS_BY_NAME[err.name].default!r}.")
 
     @classmethod
     def from_query(cls, query: str) -> tuple[Config, list[str]]:
@@ -426,6 +400,21 @@ class Config:
         read URL values by that spelling.
         """
         return "&".join(f"{k}={spell_value(v)}" for k, v in self.changed().items())
+
+
+def make_config_class(settings: tuple[Setting, ...]) -> type:
+    """A frozen dataclass with one field per setting (its default from the table) and the
+    rules of ``ConfigRules``; ``settings`` other than ``SETTINGS`` make a scratch Config, as
+    a test adding a setting does."""
+    fields = [(s.name, s.kind, dataclasses.field(default=s.default)) for s in settings]
+    namespace = {"__doc__": "Every setting of a run. Construction validates; invalid values "
+                            "raise ConfigError.", "__module__": __name__,
+                 "SETTINGS": settings, "SETTINGS_BY_NAME": {s.name: s for s in settings}}
+    return dataclasses.make_dataclass("Config", fields, bases=(ConfigRules,), frozen=True,
+                                      namespace=namespace)
+
+
+Config = make_config_class(SETTINGS)
 
 
 def spell_value(value: Any) -> str:
