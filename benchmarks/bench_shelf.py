@@ -21,8 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from neurondash import Config, train  # noqa: E402
-from neurondash.store import LOADED_RUNS, RunStore, store_key  # noqa: E402
-from neurondash.ui.cache import run_key  # noqa: E402
+from neurondash.identity import run_key  # noqa: E402
+from neurondash.store import LOADED_RUNS, RunStore  # noqa: E402
 from neurondash.ui.shelf import RunShelf  # noqa: E402
 
 
@@ -51,13 +51,13 @@ def main() -> None:
 
         def every_run_held() -> dict:
             store = RunStore(root)
-            return {run_key(c, None): store.get(store_key(c)) for c in configs}
+            return {run_key(c, None): store.get(run_key(c)) for c in configs}
 
         def shelf() -> tuple:
             store = RunStore(root)
             shelf = RunShelf(lambda: store)
             for config in configs:
-                shelf[run_key(config, None)] = store.get(store_key(config))
+                shelf[run_key(config, None)] = store.get(run_key(config))
             return shelf, store
 
         held = held_mb(every_run_held)

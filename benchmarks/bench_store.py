@@ -27,7 +27,8 @@ sys.path.insert(0, str(ROOT))
 APP = str(ROOT / "app.py")
 
 from neurondash import Config  # noqa: E402
-from neurondash.store import RunStore, store_key  # noqa: E402
+from neurondash.identity import run_key  # noqa: E402
+from neurondash.store import RunStore  # noqa: E402
 
 CANONICAL = Config(depth=5, width="100", norm="batch", steps=200_000)
 
@@ -51,7 +52,7 @@ def measure(label: str, config: Config) -> None:
         os.environ["NEURONDASH_STORE"] = root
         trained_page = first_page_seconds(config)  # trains (no size limit: see below)
         store = RunStore(root)
-        key = store_key(config)
+        key = run_key(config)
         (row,) = [row for row in store.list() if row.key == key]
         start = time.perf_counter()
         run = RunStore(root).get(key)

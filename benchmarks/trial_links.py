@@ -61,7 +61,8 @@ def opens(link: str, config, app: str) -> str | None:
     """None when the link opens the stored run exactly; else what went wrong."""
     from streamlit.testing.v1 import AppTest
 
-    from neurondash.store import shared_store, store_key
+    from neurondash.identity import run_key
+    from neurondash.store import shared_store
 
     at = AppTest.from_file(app, default_timeout=60)
     for part in filter(None, link.split("&")):
@@ -78,7 +79,7 @@ def opens(link: str, config, app: str) -> str | None:
         return "no run shown (it would have had to train)"
     if shown.config != config:
         return f"page holds {shown.config.to_query()}"
-    stored = shared_store().get(store_key(config, None))
+    stored = shared_store().get(run_key(config, None))
     if stored is None or shown.final != stored.final:
         return "numbers differ from the stored run"
     return None

@@ -18,6 +18,7 @@ import pandas as pd
 from .config import SETTINGS, SETTINGS_BY_NAME, Config
 from .data.names import WordListError, parse_word_list
 from .engine.train import Progress
+from .identity import run_key
 from .run import MAX_IMPORT_BYTES, Run, RunFormatError
 from .runchecks import read_run_file
 from .search import (
@@ -31,7 +32,7 @@ from .search import (
     run_search,
     skipped_frame,
 )
-from .store import RunStore, default_root, max_bytes_setting, store_key
+from .store import RunStore, default_root, max_bytes_setting
 from .sweep import (
     SCHEDULER_ENV,
     SchedulerError,
@@ -351,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     store = open_store(args)
-    stored = None if store is None or args.retrain else store.get(store_key(config, words))
+    stored = None if store is None or args.retrain else store.get(run_key(config, words))
     if stored is not None:
         print(f"from the run store ({store.root}): not trained again (--retrain trains it)",
               file=sys.stderr)
@@ -394,7 +395,7 @@ def _find(store: RunStore, start: str) -> str:
         config, warnings = Config.from_query(start.split("?", 1)[-1])
         if warnings:
             raise ValueError("; ".join(warnings))
-        start = store_key(config)
+        start = run_key(config)
     keys = [row.key for row in store.list() if row.key.startswith(start)]
     if len(keys) != 1:
         raise ValueError(f"no stored run has a key starting {start!r}" if not keys else

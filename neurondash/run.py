@@ -144,6 +144,9 @@ class Run:
     words: tuple[str, ...] | None = None
     matrix_names: list[str] = field(default_factory=list)
     diagnostic_examples: int | None = None
+    numpy_version: str | None = None
+    """The NumPy that trained the run: recorded and shown, not part of its key (files from
+    before it was recorded have none)."""
     """Examples in the fixed diagnostic batch every snapshot measures (None in older files)."""
     dead_units: dict[str, int] | None = None
     """Per hidden layer, units dead on the whole training split after training (eval mode;
@@ -183,7 +186,7 @@ class Run:
             state=state, elapsed=trainer.elapsed, diverged_step=trainer.diverged_step,
             words=dataset.source_words if dataset.task == "words" else None,
             matrix_names=list(rec.matrix_names), dead_units=trainer.dead_units(),
-            diagnostic_examples=len(rec.diag_y),
+            diagnostic_examples=len(rec.diag_y), numpy_version=np.__version__,
         )
 
     # -- derived views -------------------------------------------------------------
@@ -278,6 +281,7 @@ class Run:
             "words": list(self.words) if self.words is not None else None,
             "matrix_names": self.matrix_names, "dead_units": self.dead_units,
             "diagnostic_examples": self.diagnostic_examples,
+            "numpy": self.numpy_version,
             "history": frame_to_json(self.history),
             **{name: frame_to_json(getattr(self, name)) for name in TABLES},
             "dead_maps": {str(s): {k: encode_array(v) for k, v in m.items()}
@@ -331,7 +335,7 @@ class Run:
             words=_source_words(blob, config),
             matrix_names=list(blob.matrix_names),
             dead_units=dict(blob.dead_units) if blob.dead_units is not None else None,
-            diagnostic_examples=blob.diagnostic_examples,
+            diagnostic_examples=blob.diagnostic_examples, numpy_version=blob.numpy,
             state={**model_state(state), "step": state.step,
                    "optimizer": {k: (v if isinstance(v, int) else decode_array(v))
                                  for k, v in state.optimizer.items()},

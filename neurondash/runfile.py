@@ -109,6 +109,8 @@ class RunFile(_Strict):
     dead_units: dict[Name, Annotated[int, Field(ge=0, le=1024)]] | None = None
     """Units dead on the whole training split per hidden layer (absent in older files)."""
     diagnostic_examples: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    numpy: Annotated[str, Field(max_length=40, pattern=r"^[0-9A-Za-z.+-]+$")] | None = None
+    """The NumPy version that trained the run (absent in older files)."""
     history: Table
     evals: Table
     layers: Table

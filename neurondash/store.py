@@ -7,9 +7,10 @@ Layout of the store directory (``default_root()``, ``NEURONDASH_STORE`` moves it
     runs/ab/abcdef....json.gz  the run file (the export format), gzip-compressed
     tmp/                    bodies being written; renamed into runs/ when complete
 
-The key is a hash of the Config, the word list (task ``words``), the run-file format and
-``NUMBERS_VERSION`` with NumPy's version: whatever could change a trained number changes the
-key, so a stored run is never served for numbers it does not have. SQLite runs in WAL mode,
+The key is the run's identity (``identity.run_key``): the settings that differ from their
+defaults, the word list (task ``words``) and the engine's ``NUMBERS_VERSION``, so a stored
+run is never served for numbers it does not have, and a new setting or a NumPy upgrade
+orphans none. SQLite runs in WAL mode,
 so readers never wait for a writer; a body is written to ``tmp/`` and renamed into place
 (atomic on one filesystem) before its row is committed, so nobody reads half a run, and two
 writers of one key write the same bytes. A body that cannot be read back (damaged, foreign,
@@ -23,7 +24,6 @@ Sweep workers on other machines return their runs to the process that writes the
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import logging
 import os
@@ -41,14 +41,13 @@ import numpy as np
 
 from . import summary
 from .config import Config
+from .identity import run_key
 from .paths import store_root, write_atomically
-from .run import VERSION, Run, RunFormatError
+from .run import Run, RunFormatError
 
-NUMBERS_VERSION = 1
-"""Bump whenever a change to the engine, the data or the recorder alters any number a run
-holds (the decay mask, a snapshot rule, an initializer): stored runs of the old numbers then
-miss and are trained again."""
 DEFAULT_MAX_BYTES = 1_000_000_000
+KEYS_VERSION = 2
+"""The index's key scheme (SQLite's user_version): 2 = ``identity.run_key``."""
 LOADED_RUNS = 4
 """Runs kept decoded in memory per process (the rest is read from disk on demand)."""
 STORED_STATUSES = ("finished", "diverged")
@@ -99,18 +98,6 @@ def shared_store() -> RunStore:
         return _SHARED[root]
 
 
-def words_digest(words: Sequence[str] | None) -> str | None:
-    return hashlib.sha256("\n".join(words).encode()).hexdigest() if words else None
-
-
-def store_key(config: Config, words: Sequence[str] | None = None) -> str:
-    """The key of the run that ``config`` (and ``words``, for task ``words``) trains."""
-    identity = {"config": config.to_dict(), "words": words_digest(words),
-                "format": VERSION, "numbers": NUMBERS_VERSION, "numpy": np.__version__}
-    text = json.dumps(identity, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
 @dataclass(frozen=True)
 class StoredRun:
     """One index row: what lists and filters show without reading the run itself."""
@@ -141,7 +128,7 @@ def summarize(run: Run, metrics: dict | None = None) -> dict:
 
 
 class RunStore:
-    """Finished runs by ``store_key``, shared by every session and process of a server."""
+    """Finished runs by ``identity.run_key``, shared by every session and process of a server."""
 
     def __init__(self, root: Path | str | None = None, max_bytes: int = DEFAULT_MAX_BYTES):
         self.root = Path(root) if root is not None else default_root()
@@ -155,6 +142,31 @@ class RunStore:
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(SCHEMA)
+        self._migrate_keys()
+
+    def _migrate_keys(self) -> None:
+        """Re-key the rows of a store written before keys were ``identity.run_key`` (they
+        hashed the whole Config, NumPy's version and the file format): each row takes the
+        key its Config and word list have now, so its links keep opening it."""
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")  # one process migrates; the others then see it
+            if db.execute("PRAGMA user_version").fetchone()[0] >= KEYS_VERSION:
+                return
+            for key, path, text in db.execute("SELECT key, path, summary FROM runs").fetchall():
+                try:
+                    config = Config.from_dict(json.loads(text)["config"])
+                    words = (Run.from_json(gzip.decompress((self.root / path).read_bytes())
+                                           ).words if config.task == "words" else None)
+                except (ValueError, KeyError, OSError, EOFError, zlib.error) as err:
+                    self._report(f"stored run {key} could not be re-keyed and was dropped: "
+                                 f"{err}")
+                    db.execute("DELETE FROM runs WHERE key = ?", (key,))
+                    continue
+                new = run_key(config, words)
+                if new != key:
+                    db.execute("DELETE FROM runs WHERE key = ?", (new,))
+                    db.execute("UPDATE runs SET key = ? WHERE key = ?", (new, key))
+            db.execute(f"PRAGMA user_version = {KEYS_VERSION}")
 
     def __repr__(self) -> str:
         return f"RunStore({str(self.root)!r}, max_bytes={self.max_bytes:,})"
@@ -189,7 +201,7 @@ class RunStore:
                          f"dropped: {err}")
             self._forget(key, path)
             return None
-        if store_key(run.config, run.words) != key:
+        if run_key(run.config, run.words) != key:
             self._report(f"stored run {key} holds another run ({run.config.to_query()!r}) "
                          "and was dropped")
             self._forget(key, path)
@@ -238,7 +250,7 @@ class RunStore:
         if run.status not in STORED_STATUSES or (
                 run.status == "finished" and run.steps_done != run.config.total_steps):
             return None
-        key = store_key(run.config, run.words)
+        key = run_key(run.config, run.words)
         body = gzip.compress(run.to_json().encode(), compresslevel=6, mtime=0)
         relative = Path("runs") / key[:2] / f"{key}.json.gz"
         final = self.root / relative

@@ -192,9 +192,9 @@ def run_configs(configs: Sequence[Config], executor: Executor | None = None,
     word_list = list(words) if words else None
     stored = 0
     if store is not None:
-        from .store import store_key
+        from .identity import run_key
 
-        keys = [store_key(config, word_list) for config in configs]
+        keys = [run_key(config, word_list) for config in configs]
         indexed = store.metrics(keys)
         for i, key in enumerate(keys):
             if key in indexed:

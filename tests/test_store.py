@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import gzip
 import multiprocessing
+import sqlite3
 import threading
 
+import numpy as np
 import pytest
 
-from neurondash import Config, train
-from neurondash import store as store_module
-from neurondash.store import RunStore, store_key
+from neurondash import Config, identity, train
+from neurondash import run as run_module
+from neurondash.identity import run_key
+from neurondash.store import RunStore
 
 SMALL = Config(depth=1, width="8", steps=20)
 
@@ -36,11 +39,11 @@ def runs():
 
 def test_a_stored_run_comes_back_bit_for_bit_in_a_new_process_object(store, runs):
     key = store.put(runs[0])
-    assert key == store_key(runs[0].config)
+    assert key == run_key(runs[0].config)
     fresh = RunStore(store.root)  # nothing decoded in memory: read from disk
     back = fresh.get(key)
     assert back is not None and back.to_json() == runs[0].to_json()
-    assert fresh.get(store_key(SMALL.replace(seed=99))) is None
+    assert fresh.get(run_key(SMALL.replace(seed=99))) is None
     (listed,) = fresh.list()
     assert listed.key == key and listed.config == runs[0].config
     assert listed.summary["final"]["val_loss"] == runs[0].final["val_loss"]
@@ -48,13 +51,29 @@ def test_a_stored_run_comes_back_bit_for_bit_in_a_new_process_object(store, runs
 
 def test_the_key_changes_with_config_words_and_numbers_version(monkeypatch):
     words = ["anna", "bob"]
-    keys = {store_key(SMALL), store_key(SMALL.replace(lr=0.2)), store_key(SMALL, words),
-            store_key(SMALL, words[:1])}
-    assert len(keys) == 4 and store_key(SMALL) == store_key(Config(depth=1, width="8",
+    keys = {run_key(SMALL), run_key(SMALL.replace(lr=0.2)), run_key(SMALL, words),
+            run_key(SMALL, words[:1])}
+    assert len(keys) == 4 and run_key(SMALL) == run_key(Config(depth=1, width="8",
                                                                    steps=20))
-    before = store_key(SMALL)
-    monkeypatch.setattr(store_module, "NUMBERS_VERSION", store_module.NUMBERS_VERSION + 1)
-    assert store_key(SMALL) != before
+    before = run_key(SMALL)
+    monkeypatch.setattr(identity, "NUMBERS_VERSION", identity.NUMBERS_VERSION + 1)
+    assert run_key(SMALL) != before
+
+
+def test_a_new_setting_with_a_default_leaves_every_key_as_it_was(monkeypatch):
+    """Adding a setting (a scratch row, as dropout would be) keeps old keys, so stored runs
+    and the links handed out stay valid; so do NumPy and run-file format changes."""
+    from neurondash.config import SETTINGS, Setting, make_config_class
+
+    configs = [SMALL, SMALL.replace(lr=0.0137, act="relu"), Config(task="moons", depth=0)]
+    before = [run_key(config) for config in configs]
+    extended = make_config_class((*SETTINGS, Setting("dropout", float, 0.0, "scratch",
+                                                     0.0, 0.9)))
+    assert [run_key(extended(**config.to_dict())) for config in configs] == before
+    assert run_key(extended(**configs[0].to_dict(), dropout=0.5)) not in before
+    monkeypatch.setattr(np, "__version__", "9.9.9")
+    monkeypatch.setattr(run_module, "VERSION", 99)
+    assert [run_key(config) for config in configs] == before
 
 
 def test_partial_runs_are_not_stored_and_diverged_ones_are(store):
@@ -86,7 +105,7 @@ def test_concurrent_writers_in_several_processes_leave_whole_runs(store, runs):
     assert len(store.list()) == 4 and not list((store.root / "tmp").iterdir())
     fresh = RunStore(store.root)
     for run in runs:
-        assert numbers(fresh.get(store_key(run.config))) == numbers(run)
+        assert numbers(fresh.get(run_key(run.config))) == numbers(run)
 
 
 def test_a_reader_during_writes_gets_a_whole_run_or_none(store, runs):
@@ -99,7 +118,7 @@ def test_a_reader_during_writes_gets_a_whole_run_or_none(store, runs):
         while writer.is_alive():
             try:
                 reader._loaded.clear()  # read the body from disk every time
-                got = reader.get(store_key(runs[0].config))
+                got = reader.get(run_key(runs[0].config))
                 seen.append(None if got is None else numbers(got) == numbers(runs[0]))
             except Exception as err:  # noqa: BLE001 - the point is that none happens
                 errors.append(err)
@@ -110,7 +129,7 @@ def test_a_reader_during_writes_gets_a_whole_run_or_none(store, runs):
     writer.join(120)
     thread.join(30)
     assert not errors and False not in seen and True in seen
-    assert numbers(RunStore(store.root).get(store_key(runs[0].config))) == numbers(runs[0])
+    assert numbers(RunStore(store.root).get(run_key(runs[0].config))) == numbers(runs[0])
 
 
 def test_the_least_recently_used_run_is_evicted_at_the_size_cap(tmp_path, runs):
@@ -123,7 +142,7 @@ def test_the_least_recently_used_run_is_evicted_at_the_size_cap(tmp_path, runs):
     store.get(keys[0])  # used: now the second is the least recent
     store.put(runs[3])
     stored = {row.key for row in store.list()}
-    assert stored == {keys[0], keys[2], store_key(runs[3].config)}
+    assert stored == {keys[0], keys[2], run_key(runs[3].config)}
     assert store.total_bytes() <= store.max_bytes
     assert not (store.root / "runs" / keys[1][:2] / f"{keys[1]}.json.gz").exists()
 
@@ -167,3 +186,14 @@ def test_a_store_body_that_breaks_the_schema_is_dropped(store, runs):
     body.write_bytes(gzip.compress(json.dumps(blob).encode()))
     fresh = RunStore(store.root)
     assert fresh.get(key) is None and key in fresh.problems[-1]
+
+
+def test_a_store_keyed_the_old_way_is_rekeyed_and_its_runs_open(tmp_path):
+    store = RunStore(tmp_path / "old")
+    run = train(SMALL)
+    key = store.put(run)
+    with sqlite3.connect(store.root / "index.sqlite") as db:
+        db.execute("UPDATE runs SET key = ? WHERE key = ?", ("0" * 32, key))
+        db.execute("PRAGMA user_version = 0")
+    assert RunStore(store.root).get(key) is not None, "re-keyed when opened"
+    assert "0" * 32 not in RunStore(store.root)

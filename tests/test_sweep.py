@@ -105,7 +105,8 @@ def test_a_repeated_sweep_reads_its_runs_from_the_store(tmp_path, monkeypatch):
     """The first sweep trains and stores every run; the second trains none and gives the
     same table; a cell's run is the stored one."""
     import neurondash.sweep as sweep
-    from neurondash.store import RunStore, store_key
+    from neurondash.identity import run_key
+    from neurondash.store import RunStore
 
     store = RunStore(tmp_path / "store")
     trained = []
@@ -122,4 +123,4 @@ def test_a_repeated_sweep_reads_its_runs_from_the_store(tmp_path, monkeypatch):
     assert len(trained) == SPEC.size
     pd.testing.assert_frame_equal(first, again)
     cell = SPEC.configs()[0]
-    assert store.get(store_key(cell)).config == cell
+    assert store.get(run_key(cell)).config == cell

@@ -20,12 +20,13 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ..config import Config
 from ..cost import describe_seconds, estimate_seconds
+from ..identity import run_key
 from ..jobs import Jobs
 from ..run import Run
 from ..run_source import Facts, decide
-from ..store import STORED_STATUSES, shared_store, store_key
+from ..store import STORED_STATUSES, shared_store
 from ..training import continue_training, train
-from .cache import chart_key, run_key
+from .cache import chart_key
 from .guard import draw_or_report, report_internal_error, show_callback_error
 from .session import Session
 from .shelf import RunShelf
@@ -83,7 +84,7 @@ def _live_trainer(config: Config, words: list[str] | None, base: Run | None = No
 
     ctx = get_script_run_ctx()
     waiter = ctx.session_id if ctx is not None else "script"
-    job = JOBS.start(store_key(config, words), waiter, work, on_done=keep)
+    job = JOBS.start(run_key(config, words), waiter, work, on_done=keep)
     try:
         run = job.follow(waiter, on_update=show)
     finally:
@@ -124,7 +125,7 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
     seconds = 0.0 if known else estimate_seconds(config, words)
     decision = decide(Facts(
         action=action, needs_words=needs_words, in_session=held is not None,
-        in_store=stored is not None, in_training=JOBS.is_running(store_key(config, words)),
+        in_store=stored is not None, in_training=JOBS.is_running(run_key(config, words)),
         shorter=base is not None, seconds=seconds,
         continue_seconds=(seconds - estimate_seconds(base.config, words)
                           if base is not None else 0.0)), AUTO_SECONDS)
@@ -136,8 +137,9 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
         return _wait_for_click(config, words, runs, decision.seconds)
     if source == "store":
         runs[key] = held = stored
+        numpy = f", NumPy {stored.numpy_version}" if stored.numpy_version else ""
         st.caption(f"Opened from the run store: trained earlier ({stored.elapsed:.1f} s of "
-                   "training), not trained again.")
+                   f"training{numpy}), not trained again.")
     elif source in ("follow", "train", "continue"):
         made = _train_or_report(config, words, base=base if source == "continue" else None)
         if made is None:
@@ -162,7 +164,7 @@ def _from_store(config: Config, words: list[str] | None) -> Run | None:
     try:
         store = shared_store()
         known = len(store.problems)
-        run = store.get(store_key(config, words))
+        run = store.get(run_key(config, words))
     except (OSError, sqlite3.Error) as err:
         _store_trouble(err)
         return None

@@ -3,16 +3,9 @@ rebuilt from saved weights, datasets."""
 
 from __future__ import annotations
 
-import hashlib
-
-from ..config import Config
+from ..identity import run_key
 from ..run import Run
 from .session import Session
-
-
-def run_key(config: Config, words: list[str] | None) -> str:
-    digest = hashlib.sha1("\n".join(words or []).encode()).hexdigest()[:10]
-    return config.to_query() + "|" + digest
 
 
 def chart_key(run: Run, *parts) -> tuple:

@@ -8,8 +8,8 @@ import sqlite3
 import pytest
 
 from neurondash import Config, train
-from neurondash.store import RunStore, store_key
-from neurondash.ui.cache import run_key
+from neurondash.identity import run_key
+from neurondash.store import RunStore
 from neurondash.ui.shelf import RunShelf
 
 SMALL = Config(depth=1, width="8", steps=20)
@@ -56,7 +56,7 @@ def test_only_the_newest_stored_run_is_held_and_the_others_come_back_from_the_st
 def test_a_run_gone_from_the_store_leaves_the_listing_and_is_counted(store, runs):
     shelf = RunShelf(lambda: store)
     keys = shelve(shelf, store, runs[:3])
-    store.delete(store_key(runs[0].config))
+    store.delete(run_key(runs[0].config))
     assert [run.config.seed for run in shelf.values()] == [1, 2]
     assert list(shelf) == keys[1:] and shelf.dropped == 1
     assert shelf.get(keys[0]) is None

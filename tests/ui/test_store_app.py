@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 from neurondash import Config, train
-from neurondash.store import RunStore, shared_store, store_key
+from neurondash.identity import run_key
+from neurondash.store import RunStore, shared_store
 from neurondash.ui import app as dashboard
 
 from .markdown import texts
@@ -86,7 +87,7 @@ def test_an_imported_file_is_shown_but_never_stored(monkeypatch):
     at.run()
     assert not at.exception
     assert any(shown.config == run.config for shown in at.session_state["runs"].values())
-    assert store_key(run.config) not in shared_store()
+    assert run_key(run.config) not in shared_store()
 
 
 def test_a_session_asking_for_a_run_in_training_follows_that_training(monkeypatch):
@@ -100,7 +101,7 @@ def test_a_session_asking_for_a_run_in_training_follows_that_training(monkeypatc
             time.sleep(0.01)
         return train(CONFIG.replace(steps=3000), on_progress=report, should_stop=should_stop)
 
-    job = dashboard.JOBS.start(store_key(CONFIG.replace(steps=3000)), "another page", slow)
+    job = dashboard.JOBS.start(run_key(CONFIG.replace(steps=3000)), "another page", slow)
     calls = counting(monkeypatch)
     at = open_app(SMALL | {"steps": "3000"})
     assert not calls and job.done.is_set() and at.metric

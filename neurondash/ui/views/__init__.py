@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ...config import Config
+from ...identity import run_key
 from ...run import Run
 from ...store import shared_store
-from ..cache import run_key
 from ..session import Session
 from ..shelf import RunShelf
 from . import (

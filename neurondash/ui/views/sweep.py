@@ -18,6 +18,7 @@ from ... import charts
 from ...charts import prepare
 from ...config import Config
 from ...cost import describe_seconds, estimate_seconds
+from ...identity import run_key
 from ...search import (
     MAX_REPEATS,
     MAX_TRIALS,
@@ -31,7 +32,7 @@ from ...search import (
     search_frame,
     skipped_frame,
 )
-from ...store import shared_store, store_key
+from ...store import shared_store
 from ...sweep import SCHEDULER_ENV, SchedulerError, make_executor, process_pool
 from .. import render
 from ..guard import callback
@@ -320,7 +321,7 @@ def _leaderboard(board: pd.DataFrame, metric: str, searched: list[str],
 @callback("Compare")
 def _compare(queries: list[str], words: list[str] | None) -> None:
     configs = [Config.from_query(query)[0] for query in queries]
-    Session().compare_keys = [store_key(config, words) for config in configs]
+    Session().compare_keys = [run_key(config, words) for config in configs]
     st.session_state["compare_runs"] = [query or "defaults" for query in queries]
     st.session_state["view"] = "Compare"
 
