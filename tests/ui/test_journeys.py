@@ -250,9 +250,9 @@ def test_tuner_journey(server, browser):
                            timeout=60_000)
     settle(page)
     tuner.shot("compare-best-and-third")
-    compared = page.locator("[data-testid='stMultiSelect']").filter(
-        has=page.locator("[data-baseweb='tag']"))
-    assert compared.first.locator("[data-baseweb='tag']").count() == 2
+    picked = page.locator("[data-testid='stMultiSelect']", has_text="runs to compare").inner_text()
+    assert ranked["query"].iloc[0] in picked and third in picked, picked
+    assert page.get_by_text("Settings that differ").count() == 1
     assert clicked
 
     other = Journey(browser, "tuner-second-visitor", height=2600)
@@ -266,9 +266,9 @@ def test_tuner_journey(server, browser):
 def select_rows(page, rows: list[int]) -> None:
     """Tick the leaderboard's row checkboxes (the grid draws on a canvas: by position)."""
     grid = page.locator("[data-testid='stDataFrame']").first
-    grid.scroll_into_view_if_needed()
-    area = grid.bounding_box()
     for row in rows:
+        grid.scroll_into_view_if_needed()
+        area = grid.bounding_box()  # anew: a rerun may have moved the table
         page.mouse.click(area["x"] + 16, area["y"] + 35 * (row + 1) + 17)
         settle(page)
 

@@ -293,9 +293,10 @@ def _use_settings(config: Config, trial: int) -> None:
 def _leaderboard(board: pd.DataFrame, metric: str, searched: list[str],
                  words: list[str] | None) -> None:
     repeated = bool((board["repeats"] > 1).any())
+    noted = bool(board["findings"].fillna("").astype(str).str.strip().any())
     columns = ["link", "trial", *searched, metric,
                *([f"{metric}_sd", "repeats", "vs_best"] if repeated else []),
-               "seconds", "examples", "findings"]
+               "seconds", "examples", *(["findings"] if noted else [])]
     table = board[columns].copy()
     event = st.dataframe(
         table, hide_index=True, key="search_table", on_select="rerun",
