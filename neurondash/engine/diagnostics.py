@@ -157,8 +157,15 @@ class MatrixSums:
                 squares[k] -= 2.0 * float(weights_dot(step)) + step_square
             weight_var = squares[k] / n - (sums[k] / n) ** 2
             if not math.isfinite(weight_var):
-                out[:] = np.nan
-                return False
+                if not np.isfinite(weights).all():
+                    out[:] = np.nan
+                    return False
+                # Finite weights above ~1e19 overflow a float32 sum of squares: that is no
+                # divergence (a run without recording trains on), so measure in float64.
+                wide = weights.astype(np.float64)
+                sums[k], squares[k] = float(wide.sum()), float(wide.dot(wide))
+                weight_var = squares[k] / n - (sums[k] / n) ** 2
+                self.age = self.RESYNC
             out[k] = _log10_ratio(step_square / n - (step_sum / n) ** 2, weight_var)
         return True
 
@@ -280,10 +287,14 @@ class Recorder:
         self._weights(step, model)
         self._logits(step, logits, diag_loss)
         if self.keep_states:
-            self.model_states[step] = {
-                "params": model.flat.copy(),
-                "buffers": {k: v.copy() for k, v in model.buffers().items()},
-            }
+            state = {"params": model.flat.copy(),
+                     "buffers": {k: v.copy() for k, v in model.buffers().items()}}
+            # A run on its way to diverging can hold a non-finite bias or BatchNorm
+            # variance at a snapshot before training notices: no view can use that copy,
+            # and a run file holding one is refused on import.
+            if np.isfinite(state["params"]).all() and all(
+                    np.isfinite(value).all() for value in state["buffers"].values()):
+                self.model_states[step] = state
 
     def _layers(self, step: int, model: Model) -> None:
         maps = {}
