@@ -15,13 +15,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import SETTINGS, SETTINGS_BY_NAME, Config
+from .config import SEARCHABLE, SETTINGS, SETTINGS_BY_NAME, Config
 from .data.names import WordListError, parse_word_list
 from .engine.train import Progress
 from .identity import run_key
 from .run import MAX_IMPORT_BYTES, Run, RunFormatError
 from .runchecks import read_run_file
 from .search import (
+    MAX_SEARCHED,
     MAX_TRIALS,
     METHODS,
     SearchError,
@@ -77,9 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sweep = commands.add_parser(
         "sweep", help="search settings (grid or random, with seed repeats), write a CSV",
-        description="Search up to six settings over a base Config (flags as for train): "
-                    "--vary gives values (every combination is trained), --sample gives "
-                    "ranges (trials are drawn at random). Results are sorted, best first.",
+        description=f"Search up to {MAX_SEARCHED} settings over a base Config (flags as for "
+                    "train): --vary gives values (every combination is trained), --sample "
+                    "gives ranges (trials are drawn at random). Results are sorted, best "
+                    "first. Searchable: " + ", ".join(SEARCHABLE) + ".",
         epilog="ranges: lr=auto (log-uniform over the optimizer's useful range), "
                "lr=loguniform(1e-4,1e-1), init_scale=uniform(0.5,2), "
                "width=choice(64;128;256), 'wd=loguniform(1e-4,0.1) if opt=adamw'")

@@ -64,6 +64,8 @@ class Setting:
     group: str = "Training"
     multi: bool = False
     """A comma list of some of ``choices`` (kept in their order, each once)."""
+    searchable: bool = True
+    """Whether sweeps and searches may vary it (not the data, nor how a run is recorded)."""
 
     def allowed(self) -> str:
         if self.multi:
@@ -128,7 +130,7 @@ ACTIVATION_NAMES = tuple(ACTIVATIONS)
 SETTINGS: tuple[Setting, ...] = (
     Setting("task", str, "names", "What to learn: next character of baby names, of your own word "
             "list, or a 2-D point classification.", choices=CHAR_TASKS + POINT_TASKS,
-            group="Data"),
+            group="Data", searchable=False),
     Setting("context", int, 3, "Characters of context the model sees to predict the next one.",
             1, 16, group="Data"),
     # Streamlit reserves the query parameter `embed`, so the URL, CLI and Config all say
@@ -136,10 +138,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("embed_dim", int, 10, "Size of each character's learned embedding vector.", 1, 64,
             group="Architecture"),
     Setting("noise", float, 0.1, "Noise added to the 2-D points (share of the pattern's scale).",
-            0.0, 1.0, group="Data"),
-    Setting("points", int, 1000, "Number of 2-D points generated.", 100, 20000, group="Data"),
+            0.0, 1.0, group="Data", searchable=False),
+    Setting("points", int, 1000, "Number of 2-D points generated.", 100, 20000, group="Data",
+            searchable=False),
     Setting("train_frac", float, 0.8, "Share of the 2-D points used for training; the rest is "
-            "held out.", 0.1, 0.9, group="Data"),
+            "held out.", 0.1, 0.9, group="Data", searchable=False),
     Setting("features", str, ",".join(DEFAULT_FEATURES), "Inputs a 2-D model gets from each "
             "point, as in TensorFlow Playground: the coordinates x1, x2, their squares, "
             "their product x1x2 and sines sin(pi x).", choices=tuple(FEATURES), multi=True,
@@ -174,7 +177,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("steps", int, 3000, "Training steps (parameter updates).", 1, 200_000),
     Setting("more", int, 0, "Steps trained after `steps` at the schedule's last learning rate: "
             "what the Continue button adds, kept so that a link reproduces a continued run.",
-            0, 200_000),
+            0, 200_000, searchable=False),
     Setting("wd", float, 0.0, "Weight decay on weight matrices (L2 for SGD/Adam, decoupled for "
             "AdamW).", 0.0, 1.0),
     Setting("seed", int, 42, "Random seed for the init and the batches, and for the data "
@@ -183,11 +186,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("data_seed", int, -1, "Seed of the data split alone (which words go to train, val "
             "and test; the 2-D points). -1 follows seed; fixed, runs of several seeds share one "
             "split, so their spread is the init and batch noise alone.", -1, 2**31 - 1,
-            group="Data"),
+            group="Data", searchable=False),
     Setting("snap_every", int, 0, "Steps between diagnostic snapshots (0 = about 25 per run).",
-            0, 200_000),
+            0, 200_000, searchable=False),
 )
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+SEARCHABLE = tuple(s.name for s in SETTINGS if s.searchable)
+"""What sweeps (--vary) and searches may vary: the rows flagged ``searchable``."""
 
 
 VIEW_PARAMS = frozenset({"view", "search", "method", "trials", "repeats", "budget",

@@ -30,11 +30,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .config import SETTINGS_BY_NAME, Config, ConfigError, spell_value
+from .config import SEARCHABLE, SETTINGS_BY_NAME, Config, ConfigError, spell_value
 from .cost import estimate_seconds
-from .sweep import SWEEPABLE, parse_values, value_separator
+from .sweep import parse_values, value_separator
 
-SEARCHABLE = (*SWEEPABLE, "steps")
 MAX_SEARCHED = 8
 MAX_TRIALS = 500
 MAX_REPEATS = 10

@@ -28,12 +28,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .config import SETTINGS_BY_NAME, Config, ConfigError
+from .config import SEARCHABLE, SETTINGS_BY_NAME, Config, ConfigError
 from .summary import SUMMARY_COLUMNS, summarize
 
-SWEEPABLE = ("init_scale", "lr", "depth", "width", "act", "norm", "out_scale", "init",
-             "opt", "batch", "wd", "bias_init", "sched", "context", "embed_dim", "fuse",
-             "features", "seed")
 MAX_RUNS = 100
 SCHEDULER_ENV = "NEURONDASH_SCHEDULER"
 SCHEDULER_TIMEOUT = 10
@@ -54,8 +51,8 @@ class SweepSpec:
         if not 1 <= len(self.axes) <= 2:
             raise ConfigError("vary", list(self.axes), "one or two settings")
         for name, values in self.axes.items():
-            if name not in SWEEPABLE:
-                raise ConfigError("vary", name, "one of " + ", ".join(SWEEPABLE))
+            if name not in SEARCHABLE:
+                raise ConfigError("vary", name, "one of " + ", ".join(SEARCHABLE))
             if not values:
                 raise ConfigError(name, values, "at least one value")
         if self.size > MAX_RUNS:

@@ -89,3 +89,23 @@ def test_the_limits_the_readme_states_are_the_codes():
     assert f"at most {MAX_IMPORT_BYTES // 1_000_000} MB" in text
     assert "version " + " or ".join(map(str, sorted(READS, reverse=True))) in text
     assert f"within {SCHEDULER_TIMEOUT} s" in text
+
+
+def settings_table() -> str:
+    """The README's settings table as config.SETTINGS spells it: one row per setting."""
+    from neurondash.config import SETTINGS, spell_value
+
+    rows = ["| name | meaning | default | allowed | searchable |", "|---|---|---|---|---|"]
+    for setting in SETTINGS:
+        meaning = setting.help.replace("|", "\\|")
+        rows.append(f"| `{setting.name}` | {meaning} | {spell_value(setting.default)} | "
+                    f"{setting.allowed()} | {'yes' if setting.searchable else 'no'} |")
+    return "\n".join(rows)
+
+
+def test_the_readme_settings_table_is_the_settings_table():
+    """Written from config.SETTINGS (paste the expected block on a failure): a setting is
+    listed in one place, and the README cannot fall behind it."""
+    start = README.index("<!-- settings:begin -->") + len("<!-- settings:begin -->")
+    shown = README[start:README.index("<!-- settings:end -->")].strip()
+    assert shown == settings_table(), "\n" + settings_table()

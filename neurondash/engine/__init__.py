@@ -1,6 +1,7 @@
 """The NumPy engine: layers, activations, initializers, losses, optimizers, training."""
 
-NUMBERS_VERSION = 1
+NUMBERS_VERSION = 2
 """Bump whenever a change to the engine, the data or the recorder alters any number a run
 holds (the decay mask, a snapshot rule, an initializer, a setting's default): runs stored
-under the old numbers then miss and are trained again (``identity.run_key``)."""
+under the old numbers then miss and are trained again (``identity.run_key``).
+2: the recorder no longer declares divergence on a float32 overflow of finite weights."""
