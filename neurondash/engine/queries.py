@@ -14,6 +14,13 @@ MAX_WORD_LENGTH = 40
 CHUNK = 16384
 
 
+def _forward(model: Model, x: np.ndarray) -> np.ndarray:
+    """An eval-mode forward pass for a query: a model whose weights grew huge (a run about
+    to diverge) overflows to inf or NaN, which the views show as such, not as an error."""
+    with np.errstate(all="ignore"):
+        return model.forward(x, train=False)
+
+
 def dead_on_split(model: Model, x: np.ndarray) -> dict[str, int]:
     """``dead_units`` over a whole split: each distinct input once (character contexts
     repeat; 2-D points do not)."""
@@ -30,7 +37,7 @@ def dead_units(model: Model, x: np.ndarray) -> dict[str, int]:
     """
     alive = {block.index: np.zeros(block.width, dtype=bool) for block in model.blocks}
     for lo in range(0, len(x), CHUNK):
-        model.forward(x[lo:lo + CHUNK], train=False)
+        _forward(model, x[lo:lo + CHUNK])
         for block in model.blocks:
             layer = model.layers[block.activation]
             rule = layer.activation.dead
@@ -50,7 +57,7 @@ def sample_words(model: Model, vocab: str, context: int, count: int = 20, seed: 
     chars = np.zeros((count, MAX_WORD_LENGTH), dtype=np.int64)
     alive = np.ones(count, dtype=bool)
     for position in range(MAX_WORD_LENGTH):
-        probs = softmax(model.forward(contexts, train=False).astype(np.float64))
+        probs = softmax(_forward(model, contexts).astype(np.float64))
         cumulative = probs.cumsum(axis=1)
         draws = rng.random(count)[:, None] * cumulative[:, -1:]
         nxt = np.minimum((cumulative < draws).sum(axis=1), len(vocab) - 1)
@@ -79,13 +86,13 @@ def encode_context(text: str, vocab: str, context: int) -> np.ndarray:
 
 def next_char_probs(model: Model, vocab: str, context: int, text: str) -> np.ndarray:
     """P(next character | the typed text), over the vocabulary."""
-    logits = model.forward(encode_context(text, vocab, context), train=False)
+    logits = _forward(model, encode_context(text, vocab, context))
     return softmax(logits.astype(np.float64))[0]
 
 
 def bigram_table(model: Model, vocab_size: int) -> np.ndarray:
     """V x V table P(next | previous) of a context-1 model: row = previous character."""
-    logits = model.forward(np.arange(vocab_size)[:, None], train=False)
+    logits = _forward(model, np.arange(vocab_size)[:, None])
     return softmax(logits.astype(np.float64))
 
 
@@ -103,7 +110,7 @@ def grid_probs(model: Model, bounds: tuple[float, float, float, float], resoluti
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """P(class 1) on a resolution x resolution grid over (xmin, xmax, ymin, ymax)."""
     xs, ys, points = plane_grid(bounds, resolution)
-    probs = softmax(model.forward(points, train=False).astype(np.float64))[:, 1]
+    probs = softmax(_forward(model, points).astype(np.float64))[:, 1]
     return xs, ys, probs.reshape(resolution, resolution)
 
 
@@ -113,7 +120,7 @@ def grid_activations(model: Model, block: int, bounds: tuple[float, float, float
     over the plane, as TensorFlow Playground draws it. Values have shape
     (resolution, resolution, units), y outer as in ``grid_probs``."""
     xs, ys, points = plane_grid(bounds, resolution)
-    model.forward(points, train=False)
+    _forward(model, points)
     values = model.layers[model.blocks[block].activation].y.astype(np.float64)
     return xs, ys, values.reshape(resolution, resolution, -1)
 
@@ -166,7 +173,7 @@ def trace_neuron(model: Model, x: np.ndarray, block: int, unit: int, example: in
     below the top sees an example at several groups of positions; the trace is of the last.
     """
     info = model.blocks[block]
-    model.forward(x, train=False)
+    _forward(model, x)
     linear = model.layers[info.linear]
     act_layer = model.layers[info.activation]
     # A fusing layer sees each example as several rows, one per group of positions: take

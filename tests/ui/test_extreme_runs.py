@@ -20,8 +20,8 @@ EXTREME = {
     "one unit wide": "width=1&steps=40&depth=2",
     "2-D task": "task=spiral&steps=40&width=8",
 }
-RUN_TABS = ("Overview", "Loss", "Logits", "Activations", "Gradients", "Neuron", "Compare",
-            "Export / import")
+RUN_TABS = TABS
+"""Every tab: a new view is drawn for these runs without a new line here."""
 
 
 def _params(query: str) -> dict[str, str]:
