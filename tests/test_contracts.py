@@ -298,19 +298,8 @@ def test_a_diverged_run_stays_diverged(config):
     stopped = _stopped_at(config, stop)
     assert stopped.status == "stopped" and stopped.steps_done == stop
     assert_continued_is_whole(continue_training(stopped, config.steps - stop), run, [stopped])
-    if not finite_state(stopped):
-        pytest.xfail("known: a run stopped (or finished) while a BatchNorm variance or a "
-                     "bias has overflowed, before the loss shows it, is refused by "
-                     "read_run_file ('the trained state is not finite, yet the run did "
-                     "not diverge')")
     resumed = read_run_file(stopped.to_json())
     assert_continued_is_whole(continue_training(resumed, config.steps - stop), run, [resumed])
-
-
-def finite_state(run: Run) -> bool:
-    state = run.state
-    return bool(np.isfinite(state["params"]).all()
-                and all(np.isfinite(v).all() for v in state["buffers"].values()))
 
 
 def _stopped_at(config: Config, step: int) -> Run:
