@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                 "engine.train", "engine.lr_finder")),
     ("runs", ("run", "identity", "training", "runchecks", "jobs")),
     ("insight: diagnosis, summaries, charts", ("diagnosis", "summary", "charts", "charts.*")),
-    ("store, sweeps and search", ("store", "sweep", "search")),
+    ("store, sweeps and search", ("store", "sweep", "search", "search.*")),
     ("faces: report, command line, dashboard", ("report", "cli", "__main__", "ui", "ui.*",
                                                 "")),
 )

@@ -1,0 +1,191 @@
+"""The search space: how one setting is drawn (``Range``), written (``parse_range``,
+``Range.spell``) and what a search tries when nobody says (``default_ranges``)."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..config import SEARCHABLE, SETTINGS_BY_NAME, Config, ConfigError, spell_value
+from ..sweep import parse_values, value_separator
+
+KINDS = ("choice", "uniform", "loguniform", "auto")
+LR_RANGES: dict[str, tuple[float, float]] = {
+    "sgd": (1e-2, 1.0), "momentum": (1e-3, 0.3), "adam": (1e-4, 3e-2), "adamw": (1e-4, 3e-2),
+}
+"""Where each optimizer's useful learning rates lie (``lr=auto``): Adam's step is already
+normalised per parameter, so its rates sit two decades below plain SGD's."""
+
+_RANGE = re.compile(r"^\s*(?P<name>[a-z_]+)\s*=\s*(?P<body>.+?)"
+                    r"(?:\s+if\s+(?P<cond>[a-z_]+)\s*=\s*(?P<allowed>.+?))?\s*$")
+_CALL = re.compile(r"^(?P<kind>[a-z]+)\((?P<args>.*)\)$")
+
+
+class SearchError(ValueError):
+    """A search spec that cannot be run; the message says which part and why."""
+
+
+@dataclass(frozen=True)
+class Range:
+    """How one setting is drawn in a search."""
+
+    name: str
+    kind: str
+    values: tuple = ()
+    """The choices (kind ``choice``)."""
+    low: float = math.nan
+    high: float = math.nan
+    when: tuple[str, tuple] | None = None
+    """(setting, values): draw only when that setting has one of the values."""
+
+    def spell(self) -> str:
+        """The range as text again (what the link and the CLI carry)."""
+        if self.kind == "choice":
+            body = ("choice(" + value_separator(self.name).join(spell_value(v) for v in self.values)
+                    + ")")
+        elif self.kind == "auto":
+            body = "auto"
+        else:
+            body = f"{self.kind}({spell_value(self.low)},{spell_value(self.high)})"
+        if self.when is not None:
+            body += f" if {self.when[0]}=" + ",".join(spell_value(v) for v in self.when[1])
+        return f"{self.name}={body}"
+
+    def applies(self, drawn: dict[str, Any], base: Config) -> bool:
+        if self.when is None:
+            return True
+        name, allowed = self.when
+        return drawn.get(name, getattr(base, name)) in allowed
+
+    def draw(self, rng: np.random.Generator, drawn: dict[str, Any], base: Config) -> Any:
+        if self.kind == "choice":
+            return self.values[int(rng.integers(len(self.values)))]
+        low, high = self.low, self.high
+        if self.kind == "auto":
+            low, high = LR_RANGES[drawn.get("opt", base.opt)]
+        if self.kind == "uniform":
+            value = float(rng.uniform(low, high))
+        else:
+            value = float(math.exp(rng.uniform(math.log(low), math.log(high))))
+        return typed_value(self.name, value)
+
+    def neighbour(self, value: Any, rng: np.random.Generator, drawn: dict[str, Any],
+                  base: Config) -> Any:
+        """A value near ``value``: the next choice up or down, or a step of 0.2-0.7 of a
+        natural log (x1.2 to x2) on a log range, 10-30% of the span on a uniform one."""
+        if self.kind == "choice":
+            index = self.values.index(value) if value in self.values else 0
+            step = 1 if rng.random() < 0.5 else -1
+            if not 0 <= index + step < len(self.values):
+                step = -step
+            return self.values[min(max(index + step, 0), len(self.values) - 1)]
+        low, high = self.low, self.high
+        if self.kind == "auto":
+            low, high = LR_RANGES[drawn.get("opt", base.opt)]
+        sign = 1 if rng.random() < 0.5 else -1
+        if self.kind == "uniform":
+            moved = float(value) + sign * rng.uniform(0.1, 0.3) * (high - low)
+        else:
+            moved = float(value) * math.exp(sign * rng.uniform(0.2, 0.7))
+        return typed_value(self.name, min(max(moved, low), high))
+
+    def grid(self) -> tuple:
+        if self.kind != "choice":
+            raise SearchError(f"{self.spell()}: a grid search needs choices (name=v1,v2 or "
+                              "choice(...)); use random search for ranges")
+        return self.values
+
+
+def typed_value(name: str, value: float) -> Any:
+    """A drawn number as the setting's value: integers rounded, a width as text, floats to
+    4 significant digits (a link stays readable and the value is exactly what it says)."""
+    setting = SETTINGS_BY_NAME[name]
+    if name == "width":
+        return str(int(round(value)))
+    if setting.kind is int:
+        return int(round(value))
+    return float(f"{value:.4g}")
+
+
+def parse_range(text: str) -> Range:
+    """One range, as written in the module's docstring; SearchError says what is wrong."""
+    match = _RANGE.match(text)
+    if match is None:
+        raise SearchError(f"{text!r}: write name=choice(...), name=loguniform(low,high), "
+                          "name=uniform(low,high), lr=auto or name=v1,v2")
+    name = match["name"]
+    if name not in SEARCHABLE:
+        raise SearchError(f"{name!r} cannot be searched; one of " + ", ".join(SEARCHABLE))
+    when = None
+    if match["cond"]:
+        cond = match["cond"]
+        if cond not in SETTINGS_BY_NAME:
+            raise SearchError(f"{text!r}: {cond!r} in the condition is not a setting")
+        when = (cond, _values(cond, match["allowed"]))
+    body = match["body"].strip()
+    call = _CALL.match(body)
+    if body == "auto":
+        if name != "lr":
+            raise SearchError(f"{text!r}: auto is for lr (it follows the optimizer)")
+        return Range(name, "auto", when=when)
+    if call is None or call["kind"] == "choice":
+        values = _values(name, call["args"] if call else body)
+        return Range(name, "choice", tuple(dict.fromkeys(values)), when=when)
+    kind = call["kind"]
+    if kind not in ("uniform", "loguniform"):
+        raise SearchError(f"{text!r}: {kind!r} is not a range; one of " + ", ".join(KINDS))
+    setting = SETTINGS_BY_NAME[name]
+    if setting.kind is str and name != "width":
+        raise SearchError(f"{text!r}: {name} takes one of its choices, not a number range")
+    parts = [part.strip() for part in call["args"].split(",")]
+    if len(parts) != 2:
+        raise SearchError(f"{text!r}: {kind} takes two bounds, low and high")
+    try:
+        low, high = (float(part) for part in parts)
+    except ValueError:
+        raise SearchError(f"{text!r}: the bounds must be numbers") from None
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise SearchError(f"{text!r}: needs finite bounds with low < high")
+    if kind == "loguniform" and low <= 0:
+        raise SearchError(f"{text!r}: a log-uniform range needs a positive low bound")
+    for bound in (low, high):
+        try:
+            setting.coerce(typed_value(name, bound))
+        except ConfigError as err:
+            raise SearchError(f"{text!r}: the bound {bound:g} is outside {name}'s range "
+                              f"({err.allowed})") from None
+    return Range(name, kind, low=low, high=high, when=when)
+
+
+def _values(name: str, text: str) -> tuple:
+    try:
+        values = parse_values(name, text)
+    except ConfigError as err:
+        raise SearchError(str(err)) from None
+    if not values:
+        raise SearchError(f"{name}: no values given")
+    return values
+
+
+def choice_range(name: str, values: tuple) -> Range:
+    """A range of given values (the CLI's --vary), checked as a written one is."""
+    return parse_range(f"{name}=choice({value_separator(name).join(map(spell_value, values))})")
+
+
+def parse_ranges(texts: list[str]) -> tuple[Range, ...]:
+    return tuple(parse_range(text) for text in texts)
+
+
+def default_ranges(base: Config) -> tuple[Range, ...]:
+    """What a search tries when nobody says: the settings that matter most for the task,
+    over the values a practitioner would try first."""
+    texts = ["lr=auto", "opt=choice(sgd,adamw)", "batch=choice(32,64,128,256,512)",
+             "width=choice(64;128;256)", "depth=choice(1,2,3)"]
+    if base.is_char_task:
+        texts += ["context=choice(3,5,8)", "embed_dim=choice(10,16,24)"]
+    texts.append("wd=loguniform(1e-4,0.3) if opt=adamw")
+    return parse_ranges(texts)
