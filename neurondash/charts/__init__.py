@@ -133,19 +133,21 @@ def over_steps_chart(frame: pd.DataFrame, value: str, title: str, y_title: str,
     return alt.layer(*layers).properties(height=height)
 
 
-def dead_map_chart(frame: pd.DataFrame, layer: str, units: int) -> alt.Chart:
-    """Examples x units; white where the unit is saturated/inactive for that example.
+def dead_map_chart(frame: pd.DataFrame, layer: str, units: int,
+                   label: str = "saturated") -> alt.Chart:
+    """Examples x units; white where the unit is ``label`` (the activation's word:
+    saturated, inactive) for that example.
 
     A fully white column is a dead unit: no example gives it a gradient.
     ``frame``: example, unit, saturated (see prepare.dead_map_frame).
     """
-    return alt.Chart(_check_rows(frame), title=f"{layer}: saturated or inactive (white)"
+    return alt.Chart(_check_rows(frame), title=f"{layer}: {label} (white)"
                      ).mark_rect().encode(
         x=alt.X("unit:O", title="unit", axis=alt.Axis(labels=units <= 40)),
         y=alt.Y("example:O", title="example", axis=alt.Axis(labels=False)),
         color=alt.Color("saturated:N", scale=alt.Scale(domain=[False, True],
                                                        range=["#222222", "#ffffff"]),
-                        legend=alt.Legend(title="saturated")),
+                        legend=alt.Legend(title=label)),
         tooltip=["unit:O", "example:O", "saturated:N"],
     ).properties(height=220)
 

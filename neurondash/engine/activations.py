@@ -36,6 +36,8 @@ class Activation:
     split is dead (on a sample, such as the diagnostic batch, it is only a candidate)."""
     saturation_label: str = "saturated"
     output_range: tuple[float, float] | None = None
+    healthy: str = ""
+    """What a healthy layer's output histogram looks like, in this activation's own terms."""
 
     def __call__(self, x: Array) -> Array:
         return self.forward(x)
@@ -86,26 +88,46 @@ ACTIVATIONS: dict[str, Activation] = {
     for a in (
         Activation("tanh", np.tanh, _tanh_derivative, 5.0 / 3.0,
                    saturated=lambda x, y: np.abs(y) > 0.97, dead=lambda x, y: np.abs(y) > 0.99,
-                   output_range=(-1.0, 1.0)),
+                   output_range=(-1.0, 1.0),
+                   healthy=("spread over (-1, 1) without tall spikes at +-1 (saturated) or a "
+                            "narrow spike at 0 (collapsed)")),
         Activation("sigmoid", _sigmoid, lambda x, y: y * (1.0 - y), 1.0,
                    saturated=lambda x, y: (y < 0.03) | (y > 0.97),
-                   dead=lambda x, y: (y < 0.01) | (y > 0.99), output_range=(0.0, 1.0)),
+                   dead=lambda x, y: (y < 0.01) | (y > 0.99), output_range=(0.0, 1.0),
+                   healthy=("spread over (0, 1) without tall spikes at 0 or 1 (saturated) or a "
+                            "narrow spike at 0.5 (collapsed)")),
         Activation("relu", lambda x: np.maximum(x, 0.0), lambda x, y: (x > 0).astype(x.dtype),
                    math.sqrt(2.0), saturated=lambda x, y: y == 0, dead=lambda x, y: y == 0,
-                   saturation_label="inactive"),
+                   saturation_label="inactive",
+                   healthy=("about half the outputs at 0 (inactive) and a positive tail of similar "
+                            "width in every layer; most of the mass at 0 means many inactive "
+                            "units, a tail narrowing layer by layer means collapse")),
         Activation("leaky_relu", lambda x: np.where(x > 0, x, LEAKY_SLOPE * x),
                    _leaky_relu_derivative,
                    math.sqrt(2.0 / (1.0 + LEAKY_SLOPE**2)), saturated=lambda x, y: x <= 0,
-                   saturation_label="on the leaky side"),
+                   saturation_label="on the leaky side",
+                   healthy=("a positive tail and a thin negative side (slope 0.01), of similar "
+                            "width in every layer")),
         Activation("elu", _elu, lambda x, y: np.where(x > 0, 1.0, y + 1.0), math.sqrt(2.0),
-                   saturated=lambda x, y: y < -0.97, dead=lambda x, y: y < -0.99),
+                   saturated=lambda x, y: y < -0.97, dead=lambda x, y: y < -0.99,
+                   healthy=("outputs from -1 upward with few pinned near -1 (saturated), of "
+                            "similar width in every layer")),
         Activation("gelu", _gelu, _gelu_derivative, math.sqrt(2.0),
                    saturated=lambda x, y: x < -3.0, dead=lambda x, y: x < -4.0,
-                   saturation_label="inactive"),
+                   saturation_label="inactive",
+                   healthy=("a positive tail and a shallow dip below 0 (never below -0.17), of "
+                            "similar width in every layer; many outputs stuck just below 0 are "
+                            "inactive units")),
         Activation("silu", lambda x: x * _sigmoid(x), _silu_derivative, math.sqrt(2.0),
                    saturated=lambda x, y: x < -5.0, dead=lambda x, y: x < -7.0,
-                   saturation_label="inactive"),
-        Activation("identity", lambda x: x, lambda x, y: np.ones_like(x), 1.0),
+                   saturation_label="inactive",
+                   healthy=("a positive tail and a shallow dip below 0 (never below -0.28), of "
+                            "similar width in every layer; many outputs stuck just below 0 are "
+                            "inactive units")),
+        Activation("identity", lambda x: x, lambda x, y: np.ones_like(x), 1.0,
+                   healthy=("no limit and nothing saturates: similar widths in every layer; "
+                            "widths growing or shrinking layer by layer mean the scale is off "
+                            "(for a linear stack the right gain is 1)")),
     )
 }
 

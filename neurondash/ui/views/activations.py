@@ -7,6 +7,7 @@ import streamlit as st
 from ... import charts
 from ...charts import prepare
 from ...engine import queries
+from ...engine.activations import ACTIVATIONS
 from ...run import Run
 from .. import render
 from ..cache import chart_key, dataset_of, derived, derived_ready, kept_step, model_of
@@ -18,8 +19,9 @@ def activations_tab(run: Run, step: int) -> None:
         st.info("This model has no hidden layers.")
         return
     histogram_view(run, step, "activation", "activations at the selected step", "activation")
-    st.caption("Healthy tanh: spread over (-1, 1) without tall spikes at +-1 (saturation) "
-               "or a narrow spike at 0 (collapse). Click the legend to isolate a layer.")
+    activation = ACTIVATIONS[run.config.act]
+    st.caption(f"Healthy {activation.name}: {activation.healthy}. Click the legend to isolate "
+               "a layer.")
     table(prepare.layer_table(run, step), hide_index=True)
     dead_at_step(run, step)
     layer = st.selectbox("layer for the dead-unit map", sorted(run.dead_maps[step]),
@@ -27,14 +29,15 @@ def activations_tab(run: Run, step: int) -> None:
     mask = lambda: prepare.dead_map_frame(run.dead_map(step, layer))  # noqa: E731
     units = int(run.layers.loc[run.layers["layer"] == layer, "units"].iloc[0])
     render.chart(chart_key(run, "dead_map", step, layer),
-                 lambda: charts.dead_map_chart(mask(), layer, units),
+                 lambda: charts.dead_map_chart(mask(), layer, units,
+                                               activation.saturation_label),
                  template=chart_key(run, "dead_map", layer), data=mask)
     rows = (" Below the top of a fused model (`fuse`) each row is one group of an "
             "example's positions." if run.config.fuse_levels > 1 else "")
-    st.caption("White cells: saturated/inactive for that example. A fully white column is a "
-               "dead unit that never learns." + rows)
+    st.caption(f"White cells: {activation.saturation_label} for that example. A fully white "
+               "column is a dead unit that never learns." + rows)
     render.chart(chart_key(run, "saturation"), lambda: charts.over_steps_chart(
-        run.layers, "saturated_pct", "saturated / inactive % over training", "%"))
+        run.layers, "saturated_pct", f"{activation.saturation_label} % over training", "%"))
     st.caption("Healthy: below ~5-10% and not rising.")
     over_training_view(run, "activation", "activations over training", "activation",
                        "Each layer's activation histogram at every snapshot, darkest where "

@@ -1,0 +1,29 @@
+"""The Activations tab speaks each activation's own words, read from its record: a new
+activation gets its caption, its dead-map wording and its % title without a new line in a
+view (ReLU units are inactive, not saturated)."""
+
+from __future__ import annotations
+
+import pytest
+
+from neurondash.engine.activations import ACTIVATIONS
+
+from .markdown import texts
+from .test_app import charts, open_app, show
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_the_activations_tab_describes_this_activation(name):
+    activation = ACTIVATIONS[name]
+    at = open_app({"act": name, "steps": "30", "width": "8", "depth": "2"})
+    tab = show(at, "Activations")
+    captions = texts(tab.caption)
+    assert f"Healthy {name}: {activation.healthy}" in captions
+    others = [other for other in ACTIVATIONS if other != name and other not in name]
+    assert not [other for other in others if f"Healthy {other}" in captions]
+    titles = " ".join(str(part.get("title", "")) for spec, _ in charts(tab)
+                      for part in [spec, *spec.get("layer", [])])
+    assert f"{activation.saturation_label} % over training" in titles
+    if activation.saturated is not None:
+        assert f"{activation.saturation_label} (white)" in titles
+        assert f"White cells: {activation.saturation_label}" in captions
