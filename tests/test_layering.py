@@ -23,8 +23,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("runs", ("run", "identity", "training", "runchecks", "jobs")),
     ("insight: diagnosis, summaries, charts", ("diagnosis", "summary", "charts", "charts.*")),
     ("store, sweeps and search", ("store", "sweep", "search", "search.*")),
-    ("faces: report, command line, dashboard", ("report", "cli", "__main__", "ui", "ui.*",
-                                                "")),
+    ("faces: report, command line, dashboard", ("report", "cli", "cli.*", "__main__", "ui",
+                                                "ui.*", "")),
 )
 """Each layer may import its own layer and those below it, never one above."""
 
