@@ -16,7 +16,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
      ("engine", "engine.activations", "engine.initializers", "engine.optimizers",
       "engine.arrays", "engine.layers", "engine.losses", "features", "paths", "runfile",
       "run_source")),
-    ("settings", ("config", "cost", "presets")),
+    ("settings", ("settings_rules", "config", "cost", "presets")),
     ("data", ("data", "data.*")),
     ("engine", ("engine.model", "engine.diagnostics", "engine.gradcheck", "engine.queries",
                 "engine.train", "engine.lr_finder")),
