@@ -242,10 +242,6 @@ class Run:
         finite = values[np.isfinite(values)]
         return float(np.median(finite)) if finite.size else None
 
-    def nearest_snapshot(self, step: int) -> int:
-        steps = self.snapshot_steps
-        return min(steps, key=lambda s: abs(s - step)) if steps else 0
-
     def dead_map(self, step: int, layer: str) -> np.ndarray:
         """The boolean examples x units saturation map of one layer at one snapshot."""
         units = int(self.layers.loc[self.layers["layer"] == layer, "units"].iloc[0])

@@ -1,7 +1,7 @@
 """The run store: finished runs kept on disk under a key that names exactly what they are,
 so that a link anyone opens, a sweep cell or a command-line run is trained once per server.
 
-Layout of the store directory (``default_root()``, ``NEURONDASH_STORE`` moves it)::
+Layout of the store directory (``paths.store_root()``, ``NEURONDASH_STORE`` moves it)::
 
     index.sqlite            one row per run: key, body file, size, times, a summary
     runs/ab/abcdef....json.gz  the run file (the export format), gzip-compressed
@@ -67,11 +67,6 @@ CREATE TABLE IF NOT EXISTS runs (
 )"""
 
 
-def default_root() -> Path:
-    """The store's directory: ``NEURONDASH_STORE``, else the user's cache directory."""
-    return store_root()
-
-
 def max_bytes_setting() -> int:
     """``NEURONDASH_STORE_MAX_MB`` (megabytes) if set to a positive number, else 1 GB."""
     text = os.environ.get("NEURONDASH_STORE_MAX_MB", "")
@@ -89,9 +84,9 @@ _SHARED_LOCK = threading.Lock()
 
 
 def shared_store() -> RunStore:
-    """The process's store at ``default_root()`` (one object, shared by every session, so
+    """The process's store at ``store_root()`` (one object, shared by every session, so
     its in-memory LRU is too)."""
-    root = default_root()
+    root = store_root()
     with _SHARED_LOCK:
         if root not in _SHARED:
             _SHARED[root] = RunStore(root, max_bytes_setting())
@@ -131,7 +126,7 @@ class RunStore:
     """Finished runs by ``identity.run_key``, shared by every session and process of a server."""
 
     def __init__(self, root: Path | str | None = None, max_bytes: int = DEFAULT_MAX_BYTES):
-        self.root = Path(root) if root is not None else default_root()
+        self.root = Path(root) if root is not None else store_root()
         self.max_bytes = max_bytes
         self.problems: list[str] = []
         """What was skipped and why (damaged bodies, unreadable files), newest last."""

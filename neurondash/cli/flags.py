@@ -9,7 +9,8 @@ from pathlib import Path
 
 from ..config import SETTINGS, SETTINGS_BY_NAME, Config
 from ..data.names import WordListError, parse_word_list
-from ..store import RunStore, default_root, max_bytes_setting
+from ..paths import store_root
+from ..store import RunStore, max_bytes_setting
 
 
 def add_setting_flags(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +41,7 @@ def open_store(args: argparse.Namespace) -> RunStore | None:
         return None
     max_bytes = (int(args.max_mb * 1e6) if getattr(args, "max_mb", None)
                  else max_bytes_setting())
-    return RunStore(args.store or default_root(), max_bytes)
+    return RunStore(args.store or store_root(), max_bytes)
 
 
 def positive_int(text: str) -> int:

@@ -9,16 +9,17 @@ from pathlib import Path
 
 from ..config import Config
 from ..identity import run_key
+from ..paths import store_root
 from ..run import MAX_IMPORT_BYTES, RunFormatError
 from ..runchecks import read_run_file
-from ..store import RunStore, default_root
+from ..store import RunStore
 from .flags import check_output, open_store, positive_int, write_output
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     runs = commands.add_parser("runs", help="list, show, import, export, delete stored runs",
                                description="Manage the run store (default "
-                               f"{default_root()}; NEURONDASH_STORE or --store moves it).")
+                               f"{store_root()}; NEURONDASH_STORE or --store moves it).")
     actions = runs.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", help="every stored run, most recently used first")
     listing.add_argument("--limit", type=positive_int, default=50)

@@ -17,8 +17,6 @@ from .session import Session
 from .text import notice
 
 _LOGGER = logging.getLogger(__name__)
-"""Session key of a callback's error: callbacks run before the page is drawn, so the
-message is kept and shown by ``show_callback_error`` at the top of the page."""
 
 
 def report_internal_error(what: str, err: Exception, kept: str) -> None:
