@@ -14,7 +14,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from neurondash import Config  # noqa: E402
-from neurondash.sweep import SweepSpec, make_executor, run_one, run_sweep  # noqa: E402
+from neurondash.search import SearchSpec, choice_range, run_search  # noqa: E402
+from neurondash.sweep import make_executor, run_one  # noqa: E402
 
 
 def main() -> None:
@@ -22,14 +23,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=8)
     parser.add_argument("--steps", type=int, default=400)
     args = parser.parse_args()
-    spec = SweepSpec(Config(depth=2, width="64"), {"seed": tuple(range(args.runs))},
-                     args.steps)
-    run_one(spec.configs()[0].to_dict())  # warm the data cache of this process
+    spec = SearchSpec(Config(depth=2, width="64", steps=args.steps),
+                      (choice_range("seed", tuple(range(args.runs))),), method="grid")
+    run_one(spec.runs()[0][2].to_dict())  # warm the data cache of this process
     timings = {}
     for kind, workers in (("serial", None), ("process", 1), ("process", 2)):
         start = time.perf_counter()
         with make_executor(kind, workers) as executor:
-            run_sweep(spec, executor)
+            run_search(spec, executor)
         timings[(kind, workers)] = time.perf_counter() - start
     serial = timings[("serial", None)]
     print(f"{args.runs} runs of {args.steps} steps (names, 2 x 64 tanh), {os.cpu_count()} cores")

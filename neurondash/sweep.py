@@ -1,5 +1,5 @@
-"""Running many Configs (``run_configs``: the core of searches, ``search.py``) and grid
-sweeps of one or two settings, summarising each run.
+"""Running many Configs (``run_configs``: the core of searches and sweeps, ``search/``),
+summarising each run, and reading a sweep's values (``--vary``).
 
 Runs go through any ``concurrent.futures``-style executor: serial (in this process), a
 local process pool (the default), or a Dask cluster when a scheduler address is given
@@ -9,7 +9,6 @@ can leave this machine. Each run is deterministic, so every executor gives the s
 
 from __future__ import annotations
 
-import itertools
 import multiprocessing
 import os
 import time
@@ -22,53 +21,18 @@ from concurrent.futures import (
     wait,
 )
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import pandas as pd
+from .config import SETTINGS_BY_NAME, Config, ConfigError
+from .summary import summarize
 
-from .config import SEARCHABLE, SETTINGS_BY_NAME, Config, ConfigError
-from .summary import SUMMARY_COLUMNS, summarize
-
-MAX_RUNS = 100
 SCHEDULER_ENV = "NEURONDASH_SCHEDULER"
 SCHEDULER_TIMEOUT = 10
 """Seconds to wait for a Dask scheduler before saying it cannot be reached."""
+
+
 class SchedulerError(ConnectionError):
     """The Dask scheduler named for a sweep cannot be reached; the message says which."""
-
-
-@dataclass(frozen=True)
-class SweepSpec:
-    """A base Config, the settings to vary with their values, and the step budget per run."""
-
-    base: Config
-    axes: dict[str, tuple]
-    steps: int
-
-    def __post_init__(self) -> None:
-        if not 1 <= len(self.axes) <= 2:
-            raise ConfigError("vary", list(self.axes), "one or two settings")
-        for name, values in self.axes.items():
-            if name not in SEARCHABLE:
-                raise ConfigError("vary", name, "one of " + ", ".join(SEARCHABLE))
-            if not values:
-                raise ConfigError(name, values, "at least one value")
-        if self.size > MAX_RUNS:
-            raise ConfigError("vary", self.size, f"at most {MAX_RUNS} runs per sweep")
-        self.configs()  # every combination must be a valid Config before anything runs
-
-    @property
-    def size(self) -> int:
-        return int(np.prod([len(v) for v in self.axes.values()]))
-
-    def configs(self) -> list[Config]:
-        names = list(self.axes)
-        # Every run of a sweep trains `steps` from scratch: a continued base (more) is not swept.
-        return [self.base.replace(steps=self.steps, more=0,
-                                  **dict(zip(names, combo, strict=True)))
-                for combo in itertools.product(*self.axes.values())]
 
 
 def parse_values(name: str, text: str) -> tuple:
@@ -152,23 +116,6 @@ def make_executor(kind: str = "process", workers: int | None = None,
         raise ValueError(f"unknown executor {kind!r}: serial, process or dask")
 
 
-def run_sweep(spec: SweepSpec, executor: Executor | None = None,
-              on_result: Callable[[int, int], None] | None = None,
-              should_stop: Callable[[], bool] | None = None,
-              words: Sequence[str] | None = None,
-              results: dict[int, dict] | None = None, store=None) -> pd.DataFrame:
-    """Train every combination; one row per run, in combination order.
-
-    Stopping cancels the runs not yet started; finished ones are kept (status column).
-    ``results`` (index -> summary) is filled as runs finish, so a caller that is
-    interrupted still has them (see ``sweep_frame``). With a ``store`` (a RunStore), runs
-    it holds are not trained again and every new run is written to it.
-    """
-    results = results if results is not None else {}
-    run_configs(spec.configs(), executor, on_result, should_stop, words, results, store)
-    return sweep_frame(spec, results)
-
-
 def run_configs(configs: Sequence[Config], executor: Executor | None = None,
                 on_result: Callable[[int, int], None] | None = None,
                 should_stop: Callable[[], bool] | None = None,
@@ -250,16 +197,6 @@ def _window(executor: Executor) -> int:
         return max(1, executor.window)
     workers = getattr(executor, "_max_workers", None) or 2 * (os.cpu_count() or 1)
     return workers + 1
-
-
-def sweep_frame(spec: SweepSpec, results: dict[int, dict]) -> pd.DataFrame:
-    """One row per combination; runs without a result are marked 'not run'."""
-    rows = []
-    for i, config in enumerate(spec.configs()):
-        row = {name: getattr(config, name) for name in spec.axes}
-        row.update(results.get(i, {"status": "not run", "query": config.to_query()}))
-        rows.append(row)
-    return pd.DataFrame(rows, columns=[*spec.axes, *SUMMARY_COLUMNS])
 
 
 def axes_from_pairs(pairs: Iterable[str]) -> dict[str, tuple]:

@@ -13,7 +13,8 @@ from neurondash.config import ConfigError
 from neurondash.data import load_dataset
 from neurondash.engine import queries
 from neurondash.features import FEATURES, FeatureMap
-from neurondash.sweep import SweepSpec, axes_from_pairs, parse_values
+from neurondash.search import SearchSpec, choice_range
+from neurondash.sweep import axes_from_pairs, parse_values
 
 
 def test_each_feature_computes_its_formula():
@@ -74,5 +75,7 @@ def test_features_reach_json_cli_and_sweeps(tmp_path):
     assert config_from_args(args)[0].features == "x1x2,sin1"
     assert parse_values("features", "x1,x2; x1sq,x2sq") == ("x1,x2", "x1sq,x2sq")
     axes = axes_from_pairs(["features=x1,x2;x1x2"])
-    spec = SweepSpec(Config(task="xor", depth=0), axes, steps=10)
-    assert [c.features for c in spec.configs()] == ["x1,x2", "x1x2"]
+    spec = SearchSpec(Config(task="xor", depth=0, steps=10),
+                      tuple(choice_range(name, values) for name, values in axes.items()),
+                      method="grid")
+    assert [config.features for _, _, config in spec.runs()] == ["x1,x2", "x1x2"]
