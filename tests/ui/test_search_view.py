@@ -148,3 +148,18 @@ def test_selected_trials_are_sent_to_compare_named_by_what_differs():
     (compared,) = [tables for spec, tables in charts(at)
                    if spec["encoding"].get("color", {}).get("field") == "run"]
     assert set(compared[0].column("run").to_pylist()) == {"lr=0.01", "lr=0.1"}
+
+
+def test_use_its_settings_puts_the_best_trial_in_the_sidebar_and_keeps_the_search():
+    at = open_app(SMALL, tab="Sweep")
+    spec, _, _ = search_in_tab(at, "lr=loguniform(0.003,0.3)\ninit_scale=loguniform(0.3,3)",
+                               method="random", trials=4)
+    board = leaderboard_table(at)
+    best = Config.from_query(board["link"].iloc[0].lstrip("?"))[0]
+    at.button(key="search_use").click().run()
+    assert not at.exception
+    assert (at.session_state["lr"], at.session_state["init_scale"]) == (best.lr,
+                                                                        best.init_scale)
+    assert "This search is unchanged" in texts(at.info)
+    assert at.session_state["sweep"][0] == spec, "the same search, not one around the trial"
+    assert list(leaderboard_table(at)["link"]) == list(board["link"])
