@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("engine", ("engine.model", "engine.diagnostics", "engine.gradcheck", "engine.queries",
                 "engine.train", "engine.lr_finder")),
     ("runs", ("run", "identity", "training", "runchecks", "jobs")),
-    ("insight: diagnosis, summaries, charts", ("diagnosis", "summary", "charts", "charts.*")),
+    ("insight: diagnosis, summaries, charts", ("diagnosis", "summary", "charts", "charts.*", "theory")),
     ("store, sweeps and search", ("store", "sweep", "search", "search.*")),
     ("faces: report, command line, dashboard", ("report", "cli", "cli.*", "__main__", "ui",
                                                 "ui.*", "")),
