@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import argparse
 
-from . import runs, sweep, train
+from . import runs, sweep, theory, train
 from .flags import config_from_args, settings_from_args
 from .sweep import search_from_args
 
-COMMANDS = {"train": train, "sweep": sweep, "runs": runs}
+COMMANDS = {"train": train, "sweep": sweep, "runs": runs, "theory": theory}
 """The subcommands, in --help order: each module adds its parser (``add_parser``) and runs
 the parsed arguments (``main``, which returns the exit status)."""
 
