@@ -117,11 +117,13 @@ def table_mutation(draw, blob: dict, other: dict) -> str:
     elif op == "out_of_range" and isinstance(values, dict):
         bad = draw(st.sampled_from([-1, 10**9, float("nan"), float("inf"), 101, 2]))
         array = _decode(values).copy()
-        if array.dtype.kind != "f" and not float(bad).is_integer() or abs(bad) > 255:
-            array = array.astype(np.float64)  # a NaN in an integer column is a float column
         if len(array):
-            with np.errstate(all="ignore"):
-                array[draw(st.integers(0, len(array) - 1))] = bad
+            where = draw(st.integers(0, len(array) - 1))
+            try:
+                array[where] = bad
+            except (OverflowError, ValueError):  # NaN or -1 in an integer column: as floats
+                array = array.astype(np.float64)
+                array[where] = bad
             data[column] = _encode(array)
     elif op == "swap_table":
         blob[name] = copy.deepcopy(other[name])
