@@ -95,11 +95,11 @@ def settings_table() -> str:
     """The README's settings table as config.SETTINGS spells it: one row per setting."""
     from neurondash.config import SETTINGS, spell_value
 
-    rows = ["| name | meaning | default | allowed | searchable |", "|---|---|---|---|---|"]
-    for setting in SETTINGS:
+    rows = ["| name | meaning | default | searchable |", "|---|---|---|---|"]
+    for setting in SETTINGS:  # the allowed values are --help's: a registry entry adds one
         meaning = setting.help.replace("|", "\\|")
         rows.append(f"| `{setting.name}` | {meaning} | {spell_value(setting.default)} | "
-                    f"{setting.allowed()} | {'yes' if setting.searchable else 'no'} |")
+                    f"{'yes' if setting.searchable else 'no'} |")
     return "\n".join(rows)
 
 
