@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .engine.activations import ACTIVATIONS
-from .engine.initializers import INITIALIZERS
-from .engine.layers import NORMS
-from .engine.optimizers import OPTIMIZERS, SCHEDULES
 from .features import DEFAULT_FEATURES, FEATURES
+from .parts.activations import ACTIVATIONS
+from .parts.initializers import INITIALIZERS
+from .parts.layers import NORMS
+from .parts.optimizers import OPTIMIZERS, SCHEDULES
 from .settings_rules import ConfigError, Setting
 
 CHAR_TASKS = ("names", "words")

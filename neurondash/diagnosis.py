@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engine.activations import ACTIVATIONS
 from .features import FEATURES
+from .parts.activations import ACTIVATIONS
 from .run import Run
 
 SATURATION_PCT = 35.0

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .config import Config
-from .engine.activations import Activation, get_activation
+from .parts.activations import Activation, get_activation
 
 Array = np.ndarray
 NODES = 256

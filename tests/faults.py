@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from neurondash.engine.layers import Linear
+from neurondash.parts.layers import Linear
 
 
 def output_gradient_one_percent_off(monkeypatch) -> None:

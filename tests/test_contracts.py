@@ -34,12 +34,12 @@ from neurondash.config import (
 )
 from neurondash.cost import estimate_seconds
 from neurondash.data import load_dataset
-from neurondash.engine.activations import ACTIVATIONS
 from neurondash.engine.gradcheck import check_gradients
-from neurondash.engine.initializers import INITIALIZERS
-from neurondash.engine.layers import NORMS
 from neurondash.engine.model import build_model
-from neurondash.engine.optimizers import OPTIMIZERS, SCHEDULES
+from neurondash.parts.activations import ACTIVATIONS
+from neurondash.parts.initializers import INITIALIZERS
+from neurondash.parts.layers import NORMS
+from neurondash.parts.optimizers import OPTIMIZERS, SCHEDULES
 from neurondash.run import TABLES
 from neurondash.runchecks import read_run_file
 from neurondash.training import continues_exactly

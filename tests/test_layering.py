@@ -13,8 +13,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "neurondash"
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("building blocks: the registries whose names the settings offer, file formats",
-     ("engine", "engine.activations", "engine.initializers", "engine.optimizers",
-      "engine.arrays", "engine.layers", "engine.losses", "features", "paths", "runfile",
+     ("engine", "parts", "parts.*", "features", "paths", "runfile",
       "run_source")),
     ("settings", ("settings_rules", "config", "cost", "presets")),
     ("data", ("data", "data.*")),

@@ -11,9 +11,9 @@ import pytest
 
 from neurondash.cli import main
 from neurondash.config import Config
-from neurondash.engine.activations import get_activation
 from neurondash.engine.model import build_model
 from neurondash.engine.train import deterministic_blas
+from neurondash.parts.activations import get_activation
 from neurondash.theory import (
     LIMIT,
     critical_sigma_w,

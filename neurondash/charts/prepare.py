@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..engine.activations import ACTIVATIONS
+from ..parts.activations import ACTIVATIONS
 from ..run import Run
 from .labels import COLUMN_LABELS, parameter_labeller
 from .search_data import as_numbers as as_numbers

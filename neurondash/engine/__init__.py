@@ -1,4 +1,5 @@
-"""The NumPy engine: layers, activations, initializers, losses, optimizers, training."""
+"""The NumPy engine: the model, the recorder and the training loop, composed from the
+building blocks in ``neurondash.parts``."""
 
 NUMBERS_VERSION = 2
 """Bump whenever a change to the engine, the data or the recorder alters any number a run

@@ -16,9 +16,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from . import arrays
-from .layers import Linear
-from .losses import cross_entropy, softmax
+from ..parts import arrays
+from ..parts.layers import Linear
+from ..parts.losses import cross_entropy, softmax
 from .model import Model
 
 BINS = 40

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from .losses import cross_entropy
+from ..parts.losses import cross_entropy
 from .model import Model
 
 EPS = 1e-6

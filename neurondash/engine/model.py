@@ -13,9 +13,9 @@ import numpy as np
 
 from ..config import Config
 from ..features import FeatureMap
-from .activations import get_activation
-from .initializers import INITIALIZERS
-from .layers import (
+from ..parts.activations import get_activation
+from ..parts.initializers import INITIALIZERS
+from ..parts.layers import (
     NORMS,
     ActivationLayer,
     BatchNorm1d,
@@ -25,7 +25,7 @@ from .layers import (
     LayerNorm,
     Linear,
 )
-from .losses import cross_entropy
+from ..parts.losses import cross_entropy
 
 
 @dataclass(frozen=True)

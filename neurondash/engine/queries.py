@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .arrays import distinct_rows
-from .losses import softmax
+from ..parts.arrays import distinct_rows
+from ..parts.losses import softmax
 from .model import Model
 
 MAX_WORD_LENGTH = 40

@@ -19,12 +19,12 @@ from threadpoolctl import ThreadpoolController
 
 from ..config import Config
 from ..data import Dataset, data_rngs
+from ..parts.arrays import distinct_rows
+from ..parts.losses import log_softmax
+from ..parts.optimizers import OPTIMIZERS, SCHEDULES, Optimizer
 from . import queries
-from .arrays import distinct_rows
 from .diagnostics import PARAM_SNAPSHOT_BUDGET, Recorder
-from .losses import log_softmax
 from .model import Model, build_model
-from .optimizers import OPTIMIZERS, SCHEDULES, Optimizer
 
 DIAG_BATCH = 512
 VAL_SUBSET = 4096

@@ -7,10 +7,12 @@ import pytest
 
 from neurondash.config import Config
 from neurondash.engine import gradcheck
-from neurondash.engine.activations import ACTIVATIONS
 from neurondash.engine.gradcheck import TOLERANCE, relative_error
-from neurondash.engine.initializers import INITIALIZERS
-from neurondash.engine.layers import (
+from neurondash.engine.model import Model, build_model
+from neurondash.features import FEATURES
+from neurondash.parts.activations import ACTIVATIONS
+from neurondash.parts.initializers import INITIALIZERS
+from neurondash.parts.layers import (
     ActivationLayer,
     BatchNorm1d,
     Embedding,
@@ -18,9 +20,7 @@ from neurondash.engine.layers import (
     LayerNorm,
     Linear,
 )
-from neurondash.engine.losses import cross_entropy
-from neurondash.engine.model import Model, build_model
-from neurondash.features import FEATURES
+from neurondash.parts.losses import cross_entropy
 
 KINKED = {"relu", "leaky_relu"}
 

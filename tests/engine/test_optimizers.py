@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from neurondash.engine.activations import ACTIVATIONS, LEAKY_SLOPE
-from neurondash.engine.initializers import INITIALIZERS, expected_std
-from neurondash.engine.optimizers import OPTIMIZERS, SCHEDULES
+from neurondash.parts.activations import ACTIVATIONS, LEAKY_SLOPE
+from neurondash.parts.initializers import INITIALIZERS, expected_std
+from neurondash.parts.optimizers import OPTIMIZERS, SCHEDULES
 
 
 def test_sgd_momentum_adam_adamw_one_and_two_steps():

@@ -116,7 +116,7 @@ def test_embedding_points_are_the_table_or_its_first_principal_components():
 def brute_force_dead(model, x, act: str) -> dict[str, int]:
     """Every example through the model at once; a unit is dead when the activation's strict
     rule holds for all of them."""
-    from neurondash.engine.activations import ACTIVATIONS
+    from neurondash.parts.activations import ACTIVATIONS
 
     model.forward(x, train=False)
     return {block.name: int(ACTIVATIONS[act].dead(model.layers[block.activation].x,

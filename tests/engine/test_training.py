@@ -10,9 +10,7 @@ import pytest
 
 from neurondash import Config, Run, continue_training, train
 from neurondash.data import load_dataset
-from neurondash.engine.activations import ACTIVATIONS
 from neurondash.engine.diagnostics import Recorder
-from neurondash.engine.losses import cross_entropy, log_softmax
 from neurondash.engine.model import build_model
 from neurondash.engine.train import (
     BATCH_DRAWS,
@@ -21,6 +19,8 @@ from neurondash.engine.train import (
     distinct_rows,
     split_metrics,
 )
+from neurondash.parts.activations import ACTIVATIONS
+from neurondash.parts.losses import cross_entropy, log_softmax
 from neurondash.run import TABLES
 from neurondash.training import continues_exactly
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from neurondash.engine.activations import ACTIVATIONS
+from neurondash.parts.activations import ACTIVATIONS
 
 from .markdown import texts
 from .test_app import charts, open_app, show

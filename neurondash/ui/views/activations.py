@@ -7,7 +7,7 @@ import streamlit as st
 from ... import charts
 from ...charts import prepare
 from ...engine import queries
-from ...engine.activations import ACTIVATIONS
+from ...parts.activations import ACTIVATIONS
 from ...run import Run
 from .. import render
 from ..cache import chart_key, dataset_of, derived, derived_ready, kept_step, model_of

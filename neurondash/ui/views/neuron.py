@@ -9,9 +9,9 @@ import streamlit as st
 from ... import charts
 from ...charts import prepare
 from ...engine import queries
-from ...engine.activations import ACTIVATIONS
 from ...engine.diagnostics import histogram
-from ...engine.layers import Linear
+from ...parts.activations import ACTIVATIONS
+from ...parts.layers import Linear
 from ...run import Run
 from .. import render
 from ..cache import chart_key, dataset_of, derived, kept_step, model_of
