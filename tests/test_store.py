@@ -67,10 +67,10 @@ def test_a_new_setting_with_a_default_leaves_every_key_as_it_was(monkeypatch):
 
     configs = [SMALL, SMALL.replace(lr=0.0137, act="relu"), Config(task="moons", depth=0)]
     before = [run_key(config) for config in configs]
-    extended = make_config_class((*SETTINGS, Setting("dropout", float, 0.0, "scratch",
+    extended = make_config_class((*SETTINGS, Setting("scratch_dropout", float, 0.0, "scratch",
                                                      0.0, 0.9)))
     assert [run_key(extended(**config.to_dict())) for config in configs] == before
-    assert run_key(extended(**configs[0].to_dict(), dropout=0.5)) not in before
+    assert run_key(extended(**configs[0].to_dict(), scratch_dropout=0.5)) not in before
     monkeypatch.setattr(np, "__version__", "9.9.9")
     monkeypatch.setattr(run_module, "VERSION", 99)
     assert [run_key(config) for config in configs] == before
