@@ -309,6 +309,16 @@ def predicted_q(config: Config, q0: float = 1.0) -> list[float]:
     return q_list
 
 
+def input_mean_square(config: Config, first_std: float | None) -> float:
+    """q⁰ that makes the first layer's predicted variance the measured one, σ_w₁²q⁰ + σ_b²
+    = std²: the input's measured mean square (1 when nothing was measured)."""
+    sigmas = layer_sigmas(config)
+    if first_std is None or not sigmas or sigmas[0] <= 0 or not math.isfinite(first_std):
+        return 1.0
+    sb2 = 0.0 if config.norm == "batch" else config.bias_init**2
+    return max(first_std**2 - sb2, 1e-12) / sigmas[0] ** 2
+
+
 def predict(config: Config, q0: float = 1.0) -> Prediction:
     """Theory for ``config`` at init; ``q0`` is the first layer's input mean square (1 for
     N(0, 1) embeddings; pass a measured value for 2-D features)."""

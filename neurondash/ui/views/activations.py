@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ... import charts
+from ... import charts, theory
 from ...charts import prepare
+from ...charts.theory import theory_chart, theory_frame, theory_sentence
 from ...engine import queries
 from ...parts.activations import ACTIVATIONS
 from ...run import Run
@@ -23,6 +24,7 @@ def activations_tab(run: Run, step: int) -> None:
     st.caption(f"Healthy {activation.name}: {activation.healthy}. Click the legend to isolate "
                "a layer.")
     table(prepare.layer_table(run, step), hide_index=True)
+    theory_view(run)
     dead_at_step(run, step)
     layer = st.selectbox("layer for the dead-unit map", sorted(run.dead_maps[step]),
                          key="map_layer")
@@ -43,6 +45,28 @@ def activations_tab(run: Run, step: int) -> None:
                        "Each layer's activation histogram at every snapshot, darkest where "
                        "most values fall. Saturation shows as dark bands at the activation's "
                        "limits growing over training, collapse as the band narrowing to 0.")
+
+
+def theory_view(run: Run) -> None:
+    """What mean-field theory predicts at init, beside what this run measured at step 0."""
+    if 0 not in run.snapshot_steps:
+        return
+    q0 = theory.input_mean_square(run.config, first_layer_std(run))
+    prediction = derived(run, "theory", lambda: theory.predict(run.config, q0))
+    frame = theory_frame(run, prediction)
+    if prediction.applies and len(frame):
+        render.chart(chart_key(run, "theory"), lambda: theory_chart(frame))
+    st.caption(theory_sentence(prediction) + (
+        " The first layer's input variance is taken from the measurement (its pre-activation "
+        "std at step 0); theory carries it through the layers above. Finite width scatters "
+        "single layers by about √(5l/width) for ReLU-like activations; tanh follows within "
+        "a few % at width 1024." if prediction.applies else ""))
+
+
+def first_layer_std(run: Run) -> float | None:
+    """The measured pre-activation std of the first hidden layer at step 0."""
+    rows = run.layers[(run.layers["step"] == 0) & (run.layers["layer"] == "hidden 1")]
+    return float(rows["preact_std"].iloc[0]) if len(rows) else None
 
 
 def dead_at_step(run: Run, step: int) -> None:
