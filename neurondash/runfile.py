@@ -201,8 +201,9 @@ each weight matrix (NaN at the steps where it was not measured)."""
 
 
 def check_table(name: str, frame: pd.DataFrame, steps_done: int) -> pd.DataFrame:
-    """The table ``name`` as declared in ``TABLE_COLUMNS``, or RunFormatError naming the
-    table and column that differ: checked before any consistency check or view reads it."""
+    """The table ``name`` as declared in ``TABLE_COLUMNS`` (numbers as float64, steps and
+    counts as int64), or RunFormatError naming the table and column that differ: checked
+    before any consistency check or view reads it."""
     declared = TABLE_COLUMNS[name]
     frame = with_columns(name, frame)
     columns = list(frame.columns)
@@ -215,12 +216,16 @@ def check_table(name: str, frame: pd.DataFrame, steps_done: int) -> pd.DataFrame
     if extra and name not in EXTRA_COLUMNS:
         raise RunFormatError(f"the {name} table has a column {extra[0]!r}, which is not "
                              "part of it")
+    typed = {}
     for column in columns:
         spec = declared.get(column) or EXTRA_COLUMNS[name]
         problem = _column_problem(frame[column], spec, steps_done)
         if problem:
             raise RunFormatError(f"the {name} table's column {column!r} {problem}")
-    return frame
+        if spec.kind != "text" and frame[column].dtype != _EMPTY_DTYPES[spec.kind]:
+            typed[column] = _EMPTY_DTYPES[spec.kind]
+    # Readers get the declared types: integers written into a number column are numbers.
+    return frame.astype(typed) if typed else frame
 
 
 _EMPTY_DTYPES = {"step": "int64", "count": "int64", "number": "float64", "text": object}

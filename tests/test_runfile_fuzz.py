@@ -216,3 +216,17 @@ def test_structural_mutations_are_refused_by_name_or_usable(architectures):
 
     check()
     assert outcomes["refused"] > 0 and outcomes["accepted"] > 0, outcomes
+
+
+def test_integers_in_a_number_column_are_read_as_numbers(architectures):
+    """Found by the long fuzz run: a histogram density written as integers passed the schema
+    and broke the views' arithmetic; the schema now hands readers the declared types."""
+    blob = json.loads(architectures["moons"])
+    column = blob["histograms"]["data"]["density"]
+    values = np.frombuffer(base64.b64decode(column["b64"]), dtype=column["dtype"])
+    blob["histograms"]["data"]["density"] = {
+        "dtype": "<i4", "shape": [len(values)],
+        "b64": base64.b64encode(values.astype("<i4").tobytes()).decode()}
+    run = read_run_file(json.dumps(blob))
+    assert run.histograms["density"].dtype == np.float64
+    exercise(run)
