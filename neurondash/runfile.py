@@ -201,8 +201,8 @@ each weight matrix (NaN at the steps where it was not measured)."""
 
 
 def check_table(name: str, frame: pd.DataFrame, steps_done: int) -> pd.DataFrame:
-    """The table ``name`` as declared in ``TABLE_COLUMNS`` (numbers as float64, steps and
-    counts as int64), or RunFormatError naming the table and column that differ: checked
+    """The table ``name`` as declared in ``TABLE_COLUMNS`` (integers in a number column
+    become floats), or RunFormatError naming the table and column that differ: checked
     before any consistency check or view reads it."""
     declared = TABLE_COLUMNS[name]
     frame = with_columns(name, frame)
@@ -222,9 +222,9 @@ def check_table(name: str, frame: pd.DataFrame, steps_done: int) -> pd.DataFrame
         problem = _column_problem(frame[column], spec, steps_done)
         if problem:
             raise RunFormatError(f"the {name} table's column {column!r} {problem}")
-        if spec.kind != "text" and frame[column].dtype != _EMPTY_DTYPES[spec.kind]:
-            typed[column] = _EMPTY_DTYPES[spec.kind]
-    # Readers get the declared types: integers written into a number column are numbers.
+        if spec.kind == "number" and frame[column].dtype.kind != "f":
+            typed[column] = "float64"
+    # Readers get the declared kinds: integers written into a number column are numbers.
     return frame.astype(typed) if typed else frame
 
 
