@@ -14,10 +14,6 @@ The server has a store of its own, so "from the store" means trained in this tes
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-import time
-import urllib.request
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -25,7 +21,7 @@ import pytest
 from neurondash.config import Config
 from neurondash.ui.views import TABS
 
-from .test_browser import ARGS, CHROMIUM, ROOT, free_port, playwright, wait_idle
+from .test_browser import ARGS, CHROMIUM, ROOT, playwright, streamlit_server, wait_idle
 
 SHOTS = ROOT / "artifacts" / "journeys"
 WATCH_PROGRESS = """
@@ -38,28 +34,9 @@ new MutationObserver(() => {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    port = free_port()
     store = tmp_path_factory.mktemp("journey-store")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-        env={**__import__("os").environ, "NEURONDASH_STORE": str(store)})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise RuntimeError("streamlit did not become healthy within 60 s")
+    with streamlit_server({"NEURONDASH_STORE": str(store)}) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 @pytest.fixture
