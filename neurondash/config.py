@@ -95,6 +95,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("more", int, 0, "Steps trained after `steps` at the schedule's last learning rate: "
             "what the Continue button adds, kept so that a link reproduces a continued run.",
             0, 200_000, searchable=False),
+    Setting("until", int, 0, "Train only the first `until` steps of the run (0 = all of "
+            "them): a search's early look at a trial, continued exactly when it is promoted.",
+            0, 400_000, searchable=False),
     Setting("wd", float, 0.0, "Weight decay on weight matrices (L2 for SGD/Adam, decoupled for "
             "AdamW).", 0.0, 1.0),
     Setting("seed", int, 42, "Random seed for the init and the batches, and for the data "
@@ -131,6 +134,9 @@ class ConfigRules:
 
     def _check_combination(self) -> None:
         self._check_fuse()
+        if self.until >= self.steps + self.more:
+            raise ConfigError("until", self.until, f"0 (the whole run) or fewer than the run's "
+                              f"{self.steps + self.more:,} steps")
         widths = self.width.split(",")
         if len(widths) > 1 and len(widths) != self.depth:
             raise ConfigError("width", self.width, f"a comma list needs one width per hidden "
@@ -233,8 +239,9 @@ class ConfigRules:
 
     @property
     def total_steps(self) -> int:
-        """The scheduled ``steps`` and the ``more`` continued after them."""
-        return self.steps + self.more
+        """The steps trained: the scheduled ``steps`` and the ``more`` continued after
+        them, or only the first ``until`` of those."""
+        return self.until or self.steps + self.more
 
     def work(self) -> float:
         """Rough compute estimate (parameters x steps x batch) used for caps and auto-run."""
@@ -246,13 +253,13 @@ class ConfigRules:
     def snapshot_steps(self) -> list[int]:
         """Step 0, every interval, the end of the schedule (``steps``) and the last step."""
         interval, total = self.snapshot_interval(), self.total_steps
-        return sorted({0, *range(interval, total + 1, interval), self.steps, total})
+        return sorted({0, *range(interval, total + 1, interval), min(self.steps, total), total})
 
     def snapshot_count(self, interval: int | None = None) -> int:
         """How many ``snapshot_steps`` there are (with another interval, if given)."""
         interval, total = interval or self.snapshot_interval(), self.total_steps
-        return (1 + total // interval + (self.steps % interval != 0)
-                + (total % interval != 0 and total != self.steps))
+        return (1 + total // interval + (self.steps < total and self.steps % interval != 0)
+                + (total % interval != 0))
 
     def to_dict(self) -> dict[str, Any]:
         return {s.name: getattr(self, s.name) for s in self.SETTINGS}

@@ -58,7 +58,8 @@ def restore_trainer(run: Run) -> Trainer:
 def continue_training(run: Run, steps: int, on_progress: ProgressCallback | None = None,
                       should_stop: StopRequest | None = None) -> Run:
     """Train ``run`` for ``steps`` more steps from its saved state; returns a new Run whose
-    Config counts the steps past the schedule in ``more``.
+    Config says how far it went: ``until`` while inside the run's steps, else ``more`` counts
+    the steps past the schedule.
 
     Continued steps use the schedule's final learning rate and the same RNG streams, so the
     losses and weights equal those of one uninterrupted run: ``train(result.config)``. Its
@@ -68,12 +69,19 @@ def continue_training(run: Run, steps: int, on_progress: ProgressCallback | None
     """
     if run.status == "diverged":
         raise ValueError("a diverged run cannot be continued; change the settings and retrain")
-    config = run.config.replace(
-        more=max(run.config.more, run.steps_done + steps - run.config.steps))
+    config = longer_config(run.config, run.steps_done + steps)
     trainer = restore_trainer(run)
     trainer.adopt(config)
     trainer.run(steps, on_progress, should_stop)
     return Run.from_trainer(trainer)
+
+
+def longer_config(config: Config, total: int) -> Config:
+    """``config`` trained to ``total`` steps: its first ``total`` steps (``until``) while
+    that is inside them, else its steps with ``more`` after them."""
+    if total < config.steps + config.more:
+        return config.replace(until=total)
+    return config.replace(until=0, more=max(config.more, total - config.steps))
 
 
 def continues_exactly(run: Run) -> bool:

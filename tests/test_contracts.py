@@ -42,7 +42,7 @@ from neurondash.parts.layers import NORMS
 from neurondash.parts.optimizers import OPTIMIZERS, SCHEDULES
 from neurondash.run import TABLES
 from neurondash.runchecks import read_run_file
-from neurondash.training import continues_exactly
+from neurondash.training import continues_exactly, longer_config
 
 WORDS = tuple(a + b + c for a in "bdfgklmp" for b in "aeiou" for c in "lmnrst")
 """A small word list: a character task ('words') that trains in milliseconds."""
@@ -185,7 +185,7 @@ def check_continue_in_parts(config: Config) -> None:
     assert base.status == "finished", base.message
     first = continue_training(base, FIRST)
     parts = continue_training(first, REST)
-    whole = train(config.replace(more=config.more + FIRST + REST), words=words)
+    whole = train(longer_config(config, config.total_steps + FIRST + REST), words=words)
     assert parts.config == whole.config
     assert_continued_is_whole(parts, whole, [base, first])
 

@@ -58,7 +58,7 @@ def _live_trainer(config: Config, words: list[str] | None, base: Run | None = No
 
     def work(on_progress, should_stop) -> Run:
         if base is not None:
-            return continue_training(base, config.more - base.config.more,
+            return continue_training(base, config.total_steps - base.config.total_steps,
                                      on_progress=on_progress, should_stop=should_stop)
         return train(config, on_progress=on_progress, should_stop=should_stop, words=words)
 
@@ -193,13 +193,13 @@ def _wait_for_click(config: Config, words: list[str] | None, runs: RunShelf,
 
 
 def _shorter_run(config: Config, words: list[str] | None, runs: RunShelf) -> Run | None:
-    """The session's longest run of ``config`` with fewer ``more`` steps: continuing it gives
-    exactly ``config``'s run, without retraining what it already trained."""
+    """The session's longest run of ``config`` cut shorter (``until``, fewer ``more``):
+    continuing it gives exactly ``config``'s run, without retraining what it trained."""
     key = run_key(config, words)
-    shorter = [(entry.config.more, shelf_key) for shelf_key, entry in runs.entries()
-               if entry.config.more < config.more and entry.continues_exactly
+    shorter = [(entry.config.total_steps, shelf_key) for shelf_key, entry in runs.entries()
+               if entry.config.total_steps < config.total_steps and entry.continues_exactly
                and entry.steps_done == entry.config.total_steps
-               and run_key(entry.config.replace(more=config.more),
+               and run_key(entry.config.replace(more=config.more, until=config.until),
                            list(entry.words or [])) == key]
     return runs.get(max(shorter)[1]) if shorter else None
 

@@ -191,8 +191,9 @@ def _respell_link_values(raw: dict[str, str], invalid: list[str]) -> bool:
 
 @callback("Continue")
 def _request_continue() -> None:
-    """Continue's click, before the widgets are drawn: `steps` more steps in `more` (the
-    run is then continued from the shorter one, see ``get_run``)."""
+    """Continue's click, before the widgets are drawn: `steps` more steps, past a partial
+    run's ``until`` and into ``more`` (the run is then continued from the shorter one, see
+    ``get_run``)."""
     latest = Session().runs.latest()
     if latest is not None and latest.status == "diverged":
         Session().continue_refused = ("A diverged run cannot be continued; change "
@@ -200,13 +201,16 @@ def _request_continue() -> None:
         return
     setting = SETTINGS_BY_NAME["more"]
     more = st.session_state.get("more", setting.default)
+    until = st.session_state.get("until", SETTINGS_BY_NAME["until"].default)
     steps = st.session_state.get("steps", SETTINGS_BY_NAME["steps"].default)
-    if more + steps > setting.high:
+    total = (until or steps + more) + steps
+    if total - steps > setting.high:
         Session().continue_refused = (
-            f"Continuing would make more = {more + steps:,}, above its {setting.high:,} "
+            f"Continuing would make more = {total - steps:,}, above its {setting.high:,} "
             "limit; train a longer schedule (steps) instead.")
         return
-    st.session_state["more"] = more + steps
+    st.session_state["until"] = 0
+    st.session_state["more"] = max(more, total - steps)
     Session().action = "continue"
 
 
