@@ -1,5 +1,6 @@
 """The lessons of docs/DESIGN.md (and one from TensorFlow Playground) as one-click presets: a
-Config, what to look at, and the diagnosis-panel finding that names the effect."""
+Config, what to look at, and the diagnosis-panel finding that names the effect; and the one
+lesson that is a map of many small runs (the edge of chaos)."""
 
 from __future__ import annotations
 
@@ -105,3 +106,31 @@ PRESETS: tuple[Preset, ...] = (
            "Hierarchical model (WaveNet-style)"),
 )
 PRESETS_BY_SLUG = {p.slug: p for p in PRESETS}
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A lesson that is a map, not one run: every Config of ``base`` × init scale × depth,
+    trained only on request (it is too many runs for a link to start)."""
+
+    slug: str
+    title: str
+    look_at: str
+    base: dict
+    scales: tuple[float, ...]
+    depths: tuple[int, ...]
+
+    def configs(self) -> list[Config]:
+        """Depth-major: the map's rows in order."""
+        return [Config(**self.base, init_scale=scale, depth=depth)
+                for depth in self.depths for scale in self.scales]
+
+
+EDGE_OF_CHAOS = Grid(
+    "edge-of-chaos", "12. The edge of chaos: which init scales train at which depth",
+    "Schoenholz et al.'s trainability map on the names task, small enough for a minute: tanh "
+    "nets of width 32, 1000 SGD steps each, over 11 init scales and 8 depths up to the "
+    "dashboard's 12. Mean-field theory says a signal survives about ξ_c layers and nets "
+    "deeper than about 6 ξ_c do not train; ξ_c is infinite at the critical init scale.",
+    {"width": "32", "steps": 1000, "sched": "constant"},
+    (0.05, 0.08, 0.13, 0.2, 0.3, 0.45, 0.6, 1.0, 1.7, 3.0, 5.0), (1, 2, 3, 4, 6, 8, 10, 12))

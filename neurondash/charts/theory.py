@@ -1,52 +1,106 @@
 """Theory beside measurement: the mean-field prediction of each layer's pre-activation std
-at init, drawn over what the run measured at step 0."""
+(and gradient std) at init, drawn over what the run measured at step 0 with the scatter of
+other seeds, and the prediction in the words a learner acts on."""
 
 from __future__ import annotations
 
 import math
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from ..run import Run
 from ..theory import Prediction
 
+MEASURED, THEORY = "measured at step 0", "mean-field theory"
 
-def theory_frame(run: Run, prediction: Prediction) -> pd.DataFrame:
-    """layer (1..depth), std, series: the measured pre-activation std of every hidden layer
-    at step 0 and the predicted one, sqrt(q^l)."""
-    at_init = run.layers[run.layers["step"] == 0]
-    measured = [float(at_init.loc[at_init["layer"] == f"hidden {i}", "preact_std"].iloc[0])
-                for i in range(1, len(prediction.q) + 1)
-                if (at_init["layer"] == f"hidden {i}").any()]
-    rows = [{"layer": i, "std": std, "series": "measured at step 0"}
+
+def spread_label(seeds: int) -> str:
+    return f"{seeds} other seeds (range)"
+
+
+def layer_frame(measured: list[float], predicted: list[float],
+                spread: np.ndarray | None = None) -> pd.DataFrame:
+    """layer (1..depth), std, series, low, high: the measured std of every layer, the
+    predicted one (non-finite or zero predictions left out: a log axis cannot draw them),
+    and where given the range over other seeds (rows: seeds, columns: layers)."""
+    rows = [{"layer": i, "std": std, "series": MEASURED}
             for i, std in enumerate(measured, start=1)]
-    rows += [{"layer": i, "std": math.sqrt(q), "series": "mean-field theory"}
-             for i, q in enumerate(prediction.q, start=1) if math.isfinite(q) and q > 0]
-    return pd.DataFrame(rows, columns=["layer", "std", "series"])
+    rows += [{"layer": i, "std": std, "series": THEORY}
+             for i, std in enumerate(predicted, start=1) if math.isfinite(std) and std > 0]
+    if spread is not None and spread.size:
+        label = spread_label(len(spread))
+        rows += [{"layer": i, "std": float(np.median(column)), "series": label,
+                  "low": float(column.min()), "high": float(column.max())}
+                 for i, column in enumerate(spread.T, start=1)]
+    return pd.DataFrame(rows, columns=["layer", "std", "series", "low", "high"])
 
 
-def theory_chart(frame: pd.DataFrame) -> alt.Chart:
-    """Per-layer std at init on a log axis (an ordered net shrinks geometrically), theory
-    dashed, measurement solid with dots."""
-    return alt.Chart(frame, title="pre-activation std per layer at init: measured vs "
-                                  "mean-field theory").mark_line(point=True).encode(
-        x=alt.X("layer:Q", title="hidden layer", axis=alt.Axis(format="d", tickMinStep=1)),
-        y=alt.Y("std:Q", title="pre-activation std", scale=alt.Scale(type="log"),
-                axis=alt.Axis(format=".3~g")),
-        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top"),
-                        scale=alt.Scale(domain=["measured at step 0", "mean-field theory"],
-                                        range=["#1f77b4", "#d62728"])),
-        strokeDash=alt.StrokeDash("series:N", title=None, legend=alt.Legend(orient="top"),
-                                  scale=alt.Scale(domain=["measured at step 0",
-                                                          "mean-field theory"],
-                                                  range=[[1, 0], [6, 4]])),
-        tooltip=["series:N", "layer:Q", alt.Tooltip("std:Q", format=".4g")],
-    ).properties(height=240)
+def at_init(run: Run, column: str, depth: int) -> list[float]:
+    """``column`` of hidden layers 1..depth at step 0 (the layers the run has)."""
+    first = run.layers[run.layers["step"] == 0]
+    return [float(first.loc[first["layer"] == f"hidden {i}", column].iloc[0])
+            for i in range(1, depth + 1) if (first["layer"] == f"hidden {i}").any()]
+
+
+def theory_frame(run: Run, prediction: Prediction,
+                 spread: np.ndarray | None = None) -> pd.DataFrame:
+    """Pre-activation std per layer at step 0: measured, sqrt(q^l), other seeds."""
+    return layer_frame(at_init(run, "preact_std", len(prediction.q)),
+                       [math.sqrt(q) if q >= 0 else math.nan for q in prediction.q], spread)
+
+
+def gradient_frame(run: Run, predicted_ms: list[float]) -> pd.DataFrame:
+    """∂loss/∂h std per layer at step 0: measured and the backward map's prediction."""
+    return layer_frame(at_init(run, "grad_std", len(predicted_ms)),
+                       [math.sqrt(m) if m >= 0 else math.nan for m in predicted_ms])
+
+
+def theory_chart(frame: pd.DataFrame, quantity: str = "pre-activation std") -> alt.LayerChart:
+    """Per-layer std at init on a log axis (an ordered net shrinks geometrically): theory
+    dashed, measurement solid with dots, other seeds' range shaded."""
+    series = [MEASURED, THEORY, *sorted(set(frame["series"]) - {MEASURED, THEORY})]
+    color = alt.Color("series:N", title=None, legend=alt.Legend(orient="top"),
+                      scale=alt.Scale(domain=series,
+                                      range=["#1f77b4", "#d62728", "#9e9e9e"][:len(series)]))
+    x = alt.X("layer:Q", title="hidden layer", axis=alt.Axis(format="d", tickMinStep=1))
+    y_scale = alt.Scale(type="log")
+    base = alt.Chart(frame)
+    band = base.transform_filter(alt.FieldOneOfPredicate("series", series[2:] or ["-"])
+                                 ).mark_area(opacity=0.25).encode(
+        x=x, y=alt.Y("low:Q", scale=y_scale), y2="high:Q", color=color,
+        tooltip=["series:N", "layer:Q", alt.Tooltip("low:Q", format=".4g"),
+                 alt.Tooltip("high:Q", format=".4g")])
+    lines = base.transform_filter(alt.FieldOneOfPredicate("series", [MEASURED, THEORY])
+                                  ).mark_line(point=True).encode(
+        x=x, y=alt.Y("std:Q", title=quantity, scale=y_scale, axis=alt.Axis(format=".3~g")),
+        color=color,
+        strokeDash=alt.StrokeDash("series:N", legend=None, scale=alt.Scale(
+            domain=[MEASURED, THEORY], range=[[1, 0], [6, 4]])),
+        tooltip=["series:N", "layer:Q", alt.Tooltip("std:Q", format=".4g")])
+    return alt.layer(band, lines, title=f"{quantity} per layer at init: measured vs "
+                                        "mean-field theory").properties(height=240)
+
+
+def spread_sentence(frame: pd.DataFrame, prediction: Prediction) -> str:
+    """How far single seeds stray from theory, from the drawn band: the widest layer."""
+    band = frame.dropna(subset=["low", "high"])
+    theory = frame[frame["series"] == THEORY].set_index("layer")["std"]
+    band = band[band["layer"].isin(theory.index)]
+    if band.empty:
+        return ""
+    low = (band["low"].to_numpy() / theory[band["layer"]].to_numpy() - 1) * 100
+    high = (band["high"].to_numpy() / theory[band["layer"]].to_numpy() - 1) * 100
+    widest = int(np.argmax(high - low))
+    return (f"The shaded band is the std that {band['series'].iloc[0].split(' (')[0]} of this "
+            f"net measure at init: at layer {int(band['layer'].iloc[widest])} they fall "
+            f"{low[widest]:+.0f}% to {high[widest]:+.0f}% from theory, so one {prediction.act} "
+            "seed off the line by that much is finite width, not a wrong prediction.")
 
 
 def theory_sentence(prediction: Prediction) -> str:
-    """The prediction in one sentence a learner can act on."""
+    """The prediction in full, under the chart."""
     if not prediction.applies:
         return f"Mean-field theory does not describe this net: {prediction.note}."
     depth = (f"signals stay distinct over about {prediction.xi_c:.3g} layers (ξ_c; nets "
@@ -56,10 +110,56 @@ def theory_sentence(prediction: Prediction) -> str:
             "critical": "signals neither shrink nor grow: the edge of chaos",
             "chaotic": "gradients grow toward the input and inputs decorrelate"}[
         prediction.phase]
-    edge = (f"the edge of chaos for {prediction.act} is at init_scale "
-            f"{prediction.critical_init_scale:.3g}" if prediction.critical_init_scale
-            else f"{prediction.act} has no stable edge of chaos without bias (σ_b = 0)")
     return (f"Mean-field theory (wide-network limit): σ_w = {prediction.sigma_w:.3g}, "
             f"σ_b = {prediction.sigma_b:.3g} puts this {prediction.act} net in the "
             f"{prediction.phase} phase (χ₁ = {prediction.chi1:.3g}): {turn}; {depth}; "
-            f"{edge}.")
+            f"{edge_clause(prediction)}.")
+
+
+def edge_clause(prediction: Prediction) -> str:
+    """Which init scale puts this activation at the edge of chaos, or why none does."""
+    act = prediction.act
+    if prediction.phase == "critical":
+        return f"this init_scale already puts {act} at the edge of chaos"
+    if prediction.critical_init_scale is not None:
+        return (f"init_scale {prediction.critical_init_scale:.3g} puts {act} at the edge "
+                "of chaos")
+    if prediction.sigma_b == 0:
+        return (f"no init_scale puts {act} without bias at a stable edge of chaos: its "
+                "χ₁ = 1 point is unstable (a large enough bias_init makes one)")
+    return (f"no init_scale puts {act} with bias_init {prediction.sigma_b:.3g} at a stable "
+            "edge of chaos" + (" (for ReLU only bias_init 0 does)" if act == "relu" else ""))
+
+
+def headline(prediction: Prediction) -> str:
+    """One sentence for the header: the phase, χ₁, what it does, and the knob to turn.
+
+    Only what holds for every activation in that phase: ordered, inputs become alike and
+    gradients shrink (activations too only when q* = 0); chaotic, gradients grow and
+    activations too only when q* is infinite (an unbounded side, as ReLU's)."""
+    if not prediction.applies:
+        return f"Mean-field theory does not apply here ({prediction.note.split(';')[0]})."
+    rate = f"×{prediction.chi1:.3g} per layer toward the input"
+    if prediction.phase == "critical":
+        what = "signals and gradients keep their size layer after layer"
+    elif prediction.phase == "ordered":
+        what = (f"activations shrink toward 0 and gradients shrink {rate}"
+                if prediction.q_star == 0 else
+                f"inputs become alike layer by layer and gradients shrink {rate}")
+    elif math.isinf(prediction.q_star):
+        what = (f"activations grow without bound ({prediction.act}'s positive side is "
+                f"unbounded) and gradients grow {rate}")
+    else:
+        what = f"nearby inputs decorrelate layer by layer and gradients grow {rate}"
+    return (f"{prediction.phase.capitalize()} phase (χ₁ = {prediction.chi1:.2f}): {what}; "
+            f"{depth_clause(prediction)}{edge_clause(prediction)}.")
+
+
+def depth_clause(prediction: Prediction) -> str:
+    """Whether this net's depth is within the 6 ξ_c layers that still train."""
+    if prediction.xi_c is None:
+        return ""
+    depth, limit = len(prediction.q), 6 * prediction.xi_c
+    verdict = "within" if depth <= limit else "beyond"
+    return (f"{depth} hidden layer{'s' * (depth != 1)} {'is' if depth == 1 else 'are'} "
+            f"{verdict} the ~{limit:.2g} (6 ξ_c) that still train; ")

@@ -37,7 +37,7 @@ def test_the_theory_line_is_the_prediction_and_the_caption_names_the_phase(scale
     ratio = measured["std"].to_numpy() / theory.to_numpy()
     assert ratio[0] == pytest.approx(1.0) and abs(ratio - 1).max() < 0.15, ratio
     assert f"in the {phase} phase" in texts(tab.caption)
-    assert "the edge of chaos for tanh is at init_scale 0.6" in texts(tab.caption)
+    assert "init_scale 0.6 puts tanh at the edge of chaos" in texts(tab.caption)
 
 
 def test_under_batch_norm_the_view_says_the_theory_does_not_apply():

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ... import charts, theory
+from ... import charts
 from ...charts import prepare
-from ...charts.theory import theory_chart, theory_frame, theory_sentence
+from ...charts.theory import spread_sentence, theory_chart, theory_frame, theory_sentence
 from ...engine import queries
 from ...parts.activations import ACTIVATIONS
 from ...run import Run
 from .. import render
 from ..cache import chart_key, dataset_of, derived, derived_ready, kept_step, model_of
 from .common import histogram_view, over_training_view, table
+from .mean_field import prediction_of, spread_of
 
 
 def activations_tab(run: Run, step: int) -> None:
@@ -26,8 +27,10 @@ def activations_tab(run: Run, step: int) -> None:
     table(prepare.layer_table(run, step), hide_index=True)
     theory_view(run)
     dead_at_step(run, step)
-    layer = st.selectbox("layer for the dead-unit map", sorted(run.dead_maps[step]),
-                         key="map_layer")
+    layers = sorted(run.dead_maps[step])
+    layer = st.selectbox("layer for the dead-unit map", layers,
+                         index=layers.index(worst_layer(run, step, layers)),
+                         key=f"map_layer_{chart_key(run)[0][:12]}")
     mask = lambda: prepare.dead_map_frame(run.dead_map(step, layer))  # noqa: E731
     units = int(run.layers.loc[run.layers["layer"] == layer, "units"].iloc[0])
     render.chart(chart_key(run, "dead_map", step, layer),
@@ -48,25 +51,30 @@ def activations_tab(run: Run, step: int) -> None:
 
 
 def theory_view(run: Run) -> None:
-    """What mean-field theory predicts at init, beside what this run measured at step 0."""
-    if 0 not in run.snapshot_steps:
+    """What mean-field theory predicts at init, beside what this run measured at step 0 and
+    what other seeds of the same net measure (a single seed scatters at finite width)."""
+    prediction = prediction_of(run)
+    if prediction is None:
         return
-    q0 = theory.input_mean_square(run.config, first_layer_std(run))
-    prediction = derived(run, "theory", lambda: theory.predict(run.config, q0))
-    frame = theory_frame(run, prediction)
+    spread = spread_of(run) if prediction.applies else None
+    frame = theory_frame(run, prediction, spread)
     if prediction.applies and len(frame):
         render.chart(chart_key(run, "theory"), lambda: theory_chart(frame))
     st.caption(theory_sentence(prediction) + (
         " The first layer's input variance is taken from the measurement (its pre-activation "
-        "std at step 0); theory carries it through the layers above. Finite width scatters "
-        "single layers by about √(5l/width) for ReLU-like activations; tanh follows within "
-        "a few % at width 1024." if prediction.applies else ""))
+        "std at step 0); theory carries it through the layers above. "
+        + spread_sentence(frame, prediction) if prediction.applies else ""))
 
 
-def first_layer_std(run: Run) -> float | None:
-    """The measured pre-activation std of the first hidden layer at step 0."""
-    rows = run.layers[(run.layers["step"] == 0) & (run.layers["layer"] == "hidden 1")]
-    return float(rows["preact_std"].iloc[0]) if len(rows) else None
+def worst_layer(run: Run, step: int, layers: list[str]) -> str:
+    """The layer the dead-unit map opens on: most dead units on the diagnostic batch at
+    ``step``, then most saturated (or inactive) outputs."""
+    at_step = run.layers[(run.layers["step"] == step) & run.layers["layer"].isin(layers)]
+    if not len(at_step):
+        return layers[0]
+    ranked = at_step.sort_values(["dead_units", "saturated_pct"], ascending=False,
+                                 kind="stable")
+    return str(ranked["layer"].iloc[0])
 
 
 def dead_at_step(run: Run, step: int) -> None:

@@ -8,11 +8,13 @@ import streamlit as st
 from ... import charts
 from ...charts import prepare
 from ...charts.labels import parameter_labeller
+from ...charts.theory import gradient_frame, theory_chart
 from ...engine.gradcheck import NOISE_FLOOR, TOLERANCE, check_gradients
 from ...run import Run
 from .. import render
 from ..cache import chart_key, dataset_of, derived, derived_ready, kept_step
 from .common import histogram_view, over_training_view, table
+from .mean_field import grad_prediction_of, prediction_of
 
 
 def gradients_tab(run: Run, step: int) -> None:
@@ -21,6 +23,7 @@ def gradients_tab(run: Run, step: int) -> None:
                    "dloss/dh")
         st.caption("Healthy: every layer's gradient distribution has a similar width; "
                    "shrinking toward the input means vanishing gradients.")
+        gradient_theory(run)
         over_training_view(run, "gradient", "activation gradients over training", "dloss/dh",
                            "Each layer's gradient histogram at every snapshot (each step "
                            "scaled to its own peak). Compare the ranges on the axes: a layer "
@@ -51,6 +54,26 @@ def gradients_tab(run: Run, step: int) -> None:
                "fall as the loss converges or the schedule cuts lr: that is no sign of a low "
                "rate.")
     backprop_check(run, step)
+
+
+def gradient_theory(run: Run) -> None:
+    """Backward mean-field theory (Schoenholz et al. 2017) over the gradients measured at
+    step 0: each layer toward the input multiplies ∂loss/∂h by χ₁ of the layer above."""
+    prediction = prediction_of(run)
+    if prediction is None:
+        return
+    if not prediction.applies:
+        st.caption(f"Mean-field theory does not describe these gradients: {prediction.note}.")
+        return
+    frame = gradient_frame(run, grad_prediction_of(run, prediction))
+    if len(frame):
+        render.chart(chart_key(run, "theory_grad"),
+                     lambda: theory_chart(frame, "gradient std (dloss/dh)"))
+    st.caption(f"Theory: going back one layer multiplies the gradient's mean square by "
+               f"χ₁ = {prediction.chi1:.3g} at the fixed point ({prediction.phase} phase; "
+               "σ_w² E[φ′(u)²] at each layer's own predicted variance before it gets there). "
+               "The line starts from the last hidden layer's measured gradient, which the "
+               "output layer and the loss set.")
 
 
 CHECK_AUTO_PARAMS = 300_000

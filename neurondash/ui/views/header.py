@@ -1,11 +1,14 @@
-"""The header row above every view: losses, the most saturated layer, dead units."""
+"""The header row above every view: losses, the most saturated layer, dead units, and the
+phase mean-field theory puts the net in at init (what to turn if it is the wrong one)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from ...charts import prepare
+from ...charts.theory import headline
 from ...run import Run
+from .mean_field import prediction_of
 
 
 def _loss(value: float, decimals: int) -> str:
@@ -48,3 +51,7 @@ def metrics(run: Run, step: int | None) -> None:
     elif len(run.layers):
         cols[4].metric("dead units (train split)", "—",
                        help="Not counted: the run diverged, or its file predates the count.")
+    prediction = prediction_of(run)
+    if prediction is not None:
+        st.caption(f"**At init, by mean-field theory:** {headline(prediction)} "
+                   "(Activations and Gradients tabs draw it over the measurement.)")
