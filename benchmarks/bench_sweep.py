@@ -25,7 +25,7 @@ def main() -> None:
     args = parser.parse_args()
     spec = SearchSpec(Config(depth=2, width="64", steps=args.steps),
                       (choice_range("seed", tuple(range(args.runs))),), method="grid")
-    run_one(spec.runs()[0][2].to_dict())  # warm the data cache of this process
+    run_one(spec.trial(0, spec.grid_values()[0]).config.to_dict())  # warm the data cache
     timings = {}
     for kind, workers in (("serial", None), ("process", 1), ("process", 2)):
         start = time.perf_counter()

@@ -1,7 +1,8 @@
 """Every search trial opens from its link: run searches of every method whose values fall off
-any slider grid (log-uniform, uniform, off-grid choices), then open each trial's link in the
-dashboard (Streamlit's AppTest, a fresh session each) with training forbidden, and check
-that the page holds the trial's exact Config and shows the stored run's numbers.
+any slider grid (log-uniform, uniform, off-grid choices; trials stopped at a rung), then
+open each trial's link in the dashboard (Streamlit's AppTest, a fresh session each) with
+training forbidden, and check that the page holds the trial's exact Config and shows the
+stored run's numbers.
 
 Prints the count; exits 1 if any trial failed to open.
 
@@ -23,20 +24,23 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 SEARCHES = (
-    ("random", ["lr=auto", "opt=choice(sgd,adamw)", "init_scale=loguniform(0.05,5)",
+    ("tpe", 3, ["lr=auto", "opt=choice(sgd,adamw)", "init_scale=loguniform(0.05,5)",
                 "wd=loguniform(1e-4,0.3) if opt=adamw"]),
-    ("adaptive", ["lr=loguniform(1e-3,1)", "bias_init=uniform(0,0.5)",
-                  "out_scale=uniform(0.01,2)", "act=choice(tanh,relu,gelu)"]),
-    ("grid", ["lr=0.0137,0.231,0.87", "init_scale=0.73,1.37", "bias_init=0.05,0.173"]),
-    ("random", ["lr=auto", "opt=choice(momentum,adam)", "batch=uniform(8,100)",
-                "wd=uniform(0,0.01)", "width=choice(5;7;11)"]),
+    ("random", 1, ["lr=loguniform(1e-3,1)", "bias_init=uniform(0,0.5)",
+                   "out_scale=uniform(0.01,2)", "act=choice(tanh,relu,gelu)"]),
+    ("grid", 1, ["lr=0.0137,0.231,0.87", "init_scale=0.73,1.37", "bias_init=0.05,0.173"]),
+    ("cmaes", 2, ["lr=loguniform(1e-3,1)", "init_scale=uniform(0.3,3)",
+                  "batch=uniform(8,100)"]),
+    ("random", 1, ["lr=auto", "opt=choice(momentum,adam)", "batch=uniform(8,100)",
+                   "wd=uniform(0,0.01)", "width=choice(5;7;11)"]),
 )
+"""(method, rungs, ranges): a trial stopped at a rung is a link too."""
 BASE = "task=moons&depth=1&width=8&steps=40&snap_every=10"
 
 
 def trial_links(total: int) -> list[tuple[str, object]]:
     """(the trial's link, its Config) for ``total`` trials over the searches, run into the
-    store named by NEURONDASH_STORE."""
+    store named by NEURONDASH_STORE: each trial's furthest run, as its leaderboard row."""
     from neurondash.config import Config
     from neurondash.search import SearchSpec, parse_ranges, run_search
     from neurondash.store import shared_store
@@ -47,13 +51,13 @@ def trial_links(total: int) -> list[tuple[str, object]]:
     links = []
     number = 0
     while number < len(SEARCHES) or len(links) < total:  # more random searches if short
-        method, ranges = SEARCHES[number] if number < len(SEARCHES) else SEARCHES[0]
+        method, rungs, ranges = SEARCHES[number] if number < len(SEARCHES) else SEARCHES[1]
         spec = SearchSpec(base, parse_ranges(ranges), trials=per_search, method=method,
-                          seed=number)
+                          seed=number, rungs=rungs)
         number += 1
-        runs: list = []
-        run_search(spec, SerialExecutor(), store=shared_store(), runs=runs)
-        links += [(config.to_query(), config) for _, repeat, config in runs if repeat == 0]
+        frame = run_search(spec, SerialExecutor(), store=shared_store())
+        ran = frame[(frame["repeat"] == 0) & (frame["status"] != "not run")]
+        links += [(query, Config.from_query(query)[0]) for query in ran["query"]]
     return links[:total]
 
 
@@ -112,7 +116,7 @@ def main() -> int:
 
     off_grid = sum(any(getattr(config, name) not in grid for name, grid in LOG_GRIDS.items())
                    for _, config in links)
-    print(f"searches ({', '.join(m for m, _ in SEARCHES)}, more random) trained "
+    print(f"searches ({', '.join(m for m, _, _ in SEARCHES)}, more random) trained "
           f"{len(links)} trials in {searched:.1f} s; {off_grid} of them with a value off "
           "its slider's grid")
     print(f"{len(links) - len(failures)} of {len(links)} trials opened from their links with "

@@ -3,7 +3,8 @@ so that a link anyone opens, a sweep cell or a command-line run is trained once 
 
 Layout of the store directory (``paths.store_root()``, ``NEURONDASH_STORE`` moves it)::
 
-    index.sqlite            one row per run: key, body file, size, times, a summary
+    index.sqlite            one row per run: key, body file, size, times, a summary;
+                            one per search: what it ran (its link's record)
     runs/ab/abcdef....json.gz  the run file (the export format), gzip-compressed
     tmp/                    bodies being written; renamed into runs/ when complete
 
@@ -64,6 +65,11 @@ CREATE TABLE IF NOT EXISTS runs (
     last_used REAL NOT NULL,
     query TEXT NOT NULL,
     summary TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS searches (
+    key TEXT PRIMARY KEY,
+    updated REAL NOT NULL,
+    record TEXT NOT NULL
 )"""
 
 
@@ -136,7 +142,7 @@ class RunStore:
         (self.root / "tmp").mkdir(exist_ok=True)
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute(SCHEMA)
+            db.executescript(SCHEMA)
         self._migrate_keys()
 
     def _migrate_keys(self) -> None:
@@ -260,6 +266,18 @@ class RunStore:
         self._remember(key, run)
         self.evict()
         return key
+
+    def put_search(self, key: str, record: dict) -> None:
+        """Keep what a search ran (``search.SearchLog.record``): its link shows exactly that,
+        whatever order parallel workers finished in."""
+        with self._connect() as db:
+            db.execute("INSERT OR REPLACE INTO searches VALUES (?, ?, ?)",
+                       (key, time.time(), json.dumps(record)))
+
+    def get_search(self, key: str) -> dict | None:
+        with self._connect() as db:
+            row = db.execute("SELECT record FROM searches WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row is not None else None
 
     def delete(self, key: str) -> bool:
         """Remove one run; False when it was not stored."""

@@ -58,6 +58,14 @@ def run_one(values: dict[str, Any], words: Sequence[str] | None = None):
     return train(Config.from_dict(values), words=list(words) if words else None)
 
 
+def continue_one(run, steps: int):
+    """Continue a Run by ``steps`` (a search's promoted trial): the same run as training
+    its longer Config from scratch, without retraining the steps it has."""
+    from .training import continue_training
+
+    return continue_training(run, steps)
+
+
 class SerialExecutor(Executor):
     """Runs each task at submit time in this process (the reference for the others)."""
 
@@ -152,7 +160,7 @@ def run_configs(configs: Sequence[Config], executor: Executor | None = None,
             if on_result is not None:
                 on_result(stored, len(configs))
     waiting = [i for i in range(len(configs)) if first_index + i not in results and train]
-    window = _window(executor)
+    window = window_size(executor)
     futures: dict[Future, int] = {}
     done = stored
     try:
@@ -189,7 +197,7 @@ def _ended(should_stop: Callable[[], bool] | None, deadline: float | None) -> bo
         deadline is not None and time.monotonic() > deadline)
 
 
-def _window(executor: Executor) -> int:
+def window_size(executor: Executor) -> int:
     """Runs handed to an executor at once: one more than its workers keeps them busy."""
     if isinstance(executor, SerialExecutor):
         return 1

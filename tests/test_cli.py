@@ -176,7 +176,7 @@ def test_cli_search_prints_trials_best_first_with_the_command_that_reproduces_th
     query = best.split("--query '")[1].rstrip("'")
     config, warnings = Config.from_query(query)
     assert not warnings and config.to_query() in set(table["query"])
-    assert "random search: 8 runs (4 trials x 2 seed(s))" in printed.err
+    assert "TPE search: 4 trials, each with 2 seeds" in printed.err
 
 
 def test_cli_grid_skips_the_over_cap_combination_and_names_the_setting(capsys):
@@ -188,8 +188,9 @@ def test_cli_grid_skips_the_over_cap_combination_and_names_the_setting(capsys):
         "--vary", "fuse=0,2", "--vary", "width=256;512"])
     base, _ = settings_from_args(args)
     spec = search_from_args(args, base)
-    assert spec.method == "grid" and len(spec.runs()) == 3
-    assert [t.skipped.split(" breaks")[0] for t in spec.trial_list() if t.skipped] == [
+    assert spec.method == "grid" and spec.trial_count == 4
+    drawn = [spec.trial(i, values) for i, values in enumerate(spec.grid_values())]
+    assert [t.skipped.split(" breaks")[0] for t in drawn if t.skipped] == [
         "fuse=2 or width=512"]
 
 

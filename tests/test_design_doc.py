@@ -33,8 +33,8 @@ def test_the_design_doc_states_the_codes_numbers():
         f"at most {MAX_SNAPSHOTS}", f"within {MAX_PARAMS // 1_000_000}M numbers",
         f"version {VERSION}", f"(default {store.DEFAULT_MAX_BYTES // 1_000_000})",
         "up to 512 training examples drawn once without replacement",
-        f"up to {search.MAX_SEARCHED} ranges", f"rounds of {search.ROUND_SIZE}",
-        f"best {search.PARENTS} trials so far",
+        f"up to {search.MAX_SEARCHED} ranges",
+        f"{search.spec.STARTUP_TRIALS} start-up trials", f"factor {search.spec.REDUCTION})",
     ]
     missing = [text for text in stated if text not in DOC]
     assert not missing, missing

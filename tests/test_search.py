@@ -1,7 +1,8 @@
-"""Search: ranges parse and spell back, draws are deterministic and follow their
-distributions, conditions and optimizer-aware lr ranges hold, repeats share one split,
-over-cap trials are skipped naming the setting that broke the cap, budgets stop starting
-runs, and the leaderboard ranks trials with their seed spread."""
+"""Search: ranges parse and spell back and map to Optuna distributions that give back their
+values, draws are deterministic and follow their distributions, conditions and
+optimizer-aware lr ranges hold, repeats share one split, over-cap trials are skipped naming
+the setting, a stop leaves runs unstarted, and the leaderboard ranks trials with their seed
+spread. Running searches (rungs, warm start, parallel): ``test_search_running``."""
 
 from __future__ import annotations
 
@@ -9,24 +10,28 @@ import math
 import time
 
 import numpy as np
+import optuna
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from neurondash import Config
-from neurondash.cost import estimate_seconds
 from neurondash.data import load_dataset
 from neurondash.search import (
     LR_RANGES,
     Range,
     SearchError,
+    SearchLog,
     SearchSpec,
+    importance_frame,
+    importances,
     leaderboard,
     parse_range,
     parse_ranges,
     run_search,
 )
+from neurondash.search.study import ask, make_study
 from neurondash.sweep import SerialExecutor
 
 TINY = Config(task="moons", depth=1, width="8", steps=30)
@@ -81,20 +86,68 @@ def test_any_text_is_a_range_or_a_search_error(text):
 def spec(**changes) -> SearchSpec:
     values = {"base": TINY, "ranges": parse_ranges(["lr=auto", "opt=choice(sgd,adamw)",
                                                     "wd=loguniform(1e-4,0.1) if opt=adamw"]),
-              "trials": 40, "seed": 3} | changes
+              "trials": 40, "seed": 3, "method": "random"} | changes
     return SearchSpec(**values)
 
 
-def test_a_spec_and_its_seed_give_the_same_trials_and_more_trials_extend_them():
-    first = [t.values for t in spec().trial_list()]
-    assert first == [t.values for t in spec().trial_list()]
-    assert [t.values for t in spec(trials=10).trial_list()] == first[:10]
-    assert first != [t.values for t in spec(seed=4).trial_list()]
+def drawn(search: SearchSpec, count: int | None = None) -> list:
+    """The trials a search's sampler draws, asked without results (random and grid do not
+    depend on them)."""
+    study = make_study(search)
+    return [ask(search, study, i)[1] for i in range(count or search.trial_count)]
+
+
+BOUND = st.floats(1e-4, 5.0, allow_nan=False)
+RANGE_TEXTS = st.one_of(
+    st.tuples(st.sampled_from(["lr", "init_scale", "wd"]), BOUND, BOUND,
+              st.sampled_from(["uniform", "loguniform"])).map(
+        lambda t: f"{t[0]}={t[3]}({min(t[1], t[2])},{max(t[1], t[2]) * 1.5 + 1e-3})"),
+    st.tuples(st.sampled_from(["batch", "depth", "width", "context"]),
+              st.integers(1, 8), st.integers(1, 8),
+              st.sampled_from(["uniform", "loguniform"])).map(
+        lambda t: f"{t[0]}={t[3]}({min(t[1], t[2])},{max(t[1], t[2]) + 1})"),
+    st.lists(st.integers(1, 512), min_size=1, max_size=5).map(
+        lambda v: "batch=choice(" + ",".join(map(str, v)) + ")"),
+    st.sampled_from(["lr=auto", "opt=choice(sgd,adam,adamw)", "act=relu,tanh,gelu",
+                     "wd=loguniform(1e-4,0.1) if opt=adamw"]),
+)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(RANGE_TEXTS, st.floats(0, 1), st.sampled_from(["sgd", "momentum", "adam", "adamw"]))
+def test_every_range_maps_to_a_distribution_whose_draws_are_its_values(text, u, opt):
+    """Any parameter of a range's distribution is a value inside the range, and a value
+    inside the range is a parameter that gives it back (how stored runs are told)."""
+    try:
+        searched = parse_range(text)
+    except SearchError:
+        return
+    dist = searched.distribution()
+    if hasattr(dist, "choices"):
+        param = dist.choices[int(u * (len(dist.choices) - 1))]
+    elif dist.log:
+        param = dist.low * (dist.high / dist.low) ** u
+    else:
+        param = dist.low + u * (dist.high - dist.low)
+    if isinstance(dist, optuna.distributions.IntDistribution):
+        param = min(max(round(param), dist.low), dist.high)
+    drawn_values = {"opt": opt}
+    value = searched.value_of(param, drawn_values, TINY)
+    back = searched.param_of(value, drawn_values, TINY)
+    assert back is not None, f"{text}: {value!r} drawn from {param!r} is outside the range"
+    assert searched.value_of(back, drawn_values, TINY) == value
+    assert dist._contains(dist.to_internal_repr(back))
+
+
+def test_a_spec_and_its_seed_give_the_same_trials():
+    first = [t.values for t in drawn(spec())]
+    assert first == [t.values for t in drawn(spec())]
+    assert first != [t.values for t in drawn(spec(seed=4))]
 
 
 def test_log_uniform_draws_spread_evenly_over_the_decades():
-    draws = np.array([t.values["lr"] for t in SearchSpec(
-        TINY, parse_ranges(["lr=loguniform(1e-4,1e-1)"]), trials=400).trial_list()])
+    draws = np.array([t.values["lr"] for t in drawn(SearchSpec(
+        TINY, parse_ranges(["lr=loguniform(1e-4,1e-1)"]), trials=400, method="random"))])
     assert draws.min() >= 1e-4 and draws.max() <= 0.1
     # A uniform draw would put 3% of them below the geometric middle; log-uniform puts half.
     below = (draws < math.sqrt(1e-4 * 0.1)).mean()
@@ -103,8 +156,9 @@ def test_log_uniform_draws_spread_evenly_over_the_decades():
     assert per_decade.min() > 100
 
 
-def test_lr_follows_the_optimizer_and_wd_is_drawn_only_for_adamw():
-    trials = spec(trials=60).trial_list()
+@pytest.mark.parametrize("method", ["random", "tpe"])
+def test_lr_follows_the_optimizer_and_wd_is_drawn_only_for_adamw(method):
+    trials = drawn(spec(trials=60, method=method))
     for trial in trials:
         low, high = LR_RANGES[trial.values["opt"]]
         assert low <= trial.values["lr"] <= high
@@ -113,9 +167,9 @@ def test_lr_follows_the_optimizer_and_wd_is_drawn_only_for_adamw():
     assert {t.values["opt"] for t in trials} == {"sgd", "adamw"}
 
 
-def test_integer_settings_are_rounded_and_widths_are_text():
-    trials = SearchSpec(TINY, parse_ranges(["batch=loguniform(8,512)",
-                                            "width=loguniform(4,64)"]), trials=20).trial_list()
+def test_integer_settings_are_whole_numbers_and_widths_are_text():
+    trials = drawn(SearchSpec(TINY, parse_ranges(["batch=loguniform(8,512)",
+                                                  "width=loguniform(4,64)"]), trials=20))
     assert all(isinstance(t.config.batch, int) and 8 <= t.config.batch <= 512 for t in trials)
     assert all(t.config.width.isdigit() for t in trials)
 
@@ -123,37 +177,49 @@ def test_integer_settings_are_rounded_and_widths_are_text():
 def test_grid_search_takes_every_combination_once_conditions_included():
     grid = SearchSpec(TINY, parse_ranges(["opt=sgd,adamw", "wd=0.001,0.01 if opt=adamw"]),
                       method="grid")
-    assert [t.values for t in grid.trial_list()] == [
+    assert [t.values for t in drawn(grid)] == [
         {"opt": "sgd"}, {"opt": "adamw", "wd": 0.001}, {"opt": "adamw", "wd": 0.01}]
     with pytest.raises(SearchError, match="needs choices"):
         SearchSpec(TINY, parse_ranges(["lr=auto"]), method="grid")
 
 
-def test_an_over_cap_trial_is_skipped_naming_the_setting_and_the_rest_run():
+def test_cmaes_takes_continuous_ranges_only():
+    with pytest.raises(SearchError, match="cmaes needs every searched setting continuous"):
+        spec(method="cmaes")
+    search = SearchSpec(TINY, parse_ranges(["lr=loguniform(0.01,1)",
+                                            "init_scale=uniform(0.5,2)"]), method="cmaes",
+                        trials=6)
+    assert [t.values for t in drawn(search)] == [t.values for t in drawn(search)]
+
+
+def test_an_over_cap_trial_is_skipped_naming_the_setting_and_the_rest_run(tmp_path):
     base = Config(opt="adamw", lr=0.003, wd=0.1, batch=512, context=8, embed_dim=24,
                   depth=3, steps=2000)
     grid = SearchSpec(base, parse_ranges(["fuse=0,2", "width=256;512"]), method="grid")
-    skipped = [t for t in grid.trial_list() if t.config is None]
+    skipped = [t for t in drawn(grid) if t.config is None]
     assert [t.values for t in skipped] == [{"fuse": 2, "width": "512"}]
     assert skipped[0].skipped.startswith("fuse=2 or width=512 breaks a rule")
     assert "budget" in skipped[0].skipped and "steps=" not in skipped[0].skipped
-    assert len(grid.runs()) == 3
+    tiny = SearchSpec(Config(depth=1, width="8", steps=10), parse_ranges(["fuse=0,2"]),
+                      method="grid")
+    log = SearchLog()
+    run_search(tiny, SerialExecutor(), log=log)
+    assert [t.values for t in log.skipped] == [{"fuse": 2}]
+    assert [p.config.fuse for p in log.runs] == [0] and len(log.results) == 1
 
 
 def test_repeats_share_the_first_seeds_split_and_repeat_zero_is_the_trial_itself():
     words_spec = SearchSpec(Config(depth=1, width="8", steps=10),
                             parse_ranges(["lr=0.1,0.2"]), method="grid", repeats=3)
-    runs = words_spec.runs()
-    assert [(trial, repeat) for trial, repeat, _ in runs] == [
-        (0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]
-    trial = [config for index, _, config in runs if index == 0]
-    assert trial[0] == words_spec.trial_list()[0].config and trial[0].data_seed == -1
-    assert [c.seed for c in trial] == [42, 43, 44]
-    splits = [load_dataset(c).words for c in trial]
+    trial = drawn(words_spec)[0].config
+    runs = words_spec.repeat_configs(trial)
+    assert runs[0] == trial and trial.data_seed == -1
+    assert [c.seed for c in runs] == [42, 43, 44]
+    splits = [load_dataset(c).words for c in runs]
     assert splits[0] == splits[1] == splits[2]
 
 
-def test_search_runs_rank_trials_and_a_budget_leaves_runs_unstarted():
+def test_search_runs_rank_trials_and_a_stop_leaves_runs_unstarted():
     search = spec(trials=4, repeats=2)
     frame = run_search(search, SerialExecutor())
     assert len(frame) == 8 and (frame["status"] == "finished").all()
@@ -161,97 +227,67 @@ def test_search_runs_rank_trials_and_a_budget_leaves_runs_unstarted():
     board = leaderboard(frame, search.searched)
     assert list(board["val_loss"]) == sorted(board["val_loss"])
     assert (board["repeats"] == 2).all() and board["vs_best"].iloc[0] == "best"
-    short = run_search(spec(trials=4, repeats=2, budget_seconds=1e-3), SerialExecutor(),
-                       started=time.monotonic())
-    assert (short["status"] == "finished").sum() == 1
-    assert (short["status"] == "not run").sum() == 7
+    log = SearchLog()
+    run_search(search, SerialExecutor(), log=log, should_stop=lambda: len(log.results) >= 1)
+    assert len(log.results) == 1, "no run starts after the stop"
+    late = run_search(spec(trials=4, budget_seconds=5), SerialExecutor(),
+                      started=time.monotonic() - 10)
+    assert late.empty, "no run starts after the budget"
 
 
 def test_a_gap_smaller_than_the_seed_spread_is_labelled_as_such():
     frame = pd.DataFrame({
-        "trial": [0, 0, 1, 1, 2, 2], "repeat": [0, 1] * 3, "lr": [0.1, 0.1, 0.2, 0.2, 1, 1],
-        "val_loss": [2.00, 2.02, 2.015, 2.025, 2.30, 2.31], "status": ["finished"] * 6,
-        "seconds": [1.0] * 6, "examples": [100] * 6, "findings": [""] * 6,
-        "query": ["a", "a", "b", "b", "c", "c"]})
+        "trial": [0, 0, 1, 1, 2, 2, 3], "repeat": [0, 1] * 3 + [0],
+        "lr": [0.1, 0.1, 0.2, 0.2, 1, 1, 0.5],
+        "val_loss": [2.00, 2.02, 2.015, 2.025, 2.30, 2.31, 1.5], "status": ["finished"] * 7,
+        "trained": [30] * 6 + [10], "of_steps": [30] * 7, "origin": ["search"] * 7,
+        "seconds": [1.0] * 7, "examples": [100] * 7, "findings": [""] * 7,
+        "query": ["a", "a", "b", "b", "c", "c", "d"]})
     board = leaderboard(frame, ["lr"])
-    assert list(board["trial"]) == [0, 1, 2]
-    assert list(board["vs_best"]) == ["best", "within seed spread", "worse"]
+    assert list(board["trial"]) == [0, 1, 2, 3], "a trial stopped early ranks after the whole"
+    assert list(board["vs_best"]) == ["best", "within seed spread", "worse", "stopped early"]
     assert board["val_loss_sd"].iloc[0] == pytest.approx(np.std([2.00, 2.02], ddof=1))
-
-
-def test_adaptive_rounds_move_one_or_two_settings_of_the_best_trials():
-    adaptive = spec(method="adaptive", trials=20)
-    assert len(adaptive.trial_list()) == 7, "a third of the trials drawn at random first"
-    assert [t.values for t in adaptive.trial_list()] == [
-        t.values for t in spec(trials=7).trial_list()], "the same draws as a random search"
-    tried = adaptive.trial_list()
-    scores = {t.index: float(t.index) for t in tried}  # trial 0 best, then 1, 2, 3
-    first = adaptive.refine(1, tried, scores)
-    assert first == adaptive.refine(1, tried, scores), "deterministic"
-    assert len(first) == 8 and [t.index for t in first] == list(range(7, 15))
-    for child, parent in zip(first, [0, 1, 2, 3] * 2, strict=True):
-        before = tried[parent].values
-        moved = {k for k in before.keys() | child.values.keys()
-                 if before.get(k) != child.values.get(k)}
-        assert 1 <= len(moved) <= 3, (before, child.values)  # wd may follow a moved opt
-        assert moved <= {"lr", "opt", "wd"}
-    identities = [tuple(sorted(t.values.items())) for t in tried + first]
-    assert len(set(identities)) == len(identities), "no trial is tried twice"
-
-
-def test_an_adaptive_search_runs_its_rounds_and_replays_from_the_store(tmp_path):
-    from neurondash.store import RunStore
-
-    store = RunStore(tmp_path / "store")
-    adaptive = spec(method="adaptive", trials=14)
-    runs: list = []
-    frame = run_search(adaptive, SerialExecutor(), store=store, runs=runs)
-    assert len(frame) == 14 and (frame["status"] == "finished").all()
-    assert list(frame["trial"]) == list(range(14))
-    replayed = run_search(adaptive, None, store=RunStore(store.root), train=False)
-    pd.testing.assert_frame_equal(replayed.drop(columns=["seconds"]),
-                                  frame.drop(columns=["seconds"]))
-    empty = run_search(adaptive, None, store=RunStore(tmp_path / "other"), train=False)
-    assert len(empty) == 5 and (empty["status"] == "not run").all(), "the first round only"
-
-
-def test_no_trial_is_drawn_twice_and_a_small_space_runs_out():
-    small = SearchSpec(TINY, parse_ranges(["lr=0.01,0.1", "act=tanh,relu"]), trials=10)
-    drawn = [tuple(sorted(t.values.items())) for t in small.trial_list()]
-    assert len(drawn) == len(set(drawn)) == 4
-    adaptive = SearchSpec(TINY, parse_ranges(["lr=0.01,0.1"]), trials=10, method="adaptive")
-    tried = adaptive.trial_list()
-    assert len(tried) == 2
-    assert adaptive.refine(1, tried, {0: 1.0, 1: 2.0}) == [], "nothing left to try"
+    assert list(board["trained"]) == ["all 30"] * 3 + ["10 of 30"]
 
 
 def test_a_search_from_one_of_its_own_trials_settings_is_the_same_search():
     """'Use its settings' puts a trial's Config in the sidebar, which is the search's base:
     the searched settings' base values are not used, so the search on screen stays."""
-    search = spec(method="adaptive", trials=12, base=TINY.replace(lr=0.05, wd=0.01))
-    for trial in search.trial_list():
-        again = SearchSpec(trial.config, search.ranges, trials=12, seed=3,
-                           method="adaptive")
+    search = spec(method="tpe", trials=12, base=TINY.replace(lr=0.05, wd=0.01))
+    for trial in drawn(search):
+        again = SearchSpec(trial.config, search.ranges, trials=12, seed=3, method="tpe")
         assert again == search
-        assert [t.config for t in again.trial_list()] == [t.config for t in
-                                                          search.trial_list()]
 
 
-@pytest.mark.parametrize("trials, budget", [(200, 30.0), (200, 3.0), (20, 600.0), (9, 1.0)])
-def test_a_budget_leaves_room_for_the_adaptive_rounds_and_the_plan_says_so(trials, budget):
-    ranges = parse_ranges(["lr=auto", "width=choice(64;128)"])
-    search = SearchSpec(Config(steps=3000), ranges, trials=trials, method="adaptive",
-                        budget_seconds=budget)
-    sample = SearchSpec(Config(steps=3000), ranges, trials=math.ceil(trials / 3))
-    per_trial = np.mean([estimate_seconds(t.config) for t in sample.trial_list()])
-    affordable = search.affordable_trials
-    assert affordable == max(1, min(trials, int(budget / per_trial))) or affordable == trials
-    assert search.explore_count <= max(4, math.ceil(affordable / 3))
-    assert search.explore_count * per_trial <= budget or search.explore_count == 4, (
-        "the random phase alone must not use the budget")
+@pytest.mark.parametrize("rungs", [1, 2, 3])
+def test_the_plan_says_how_trials_rungs_and_the_budget_combine(rungs):
+    search = spec(trials=30, rungs=rungs, budget_seconds=60, method="tpe")
     plan = search.plan()
-    assert f"up to {trials} trials or {budget:g} s, whichever comes first" in plan
-    if trials > search.explore_count:
-        assert f"start after {search.explore_count} random trials" in plan
-    if affordable < trials:
-        assert f"affords about {affordable} trials" in plan
+    assert "up to 30 trials or 60 s, whichever comes first" in plan
+    assert ("stopped early counts as a trial, and its seconds count" in plan) == (rungs > 1)
+    full = spec(trials=30, rungs=1).expected_seconds()
+    assert search.expected_seconds() == pytest.approx(
+        full * {1: 1, 2: 1 / 3 + 1 / 3 * 2 / 3, 3: 1 / 9 + 1 / 3 * 2 / 9 + 1 / 9 * 6 / 9}[rungs])
+
+
+def test_importances_find_the_one_setting_that_matters():
+    search = SearchSpec(TINY, parse_ranges(["lr=loguniform(0.001,1)",
+                                            "init_scale=uniform(0.5,2)",
+                                            "batch=choice(16,32,64)"]))
+    rng = np.random.default_rng(0)
+    trials = []
+    for _ in range(40):
+        lr = float(f"{math.exp(rng.uniform(math.log(1e-3), 0)):.4g}")
+        config = TINY.replace(lr=lr, init_scale=float(f"{rng.uniform(0.5, 2):.4g}"),
+                              batch=int(rng.choice([16, 32, 64])))
+        trials.append((config, (math.log10(lr) + 1.5) ** 2))
+    found = importances(search, trials)
+    assert found["lr"] > 0.9 and found["init_scale"] < 0.05 and found["batch"] < 0.05
+    frame = pd.DataFrame([{"trial": i, "repeat": r, "trained": 30, "of_steps": 30,
+                           "status": "finished", "query": c.to_query(),
+                           "val_loss": v + 0.5 * r, "expected_initial_loss": 9.0}
+                          for i, (c, v) in enumerate(trials) for r in range(2)])
+    table = importance_frame(search, frame)
+    assert table["setting"].iloc[0] == "lr"
+    verdicts = dict(zip(table["setting"], table["verdict"], strict=True))
+    assert verdicts["lr"] == "above seed noise" and verdicts["batch"] == "within seed noise"

@@ -13,6 +13,7 @@ import pandas as pd
 from .base import MAX_ROWS as MAX_ROWS
 from .base import check_rows as _check_rows
 from .base import step_x
+from .search import importance_chart as importance_chart
 from .search import parallel_coordinates_chart as parallel_coordinates_chart
 from .search import search_heatmap_chart as search_heatmap_chart
 from .search import slice_chart as slice_chart

@@ -75,3 +75,25 @@ def search_heatmap_chart(cells: pd.DataFrame, x: str, y: str, metric: str) -> al
         text="label:N",
         color=alt.condition("datum.dark", alt.value("white"), alt.value("black")))
     return alt.layer(rect, text).properties(height=300)
+
+
+def importance_chart(table: pd.DataFrame) -> alt.LayerChart:
+    """What mattered: each searched setting's share of the variance of the trials'
+    validation loss (``search.importance_frame``), largest first; a bar below the seed
+    noise's share is grey, with the noise drawn as a dashed rule."""
+    order = list(table["setting"])
+    base = alt.Chart(check_rows(table)).encode(
+        y=alt.Y("setting:N", sort=order, title=None))
+    bars = base.mark_bar().encode(
+        x=alt.X("importance:Q", title="share of the variance (fANOVA)",
+                scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        color=alt.Color("verdict:N", title=None, scale=alt.Scale(
+            domain=["above seed noise", "within seed noise", "no repeats to judge noise"],
+            range=["#4c78a8", "#bbbbbb", "#4c78a8"])),
+        tooltip=["setting:N", alt.Tooltip("importance:Q", format=".1%"), "verdict:N"])
+    layers = [bars]
+    if table["noise"].notna().any():
+        noise = pd.DataFrame({"noise": [float(table["noise"].iloc[0])]})
+        layers.append(alt.Chart(noise).mark_rule(strokeDash=[4, 3], color="#d62728").encode(
+            x="noise:Q", tooltip=[alt.Tooltip("noise:Q", title="seed noise", format=".1%")]))
+    return alt.layer(*layers).properties(height=max(80, 26 * len(table)))

@@ -1,5 +1,6 @@
-"""``sweep``: a grid, random or adaptive search from --vary values and --sample ranges; the
-leaderboard printed, one row per run written as CSV."""
+"""``sweep``: a grid, TPE, random or CMA-ES search from --vary values and --sample ranges,
+warm-started from the run store, optionally with rungs; the leaderboard and the settings'
+importances printed, one row per trial and seed written as CSV."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ import pandas as pd
 
 from ..config import SEARCHABLE, Config
 from ..search import (
+    MAX_RUNGS,
     MAX_SEARCHED,
     MAX_TRIALS,
     METHODS,
     SearchError,
+    SearchLog,
     SearchSpec,
     choice_range,
+    importance_frame,
     leaderboard,
     parse_range,
     run_search,
@@ -38,10 +42,12 @@ METRICS = ("val_loss", "val_acc", "train_loss")
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     sweep = commands.add_parser(
-        "sweep", help="search settings (grid or random, with seed repeats), write a CSV",
+        "sweep", help="search settings (grid, TPE, random or CMA-ES, with seed repeats), "
+                      "write a CSV",
         description=f"Search up to {MAX_SEARCHED} settings over a base Config (flags as for "
                     "train): --vary gives values (every combination is trained), --sample "
-                    "gives ranges (trials are drawn at random). Results are sorted, best "
+                    "gives ranges (Optuna's TPE draws the trials). Stored runs of the same "
+                    "search space are told to the sampler first. Results are sorted, best "
                     "first. Searchable: " + ", ".join(SEARCHABLE) + ".",
         epilog="ranges: lr=auto (log-uniform over the optimizer's useful range), "
                "lr=loguniform(1e-4,1e-1), init_scale=uniform(0.5,2), "
@@ -54,10 +60,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     sweep.add_argument("--sample", action="append", default=[], metavar="RANGE",
                        help="a setting's range for random search (see below)")
     sweep.add_argument("--method", choices=tuple(METHODS), default=None,
-                       help="grid when every setting has values, else random; adaptive: "
-                            + METHODS["adaptive"])
+                       help="grid when every setting has values, else tpe: "
+                            + METHODS["tpe"])
     sweep.add_argument("--trials", type=positive_int, default=20,
-                       help="random trials to draw (default 20)")
+                       help="trials to draw (default 20)")
+    sweep.add_argument("--rungs", type=positive_int, default=1,
+                       help=f"1 to {MAX_RUNGS}: with 3, each trial first trains 1/9 of its "
+                            "steps and the best third is continued 3x further, twice")
+    sweep.add_argument("--cold", action="store_true",
+                       help="do not tell the sampler the stored runs of this space first")
     sweep.add_argument("--repeats", type=positive_int, default=1,
                        help="seeds per trial, all on the first seed's data split")
     sweep.add_argument("--budget", type=parse_budget, default=(None, None),
@@ -86,14 +97,9 @@ def main(args: argparse.Namespace) -> int:
     except ValueError as err:  # ConfigError and SearchError included
         print(f"error: {err}", file=sys.stderr)
         return 2
-    trials = spec.trials if spec.method == "adaptive" else len(spec.trial_list())
-    print(f"{spec.method} search: {'up to ' if spec.method == 'adaptive' else ''}"
-          f"{trials * spec.repeats} runs ({trials} trials x {spec.repeats} seed(s)) of "
-          f"{base.steps} steps over " + ", ".join(r.spell() for r in spec.ranges),
-          file=sys.stderr)
-    skipped = skipped_frame(spec)
-    for row in skipped.itertuples():
-        print(f"  skipped trial {row.trial}: {row.skipped}", file=sys.stderr)
+    print(f"{spec.plan()} Runs of {base.steps} steps over "
+          + ", ".join(r.spell() for r in spec.ranges), file=sys.stderr)
+    log = SearchLog()
 
     def show(done: int, total: int) -> None:
         print(f"  {done}/{total} runs done", file=sys.stderr)
@@ -101,12 +107,19 @@ def main(args: argparse.Namespace) -> int:
     try:
         with make_executor(args.executor, args.workers, args.scheduler,
                            wait=True) as executor:
-            frame = run_search(spec, executor, on_result=show,
-                               words=tuple(words) if words else None, store=open_store(args))
+            frame = run_search(spec, executor, on_result=show, log=log,
+                               words=tuple(words) if words else None, store=open_store(args),
+                               warm=not args.cold)
     except SchedulerError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    for row in skipped_frame(spec, log).itertuples():
+        print(f"  skipped trial {row.trial}: {row.skipped}", file=sys.stderr)
     print_leaderboard(frame, spec, args.metric, args.sort)
+    table = importance_frame(spec, frame)
+    if len(table):
+        print("what mattered (share of the variance of the whole trials' validation loss):")
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     return write_output(args.out, lambda path: frame.to_csv(path, index=False))
 
 
@@ -117,16 +130,17 @@ def search_from_args(args: argparse.Namespace, base: Config) -> SearchSpec:
         raise SearchError("give --vary NAME=V1,V2 or --sample RANGE (see --help)")
     ranges = [choice_range(name, values) for name, values in axes_from_pairs(args.vary).items()]
     ranges += [parse_range(text) for text in args.sample]
-    method = args.method or ("grid" if all(r.kind == "choice" for r in ranges) else "random")
+    method = args.method or ("grid" if all(r.kind == "choice" for r in ranges) else "tpe")
     runs_cap, seconds = args.budget
     trials = args.trials
     if runs_cap is not None:
         trials = max(1, runs_cap // args.repeats)
     spec = SearchSpec(base, tuple(ranges), trials=min(trials, MAX_TRIALS),
                       repeats=args.repeats, method=method, seed=args.search_seed,
-                      budget_seconds=seconds)
-    if method == "grid" and runs_cap is not None and len(spec.runs()) > runs_cap:
-        raise SearchError(f"the grid has {len(spec.runs())} runs, over --budget {runs_cap}")
+                      budget_seconds=seconds, rungs=args.rungs)
+    runs = spec.trial_count * spec.repeats
+    if method == "grid" and runs_cap is not None and runs > runs_cap:
+        raise SearchError(f"the grid has {runs} runs, over --budget {runs_cap}")
     return spec
 
 
@@ -163,6 +177,10 @@ def print_leaderboard(frame, spec: SearchSpec, metric: str, sort: str | None) ->
         else:
             board = board.sort_values(sort, kind="stable")
     shown = board.drop(columns=["query"]).copy()
+    if shown["trained"].str.startswith("all").all():
+        shown = shown.drop(columns="trained")
+    if (shown["origin"] == "search").all():
+        shown = shown.drop(columns="origin")
     shown["findings"] = shown["findings"].fillna("").str.slice(0, 40)
     with pd.option_context("display.width", 200, "display.max_columns", 30):
         print(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))

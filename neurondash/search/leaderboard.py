@@ -1,5 +1,6 @@
-"""A search's results as tables: one row per run (``search_frame``), one per trial ranked
-best first (``leaderboard``), the trials that were skipped (``skipped_frame``)."""
+"""A search's results as tables: one row per trial and seed (``search_frame``), one per
+trial ranked best first (``leaderboard``), the trials that were skipped (``skipped_frame``),
+what mattered (``importance_frame``)."""
 
 from __future__ import annotations
 
@@ -8,42 +9,40 @@ import math
 import numpy as np
 import pandas as pd
 
+from ..config import Config
 from ..summary import SUMMARY_COLUMNS
 from .spec import SearchSpec
+from .study import importances, trial_value
 
 
-def skipped_frame(spec: SearchSpec) -> pd.DataFrame:
+def skipped_frame(spec: SearchSpec, log) -> pd.DataFrame:
     """The trials that were not run, with the setting and the reason."""
-    rows = [{"trial": t.index, **t.values, "skipped": t.skipped}
-            for t in spec.trial_list() if t.config is None]
+    rows = [{"trial": t.index, **t.values, "skipped": t.skipped} for t in log.skipped]
     return pd.DataFrame(rows, columns=["trial", *spec.searched, "skipped"])
 
 
-def trial_scores(runs: list, results: dict[int, dict], metric: str = "val_loss"
-                 ) -> dict[int, float]:
-    """Each trial's mean ``metric`` over its finished repeats (inf for a diverged one)."""
-    values: dict[int, list[float]] = {}
-    for i, (trial, _, _) in enumerate(runs):
-        if i in results:
-            value = results[i].get(metric, math.nan)
-            values.setdefault(trial, []).append(
-                value if results[i].get("status") == "finished" and math.isfinite(value)
-                else math.inf)
-    return {trial: float(np.mean(v)) for trial, v in values.items()}
-
-
-def search_frame(spec: SearchSpec, runs: list, results: dict[int, dict]) -> pd.DataFrame:
-    """One row per run: trial, repeat, the searched settings, the run's summary; runs the
-    budget or a stop left out are marked 'not run'."""
+def search_frame(spec: SearchSpec, log) -> pd.DataFrame:
+    """One row per trial and seed, at the furthest rung it reached: trial, repeat, the
+    searched settings, the steps it trained of its run's (``trained``, with the rung), where
+    it came from, and the run's summary; a run the budget or a stop left out is 'not run'."""
+    furthest: dict[tuple[int, int], int] = {}
+    for i, planned in enumerate(log.runs):
+        key = (planned.trial, planned.repeat)
+        if i in log.results or key not in furthest:
+            furthest[key] = i
     rows = []
-    for i, (trial, repeat, config) in enumerate(runs):
-        row = {"trial": trial, "repeat": repeat, "seed": config.seed,
-               **{name: getattr(config, name) for name in spec.searched if name != "seed"}}
-        row.update(results.get(i, {"status": "not run", "query": config.to_query()}))
-        rows.append(row)
     searched = [name for name in spec.searched if name != "seed"]
-    return pd.DataFrame(rows, columns=["trial", "repeat", "seed", *searched,
-                                       *SUMMARY_COLUMNS])
+    for (trial, repeat), i in sorted(furthest.items()):
+        planned = log.runs[i]
+        config = planned.config
+        row = {"trial": trial, "repeat": repeat, "seed": config.seed,
+               **{name: getattr(config, name) for name in searched},
+               "rung": planned.rung, "trained": config.total_steps,
+               "of_steps": config.steps + config.more, "origin": planned.origin}
+        row.update(log.results.get(i, {"status": "not run", "query": config.to_query()}))
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["trial", "repeat", "seed", *searched, "rung",
+                                       "trained", "of_steps", "origin", *SUMMARY_COLUMNS])
 
 
 def leaderboard(frame: pd.DataFrame, searched: list[str], metric: str = "val_loss",
@@ -55,7 +54,8 @@ def leaderboard(frame: pd.DataFrame, searched: list[str], metric: str = "val_los
     done = frame[frame["status"].isin(("finished", "diverged"))]
     if done.empty:
         return pd.DataFrame(columns=["trial", *searched, metric, f"{metric}_sd", "repeats",
-                                     "seconds", "examples", "vs_best", "findings", "query"])
+                                     "trained", "origin", "seconds", "examples", "vs_best",
+                                     "findings", "query"])
     first = done.sort_values("repeat").groupby("trial").first()
     grouped = done.groupby("trial")
     board = pd.DataFrame({
@@ -67,14 +67,56 @@ def leaderboard(frame: pd.DataFrame, searched: list[str], metric: str = "val_los
         "examples": grouped["examples"].sum(),
         "findings": first["findings"],
         "query": first["query"],
+        "whole": first["trained"] >= first["of_steps"],
+        "trained": [f"all {total:,}" if done >= total else f"{done:,} of {total:,}"
+                    for done, total in zip(first["trained"], first["of_steps"], strict=True)],
+        "origin": first["origin"],
     }).reset_index()
-    board = board.sort_values(metric, ascending=ascending, na_position="last",
-                              kind="stable").reset_index(drop=True)
+    # Trials stopped at an early rung were measured on fewer steps: ranked after the whole.
+    board = board.sort_values(["whole", metric], ascending=[False, ascending],
+                              na_position="last", kind="stable").reset_index(drop=True)
+    board = board.drop(columns="whole")
     best, best_sd = board[metric].iloc[0], board[f"{metric}_sd"].iloc[0]
     spread = np.fmax(board[f"{metric}_sd"].to_numpy(), best_sd)
     gap = (board[metric] - best).abs().to_numpy()
     board["vs_best"] = np.where(
         board.index == 0, "best",
-        np.where(np.isnan(spread), "no repeats",
-                 np.where(gap <= spread, "within seed spread", "worse")))
+        np.where(~board["trained"].str.startswith("all"), "stopped early",
+                 np.where(np.isnan(spread), "no repeats",
+                          np.where(gap <= spread, "within seed spread", "worse"))))
     return board
+
+
+def importance_frame(spec: SearchSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    """Each searched setting's importance (its share of the variance of the whole trials'
+    validation loss, by fANOVA), most important first. With repeats, ``noise`` is the share
+    the seed spread alone would explain (the repeats' variance over the trials' count of
+    repeats, against the variance of the trials' means): an importance below it is marked
+    'within seed noise', since these trials cannot tell it from chance."""
+    whole = frame[(frame["trained"] >= frame["of_steps"])
+                  & frame["status"].isin(("finished", "diverged"))]
+    columns = ["setting", "importance", "noise", "verdict"]
+    if whole.empty:
+        return pd.DataFrame(columns=columns)
+    trials, per_trial = [], []
+    for _, rows in whole.groupby("trial"):
+        summaries = rows.to_dict("records")
+        first = rows.sort_values("repeat").iloc[0]
+        trials.append((Config.from_query(str(first["query"]))[0], trial_value(summaries)))
+        per_trial.append([trial_value([s]) for s in summaries])
+    found = importances(spec, trials)
+    if not found:
+        return pd.DataFrame(columns=columns)
+    noise = math.nan
+    repeated = [values for values in per_trial if len(values) > 1]
+    spread = float(np.var([value for _, value in trials]))
+    if repeated and spread > 0:
+        within = float(np.mean([np.var(values, ddof=1) / len(values) for values in repeated]))
+        noise = min(1.0, within / spread)
+    table = pd.DataFrame({"setting": list(found), "importance": list(found.values())})
+    table["noise"] = noise
+    table["verdict"] = np.where(np.isnan(noise), "no repeats to judge noise",
+                                np.where(table["importance"] < noise, "within seed noise",
+                                         "above seed noise"))
+    return table.sort_values("importance", ascending=False, kind="stable").reset_index(
+        drop=True)

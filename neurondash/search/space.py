@@ -8,7 +8,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
+import optuna
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
 
 from ..config import SEARCHABLE, SETTINGS_BY_NAME, Config, ConfigError, spell_value
 from ..sweep import parse_values, value_separator
@@ -61,43 +67,68 @@ class Range:
         name, allowed = self.when
         return drawn.get(name, getattr(base, name)) in allowed
 
-    def draw(self, rng: np.random.Generator, drawn: dict[str, Any], base: Config) -> Any:
+    def distribution(self) -> BaseDistribution:
+        """The Optuna distribution the sampler draws from. ``auto`` is drawn as a position
+        in [0, 1] of the drawn optimizer's log range, so that one distribution serves every
+        optimizer (Optuna needs a parameter's distribution fixed across trials)."""
         if self.kind == "choice":
-            return self.values[int(rng.integers(len(self.values)))]
-        low, high = self.low, self.high
+            return CategoricalDistribution(self.values)
         if self.kind == "auto":
-            low, high = LR_RANGES[drawn.get("opt", base.opt)]
-        if self.kind == "uniform":
-            value = float(rng.uniform(low, high))
-        else:
-            value = float(math.exp(rng.uniform(math.log(low), math.log(high))))
-        return typed_value(self.name, value)
+            return FloatDistribution(0.0, 1.0)
+        log = self.kind == "loguniform"
+        if _is_integer(self.name):
+            return IntDistribution(math.ceil(self.low), math.floor(self.high), log=log)
+        return FloatDistribution(self.low, self.high, log=log)
 
-    def neighbour(self, value: Any, rng: np.random.Generator, drawn: dict[str, Any],
-                  base: Config) -> Any:
-        """A value near ``value``: the next choice up or down, or a step of 0.2-0.7 of a
-        natural log (x1.2 to x2) on a log range, 10-30% of the span on a uniform one."""
+    def suggest(self, trial: optuna.Trial, drawn: dict[str, Any], base: Config) -> Any:
+        """The trial's value of this setting, drawn by the study's sampler."""
+        dist = self.distribution()
+        if isinstance(dist, CategoricalDistribution):
+            param = trial.suggest_categorical(self.name, dist.choices)
+        elif isinstance(dist, IntDistribution):
+            param = trial.suggest_int(self.name, dist.low, dist.high, log=dist.log)
+        else:
+            param = trial.suggest_float(self.name, dist.low, dist.high, log=dist.log)
+        return self.value_of(param, drawn, base)
+
+    def value_of(self, param: Any, drawn: dict[str, Any], base: Config) -> Any:
+        """A sampler's parameter as the setting's value."""
         if self.kind == "choice":
-            index = self.values.index(value) if value in self.values else 0
-            step = 1 if rng.random() < 0.5 else -1
-            if not 0 <= index + step < len(self.values):
-                step = -step
-            return self.values[min(max(index + step, 0), len(self.values) - 1)]
+            return param
+        low, high = self.low, self.high
+        number = float(param)
+        if self.kind == "auto":
+            low, high = LR_RANGES[drawn.get("opt", base.opt)]
+            number = low * (high / low) ** number
+        value = typed_value(self.name, number)
+        if isinstance(value, float):  # rounding to 4 digits must not leave the range
+            value = min(max(value, low), high)
+        return value
+
+    def param_of(self, value: Any, drawn: dict[str, Any], base: Config) -> Any | None:
+        """The sampler's parameter for a setting's value (a stored run told to a study), or
+        None when the value lies outside the range."""
+        if self.kind == "choice":
+            return value if value in self.values else None
+        number = float(value)
         low, high = self.low, self.high
         if self.kind == "auto":
             low, high = LR_RANGES[drawn.get("opt", base.opt)]
-        sign = 1 if rng.random() < 0.5 else -1
-        if self.kind == "uniform":
-            moved = float(value) + sign * rng.uniform(0.1, 0.3) * (high - low)
-        else:
-            moved = float(value) * math.exp(sign * rng.uniform(0.2, 0.7))
-        return typed_value(self.name, min(max(moved, low), high))
+        if not low <= number <= high:
+            return None
+        if self.kind == "auto":
+            return math.log(number / low) / math.log(high / low)
+        return int(number) if _is_integer(self.name) else number
 
     def grid(self) -> tuple:
         if self.kind != "choice":
             raise SearchError(f"{self.spell()}: a grid search needs choices (name=v1,v2 or "
                               "choice(...)); use random search for ranges")
         return self.values
+
+
+def _is_integer(name: str) -> bool:
+    return name == "width" or SETTINGS_BY_NAME[name].kind is int
 
 
 def typed_value(name: str, value: float) -> Any:
@@ -152,6 +183,8 @@ def parse_range(text: str) -> Range:
         raise SearchError(f"{text!r}: needs finite bounds with low < high")
     if kind == "loguniform" and low <= 0:
         raise SearchError(f"{text!r}: a log-uniform range needs a positive low bound")
+    if _is_integer(name) and math.ceil(low) > math.floor(high):
+        raise SearchError(f"{text!r}: no whole number lies between the bounds")
     for bound in (low, high):
         try:
             setting.coerce(typed_value(name, bound))

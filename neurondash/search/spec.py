@@ -1,39 +1,39 @@
-"""A search's spec: the base Config and its ranges, the trials they draw (random, grid, or
-the adaptive rounds drawn from results), the repeats of each trial and the budget's plan."""
+"""A search's spec: the base Config and its ranges, the sampler that draws its trials, the
+rungs each trial climbs, its repeats and its budget, and the plan said before it runs."""
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import optuna
 
 from ..config import SETTINGS_BY_NAME, Config, ConfigError, spell_value
 from ..cost import estimate_seconds
-from .space import LR_RANGES, Range, SearchError, typed_value
+from .space import Range, SearchError
 
 MAX_SEARCHED = 8
 MAX_TRIALS = 500
 MAX_REPEATS = 10
+MAX_RUNGS = 4
+REDUCTION = 3
+"""Successive halving's factor: each rung trains 3x the steps of the one below and keeps
+about a third of the trials that reach it."""
+STARTUP_TRIALS = 10
+"""TPE's random trials before it models the results (Optuna's default)."""
 METHODS = {
-    "adaptive": "random draws for the first third of the trials, then rounds that move one or "
-                "two settings of the best trials so far to a neighbouring value (coordinate "
-                "descent, as done by hand)",
+    "tpe": "Optuna's TPE sampler (multivariate, conditions grouped): each trial drawn where "
+           "the results so far are best, after 10 random ones",
     "random": "every trial drawn at random from the ranges",
     "grid": "every combination of the values",
+    "cmaes": "Optuna's CMA-ES sampler, for ranges that are all continuous (no choices or "
+             "conditions)",
 }
-DRAW_ATTEMPTS = 20
-"""Draws per trial before a small space counts as exhausted (no trial is run twice)."""
-ROUND_SIZE = 8
-"""Trials per adaptive round: two neighbours of each of the best ``PARENTS`` trials."""
-PARENTS = 4
-
-
-def _identity(values: dict[str, Any]) -> tuple:
-    return tuple(sorted(values.items()))
 
 
 @dataclass(frozen=True)
@@ -48,15 +48,18 @@ class Trial:
 
 @dataclass(frozen=True)
 class SearchSpec:
-    """A base Config, the ranges to search, and how many trials, repeats and seconds."""
+    """A base Config, the ranges to search, and how many trials, repeats, rungs and seconds."""
 
     base: Config
     ranges: tuple[Range, ...]
     trials: int = 20
     repeats: int = 1
-    method: str = "random"
+    method: str = "tpe"
     seed: int = 0
     budget_seconds: float | None = None
+    rungs: int = 1
+    """Lengths each trial climbs: 1 trains every trial in full; 3 trains it for 1/9 of its
+    steps, continues the best third to 1/3 and the best third of those to the end."""
 
     def __post_init__(self) -> None:
         names = [r.name for r in self.ranges]
@@ -71,164 +74,144 @@ class SearchSpec:
             raise SearchError(f"trials={self.trials}: 1 to {MAX_TRIALS}")
         if not 1 <= self.repeats <= MAX_REPEATS:
             raise SearchError(f"repeats={self.repeats}: 1 to {MAX_REPEATS}")
+        if not 1 <= self.rungs <= MAX_RUNGS:
+            raise SearchError(f"rungs={self.rungs}: 1 to {MAX_RUNGS}")
         if self.budget_seconds is not None and not self.budget_seconds > 0:
             raise SearchError(f"budget={self.budget_seconds}: a positive number of seconds")
         for searched in self.ranges:
             if searched.when is not None and searched.when[0] == searched.name:
                 raise SearchError(f"{searched.spell()}: a setting cannot depend on itself")
-        unsearched = {name: SETTINGS_BY_NAME[name].default for name in names
-                      if name in SETTINGS_BY_NAME}
+        if self.method == "cmaes":
+            discrete = [r.spell() for r in self.ranges
+                        if r.kind == "choice" or r.when is not None]
+            if discrete:
+                raise SearchError("cmaes needs every searched setting continuous (uniform, "
+                                  "loguniform or lr=auto, no conditions): not "
+                                  + "; ".join(discrete))
+        unsearched = {name: SETTINGS_BY_NAME[name].default for name in names}
         try:
-            object.__setattr__(self, "base", self.base.replace(more=0, **unsearched))
+            object.__setattr__(self, "base", self.base.replace(more=0, until=0, **unsearched))
         except ConfigError as err:
             raise SearchError(f"the base settings with the searched ones at their defaults "
                               f"are invalid: {err}") from None
-        self.trial_list()  # a grid too large to run is refused now
-
-    @functools.cached_property
-    def explore_count(self) -> int:
-        """Trials drawn at random before any is chosen from results: a third of the trials
-        the search can run (``trials``, or fewer when the budget affords fewer), so that a
-        budget never runs out before the adaptive rounds."""
-        if self.method == "adaptive":
-            return min(self.trials, max(PARENTS, math.ceil(self.affordable_trials / 3)))
-        return self.trials
-
-    @functools.cached_property
-    def affordable_trials(self) -> int:
-        """Trials that fit in the budget at the cost model's estimate (serial, rounded up:
-        workers in parallel fit more), judged on the first third of the random draws;
-        ``trials`` without a budget."""
-        if not self.budget_seconds or self.method == "grid":
-            return self.trials
-        sample = [self._trial(i, v).config
-                  for i, v in enumerate(self._random_draws(math.ceil(self.trials / 3)))]
-        seconds = [estimate_seconds(c) * self.repeats for c in sample if c is not None]
-        if not seconds:
-            return self.trials
-        return max(1, min(self.trials, int(self.budget_seconds / np.mean(seconds))))
-
-    def plan(self) -> str:
-        """How trials and the budget combine, said before the search runs."""
-        limit = (f"up to {self.trials} trials or {self.budget_seconds:g} s, whichever comes "
-                 "first" if self.budget_seconds else f"{self.trials} trials")
         if self.method == "grid":
-            limit = (f"{len(self.trial_list())} combinations" + (
-                f" or {self.budget_seconds:g} s, whichever comes first"
-                if self.budget_seconds else ""))
-        seeds = f", each with {self.repeats} seeds" if self.repeats > 1 else ""
-        text = f"{self.method.capitalize()} search: {limit}{seeds}"
-        if self.method == "adaptive" and self.trials > self.explore_count:
-            text += (f"; the adaptive rounds (of {ROUND_SIZE}, each moving the best trials "
-                     f"so far) start after {self.explore_count} random trials")
-        if self.budget_seconds and self.affordable_trials < self.trials:
-            text += (f". The budget affords about {self.affordable_trials} trials at the "
-                     "estimated run time, so the random phase was sized to a third of those")
-        return text + "."
+            self.grid_values()  # a grid too large to run is refused now
 
     @property
     def searched(self) -> list[str]:
         return [r.name for r in self.ranges]
 
-    def trial_list(self) -> list[Trial]:
-        """Every trial, skipped ones included, in the order they run."""
-        return list(self._drawn)
-
-    @functools.cached_property
-    def _drawn(self) -> tuple[Trial, ...]:
-        return tuple(self._draw())
-
-    def _ordered(self) -> list[Range]:
+    def ordered(self) -> list[Range]:
         """Ranges that others depend on (opt for lr=auto, a condition's setting) first."""
         needed = {r.when[0] for r in self.ranges if r.when} | (
             {"opt"} if any(r.kind == "auto" for r in self.ranges) else set())
         return sorted(self.ranges, key=lambda r: r.name not in needed)
 
-    def _draw(self) -> list[Trial]:
-        ordered = self._ordered()
-        if self.method == "grid":
-            combos = list(itertools.product(*(r.grid() for r in ordered)))
-            if len(combos) > MAX_TRIALS:
-                raise SearchError(f"the grid has {len(combos)} combinations; at most "
-                                  f"{MAX_TRIALS}")
-            drawn = [dict(zip([r.name for r in ordered], combo, strict=True))
-                     for combo in combos]
-            drawn = [{k: v for k, v in d.items()
-                      if next(r for r in ordered if r.name == k).applies(d, self.base)}
-                     for d in drawn]
-            drawn = list({tuple(sorted(d.items())): d for d in drawn}.values())
-        else:
-            drawn = self._random_draws(self.explore_count)
-        return [self._trial(i, values) for i, values in enumerate(drawn)]
+    def sampler(self) -> optuna.samplers.BaseSampler:
+        """The method's Optuna sampler, seeded: the same spec draws the same trials."""
+        if self.method == "tpe":
+            with warnings.catch_warnings():  # group= is marked experimental
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.samplers.TPESampler(
+                    seed=self.seed, multivariate=True, group=True, constant_liar=True,
+                    n_startup_trials=STARTUP_TRIALS)
+        if self.method == "cmaes":
+            return optuna.samplers.CmaEsSampler(seed=self.seed)
+        return optuna.samplers.RandomSampler(seed=self.seed)  # a grid's trials are enqueued
 
-    def _random_draws(self, count: int) -> list[dict[str, Any]]:
-        """The first ``count`` random trials' values (fewer if a small space runs out)."""
-        ordered, drawn, seen = self._ordered(), [], set()
-        for index in range(count):
-            rng = np.random.default_rng([self.seed, index])
-            for _ in range(DRAW_ATTEMPTS):  # a trial already drawn is drawn again
-                values: dict[str, Any] = {}
-                for searched in ordered:
-                    if searched.applies(values, self.base):
-                        values[searched.name] = searched.draw(rng, values, self.base)
-                if _identity(values) not in seen:
-                    seen.add(_identity(values))
-                    drawn.append(values)
-                    break
-        return drawn
+    def grid_values(self) -> list[dict[str, Any]]:
+        """Every combination of a grid search's values (a conditional setting only where
+        its condition holds), each once."""
+        ordered = self.ordered()
+        combos = list(itertools.product(*(r.grid() for r in ordered)))
+        if len(combos) > MAX_TRIALS:
+            raise SearchError(f"the grid has {len(combos)} combinations; at most {MAX_TRIALS}")
+        drawn = [dict(zip([r.name for r in ordered], combo, strict=True)) for combo in combos]
+        drawn = [{k: v for k, v in d.items()
+                  if next(r for r in ordered if r.name == k).applies(d, self.base)}
+                 for d in drawn]
+        return list({tuple(sorted(d.items())): d for d in drawn}.values())
 
-    def _trial(self, index: int, values: dict[str, Any]) -> Trial:
+    @property
+    def trial_count(self) -> int:
+        """Trials the search asks for: every combination of a grid, else ``trials``."""
+        return len(self.grid_values()) if self.method == "grid" else self.trials
+
+    def trial(self, index: int, values: dict[str, Any]) -> Trial:
+        """The drawn values as a trial: its Config, or why it cannot run."""
         try:
-            config = self.base.replace(more=0, **values)
+            config = self.base.replace(**values)
         except ConfigError as err:
             return Trial(index, values, None, self._why(values, err))
         return Trial(index, values, config)
 
-    def refine(self, round_no: int, tried: list[Trial],
-               scores: dict[int, float]) -> list[Trial]:
-        """Round ``round_no`` of an adaptive search: up to ``ROUND_SIZE`` new trials, each a
-        best trial so far with one or two searched settings moved to a neighbouring value.
-        Deterministic: the same tried trials and scores give the same round."""
-        ranked = sorted((i for i in scores if math.isfinite(scores[i])),
-                        key=lambda i: (scores[i], i))[:PARENTS]
-        if not ranked:
-            return []
-        by_index = {t.index: t for t in tried}
-        seen = {_identity(t.values) for t in tried}
-        rng = np.random.default_rng([self.seed, 1, round_no])
-        ordered = self._ordered()
-        room = min(ROUND_SIZE, self.trials - len(tried))
-        made: list[Trial] = []
-        for child in range(room):
-            parent = by_index[ranked[child % len(ranked)]].values
-            for _ in range(DRAW_ATTEMPTS):
-                values = self._moved(parent, ordered, rng)
-                if _identity(values) not in seen:
-                    seen.add(_identity(values))
-                    made.append(self._trial(len(tried) + len(made), values))
-                    break
-        return made
+    def ladder(self, config: Config) -> list[tuple[int, int]]:
+        """(resource, steps) of each rung a trial climbs, shortest first and its whole run
+        last. The resource (1, 3, 9, ...) is what the pruner compares; the steps land on
+        the run's snapshot steps, so that continuing a rung is exactly the longer run (a
+        rung that would round to nothing is left out)."""
+        total, interval = config.total_steps, config.snapshot_interval()
+        top = REDUCTION ** (self.rungs - 1)
+        ladder: list[tuple[int, int]] = []
+        for rung in range(self.rungs - 1):
+            resource = REDUCTION ** rung
+            snapped = int(round(total * resource / top / interval)) * interval
+            if 0 < snapped < total and snapped not in [s for _, s in ladder]:
+                ladder.append((resource, snapped))
+        return [*ladder, (top, total)]
 
-    def _moved(self, parent: dict[str, Any], ordered: list[Range],
-               rng: np.random.Generator) -> dict[str, Any]:
-        names = [r.name for r in ordered if r.name in parent]
-        moving = set(rng.choice(names, size=min(len(names), 1 + int(rng.random() < 0.5)),
-                                replace=False))
-        values: dict[str, Any] = {}
-        for searched in ordered:
-            if not searched.applies(values, self.base):
-                continue
-            old = parent.get(searched.name)
-            if old is None:  # its condition holds only now: a fresh draw
-                values[searched.name] = searched.draw(rng, values, self.base)
-            elif searched.name in moving:
-                values[searched.name] = searched.neighbour(old, rng, values, self.base)
-            elif searched.kind == "auto":  # the optimizer moved: keep lr inside its range
-                low, high = LR_RANGES[values.get("opt", self.base.opt)]
-                values[searched.name] = typed_value(searched.name, min(max(old, low), high))
-            else:
-                values[searched.name] = old
-        return values
+    def rung_config(self, config: Config, steps: int) -> Config:
+        return config if steps == config.total_steps else config.replace(until=steps)
+
+    def repeat_configs(self, config: Config) -> list[Config]:
+        """The trial's runs, one per seed: repeat 0 is the trial's own Config (its link as
+        it is); repeat r trains seed + r on repeat 0's data split, so the spread of a trial
+        is init and batch noise only."""
+        out = [config]
+        for repeat in range(1, self.repeats):
+            seed = (config.seed + repeat) % (SETTINGS_BY_NAME["seed"].high + 1)
+            out.append(config.replace(seed=seed, data_seed=config.split_seed))
+        return out
+
+    def expected_seconds(self, estimate: Callable[[Config], float] = estimate_seconds
+                         ) -> float:
+        """The whole search's training seconds at the cost model's ``estimate`` (serial):
+        one trial's runs, averaged over random draws of the ranges, times the trials, times
+        the share of its steps a trial trains on average (rungs keep a third at each)."""
+        rng = np.random.default_rng(self.seed)
+        seconds = []
+        for index in range(12):
+            values: dict[str, Any] = {}
+            for searched in self.ordered():
+                if searched.applies(values, self.base):
+                    values[searched.name] = _random_value(searched, rng, values, self.base)
+            trial = self.trial(index, values)
+            if trial.config is not None:
+                seconds.append(estimate(trial.config) * self.repeats)
+        top = REDUCTION ** (self.rungs - 1)
+        share = sum((REDUCTION ** k - (REDUCTION ** (k - 1) if k else 0)) / top / REDUCTION ** k
+                    for k in range(self.rungs))
+        return float(np.mean(seconds)) * self.trial_count * share if seconds else 0.0
+
+    def plan(self) -> str:
+        """How trials, rungs and the budget combine, said before the search runs."""
+        count = self.trial_count
+        noun = "combinations" if self.method == "grid" else "trials"
+        limit = f"{count} {noun}"
+        if self.budget_seconds:
+            limit = (f"up to {count} {noun} or {self.budget_seconds:g} s, whichever comes "
+                     "first (no run starts after the budget; runs under way finish)")
+        seeds = f", each with {self.repeats} seeds" if self.repeats > 1 else ""
+        text = f"{self.method.upper() if self.method != 'random' else 'Random'} search: " \
+               f"{limit}{seeds}"
+        if self.method == "grid":
+            text = f"Grid search: {limit}{seeds}"
+        if self.rungs > 1:
+            text += (f". Each trial first trains 1/{REDUCTION ** (self.rungs - 1)} of its "
+                     f"steps; the best third at each length is continued {REDUCTION}x "
+                     "further (the same run, not retrained), up to its full length. A trial "
+                     "stopped early counts as a trial, and its seconds count")
+        return text + "."
 
     def _why(self, values: dict[str, Any], err: ConfigError) -> str:
         """Name the drawn settings that broke the rule, not the field the rule reports (a
@@ -237,7 +220,7 @@ class SearchSpec:
         culprits = []
         for name in values:
             try:
-                self.base.replace(more=0, **{**values, name: getattr(self.base, name)})
+                self.base.replace(**{**values, name: getattr(self.base, name)})
             except ConfigError:
                 continue
             culprits.append(f"{name}={spell_value(values[name])}")
@@ -245,26 +228,14 @@ class SearchSpec:
             ", ".join(f"{k}={spell_value(v)}" for k, v in values.items()) + " together")
         return f"{blamed} breaks a rule: {err.allowed}"
 
-    def runs(self) -> list[tuple[int, int, Config]]:
-        """(trial, repeat, Config) of every run drawn before any result (an adaptive
-        search's later rounds follow from results: ``run_search``)."""
-        return self.runs_of(self._drawn)
 
-    def runs_of(self, trials) -> list[tuple[int, int, Config]]:
-        """(trial, repeat, Config) of each trial's runs, trials in order, repeats together.
-
-        Repeat 0 is the trial's own Config (its link as it is); repeat r trains seed + r on
-        repeat 0's data split, so the spread of a trial is init and batch noise only."""
-        out = []
-        for trial in trials:
-            if trial.config is None:
-                continue
-            config = trial.config
-            for repeat in range(self.repeats):
-                if repeat == 0:
-                    out.append((trial.index, 0, config))
-                    continue
-                seed = (config.seed + repeat) % (SETTINGS_BY_NAME["seed"].high + 1)
-                out.append((trial.index, repeat,
-                            config.replace(seed=seed, data_seed=config.split_seed)))
-        return out
+def _random_value(searched: Range, rng: np.random.Generator, drawn: dict[str, Any],
+                  base: Config) -> Any:
+    """A uniform draw of the sampler's parameter (for the cost estimate only)."""
+    dist = searched.distribution()
+    if isinstance(dist, optuna.distributions.CategoricalDistribution):
+        return dist.choices[int(rng.integers(len(dist.choices)))]
+    low, high = float(dist.low), float(dist.high)
+    param = (math.exp(rng.uniform(math.log(low), math.log(high))) if dist.log
+             else rng.uniform(low, high))
+    return searched.value_of(param, drawn, base)

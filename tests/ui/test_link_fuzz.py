@@ -51,9 +51,10 @@ ODD_VALUES = st.one_of(
 SEARCH_VALUES = {
     "search": st.sampled_from(["lr=0.01,0.1", "lr=auto\nopt=choice(sgd,adamw)",
                                "width=choice(8;16)", "lr=loguniform(0,1)", "task=names"]),
-    "method": st.sampled_from(["adaptive", "random", "grid"]),
+    "method": st.sampled_from(["tpe", "random", "grid", "cmaes"]),
     "trials": st.integers(1, 3).map(str), "repeats": st.integers(1, 2).map(str),
-    "budget": st.integers(0, 5).map(str), "search_seed": st.integers(0, 9).map(str)}
+    "budget": st.integers(0, 5).map(str), "search_seed": st.integers(0, 9).map(str),
+    "rungs": st.integers(1, 4).map(str)}
 """Valid values of the search's link parameters (small: the view trains nothing unasked)."""
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 
 from neurondash import Config
@@ -19,7 +20,7 @@ GRID = "lr=0.01,0.1\nact=tanh,relu"
 
 def search_in_tab(at, text: str, method: str = "grid", **numbers):
     """Write a search in the Sweep tab and run it, as a user does; returns what the
-    session holds: (spec, runs, results)."""
+    session holds: (spec, its SearchLog)."""
     at.text_area(key="search").input(text).run()
     at.selectbox(key="method").set_value(method).run()
     for key, value in numbers.items():
@@ -35,8 +36,9 @@ def leaderboard_table(at):
 
 def test_a_search_runs_ranks_its_trials_and_every_chart_opens_runs():
     at = open_app(SMALL, tab="Sweep")
-    spec, runs, results = search_in_tab(at, GRID)
-    assert len(runs) == 4 and len(results) == 4
+    spec, log = search_in_tab(at, GRID)
+    results = log.results
+    assert len(log.runs) == 4 and len(results) == 4
     board = leaderboard_table(at)
     assert list(board["val_loss"]) == sorted(board["val_loss"])
     assert "val_loss_sd" not in board, "no spread column without repeats"
@@ -62,6 +64,10 @@ def test_a_search_runs_ranks_its_trials_and_every_chart_opens_runs():
         assert {link for t in tables if "link" in t.column_names
                 for link in t.column("link").to_pylist()} <= expected
     assert kinds == {"parallel": 1, "slice": 2, "heatmap": 1}
+    (importance,) = [t[0].to_pandas() for s, t in charts(at) if "importance" in fields(s)
+                     and "verdict" in fields(s)]
+    assert set(importance["setting"]) == {"lr", "act"}
+    assert importance["importance"].sum() == pytest.approx(1.0)
 
 
 def test_a_search_link_opens_the_same_search_from_the_store_without_training(monkeypatch):
@@ -90,7 +96,8 @@ def test_a_search_over_an_uploaded_word_list_trains_on_that_list():
     words = "\n".join(f"{a}{b}{c}" for a in "abcd" for b in "xyz" for c in "eo").encode()
     uploader = next(u for u in at.get("file_uploader") if u.proto.label.startswith("word"))
     uploader.set_value(("words.txt", words, "text/plain")).run()
-    spec, runs, results = search_in_tab(at, "lr=0.01,0.1")
+    spec, log = search_in_tab(at, "lr=0.01,0.1")
+    results = log.results
     assert spec.base.task == "words" and len(results) == 2
     assert all(r["status"] == "finished" for r in results.values())
     # A uniform guess over this list's vocabulary ('.' + 9 letters): ln 10.
@@ -99,21 +106,17 @@ def test_a_search_over_an_uploaded_word_list_trains_on_that_list():
 
 def test_ranges_that_do_not_apply_are_left_out_and_2d_feature_sets_are_searched():
     at = open_app(SMALL | {"task": "circles"}, tab="Sweep")
-    spec, runs, results = search_in_tab(
+    spec, log = search_in_tab(
         at, "features=x1,x2; x2sq,x1sq\ncontext=choice(3,5)\nlr=loguniform(0,1)")
     said = texts(at.warning)
     assert "context does not apply to task circles" in said
     assert "positive low bound" in said
-    assert [c.features for _, _, c in runs] == ["x1,x2", "x1sq,x2sq"]
-    assert all(r["status"] == "finished" for r in results.values())
+    assert [p.config.features for p in log.runs] == ["x1,x2", "x1sq,x2sq"]
+    assert all(r["status"] == "finished" for r in log.results.values())
 
 
 def test_a_failing_search_is_reported_without_losing_the_page(monkeypatch):
-    replay = sweep_view.run_search
-
     def broken(*args, **kwargs):
-        if kwargs.get("train", True) is False:  # reading the store still works
-            return replay(*args, **kwargs)
         raise RuntimeError("a worker process died")
 
     monkeypatch.setattr(sweep_view, "run_search", broken)
@@ -152,8 +155,8 @@ def test_selected_trials_are_sent_to_compare_named_by_what_differs():
 
 def test_use_its_settings_puts_the_best_trial_in_the_sidebar_and_keeps_the_search():
     at = open_app(SMALL, tab="Sweep")
-    spec, _, _ = search_in_tab(at, "lr=loguniform(0.003,0.3)\ninit_scale=loguniform(0.3,3)",
-                               method="random", trials=4)
+    spec, _ = search_in_tab(at, "lr=loguniform(0.003,0.3)\ninit_scale=loguniform(0.3,3)",
+                            method="random", trials=4)
     board = leaderboard_table(at)
     best = Config.from_query(board["link"].iloc[0].lstrip("?"))[0]
     at.button(key="search_use").click().run()
@@ -163,3 +166,27 @@ def test_use_its_settings_puts_the_best_trial_in_the_sidebar_and_keeps_the_searc
     assert "This search is unchanged" in texts(at.info)
     assert at.session_state["sweep"][0] == spec, "the same search, not one around the trial"
     assert list(leaderboard_table(at)["link"]) == list(board["link"])
+
+
+def test_a_search_with_rungs_shows_where_each_trial_stopped_and_its_link_replays_it(
+        monkeypatch):
+    link = SMALL | {"view": "Sweep", "search": "lr=loguniform(0.003,0.3)\nact=tanh,relu",
+                    "method": "tpe", "trials": "9", "rungs": "3", "search_seed": "2"}
+    at = open_app(link)
+    assert at.number_input(key="rungs").value == 3
+    assert "the best third at each length is continued 3x further" in " ".join(
+        m.value for m in at.markdown)
+    at.button(key="search_run").click().run()
+    assert not at.exception
+    board = leaderboard_table(at)
+    assert "trained" in board and board["trained"].iloc[0] == "all 150"
+    stopped = board[~board["trained"].str.startswith("all")]
+    assert len(stopped) and all("until=" in link for link in stopped["link"])
+
+    def no_pool():
+        raise AssertionError("the link trained")
+
+    monkeypatch.setattr(sweep_view, "_sweep_pool", no_pool)
+    shared = open_app(link)
+    assert not shared.exception
+    pd.testing.assert_frame_equal(leaderboard_table(shared), board)

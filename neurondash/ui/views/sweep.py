@@ -1,9 +1,9 @@
-"""The Sweep view: a search over the sidebar's settings (adaptive, random or grid, with seed
-repeats), its leaderboard and charts. The search is part of the link, so a shared link
-shows the same search, read from the run store as far as it was run; it trains only on
-Run search. The leaderboard opens a trial in a new browser tab; a chart's line, point or
-cell opens it in this tab, and Back returns to the search (the link holds it, the store
-its runs)."""
+"""The Sweep view: a search over the sidebar's settings (Optuna's TPE, random, grid or
+CMA-ES, with seed repeats and rungs), its leaderboard, what mattered, and charts. The search
+is part of the link, so a shared link shows the same search, read from its record in the
+run store; it trains only on Run search. The leaderboard opens a trial in a new browser
+tab; a chart's line, point or cell opens it in this tab, and Back returns to the search
+(the link holds it, the store its runs)."""
 
 from __future__ import annotations
 
@@ -21,13 +21,17 @@ from ...cost import describe_seconds, estimate_seconds
 from ...identity import run_key
 from ...search import (
     MAX_REPEATS,
+    MAX_RUNGS,
     MAX_TRIALS,
     METHODS,
     SearchError,
+    SearchLog,
     SearchSpec,
     default_ranges,
+    importance_frame,
     leaderboard,
     parse_range,
+    replay_search,
     run_search,
     search_frame,
     skipped_frame,
@@ -43,8 +47,8 @@ from ..text import notice
 DEFAULT_SEARCH = "\n".join(r.spell() for r in default_ranges(Config()))
 METRICS = {"val_loss": "validation loss", "val_acc": "validation accuracy",
            "train_loss": "training loss"}
-LINK_DEFAULTS = {"search": DEFAULT_SEARCH, "method": "adaptive", "trials": 20, "repeats": 1,
-                 "budget": 0, "search_seed": 0}
+LINK_DEFAULTS = {"search": DEFAULT_SEARCH, "method": "tpe", "trials": 20, "repeats": 1,
+                 "budget": 0, "search_seed": 0, "rungs": 1}
 """The search's link parameters and their defaults (a default is left out of the link)."""
 
 
@@ -52,7 +56,7 @@ def check_link(raw: dict[str, str]) -> list[str]:
     """What is wrong with a link's search parameters (their controls would drop it)."""
     warnings = []
     numbers = {"trials": (1, MAX_TRIALS), "repeats": (1, MAX_REPEATS), "budget": (0, 3600),
-               "search_seed": (0, 2**31 - 1)}
+               "search_seed": (0, 2**31 - 1), "rungs": (1, MAX_RUNGS)}
     for name, (low, high) in numbers.items():
         if name in raw:
             try:
@@ -64,7 +68,7 @@ def check_link(raw: dict[str, str]) -> list[str]:
                                 f"{low} to {high}; using {LINK_DEFAULTS[name]}.")
     if "method" in raw and raw["method"] not in METHODS:
         warnings.append(f"method={raw['method']!r} is not a search method (one of "
-                        f"{', '.join(METHODS)}); using adaptive.")
+                        f"{', '.join(METHODS)}); using {LINK_DEFAULTS['method']}.")
     return warnings
 
 
@@ -72,7 +76,8 @@ def sweep_tab(config: Config, words: list[str] | None) -> None:
     st.caption("Search the settings on top of the sidebar's (each trial is the sidebar's "
                "Config with the drawn values), in parallel worker processes. Every run is "
                "kept in the run store: a repeated search, or its link opened by anybody, "
-               "reads it instead of training.")
+               "reads it instead of training, and a new search starts from the stored runs "
+               "of its space (its sampler is told them first, marked 'store' below).")
     spec = _spec_from_controls(config)
     if spec is None:
         return
@@ -110,7 +115,14 @@ def _spec_from_controls(config: Config) -> SearchSpec | None:
                                 help="no run starts after this many seconds")
     seed = right.number_input("search seed", 0, 2**31 - 1, LINK_DEFAULTS["search_seed"],
                               key="search_seed", bind="query-params",
-                              help="the same seed draws the same trials")
+                              help="the same seed draws the same trials (one worker at a "
+                                   "time; in parallel they depend on which finish first)")
+    rungs = right.number_input("rungs", 1, MAX_RUNGS, LINK_DEFAULTS["rungs"], key="rungs",
+                               bind="query-params",
+                               help="1: every trial trains in full. 3: each trial trains 1/9 "
+                                    "of its steps first; the best third is continued to 1/3 "
+                                    "and the best third of those to the end (the same run, "
+                                    "not retrained)")
     ranges, problems = [], []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -128,26 +140,19 @@ def _spec_from_controls(config: Config) -> SearchSpec | None:
     for problem in problems:
         notice("warning", f"Left out of the search: {problem}")
     try:
-        return SearchSpec(config.replace(more=0), tuple(ranges), trials=int(trials),
-                          repeats=int(repeats), method=method, seed=int(seed),
-                          budget_seconds=float(budget) or None)
+        return SearchSpec(config, tuple(ranges), trials=int(trials), repeats=int(repeats),
+                          method=method, seed=int(seed), budget_seconds=float(budget) or None,
+                          rungs=int(rungs))
     except SearchError as err:
         notice("warning", f"Search settings: {err}")
         return None
 
 
 def _describe(spec: SearchSpec, words: list[str] | None) -> None:
-    runs = spec.runs()
-    seconds = sum(estimate_seconds(config, words) for _, _, config in runs)
-    first = ("the random trials" if spec.method == "adaptive" and spec.trials
-             > spec.explore_count else "they")
-    st.write(f"{spec.plan()} Runs of {spec.base.steps:,} steps; {first} take "
-             f"{describe_seconds(seconds)} of training here in all (an estimate), shared by "
-             "the worker processes.")
-    skipped = skipped_frame(spec)
-    if len(skipped):
-        with st.expander(f"{len(skipped)} trial(s) skipped: invalid settings"):
-            st.dataframe(skipped, hide_index=True)
+    seconds = spec.expected_seconds(lambda config: estimate_seconds(config, words))
+    st.write(f"{spec.plan()} Runs of {spec.base.steps:,} steps; all the trials would take "
+             f"about {describe_seconds(seconds)} of training here (an estimate over random "
+             "draws of the ranges), shared by the worker processes.")
 
 
 @st.cache_resource(show_spinner=False)
@@ -166,9 +171,8 @@ def _store():
 
 
 def _run(spec: SearchSpec, words: list[str] | None) -> None:
-    runs: list = []
-    results: dict[int, dict] = {}
-    Session().sweep = (spec, runs, results)
+    log = SearchLog()
+    Session().sweep = (spec, log)
     stop = st.empty()
     stop.button("Stop search", key="search_stop",
                 help="Stops after the runs in progress; finished runs are kept")
@@ -177,16 +181,19 @@ def _run(spec: SearchSpec, words: list[str] | None) -> None:
     executor = contextlib.nullcontext(_sweep_pool()) if local else make_executor("dask")
 
     def show(done: int, total: int) -> None:
-        scores = [r["val_loss"] for r in results.values()
-                  if isinstance(r.get("val_loss"), float) and math.isfinite(r["val_loss"])]
-        best = f"; best validation loss {min(scores):.4f}" if scores else ""
-        bar.progress(min(len(results) / max(len(runs), 1), 1.0),
-                     text=f"{len(results)} runs done{best}")
+        whole = [r["val_loss"] for i, r in log.results.items()
+                 if log.runs[i].config.until == 0 and isinstance(r.get("val_loss"), float)
+                 and math.isfinite(r["val_loss"])]
+        best = f"; best validation loss {min(whole):.4f}" if whole else ""
+        trials = len({p.trial for p in log.runs if p.origin == "search"})
+        bar.progress(min(trials / spec.trial_count, 1.0),
+                     text=f"{trials} of {spec.trial_count} trials, {len(log.results)} runs "
+                          f"done{best}")
 
     try:
         with executor as pool:
             run_search(spec, pool, on_result=show, words=tuple(words) if words else None,
-                       results=results, store=_store(), runs=runs)
+                       log=log, store=_store())
     except SchedulerError as err:
         notice("error", f"The search did not start: {err}.")
     except Exception as err:  # noqa: BLE001 - a worker failure must not lose the page
@@ -200,24 +207,21 @@ def _run(spec: SearchSpec, words: list[str] | None) -> None:
 
 
 def _replay(spec: SearchSpec, words: list[str] | None) -> tuple:
-    """The search as far as the store holds it (nothing is trained)."""
-    runs: list = []
-    results: dict[int, dict] = {}
-    store = _store()
-    if store is not None:
-        run_search(spec, None, words=tuple(words) if words else None, results=results,
-                   store=store, runs=runs, train=False)
-    held = (spec, runs, results)
+    """The search as its record in the store says (nothing is trained)."""
+    held = (spec, replay_search(spec, _store(), tuple(words) if words else None))
     Session().sweep = held
     return held
 
 
-def _results(spec: SearchSpec, runs: list, results: dict[int, dict],
-             words: list[str] | None) -> None:
-    if not results:
+def _results(spec: SearchSpec, log: SearchLog, words: list[str] | None) -> None:
+    skipped = skipped_frame(spec, log)
+    if len(skipped):
+        with st.expander(f"{len(skipped)} trial(s) skipped: invalid settings"):
+            st.dataframe(skipped, hide_index=True)
+    if not log.results:
         st.info("No run of this search is stored yet: press **Run search**.")
         return
-    frame = search_frame(spec, runs, results)
+    frame = search_frame(spec, log)
     not_run = int((frame["status"] == "not run").sum())
     if not_run:
         st.warning(f"{not_run} of {len(frame)} runs of this search have not run (stopped, "
@@ -238,6 +242,7 @@ def _results(spec: SearchSpec, runs: list, results: dict[int, dict],
     _best_line(board, metric, spec)
     _leaderboard(board, metric, searched, words)
     key = ("search", spec, len(done), metric)
+    _what_mattered(spec, frame, key)
     if len(searched) >= 2 and len(board) >= 2:
         st.markdown("**Every trial across the searched settings** (click a line to open "
                     "its run; Back returns to this search)")
@@ -262,6 +267,22 @@ def _results(spec: SearchSpec, runs: list, results: dict[int, dict],
         _heatmap(board, searched, metric, ceiling, ascending, key)
     st.download_button("Download search results (CSV, one row per run)",
                        frame.to_csv(index=False), "search.csv", "text/csv", key="search_csv")
+
+
+def _what_mattered(spec: SearchSpec, frame: pd.DataFrame, key: tuple) -> None:
+    table = importance_frame(spec, frame)
+    if table.empty:
+        return
+    st.markdown("**What mattered**: each setting's share of the variance of the whole "
+                "trials' validation loss (Optuna's fANOVA importance)")
+    render.chart((*key, "importance"), lambda: charts.importance_chart(table))
+    noise = float(table["noise"].iloc[0])
+    st.caption("Trials stopped at an early rung are left out. " + (
+        f"The dashed line is the share the seed spread alone explains ({noise:.0%}): a grey "
+        "bar is below it, an effect these repeats cannot tell from chance."
+        if math.isfinite(noise) else
+        "With one seed per trial, seed noise cannot be told apart: raise 'seeds per trial' "
+        "to judge it."))
 
 
 def _best_line(board: pd.DataFrame, metric: str, spec: SearchSpec) -> None:
@@ -294,8 +315,11 @@ def _leaderboard(board: pd.DataFrame, metric: str, searched: list[str],
                  words: list[str] | None) -> None:
     repeated = bool((board["repeats"] > 1).any())
     noted = bool(board["findings"].fillna("").astype(str).str.strip().any())
+    partial = bool((~board["trained"].str.startswith("all")).any())
+    stored = bool((board["origin"] == "store").any())
     columns = ["link", "trial", *searched, metric,
                *([f"{metric}_sd", "repeats", "vs_best"] if repeated else []),
+               *(["trained"] if partial else []), *(["origin"] if stored else []),
                "seconds", "examples", *(["findings"] if noted else [])]
     table = board[columns].copy()
     event = st.dataframe(
@@ -307,7 +331,13 @@ def _leaderboard(board: pd.DataFrame, metric: str, searched: list[str],
             f"{metric}_sd": st.column_config.NumberColumn("sd", format="%.4f"),
             metric: st.column_config.NumberColumn(METRICS[metric], format="%.4f"),
             "seconds": st.column_config.NumberColumn("seconds", format="%.1f"),
-            "vs_best": "vs best"})
+            "vs_best": "vs best",
+            "trained": st.column_config.TextColumn(
+                "steps trained", help="a trial stopped at an early rung trained only these "
+                                      "steps of its run (ranked after the whole trials)"),
+            "origin": st.column_config.TextColumn(
+                "from", help="'store': a stored run of this space, told to the sampler "
+                             "before the search began")})
     picked = [int(i) for i in event.selection.rows if i < len(table)]
     chosen = board.iloc[picked] if picked else board.iloc[:0]
     st.button("Compare the selected trials", key="search_compare", disabled=len(chosen) < 2,

@@ -1,0 +1,132 @@
+"""Running a search: the same spec and seed run serially give the same trials; serial and
+parallel searches both find the optimum of a small space; a promoted trial's run is the
+run of its length trained from scratch; trials stopped at a rung are recorded with it; a
+warm start tells the study exactly the stored runs of its space; a link replays the
+search's record."""
+
+from __future__ import annotations
+
+import pytest
+
+from neurondash import Config, train
+from neurondash.search import (
+    SearchLog,
+    SearchSpec,
+    leaderboard,
+    parse_ranges,
+    replay_search,
+    run_search,
+    search_frame,
+)
+from neurondash.search.study import make_study, stored_trials, tell_stored
+from neurondash.store import RunStore
+from neurondash.sweep import SerialExecutor, make_executor
+from tests.test_contracts import assert_same_run
+
+TINY = Config(task="spiral", depth=2, width="16", steps=60, batch=32)
+RANGES = parse_ranges(["lr=loguniform(0.01,1)", "init_scale=uniform(0.3,2)",
+                       "opt=choice(sgd,adam)"])
+
+
+def spec(**changes) -> SearchSpec:
+    return SearchSpec(**({"base": TINY, "ranges": RANGES, "trials": 14, "seed": 5}
+                         | changes))
+
+
+def trials_of(log: SearchLog) -> list[tuple]:
+    return [(p.trial, p.repeat, p.rung, p.config) for p in log.runs]
+
+
+def test_the_same_spec_and_seed_run_serially_give_the_same_trials(tmp_path):
+    first, second = SearchLog(), SearchLog()
+    run_search(spec(rungs=2), SerialExecutor(), log=first)
+    run_search(spec(rungs=2), SerialExecutor(), log=second)
+    assert trials_of(first) == trials_of(second)
+    other = SearchLog()
+    run_search(spec(rungs=2, seed=6), SerialExecutor(), log=other)
+    assert trials_of(other) != trials_of(first)
+
+
+def test_serial_and_parallel_searches_both_reach_the_optimum_of_a_small_space():
+    """Six combinations, twelve TPE trials: the grid's best must be found either way."""
+    small = parse_ranges(["lr=0.01,0.3,1.5", "opt=sgd,adam"])
+    grid = run_search(SearchSpec(TINY, small, method="grid"), SerialExecutor())
+    best = leaderboard(grid, ["lr", "opt"]).iloc[0]
+    serial = run_search(SearchSpec(TINY, small, trials=12, seed=1), SerialExecutor())
+    with make_executor("process", 2, wait=True) as pool:
+        parallel = run_search(SearchSpec(TINY, small, trials=12, seed=1), pool)
+    for frame in (serial, parallel):
+        found = leaderboard(frame, ["lr", "opt"]).iloc[0]
+        assert (found["lr"], found["opt"]) == (best["lr"], best["opt"])
+        assert found["val_loss"] == best["val_loss"]
+
+
+def test_a_promoted_trial_is_its_run_trained_from_scratch_and_stops_are_recorded(tmp_path):
+    store = RunStore(tmp_path)
+    search = spec(rungs=3, trials=12, repeats=2)
+    log = SearchLog()
+    frame = run_search(search, SerialExecutor(), log=log, store=store)
+    ladder = search.ladder(TINY)
+    assert [steps for _, steps in ladder] == [6, 21, 60]
+    reached = frame.groupby("trial")["rung"].max()
+    assert reached.min() == 0 and reached.max() == 2, "some trials stopped, some went on"
+    for row in frame.itertuples():
+        assert row.trained == ladder[row.rung][1] and row.of_steps == 60
+        config = Config.from_query(row.query)[0]
+        assert config.until == (0 if row.rung == 2 else ladder[row.rung][1])
+    promoted = frame[frame["rung"] == 2].iloc[0]
+    config = Config.from_query(promoted["query"])[0]
+    assert_same_run(store.get(store_key(store, config)), train(config))
+    stopped = frame[frame["rung"] == 0].iloc[0]
+    short = Config.from_query(stopped["query"])[0]
+    assert_same_run(store.get(store_key(store, short)), train(short))
+    replayed = search_frame(search, replay_search(search, store))
+    assert replayed.equals(frame), "a link shows the search's record"
+    assert replay_search(search, RunStore(tmp_path / "other")).runs == []
+
+
+def store_key(store: RunStore, config: Config) -> str:
+    from neurondash.identity import run_key
+
+    key = run_key(config, None)
+    assert key in store
+    return key
+
+
+def test_a_warm_start_tells_exactly_the_stored_whole_trials_of_the_space(tmp_path):
+    store = RunStore(tmp_path)
+    search = spec(trials=3)
+    inside = [TINY.replace(lr=0.05, init_scale=1.0, opt="adam"),
+              TINY.replace(lr=0.5, init_scale=0.5)]
+    outside = [TINY.replace(lr=5.0),  # lr outside its range
+               TINY.replace(lr=0.05, width="17"),  # another base
+               TINY.replace(lr=0.05, opt="adamw"),  # a choice not offered
+               TINY.replace(lr=0.05, until=20),  # a trial stopped at a rung
+               TINY.replace(lr=0.05, seed=7)]  # another seed: another search's trial
+    for config in inside + outside:
+        store.put(train(config))
+    found = stored_trials(search, store, None)
+    assert sorted(c.to_query() for c, _, _ in found) == sorted(c.to_query() for c in inside)
+    study = make_study(search)
+    tell_stored(search, study, found)
+    told = sorted((t.params["lr"], t.params["opt"], t.value) for t in study.trials)
+    stored = {c.to_query(): s[0]["val_loss"] for c, _, s in found}
+    assert told == sorted((c.lr, c.opt, stored[c.to_query()]) for c in inside)
+    log = SearchLog()
+    frame = run_search(search, SerialExecutor(), log=log, store=store)
+    assert (frame["origin"] == "store").sum() == 2
+    assert set(frame.loc[frame["origin"] == "search", "trial"]) == {2, 3, 4}
+    cold = run_search(search, SerialExecutor(), store=store, warm=False)
+    assert (cold["origin"] == "store").sum() == 0
+
+
+@pytest.mark.parametrize("repeats", [1, 2])
+def test_a_second_search_continues_the_first(tmp_path, repeats):
+    """The same search run again starts from the first's runs: none is trained twice."""
+    store = RunStore(tmp_path)
+    first = run_search(spec(trials=6, repeats=repeats), SerialExecutor(), store=store)
+    whole = int((first["trained"] == 60).sum())
+    log = SearchLog()
+    second = run_search(spec(trials=6, repeats=repeats), SerialExecutor(), store=store, log=log)
+    assert (second["origin"] == "store").sum() == whole
+    assert second.loc[second["origin"] == "search", "trial"].nunique() == 6
