@@ -1,11 +1,14 @@
-"""Activations, each with its derivative, Kaiming gain and saturation rule, keyed by name.
+"""Activations, each with its derivative, Kaiming gain, saturation rule and the diagnosis's
+words and limits for it, keyed by name.
 
 The derivative takes both the input ``x`` and the output ``y`` so each activation can use
 the cheaper one (tanh and sigmoid reuse ``y``; ReLU-like ones look at ``x``). It returns a
 new array of the input's dtype, which the layer multiplies the incoming gradient into.
 The saturation rule (given input and output) says which outputs have (almost) no local
 gradient: what the dashboard calls saturated (tanh, sigmoid) or inactive (ReLU); the
-stricter dead rule, holding for every example, defines a dead unit.
+stricter dead rule, holding for every example, defines a dead unit. The diagnosis reads its
+words and limits from here, so a new activation is judged in its own terms without a new
+line there (a ReLU at 50% inactive is healthy; a tanh at 50% saturated is not).
 """
 
 from __future__ import annotations
@@ -38,6 +41,15 @@ class Activation:
     output_range: tuple[float, float] | None = None
     healthy: str = ""
     """What a healthy layer's output histogram looks like, in this activation's own terms."""
+    flat_words: str = ""
+    """Where an output counts as saturated, said in this activation's own terms."""
+    saturation_lesson: str = "Saturated activations"
+    """The finding's name when too many outputs are saturated (or inactive)."""
+    dead_lesson: str = "Dead units"
+    saturation_limits: tuple[float, float, float] = (35.0, 55.0, 80.0)
+    """Saturated % of the worst layer above which the diagnosis speaks: at init; after
+    training when the loss shows trouble; after training, risen there, at a cost to the
+    loss. Healthy tanh layers have 5-30% at init; a Kaiming ReLU layer is ~50% inactive."""
 
     def __call__(self, x: Array) -> Array:
         return self.forward(x)
@@ -88,17 +100,20 @@ ACTIVATIONS: dict[str, Activation] = {
     for a in (
         Activation("tanh", np.tanh, _tanh_derivative, 5.0 / 3.0,
                    saturated=lambda x, y: np.abs(y) > 0.97, dead=lambda x, y: np.abs(y) > 0.99,
-                   output_range=(-1.0, 1.0),
+                   output_range=(-1.0, 1.0), flat_words="in the flat tails (|h| > 0.97)",
                    healthy=("spread over (-1, 1) without tall spikes at +-1 (saturated) or a "
                             "narrow spike at 0 (collapsed)")),
         Activation("sigmoid", _sigmoid, lambda x, y: y * (1.0 - y), 1.0,
                    saturated=lambda x, y: (y < 0.03) | (y > 0.97),
                    dead=lambda x, y: (y < 0.01) | (y > 0.99), output_range=(0.0, 1.0),
+                   flat_words="in the flat tails (h < 0.03 or h > 0.97)",
                    healthy=("spread over (0, 1) without tall spikes at 0 or 1 (saturated) or a "
                             "narrow spike at 0.5 (collapsed)")),
         Activation("relu", lambda x: np.maximum(x, 0.0), lambda x, y: (x > 0).astype(x.dtype),
                    math.sqrt(2.0), saturated=lambda x, y: y == 0, dead=lambda x, y: y == 0,
-                   saturation_label="inactive",
+                   saturation_label="inactive", flat_words="inactive (h = 0: no gradient)",
+                   saturation_lesson="Inactive units", dead_lesson="Dead ReLUs",
+                   saturation_limits=(65.0, 80.0, 90.0),
                    healthy=("about half the outputs at 0 (inactive) and a positive tail of similar "
                             "width in every layer; most of the mass at 0 means many inactive "
                             "units, a tail narrowing layer by layer means collapse")),
@@ -106,21 +121,28 @@ ACTIVATIONS: dict[str, Activation] = {
                    _leaky_relu_derivative,
                    math.sqrt(2.0 / (1.0 + LEAKY_SLOPE**2)), saturated=lambda x, y: x <= 0,
                    saturation_label="on the leaky side",
+                   flat_words="on the leaky side (x <= 0, gradient 0.01)",
+                   saturation_lesson="Units on the leaky side",
+                   saturation_limits=(65.0, 80.0, 90.0),
                    healthy=("a positive tail and a thin negative side (slope 0.01), of similar "
                             "width in every layer")),
         Activation("elu", _elu, lambda x, y: np.where(x > 0, 1.0, y + 1.0), math.sqrt(2.0),
                    saturated=lambda x, y: y < -0.97, dead=lambda x, y: y < -0.99,
+                   flat_words="in the flat negative region (h < -0.97)",
+                   saturation_limits=(20.0, 40.0, 60.0),
                    healthy=("outputs from -1 upward with few pinned near -1 (saturated), of "
                             "similar width in every layer")),
         Activation("gelu", _gelu, _gelu_derivative, math.sqrt(2.0),
                    saturated=lambda x, y: x < -3.0, dead=lambda x, y: x < -4.0,
-                   saturation_label="inactive",
+                   saturation_label="inactive", flat_words="in the flat negative region (x < -3)",
+                   saturation_lesson="Inactive units", saturation_limits=(20.0, 40.0, 60.0),
                    healthy=("a positive tail and a shallow dip below 0 (never below -0.17), of "
                             "similar width in every layer; many outputs stuck just below 0 are "
                             "inactive units")),
         Activation("silu", lambda x: x * _sigmoid(x), _silu_derivative, math.sqrt(2.0),
                    saturated=lambda x, y: x < -5.0, dead=lambda x, y: x < -7.0,
-                   saturation_label="inactive",
+                   saturation_label="inactive", flat_words="in the flat negative region (x < -5)",
+                   saturation_lesson="Inactive units", saturation_limits=(20.0, 40.0, 60.0),
                    healthy=("a positive tail and a shallow dip below 0 (never below -0.28), of "
                             "similar width in every layer; many outputs stuck just below 0 are "
                             "inactive units")),

@@ -1,0 +1,84 @@
+"""Which way to turn the init scale, from mean-field theory (``theory.predict``): an ordered
+net (χ₁ < 1: signals and gradients shrink layer by layer) wants a larger init scale, up to
+the edge of chaos; a chaotic one (χ₁ > 1: they grow) a smaller one, down to Kaiming's or
+the edge, whichever is larger (the lectures' tanh default, χ₁ = 1.21, trains well); with
+another scheme (a unit-normal init), down to the edge."""
+
+from __future__ import annotations
+
+import math
+
+from ..config import Config
+from ..run import Run
+from ..theory import Prediction, input_mean_square, predict
+from .findings import Advice
+
+ORDERED_CHI = 0.5
+"""χ₁ below this is deep in the ordered phase: a gradient shrinks 2x or more per layer."""
+CHAOTIC_CHI = 2.0
+"""χ₁ above this is deep in the chaotic phase: it grows 2x or more per layer."""
+
+
+def prediction(run: Run) -> Prediction | None:
+    """Theory for the run's Config, fed the measured mean square of the first layer's input;
+    None where it does not apply (normalization, zero init, no hidden layer)."""
+    config = run.config
+    if config.depth == 0 or config.init == "zero" or config.norm != "none":
+        return None
+    layers = run.layers
+    first = layers[(layers["step"] == 0) & (layers["layer"] == "hidden 1")] \
+        if len(layers) else layers
+    std = float(first["preact_std"].iloc[0]) if len(first) else None
+    found = predict(config, input_mean_square(config, std))
+    return found if found.applies and math.isfinite(found.chi1) else None
+
+
+def _rounded(value: float) -> float:
+    return float(f"{value:.2g}")
+
+
+def init_scale_advice(run: Run, want: str) -> Advice | None:
+    """Advice to turn init_scale ``want`` ("up" or "down") when theory agrees that is the
+    way: up in the ordered phase, down in the chaotic one; None otherwise."""
+    found = prediction(run)
+    if found is None:
+        return None
+    config = run.config
+    critical = found.critical_init_scale
+    edge = (f"the edge of chaos (χ₁ = 1) is at init_scale {critical:.2g}"
+            if critical is not None else
+            f"{config.act} without bias has no stable edge of chaos")
+    if want == "up" and found.chi1 < ORDERED_CHI:
+        target = _rounded(critical if critical is not None else 1.0)
+        if target <= config.init_scale:
+            return None
+        return Advice(f"Mean-field theory puts this {config.act} net in the ordered phase "
+                      f"(χ₁ = {found.chi1:.2g}: signals and gradients shrink by that factor "
+                      f"per layer); {edge}. Raise init_scale to {target:g}.",
+                      {"init_scale": target})
+    if want == "down" and found.chi1 > CHAOTIC_CHI:
+        # Kaiming's own scale (1) is the floor for kaiming: its tanh default is chaotic but
+        # trains; another scheme goes to the edge itself.
+        floor = 1.0 if config.init == "kaiming" else 0.0
+        target = _rounded(max(critical if critical is not None else 1.0, floor))
+        if target >= config.init_scale:
+            return None
+        norm = " or add normalization (norm batch)" if config.norm == "none" else ""
+        return Advice(f"Mean-field theory puts this {config.act} net in the chaotic phase "
+                      f"(χ₁ = {found.chi1:.2g}: signals and gradients grow by that factor "
+                      f"per layer); {edge}. Lower init_scale to {target:g}{norm}.",
+                      {"init_scale": target})
+    return None
+
+
+def chaotic_init(run: Run) -> bool:
+    """Whether theory blames the init: deep in the chaotic phase (see ``CHAOTIC_CHI``)."""
+    return init_scale_advice(run, "down") is not None
+
+
+def lr_advice(config: Config, factor: float, why: str) -> Advice:
+    """Advice to multiply the learning rate by ``factor`` (rounded to one digit, kept in the
+    setting's range)."""
+    lr = float(f"{min(10.0, max(1e-5, config.lr * factor)):.1g}")
+    way = "Raise" if factor > 1 else "Lower"
+    return Advice(f"{way} lr to {lr:g}{why}.", {"lr": lr})

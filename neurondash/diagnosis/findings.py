@@ -1,0 +1,40 @@
+"""What a finding is: its level, name and text, and, when it has advice, the Config change
+as data (so the dashboard can train it and show whether it helped) and the number the
+finding is about (so "helped" is measured, not claimed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+LEVELS = ("error", "warning", "info", "success")
+"""Findings are listed most serious first (Python's sort keeps each level's own order)."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str  # one of LEVELS
+    lesson: str
+    text: str
+    change: dict[str, Any] = field(default_factory=dict)
+    """The suggested Config change ({"init_scale": 1.0}); empty when there is no advice."""
+    metric: str = ""
+    """The number the finding is about, a key of ``numbers.METRICS`` ("" for none)."""
+    layers: tuple[str, ...] = ()
+    """The hidden layers the finding names (for a per-layer number, the first one)."""
+
+
+def with_advice(finding: Finding, advice: Advice | None) -> Finding:
+    """``finding`` with ``advice``'s words appended and its change attached."""
+    if advice is None:
+        return finding
+    return Finding(finding.level, finding.lesson, finding.text + " " + advice.text,
+                   dict(advice.change), finding.metric, finding.layers)
+
+
+@dataclass(frozen=True)
+class Advice:
+    """Which knob to turn, which way and how far, in words and as a Config change."""
+
+    text: str
+    change: dict[str, Any]

@@ -1,0 +1,149 @@
+"""What the loss curves say: where the final losses stand against the baselines, whether the
+loss rose, was still falling, or dropped when the schedule cut the learning rate."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..run import Run
+from .advice import chaotic_init, init_scale_advice, lr_advice
+from .findings import Advice, Finding, with_advice
+
+OVERFIT_GAP = 0.1
+"""Nats between validation and training loss (with validation 20% above training) from
+which the model fits its training examples better than it generalises; makemore's MLP
+has ~0.06 (2.04 / 2.10)."""
+OVERFIT_ACCURACY_GAP = 0.1
+RISE = 0.05
+"""Nats by which the final validation loss exceeds its best checkpoint: rising, not noise."""
+BASELINE_MARGIN = 0.05
+"""Nats within which a final validation loss counts as stuck at a baseline."""
+MIN_STEPS_FOR_BASELINE = 1000
+"""A shorter run that has not passed a baseline yet is early, not stuck."""
+STILL_FALLING = 0.1
+"""Share of the loss's whole fall that its last quarter of steps must bring for the loss
+to count as still falling (a run at too low an lr); a converged run brings ~0."""
+CONVERGED_SHARE = 0.1
+"""A training loss below this share of the uniform guess's has converged (a 2-D task near
+0): its small late updates say nothing about the rate."""
+
+
+def _smoothed(run: Run) -> np.ndarray:
+    """The training loss averaged over windows of 5% of the run (finite values only)."""
+    losses = run.history["loss"].to_numpy()
+    window = max(1, len(losses) // 20)
+    if len(losses) < 2 * window:
+        return np.array([])
+    smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
+    return smooth[np.isfinite(smooth)]
+
+
+def loss_rise(run: Run, validation: bool = True) -> float:
+    """How far the loss ended above its lowest: the validation checkpoints (unless
+    ``validation`` is False), and the smoothed training loss."""
+    rises = [0.0]
+    if validation and len(run.evals):
+        rises.append(float(run.evals["val_loss"].iloc[-1] - run.evals["val_loss"].min()))
+    smooth = _smoothed(run)
+    if smooth.size:
+        rises.append(float(smooth[-1] - smooth.min()))
+    return max(rises)
+
+
+def still_falling(run: Run) -> bool:
+    """Whether the training loss was still falling at the end: its last quarter of steps
+    brought at least ``STILL_FALLING`` of its whole fall, or it never fell at all."""
+    smooth = _smoothed(run)
+    if smooth.size < 4:
+        return True
+    total = smooth[0] - smooth[-1]
+    late = smooth[(3 * smooth.size) // 4] - smooth[-1]
+    return bool(total <= 0 or late >= STILL_FALLING * total)
+
+
+def converged(run: Run) -> bool:
+    return bool(run.final) and run.final["train_loss"] < CONVERGED_SHARE * \
+        run.expected_initial_loss
+
+
+def cut_drop(run: Run) -> float:
+    """How far the training loss fell after the schedule first cut the rate tenfold (mean
+    of the 5% of steps before the cut against the last 5%): what the next lower rate,
+    a neighbour of this one, reached beyond it. 0 without a cut."""
+    lr = run.history["lr"].to_numpy()
+    cuts = np.nonzero(lr[1:] < 0.5 * lr[:-1])[0]
+    if not cuts.size:
+        return 0.0
+    cut, losses = int(cuts[0]) + 1, run.history["loss"].to_numpy()
+    window = max(10, len(losses) // 20)
+    before, after = losses[max(0, cut - window):cut], losses[-window:]
+    if not np.isfinite(before).all() or not np.isfinite(after).all():
+        return 0.0
+    return float(before.mean() - after.mean())
+
+
+def blame(run: Run, factor: float = 0.1) -> Advice:
+    """What to turn when the loss blew up: the init when theory calls it deep in the chaotic
+    phase (a lower lr only delays the blow-up), else the learning rate."""
+    if chaotic_init(run):
+        return init_scale_advice(run, "down")
+    return lr_advice(run.config, factor, "")
+
+
+def generalisation(run: Run) -> list[Finding]:
+    """Where the final losses stand: worse than a uniform guess, stuck at a baseline, or
+    fitting the training examples far better than the validation ones."""
+    if not run.final:
+        return []
+    train_loss, val_loss = run.final["train_loss"], run.final["val_loss"]
+    uniform = run.expected_initial_loss
+    if val_loss > uniform + BASELINE_MARGIN and train_loss > uniform - BASELINE_MARGIN:
+        return [with_advice(Finding(
+            "error", "Worse than a uniform guess",
+            f"The final validation loss is {val_loss:.2f}, above the {uniform:.2f} of a "
+            "uniform guess: training made the model worse than knowing nothing (look for "
+            "the loss rising in the Loss tab).", metric="val_loss"), blame(run))]
+    found = []
+    unigram = run.baselines.get("unigram")
+    # Closer to the uniform guess than to the unigram baseline (char tasks), or within the
+    # margin of it (2-D tasks, which have no unigram baseline).
+    near_uniform = uniform - BASELINE_MARGIN if unigram is None else (uniform + unigram) / 2
+    # Stuck means not learnt at all, on the training examples too (a model that fits them
+    # and fails on new ones is overfitting, below).
+    judged = run.steps_done >= MIN_STEPS_FOR_BASELINE
+    if judged and min(val_loss, train_loss) > near_uniform:
+        found.append(Finding("warning", "Stuck at the uniform guess",
+                             f"The final validation loss {val_loss:.2f} is close to the "
+                             f"{uniform:.2f} of a uniform guess: the model has learnt next to "
+                             "nothing."))
+    elif judged and unigram is not None and min(val_loss, train_loss) > unigram - BASELINE_MARGIN:
+        found.append(Finding("warning", "Stuck at the unigram baseline",
+                             f"The final validation loss {val_loss:.2f} is no better than "
+                             f"the {unigram:.2f} of predicting each "
+                             "character by its frequency alone: the model has not learnt to "
+                             "use its context."))
+    accuracy_gap = run.final["train_acc"] - run.final["val_acc"]
+    char_gap = val_loss - train_loss > OVERFIT_GAP and val_loss > 1.2 * train_loss
+    point_gap = not run.config.is_char_task and accuracy_gap > OVERFIT_ACCURACY_GAP
+    if char_gap or point_gap:
+        found.append(_overfitting(run))
+    return found
+
+
+def _overfitting(run: Run) -> Finding:
+    train_loss, val_loss = run.final["train_loss"], run.final["val_loss"]
+    evals = run.evals
+    best = evals.loc[evals["val_loss"].idxmin()] if len(evals) else None
+    trend = ""
+    if best is not None and val_loss - best["val_loss"] > RISE:
+        trend = (f" Validation loss was lowest ({best['val_loss']:.2f}) at step "
+                 f"{int(best['step']):,} and has risen since while training loss kept "
+                 "falling: the later steps memorise.")
+    accuracy = (f", accuracy {run.final['train_acc']:.0%} against "
+                f"{run.final['val_acc']:.0%}" if not run.config.is_char_task else "")
+    wd = min(1.0, run.config.wd * 10) if run.config.wd else 0.01
+    return Finding("warning", "Overfitting",
+                   f"Training loss {train_loss:.3f}, validation loss {val_loss:.3f}{accuracy}: "
+                   "the model fits its training examples far better than new ones." + trend
+                   + f" More data, a smaller model, fewer steps or weight decay help: try wd "
+                   f"{wd:g}.", change={"wd": wd}, metric="gap")

@@ -1,0 +1,91 @@
+"""The learning rate judged by what it does, per optimizer: its typical update:data (the
+share of each weight a step rewrites) beside what the loss did. Too high: large updates and
+a loss that rose, or that dropped steeply once the schedule cut the rate while a layer
+saturated (what a lower rate reaches). Too low: small updates and a loss that plateaued or
+crawled short of convergence (a higher rate reaches lower)."""
+
+from __future__ import annotations
+
+from ..run import Run
+from .advice import lr_advice
+from .findings import Finding, with_advice
+from .loss import RISE, blame, converged, loss_rise, still_falling
+
+MIN_STEPS_FOR_LR = 20
+"""Fewer steps say too little about the learning rate to judge it."""
+UPDATE_BANDS: dict[str, tuple[float, float]] = {
+    "sgd": (-3.3, -2.0), "momentum": (-3.3, -2.0), "adam": (-3.3, -2.25),
+    "adamw": (-3.3, -2.25),
+}
+"""Typical update:data outside which the rate is judged, per optimizer. Calibrated on the
+labelled corpus, where a neighbouring rate (3x) was trained at two seeds: SGD at lr 0.02
+(-3.4) and 0.01 (-3.8) end 0.09-0.13 nats above 3x their rate, LayerNorm at init_scale 3
+(-3.3) 0.07-0.08; healthy runs sit at -3.1 to -1.9 (converged 2-D runs lower); Adam's best
+rate on the default net gives -2.4, and lr 0.01 (-2.2) ends 0.06 nats above lr/3."""
+LEVELLED_MARGIN = 0.3
+"""Below the band's low end by this much the rate is too low even if the loss levelled
+off (a higher rate reaches lower); nearer the band, only while the loss is still falling."""
+UPDATE_TARGET: dict[str, float] = {"sgd": -2.5, "momentum": -2.8, "adam": -2.6, "adamw": -2.6}
+"""update:data of the corpus's healthy runs per optimizer: too-low advice scales lr toward it
+(an update is about proportional to lr for each optimizer)."""
+NOTE_WIDTH = 0.3
+"""update:data within this of a band's low end, with a loss still falling: a note."""
+MAX_FACTOR = 30.0
+"""The most a single piece of advice scales lr by."""
+EXPLAINED = frozenset({"Collapsing activations", "Vanishing gradients", "Exploding gradients",
+                       "All-zero init: symmetry"})
+"""Tiny updates in a net whose signal or gradient vanishes are that effect, not the lr; in
+one whose gradients explode at init (a chaotic init) the init is to blame first."""
+
+
+def divergence(run: Run) -> Finding:
+    """The blow-up, blamed on the init when theory calls it chaotic, else on the lr."""
+    finding = Finding("error", "Divergence", f"{run.message} The charts show what was recorded "
+                      "before.", metric="val_loss")
+    return with_advice(finding, blame(run))
+
+
+def learning_rate(run: Run, level: float | None, found: list[Finding],
+                  troubled: bool) -> Finding | None:
+    """Too low, too high, or a note, from the typical update:data and the loss."""
+    config = run.config
+    if level is None or run.status == "diverged":
+        return None
+    low, high = UPDATE_BANDS[config.opt]
+    named = {f.lesson for f in found}
+    measured = (f"update:data (Gradients tab) is about {level:.1f} in early and mid training "
+                f"({config.opt}: judged between {low:g} and {high:g})")
+    factor = min(MAX_FACTOR, 10 ** (UPDATE_TARGET[config.opt] - level))
+    saturated_at_init = any(f.metric == "saturated_init" for f in found)
+    slow = not converged(run) and not EXPLAINED & named and not saturated_at_init
+    if slow and (level < low - LEVELLED_MARGIN or level < low and still_falling(run)):
+        ending = ("ends no better than a baseline" if troubled else "is still falling at the "
+                  "end" if still_falling(run) else "levelled off short of what a larger rate "
+                  "reaches")
+        return with_advice(Finding("warning", "Learning rate too low",
+                                   measured + ": each step changes the weights by a tiny "
+                                   f"fraction, and the loss {ending}.", metric="val_loss"),
+                           lr_advice(config, factor, ""))
+    if low <= level < low + NOTE_WIDTH and slow and still_falling(run):
+        return Finding("info", "Small updates",
+                       measured + ", near the low end, and the loss is still falling at the "
+                       "end: training is slow but sound; a somewhat higher lr may reach the "
+                       "same loss in fewer steps.")
+    if level > high:
+        rise = loss_rise(run)
+        rising = any(lesson.endswith("rising in training") for lesson in named)
+        if rise > RISE or "Worse than a uniform guess" in named or rising:
+            cost = (f"the loss rose by {rise:.2f} from its lowest" if rise > RISE else
+                    "a layer saturated as training went on" if rising else
+                    "the loss ended worse than a uniform guess")
+            return with_advice(Finding("warning", "Learning rate too high",
+                                       measured + ": each step rewrites a large share of the "
+                                       f"weights, and {cost}.", metric="val_loss"),
+                               lr_advice(config, max(1 / MAX_FACTOR, factor), ""))
+        return Finding("info", "Large but steady updates",
+                       measured + ", above the band, yet the loss kept falling to the end: "
+                       "this rate works here" + (" (Adam's steps are about lr in size "
+                                                 "whatever the gradient)"
+                                                 if config.opt in ("adam", "adamw") else "")
+                       + ". Lower lr if the loss turns noisy.")
+    return None

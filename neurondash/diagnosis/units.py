@@ -1,0 +1,189 @@
+"""Findings about hidden units, each naming its layer(s) and judged in the activation's own
+terms (the ``Activation`` record's words and limits): saturated or inactive outputs at init
+or after training, saturation that rose in one layer at a cost, dead units, activations
+that collapse or shrink with depth, and gradients that vanish or explode toward the input."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..parts.activations import ACTIVATIONS
+from ..run import Run
+from .advice import init_scale_advice, lr_advice
+from .findings import Advice, Finding, with_advice
+from .loss import RISE, cut_drop, loss_rise
+
+COLLAPSED_STD = 0.1
+SHRINK_RATIO = 1.6
+"""First over last hidden layer's activation std at init from which the signal visibly
+shrinks with depth: Kaiming's gain keeps 0.79 -> 0.65 (1.2x) over 5 tanh layers, gain 1
+halves it (0.67 -> 0.32, 2.1x)."""
+RISE_PCT = 20.0
+"""Points by which one layer's saturated share must have grown in training to have risen."""
+CUT_DROP = 0.15
+"""Nats the training loss fell after the schedule's tenfold cut from which the rate before
+the cut cost loss: healthy runs drop 0.03-0.10 (the cut's annealing); Adam at lr 0.01 on
+the default net drops 0.23-0.26 and lr/3 ends 0.06 nats lower."""
+VANISHING, EXPLODING = 0.1, 10.0
+"""First over last hidden layer's gradient std at init beyond which gradients vanish or
+explode toward the input."""
+
+
+def _worst(rows: pd.DataFrame) -> pd.Series:
+    return rows.loc[rows["saturated_pct"].idxmax()]
+
+
+def saturation(run: Run, first: pd.DataFrame, last: pd.DataFrame, troubled: bool,
+               level: float | None) -> Finding | None:
+    """Outputs in the activation's flat region, judged by the worst layer: above the
+    record's limit at init, or after training when the loss shows trouble (after training
+    with a loss that fell to the end it is a note: trained units grow confident)."""
+    act = ACTIVATIONS[run.config.act]
+    if act.saturated is None or run.config.init == "zero":  # symmetry explains it
+        return None
+    at_init, after, _ = act.saturation_limits
+    over = [(when, rows, limit) for when, rows, limit in
+            (("at init", first, at_init), ("after training", last, after))
+            if rows["saturated_pct"].max() > limit]
+    if not over:
+        return None
+    when, rows, limit = over[0]
+    worst = _worst(rows)
+    share = (f"{worst['saturated_pct']:.0f}% of {worst['layer']}'s {act.name} outputs are "
+             f"{act.flat_words} {when}")
+    metric = "saturated_init" if when == "at init" else "saturated_end"
+    if when == "after training" and not troubled:
+        return Finding("info", f"{act.saturation_label.capitalize()} after training",
+                       share + f" (above {limit:g}%), yet the loss fell to the end: trained "
+                       "units grow confident, and those examples pass little gradient "
+                       "through this layer. Harmless while the loss falls; compare the "
+                       "Gradients tab if it stalls.", layers=(worst["layer"],))
+    finding = Finding("warning", act.saturation_lesson,
+                      share + f" (above this diagnosis's {limit:g}% for {act.name} {when}), "
+                      "where the local gradient is ~0: white in the dead-unit map.",
+                      metric=metric, layers=(worst["layer"],))
+    return with_advice(finding, _saturation_advice(run, level))
+
+
+def _saturation_advice(run: Run, level: float | None) -> Advice | None:
+    """Lower the init scale (theory: chaotic), else the lr (when its steps are large), else
+    normalize; never a setting already in use."""
+    config = run.config
+    advice = init_scale_advice(run, "down")
+    if advice is None and level is not None and level > -2.5:
+        advice = lr_advice(config, 1 / 3, " (its updates are large)")
+    if advice is None and config.norm == "none":
+        advice = Advice("Try BatchNorm (norm batch): it rescales every layer's "
+                        "pre-activations.", {"norm": "batch"})
+    return advice
+
+
+def rising_saturation(run: Run, first: pd.DataFrame, last: pd.DataFrame) -> Finding | None:
+    """A layer whose saturated share rose in training past the record's costly limit, when
+    the loss shows the cost: it rose from its best, or fell steeply once the schedule cut
+    the rate (what a lower rate reaches)."""
+    act = ACTIVATIONS[run.config.act]
+    if act.saturated is None or not len(first) or not len(last):
+        return None
+    joined = last.merge(first[["layer", "saturated_pct"]], on="layer", suffixes=("", "_init"))
+    risen = joined[(joined["saturated_pct"] > act.saturation_limits[2])
+                   & (joined["saturated_pct"] - joined["saturated_pct_init"] >= RISE_PCT)]
+    drop, rise = cut_drop(run), loss_rise(run)
+    if not len(risen) or (drop <= CUT_DROP and rise <= RISE):
+        return None
+    worst = _worst(risen)
+    cost = (f"the loss fell {drop:.2f} nats once the schedule cut the rate tenfold"
+            if drop > CUT_DROP else f"the loss ended {rise:.2f} above its best")
+    layers = tuple(risen.sort_values("saturated_pct", ascending=False)["layer"])
+    finding = Finding("warning", f"{act.saturation_lesson} rising in training",
+                      f"In {', '.join(layers)} the share of {act.name} outputs "
+                      f"{act.flat_words} rose during training, to {worst['saturated_pct']:.0f}% "
+                      f"in {worst['layer']} (from {worst['saturated_pct_init']:.0f}% at init), "
+                      f"and it costs loss: {cost}, so a lower rate reaches further.",
+                      metric="saturated_end", layers=layers)
+    return with_advice(finding, lr_advice(run.config, 1 / 3, ""))
+
+
+def dead_units(run: Run, last: pd.DataFrame, level: float | None,
+               high: float) -> Finding | None:
+    """Units dead on the whole training split (or candidates on the sample, when the split
+    was not counted), named by layer, with advice for their cause."""
+    act = ACTIVATIONS[run.config.act]
+    if run.config.init == "zero" or act.saturated is None:
+        return None
+    if run.dead_units is not None:
+        counts = {layer: n for layer, n in run.dead_units.items() if n}
+        if not counts:
+            return None
+        where = ", ".join(f"{layer}: {n}" for layer, n in
+                          sorted(counts.items(), key=lambda item: -item[1]))
+        finding = Finding("warning", act.dead_lesson,
+                          f"{sum(counts.values())} hidden units ({where}) are "
+                          f"{act.saturation_label} for every example of the training split "
+                          "after training: they pass no gradient and no longer learn (white "
+                          "columns in the dead-unit map).", metric="dead_units",
+                          layers=tuple(sorted(counts, key=lambda k: -counts[k])))
+        return with_advice(finding, _dead_advice(run, level, high))
+    candidates = last[last["dead_units"] > 0]
+    if not len(candidates):
+        return None
+    where = ", ".join(f"{row.layer}: {row.dead_units}" for row in candidates.itertuples())
+    return Finding("info", "Possibly dead units",
+                   f"{int(candidates['dead_units'].sum())} hidden units ({where}) are "
+                   f"{act.saturation_label} on all {run.sample_name} of the last snapshot; "
+                   "whether they are dead on the whole training split was not counted for "
+                   "this run.", layers=tuple(candidates["layer"]))
+
+
+def _dead_advice(run: Run, level: float | None, high: float) -> Advice | None:
+    """The cause's knob: large initial biases, steps too large, an init scale theory calls
+    ordered or chaotic; else an activation that keeps a gradient everywhere (ReLU only)."""
+    config = run.config
+    if config.bias_init > 1:
+        return Advice(f"bias_init {config.bias_init:g} pushes whole units off; start the "
+                      "biases at 0.", {"bias_init": 0.0})
+    if level is not None and level > high:
+        return lr_advice(config, 1 / 3, " (its steps are large enough to throw units off)")
+    advice = init_scale_advice(run, "up") or init_scale_advice(run, "down")
+    if advice is None and config.act == "relu":
+        advice = Advice("leaky_relu keeps a small gradient where ReLU has none.",
+                        {"act": "leaky_relu"})
+    return advice
+
+
+def signal(run: Run, first: pd.DataFrame) -> list[Finding]:
+    """Activations that collapse or shrink with depth at init, and gradients that vanish or
+    explode toward the input, with theory's advice on the init scale."""
+    found = []
+    if run.config.init == "zero" or len(first) < 2:
+        return found
+    stds = first["act_std"].to_numpy()
+    names = tuple(first["layer"])
+    if stds[-1] < COLLAPSED_STD and stds[0] > stds[-1]:
+        found.append(with_advice(Finding(
+            "warning", "Collapsing activations",
+            f"{names[-1]}'s activations have std {stds[-1]:.3f} at init ({names[0]}'s "
+            f"{stds[0]:.2f}; Activations tab at step 0): the signal shrinks layer by layer "
+            "and gradients vanish toward the input. init_scale is too small.",
+            metric="std_ratio", layers=(names[-1],)), init_scale_advice(run, "up")))
+    elif len(stds) > 2 and stds[0] > SHRINK_RATIO * stds[-1]:
+        found.append(with_advice(Finding(
+            "info", "Activations shrink with depth",
+            f"At init the activation std falls from {stds[0]:.2f} in {names[0]} to "
+            f"{stds[-1]:.2f} in {names[-1]}: each layer passes on a weaker signal. Not "
+            "collapsed yet, but deeper stacks would be.", metric="std_ratio",
+            layers=(names[-1],)), init_scale_advice(run, "up")))
+    grads = first["grad_std"].to_numpy()
+    if grads[-1] > 0:
+        ratio = grads[0] / grads[-1]
+        measured = (f"At init {names[0]} gets {ratio:.2g}x the gradient of {names[-1]} (std "
+                    f"{grads[0]:.2g} against {grads[-1]:.2g}; Gradients tab at step 0)")
+        if ratio < VANISHING:
+            found.append(with_advice(Finding(
+                "warning", "Vanishing gradients", measured + ": early layers barely learn.",
+                metric="grad_ratio", layers=(names[0],)), init_scale_advice(run, "up")))
+        elif ratio > EXPLODING:
+            found.append(with_advice(Finding(
+                "warning", "Exploding gradients", measured + ".", metric="grad_ratio",
+                layers=(names[0],)), init_scale_advice(run, "down")))
+    return found

@@ -1,0 +1,66 @@
+"""The diagnosis speaks each activation's own words, read from its record: looping over the
+registry, so a new activation is covered without a new line here or in the diagnosis. The
+layers are flooded by hand (a real run's table with every unit marked saturated) so each
+activation's wording is checked on the same evidence."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pytest
+
+from neurondash import Config, train
+from neurondash.diagnosis import diagnose
+from neurondash.parts.activations import ACTIVATIONS
+
+WITH_RULE = [name for name, act in ACTIVATIONS.items() if act.saturated is not None]
+
+
+def flooded(name: str, dead: dict[str, int] | None = None):
+    """A short run of ``name`` whose layers all read 95% saturated at every snapshot."""
+    run = train(Config(act=name, depth=2, width="8", steps=40))
+    return dataclasses.replace(run, layers=run.layers.assign(saturated_pct=95.0),
+                               dead_units=dead if dead is not None else run.dead_units)
+
+
+def other_names(name: str, text: str) -> list[str]:
+    return [other for other in ACTIVATIONS if other != name
+            and re.search(rf"(?<![a-z_]){other}(?![a-z_])", text)]
+
+
+def test_every_activation_with_a_rule_has_its_words_and_limits():
+    for name in WITH_RULE:
+        act = ACTIVATIONS[name]
+        assert act.flat_words and act.saturation_lesson and act.dead_lesson, name
+        at_init, after, costly = act.saturation_limits
+        assert 0 < at_init <= after <= costly < 100, name
+
+
+@pytest.mark.parametrize("name", WITH_RULE)
+def test_saturation_is_named_in_the_activations_own_terms(name):
+    act = ACTIVATIONS[name]
+    findings = diagnose(flooded(name))
+    (found,) = [f for f in findings if f.lesson == act.saturation_lesson]
+    assert act.flat_words in found.text and f"{name} outputs" in found.text
+    assert found.layers and found.layers[0] in found.text
+    assert not other_names(name, " ".join(f.text for f in findings))
+    if act.saturation_label != "saturated":  # ReLU-like: inactive, never "saturated"
+        assert "saturated" not in found.text.lower() and "saturated" not in found.lesson.lower()
+
+
+@pytest.mark.parametrize("name", WITH_RULE)
+def test_dead_units_are_named_by_layer_in_the_activations_terms(name):
+    act = ACTIVATIONS[name]
+    (dead,) = [f for f in diagnose(flooded(name, {"hidden 1": 0, "hidden 2": 3}))
+               if f.lesson == act.dead_lesson]
+    assert "(hidden 2: 3)" in dead.text and dead.layers == ("hidden 2",)
+    assert f"are {act.saturation_label} for every example" in dead.text
+    # Another activation is named only as the one advised, never the one in use.
+    assert set(other_names(name, dead.text)) <= {dead.change.get("act")}
+    assert dead.change.get("act") != name
+
+
+def test_an_activation_without_a_rule_is_never_called_saturated():
+    findings = diagnose(flooded("identity"))
+    assert not [f for f in findings if "aturat" in f.lesson or "nactive" in f.lesson]
