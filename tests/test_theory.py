@@ -11,19 +11,25 @@ import pytest
 
 from neurondash.cli import main
 from neurondash.config import Config
+from neurondash.data import data_rngs, load_dataset
 from neurondash.engine.model import build_model
 from neurondash.engine.train import deterministic_blas
 from neurondash.parts.activations import get_activation
+from neurondash.parts.losses import cross_entropy
 from neurondash.theory import (
     LIMIT,
     critical_sigma_w,
+    edge_depth,
     fixed_point,
     gauss_expect,
     mean_square,
     pair_expect,
     predict,
+    predicted_grad_ms,
     predicted_q,
+    seed_spread,
 )
+from neurondash.training import train
 
 TANH = get_activation("tanh")
 
@@ -209,3 +215,86 @@ def test_cli_theory_table_and_bad_input(capsys):
     assert "chi1 1 (critical)" in out and "critical init_scale 1" in out
     assert main(["theory", "--q0", "-1"]) == 2
     assert main(["theory", "--depth", "99"]) == 2
+
+
+def test_backward_map_closed_forms():
+    """Linear: one layer down multiplies the gradient's mean square by σ_w² × width/fan-in
+    of the layer above; ReLU by σ_w²/2 (χ₁ at every q)."""
+    config = Config(act="identity", init_scale=1.3, depth=3, width="20,40,10")
+    ms = predicted_grad_ms(config, predicted_q(config), 2.0)
+    assert ms == pytest.approx([2.0 * 1.69**2 * (40 / 20) * (10 / 40), 2.0 * 1.69 * 10 / 40,
+                                2.0], rel=1e-12)
+    relu = Config(act="relu", init_scale=0.7, depth=5)
+    assert predicted_grad_ms(relu, predicted_q(relu), 1.0) == pytest.approx(
+        [0.49 ** (4 - i) for i in range(5)], rel=1e-9)
+
+
+def measured_gradients_at_init(act: str, scale: float, width: int, seed: int,
+                               depth: int = 10) -> tuple[list[float], np.ndarray]:
+    """The backward prediction from the engine's own q⁰ and last-layer gradient, and each
+    hidden layer's measured ∂loss/∂h mean square at init (as ``measured_at_init``)."""
+    config = Config(act=act, init_scale=scale, depth=3, width="64", context=16, embed_dim=64)
+    object.__setattr__(config, "depth", depth)
+    object.__setattr__(config, "width", str(width))
+    model = build_model(config, 27, 27, np.random.default_rng(seed))
+    rng = np.random.default_rng(seed + 10_000)
+    x, y = rng.integers(0, 27, (512, config.context)), rng.integers(0, 27, 512)
+    with deterministic_blas():
+        _, dlogits = cross_entropy(model.forward(x, train=False), y)
+        model.backward(dlogits)
+    q0 = float(np.mean(model.layers[model.blocks[0].linear].x.astype(np.float64) ** 2))
+    measured = np.array([np.mean(model.layers[b.activation].grad_out.astype(np.float64) ** 2)
+                         for b in model.blocks])
+    return predicted_grad_ms(config, predicted_q(config, q0), measured[-1]), measured
+
+
+@pytest.mark.parametrize("scale", [0.5, 1.0, 2.0])
+def test_tanh_gradients_follow_the_backward_map(scale):
+    """Within 8% per layer at width 512 over 10 layers (measured 1-6% at width 256)."""
+    predicted, measured = measured_gradients_at_init("tanh", scale, 512, seed=1)
+    assert measured == pytest.approx(predicted, rel=0.08)
+
+
+def test_relu_gradients_follow_the_backward_map_over_seeds():
+    ratios = np.mean([m / np.array(p) for p, m in (
+        measured_gradients_at_init("relu", 1.0, 256, seed) for seed in range(8))], axis=0)
+    assert ratios == pytest.approx(np.ones(10), abs=0.10)
+
+
+def test_the_seed_band_measures_what_the_run_measures():
+    """A seed's row is the std the run itself records at step 0 on its diagnostic batch."""
+    config = Config(act="relu", depth=4, width="48", steps=1)
+    run = train(config)
+    data = load_dataset(config)
+    batch = data_rngs(config.seed)["diagnostics"].permutation(len(data.y["train"]))[:512]
+    own = seed_spread(config, data.x["train"][batch], data.n_inputs, data.n_classes,
+                      [config.seed])
+    recorded = run.layers[run.layers["step"] == 0]["preact_std"].to_numpy()
+    assert own[0] == pytest.approx(recorded, rel=1e-4)
+
+
+def test_relu_seeds_scatter_as_width_says_and_tanh_seeds_do_not():
+    """Log-normal scatter of q of about √(5l/N) (DESIGN.md), so of the std about half."""
+    spreads = {}
+    for act in ("relu", "tanh"):
+        config = Config(act=act, depth=8, width="128")
+        data = load_dataset(config)
+        spread = seed_spread(config, data.x["train"][:128], data.n_inputs, data.n_classes,
+                             list(range(16)))
+        spreads[act] = np.log(spread[:, -1] / np.sqrt(predicted_q(config)[-1])).std()
+    expected = math.sqrt(5 * 8 / 128) / 2
+    assert expected / 2 < spreads["relu"] < 2 * expected
+    assert spreads["tanh"] < spreads["relu"] / 4
+
+
+def test_edge_depth_is_six_correlation_lengths():
+    """tanh without bias, ordered: q* = 0 and χ_c = χ₁ = σ_w², so 6 ξ_c = −6 / ln σ_w²;
+    infinite at the edge (init_scale 0.6)."""
+    base = Config(act="tanh", depth=2, width="32")
+    scales = [0.1, 0.3, 0.5, 0.6]
+    depths = edge_depth(base, scales)
+    assert depths[:3] == pytest.approx([-6 / math.log((5 / 3 * s) ** 2) for s in scales[:3]],
+                                       rel=1e-6)
+    assert depths[3] is None
+    chaotic = edge_depth(base, [1.0])[0]
+    assert chaotic == pytest.approx(6 * 12.1, abs=0.3)

@@ -65,7 +65,8 @@ def theory_chart(frame: pd.DataFrame, quantity: str = "pre-activation std") -> a
                       scale=alt.Scale(domain=series,
                                       range=["#1f77b4", "#d62728", "#9e9e9e"][:len(series)]))
     x = alt.X("layer:Q", title="hidden layer", axis=alt.Axis(format="d", tickMinStep=1))
-    y_scale = alt.Scale(type="log")
+    # Not "nice": a log axis rounds out to whole decades and flattens a 1.1-1.9 range.
+    y_scale = alt.Scale(type="log", nice=False, padding=8)
     base = alt.Chart(frame)
     band = base.transform_filter(alt.FieldOneOfPredicate("series", series[2:] or ["-"])
                                  ).mark_area(opacity=0.25).encode(
@@ -84,7 +85,8 @@ def theory_chart(frame: pd.DataFrame, quantity: str = "pre-activation std") -> a
 
 
 def spread_sentence(frame: pd.DataFrame, prediction: Prediction) -> str:
-    """How far single seeds stray from theory, from the drawn band: the widest layer."""
+    """How far single seeds stray from theory, from the drawn band, at the deepest layer
+    (the scatter grows with depth; the first layer's is only the input's)."""
     band = frame.dropna(subset=["low", "high"])
     theory = frame[frame["series"] == THEORY].set_index("layer")["std"]
     band = band[band["layer"].isin(theory.index)]
@@ -92,10 +94,10 @@ def spread_sentence(frame: pd.DataFrame, prediction: Prediction) -> str:
         return ""
     low = (band["low"].to_numpy() / theory[band["layer"]].to_numpy() - 1) * 100
     high = (band["high"].to_numpy() / theory[band["layer"]].to_numpy() - 1) * 100
-    widest = int(np.argmax(high - low))
+    deepest = int(np.argmax(band["layer"].to_numpy()))
     return (f"The shaded band is the std that {band['series'].iloc[0].split(' (')[0]} of this "
-            f"net measure at init: at layer {int(band['layer'].iloc[widest])} they fall "
-            f"{low[widest]:+.0f}% to {high[widest]:+.0f}% from theory, so one {prediction.act} "
+            f"net measure at init: at layer {int(band['layer'].iloc[deepest])} they fall "
+            f"{low[deepest]:+.0f}% to {high[deepest]:+.0f}% from theory, so one {prediction.act} "
             "seed off the line by that much is finite width, not a wrong prediction.")
 
 

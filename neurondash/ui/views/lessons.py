@@ -74,6 +74,17 @@ def edge_lesson(grid: Grid) -> None:
     draw_edge(grid, configs, results)
 
 
+def _off_the_top(scales: list[float], depths: list[float | None], critical: float | None,
+                 max_depth: int) -> str:
+    """Say so when theory's curve never enters the map on the chaotic side."""
+    chaotic = [d for s, d in zip(scales, depths, strict=True)
+               if critical is not None and s > critical and d is not None]
+    if not chaotic or min(chaotic) <= max_depth:
+        return ""
+    return (f" Right of the rule 6 ξ_c never falls below {min(chaotic):.3g} layers: the "
+            "curve stays above the top of this map.")
+
+
 @st.cache_data(show_spinner=False)
 def _theory(base: Config, low: float, high: float, grid: tuple[float, ...]
             ) -> tuple[list, list, dict, dict, float | None]:
@@ -108,5 +119,6 @@ def draw_edge(grid: Grid, configs: list[Config], results: dict[int, dict]) -> No
         "the measured "
         f"boundary. A cell counts as trained when its validation loss gets at least halfway "
         f"from the unigram baseline ({unigram:.3f}, what a net that ignores its input "
-        f"reaches) down to the best cell ({best:.3f}).")
+        f"reaches) down to the best cell ({best:.3f})." + _off_the_top(scales, depths, critical,
+                                                                      max_depth))
     st.markdown(boundary_sentence(boundary, at_grid, phases, (min(grid.depths), max_depth)))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import theory
+from ...data import data_rngs
 from ...run import Run
 from ..cache import dataset_of, derived
 
@@ -44,7 +45,11 @@ def spread_of(run: Run) -> np.ndarray:
                                               strict=False))
         low, high = SPREAD_EXAMPLES
         examples = int(min(max(SPREAD_MULTIPLY_ADDS // per_example, low), high))
-        return theory.seed_spread(run.config, data.x["train"][:examples],
+        # The run's own diagnostic examples (the first of its permutation): the training
+        # split's first examples are the first words' starts, unlike the rest.
+        chosen = data_rngs(run.config.seed)["diagnostics"].permutation(
+            len(data.y["train"]))[:examples]
+        return theory.seed_spread(run.config, data.x["train"][chosen],
                                   data.n_inputs, data.n_classes, seeds)
     return derived(run, "theory_spread", compute)
 

@@ -1,0 +1,156 @@
+"""Theory charts and words, built from data without Streamlit: the seed band, the header's
+sentence for every activation, and the edge-of-chaos map with its measured boundary."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from neurondash import Config
+from neurondash.charts.edge import (
+    boundary_sentence,
+    curve_frame,
+    edge_cells,
+    edge_chart,
+    measured_boundary,
+)
+from neurondash.charts.theory import (
+    MEASURED,
+    THEORY,
+    headline,
+    layer_frame,
+    spread_sentence,
+    theory_chart,
+)
+from neurondash.parts.activations import ACTIVATIONS
+from neurondash.theory import predict
+
+
+def datasets(spec: dict) -> list[list[dict]]:
+    return list(spec["datasets"].values())
+
+
+def test_the_band_spans_the_seeds_and_the_sentence_reads_it():
+    spread = np.array([[1.0, 0.5], [1.2, 0.8], [0.9, 1.1]])
+    frame = layer_frame([1.05, 0.9], [1.0, 0.8], spread)
+    band = frame.dropna(subset=["low"])
+    assert band["low"].tolist() == [0.9, 0.5] and band["high"].tolist() == [1.2, 1.1]
+    assert set(frame["series"]) == {MEASURED, THEORY, "3 other seeds (range)"}
+    spec = theory_chart(frame).to_dict()
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["area", "line"]
+    assert spec["layer"][0]["encoding"]["y2"] == {"field": "high"}
+    text = spread_sentence(frame, predict(Config(act="relu", depth=2)))
+    # Deepest layer: 0.5 / 0.8 - 1 = -38%, 1.1 / 0.8 - 1 = +38%.
+    assert "at layer 2 they fall -38% to +38% from theory" in text and "one relu seed" in text
+
+
+def test_a_prediction_a_log_axis_cannot_draw_is_left_out():
+    frame = layer_frame([1.0, 0.5, 0.2], [1.0, 0.0, math.inf])
+    assert frame[frame["series"] == THEORY]["layer"].tolist() == [1]
+    assert spread_sentence(frame, predict(Config())) == ""
+
+
+NAMES = sorted(ACTIVATIONS)
+
+
+@pytest.mark.parametrize("act", NAMES)
+@pytest.mark.parametrize("scale", [0.3, 1.0, 3.0])
+def test_the_headline_names_only_this_activation_and_its_phase(act, scale):
+    prediction = predict(Config(act=act, init_scale=scale))
+    text = headline(prediction)
+    assert text.startswith(f"{prediction.phase.capitalize()} phase (χ₁ = "
+                           f"{prediction.chi1:.2f})")
+    others = [n for n in NAMES if n != act and re.search(rf"\b{n}\b", text)]
+    assert not others, text
+    assert "saturat" not in text or ACTIVATIONS[act].output_range is not None
+    if prediction.critical_init_scale is not None and prediction.phase != "critical":
+        assert f"init_scale {prediction.critical_init_scale:.3g} puts {act} at the edge" in text
+    if prediction.phase == "chaotic" and math.isinf(prediction.q_star):
+        assert f"{act}'s positive side is unbounded" in text
+
+
+def test_headline_words_for_the_cases_learners_meet():
+    assert headline(predict(Config(act="gelu"))).endswith(
+        "no init_scale puts gelu without bias at a stable edge of chaos: its χ₁ = 1 point is "
+        "unstable (a large enough bias_init makes one).")
+    assert "init_scale 10.1 puts sigmoid at the edge of chaos" in headline(
+        predict(Config(act="sigmoid")))
+    small = headline(predict(Config(init_scale=0.3, depth=8)))
+    assert "activations shrink toward 0" in small and "8 hidden layers are beyond" in small
+    assert headline(predict(Config(norm="batch"))).startswith(
+        "Mean-field theory does not apply here (batch norm rescales")
+
+
+def grid(boundary_at: dict[float, float], depths=(1, 2, 4, 8)) -> pd.DataFrame:
+    """val loss 2.0 (trained) below each scale's boundary depth, 3.0 at and above it."""
+    return pd.DataFrame([{"init_scale": s, "depth": d, "val_loss": 2.0 if d < b else 3.0}
+                         for s, b in boundary_at.items() for d in depths])
+
+
+def test_cells_meet_halfway_on_a_log_scale():
+    cells = edge_cells(grid({0.1: 3, 0.4: 9}))
+    first = cells[(cells["init_scale"] == 0.1) & (cells["depth"] == 1)].iloc[0]
+    assert first["scale_high"] == pytest.approx(0.2) and first["scale_low"] == pytest.approx(
+        0.05)
+    assert first["depth_low"] == 0.5 and first["depth_high"] == 1.5
+
+
+def test_the_boundary_is_halfway_past_the_deepest_trained_cell_and_compared_with_theory():
+    cells = edge_cells(grid({0.1: 3, 0.2: 0, 0.4: 9, 1.0: 6}))
+    boundary = measured_boundary(cells, threshold=2.5).set_index("init_scale")
+    assert boundary.loc[0.1, "boundary"] == 3.0 and boundary.loc[0.1, "side"] == "inside"
+    assert boundary.loc[0.2, "side"] == "below" and boundary.loc[0.4, "side"] == "above"
+    theory = {0.1: 2.0, 0.2: 0.5, 0.4: None, 1.0: 12.0}
+    phases = {0.1: "ordered", 0.2: "ordered", 0.4: "critical", 1.0: "chaotic"}
+    text = boundary_sentence(boundary.reset_index(), theory, phases, (1, 8))
+    assert text.startswith("Ordered phase: the measured boundary lies at 1.5–1.5 × 6 ξ_c "
+                           "(median 1.5 over 1 init scale: follows it); 1 init scale with "
+                           "no boundary inside depths 1–8, as theory says.")
+    assert "Critical phase: 1 init scale with no boundary" in text
+    assert "Chaotic phase: the measured boundary lies at 0.5–0.5 × 6 ξ_c" in text
+    assert "nets stop training well before it" in text
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 10), min_size=2, max_size=6),
+       st.lists(st.booleans(), min_size=4, max_size=4))
+def test_the_boundary_is_never_deeper_than_the_first_failure(boundaries, noise):
+    """Whatever the losses (failures then successes again, NaN for diverged runs), the
+    boundary lies between the deepest trained cell before the first failure and it."""
+    depths = (1, 2, 4, 8)
+    scales = [0.1 * 2**i for i in range(len(boundaries))]
+    rows = [{"init_scale": s, "depth": d,
+             "val_loss": (math.nan if noise[j] and d >= b else 2.0 if d < b else 3.0)}
+            for s, b in zip(scales, boundaries, strict=True) for j, d in enumerate(depths)]
+    found = measured_boundary(edge_cells(pd.DataFrame(rows)), 2.5)
+    for (_, row), b in zip(found.iterrows(), boundaries, strict=True):
+        failed = [d for d in depths if d >= b]
+        if not failed:
+            assert row["side"] == "above" and math.isinf(row["boundary"])
+        elif failed[0] == depths[0]:
+            assert row["side"] == "below"
+        else:
+            assert depths[depths.index(failed[0]) - 1] < row["boundary"] < failed[0]
+
+
+def test_the_map_draws_the_cells_the_curve_the_rule_and_the_boundary():
+    cells = edge_cells(grid({0.1: 3, 0.4: 9, 1.0: 6}))
+    boundary = measured_boundary(cells, 2.5)
+    curve = curve_frame([0.06, 0.1, 0.3, 0.6, 1.0, 50.0], [1.0, 2.0, 5.0, None, 20.0, 9.0], 0.6)
+    assert curve["branch"].tolist() == ["ordered"] * 3 + ["chaotic"] * 2
+    spec = edge_chart(cells, curve, 0.6, 8, boundary).to_dict()
+    marks = [layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"]
+             for layer in spec["layer"]]
+    assert marks == ["rect", "line", "rule", "point"]
+    rows = datasets(spec)
+    assert max(len(r) for r in rows) == len(cells)
+    drawn = next(r for r in rows if r and "branch" in r[0])
+    # Outside the map's scales (50 > 1.0's cell edge) is left out; 20 > 8 stays, clipped.
+    assert [r["init_scale"] for r in drawn] == [0.06, 0.1, 0.3, 1.0]
+    assert any(r == [{"init_scale": 0.6, "label": "critical init_scale"}] for r in rows)
