@@ -394,8 +394,5 @@ def seed_spread(config: Config, x: Array, n_inputs: int, n_classes: int,
 def edge_depth(config: Config, scales: list[float]) -> list[float | None]:
     """6 ξ_c at each init scale: the depth beyond which Schoenholz et al. find nets do not
     train (None where ξ_c is infinite, at the edge of chaos)."""
-    out = []
-    for scale in scales:
-        xi = predict(config.replace(init_scale=scale)).xi_c
-        out.append(None if xi is None else 6.0 * xi)
-    return out
+    xis = [predict(config.replace(init_scale=scale)).xi_c for scale in scales]
+    return [None if xi is None else 6.0 * xi for xi in xis]

@@ -81,7 +81,7 @@ def theory_chart(frame: pd.DataFrame, quantity: str = "pre-activation std") -> a
             domain=[MEASURED, THEORY], range=[[1, 0], [6, 4]])),
         tooltip=["series:N", "layer:Q", alt.Tooltip("std:Q", format=".4g")])
     return alt.layer(band, lines, title=f"{quantity} per layer at init: measured vs "
-                                        "mean-field theory").properties(height=240)
+                                        "mean-field theory").properties(height=300)
 
 
 def spread_sentence(frame: pd.DataFrame, prediction: Prediction) -> str:
@@ -141,18 +141,20 @@ def headline(prediction: Prediction) -> str:
     activations too only when q* is infinite (an unbounded side, as ReLU's)."""
     if not prediction.applies:
         return f"Mean-field theory does not apply here ({prediction.note.split(';')[0]})."
+    # χ₁ multiplies the gradient's mean square, not its size, per layer.
     rate = f"×{prediction.chi1:.3g} per layer toward the input"
+    grads = "the gradient's mean square"
     if prediction.phase == "critical":
         what = "signals and gradients keep their size layer after layer"
     elif prediction.phase == "ordered":
-        what = (f"activations shrink toward 0 and gradients shrink {rate}"
+        what = (f"activations shrink toward 0 and {grads} shrinks {rate}"
                 if prediction.q_star == 0 else
-                f"inputs become alike layer by layer and gradients shrink {rate}")
+                f"inputs become alike layer by layer and {grads} shrinks {rate}")
     elif math.isinf(prediction.q_star):
         what = (f"activations grow without bound ({prediction.act}'s positive side is "
-                f"unbounded) and gradients grow {rate}")
+                f"unbounded) and {grads} grows {rate}")
     else:
-        what = f"nearby inputs decorrelate layer by layer and gradients grow {rate}"
+        what = f"nearby inputs decorrelate layer by layer and {grads} grows {rate}"
     return (f"{prediction.phase.capitalize()} phase (χ₁ = {prediction.chi1:.2f}): {what}; "
             f"{depth_clause(prediction)}{edge_clause(prediction)}.")
 
