@@ -108,14 +108,10 @@ def theory_sentence(prediction: Prediction) -> str:
     depth = (f"signals stay distinct over about {prediction.xi_c:.3g} layers (ξ_c; nets "
              f"deeper than about {6 * prediction.xi_c:.3g} do not train)"
              if prediction.xi_c is not None else "no finite depth scale")
-    turn = {"ordered": "activations and gradients shrink layer by layer",
-            "critical": "signals neither shrink nor grow: the edge of chaos",
-            "chaotic": "gradients grow toward the input and inputs decorrelate"}[
-        prediction.phase]
     return (f"Mean-field theory (wide-network limit): σ_w = {prediction.sigma_w:.3g}, "
             f"σ_b = {prediction.sigma_b:.3g} puts this {prediction.act} net in the "
-            f"{prediction.phase} phase (χ₁ = {prediction.chi1:.3g}): {turn}; {depth}; "
-            f"{edge_clause(prediction)}.")
+            f"{prediction.phase} phase (χ₁ = {prediction.chi1:.3g}): {behaviour(prediction)}; "
+            f"{depth}; {edge_clause(prediction)}.")
 
 
 def edge_clause(prediction: Prediction) -> str:
@@ -133,30 +129,35 @@ def edge_clause(prediction: Prediction) -> str:
             "edge of chaos" + (" (for ReLU only bias_init 0 does)" if act == "relu" else ""))
 
 
-def headline(prediction: Prediction) -> str:
-    """One sentence for the header: the phase, χ₁, what it does, and the knob to turn.
-
-    Only what holds for every activation in that phase: ordered, inputs become alike and
-    gradients shrink (activations too only when q* = 0); chaotic, gradients grow and
-    activations too only when q* is infinite (an unbounded side, as ReLU's)."""
-    if not prediction.applies:
-        return f"Mean-field theory does not apply here ({prediction.note.split(';')[0]})."
+def behaviour(prediction: Prediction) -> str:
+    """What the phase does to signals and gradients, saying only what holds for every
+    activation in it: ordered, inputs become alike and gradients shrink (activations too
+    only when q* = 0); chaotic, gradients grow, activations too only when q* is infinite (an
+    unbounded side, as ReLU's), and inputs decorrelate only when c* < 1."""
     # χ₁ multiplies the gradient's mean square, not its size, per layer.
     rate = f"×{prediction.chi1:.3g} per layer toward the input"
     grads = "the gradient's mean square"
     if prediction.phase == "critical":
-        what = "signals and gradients keep their size layer after layer"
-    elif prediction.phase == "ordered":
-        what = (f"activations shrink toward 0 and {grads} shrinks {rate}"
+        return "signals and gradients keep their size layer after layer"
+    if prediction.phase == "ordered":
+        return (f"activations shrink toward 0 and {grads} shrinks {rate}"
                 if prediction.q_star == 0 else
                 f"inputs become alike layer by layer and {grads} shrinks {rate}")
-    elif math.isinf(prediction.q_star):
-        what = (f"activations grow without bound ({prediction.act}'s positive side is "
-                f"unbounded) and {grads} grows {rate}")
-    else:
-        what = f"nearby inputs decorrelate layer by layer and {grads} grows {rate}"
-    return (f"{prediction.phase.capitalize()} phase (χ₁ = {prediction.chi1:.2f}): {what}; "
-            f"{depth_clause(prediction)}{edge_clause(prediction)}.")
+    said = []
+    if math.isinf(prediction.q_star):
+        said.append(f"activations grow without bound ({prediction.act}'s positive side is "
+                    "unbounded)")
+    if prediction.c_star < 1.0 - 1e-6:
+        said.append("nearby inputs decorrelate layer by layer")
+    return " and ".join([*said, f"{grads} grows {rate}"])
+
+
+def headline(prediction: Prediction) -> str:
+    """One sentence for the header: the phase, χ₁, what it does, and the knob to turn."""
+    if not prediction.applies:
+        return f"Mean-field theory does not apply here ({prediction.note.split(';')[0]})."
+    return (f"{prediction.phase.capitalize()} phase (χ₁ = {prediction.chi1:.2f}): "
+            f"{behaviour(prediction)}; {depth_clause(prediction)}{edge_clause(prediction)}.")
 
 
 def depth_clause(prediction: Prediction) -> str:

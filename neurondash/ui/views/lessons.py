@@ -58,8 +58,9 @@ def edge_lesson(grid: Grid) -> None:
     missing = len(configs) - len(results)
     if missing:
         seconds = sum(estimate_seconds(c) for i, c in enumerate(configs) if i not in results)
-        if not st.button(f"Train the map ({missing} of {len(configs)} runs; about "
-                         f"{describe_seconds(seconds / 2)} on two cores)", key="edge_train"):
+        if not st.button(f"Train the map ({missing} of {len(configs)} runs; "
+                         f"{describe_seconds(seconds)} of training, shared by the worker "
+                         "processes)", key="edge_train"):
             st.caption("Each run is kept in this server's run store: once trained, the map "
                        "opens at once for everyone.")
             return
