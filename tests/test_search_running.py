@@ -122,7 +122,8 @@ def test_a_warm_start_tells_exactly_the_stored_whole_trials_of_the_space(tmp_pat
 
 @pytest.mark.parametrize("repeats", [1, 2])
 def test_a_second_search_continues_the_first(tmp_path, repeats):
-    """The same search run again starts from the first's runs: none is trained twice."""
+    """The same search run again starts from the first's runs, and its draws of trials
+    already done (the seeded start-up draws) are told their value, not listed again."""
     store = RunStore(tmp_path)
     first = run_search(spec(trials=6, repeats=repeats), SerialExecutor(), store=store)
     whole = int((first["trained"] == 60).sum())
@@ -130,3 +131,4 @@ def test_a_second_search_continues_the_first(tmp_path, repeats):
     second = run_search(spec(trials=6, repeats=repeats), SerialExecutor(), store=store, log=log)
     assert (second["origin"] == "store").sum() == whole
     assert second.loc[second["origin"] == "search", "trial"].nunique() == 6
+    assert not second.duplicated(["query", "repeat"]).any(), "a trial done is not redone"

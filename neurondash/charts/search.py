@@ -77,23 +77,29 @@ def search_heatmap_chart(cells: pd.DataFrame, x: str, y: str, metric: str) -> al
     return alt.layer(rect, text).properties(height=300)
 
 
+VERDICT_COLOURS = {"above seed noise": "#4c78a8", "within seed noise": "#bbbbbb",
+                   "no repeats to judge noise": "#4c78a8"}
+
+
 def importance_chart(table: pd.DataFrame) -> alt.LayerChart:
     """What mattered: each searched setting's share of the variance of the trials'
     validation loss (``search.importance_frame``), largest first; a bar below the seed
     noise's share is grey, with the noise drawn as a dashed rule."""
     order = list(table["setting"])
+    verdicts = {verdict: colour for verdict, colour in VERDICT_COLOURS.items()
+                if verdict in set(table["verdict"])}
     base = alt.Chart(check_rows(table)).encode(
         y=alt.Y("setting:N", sort=order, title=None))
     bars = base.mark_bar().encode(
         x=alt.X("importance:Q", title="share of the variance (fANOVA)",
                 scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
         color=alt.Color("verdict:N", title=None, scale=alt.Scale(
-            domain=["above seed noise", "within seed noise", "no repeats to judge noise"],
-            range=["#4c78a8", "#bbbbbb", "#4c78a8"])),
+            domain=list(verdicts), range=list(verdicts.values()))),
         tooltip=["setting:N", alt.Tooltip("importance:Q", format=".1%"), "verdict:N"])
     layers = [bars]
     if table["noise"].notna().any():
         noise = pd.DataFrame({"noise": [float(table["noise"].iloc[0])]})
         layers.append(alt.Chart(noise).mark_rule(strokeDash=[4, 3], color="#d62728").encode(
             x="noise:Q", tooltip=[alt.Tooltip("noise:Q", title="seed noise", format=".1%")]))
-    return alt.layer(*layers).properties(height=max(80, 26 * len(table)))
+    # A step, not pixels: Streamlit squeezes a discrete axis into a fixed pixel height.
+    return alt.layer(*layers).properties(height=alt.Step(26))

@@ -29,6 +29,8 @@ from .leaderboard import search_frame
 from .spec import SearchSpec, Trial
 from .study import ask, make_study, stored_trials, tell_stored, trial_value
 
+DRAWS_AGAIN = 50
+"""Draws of done trials allowed beyond the trial count before a space counts as explored."""
 WARM_METHODS = ("tpe", "cmaes")
 """Samplers that learn from results; random and grid draws ignore them, so a repeated grid
 or random search reads its own stored runs instead."""
@@ -138,8 +140,13 @@ class _Driver:
         self.deadline = started + spec.budget_seconds if spec.budget_seconds else None
         self.study = make_study(spec)
         self.asked = 0
+        self.repeated = 0
+        """Draws of a trial already done (a small space explored, or a warm start's
+        seeded start-up draws): told its value, not counted as a trial."""
         self.next_index = 0
         self.live: dict[int, _Live] = {}
+        self.known: dict[Config, float] = {}
+        """The value of every whole trial so far (stored ones included), by Config."""
         self.queue: deque[tuple[_Live, int, int]] = deque()
         """Runs waiting for a worker: (trial, repeat, run index)."""
 
@@ -189,6 +196,7 @@ class _Driver:
         stored = stored_trials(self.spec, self.store, self.words)
         tell_stored(self.spec, self.study, stored)
         for config, _, summaries in stored:
+            self.known[config] = trial_value(summaries)
             for repeat, (run_config, summary) in enumerate(
                     zip(self.spec.repeat_configs(config), summaries, strict=True)):
                 self.log.results[len(self.log.runs)] = summary
@@ -198,12 +206,17 @@ class _Driver:
 
     def _next_job(self) -> tuple[_Live, int, int] | None:
         """A promoted trial's next run first, else a new trial's first run."""
-        while not self.queue and self.asked < self.spec.trial_count:
+        while (not self.queue and self.asked < self.spec.trial_count
+               and self.repeated < self.spec.trial_count + DRAWS_AGAIN):
             self._ask()
         return self.queue.popleft() if self.queue else None
 
     def _ask(self) -> None:
         trial, drawn = ask(self.spec, self.study, self.next_index)
+        if drawn.config in self.known:  # a trial already done: its value, not a new trial
+            self.study.tell(trial, self.known[drawn.config])
+            self.repeated += 1
+            return
         self.asked += 1
         self.next_index += 1
         if drawn.config is None:
@@ -250,6 +263,7 @@ class _Driver:
         diverged = any(s.get("status") == "diverged" for s in summaries)
         if last or diverged:  # a diverged run would diverge at any length
             self.study.tell(live.trial, value)
+            self.known[live.config] = value
             del self.live[live.index]
             return
         live.trial.report(value, resource)

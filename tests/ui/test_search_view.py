@@ -190,3 +190,10 @@ def test_a_search_with_rungs_shows_where_each_trial_stopped_and_its_link_replays
     shared = open_app(link)
     assert not shared.exception
     pd.testing.assert_frame_equal(leaderboard_table(shared), board)
+
+
+def test_every_search_link_parameter_is_known_to_the_link_reader():
+    """A search parameter the Config's link reader does not know is reported as unknown."""
+    from neurondash.config import VIEW_PARAMS
+
+    assert set(sweep_view.LINK_DEFAULTS) <= VIEW_PARAMS

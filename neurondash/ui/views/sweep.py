@@ -151,8 +151,8 @@ def _spec_from_controls(config: Config) -> SearchSpec | None:
 def _describe(spec: SearchSpec, words: list[str] | None) -> None:
     seconds = spec.expected_seconds(lambda config: estimate_seconds(config, words))
     st.write(f"{spec.plan()} Runs of {spec.base.steps:,} steps; all the trials would take "
-             f"about {describe_seconds(seconds)} of training here (an estimate over random "
-             "draws of the ranges), shared by the worker processes.")
+             f"{describe_seconds(seconds)} of training here (an estimate over random draws "
+             "of the ranges), shared by the worker processes.")
 
 
 @st.cache_resource(show_spinner=False)
