@@ -279,6 +279,8 @@ class Prediction:
     xi_c: float | None
     critical_init_scale: float | None
     sigma_w_layers: list[float] = field(default_factory=list)
+    gradient_factors: list[float] = field(default_factory=list)
+    """This net's per-layer ``gradient_factors``: not χ₁ while q is far from q*."""
     applies: bool = True
     note: str = ""
 
@@ -356,30 +358,30 @@ def predict(config: Config, q0: float = 1.0) -> Prediction:
         chi1=chi1, phase=phase_of(chi1), q_slope=slope, xi_q=depth_scale(slope),
         c_star=c_star, chi_c=chi_c, xi_c=depth_scale(chi_c),
         critical_init_scale=None if critical is None else critical / unit,
-        sigma_w_layers=layer_sigmas(config), applies=applies, note=note)
+        sigma_w_layers=layer_sigmas(config), applies=applies, note=note,
+        gradient_factors=gradient_factors(config, q_list) if applies else [])
+
+
+def gradient_factors(config: Config, q: list[float]) -> list[float]:
+    """What one layer down multiplies ∂loss/∂h's mean square by, per hidden layer above the
+    first (∂h^{l−1} = W^lᵀ(φ′(u^l) ∂h^l)): σ_w² E[φ′(√q^l z)²] × width/fan-in, χ₁ at q*."""
+    act = get_activation(config.act)
+    sigmas, fans, widths = layer_sigmas(config), config.fan_ins(), config.widths
+    return [sigmas[i] ** 2 * widths[i] / fans[i] * slope_square(act, q[i])
+            for i in range(1, len(q))]
 
 
 def predicted_grad_ms(config: Config, q: list[float], last_ms: float) -> list[float]:
-    """Mean square of ∂loss/∂h per hidden layer, first first, anchored at the last layer's
-    measured ``last_ms`` (the output layer and the loss set that, not the map).
-
-    Backward mean-field (Schoenholz et al. 2017): ∂h^l = W^{l+1}ᵀ(φ′(u^{l+1}) ∂h^{l+1}), so
-    each layer down multiplies it by σ_w² E[φ′(√q^{l+1} z)²] (χ₁ at the fixed point) and by
-    width/fan-in of the layer above. ``q`` is the forward prediction per layer."""
-    act = get_activation(config.act)
-    sigmas, fans, widths = layer_sigmas(config), config.fan_ins(), config.widths
-    ms = [last_ms]
-    for above in range(len(q) - 1, 0, -1):
-        gain = sigmas[above] ** 2 * widths[above] / fans[above]
-        ms.append(ms[-1] * gain * slope_square(act, q[above]))
-    return ms[::-1]
+    """Mean square of ∂loss/∂h per hidden layer, first first, from the forward prediction
+    ``q`` and the last layer's measured ``last_ms`` (the output layer and the loss set it)."""
+    factors = gradient_factors(config, q)
+    return [last_ms * math.prod(factors[i:]) for i in range(len(q))]
 
 
 def seed_spread(config: Config, x: Array, n_inputs: int, n_classes: int,
                 seeds: list[int]) -> Array:
-    """Measured pre-activation std of every hidden layer (columns) of the engine's net at
-    init for each of ``seeds`` (rows), on inputs ``x``: the scatter a single seed shows at
-    this width, which a line of theory alone hides (ReLU and GELU: 20–50%)."""
+    """Pre-activation std of every hidden layer (columns) of the engine's net at init under
+    each of ``seeds`` (rows), on ``x``: a seed's scatter, which a line alone hides."""
     rows = []
     for seed in seeds:
         model = build_model(config.replace(seed=seed), n_inputs, n_classes,
@@ -392,7 +394,6 @@ def seed_spread(config: Config, x: Array, n_inputs: int, n_classes: int,
 
 
 def edge_depth(config: Config, scales: list[float]) -> list[float | None]:
-    """6 ξ_c at each init scale: the depth beyond which Schoenholz et al. find nets do not
-    train (None where ξ_c is infinite, at the edge of chaos)."""
+    """6 ξ_c at each init scale (None where infinite): nets deeper do not train."""
     xis = [predict(config.replace(init_scale=scale)).xi_c for scale in scales]
     return [None if xi is None else 6.0 * xi for xi in xis]

@@ -135,7 +135,7 @@ def behaviour(prediction: Prediction) -> str:
     only when q* = 0); chaotic, gradients grow, activations too only when q* is infinite (an
     unbounded side, as ReLU's), and inputs decorrelate only when c* < 1."""
     # χ₁ multiplies the gradient's mean square, not its size, per layer.
-    rate = f"×{prediction.chi1:.3g} per layer toward the input"
+    rate = f"×{prediction.chi1:.3g} per layer toward the input" + net_rate(prediction)
     grads = "the gradient's mean square"
     if prediction.phase == "critical":
         return "signals and gradients keep their size layer after layer"
@@ -152,12 +152,31 @@ def behaviour(prediction: Prediction) -> str:
     return " and ".join([*said, f"{grads} grows {rate}"])
 
 
+NET_RATE_DIFFERS = 1.15
+"""This net's mean factor per layer is named beside χ₁ when they differ by more than this."""
+
+
+def net_rate(prediction: Prediction) -> str:
+    """χ₁ holds once the layers' variance reaches q*; a shallow net whose layers are still
+    far from it (GELU at init_scale 1: χ₁ = 0.5 at q* = 0, about 1 at q = 2) sees its own
+    per-layer factor, said beside it when the two differ."""
+    factors = [f for f in prediction.gradient_factors if f > 0 and math.isfinite(f)]
+    if not factors or len(factors) != len(prediction.gradient_factors):
+        return ""
+    mean = math.exp(sum(math.log(f) for f in factors) / len(factors))
+    if abs(math.log(mean / prediction.chi1)) <= math.log(NET_RATE_DIFFERS):
+        return ""
+    return f" at q* (×{mean:.3g} per layer over this net's {len(factors) + 1} layers)"
+
+
 def headline(prediction: Prediction) -> str:
     """One sentence for the header: the phase, χ₁, what it does, and the knob to turn."""
     if not prediction.applies:
         return f"Mean-field theory does not apply here ({prediction.note.split(';')[0]})."
+    # ξ_c, like χ₁, is the fixed point's: no verdict on depth for a net still far from it.
+    depth = "" if net_rate(prediction) else depth_clause(prediction)
     return (f"{prediction.phase.capitalize()} phase (χ₁ = {prediction.chi1:.2f}): "
-            f"{behaviour(prediction)}; {depth_clause(prediction)}{edge_clause(prediction)}.")
+            f"{behaviour(prediction)}; {depth}{edge_clause(prediction)}.")
 
 
 def depth_clause(prediction: Prediction) -> str:

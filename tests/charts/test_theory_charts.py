@@ -154,3 +154,19 @@ def test_the_map_draws_the_cells_the_curve_the_rule_and_the_boundary():
     # Outside the map's scales (50 > 1.0's cell edge) is left out; 20 > 8 stays, clipped.
     assert [r["init_scale"] for r in drawn] == [0.06, 0.1, 0.3, 1.0]
     assert any(r == [{"init_scale": 0.6, "label": "critical init_scale"}] for r in rows)
+
+
+def test_a_net_far_from_its_fixed_point_is_told_its_own_rate():
+    """GELU at init_scale 1: χ₁ = 0.5 at q* = 0, but its layers' q stays near 2, where a
+    layer scales the gradient's mean square by about 0.9: the header says both, and no
+    verdict on depth from a ξ_c the net does not see."""
+    prediction = predict(Config(act="gelu", depth=10))
+    assert prediction.chi1 == pytest.approx(0.5, abs=1e-6)
+    mean = float(np.exp(np.mean(np.log(prediction.gradient_factors))))
+    assert 0.8 < mean < 1.0
+    text = headline(prediction)
+    assert f"×0.5 per layer toward the input at q* (×{mean:.3g} per layer over this net's 10 " \
+           "layers)" in text
+    assert "6 ξ_c" not in text
+    near = headline(predict(Config(act="tanh", init_scale=0.3, depth=8)))
+    assert "per layer over this net's" not in near and "6 ξ_c" in near
