@@ -9,6 +9,7 @@ import pytest
 
 from neurondash import Config, theory, train
 from neurondash.diagnosis import diagnose
+from neurondash.engine.lr_finder import find_lr
 
 
 def lessons(run) -> list[str]:
@@ -200,3 +201,17 @@ def test_advice_is_a_valid_config_change_that_differs_from_the_run():
         if finding.change:
             changed = run.config.replace(**finding.change)
             assert changed != run.config and finding.metric, finding
+
+
+def test_the_lr_finders_curve_judges_a_rate_far_from_its_suggestion():
+    """With an LR finder result for these settings, a rate 10x below its seeds' range is
+    too low and the advice is the suggestion; a rate at the suggestion is left to what its
+    own run shows (a short test can suggest a rate whose loss rises later)."""
+    config = Config.from_query("depth=2&width=32&steps=600&sched=constant")[0]
+    finder = find_lr(config, steps=150, seeds=2)
+    suggested = float(f"{finder.suggestion:.1g}")
+    slow = train(config.replace(lr=float(f"{min(finder.suggestions) / 10:.1g}")))
+    (too_low,) = [f for f in diagnose(slow, finder) if f.lesson == "Learning rate too low"]
+    assert too_low.change == {"lr": suggested} and "LR finder" in too_low.text
+    fine = train(config.replace(lr=suggested))
+    assert not [f for f in diagnose(fine, finder) if "LR finder" in f.text]

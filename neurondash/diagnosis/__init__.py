@@ -6,6 +6,7 @@ activation-specific words and limits are on the ``Activation`` records."""
 
 from __future__ import annotations
 
+from ..engine.lr_finder import LRFinderResult
 from ..features import FEATURES
 from ..parts.activations import ACTIVATIONS
 from ..run import Run
@@ -35,8 +36,9 @@ FAR_INIT = (0.5, 2.0)
 """init_scale outside which a normalized net's rescue is worth a note."""
 
 
-def diagnose(run: Run) -> list[Finding]:
-    """Findings in order of importance; an all-clear finding when nothing is wrong."""
+def diagnose(run: Run, finder: LRFinderResult | None = None) -> list[Finding]:
+    """Findings in order of importance; an all-clear finding when nothing is wrong.
+    ``finder`` is an LR finder's result for the run's settings (any lr), when there is one."""
     config, found = run.config, []
     if run.status == "diverged":
         found.append(divergence(run))
@@ -62,7 +64,7 @@ def diagnose(run: Run) -> list[Finding]:
             found.append(_rescue(run, level))
         dead = dead_units(run, last, level, _high(config.opt))
         found += [dead] if dead is not None else []
-    rate = learning_rate(run, level, found, troubled)
+    rate = learning_rate(run, level, found, troubled, finder)
     found += [rate] if rate is not None else []
     if not any(finding.level in ("warning", "error") for finding in found):
         found.append(Finding("success", "Healthy", _healthy_summary(run, level)))

@@ -53,8 +53,9 @@ def init_scale_advice(run: Run, want: str) -> Advice | None:
         if target <= config.init_scale:
             return None
         return Advice(f"Mean-field theory puts this {config.act} net in the ordered phase "
-                      f"(χ₁ = {found.chi1:.2g}: signals and gradients shrink by that factor "
-                      f"per layer); {edge}. Raise init_scale to {target:g}.",
+                      f"(χ₁ = {found.chi1:.2g}: the gradient's variance shrinks by about that "
+                      f"factor per layer toward the input, its std by "
+                      f"{math.sqrt(found.chi1):.2g}); {edge}. Raise init_scale to {target:g}.",
                       {"init_scale": target})
     if want == "down" and found.chi1 > CHAOTIC_CHI:
         # Kaiming's own scale (1) is the floor for kaiming: its tanh default is chaotic but
@@ -65,8 +66,9 @@ def init_scale_advice(run: Run, want: str) -> Advice | None:
             return None
         norm = " or add normalization (norm batch)" if config.norm == "none" else ""
         return Advice(f"Mean-field theory puts this {config.act} net in the chaotic phase "
-                      f"(χ₁ = {found.chi1:.2g}: signals and gradients grow by that factor "
-                      f"per layer); {edge}. Lower init_scale to {target:g}{norm}.",
+                      f"(χ₁ = {found.chi1:.2g}: the gradient's variance grows by about that "
+                      f"factor per layer toward the input); {edge}. Lower init_scale to "
+                      f"{target:g}{norm}.",
                       {"init_scale": target})
     return None
 

@@ -6,6 +6,7 @@ crawled short of convergence (a higher rate reaches lower)."""
 
 from __future__ import annotations
 
+from ..engine.lr_finder import LRFinderResult
 from ..run import Run
 from .advice import lr_advice
 from .findings import Finding, with_advice
@@ -32,6 +33,10 @@ NOTE_WIDTH = 0.3
 """update:data within this of a band's low end, with a loss still falling: a note."""
 MAX_FACTOR = 30.0
 """The most a single piece of advice scales lr by."""
+FINDER_FACTOR = 3.0
+"""A rate this far outside the finder's suggestions is judged by them (benchmarks/
+lr_finder_check.py: the best rate was 0.45-1.4x the suggestion for SGD, 0.09-0.31x the
+minimum, that is 0.45-1.55x the suggestion, for Adam)."""
 EXPLAINED = frozenset({"Collapsing activations", "Vanishing gradients", "Exploding gradients",
                        "All-zero init: symmetry"})
 """Tiny updates in a net whose signal or gradient vanishes are that effect, not the lr; in
@@ -45,12 +50,16 @@ def divergence(run: Run) -> Finding:
     return with_advice(finding, blame(run))
 
 
-def learning_rate(run: Run, level: float | None, found: list[Finding],
-                  troubled: bool) -> Finding | None:
-    """Too low, too high, or a note, from the typical update:data and the loss."""
+def learning_rate(run: Run, level: float | None, found: list[Finding], troubled: bool,
+                  finder: LRFinderResult | None = None) -> Finding | None:
+    """Too low, too high, or a note, from the typical update:data and the loss; from the
+    LR finder's curve first when one was run for these settings."""
     config = run.config
     if level is None or run.status == "diverged":
         return None
+    by_finder = _against_finder(run, finder, found)
+    if by_finder is not None:
+        return by_finder
     low, high = UPDATE_BANDS[config.opt]
     named = {f.lesson for f in found}
     measured = (f"update:data (Gradients tab) is about {level:.1f} in early and mid training "
@@ -88,4 +97,25 @@ def learning_rate(run: Run, level: float | None, found: list[Finding],
                                                  "whatever the gradient)"
                                                  if config.opt in ("adam", "adamw") else "")
                        + ". Lower lr if the loss turns noisy.")
+    return None
+
+
+def _against_finder(run: Run, finder: LRFinderResult | None,
+                    found: list[Finding]) -> Finding | None:
+    """Too low or too high when the rate is outside ``FINDER_FACTOR`` times the range the
+    finder's seeds suggested (the rate that trained best was within 2-3x of it)."""
+    if finder is None or converged(run) or EXPLAINED & {f.lesson for f in found}:
+        return None
+    config, (low, high) = run.config, finder.spread
+    curve = (f"the LR finder (LR finder tab) suggests {finder.suggestion:.2g} (its seeds "
+             f"{low:.2g} to {high:.2g}); this run's lr is {config.lr:g}")
+    target = float(f"{finder.suggestion:.1g}")
+    if config.lr < low / FINDER_FACTOR:
+        return Finding("warning", "Learning rate too low", f"By its loss-against-rate curve "
+                       f"{curve}, too small a step to get far. Raise lr to {target:g}.",
+                       change={"lr": target}, metric="val_loss")
+    if config.lr > high * FINDER_FACTOR:
+        return Finding("warning", "Learning rate too high", f"By its loss-against-rate curve "
+                       f"{curve}, past where the loss stops falling. Lower lr to {target:g}.",
+                       change={"lr": target}, metric="val_loss")
     return None

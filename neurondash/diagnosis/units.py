@@ -162,7 +162,7 @@ def signal(run: Run, first: pd.DataFrame) -> list[Finding]:
     if stds[-1] < COLLAPSED_STD and stds[0] > stds[-1]:
         found.append(with_advice(Finding(
             "warning", "Collapsing activations",
-            f"{names[-1]}'s activations have std {stds[-1]:.3f} at init ({names[0]}'s "
+            f"The activations of {names[-1]} have std {stds[-1]:.3f} at init ({names[0]}: "
             f"{stds[0]:.2f}; Activations tab at step 0): the signal shrinks layer by layer "
             "and gradients vanish toward the input. init_scale is too small.",
             metric="std_ratio", layers=(names[-1],)), init_scale_advice(run, "up")))

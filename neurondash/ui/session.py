@@ -62,6 +62,8 @@ class Session:
     """Stored runs picked in the Runs view for Compare."""
     lr_result = _Key(None)
     sweep = _Key(None)
+    try_it = _Key(None)
+    """(chart key of the run, index of its finding) whose Try it comparison is open."""
     search_used = _Key(None)
     """The search trial whose settings "Use its settings" just put in the sidebar."""
     callback_error = _Key(None)

@@ -101,7 +101,7 @@ def test_overview_shows_the_findings_the_loss_and_every_layer_over_training(defa
     run = next(iter(at.session_state["runs"].values()))
     assert set(table.column("layer").to_pylist()) == set(run.layers["layer"])
     assert sorted(set(table.column("step").to_pylist())) == run.snapshot_steps
-    healthy = overview.get("success")[0].value  # the defaults train a healthy model
+    healthy = rendered(overview.get("success")[0].value)  # the defaults train a healthy model
     assert f"Initial loss {run.initial_loss:.2f} vs {run.expected_initial_loss:.2f}" in healthy
     worst = run.layers[run.layers["step"] == run.layers["step"].max()]["saturated_pct"].max()
     assert f"{worst:.0f}%" in healthy

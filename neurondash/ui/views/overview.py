@@ -1,4 +1,5 @@
-"""The Overview: findings, loss, every layer over training, the decision boundary."""
+"""The Overview: findings (each with advice has a Try it), loss, every layer over training,
+the decision boundary."""
 
 from __future__ import annotations
 
@@ -12,13 +13,23 @@ from ...engine import queries
 from ...run import Run
 from .. import render
 from ..cache import chart_key, dataset_of, derived, kept_step, model_of
+from ..session import Session
+from ..text import escape
+from . import try_it
 from .common import PLANE
 
 
 def overview(run: Run, step: int) -> None:
     """What a first look needs: the findings, the loss, and how every layer evolved."""
-    for finding in derived(run, "findings", lambda: diagnose(run)):
-        getattr(st, finding.level)(f"**{finding.lesson}.** {finding.text}")
+    tested = Session().lr_result
+    finder = tested[1] if tested and tested[0].replace(lr=run.config.lr) == run.config \
+        else None
+    name = f"findings, lr finder {finder.suggestion:.6g}" if finder else "findings"
+    for index, finding in enumerate(derived(run, name, lambda: diagnose(run, finder))):
+        # A finding quotes the run (its message, an imported run's values): escaped.
+        getattr(st, finding.level)(f"**{escape(finding.lesson)}.** {escape(finding.text)}")
+        if finding.change and finding.metric:
+            try_it.button(run, finding, index)
     left, right = st.columns(2)
     exploded = prepare.loss_explodes(run)
     render.chart(chart_key(run, "overview_loss"), lambda: charts.loss_chart(

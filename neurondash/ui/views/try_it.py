@@ -1,0 +1,122 @@
+""""Try it": a finding's suggested Config beside the current run, with the number the finding
+was about before and after. The suggested run comes from the session or the run store, or
+is trained here when it fits the cost limit that opening a link has (``app.AUTO_SECONDS``):
+a click must not start minutes of work on a shared server."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sqlite3
+
+import streamlit as st
+
+from ...config import Config
+from ...cost import describe_seconds, estimate_seconds
+from ...diagnosis import Finding
+from ...diagnosis.numbers import METRICS, improved, label, measure
+from ...identity import run_key
+from ...run import Run
+from ...store import STORED_STATUSES, shared_store
+from ...training import train
+from ..cache import chart_key
+from ..session import Session
+from ..text import escape
+
+
+def change_words(change: dict) -> str:
+    """'init_scale 1, norm batch': the change as the sidebar names it."""
+    return ", ".join(f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}"
+                     for name, value in change.items())
+
+
+def button(run: Run, finding: Finding, index: int) -> None:
+    """The finding's Try it button; pressing it again closes the comparison."""
+    opened = Session().try_it
+    mine = (chart_key(run), index)
+
+    def toggle() -> None:
+        Session().try_it = None if opened == mine else mine
+
+    st.button(f"Try it: {change_words(finding.change)}", key=f"try_it_{index}",
+              on_click=toggle, help="Open the suggested settings beside this run, with the "
+              "number this finding is about before and after.")
+    if opened == mine:
+        compare(run, finding)
+
+
+def suggested(run: Run, finding: Finding) -> Config | None:
+    try:
+        return run.config.replace(**finding.change)
+    except ValueError as err:  # ConfigError is one
+        st.warning(escape(f"The suggested settings are not valid here: {err}"))
+        return None
+
+
+def compare(run: Run, finding: Finding) -> None:
+    """The suggested run beside this one, or why it is not shown."""
+    config = suggested(run, finding)
+    if config is None:
+        return
+    words = list(run.words) if run.words else None
+    other = _fetch(config, words)
+    if other is None:
+        return
+    metric = finding.metric
+    before = measure(run, metric, finding.layers)
+    after = measure(other, metric, finding.layers)
+    name = label(metric, run.config.act)
+    layer = f" ({finding.layers[0]})" if finding.layers and "saturated" in metric else ""
+    digits = METRICS[metric].digits
+    box = st.container(border=True)
+    left, right = box.columns(2)
+    was = change_words({k: getattr(run.config, k) for k in finding.change})
+    left.metric(f"This run ({was}): {name}{layer}", _shown(before, digits))
+    right.metric(f"With {change_words(finding.change)}: {name}{layer}", _shown(after, digits))
+    left.metric("final validation loss", _shown(measure(run, "val_loss"), ".3f"))
+    right.metric("final validation loss", _shown(measure(other, "val_loss"), ".3f"))
+    verdict = "better" if improved(metric, before, after) else "not better"
+    box.caption(escape(f"The suggested run's {name} is {verdict} than this run's"
+                       + (" (closer to 1: the signal keeps its size across the layers)"
+                          if metric in ("std_ratio", "grad_ratio") else "") + "."))
+    box.link_button("Open the suggested run", f"?{config.to_query()}")
+
+
+def _shown(value: float, digits: str) -> str:
+    if math.isinf(value):
+        return "diverged"
+    return "n/a" if math.isnan(value) else format(value, digits)
+
+
+def _fetch(config: Config, words: list[str] | None) -> Run | None:
+    """The suggested run from the session, the store, or trained within the auto-train
+    limit; None (and a sentence saying why) otherwise."""
+    from ..app import AUTO_SECONDS  # the app imports the views: read its limit at draw time
+
+    key = run_key(config, words)
+    runs = Session().runs
+    if key in runs:
+        try:
+            return runs[key]
+        except KeyError:
+            pass
+    try:
+        stored = shared_store().get(key)
+    except (OSError, sqlite3.Error):
+        stored = None
+    if stored is not None:
+        runs[key] = stored
+        return stored
+    seconds = estimate_seconds(config, words)
+    if seconds > AUTO_SECONDS:
+        st.info(escape(f"The suggested run would take {describe_seconds(seconds)} to train "
+                       f"here, more than the {AUTO_SECONDS:g} s trained without a click: "
+                       f"open it with the link ?{config.to_query()} and press Train."))
+        return None
+    with st.spinner(f"Training the suggested run ({describe_seconds(seconds)})..."):
+        other = train(config, words=words)
+    if other.status in STORED_STATUSES:
+        with contextlib.suppress(OSError, sqlite3.Error):  # optional: the session keeps it
+            shared_store().put(other)
+    runs[key] = other
+    return other

@@ -1,0 +1,37 @@
+"""Every Overview finding with advice has a Try it button that opens the suggested Config
+beside the run, with the number the finding is about before and after (trained here: the
+suggestion fits the auto-train limit)."""
+
+from __future__ import annotations
+
+from neurondash import Config, train
+from neurondash.diagnosis import diagnose
+from neurondash.diagnosis.numbers import label, measure
+
+from .markdown import texts
+from .test_app import open_app, show
+
+QUERY = {"depth": "4", "width": "16", "init_scale": "4", "steps": "200"}
+
+
+def test_try_it_shows_the_suggested_run_beside_this_one():
+    at = open_app(QUERY)
+    tab = show(at, "Overview")
+    run = train(Config.from_query("&".join(f"{k}={v}" for k, v in QUERY.items()))[0])
+    advised = [f for f in diagnose(run) if f.change and f.metric]
+    buttons = [b for b in tab.button if b.key and b.key.startswith("try_it_")]
+    assert advised and len(buttons) == len(advised)
+    (saturated,) = [f for f in advised if f.lesson == "Saturated activations"]
+    index = diagnose(run).index(saturated)
+    button = next(b for b in buttons if b.key == f"try_it_{index}")
+    assert button.label == "Try it: init_scale 1"
+    at = button.click().run()
+    tab = show(at, "Overview")
+    shown = {m.label: m.value for m in tab.metric}
+    name = f"{label(saturated.metric, 'tanh')} ({saturated.layers[0]})"
+    after = train(run.config.replace(**saturated.change))
+    assert shown[f"This run (init_scale 4): {name}"] == \
+        f"{measure(run, saturated.metric, saturated.layers):.0f}"
+    assert shown[f"With init_scale 1: {name}"] == \
+        f"{measure(after, saturated.metric, saturated.layers):.0f}"
+    assert "is better than this run's" in texts(tab.caption)
