@@ -12,8 +12,7 @@ from ..parts.activations import ACTIVATIONS
 from ..run import Run
 from .advice import init_scale_advice
 from .findings import LEVELS, Advice, Finding, with_advice
-from .loss import MIN_STEPS_FOR_BASELINE, STILL_FALLING, generalisation, loss_rise
-from .loss import RISE as RISE
+from .loss import MIN_STEPS_FOR_BASELINE, RISE, STILL_FALLING, generalisation, loss_rise
 from .rate import MIN_STEPS_FOR_LR, UPDATE_BANDS, divergence, learning_rate
 from .units import COLLAPSED_STD, SHRINK_RATIO, dead_units, rising_saturation, saturation, signal
 
@@ -62,17 +61,13 @@ def diagnose(run: Run, finder: LRFinderResult | None = None) -> list[Finding]:
         if config.norm != "none" and not FAR_INIT[0] < config.init_scale < FAR_INIT[1] \
                 and (saturated is None or saturated.level == "info"):
             found.append(_rescue(run, level))
-        dead = dead_units(run, last, level, _high(config.opt))
+        dead = dead_units(run, last, level, UPDATE_BANDS[config.opt][1])
         found += [dead] if dead is not None else []
     rate = learning_rate(run, level, found, troubled, finder)
     found += [rate] if rate is not None else []
     if not any(finding.level in ("warning", "error") for finding in found):
         found.append(Finding("success", "Healthy", _healthy_summary(run, level)))
     return sorted(found, key=lambda finding: LEVELS.index(finding.level))
-
-
-def _high(opt: str) -> float:
-    return UPDATE_BANDS[opt][1]
 
 
 def _at_init(run: Run) -> list[Finding]:
