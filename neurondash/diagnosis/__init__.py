@@ -55,7 +55,7 @@ def diagnose(run: Run, finder: LRFinderResult | None = None) -> list[Finding]:
         # A loss that falls after the cut while validation rises is memorising, not a cost.
         overfit = "Overfitting" in {f.lesson for f in found}
         if (saturated is None or saturated.level == "info") and not overfit:
-            saturated = rising_saturation(run, first, last) or saturated
+            saturated = rising_saturation(run, first, last, level) or saturated
         found += [f for f in (saturated,) if f is not None]
         found += signal(run, first)
         if config.norm != "none" and not FAR_INIT[0] < config.init_scale < FAR_INIT[1] \

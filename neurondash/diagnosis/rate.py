@@ -43,6 +43,12 @@ EXPLAINED = frozenset({"Collapsing activations", "Vanishing gradients", "Explodi
 one whose gradients explode at init (a chaotic init) the init is to blame first."""
 
 
+def lr_factor(opt: str, level: float) -> float:
+    """What to multiply lr by to bring update:data to the optimizer's healthy level (an
+    update is about proportional to lr), at most ``MAX_FACTOR`` either way."""
+    return min(MAX_FACTOR, max(1 / MAX_FACTOR, 10 ** (UPDATE_TARGET[opt] - level)))
+
+
 def divergence(run: Run) -> Finding:
     """The blow-up, blamed on the init when theory calls it chaotic, else on the lr."""
     finding = Finding("error", "Divergence", f"{run.message} The charts show what was recorded "
@@ -64,7 +70,7 @@ def learning_rate(run: Run, level: float | None, found: list[Finding], troubled:
     named = {f.lesson for f in found}
     measured = (f"update:data (Gradients tab) is about {level:.1f} in early and mid training "
                 f"({config.opt}: judged between {low:g} and {high:g})")
-    factor = min(MAX_FACTOR, 10 ** (UPDATE_TARGET[config.opt] - level))
+    factor = lr_factor(config.opt, level)
     saturated_at_init = any(f.metric == "saturated_init" for f in found)
     slow = not converged(run) and not EXPLAINED & named and not saturated_at_init
     if slow and (level < low - LEVELLED_MARGIN or level < low and still_falling(run)):
@@ -90,7 +96,7 @@ def learning_rate(run: Run, level: float | None, found: list[Finding], troubled:
             return with_advice(Finding("warning", "Learning rate too high",
                                        measured + ": each step rewrites a large share of the "
                                        f"weights, and {cost}.", metric="val_loss"),
-                               lr_advice(config, max(1 / MAX_FACTOR, factor), ""))
+                               lr_advice(config, factor, ""))
         return Finding("info", "Large but steady updates",
                        measured + ", above the band, yet the loss kept falling to the end: "
                        "this rate works here" + (" (Adam's steps are about lr in size "

@@ -12,6 +12,7 @@ from ..run import Run
 from .advice import init_scale_advice, lr_advice
 from .findings import Advice, Finding, with_advice
 from .loss import RISE, cut_drop, loss_rise
+from .rate import UPDATE_BANDS, lr_factor
 
 COLLAPSED_STD = 0.1
 SHRINK_RATIO = 1.6
@@ -78,10 +79,12 @@ def _saturation_advice(run: Run, level: float | None) -> Advice | None:
     return advice
 
 
-def rising_saturation(run: Run, first: pd.DataFrame, last: pd.DataFrame) -> Finding | None:
+def rising_saturation(run: Run, first: pd.DataFrame, last: pd.DataFrame,
+                      level: float | None) -> Finding | None:
     """A layer whose saturated share rose in training past the record's costly limit, when
     the loss shows the cost: it rose from its best, or fell steeply once the schedule cut
-    the rate (what a lower rate reaches)."""
+    the rate (what a lower rate reaches). Advice: the lr the rate finding would give when
+    the updates are large, else a third of it."""
     act = ACTIVATIONS[run.config.act]
     if act.saturated is None or not len(first) or not len(last):
         return None
@@ -95,13 +98,17 @@ def rising_saturation(run: Run, first: pd.DataFrame, last: pd.DataFrame) -> Find
     cost = (f"the loss fell {drop:.2f} nats once the schedule cut the rate tenfold"
             if drop > CUT_DROP else f"the loss ended {rise:.2f} above its best")
     layers = tuple(risen.sort_values("saturated_pct", ascending=False)["layer"])
+    named = " and ".join([", ".join(layers[:-1]), layers[-1]] if len(layers) > 1 else layers)
     finding = Finding("warning", f"{act.saturation_lesson} rising in training",
-                      f"In {', '.join(layers)} the share of {act.name} outputs "
+                      f"In {named} the share of {act.name} outputs "
                       f"{act.flat_words} rose during training, to {worst['saturated_pct']:.0f}% "
                       f"in {worst['layer']} (from {worst['saturated_pct_init']:.0f}% at init), "
                       f"and it costs loss: {cost}, so a lower rate reaches further.",
                       metric="saturated_end", layers=layers)
-    return with_advice(finding, lr_advice(run.config, 1 / 3, ""))
+    opt = run.config.opt
+    factor = lr_factor(opt, level) if level is not None and level > UPDATE_BANDS[opt][1] \
+        else 1 / 3
+    return with_advice(finding, lr_advice(run.config, factor, ""))
 
 
 def dead_units(run: Run, last: pd.DataFrame, level: float | None,

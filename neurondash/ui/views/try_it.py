@@ -73,8 +73,9 @@ def compare(run: Run, finding: Finding) -> None:
     was = change_words({k: getattr(run.config, k) for k in finding.change})
     left.metric(f"This run ({was}): {name}{layer}", _shown(before, digits))
     right.metric(f"With {change_words(finding.change)}: {name}{layer}", _shown(after, digits))
-    left.metric("final validation loss", _shown(measure(run, "val_loss"), ".3f"))
-    right.metric("final validation loss", _shown(measure(other, "val_loss"), ".3f"))
+    if metric != "val_loss":
+        left.metric("final validation loss", _shown(measure(run, "val_loss"), ".3f"))
+        right.metric("final validation loss", _shown(measure(other, "val_loss"), ".3f"))
     verdict = "better" if improved(metric, before, after) else "not better"
     box.caption(escape(f"The suggested run's {name} is {verdict} than this run's"
                        + (" (closer to 1: the signal keeps its size across the layers)"
