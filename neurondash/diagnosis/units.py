@@ -25,6 +25,10 @@ CUT_DROP = 0.15
 """Nats the training loss fell after the schedule's tenfold cut from which the rate before
 the cut cost loss: healthy runs drop 0.03-0.10 (the cut's annealing); Adam at lr 0.01 on
 the default net drops 0.23-0.26 and lr/3 ends 0.06 nats lower."""
+LARGE_STEPS = 0.25
+"""update:data this far above the optimizer's band blames the rate for a layer that
+saturated in training without the loss showing it yet: Adam at lr 0.03 on a leaky-ReLU net
+(-1.9; 98% on the leaky side) ends 0.13-0.17 nats above lr 0.01."""
 VANISHING, EXPLODING = 0.1, 10.0
 """First over last hidden layer's gradient std at init beyond which gradients vanish or
 explode toward the input."""
@@ -83,8 +87,8 @@ def rising_saturation(run: Run, first: pd.DataFrame, last: pd.DataFrame,
                       level: float | None) -> Finding | None:
     """A layer whose saturated share rose in training past the record's costly limit, when
     the loss shows the cost: it rose from its best, or fell steeply once the schedule cut
-    the rate (what a lower rate reaches). Advice: the lr the rate finding would give when
-    the updates are large, else a third of it."""
+    the rate (what a lower rate reaches), or its steps are far too large. Advice: the lr the
+    rate finding would give when the updates are large, else a third of it."""
     act = ACTIVATIONS[run.config.act]
     if act.saturated is None or not len(first) or not len(last):
         return None
@@ -92,18 +96,22 @@ def rising_saturation(run: Run, first: pd.DataFrame, last: pd.DataFrame,
     risen = joined[(joined["saturated_pct"] > act.saturation_limits[2])
                    & (joined["saturated_pct"] - joined["saturated_pct_init"] >= RISE_PCT)]
     drop, rise = cut_drop(run), loss_rise(run)
-    if not len(risen) or (drop <= CUT_DROP and rise <= RISE):
+    high = UPDATE_BANDS[run.config.opt][1] + LARGE_STEPS
+    large = level is not None and level > high
+    if not len(risen) or (drop <= CUT_DROP and rise <= RISE and not large):
         return None
     worst = _worst(risen)
     cost = (f"the loss fell {drop:.2f} nats once the schedule cut the rate tenfold"
-            if drop > CUT_DROP else f"the loss ended {rise:.2f} above its best")
+            if drop > CUT_DROP else f"the loss ended {rise:.2f} above its best"
+            if rise > RISE else f"its steps are large (update:data {level:.1f}, above "
+            f"{high:g} for {run.config.opt})")
     layers = tuple(risen.sort_values("saturated_pct", ascending=False)["layer"])
     named = " and ".join([", ".join(layers[:-1]), layers[-1]] if len(layers) > 1 else layers)
     finding = Finding("warning", f"{act.saturation_lesson} rising in training",
                       f"In {named} the share of {act.name} outputs "
                       f"{act.flat_words} rose during training, to {worst['saturated_pct']:.0f}% "
                       f"in {worst['layer']} (from {worst['saturated_pct_init']:.0f}% at init), "
-                      f"and it costs loss: {cost}, so a lower rate reaches further.",
+                      f"and the rate is to blame: {cost}; a lower rate reaches further.",
                       metric="saturated_end", layers=layers)
     opt = run.config.opt
     factor = lr_factor(opt, level) if level is not None and level > UPDATE_BANDS[opt][1] \
