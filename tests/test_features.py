@@ -78,4 +78,5 @@ def test_features_reach_json_cli_and_sweeps(tmp_path):
     spec = SearchSpec(Config(task="xor", depth=0, steps=10),
                       tuple(choice_range(name, values) for name, values in axes.items()),
                       method="grid")
-    assert [config.features for _, _, config in spec.runs()] == ["x1,x2", "x1x2"]
+    trials = [spec.trial(i, values) for i, values in enumerate(spec.grid_values())]
+    assert [trial.config.features for trial in trials] == ["x1,x2", "x1x2"]

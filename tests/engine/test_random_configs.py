@@ -16,7 +16,7 @@ from neurondash.config import SETTINGS, ConfigError
 
 SMALL_INTS = {"steps": (1, 40), "points": (100, 300), "depth": (0, 3), "context": (1, 4),
               "fuse": (0, 4), "embed_dim": (1, 8), "snap_every": (0, 9), "seed": (0, 10**6),
-              "more": (0, 40), "data_seed": (-1, 10**6)}
+              "more": (0, 40), "data_seed": (-1, 10**6), "until": (0, 40)}
 """Every int setting without choices must be listed here: a float drawn for it is never
 valid, so the draw would be silently retried without it."""
 

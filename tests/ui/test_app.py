@@ -519,7 +519,7 @@ def test_a_hierarchical_model_from_a_link_shows_its_levels():
     at.selectbox(key="neuron_layer").set_value(1).run()
     labels = at.dataframe[0].value["input"].tolist()
     assert labels[8] == "hidden 1 unit 0, position 2 of 2"
-    findings = [e.value for e in show(at, "Overview").get("info")]
+    findings = [rendered(e.value) for e in show(at, "Overview").get("info")]
     assert any("Hierarchical model (WaveNet-style)" in f for f in findings), findings
     captions = [c.value for c in show(at, "Activations").caption]
     assert any("one group of an example's positions" in c for c in captions)

@@ -26,7 +26,7 @@ def test_lesson_button_loads_the_preset_and_names_its_effect():
     assert at.number_input(key="steps").value == preset.config.steps
     assert at.text_input(key="width").value == "100"
     tab = show(at, "Overview")
-    overview = " ".join(m.value for kind in ("warning", "info", "success")
+    overview = " ".join(rendered(m.value) for kind in ("warning", "info", "success")
                         for m in tab.get(kind))
     assert preset.finding in overview
 
@@ -42,7 +42,7 @@ def test_the_features_lesson_loads_its_feature_list_and_names_its_effect():
     run = list(at.session_state["runs"].values())[-1]
     assert run.config == preset.config and run.final["val_acc"] > 0.97
     tab = show(at, "Overview")
-    assert any(preset.finding in m.value for m in tab.get("info"))
+    assert any(preset.finding in rendered(m.value) for m in tab.get("info"))
 
 
 def test_settings_set_in_code_log_no_widget_default_warning():
