@@ -51,8 +51,9 @@ KEYS_VERSION = 2
 """The index's key scheme (SQLite's user_version): 2 = ``identity.run_key``."""
 LOADED_RUNS = 4
 """Runs kept decoded in memory per process (the rest is read from disk on demand)."""
-STORED_STATUSES = ("finished", "diverged")
-"""A stopped run is partial: only what its Config fully determines is stored."""
+STORED_STATUSES = ("finished", "stopped", "diverged")
+"""Stored when whole for its Config: a stopped run is the run of its first k steps
+(``until``); an older file's stopped run, short of its Config, is partial and is not."""
 
 log = logging.getLogger(__name__)
 
@@ -249,7 +250,7 @@ class RunStore:
         """Store a finished (or diverged) run; returns its key, None for a partial run.
         ``metrics``: the run's ``summary.summarize``, if the caller computed it already."""
         if run.status not in STORED_STATUSES or (
-                run.status == "finished" and run.steps_done != run.config.total_steps):
+                run.status != "diverged" and run.steps_done != run.config.total_steps):
             return None
         key = run_key(run.config, run.words)
         body = gzip.compress(run.to_json().encode(), compresslevel=6, mtime=0)

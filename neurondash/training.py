@@ -24,6 +24,15 @@ def train(config: Config, on_progress: ProgressCallback | None = None,
     dataset = dataset or load_dataset(config, words)
     trainer = Trainer(config, dataset, record)
     trainer.run(config.total_steps, on_progress, should_stop)
+    return _run_of(trainer)
+
+
+def _run_of(trainer: Trainer) -> Run:
+    """The trainer's Run. A stopped one is the run of its first k steps (``until``): the
+    engine stops only where resuming is exact, so its link trains it again and continuing
+    it gives the uninterrupted run."""
+    if trainer.status == "stopped":
+        trainer.config = longer_config(trainer.config, trainer.step)
     return Run.from_trainer(trainer)
 
 
@@ -71,9 +80,11 @@ def continue_training(run: Run, steps: int, on_progress: ProgressCallback | None
         raise ValueError("a diverged run cannot be continued; change the settings and retrain")
     config = longer_config(run.config, run.steps_done + steps)
     trainer = restore_trainer(run)
+    if run.status == "stopped" and run.steps_done not in config.snapshot_steps():
+        trainer.forget_snapshot(run.steps_done)  # taken for the stop alone
     trainer.adopt(config)
     trainer.run(steps, on_progress, should_stop)
-    return Run.from_trainer(trainer)
+    return _run_of(trainer)
 
 
 def longer_config(config: Config, total: int) -> Config:
@@ -86,7 +97,9 @@ def longer_config(config: Config, total: int) -> Config:
 
 def continues_exactly(run: Run) -> bool:
     """Whether continuing ``run`` gives exactly the run its longer Config trains in one go:
-    it ended on a snapshot step of that Config (every interval, or the schedule's end)."""
+    it ended on a snapshot step of that Config (every interval, or the schedule's end), or
+    was stopped by request (the engine stops only where resuming is exact)."""
     done, config = run.steps_done, run.config
-    return run.status != "diverged" and (done % config.snapshot_interval() == 0
+    stopped = run.status == "stopped" and done == config.until
+    return run.status != "diverged" and (stopped or done % config.snapshot_interval() == 0
                                          or done == config.steps)

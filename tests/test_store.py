@@ -3,6 +3,7 @@ number, concurrent writers and readers, eviction, damaged files."""
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import multiprocessing
 import sqlite3
@@ -78,7 +79,10 @@ def test_a_new_setting_with_a_default_leaves_every_key_as_it_was(monkeypatch):
 
 def test_partial_runs_are_not_stored_and_diverged_ones_are(store):
     stopped = train(SMALL.replace(steps=200), should_stop=lambda: True)
-    assert stopped.status == "stopped" and store.put(stopped) is None
+    assert stopped.status == "stopped" and stopped.config.until == stopped.steps_done
+    assert store.get(store.put(stopped)).status == "stopped", "whole for its until"
+    partial = dataclasses.replace(stopped, config=SMALL.replace(steps=200))  # an old file's
+    assert store.put(partial) is None
     diverged = train(Config(lr=10, init="normal", act="relu", steps=200))
     assert diverged.status == "diverged"
     assert store.get(store.put(diverged)).status == "diverged"

@@ -112,7 +112,9 @@ class MatrixSums:
     W' = W - dW, sum(W') = sum(W) - sum(dW) and sum(W'^2) = sum(W^2) - 2 W'.dW - sum(dW^2).
     A step then costs three BLAS dot products per matrix (dW.1, dW.dW, W'.dW) instead of
     four. The sums are recomputed from the weights on the first step, every ``RESYNC``
-    steps after it and after every checkpoint, so float32 rounding cannot accumulate.
+    steps after it and after every checkpoint, so float32 rounding cannot accumulate. The
+    period is BatchNorm's pending block (``BatchNorm1d.PENDING``): both start afresh at
+    the same steps, which is where a run can stop and be resumed exactly.
     """
 
     RESYNC = 64
@@ -145,7 +147,7 @@ class MatrixSums:
         """Write log10 std(dW)/std(W) per matrix into ``out``, given the parameters after
         the update; returns False when they are no longer finite."""
         resync = self.age >= self.RESYNC
-        self.age = 0 if resync else self.age + 1
+        self.age = 1 if resync else self.age + 1
         sums, squares = self.sums, self.squares
         views = self._bind(flat, update)
         for k, (weights, weights_dot, step, step_dot, ones, n) in enumerate(views):
@@ -252,6 +254,20 @@ class Recorder:
             self.matrix_sums.age = MatrixSums.RESYNC  # the carried sums missed this update
             return True
         return self.matrix_sums.update_data(self.model.flat, update, self.update_data[i])
+
+    def forget(self, step: int) -> None:
+        """Drop everything the snapshot of ``step`` recorded."""
+        self.layer_rows = [row for row in self.layer_rows if row["step"] != step]
+        self.weight_rows = [row for row in self.weight_rows if row["step"] != step]
+        self.logit_rows = [row for row in self.logit_rows if row["step"] != step]
+        self.hist_rows = [row for row in self.hist_rows if row[0] != step]
+        self.dead_maps.pop(step, None)
+        self.model_states.pop(step, None)
+
+    def sums_settled(self) -> bool:
+        """Whether the next step would recompute the carried sums anyway (or not measure
+        at all): stopping here and resuming, which recomputes them, changes no number."""
+        return self.size % self.stride != 0 or self.matrix_sums.age >= MatrixSums.RESYNC
 
     def _hist(self, step: int, name: str, quantity: str, values: np.ndarray,
               low: float | None = None, high: float | None = None) -> None:

@@ -162,6 +162,11 @@ class Model:
             if isinstance(layer, BatchNorm1d):
                 layer.update_running = enabled
 
+    def running_stats_settled(self) -> bool:
+        """Whether every BatchNorm's pending block is empty or full (``block_settled``)."""
+        return all(layer.block_settled for layer in self.layers
+                   if isinstance(layer, BatchNorm1d))
+
     def n_params(self) -> int:
         return self.flat.size
 

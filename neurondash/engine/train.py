@@ -170,7 +170,8 @@ class Trainer:
         interval = self.config.snapshot_interval()
         end = self.step + steps
         report_every = max(1, steps // 200)
-        self.status = "running"
+        self.status, self.message = "running", ""
+        stopping = False
         if self.step == 0 and not self.eval_rows:
             self._checkpoint(0)
         x, y = self.x, self.y
@@ -203,18 +204,32 @@ class Trainer:
                 if on_progress is not None:
                     on_progress(Progress(self.step, end, loss, self.elapsed
                                          + time.perf_counter() - start))
-                if should_stop is not None and should_stop() and self.step < end:
-                    self.status = "stopped"
-                    self.message = f"Stopped on request at step {self.step} of {end}."
-                    if not checkpointed:
-                        self._checkpoint(self.step)
-                    break
+                stopping = stopping or (should_stop is not None and should_stop())
+            if stopping and self.step < end and self.resumes_exactly():
+                self.status = "stopped"
+                self.message = f"Stopped at step {self.step:,} of {end:,}."
+                if not checkpointed:
+                    self._checkpoint(self.step)
+                break
         batches.settle()
         if self.status == "running" and not math.isfinite(float(model.flat.sum())):
             self._diverge(self.step, "a parameter became infinite or NaN")
         if self.status == "running":
             self.status = "finished"
         self.elapsed += time.perf_counter() - start
+
+    def resumes_exactly(self) -> bool:
+        """Whether a run stopped after this step and resumed from its saved state takes
+        the next steps exactly as an uninterrupted one: no BatchNorm block half full, no
+        update:data sums carried into the next step. Both restart every 64 steps, so a
+        stop request waits at most that long."""
+        return self.model.running_stats_settled() and (
+            not self.record or self.recorder.sums_settled())
+
+    def forget_snapshot(self, step: int) -> None:
+        """Drop the checkpoint of ``step`` (a stop's, which the resumed run does not take)."""
+        self.eval_rows = [row for row in self.eval_rows if row["step"] != step]
+        self.recorder.forget(step)
 
     def _checkpoint(self, step: int) -> None:
         """Validation loss (always) and a diagnostics snapshot (when recording)."""

@@ -241,6 +241,12 @@ class BatchNorm1d(_Normalization):
         self._count = 0
 
     @property
+    def block_settled(self) -> bool:
+        """Whether the pending block is empty or full: stopping here and resuming later
+        (which starts an empty block) folds in exactly the blocks one run would."""
+        return self._count in (0, self.PENDING)
+
+    @property
     def running_mean(self) -> Array:
         self._flush()
         return self._running_mean

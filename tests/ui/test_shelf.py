@@ -3,6 +3,7 @@ imported and partial runs stay in memory; a store that fails costs memory, not r
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 
 import pytest
@@ -67,8 +68,12 @@ def test_imported_and_partial_runs_stay_in_memory(store, runs):
     store.put(runs[0])
     shelf.hold("imported", runs[0])
     stopped = train(SMALL.replace(seed=9), should_stop=lambda: True)
-    assert stopped.status == "stopped"
-    shelf["stopped"] = stopped
+    assert stopped.status == "stopped" and stopped.config.until == stopped.steps_done
+    assert store.put(stopped) == run_key(stopped.config), "whole for its until: stored"
+    # An older file's stopped run is short of its Config: partial, held in memory only.
+    partial = dataclasses.replace(stopped, config=SMALL.replace(seed=9))
+    assert store.put(partial) is None
+    shelf["stopped"] = partial
     shelve(shelf, store, runs[1:])
     assert in_memory(shelf) == ["imported", "stopped", run_key(runs[-1].config, None)]
     assert shelf.latest().config == runs[-1].config
