@@ -216,9 +216,9 @@ def parse_ranges(texts: list[str]) -> tuple[Range, ...]:
 def default_ranges(base: Config) -> tuple[Range, ...]:
     """What a search tries when nobody says: the settings that matter most for the task,
     over the values a practitioner would try first."""
-    texts = ["lr=auto", "opt=choice(sgd,adamw)", "batch=choice(32,64,128,256,512)",
+    texts = ["lr=auto", "opt=choice(sgd,adamw)", "batch=choice(32,64,128,256,512,1024)",
              "width=choice(64;128;256)", "depth=choice(1,2,3)"]
     if base.is_char_task:
-        texts += ["context=choice(3,5,8)", "embed_dim=choice(10,16,24)"]
+        texts += ["context=choice(3,5,8)", "embed_dim=choice(10,16,24,32)"]
     texts.append("wd=loguniform(1e-4,0.3) if opt=adamw")
     return parse_ranges(texts)
