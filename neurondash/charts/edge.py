@@ -154,3 +154,29 @@ def curve_frame(scales: list[float], depths: list[float | None],
              "branch": "ordered" if critical is None or s < critical else "chaotic"}
             for s, d in zip(scales, depths, strict=True) if d is not None]
     return pd.DataFrame(rows, columns=["init_scale", "depth", "branch"])
+
+
+MAX_SCALES = 12
+"""A search that draws init scales off any grid has its scales binned to at most this many
+geometric bins, so each column of the map holds several depths."""
+
+
+def edge_frame(board: pd.DataFrame, ceiling: float) -> pd.DataFrame:
+    """A search's or sweep's trials (init_scale, depth, val_loss) as the map's cells: the
+    best validation loss per (init scale, depth), init scales binned geometrically (each
+    bin named by its geometric centre) when there are more than ``MAX_SCALES`` of them.
+    Losses are clipped at ``ceiling`` (the uniform guess), where a diverged trial lands, so
+    it counts as not trained and one blow-up does not flatten the colours."""
+    frame = board[["init_scale", "depth", "val_loss"]].apply(pd.to_numeric, errors="coerce")
+    frame = frame.dropna(subset=["init_scale", "depth"])
+    frame = frame[frame["init_scale"] > 0]
+    frame["val_loss"] = frame["val_loss"].fillna(math.inf).clip(upper=ceiling)
+    scales = np.log(frame["init_scale"].to_numpy(float))
+    if frame["init_scale"].nunique() > MAX_SCALES:
+        borders = np.linspace(scales.min(), scales.max(), MAX_SCALES + 1)
+        bins = np.clip(np.searchsorted(borders, scales, side="right") - 1, 0, MAX_SCALES - 1)
+        centres = np.exp((borders[:-1] + borders[1:]) / 2)
+        frame["init_scale"] = centres[bins]
+    frame["depth"] = frame["depth"].astype(int)
+    return (frame.groupby(["init_scale", "depth"], as_index=False)["val_loss"].min()
+            .astype({"init_scale": float, "val_loss": float}))

@@ -14,10 +14,12 @@ from hypothesis import strategies as st
 
 from neurondash import Config
 from neurondash.charts.edge import (
+    MAX_SCALES,
     boundary_sentence,
     curve_frame,
     edge_cells,
     edge_chart,
+    edge_frame,
     measured_boundary,
 )
 from neurondash.charts.theory import (
@@ -170,3 +172,22 @@ def test_a_net_far_from_its_fixed_point_is_told_its_own_rate():
     assert "6 ξ_c" not in text
     near = headline(predict(Config(act="tanh", init_scale=0.3, depth=8)))
     assert "per layer over this net's" not in near and "6 ξ_c" in near
+
+
+def test_a_search_off_any_grid_becomes_map_cells_with_its_diverged_trials_untrained():
+    rng = np.random.default_rng(0)
+    scales = np.exp(rng.uniform(np.log(0.05), np.log(5.0), 60))
+    depths = rng.integers(1, 6, 60)
+    losses = rng.uniform(2.0, 3.0, 60)
+    losses[:5] = np.nan  # diverged
+    board = pd.DataFrame({"init_scale": scales, "depth": depths, "val_loss": losses,
+                          "link": "?x"})
+    cells = edge_frame(board, ceiling=3.2958)
+    assert cells["init_scale"].nunique() <= MAX_SCALES
+    assert cells["init_scale"].between(0.05, 5.0).all()
+    assert len(cells) == len(cells.drop_duplicates(["init_scale", "depth"]))
+    assert cells["val_loss"].max() == 3.2958 and np.isfinite(cells["val_loss"]).all()
+    assert cells["val_loss"].min() == pytest.approx(np.nanmin(losses))
+    on_grid = board.assign(init_scale=np.where(scales < 0.5, 0.1, 1.0))
+    assert sorted(edge_frame(on_grid, 3.3)["init_scale"].unique()) == [0.1, 1.0]
+    assert not edge_cells(cells).empty

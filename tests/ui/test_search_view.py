@@ -197,3 +197,20 @@ def test_every_search_link_parameter_is_known_to_the_link_reader():
     from neurondash.config import VIEW_PARAMS
 
     assert set(sweep_view.LINK_DEFAULTS) <= VIEW_PARAMS
+
+
+def test_an_init_scale_by_depth_search_draws_theory_edge_of_chaos_over_its_trials():
+    at = open_app(SMALL, tab="Sweep")
+    spec, log = search_in_tab(at, "init_scale=0.2,1,5\ndepth=1,3")
+    assert len(log.results) == 6
+    maps = [tables for spec_dict, tables in charts(at) if "scale_low" in fields(spec_dict)]
+    assert len(maps) == 1, "one edge-of-chaos map below the heatmap"
+    cells = maps[0][0].to_pandas()
+    assert sorted(cells["init_scale"].unique()) == [0.2, 1.0, 5.0]
+    assert sorted(cells["depth"].unique()) == [1, 3]
+    words = texts(at.markdown) + texts(at.caption)
+    assert "6 ξ_c" in words and "critical init" in words
+    at.text_area(key="search").input("init_scale=0.2,1,5\nact=tanh,relu").run()
+    at.button(key="search_run").click().run()
+    assert not [s for s, _ in charts(at) if "scale_low" in fields(s)], \
+        "no depth axis: no map"

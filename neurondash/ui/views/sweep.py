@@ -43,6 +43,7 @@ from ..guard import callback
 from ..session import Session
 from ..sidebar import apply_config
 from ..text import notice
+from .edge_map import edge_of_search
 
 DEFAULT_SEARCH = "\n".join(r.spell() for r in default_ranges(Config()))
 METRICS = {"val_loss": "validation loss", "val_acc": "validation accuracy",
@@ -264,7 +265,7 @@ def _results(spec: SearchSpec, log: SearchLog, words: list[str] | None) -> None:
                              d[["trial", "seed", n, metric, "status", "link"]], n, metric,
                              q, lx), cols[k % 2])
     if len(searched) >= 2:
-        _heatmap(board, searched, metric, ceiling, ascending, key)
+        _heatmap(board, searched, metric, ceiling, ascending, key, spec.base)
     st.download_button("Download search results (CSV, one row per run)",
                        frame.to_csv(index=False), "search.csv", "text/csv", key="search_csv")
 
@@ -358,7 +359,7 @@ def _compare(queries: list[str], words: list[str] | None) -> None:
 
 
 def _heatmap(board: pd.DataFrame, searched: list[str], metric: str,
-             ceiling: float | None, ascending: bool, key: tuple) -> None:
+             ceiling: float | None, ascending: bool, key: tuple, spec_base: Config) -> None:
     cols = st.columns(2)
     x = cols[0].selectbox("heatmap across", searched, index=0, key="search_hx")
     y = cols[1].selectbox("and", [n for n in searched if n != x], index=0, key="search_hy")
@@ -368,3 +369,6 @@ def _heatmap(board: pd.DataFrame, searched: list[str], metric: str,
                 "the rest)")
     render.chart((*key, "heatmap", x, y), lambda: charts.search_heatmap_chart(
         cells, x, y, metric))
+    if {x, y} == {"init_scale", "depth"} and metric == "val_loss" and ceiling is not None:
+        edge_of_search(board, spec_base, ceiling, key)
+
