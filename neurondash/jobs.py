@@ -3,9 +3,11 @@
 Two sessions that ask for the same run while it trains share one training: the second
 follows the first one's progress and gets the same Run. A training runs in a thread of its
 own and lasts as long as somebody waits for it: each waiter checks in while it waits
-(``Job.follow``), and when nobody has checked in for ``grace`` seconds (every page that
-waited was closed or moved on) the training is stopped. A page that reruns while waiting
-(a click on a tab) checks in again within that time and keeps the same training going.
+(``Job.follow``, or a live view's every refresh), and when nobody has checked in for
+``grace`` seconds (every page that waited was closed or moved on) the training is stopped;
+so is one whose Stop was pressed. A page that reruns while waiting (a click on a tab)
+checks in again within that time and keeps the same training going. While it trains, the
+job holds its latest snapshot (``live``) for every page that follows it to draw.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ GRACE_SECONDS = 3.0
 """How long a training goes on with nobody waiting for it (a rerun checks in again well
 within this; a closed page never does)."""
 
-Work = Callable[[Callable[[Progress], None], Callable[[], bool]], object]
-"""What a job runs: work(on_progress, should_stop) -> its result (a Run)."""
+Work = Callable[["Job"], object]
+"""What a job runs: work(job) -> its result (a Run), reporting through ``job.report``,
+``job.publish`` and asking ``job.should_stop``."""
 
 
 @dataclass
@@ -37,6 +40,15 @@ class Job:
     progress: Progress | None = None
     losses: list[tuple[int, float]] = field(default_factory=list)
     """(step, loss) at every progress report: the live loss chart."""
+    first_report: tuple[int, float] | None = None
+    """(step, time.monotonic()) of the first progress report: where the rate counts from."""
+    problems: list[str] = field(default_factory=list)
+    """What went wrong besides the training (the store could not keep the run): every page
+    that follows the job is told."""
+    live: Callable[[], object] | None = None
+    """Builds the run as it stood at its latest snapshot (``training.Snapshots``)."""
+    started: float = field(default_factory=time.monotonic)
+    stop_requested: threading.Event = field(default_factory=threading.Event)
     result: object = None
     error: BaseException | None = None
     done: threading.Event = field(default_factory=threading.Event)
@@ -55,8 +67,24 @@ class Job:
         return time.monotonic() - latest > self.grace
 
     def report(self, progress: Progress) -> None:
+        if self.first_report is None:
+            self.first_report = (progress.step, time.monotonic())
         self.progress = progress
         self.losses.append((progress.step, progress.loss))
+
+    def publish(self, live: Callable[[], object]) -> None:
+        self.live = live
+
+    def should_stop(self) -> bool:
+        """Stop when asked to, or when nobody waits any more."""
+        return self.stop_requested.is_set() or self.abandoned()
+
+    def rate(self) -> float | None:
+        """Steps per second since the first report (None until there are two)."""
+        progress, first = self.progress, self.first_report
+        if progress is None or first is None or progress.step <= first[0]:
+            return None
+        return (progress.step - first[0]) / max(time.monotonic() - first[1], 1e-9)
 
     def follow(self, waiter: str, on_update: Callable[[Job], None] | None = None,
                poll: float = 0.1):
@@ -83,9 +111,9 @@ class Jobs:
         self._lock = threading.Lock()
 
     def start(self, key: str, waiter: str, work: Work,
-              on_done: Callable[[object], None] | None = None) -> Job:
+              on_done: Callable[[Job], None] | None = None) -> Job:
         """The running job of ``key``, joined by ``waiter``, or a new one that runs ``work``
-        in a thread. ``on_done(result)`` runs in that thread before anyone is handed the
+        in a thread. ``on_done(job)`` runs in that thread before anyone is handed the
         result (the store write: whoever asks next finds the run there)."""
         with self._lock:
             job = self._running.get(key)
@@ -110,11 +138,11 @@ class Jobs:
         with self._lock:
             return [job for job in self._running.values() if not job.done.is_set()]
 
-    def _run(self, job: Job, work: Work, on_done: Callable[[object], None] | None) -> None:
+    def _run(self, job: Job, work: Work, on_done: Callable[[Job], None] | None) -> None:
         try:
-            job.result = work(job.report, job.abandoned)
+            job.result = work(job)
             if on_done is not None:
-                on_done(job.result)
+                on_done(job)
         except BaseException as err:  # noqa: BLE001 - handed to every waiter
             job.error = err
         finally:

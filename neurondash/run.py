@@ -154,14 +154,35 @@ class Run:
     ``dead_units`` column counts units dead on the diagnostic sample only."""
 
     @classmethod
-    def from_trainer(cls, trainer) -> Run:
+    def from_trainer(cls, trainer, mark=None) -> Run:
+        """The trainer's run. With ``mark`` (an ``engine.train.Mark``, read from another
+        thread while training goes on): the run as it stood at that checkpoint, with the
+        loss series up to the latest step, status 'running' and no final metrics."""
         rec = trainer.recorder
         n = rec.size
+        rows = mark.rows if mark is not None else {}
+        upto = lambda name, items: items[:rows[name]] if rows else items  # noqa: E731
         history = pd.DataFrame({"step": np.arange(1, n + 1), "loss": rec.loss[:n].copy(),
                                 "lr": rec.lr[:n].copy()})
         for k, name in enumerate(rec.matrix_names):
             history[name] = rec.update_data[:n, k].copy()
         dataset = trainer.dataset
+        tables = {name: runfile.with_columns(name, frame) for name, frame in (
+            ("evals", pd.DataFrame(upto("eval_rows", trainer.eval_rows))),
+            ("layers", pd.DataFrame(upto("layer_rows", rec.layer_rows))),
+            ("weights", pd.DataFrame(upto("weight_rows", rec.weight_rows))),
+            ("logits", pd.DataFrame(upto("logit_rows", rec.logit_rows))),
+            ("histograms", rec.histogram_frame(upto("hist_rows", rec.hist_rows))))}
+        common = dict(config=trainer.config, history=history, **tables,
+                      baselines=dict(dataset.baselines), vocab=dataset.vocab,
+                      words=dataset.source_words if dataset.task == "words" else None,
+                      matrix_names=list(rec.matrix_names), diagnostic_examples=len(rec.diag_y),
+                      numpy_version=np.__version__)
+        if mark is not None:
+            return cls(steps_done=mark.step, status="running", message="",
+                       dead_maps=mark.dead_maps, model_states=mark.model_states, final={},
+                       state={"step": mark.step, **mark.weights}, elapsed=trainer.elapsed,
+                       **common)
         model = trainer.model
         state = {
             "step": trainer.step,
@@ -172,22 +193,11 @@ class Run:
             "rng": trainer.batch_rng.bit_generator.state,
         }
         return cls(
-            config=trainer.config, steps_done=trainer.step, status=trainer.status,
-            message=trainer.message, history=history,
-            **{name: runfile.with_columns(name, frame) for name, frame in (
-                ("evals", pd.DataFrame(trainer.eval_rows)),
-                ("layers", pd.DataFrame(rec.layer_rows)),
-                ("weights", pd.DataFrame(rec.weight_rows)),
-                ("logits", pd.DataFrame(rec.logit_rows)),
-                ("histograms", rec.histogram_frame()))},
+            steps_done=trainer.step, status=trainer.status, message=trainer.message,
             dead_maps={s: {k: v.copy() for k, v in m.items()} for s, m in rec.dead_maps.items()},
-            model_states=dict(rec.model_states),
-            final=trainer.evaluate(), baselines=dict(dataset.baselines), vocab=dataset.vocab,
-            state=state, elapsed=trainer.elapsed, diverged_step=trainer.diverged_step,
-            words=dataset.source_words if dataset.task == "words" else None,
-            matrix_names=list(rec.matrix_names), dead_units=trainer.dead_units(),
-            diagnostic_examples=len(rec.diag_y), numpy_version=np.__version__,
-        )
+            model_states=dict(rec.model_states), final=trainer.evaluate(), state=state,
+            elapsed=trainer.elapsed, diverged_step=trainer.diverged_step,
+            dead_units=trainer.dead_units(), **common)
 
     # -- derived views -------------------------------------------------------------
     @property

@@ -4,6 +4,9 @@ nothing of Runs; a Run is built only by ``Run.from_trainer``)."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import numpy as np
 
 from .config import Config
@@ -11,10 +14,15 @@ from .data import Dataset, load_dataset
 from .engine.train import ProgressCallback, StopRequest, Trainer
 from .run import Run
 
+Snapshots = Callable[[Callable[[], Run]], None]
+"""Told, in the training thread, at every checkpoint: a function that builds the run as it
+stood there (call it from any thread; it reads only what the recorder has finished)."""
+
 
 def train(config: Config, on_progress: ProgressCallback | None = None,
           should_stop: StopRequest | None = None, record: bool = True,
-          words: list[str] | None = None, dataset: Dataset | None = None) -> Run:
+          words: list[str] | None = None, dataset: Dataset | None = None,
+          on_snapshot: Snapshots | None = None) -> Run:
     """Train a model for ``config.steps`` steps, and ``config.more`` after them at the last
     learning rate, and return its Run.
 
@@ -23,8 +31,15 @@ def train(config: Config, on_progress: ProgressCallback | None = None,
     """
     dataset = dataset or load_dataset(config, words)
     trainer = Trainer(config, dataset, record)
+    _watch(trainer, on_snapshot)
     trainer.run(config.total_steps, on_progress, should_stop)
     return _run_of(trainer)
+
+
+def _watch(trainer: Trainer, on_snapshot: Snapshots | None) -> None:
+    if on_snapshot is not None:
+        trainer.on_checkpoint = lambda mark: on_snapshot(
+            functools.partial(Run.from_trainer, trainer, mark))
 
 
 def _run_of(trainer: Trainer) -> Run:
@@ -65,7 +80,8 @@ def restore_trainer(run: Run) -> Trainer:
 
 
 def continue_training(run: Run, steps: int, on_progress: ProgressCallback | None = None,
-                      should_stop: StopRequest | None = None) -> Run:
+                      should_stop: StopRequest | None = None,
+                      on_snapshot: Snapshots | None = None) -> Run:
     """Train ``run`` for ``steps`` more steps from its saved state; returns a new Run whose
     Config says how far it went: ``until`` while inside the run's steps, else ``more`` counts
     the steps past the schedule.
@@ -83,6 +99,7 @@ def continue_training(run: Run, steps: int, on_progress: ProgressCallback | None
     if run.status == "stopped" and run.steps_done not in config.snapshot_steps():
         trainer.forget_snapshot(run.steps_done)  # taken for the stop alone
     trainer.adopt(config)
+    _watch(trainer, on_snapshot)
     trainer.run(steps, on_progress, should_stop)
     return _run_of(trainer)
 

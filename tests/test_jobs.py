@@ -16,13 +16,14 @@ CONFIG = Config(depth=1, width="8", steps=3000)
 
 def slow_work(calls: list, steps: int = 3000, pause: float = 0.0):
     """A real training that counts its calls (and may slow each progress report)."""
-    def work(on_progress, should_stop):
+    def work(job):
         calls.append(1)
 
         def report(progress):
-            on_progress(progress)
+            job.report(progress)
             time.sleep(pause)
-        return train(CONFIG.replace(steps=steps), on_progress=report, should_stop=should_stop)
+        return train(CONFIG.replace(steps=steps), on_progress=report,
+                     should_stop=job.should_stop)
     return work
 
 
@@ -77,7 +78,7 @@ def test_a_waiter_that_stops_waiting_leaves_the_training_to_the_others():
 def test_an_error_in_training_reaches_every_waiter():
     jobs = Jobs()
 
-    def broken(on_progress, should_stop):
+    def broken(job):
         raise RuntimeError("worker lost")
 
     job = jobs.start("k", "a", broken)

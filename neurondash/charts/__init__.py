@@ -45,13 +45,14 @@ def series_scale(names: list[str]) -> tuple[alt.Scale, str]:
 
 
 def loss_chart(curves: pd.DataFrame, references: pd.DataFrame, log_scale: bool = False,
-               height: int = 320) -> alt.LayerChart:
+               height: int = 320, steps: int | None = None) -> alt.LayerChart:
     """Train loss (raw and smoothed) and validation loss, with baseline reference lines.
 
     ``curves``: step, loss, series. ``references``: label, value. The loss is labelled in
     three significant digits ('5e+11', not '500,000,000,000' cut off), the log scale says so
     in its title, and the baselines are dashed rules named in a legend (labels beside the
-    rules overlapped where baselines lie close together).
+    rules overlapped where baselines lie close together). ``steps``: the x axis's end (the
+    whole run's, while it trains).
     """
     frame = _check_rows(curves)
     if log_scale:
@@ -59,7 +60,7 @@ def loss_chart(curves: pd.DataFrame, references: pd.DataFrame, log_scale: bool =
     y_scale = alt.Scale(type="log") if log_scale else alt.Scale(zero=False)
     # Dots where there are few steps: a one-step run's single loss still shows.
     lines = alt.Chart(frame).mark_line(point=bool(frame["step"].nunique() <= 30)).encode(
-        x=step_x(),
+        x=step_x(steps=steps),
         y=alt.Y("loss:Q", title="loss (log scale)" if log_scale else "loss", scale=y_scale,
                 axis=alt.Axis(format=".3~g")),
         color=alt.Color("series:N", title=None,
@@ -72,7 +73,7 @@ def loss_chart(curves: pd.DataFrame, references: pd.DataFrame, log_scale: bool =
         strokeDash=alt.StrokeDash("label:N", title="baselines",
                                   scale=alt.Scale(range=[[6, 3], [2, 2], [10, 3, 2, 3]])),
         tooltip=["label:N", alt.Tooltip("value:Q", format=".4f")])
-    return alt.layer(lines, rules).properties(height=height)
+    return alt.layer(lines, rules, title="loss").properties(height=height)
 
 
 def histogram_chart(hist: pd.DataFrame, title: str, x_title: str) -> alt.Chart:
@@ -113,15 +114,15 @@ def compare_histograms_chart(hist: pd.DataFrame, title: str, x_title: str) -> al
 
 def over_steps_chart(frame: pd.DataFrame, value: str, title: str, y_title: str,
                      color: str = "layer", guide: float | None = None,
-                     height: int = 260) -> alt.LayerChart:
+                     height: int = 260, steps: int | None = None) -> alt.LayerChart:
     """A per-layer (or per-matrix) quantity over training steps, optional guide line; whole
-    steps on the axis."""
+    steps on the axis, fixed at 0..``steps`` when given."""
     scale, legend = series_scale(list(frame[color]))
     pick = alt.selection_point(fields=[color], bind="legend")
     # Dots where there are few steps: a run that stopped after one snapshot still shows it.
     dots = bool(frame["step"].nunique() <= 30)
     line = alt.Chart(_check_rows(frame), title=title).mark_line(point=dots).encode(
-        x=step_x(),
+        x=step_x(steps=steps),
         y=alt.Y(f"{value}:Q", title=y_title, axis=alt.Axis(format=".3~g")),
         color=alt.Color(f"{color}:N", scale=scale, title=legend),
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)),
@@ -154,16 +155,20 @@ def dead_map_chart(frame: pd.DataFrame, layer: str, units: int,
 
 
 def distribution_over_steps_chart(frame: pd.DataFrame, title: str, y_title: str,
-                                  width: int = 620) -> alt.Chart:
+                                  width: int = 620, steps: list[int] | None = None
+                                  ) -> alt.Chart:
     """One heatmap row per layer: snapshot steps across, the quantity's value up, darker
     where more of the layer's values fall (each step scaled to its own peak).
 
     ``frame``: ``prepare.distribution_over_steps``'s rows. Saturation shows as dark bands at
-    the activation's limits, collapse as a band narrowing to 0.
+    the activation's limits, collapse as a band narrowing to 0. ``steps``: every snapshot
+    step of the run, so that columns still to come keep their place while it trains.
     """
     layers = list(dict.fromkeys(frame["name"]))
+    scale = alt.Scale(domain=steps) if steps else alt.Undefined
     return alt.Chart(_check_rows(frame), title=title).mark_rect().encode(
-        x=alt.X("step:O", title="step", axis=alt.Axis(labelOverlap=True, labelAngle=0)),
+        x=alt.X("step:O", title="step", scale=scale,
+                axis=alt.Axis(labelOverlap=True, labelAngle=0)),
         y=alt.Y("bin_start:Q", title=y_title, axis=alt.Axis(format=".3~g")),
         y2="bin_end:Q",
         # sqrt: tall end bins (saturation) must not wash out the rest of the shape.

@@ -21,9 +21,11 @@ def integer_axis(**kwargs) -> alt.Axis:
     return alt.Axis(format="d", tickMinStep=1, **kwargs)
 
 
-def step_x(title: str = "step") -> alt.X:
-    """The training-step axis of every over-steps chart."""
-    return alt.X("step:Q", title=title, axis=integer_axis())
+def step_x(title: str = "step", steps: int | None = None) -> alt.X:
+    """The training-step axis of every over-steps chart; ``steps`` fixes it at 0..steps, so
+    that a run drawn while it trains grows to the right instead of rescaling."""
+    scale = alt.Scale(domain=[0, steps], nice=False) if steps else alt.Undefined
+    return alt.X("step:Q", title=title, axis=integer_axis(), scale=scale)
 
 
 def is_integer(values: pd.Series) -> bool:

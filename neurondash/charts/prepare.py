@@ -78,6 +78,22 @@ def histograms_at(run: Run, step: int, quantity: str) -> pd.DataFrame:
     return frame
 
 
+def over_steps_columns(run: Run, quantity: str, max_rows: int = 5000) -> list[int]:
+    """The snapshot steps a histograms-over-time chart has a column for: every recorded one
+    (and, while the run trains, every one still to come, so that columns keep their
+    place), thinned evenly (the first and last kept) to fit ``max_rows``."""
+    recorded = run.histograms_by_step
+    per_step = max((len(group) for (_, name), group in recorded.items() if name == quantity),
+                   default=1)
+    steps = np.array(sorted({step for step, name in recorded if name == quantity}
+                            | set(run.config.snapshot_steps() if run.status == "running"
+                                  else ())), dtype=np.int64)
+    keep = max(2, max_rows // max(per_step, 1))
+    if len(steps) > keep:
+        steps = steps[np.unique(np.linspace(0, len(steps) - 1, keep).round().astype(int))]
+    return [int(step) for step in steps]
+
+
 def distribution_over_steps(run: Run, quantity: str, max_rows: int = 5000) -> pd.DataFrame:
     """Every layer's histogram of ``quantity`` at each snapshot, each scaled to its own peak.
 
@@ -90,12 +106,8 @@ def distribution_over_steps(run: Run, quantity: str, max_rows: int = 5000) -> pd
     columns = ["name", "step", "bin_start", "bin_end", "density"]
     if rows.empty:
         return pd.DataFrame(columns=[*columns, "share"])
-    steps = np.unique(rows["step"].to_numpy())
-    per_step = len(rows) // len(steps)
-    keep = max(2, max_rows // max(per_step, 1))
-    if len(steps) > keep:
-        steps = steps[np.unique(np.linspace(0, len(steps) - 1, keep).round().astype(int))]
-        rows = rows[rows["step"].isin(steps)]
+    steps = over_steps_columns(run, quantity, max_rows)
+    rows = rows[rows["step"].isin(steps)]
     frame = rows[columns].astype({"name": str}).reset_index(drop=True)
     peak = frame.groupby(["name", "step"])["density"].transform("max").to_numpy()
     density = frame["density"].to_numpy()

@@ -274,19 +274,21 @@ class Recorder:
         edges, density = histogram(values, low, high)
         self.hist_rows.append((step, name, quantity, edges, density))
 
-    def histogram_frame(self) -> pd.DataFrame:
-        """All histograms as one tidy table (one row per bin), built once per Run."""
+    def histogram_frame(self, rows: list[tuple] | None = None) -> pd.DataFrame:
+        """All histograms (or the given ``hist_rows``) as one tidy table (one row per bin),
+        built once per Run."""
         columns = ["step", "name", "quantity", "bin_start", "bin_end", "density"]
-        if not self.hist_rows:
+        rows = self.hist_rows if rows is None else rows
+        if not rows:
             return pd.DataFrame(columns=columns)
-        bins = len(self.hist_rows[0][4])
-        repeat = lambda k: np.repeat([row[k] for row in self.hist_rows], bins)  # noqa: E731
-        edges = np.stack([row[3] for row in self.hist_rows])
+        bins = len(rows[0][4])
+        repeat = lambda k: np.repeat([row[k] for row in rows], bins)  # noqa: E731
+        edges = np.stack([row[3] for row in rows])
         return pd.DataFrame({
             "step": repeat(0).astype(np.int64),
             "name": pd.Categorical(repeat(1)), "quantity": pd.Categorical(repeat(2)),
             "bin_start": edges[:, :-1].ravel(), "bin_end": edges[:, 1:].ravel(),
-            "density": np.concatenate([row[4] for row in self.hist_rows]),
+            "density": np.concatenate([row[4] for row in rows]),
         })
 
     def snapshot(self, step: int) -> None:

@@ -102,6 +102,22 @@ ProgressCallback = Callable[[Progress], None]
 StopRequest = Callable[[], bool]
 
 
+@dataclass(frozen=True)
+class Mark:
+    """How far the recording had got at one checkpoint, taken in the training thread: the
+    recorder's lists only grow, so their first ``rows`` entries can be read from another
+    thread while training goes on (a page drawing the run as it stood there)."""
+
+    step: int
+    rows: dict[str, int]
+    """Entries of ``eval_rows`` and of the recorder's ``layer_rows``, ``weight_rows``,
+    ``logit_rows`` and ``hist_rows``."""
+    dead_maps: dict[int, dict[str, np.ndarray]]
+    model_states: dict[int, dict]
+    weights: dict
+    """The model's params and buffers at the checkpoint (for views that run the model)."""
+
+
 class Trainer:
     """Everything a run needs to take more steps: data, model, optimizer, RNG streams."""
 
@@ -129,6 +145,8 @@ class Trainer:
         self.message = ""
         self.diverged_step: int | None = None
         self.elapsed = 0.0
+        self.on_checkpoint: Callable[[Mark], None] | None = None
+        """Called in the training thread after every checkpoint (a page watching live)."""
 
     def _states_fit(self) -> bool:
         """Whether every snapshot can keep a copy of the weights (PARAM_SNAPSHOT_BUDGET)."""
@@ -240,6 +258,19 @@ class Trainer:
             # Recompute the carried weight sums after every checkpoint, where a continued run
             # starts afresh: its update:data then matches a run trained in one go, bit for bit.
             self.recorder.matrix_sums.resync_next()
+        if self.on_checkpoint is not None:
+            self.on_checkpoint(self.mark(step))
+
+    def mark(self, step: int) -> Mark:
+        """What a page may draw of this run as it stands at checkpoint ``step``."""
+        rec, model = self.recorder, self.model
+        kept = rec.model_states.get(step)
+        weights = kept or {"params": model.flat.copy(),
+                           "buffers": {k: v.copy() for k, v in model.buffers().items()}}
+        return Mark(step, {"eval_rows": len(self.eval_rows), "layer_rows": len(rec.layer_rows),
+                           "weight_rows": len(rec.weight_rows),
+                           "logit_rows": len(rec.logit_rows), "hist_rows": len(rec.hist_rows)},
+                    dict(rec.dead_maps), dict(rec.model_states), weights)
 
     def evaluate(self) -> dict[str, float]:
         """Loss and accuracy on every full split, in eval mode (BatchNorm running stats)."""

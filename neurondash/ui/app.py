@@ -11,26 +11,24 @@ so a view control (tab, snapshot step, layer, unit) never retrains.
 from __future__ import annotations
 
 import sqlite3
-import time
 
-import pandas as pd
 import streamlit as st
 from streamlit import config as streamlit_config
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ..config import Config
 from ..cost import describe_seconds, estimate_seconds
 from ..identity import run_key
-from ..jobs import Jobs
+from ..jobs import Job, Jobs
 from ..run import Run
 from ..run_source import Facts, decide
 from ..store import STORED_STATUSES, shared_store
 from ..training import continue_training, train
+from . import live
 from .cache import chart_key
 from .guard import draw_or_report, report_internal_error, show_callback_error
 from .session import Session
 from .shelf import RunShelf
-from .sidebar import check_url_once, sidebar
+from .sidebar import apply_config, check_url_once, sidebar
 from .text import notice
 from .views import TABS, VIEWS, Page
 from .views import header as header_view
@@ -39,69 +37,50 @@ from .views import sweep as sweep_view
 AUTO_SECONDS = 4.0
 """Runs estimated to train within this many seconds here (``cost.estimate_seconds``) start
 as soon as they are opened; a longer one waits for a click, whoever sent the link."""
-PROGRESS_SECONDS, LIVE_CHART_SECONDS = 0.2, 1.0
-"""Wall time between progress-bar and live-loss-chart updates: each one costs Streamlit
-milliseconds (the chart tens of them), so updating on every report slowed training 3x."""
 
 
 JOBS = Jobs()
 """The server's trainings: sessions that ask for the same run while it trains share one."""
 
 
-def _live_trainer(config: Config, words: list[str] | None, base: Run | None = None) -> Run:
-    """Train (or continue ``base`` to) ``config`` as a shared job and follow its progress;
-    the finished run is in the store before anyone gets it."""
-    bar = st.progress(0.0, text="Training...")
-    slot = st.empty()
-    shown = {"bar": 0.0, "chart": time.perf_counter()}
-    store_errors: list[Exception] = []
+def _start(config: Config, words: list[str] | None, base: Run | None = None) -> Job:
+    """Join the training of ``config`` under way, or start it (continuing ``base`` when
+    given) as a shared job that this page follows; the finished run is in the store before
+    anyone gets it."""
 
-    def work(on_progress, should_stop) -> Run:
+    def work(job: Job) -> Run:
         if base is not None:
             return continue_training(base, config.total_steps - base.config.total_steps,
-                                     on_progress=on_progress, should_stop=should_stop)
-        return train(config, on_progress=on_progress, should_stop=should_stop, words=words)
+                                     on_progress=job.report, should_stop=job.should_stop,
+                                     on_snapshot=job.publish)
+        return train(config, on_progress=job.report, should_stop=job.should_stop,
+                     words=words, on_snapshot=job.publish)
 
-    def keep(run: Run) -> None:
-        if run.status in STORED_STATUSES:
+    def keep(job: Job) -> None:
+        if job.result.status in STORED_STATUSES:
             try:
-                shared_store().put(run)
+                shared_store().put(job.result)
             except (OSError, sqlite3.Error) as err:
-                store_errors.append(err)
+                job.problems.append(f"The run store cannot be used ({type(err).__name__}: "
+                                    f"{err}); runs are kept in this session only.")
 
-    def show(job) -> None:
-        progress, now = job.progress, time.perf_counter()
-        if progress is not None and now - shown["bar"] >= PROGRESS_SECONDS:
-            shown["bar"] = now
-            joined = "" if job.waiters.keys() == {waiter} else " (shared with another page)"
-            bar.progress(min(progress.fraction, 1.0),
-                         text=f"step {progress.step:,} / {progress.total:,}  loss "
-                              f"{progress.loss:.4f}  ({progress.elapsed:.1f}s){joined}")
-        if job.losses and now - shown["chart"] >= LIVE_CHART_SECONDS:
-            shown["chart"] = now
-            slot.line_chart(pd.DataFrame(list(job.losses), columns=["step", "loss"]),
-                            x="step", y="loss", height=200)
-
-    ctx = get_script_run_ctx()
-    waiter = ctx.session_id if ctx is not None else "script"
-    job = JOBS.start(run_key(config, words), waiter, work, on_done=keep)
-    try:
-        run = job.follow(waiter, on_update=show)
-    finally:
-        bar.empty()
-        slot.empty()
-    for err in store_errors:
-        _store_trouble(err)
-    return run
+    job = JOBS.start(run_key(config, words), live.waiter_id(), work, on_done=keep)
+    Session().training = job
+    return job
 
 
-def _train_or_report(config: Config, words: list[str] | None,
-                     base: Run | None = None) -> Run | None:
-    """Train (or continue) with progress; None after an unexpected error, which is shown
-    and logged instead of raised, so the page and the session's earlier runs stay usable.
+def _train_or_report(config: Config, words: list[str] | None, base: Run | None,
+                     seconds: float) -> Run | None:
+    """Start (or join) the training; wait for a short one in place, else leave it to the
+    live view (None). None also after an unexpected error, which is shown and logged
+    instead of raised, so the page and the session's earlier runs stay usable.
     (Streamlit's own rerun and stop signals are BaseExceptions and pass through.)"""
     try:
-        return _live_trainer(config, words, base)
+        job = _start(config, words, base)
+        if seconds > live.WAIT_SECONDS:
+            return None
+        live.wait_in_place(job)
+        return live.take_finished()
     except Exception as err:
         report_internal_error("Training", err, "Earlier results are kept")
         return None
@@ -113,6 +92,8 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
     session = Session()
     runs: RunShelf = session.runs
     key = run_key(config, words)
+    if _took_finished(config, words, runs):
+        st.rerun()  # a stopped run: the controls take its until first
     refused = session.take("continue_refused")
     if refused:
         notice("warning", refused)
@@ -141,12 +122,34 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
         st.caption(f"Opened from the run store: trained earlier ({stored.elapsed:.1f} s of "
                    f"training{numpy}), not trained again.")
     elif source in ("follow", "train", "continue"):
-        made = _train_or_report(config, words, base=base if source == "continue" else None)
+        made = _train_or_report(config, words, base if source == "continue" else None,
+                                decision.seconds)
         if made is None:
             return base or _latest(runs)
-        runs[key] = held = made
+        runs[run_key(made.config, words)] = held = made
+        if made.config != config:
+            Session().adopt = made.config  # stopped while this page waited
+            st.rerun()
     runs.move_to_end(key, held)
     return held
+
+
+def _took_finished(config: Config, words: list[str] | None, runs: RunShelf) -> bool:
+    """Shelve the run of the training this page followed live, once it ended; whether the
+    controls must take its Config first (a stopped run of these settings: ``until``)."""
+    try:
+        made = live.take_finished()
+    except Exception as err:
+        report_internal_error("Training", err, "Earlier results are kept")
+        return False
+    if made is None:
+        return False
+    runs[run_key(made.config, words)] = made
+    mine = run_key(made.config.replace(until=config.until, more=config.more), words)
+    if made.config != config and mine == run_key(config, words):
+        Session().adopt = made.config
+        return True
+    return False
 
 
 def _latest(runs: RunShelf) -> Run | None:
@@ -219,12 +222,20 @@ def main() -> None:
 
 def _page() -> None:
     check_url_once(TABS, sweep_view.check_link)
+    adopt = Session().take("adopt")
+    if adopt is not None:
+        apply_config(adopt)
     config, messages, words = sidebar()
     # A bad value in the link is also what the widget still holds: say it once.
     for warning in dict.fromkeys((Session().url_warnings or []) + messages):
         notice("warning", warning)
     run = get_run(config, words)
     runs = Session().runs
+    job = live.following(run_key(config, words))
+    if job is not None:
+        live.live_page(job, lambda shown, step: _views(
+            Page(config, words, shown, step, runs), header=True, live=True))
+        return
     step = None
     if run is not None:
         if run.config != config:
@@ -233,6 +244,7 @@ def _page() -> None:
             notice("error", run.message)
         elif run.status == "stopped":
             notice("warning", run.message)
+            live.resume_button(run)
         header = st.container()  # filled once the slider has said which step is shown
         steps = run.snapshot_steps
         if steps:
@@ -246,15 +258,25 @@ def _page() -> None:
             st.info("No diagnostics were recorded for this run.")
         with header:
             draw_or_report("summary", lambda: header_view.metrics(run, step))
+    _views(Page(config, words, run, step, runs))
+
+
+def _views(page: Page, header: bool = False, live: bool = False) -> None:
+    """The header (when asked) and the tabs, drawing the open one. While a run trains
+    (``live``) the views that need no run wait for its end: the page redraws every second."""
+    if header:
+        draw_or_report("summary", lambda: header_view.metrics(page.run, page.step))
     # Lazy tabs: only the open one runs, so a rerun (a slider move, a click) draws one view
     # instead of all twelve; switching tabs reruns the script from the cached specs.
     # The open tab is part of the link ("view"), so a shared link opens on the same view.
     tabs = dict(zip(TABS, st.tabs(list(TABS), on_change="rerun", key="view",
                                   bind="query-params"), strict=True))
-    page = Page(config, words, run, step, runs)
-    shown = run is not None and step is not None
+    shown = page.run is not None and page.step is not None
     for name, tab in tabs.items():
         view = VIEWS[name]
         if tab.open and (shown or not view.needs_run):
             with tab:
-                draw_or_report(name, lambda view=view: view.draw(page))
+                if live and not view.needs_run:
+                    st.info(f"{name} opens when the training ends (or is stopped).")
+                else:
+                    draw_or_report(name, lambda view=view: view.draw(page))

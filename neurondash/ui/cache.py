@@ -13,15 +13,22 @@ def chart_key(run: Run, *parts) -> tuple:
     return (run_key(run.config, list(run.words or [])), run.steps_done, run.status, *parts)
 
 
-def derived(run: Run, name: str, compute):
+def derived(run: Run, name: str, compute, key: tuple | None = None):
     """A value computed from a run once per session (reruns only change the view)."""
     cache = Session().derived
-    key = chart_key(run, name)
+    key = key or chart_key(run, name)
     if key not in cache:
         if len(cache) > 40:
             cache.clear()
         cache[key] = compute()
     return cache[key]
+
+
+def derived_at_init(run: Run, name: str, compute):
+    """``derived`` for a value of the run's Config and its step-0 snapshot alone (theory at
+    init): computed once for a run however far it has trained, not at every snapshot of a
+    run drawn while it trains."""
+    return derived(run, name, compute, key=(run_key(run.config, list(run.words or [])), name))
 
 
 def derived_ready(run: Run, name: str) -> bool:

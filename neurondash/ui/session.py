@@ -46,6 +46,11 @@ class Session:
     """run_key -> Run: the runs this session shows (the latest last; see ``RunShelf``)."""
     action = _Key("open")
     """What the user did in this rerun: open (or changed something), train or continue."""
+    training = _Key(None)
+    """The shared training (``jobs.Job``) this page started or follows, until its run is
+    taken (``live.take_finished``)."""
+    adopt = _Key(None)
+    """A Config the controls take before the next draw (a stopped run's ``until``)."""
     continue_refused = _Key(None)
     """Why Continue could not be done, said once on the next draw."""
     imported_words = _Key(None)

@@ -95,11 +95,12 @@ def test_a_session_asking_for_a_run_in_training_follows_that_training(monkeypatc
     and gets its run, and trains nothing itself."""
     import time
 
-    def slow(on_progress, should_stop):
+    def slow(job):
         def report(progress):
-            on_progress(progress)
+            job.report(progress)
             time.sleep(0.01)
-        return train(CONFIG.replace(steps=3000), on_progress=report, should_stop=should_stop)
+        return train(CONFIG.replace(steps=3000), on_progress=report,
+                     should_stop=job.should_stop)
 
     job = dashboard.JOBS.start(run_key(CONFIG.replace(steps=3000)), "another page", slow)
     calls = counting(monkeypatch)

@@ -12,7 +12,7 @@ from ...parts.activations import ACTIVATIONS
 from ...run import Run
 from .. import render
 from ..cache import chart_key, dataset_of, derived, derived_ready, kept_step, model_of
-from .common import histogram_view, over_training_view, table
+from .common import histogram_view, over_training_view, table, x_end
 from .mean_field import prediction_of, spread_of
 
 
@@ -42,7 +42,8 @@ def activations_tab(run: Run, step: int) -> None:
     st.caption(f"White cells: {activation.saturation_label} for that example. A fully white "
                "column is a dead unit that never learns." + rows)
     render.chart(chart_key(run, "saturation"), lambda: charts.over_steps_chart(
-        run.layers, "saturated_pct", f"{activation.saturation_label} % over training", "%"))
+        run.layers, "saturated_pct", f"{activation.saturation_label} % over training", "%",
+        steps=x_end(run)))
     st.caption("Healthy: below ~5-10% and not rising.")
     over_training_view(run, "activation", "activations over training", "activation",
                        "Each layer's activation histogram at every snapshot, darkest where "

@@ -20,6 +20,12 @@ UNIT_MAPS = 16
 """Units drawn over the plane in the Neuron tab (16 maps of 16 x 16 cells: 4,096 rows)."""
 
 
+def x_end(run: Run) -> int | None:
+    """The step axis's end while the run trains (its whole length, so charts grow to the
+    right instead of rescaling); None after, where the data end it."""
+    return run.config.total_steps if run.status == "running" else None
+
+
 def table(frame: pd.DataFrame, container=st, formats: dict[str, str] | None = None,
           **kwargs):
     """``st.dataframe`` with readable headers (``COLUMN_LABELS``; the frame keeps its short
@@ -61,6 +67,7 @@ def over_training_view(run: Run, quantity: str, title: str, y_title: str,
         return
     render.chart(chart_key(run, quantity, "over_training"),
                  lambda: charts.distribution_over_steps_chart(
-                     prepare.distribution_over_steps(run, quantity), title, y_title),
+                     prepare.distribution_over_steps(run, quantity), title, y_title,
+                     steps=prepare.over_steps_columns(run, quantity)),
                  stretch=False)
     st.caption(caption)

@@ -13,7 +13,7 @@ from ...engine.gradcheck import NOISE_FLOOR, TOLERANCE, check_gradients
 from ...run import Run
 from .. import render
 from ..cache import chart_key, dataset_of, derived, derived_ready, kept_step
-from .common import histogram_view, over_training_view, table
+from .common import histogram_view, over_training_view, table, x_end
 from .mean_field import grad_prediction_of, prediction_of
 
 
@@ -43,7 +43,8 @@ def gradients_tab(run: Run, step: int) -> None:
     else:
         render.chart(chart_key(run, "update_data"), lambda: charts.over_steps_chart(
             prepare.update_data_frame(run), "update_data",
-            "update:data (log10 std(ΔW)/std(W))", "log10", color="param", guide=-3.0))
+            "update:data (log10 std(ΔW)/std(W))", "log10", color="param", guide=-3.0,
+            steps=x_end(run)))
     strides = np.diff(np.flatnonzero(measured))
     if strides.size and strides.max() > 1:
         st.caption(f"Measured every {int(strides.max())} steps for this model and batch size: "
@@ -87,6 +88,9 @@ CHECK_EXAMPLES = 32
 def backprop_check(run: Run, step: int) -> None:
     """makemore part 4's comparison of hand-derived gradients, on the user's own model."""
     st.markdown("**Backprop check**")
+    if run.status == "running":
+        st.caption("Checked once training ends.")
+        return
     st.caption("makemore part 4 derives every gradient by hand and compares it with "
                "PyTorch's. This engine's backward is hand-written too: here each parameter's "
                "gradient is compared with central finite differences of the loss, in float64, "

@@ -9,6 +9,7 @@ from ...charts import prepare
 from ...run import Run
 from .. import render
 from ..cache import chart_key
+from .common import x_end
 
 
 def loss_tab(run: Run) -> None:
@@ -18,7 +19,7 @@ def loss_tab(run: Run) -> None:
     log_scale = st.toggle("log scale", value=exploded,
                           key="loss_log_exploded" if exploded else "loss_log")
     render.chart(chart_key(run, "loss", log_scale), lambda: charts.loss_chart(
-        prepare.loss_curves(run), prepare.loss_references(run), log_scale))
+        prepare.loss_curves(run), prepare.loss_references(run), log_scale, steps=x_end(run)))
     if exploded:
         st.caption("The loss grew past ten times where it started (or, in a diverged run, the "
                    "uniform guess), so it is drawn on a log scale: on a linear one the "

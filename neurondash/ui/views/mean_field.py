@@ -8,7 +8,7 @@ import numpy as np
 from ... import theory
 from ...data import data_rngs
 from ...run import Run
-from ..cache import dataset_of, derived
+from ..cache import dataset_of, derived_at_init
 
 SPREAD_SEEDS = 8
 """Other seeds drawn for the band: enough for its range to show a 20–50% scatter."""
@@ -31,7 +31,7 @@ def prediction_of(run: Run) -> theory.Prediction | None:
     if 0 not in run.snapshot_steps or not len(run.layers):
         return None
     q0 = theory.input_mean_square(run.config, first_layer_std(run))
-    return derived(run, "theory", lambda: theory.predict(run.config, q0))
+    return derived_at_init(run, "theory", lambda: theory.predict(run.config, q0))
 
 
 def spread_of(run: Run) -> np.ndarray:
@@ -51,7 +51,7 @@ def spread_of(run: Run) -> np.ndarray:
             len(data.y["train"]))[:examples]
         return theory.seed_spread(run.config, data.x["train"][chosen],
                                   data.n_inputs, data.n_classes, seeds)
-    return derived(run, "theory_spread", compute)
+    return derived_at_init(run, "theory_spread", compute)
 
 
 def grad_prediction_of(run: Run, prediction: theory.Prediction) -> list[float]:
@@ -60,5 +60,5 @@ def grad_prediction_of(run: Run, prediction: theory.Prediction) -> list[float]:
     first = run.layers[run.layers["step"] == 0]
     last = float(first.loc[first["layer"] == f"hidden {len(prediction.q)}",
                            "grad_std"].iloc[0])
-    return derived(run, "theory_grad",
+    return derived_at_init(run, "theory_grad",
                    lambda: theory.predicted_grad_ms(run.config, prediction.q, last**2))

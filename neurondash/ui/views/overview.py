@@ -16,7 +16,7 @@ from ..cache import chart_key, dataset_of, derived, kept_step, model_of
 from ..session import Session
 from ..text import escape
 from . import try_it
-from .common import PLANE
+from .common import PLANE, x_end
 
 
 def overview(run: Run, step: int) -> None:
@@ -34,11 +34,11 @@ def overview(run: Run, step: int) -> None:
     exploded = prepare.loss_explodes(run)
     render.chart(chart_key(run, "overview_loss"), lambda: charts.loss_chart(
         prepare.loss_curves(run), prepare.loss_references(run), log_scale=exploded,
-        height=240), container=left)
+        height=240, steps=x_end(run)), container=left)
     if len(run.layers):
         render.chart(chart_key(run, "overview_act_std"), lambda: charts.over_steps_chart(
-            run.layers, "act_std", "activation std per hidden layer", "std", height=240),
-            container=right)
+            run.layers, "act_std", "activation std per hidden layer", "std", height=240,
+            steps=x_end(run)), container=right)
     scale = " (on a log scale: it grew past ten times its start)" if exploded else ""
     st.caption(f"Loss{scale}: train (raw and smoothed) and validation, with the uniform-guess "
                "and data baselines. Activation std: healthy layers keep a similar, steady spread; "

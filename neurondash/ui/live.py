@@ -1,0 +1,156 @@
+"""Trainings as the page sees them (the server's shared jobs, started by ``app``): waited for
+in place when short, and otherwise drawn live while they run.
+
+A live page does not block: the script returns at once and a fragment redraws the progress,
+the Stop button, the header and the open tab from the job's latest snapshot every
+``LIVE_SECONDS`` (only the fragment reruns). Every page that follows the job (a second tab,
+a shared link) draws the same snapshots. When the job ends, the fragment reruns the whole
+page, which takes the job's run (``take_finished``). Since no script waits on the training,
+Streamlit's own Stop or a closed tab leaves nothing hanging: the next interaction draws the
+page anew, and a training nobody follows any more stops and keeps its run (``jobs``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from .. import charts
+from ..charts import prepare
+from ..cost import describe_seconds
+from ..identity import run_key
+from ..jobs import Job
+from ..run import Run
+from . import render
+from .guard import callback
+from .session import Session
+from .text import notice
+
+WAIT_SECONDS = 1.5
+"""Trainings estimated to take at most this long are waited for in place (a progress bar,
+then the run); longer ones are drawn live."""
+LIVE_SECONDS = 1.0
+"""How often a live page redraws from the latest snapshot."""
+PROGRESS_SECONDS = 0.2
+"""Wall time between progress-bar updates while waiting in place (each costs Streamlit
+milliseconds; updating on every report slowed training 3x)."""
+
+
+def waiter_id() -> str:
+    """Who follows a job: this browser session."""
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else "script"
+
+
+def wait_in_place(job: Job) -> Run | None:
+    """Follow a short training with a progress bar; its run (None when the script was
+    asked to stop waiting: the job is left to the live view)."""
+    bar = st.progress(0.0, text="Training...")
+    shown = {"bar": 0.0}
+
+    def show(job: Job) -> None:
+        now = time.perf_counter()
+        if job.progress is not None and now - shown["bar"] >= PROGRESS_SECONDS:
+            shown["bar"] = now
+            bar.progress(min(job.progress.fraction, 1.0), text=progress_text(job))
+
+    try:
+        return job.follow(waiter_id(), on_update=show)
+    finally:
+        bar.empty()
+
+
+def take_finished() -> Run | None:
+    """The run of the training this page followed, once it has ended (told once): raises
+    the training's own error."""
+    job: Job | None = Session().training
+    if job is None or not job.done.is_set():
+        return None
+    del Session().training
+    for problem in job.problems:
+        if not Session().store_warned:
+            Session().store_warned = True
+            notice("warning", problem)
+    if job.error is not None:
+        raise job.error
+    return job.result
+
+
+def following(key: str) -> Job | None:
+    """The training of run ``key`` that this page follows, while it runs."""
+    job: Job | None = Session().training
+    return job if job is not None and job.key == key and not job.done.is_set() else None
+
+
+@callback("Continue")
+def _resume() -> None:
+    """Continue a stopped run to the end of its schedule: the controls drop ``until`` and
+    the page continues the stopped run (``get_run``), which gives the uninterrupted run."""
+    st.session_state["until"] = 0
+    Session().action = "continue"
+
+
+def resume_button(run: Run) -> None:
+    """Under a stopped run's notice: continue it to the end of its schedule."""
+    total = run.config.replace(until=0).total_steps
+    st.button(f"Continue to step {total:,}", key="resume", on_click=_resume,
+              help="Train on from where it stopped: the numbers are those of one "
+                   "uninterrupted run.")
+
+
+def progress_text(job: Job) -> str:
+    """Step, loss, speed and time left, and whether other pages share the training."""
+    progress = job.progress
+    if progress is None:
+        return "Starting..."
+    rate = job.rate()
+    speed = (f"  {rate:,.0f} steps/s, {describe_seconds((progress.total - progress.step) / rate)}"
+             " left" if rate else "")
+    shared = len(job.waiters) > 1
+    return (f"step {progress.step:,} / {progress.total:,}  loss {progress.loss:.4f}{speed}"
+            + ("  (shared with another page)" if shared else ""))
+
+
+def live_run(job: Job) -> Run | None:
+    """The run as it stood at the job's latest snapshot (None before the first)."""
+    return job.live() if job.live is not None else None
+
+
+def _request_stop(job: Job) -> None:
+    job.stop_requested.set()
+
+
+def live_page(job: Job, draw: Callable[[Run, int], None]) -> None:
+    """The page while ``job`` trains, redrawn every ``LIVE_SECONDS`` without rerunning the
+    script: progress, Stop, the loss and ``draw(run, step)`` of the latest snapshot."""
+
+    @st.fragment(run_every=LIVE_SECONDS)
+    def live() -> None:
+        job.check_in(waiter_id())
+        if job.done.is_set():
+            st.rerun(scope="app")
+        left, right = st.columns([5, 1], vertical_alignment="center")
+        progress = job.progress
+        left.progress(min(progress.fraction, 1.0) if progress else 0.0,
+                      text=progress_text(job))
+        stopping = job.stop_requested.is_set()
+        right.button("Stopping..." if stopping else "Stop", key="stop_training",
+                     disabled=stopping, on_click=_request_stop, args=(job,),
+                     help="Stop at the next step where the run can be continued exactly; "
+                          "what was trained is kept (the run of its first steps).")
+        run = live_run(job)
+        if run is None:
+            return
+        render.chart(("live loss", run_key(run.config, list(run.words or [])),
+                      len(run.history)), lambda: charts.loss_chart(
+            prepare.loss_curves(run), prepare.loss_references(run), height=220,
+            steps=run.config.total_steps))
+        step = run.snapshot_steps[-1]
+        st.caption(f"Live: every view below shows the latest snapshot, step {step:,} "
+                   "(the snapshot slider returns when training ends).")
+        draw(run, step)
+
+    live()
