@@ -29,6 +29,7 @@ from . import (
     overview,
     runs,
     sweep,
+    weights,
 )
 
 
@@ -56,6 +57,7 @@ VIEWS: dict[str, View] = {
     "Logits": View(lambda p: logits.logits_tab(p.run, p.step), needs_run=True),
     "Activations": View(lambda p: activations.activations_tab(p.run, p.step), needs_run=True),
     "Gradients": View(lambda p: gradients.gradients_tab(p.run, p.step), needs_run=True),
+    "Weights": View(lambda p: weights.weights_tab(p.run, p.step), needs_run=True),
     "Neuron": View(lambda p: neuron.neuron_tab(p.run, p.step), needs_run=True),
     "Runs": View(lambda p: runs.runs_tab()),
     "Compare": View(lambda p: compare.compare_tab(
