@@ -122,8 +122,9 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
         st.caption(f"Opened from the run store: trained earlier ({stored.elapsed:.1f} s of "
                    f"training{numpy}), not trained again.")
     elif source in ("follow", "train", "continue"):
+        # A followed training is drawn live like one started here: its whole length says.
         made = _train_or_report(config, words, base if source == "continue" else None,
-                                decision.seconds)
+                                seconds if source == "follow" else decision.seconds)
         if made is None:
             return base or _latest(runs)
         runs[run_key(made.config, words)] = held = made

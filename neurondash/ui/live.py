@@ -137,7 +137,9 @@ def live_page(job: Job, draw: Callable[[Run, int], None]) -> None:
         left.progress(min(progress.fraction, 1.0) if progress else 0.0,
                       text=progress_text(job))
         stopping = job.stop_requested.is_set()
-        right.button("Stopping..." if stopping else "Stop", key="stop_training",
+        # Not "Stop": Streamlit's own Stop (of a script run) shows beside it while a
+        # fragment draws.
+        right.button("Stopping..." if stopping else "Stop training", key="stop_training",
                      disabled=stopping, on_click=_request_stop, args=(job,),
                      help="Stop at the next step where the run can be continued exactly; "
                           "what was trained is kept (the run of its first steps).")

@@ -1,0 +1,141 @@
+"""Watching a training in a real browser: a 20,000-step link trained live, its Activations
+and Gradients charts redrawn from newer snapshots while it runs, a second visitor joining
+mid-training, Stop, Continue, and the numbers of one uninterrupted run at the end.
+
+Screenshots of every step go to ``artifacts/journeys/live/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+
+import numpy as np
+import pytest
+
+from neurondash import Config, train
+from neurondash.identity import run_key
+from neurondash.store import RunStore
+
+from .test_browser import playwright, streamlit_server
+from .test_journeys import Journey, metrics, params, settle
+
+LINK = "steps=20000&width=256&init_scale=2&seed=3"
+"""About 15 s of training here: tanh at twice Kaiming's gain, saturating as it trains."""
+LIVE = "[data-testid='stCaptionContainer']:has-text('Live: every view below')"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    store = tmp_path_factory.mktemp("live-store")
+    with streamlit_server({"NEURONDASH_STORE": str(store)}) as url:
+        yield url, store
+
+
+@pytest.fixture
+def browser():
+    from .test_browser import ARGS, CHROMIUM
+
+    with playwright.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+
+
+def live_step(page) -> int | None:
+    """The snapshot step the live page draws (None once it is no longer live)."""
+    caption = page.locator(LIVE)
+    if caption.count() == 0:
+        return None
+    found = re.search(r"step ([\d,]+)", caption.first.inner_text())
+    return int(found.group(1).replace(",", "")) if found else None
+
+
+def open_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name, exact=True).click()
+    page.wait_for_function(
+        f"() => new URLSearchParams(window.location.search).get('view') === {name!r}",
+        timeout=30_000)
+
+
+def watch_charts_change(journey: Journey, tab: str, changes: int = 2) -> list[int]:
+    """Look at the open tab's first chart until it has been redrawn from ``changes`` newer
+    snapshots, each time with other pixels (its data, not only the progress bar); the
+    snapshot steps seen."""
+    page = journey.page
+    open_tab(page, tab)
+    seen: dict[int, str] = {}
+    deadline = time.monotonic() + 60
+    while len(seen) <= changes and time.monotonic() < deadline:
+        step = live_step(page)
+        chart = page.locator("[role='tabpanel']:visible [data-testid='stVegaLiteChart']")
+        if step is not None and step not in seen and chart.count():
+            try:
+                picture = chart.first.screenshot(timeout=2_000)
+            except playwright.Error:
+                continue  # redrawn while being photographed: look again
+            if step == live_step(page):
+                seen[step] = hashlib.sha256(picture).hexdigest()
+                journey.shot(f"live-{tab.lower()}-step-{step}")
+        page.wait_for_timeout(300)
+    assert len(seen) > changes, f"{tab}: snapshots seen while training: {sorted(seen)}"
+    assert len(set(seen.values())) == len(seen), f"{tab}: a newer snapshot drew the same chart"
+    return sorted(seen)
+
+
+@pytest.mark.browser
+def test_a_long_link_trains_live_stops_and_continues_to_the_uninterrupted_run(served,
+                                                                              browser):
+    url, store = served
+    link = f"{url}/?{LINK}"
+    watcher = Journey(browser, "live", height=1600)
+    page = watcher.page
+    watcher.open(link)
+    page.get_by_role("button", name="Train").click()
+    page.wait_for_selector(LIVE, timeout=60_000)
+    watcher.shot("training-live")
+
+    joiner = Journey(browser, "live-second-visitor", height=1600)
+    joiner.page.goto(link, timeout=60_000)
+    joiner.page.wait_for_selector(LIVE, timeout=60_000)
+    joiner.page.get_by_text("shared with another page").first.wait_for(timeout=30_000)
+    joiner.shot("joined-mid-training")
+
+    activations = watch_charts_change(watcher, "Activations")
+    gradients = watch_charts_change(watcher, "Gradients")
+    assert gradients[-1] > activations[0]
+
+    page.get_by_role("button", name="Stop training").click()
+    page.get_by_text(re.compile(r"Stopped at step [\d,]+ of 20,000")).wait_for(timeout=60_000)
+    settle(page)
+    stopped_at = int(params(page.url)["until"])
+    assert 0 < stopped_at < 20_000
+    assert page.get_by_text(f"Stopped at step {stopped_at:,} of 20,000").count() >= 1
+    assert metrics(page), "a stopped run is shown and diagnosed"
+    watcher.shot("stopped")
+    joiner.page.get_by_text(f"Stopped at step {stopped_at:,}").first.wait_for(timeout=60_000)
+    joiner.shot("joiner-sees-the-stop")
+
+    page.get_by_role("button", name="Continue to step 20,000").click()
+    page.wait_for_function("() => !window.location.search.includes('until=')",
+                           timeout=60_000)
+    page.wait_for_selector(LIVE, timeout=60_000)  # the rest of the run trains live too
+    page.wait_for_selector(LIVE, state="detached", timeout=300_000)
+    settle(page)
+    finished = metrics(page)
+    assert page.get_by_text("Stopped at step").count() == 0
+    watcher.shot("continued-to-the-end")
+
+    config = Config.from_query(LINK)[0]
+    stored = RunStore(store).get(run_key(config))
+    assert stored is not None and stored.status == "finished"
+    whole = train(config)
+    np.testing.assert_array_equal(stored.history["loss"].to_numpy(),
+                                  whole.history["loss"].to_numpy())
+    assert stored.final == whole.final
+    assert f"{whole.final['val_loss']:.4f}" in " ".join(finished)
+
+    joiner.open(link)
+    assert metrics(joiner.page) == finished, "the second visitor gets the same final run"
+    joiner.shot("joiner-same-final-run")
