@@ -13,6 +13,18 @@ def chart_key(run: Run, *parts) -> tuple:
     return (run_key(run.config, list(run.words or [])), run.steps_done, run.status, *parts)
 
 
+def init_key(run: Run, *parts) -> tuple:
+    """Cache key of what the run's Config and its step-0 snapshot alone decide (theory at
+    init): one for the run however far it has trained."""
+    return (run_key(run.config, list(run.words or [])), "init", *parts)
+
+
+def template_key(run: Run, *parts) -> tuple:
+    """Cache key of a chart's spec shared by every snapshot of the run (``render.chart``
+    swaps the data in): a run drawn live rebuilds no chart with Altair as it trains."""
+    return (run_key(run.config, list(run.words or [])), run.status, *parts)
+
+
 def derived(run: Run, name: str, compute, key: tuple | None = None):
     """A value computed from a run once per session (reruns only change the view)."""
     cache = Session().derived
@@ -28,7 +40,7 @@ def derived_at_init(run: Run, name: str, compute):
     """``derived`` for a value of the run's Config and its step-0 snapshot alone (theory at
     init): computed once for a run however far it has trained, not at every snapshot of a
     run drawn while it trains."""
-    return derived(run, name, compute, key=(run_key(run.config, list(run.words or [])), name))
+    return derived(run, name, compute, key=init_key(run, name))
 
 
 def derived_ready(run: Run, name: str) -> bool:

@@ -11,7 +11,16 @@ from ...engine import queries
 from ...parts.activations import ACTIVATIONS
 from ...run import Run
 from .. import render
-from ..cache import chart_key, dataset_of, derived, derived_ready, kept_step, model_of
+from ..cache import (
+    chart_key,
+    dataset_of,
+    derived,
+    derived_ready,
+    init_key,
+    kept_step,
+    model_of,
+    template_key,
+)
 from .common import histogram_view, over_training_view, table, x_end
 from .mean_field import prediction_of, spread_of
 
@@ -36,14 +45,14 @@ def activations_tab(run: Run, step: int) -> None:
     render.chart(chart_key(run, "dead_map", step, layer),
                  lambda: charts.dead_map_chart(mask(), layer, units,
                                                activation.saturation_label),
-                 template=chart_key(run, "dead_map", layer), data=mask)
+                 template=template_key(run, "dead_map", layer), data=mask)
     rows = (" Below the top of a fused model (`fuse`) each row is one group of an "
             "example's positions." if run.config.fuse_levels > 1 else "")
     st.caption(f"White cells: {activation.saturation_label} for that example. A fully white "
                "column is a dead unit that never learns." + rows)
     render.chart(chart_key(run, "saturation"), lambda: charts.over_steps_chart(
         run.layers, "saturated_pct", f"{activation.saturation_label} % over training", "%",
-        steps=x_end(run)))
+        steps=x_end(run)), template=template_key(run, "saturation"), data=lambda: run.layers)
     st.caption("Healthy: below ~5-10% and not rising.")
     over_training_view(run, "activation", "activations over training", "activation",
                        "Each layer's activation histogram at every snapshot, darkest where "
@@ -60,7 +69,7 @@ def theory_view(run: Run) -> None:
     spread = spread_of(run) if prediction.applies else None
     frame = theory_frame(run, prediction, spread)
     if prediction.applies and len(frame):
-        render.chart(chart_key(run, "theory"), lambda: theory_chart(frame))
+        render.chart(init_key(run, "theory"), lambda: theory_chart(frame))
     st.caption(theory_sentence(prediction) + (
         " The first layer's input variance is taken from the measurement (its pre-activation "
         "std at step 0); theory carries it through the layers above. "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import streamlit as st
 
@@ -10,7 +12,7 @@ from ...charts import prepare
 from ...charts.labels import COLUMN_LABELS
 from ...run import Run
 from .. import render
-from ..cache import chart_key
+from ..cache import chart_key, template_key
 
 PLANE = (-1.5, 1.5, -1.5, 1.5)
 """The part of the input plane that 2-D views draw (every point generator stays inside)."""
@@ -51,7 +53,7 @@ def histogram_view(run: Run, step: int, quantity: str, title: str, x_title: str)
                 + (" (the run diverged there)." if run.status == "diverged" else "."))
         return
     render.chart(chart_key(run, quantity, step), lambda: charts.histogram_chart(
-        frame(), title, x_title), template=chart_key(run, quantity), data=frame)
+        frame(), title, x_title), template=template_key(run, quantity), data=frame)
 
 
 def over_training_view(run: Run, quantity: str, title: str, y_title: str,
@@ -65,9 +67,10 @@ def over_training_view(run: Run, quantity: str, title: str, y_title: str,
                    if run.diverged_step is not None else "")
                 + "; the histogram at the selected step above is all there is.")
         return
+    frame = functools.cache(lambda: prepare.distribution_over_steps(run, quantity))
     render.chart(chart_key(run, quantity, "over_training"),
                  lambda: charts.distribution_over_steps_chart(
-                     prepare.distribution_over_steps(run, quantity), title, y_title,
-                     steps=prepare.over_steps_columns(run, quantity)),
-                 stretch=False)
+                     frame(), title, y_title, steps=prepare.over_steps_columns(run, quantity)),
+                 stretch=False, template=template_key(run, quantity, "over_training"),
+                 data=frame)
     st.caption(caption)

@@ -12,7 +12,7 @@ from ...charts.theory import gradient_frame, theory_chart
 from ...engine.gradcheck import NOISE_FLOOR, TOLERANCE, check_gradients
 from ...run import Run
 from .. import render
-from ..cache import chart_key, dataset_of, derived, derived_ready, kept_step
+from ..cache import chart_key, dataset_of, derived, derived_ready, init_key, kept_step
 from .common import histogram_view, over_training_view, table, x_end
 from .mean_field import grad_prediction_of, prediction_of
 
@@ -68,7 +68,7 @@ def gradient_theory(run: Run) -> None:
         return
     frame = gradient_frame(run, grad_prediction_of(run, prediction))
     if len(frame):
-        render.chart(chart_key(run, "theory_grad"),
+        render.chart(init_key(run, "theory_grad"),
                      lambda: theory_chart(frame, "gradient std (dloss/dh)"))
     st.caption(f"Theory: going back one layer multiplies the gradient's mean square by "
                f"χ₁ = {prediction.chi1:.3g} at the fixed point ({prediction.phase} phase; "

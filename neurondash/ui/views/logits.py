@@ -13,7 +13,7 @@ from ...data.names import closest_smoothing, smoothed_bigram
 from ...engine import queries
 from ...run import Run
 from .. import render
-from ..cache import chart_key, dataset_of, derived, model_of
+from ..cache import chart_key, dataset_of, derived, model_of, template_key
 from ..text import escape, notice
 
 
@@ -21,7 +21,7 @@ def logits_tab(run: Run, step: int) -> None:
     logits = lambda: prepare.compare_snapshots(run, step, "logits", "logits")  # noqa: E731
     render.chart(chart_key(run, "logits", step), lambda: charts.compare_histograms_chart(
         logits(), "logits: step 0 vs the selected step", "logit value"),
-        template=chart_key(run, "logits"), data=logits)
+        template=template_key(run, "logits"), data=logits)
     st.caption("Each step's histogram is scaled to its own peak, so a narrow spike at step 0 "
                "does not flatten the later, wider one (hover a bar for its density). Healthy "
                "at init: logits near 0 (unconfident). Wide logits at step 0 mean "
@@ -29,7 +29,7 @@ def logits_tab(run: Run, step: int) -> None:
     p_correct = lambda: prepare.compare_snapshots(run, step, "logits", "p_correct")  # noqa: E731
     render.chart(chart_key(run, "p_correct", step), lambda: charts.compare_histograms_chart(
         p_correct(), "p(correct class)", "probability"),
-        template=chart_key(run, "p_correct"), data=p_correct)
+        template=template_key(run, "p_correct"), data=p_correct)
     st.caption("Healthy: mass moves right over training; at init it sits near 1/V.")
     if run.status == "diverged":
         st.info("The diverged model's parameters are not finite: nothing to sample or query.")

@@ -12,7 +12,7 @@ from ...diagnosis import diagnose
 from ...engine import queries
 from ...run import Run
 from .. import render
-from ..cache import chart_key, dataset_of, derived, kept_step, model_of
+from ..cache import chart_key, dataset_of, derived, kept_step, model_of, template_key
 from ..session import Session
 from ..text import escape
 from . import try_it
@@ -38,7 +38,8 @@ def overview(run: Run, step: int) -> None:
     if len(run.layers):
         render.chart(chart_key(run, "overview_act_std"), lambda: charts.over_steps_chart(
             run.layers, "act_std", "activation std per hidden layer", "std", height=240,
-            steps=x_end(run)), container=right)
+            steps=x_end(run)), container=right, template=template_key(run, "overview_act_std"),
+            data=lambda: run.layers)
     scale = " (on a log scale: it grew past ten times its start)" if exploded else ""
     st.caption(f"Loss{scale}: train (raw and smoothed) and validation, with the uniform-guess "
                "and data baselines. Activation std: healthy layers keep a similar, steady spread; "

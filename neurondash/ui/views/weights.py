@@ -3,13 +3,15 @@ matrix's spread beside the one its init prescribed."""
 
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
 
 from ... import charts
 from ...charts.weights import init_table, prescription_sentence, weight_std_frame
 from ...run import Run
 from .. import render
-from ..cache import chart_key
+from ..cache import chart_key, template_key
 from .common import histogram_view, over_training_view, table, x_end
 
 
@@ -22,9 +24,10 @@ def weights_tab(run: Run, step: int) -> None:
                "one up to sampling noise; training moves it (a ratio far from 1 means the "
                "weights left the scale the init chose for them).")
     if len(run.weights):
+        frame = functools.cache(lambda: weight_std_frame(run))
         render.chart(chart_key(run, "weight_std"), lambda: charts.over_steps_chart(
-            weight_std_frame(run), "weight_std", "weight std over training", "std",
-            color="param", steps=x_end(run)))
+            frame(), "weight_std", "weight std over training", "std", color="param",
+            steps=x_end(run)), template=template_key(run, "weight_std"), data=frame)
     over_training_view(run, "weight", "weights over training", "weight",
                        "Each matrix's weight histogram at every snapshot (each step scaled to "
                        "its own peak): a band that widens is a matrix whose weights grow.")
