@@ -39,11 +39,26 @@ class _Key:
         session.state.pop(self.name, None)
 
 
+class _ShelfKey(_Key):
+    """The session's ``RunShelf``, made to record its runs in the session's ``own_runs``
+    (which outlives the shelf: Reset forgets the runs shown, not whose they are)."""
+
+    def __get__(self, session: Session | None, owner: type | None = None) -> Any:
+        if session is not None and self.name not in session.state:
+            session.state[self.name] = RunShelf(owned=session.own_runs)
+        return super().__get__(session, owner)
+
+
 class Session:
     """Typed access to ``st.session_state`` (or any mapping, in tests)."""
 
-    runs = _Key(factory=RunShelf)
+    runs = _ShelfKey()
     """run_key -> Run: the runs this session shows (the latest last; see ``RunShelf``)."""
+    own_runs = _Key(factory=set)
+    """Store keys of the runs this session trained or opened (by link, by search): what its
+    Runs view lists. There are no accounts: a new session (a reload) starts an empty list."""
+    delete_pending = _Key(None)
+    """Store keys whose deletion the operator asked for and has yet to confirm."""
     action = _Key("open")
     """What the user did in this rerun: open (or changed something), train or continue."""
     training = _Key(None)

@@ -46,8 +46,12 @@ class Shelved:
 class RunShelf(MutableMapping):
     """``run_key -> Run``, newest last, at most ``limit`` runs."""
 
-    def __init__(self, store: Callable[[], RunStore] = shared_store, limit: int = KEPT_RUNS):
+    def __init__(self, store: Callable[[], RunStore] = shared_store, limit: int = KEPT_RUNS,
+                 owned: set[str] | None = None):
         self._store, self.limit = store, limit
+        self.owned: set[str] = set() if owned is None else owned
+        """Store keys of every run shelved that the store may hold, kept past ``limit``: the
+        runs this session made or opened, which its Runs view lists (``ui.ownership``)."""
         self._entries: OrderedDict[str, Shelved] = OrderedDict()
         self.dropped = 0
         """Runs dropped for the limit, or lost from the store (evicted, deleted)."""
@@ -123,6 +127,8 @@ class RunShelf(MutableMapping):
 
     # -- internals --------------------------------------------------------------------
     def _put(self, key: str, run: Run, key_in_store: str | None) -> None:
+        if key_in_store is not None:
+            self.owned.add(key_in_store)
         self._entries[key] = Shelved(
             config=run.config, words=tuple(run.words) if run.words else None,
             steps_done=run.steps_done, status=run.status,

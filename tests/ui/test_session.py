@@ -31,3 +31,18 @@ def test_the_ui_uses_no_session_key_outside_the_session_object():
     found = {key for path in UI.rglob("*.py") if path.name != "session.py"
              for key in literal.findall(path.read_text(encoding="utf-8"))}
     assert found <= WIDGET_KEYS | SETTINGS_BY_NAME.keys(), found - WIDGET_KEYS
+
+
+def test_the_runs_a_session_made_are_kept_past_its_shelf_and_its_reset():
+    from neurondash import Config, train
+    from neurondash.identity import run_key
+
+    session = Session({})
+    run = train(Config(depth=1, width="8", steps=5))
+    session.runs[run_key(run.config)] = run
+    imported = train(Config(depth=1, width="8", steps=5, seed=1))
+    session.runs.hold(run_key(imported.config), imported)  # an upload: never a stored run
+    assert session.own_runs == {run_key(run.config)}
+    session.forget_runs()
+    assert session.own_runs == {run_key(run.config)}
+    assert session.runs.owned is session.own_runs

@@ -115,9 +115,15 @@ def two_stored_runs() -> list[str]:
     return [store.put(train(CONFIG)), store.put(train(CONFIG.replace(act="relu")))]
 
 
-def test_the_runs_view_lists_filters_and_sorts_the_stored_runs():
+def whole_store(at):
+    """The operator's switch: every visitor's stored runs (needs ``NEURONDASH_ADMIN``)."""
+    return at.toggle(key="runs_whole_store").set_value(True).run()
+
+
+def test_the_runs_view_lists_filters_and_sorts_the_stored_runs(monkeypatch):
+    monkeypatch.setenv("NEURONDASH_ADMIN", "1")
     two_stored_runs()
-    at = open_app(SMALL | {"view": "Runs"})
+    at = whole_store(open_app(SMALL | {"view": "Runs"}))
     (table,) = at.dataframe
     assert len(table.value) == 2 and "act=relu" in " ".join(table.value["settings"])
     at.text_input(key="runs_filter").set_value("ACT=RELU").run()
@@ -135,9 +141,10 @@ def select_rows(at, rows: list[int]):
     return at.run()
 
 
-def test_selected_stored_runs_are_compared_and_deleted():
+def test_selected_stored_runs_are_compared_and_deleted(monkeypatch):
+    monkeypatch.setenv("NEURONDASH_ADMIN", "1")
     keys = two_stored_runs()
-    at = select_rows(open_app(SMALL | {"view": "Runs"}), [0, 1])
+    at = select_rows(whole_store(open_app(SMALL | {"view": "Runs"})), [0, 1])
     at.button(key="runs_compare").click().run()
     assert at.session_state["view"] == "Compare"
     assert set(at.session_state["compare_runs"]) == {"depth=1&width=8&steps=30",
@@ -147,8 +154,10 @@ def test_selected_stored_runs_are_compared_and_deleted():
                    if spec["encoding"].get("color", {}).get("field") == "run"]
     assert len(set(compared[0].column("run").to_pylist())) == 2
     show(at, "Runs")
-    at = select_rows(at, [0, 1])
+    at = select_rows(whole_store(at), [0, 1])
     at.button(key="runs_delete").click().run()
+    assert all(key in shared_store() for key in keys), "deleted before confirming"
+    at.button(key="runs_delete_confirm").click().run()
     assert not any(key in shared_store() for key in keys)
 
 

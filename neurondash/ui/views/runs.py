@@ -1,5 +1,7 @@
-"""The Runs view: every run in the server's store (whoever trained it, before any restart),
-to filter, sort, open, compare and delete."""
+"""The Runs view: the runs this session trained or opened, kept in the server's store, to
+filter, sort, open and compare; for the operator (``ownership.ADMIN_ENV``) also every other
+visitor's runs and, after a confirmation, deletion. There are no accounts: a run's link opens
+it for anyone, but no visitor lists or deletes another's runs."""
 
 from __future__ import annotations
 
@@ -11,9 +13,10 @@ from ...charts import prepare
 from ...config import Config
 from ...store import shared_store
 from ..guard import callback
+from ..ownership import Listing, admin_enabled, listing
 from ..session import Session
 from ..sidebar import apply_config
-from ..text import notice
+from ..text import escape, notice
 from .common import table as readable_table
 
 SHOWN_ROWS = 500
@@ -21,10 +24,25 @@ SHOWN_ROWS = 500
 
 
 @callback("Deleting runs")
+def _ask_delete(keys: list[str]) -> None:
+    """The first click: nothing is deleted until the operator confirms these runs."""
+    Session().delete_pending = list(keys)
+
+
+@callback("Deleting runs")
 def _delete(keys: list[str]) -> None:
+    """The confirmed second click (refused unless the operator enabled deletion)."""
+    del Session().delete_pending
+    if not admin_enabled():
+        return
     for key in keys:
         shared_store().delete(key)
     st.session_state.pop("runs_table", None)
+
+
+@callback("Deleting runs")
+def _cancel_delete() -> None:
+    del Session().delete_pending
 
 
 @callback("Comparing runs")
@@ -35,19 +53,40 @@ def _compare(keys: list[str], labels: list[str]) -> None:
     st.session_state["view"] = "Compare"
 
 
+def _caption(store, shown: Listing, whole: bool, admin: bool) -> None:
+    size = (f"{store.total_bytes() / 1e6:.1f} MB of {store.max_bytes / 1e6:.0f} MB used (the "
+            "least recently used runs go first)")
+    if whole:
+        hidden = (f"; {shown.private_hidden:,} run(s) of other visitors' word lists are not "
+                  "listed" if shown.private_hidden else "")
+        st.caption(f"Every run kept on this server: {len(shown.rows):,} runs{hidden}; {size}."
+                   " Settings are those that differ from the defaults, as in a link.")
+        return
+    st.caption(f"The runs this browser session trained or opened: {len(shown.rows):,}; "
+               f"{size}. Settings are those that differ from the defaults, as in a link, "
+               "which opens a run for anyone. Other visitors' runs are not listed here, and "
+               "a reload starts a new list (there are no accounts)."
+               + ("" if admin else " Deleting runs is the operator's: "
+                                   "`python -m neurondash runs delete`."))
+
+
 def runs_tab() -> None:
+    admin = admin_enabled()
+    whole = admin and st.toggle(
+        "Whole store (operator)", key="runs_whole_store",
+        help="Every visitor's stored runs, except those of their uploaded word lists")
     try:
         store = shared_store()
-        rows = store.list()
+        shown = listing(store.list(), Session().own_runs, whole)
+        _caption(store, shown, whole, admin)
     except (OSError, sqlite3.Error) as err:
         notice("warning", f"The run store cannot be read ({type(err).__name__}: {err}).")
         return
-    st.caption(f"Every run kept on this server: {len(rows):,} runs, "
-               f"{store.total_bytes() / 1e6:.1f} MB of {store.max_bytes / 1e6:.0f} MB (the "
-               "least recently used go first). Settings are those that differ from the "
-               "defaults, as in a link. Select rows to open, compare or delete them.")
+    rows = shown.rows
     if not rows:
-        st.info("No stored runs yet: every run trained here (or by `python -m neurondash "
+        st.info("No stored runs of this session yet: every run it trains or opens is kept "
+                "and listed here." if not whole else
+                "No stored runs yet: every run trained here (or by `python -m neurondash "
                 "train`) is kept.")
         return
     left, right = st.columns([3, 1])
@@ -73,8 +112,30 @@ def runs_tab() -> None:
               for i in event.selection.rows if i < len(table)]
     two.button("Compare", on_click=_compare, args=(picked, labels), key="runs_compare",
                disabled=len(picked) < 2, help="Overlay the selected runs in Compare")
-    three.button("Delete", on_click=_delete, args=(picked,), key="runs_delete",
-                 disabled=not picked, help="Remove the selected runs from the store")
+    if admin:
+        _deletion(three, picked, dict(zip(table["key"], table["settings"], strict=True)))
+
+
+def _deletion(column, picked: list[str], settings: dict[str, str]) -> None:
+    """The operator's Delete: a first click names what would go, a second one deletes it."""
+    session = Session()
+    pending = session.delete_pending
+    if pending is not None and pending != picked:
+        del session.delete_pending  # the selection changed: ask again
+        pending = None
+    column.button("Delete...", on_click=_ask_delete, args=(picked,), key="runs_delete",
+                  disabled=not picked or pending is not None,
+                  help="Remove the selected runs from the store, for everyone (asks first)")
+    if pending is None:
+        return
+    names = ", ".join(settings.get(key, key) for key in pending[:5])
+    more = f" and {len(pending) - 5} more" if len(pending) > 5 else ""
+    st.warning(f"Delete {len(pending)} run(s) from the store for every visitor? Their links "
+               f"will train them again. {escape(names)}{escape(more)}")
+    yes, no = st.columns([1, 5])
+    yes.button("Yes, delete", on_click=_delete, args=(pending,), key="runs_delete_confirm",
+               type="primary")
+    no.button("Cancel", on_click=_cancel_delete, key="runs_delete_cancel")
 
 
 def stored_configs(keys: list[str]) -> dict[str, Config]:

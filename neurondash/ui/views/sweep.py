@@ -203,6 +203,8 @@ def _run(spec: SearchSpec, words: list[str] | None) -> None:
             _sweep_pool.clear()
         notice("error", f"The search stopped: a run failed ({type(err).__name__}: {err}). "
                         "Finished runs are kept below.")
+    Session().own_runs.update(run_key(log.runs[i].config, words) for i in log.results
+                              if log.runs[i].origin == "search")  # listed in Runs
     bar.empty()
     stop.empty()
 
