@@ -91,7 +91,7 @@ def test_the_operator_deletes_a_run_only_after_confirming_it(monkeypatch):
     key = run_key(CONFIG)
     at.button(key="runs_delete").click().run()
     assert key in shared_store(), "deleted at the first click"
-    assert "Delete 1 run(s)" in page_text(at)
+    assert "Delete 1 run from the store" in page_text(at)
     at.button(key="runs_delete_cancel").click().run()
     assert key in shared_store() and not has_button(at, "runs_delete_confirm")
     at = select_rows(at, [0])

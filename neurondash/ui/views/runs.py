@@ -59,7 +59,7 @@ def _caption(store, shown: Listing, whole: bool, admin: bool) -> None:
     if whole:
         hidden = (f"; {shown.private_hidden:,} run(s) of other visitors' word lists are not "
                   "listed" if shown.private_hidden else "")
-        st.caption(f"Every run kept on this server: {len(shown.rows):,} runs{hidden}; {size}."
+        st.caption(f"Every run kept on this server: {_count(len(shown.rows))}{hidden}; {size}."
                    " Settings are those that differ from the defaults, as in a link.")
         return
     st.caption(f"The runs this browser session trained or opened: {len(shown.rows):,}; "
@@ -68,6 +68,10 @@ def _caption(store, shown: Listing, whole: bool, admin: bool) -> None:
                "a reload starts a new list (there are no accounts)."
                + ("" if admin else " Deleting runs is the operator's: "
                                    "`python -m neurondash runs delete`."))
+
+
+def _count(runs: int) -> str:
+    return f"{runs:,} run" + ("" if runs == 1 else "s")
 
 
 def runs_tab() -> None:
@@ -102,7 +106,7 @@ def runs_tab() -> None:
         column_config={"last_used": st.column_config.DatetimeColumn(
             "last used", format="YYYY-MM-DD HH:mm")})
     picked = [table["key"].iloc[i] for i in event.selection.rows if i < len(table)]
-    one, two, three = st.columns(3)
+    one, two, three, _ = st.columns([1, 1, 1, 4])  # side by side, at the left
     if len(picked) == 1:
         config = Config.from_dict(next(r.summary["config"] for r in rows
                                        if r.key == picked[0]))
@@ -130,7 +134,7 @@ def _deletion(column, picked: list[str], settings: dict[str, str]) -> None:
         return
     names = ", ".join(settings.get(key, key) for key in pending[:5])
     more = f" and {len(pending) - 5} more" if len(pending) > 5 else ""
-    st.warning(f"Delete {len(pending)} run(s) from the store for every visitor? Their links "
+    st.warning(f"Delete {_count(len(pending))} from the store for every visitor? Their links "
                f"will train them again. {escape(names)}{escape(more)}")
     yes, no = st.columns([1, 5])
     yes.button("Yes, delete", on_click=_delete, args=(pending,), key="runs_delete_confirm",
