@@ -110,3 +110,15 @@ def test_a_confirmation_left_over_is_refused_once_the_setting_is_off(monkeypatch
     confirm.click().run()
     assert run_key(CONFIG) in shared_store()
     assert not has_button(at, "runs_delete")
+
+
+def test_the_runs_a_search_trained_are_listed_to_its_session_alone():
+    from .test_search_view import search_in_tab
+
+    at = open_app(SMALL, tab="Sweep")
+    _spec, log = search_in_tab(at, "lr=0.01,0.03")
+    trained = {planned.config.to_query() for planned in log.runs}
+    assert len(trained) == 2
+    show(at, "Runs")
+    assert trained <= set(listed(at)), listed(at)
+    assert not trained & set(listed(open_app(RELU, tab="Runs")))
