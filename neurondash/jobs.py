@@ -12,6 +12,7 @@ job holds its latest snapshot (``live``) for every page that follows it to draw.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -73,7 +74,9 @@ class Job:
         self.losses.append((progress.step, progress.loss))
 
     def publish(self, live: Callable[[], object]) -> None:
-        self.live = live
+        """Keep how to build the run at the latest snapshot: built once, at the first page
+        that asks, for every page that follows."""
+        self.live = functools.cache(live)
 
     def should_stop(self) -> bool:
         """Stop when asked to, or when nobody waits any more."""

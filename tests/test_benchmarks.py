@@ -38,7 +38,10 @@ SHORT_RUNS = {
                         ["| tanh | 0.5 | 0.694 | ordered |", "mean of 2 seeds"]),
     "bench_sessions.py": (["--visitors", "2", "--query", "steps=300"],
                           ["2 visitor(s) at once", "1 training(s)", "peak RSS"]),
+    "live_cost.py": (["--quick", "--repeats", "1"],
+                     ["BLAS:", "median ratio (watching / not watching)"]),
 }
+BROWSER_SCRIPTS = {"bench_sessions.py", "live_cost.py"}
 
 
 def test_every_benchmark_script_has_a_short_run():
@@ -48,7 +51,7 @@ def test_every_benchmark_script_has_a_short_run():
 @pytest.mark.parametrize("script", sorted(SHORT_RUNS))
 def test_benchmark_runs_and_prints_its_figures(script):
     args, expected = SHORT_RUNS[script]
-    if script == "bench_sessions.py" and not Path(CHROMIUM).exists() and not os.environ.get("CI"):
+    if script in BROWSER_SCRIPTS and not Path(CHROMIUM).exists() and not os.environ.get("CI"):
         pytest.skip("needs Debian's chromium (CI installs it)")
     result = subprocess.run([sys.executable, str(BENCHMARKS / script), *args],
                             capture_output=True, text=True, timeout=900)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -33,7 +34,11 @@ WAIT_SECONDS = 1.5
 """Trainings estimated to take at most this long are waited for in place (a progress bar,
 then the run); longer ones are drawn live."""
 LIVE_SECONDS = 1.0
-"""How often a live page redraws from the latest snapshot."""
+"""How often a live page redraws its progress (and, at most, its views)."""
+DRAW_SHARE = 0.1
+"""The share of the time a live page may spend drawing newer snapshots: the training runs
+in the same process, and Python runs one thread at a time, so every second spent drawing
+is taken from the training."""
 PROGRESS_SECONDS = 0.2
 """Wall time between progress-bar updates while waiting in place (each costs Streamlit
 milliseconds; updating on every report slowed training 3x)."""
@@ -70,6 +75,7 @@ def take_finished() -> Run | None:
     if job is None or not job.done.is_set():
         return None
     del Session().training
+    del Session().live_shown
     for problem in job.problems:
         if not Session().store_warned:
             Session().store_warned = True
@@ -119,6 +125,40 @@ def live_run(job: Job) -> Run | None:
     return job.live() if job.live is not None else None
 
 
+@dataclass(frozen=True)
+class Shown:
+    """The snapshot a live page draws, since when, and what drawing it first cost."""
+
+    job: Job
+    run: Run
+    since: float
+    cost: float
+
+
+def shown_run(job: Job) -> tuple[Run | None, bool]:
+    """The run this page draws now, and whether it is newer than the one drawn before:
+    the latest snapshot, unless the page moved to a snapshot less than ``cost /
+    DRAW_SHARE`` seconds ago (then the one before, whose charts are cached)."""
+    mine = _mine(job)
+    if mine is not None and time.monotonic() - mine.since < redraw_seconds(mine):
+        return mine.run, False
+    run = live_run(job)
+    if run is None or (mine is not None and mine.run is run):
+        return (mine.run if mine is not None else None), False
+    return run, True
+
+
+def _mine(job: Job) -> Shown | None:
+    held: Shown | None = Session().live_shown
+    return held if held is not None and held.job is job else None
+
+
+def redraw_seconds(shown: Shown | None) -> float:
+    """How often the views move to a newer snapshot: every second, or less often when
+    drawing one costs more than ``DRAW_SHARE`` of the time in between."""
+    return max(LIVE_SECONDS, shown.cost / DRAW_SHARE) if shown is not None else LIVE_SECONDS
+
+
 def _request_stop(job: Job) -> None:
     job.stop_requested.set()
 
@@ -143,16 +183,23 @@ def live_page(job: Job, draw: Callable[[Run, int], None]) -> None:
                      disabled=stopping, on_click=_request_stop, args=(job,),
                      help="Stop at the next step where the run can be continued exactly; "
                           "what was trained is kept (the run of its first steps).")
-        run = live_run(job)
+        run, newer = shown_run(job)
         if run is None:
             return
+        start = time.perf_counter()
         render.chart(("live loss", run_key(run.config, list(run.words or [])),
-                      len(run.history)), lambda: charts.loss_chart(
+                      run.steps_done, len(run.history)), lambda: charts.loss_chart(
             prepare.loss_curves(run), prepare.loss_references(run), height=220,
             steps=run.config.total_steps))
         step = run.snapshot_steps[-1]
-        st.caption(f"Live: every view below shows the latest snapshot, step {step:,} "
-                   "(the snapshot slider returns when training ends).")
+        period = redraw_seconds(_mine(job))
+        st.caption(f"Live: the views below draw the snapshot at step {step:,} and move to "
+                   f"the newest one every {period:.0f} s or so (drawing takes at most a "
+                   "tenth of the time, so that training keeps its speed); the snapshot "
+                   "slider returns when training ends.")
         draw(run, step)
+        if newer:
+            Session().live_shown = Shown(job, run, time.monotonic(),
+                                         time.perf_counter() - start)
 
     live()

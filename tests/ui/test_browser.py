@@ -44,7 +44,9 @@ def streamlit_server(env: dict[str, str] | None = None):
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+         "--server.port", str(port), "--browser.gatherUsageStats", "false",
+         # A source file edited while a test runs must not reload modules mid-training.
+         "--server.fileWatcherType", "none"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
         env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"

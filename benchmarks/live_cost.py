@@ -1,0 +1,92 @@
+"""What watching a training live costs the training: steps/s of the engine with one Chromium
+page drawing the live views, against no page watching, side by side in one run.
+
+- watching: a real ``streamlit run`` server (a store of its own) and one headless Chromium
+  page that opens the link, clicks Train and keeps the Activations tab open, redrawn every
+  second from the latest snapshot until the run ends; steps/s from the stored run's
+  training time (``Run.elapsed``: the engine's own clock, page start-up excluded);
+- not watching: the same Config trained by ``train()`` in this process, the server idle.
+
+Alternated, several seeds each (a new seed per pair, so the store never answers for a
+training), for the default model and for depth 5 x width 512. Prints the BLAS kernel
+threadpoolctl reports and each pair's steps/s and their ratio (watching / not watching).
+
+    python benchmarks/live_cost.py [--repeats 3] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from neurondash import Config, train  # noqa: E402
+from neurondash.cost import estimate_seconds  # noqa: E402
+from neurondash.engine.train import blas_description  # noqa: E402
+from neurondash.identity import run_key  # noqa: E402
+from neurondash.store import RunStore  # noqa: E402
+from neurondash.ui.app import AUTO_SECONDS  # noqa: E402
+from tests.ui.test_browser import ARGS, CHROMIUM, streamlit_server  # noqa: E402
+
+MODELS = {"default model, 20,000 steps": "steps=20000",
+          "depth 5 x width 512, 3,000 steps": "steps=3000&depth=5&width=512"}
+QUICK = {"default model, 10,000 steps": "steps=10000",
+         "depth 5 x width 512, 400 steps": "steps=400&depth=5&width=512"}
+"""The test suite's short run: each still long enough to be drawn live."""
+LIVE = "[data-testid='stCaptionContainer']:has-text('Live: the views below')"
+
+
+def watched(url: str, store: Path, query: str) -> float:
+    """Steps/s of ``query`` trained by the server while one page watches it live."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1400})
+        page.goto(f"{url}/?{query}&view=Activations", timeout=60_000)
+        if estimate_seconds(Config.from_query(query)[0]) > AUTO_SECONDS:
+            page.get_by_role("button", name="Train").click()  # a long link waits for it
+        page.wait_for_selector(LIVE, timeout=60_000)
+        page.wait_for_selector(LIVE, state="detached", timeout=900_000)
+        page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
+        browser.close()
+    config = Config.from_query(query)[0]
+    run = RunStore(store).get(run_key(config))
+    if run is None or run.status != "finished":
+        raise RuntimeError(f"the watched run of {query} was not stored as finished")
+    return config.total_steps / run.elapsed
+
+
+def unwatched(query: str) -> float:
+    config = Config.from_query(query)[0]
+    return config.total_steps / train(config).elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="shorter runs (a smoke test)")
+    args = parser.parse_args()
+    print(blas_description())
+    with tempfile.TemporaryDirectory() as folder, \
+            streamlit_server({"NEURONDASH_STORE": folder}) as url:
+        for label, query in (QUICK if args.quick else MODELS).items():
+            ratios = []
+            print(f"\n{label} ({query}):")
+            for seed in range(1, args.repeats + 1):
+                seeded = f"{query}&seed={100 + seed}"
+                off = unwatched(seeded)
+                on = watched(url, Path(folder), seeded)
+                ratios.append(on / off)
+                print(f"  seed {100 + seed}: not watching {off:,.0f} steps/s, watching "
+                      f"{on:,.0f} steps/s, ratio {on / off:.3f}")
+            print(f"  median ratio (watching / not watching): {statistics.median(ratios):.3f}")
+
+
+if __name__ == "__main__":
+    main()
