@@ -214,3 +214,15 @@ def test_an_init_scale_by_depth_search_draws_theory_edge_of_chaos_over_its_trial
     at.button(key="search_run").click().run()
     assert not [s for s, _ in charts(at) if "scale_low" in fields(s)], \
         "no depth axis: no map"
+
+
+def test_the_edge_of_chaos_map_draws_for_a_2d_task_too():
+    """A 2-D task has no unigram baseline: the map's trained/untrained line is drawn from
+    its uniform guess instead (a search over moons once stopped the view on a KeyError)."""
+    at = open_app({"task": "moons", "steps": "60", "width": "8"}, tab="Sweep")
+    search_in_tab(at, "init_scale=0.3,3\ndepth=1,3")
+    assert not at.exception
+    assert not [e for e in at.error if "internal error" in e.value]
+    maps = [tables for spec_dict, tables in charts(at) if "scale_low" in fields(spec_dict)]
+    assert len(maps) == 1
+    assert "uniform guess (0.693" in texts(at.caption)

@@ -23,6 +23,15 @@ from .. import render
 CURVE_POINTS = 40
 
 
+def input_blind_baseline(config: Config) -> tuple[str, float]:
+    """The loss of a net that ignores its input, named: the unigram baseline of a
+    character task, the uniform guess of a 2-D task (its two classes equally likely)."""
+    baselines = load_dataset(config).baselines
+    if "unigram" in baselines:
+        return "unigram baseline", baselines["unigram"]
+    return "uniform guess", baselines["uniform"]
+
+
 def _off_the_top(scales: list[float], depths: list[float | None], critical: float | None,
                  max_depth: int) -> str:
     """Say so when theory's curve never enters the map on the chaotic side."""
@@ -57,9 +66,9 @@ def draw_edge_map(frame: pd.DataFrame, base: Config, key: tuple) -> None:
     depth_range = (int(frame["depth"].min()), int(frame["depth"].max()))
     scales, depths, at_grid, phases, critical = _theory(
         theory_base, float(cells["scale_low"].min()), float(cells["scale_high"].max()), grid)
-    unigram = load_dataset(theory_base).baselines["unigram"]
+    floor_name, floor = input_blind_baseline(theory_base)
     best = float(frame["val_loss"].min())
-    threshold = (best + unigram) / 2
+    threshold = (best + floor) / 2
     boundary = measured_boundary(cells, threshold)
     render.chart((*key, "edge_of_chaos", tuple(frame["val_loss"])), lambda: edge_chart(
         cells, curve_frame(scales, depths, critical), critical, depth_range[1], boundary))
@@ -69,7 +78,7 @@ def draw_edge_map(frame: pd.DataFrame, base: Config, key: tuple) -> None:
         f"scale ({critical or float('nan'):.3g}, where ξ_c is infinite); orange diamonds: "
         "the measured "
         f"boundary. A cell counts as trained when its validation loss gets at least halfway "
-        f"from the unigram baseline ({unigram:.3f}, what a net that ignores its input "
+        f"from the {floor_name} ({floor:.3f}, what a net that ignores its input "
         f"reaches) down to the best cell ({best:.3f})." + _off_the_top(scales, depths, critical,
                                                                       depth_range[1]))
     st.markdown(boundary_sentence(boundary, at_grid, phases, depth_range))
