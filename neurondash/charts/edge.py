@@ -84,16 +84,18 @@ def boundary_sentence(boundary: pd.DataFrame, theory: dict[float, float | None],
                     where == "below" and predicted < depths[0]):
                 agree += 1
             else:
-                against.append(f"{scale:g}")
+                against.append(f"{scale:.3g}")
         text = []
         if ratios:
             median = float(np.median(ratios))
             verdict = ("follows it" if FOLLOWS[0] <= median <= FOLLOWS[1] else
                        "nets stop training well before it" if median < FOLLOWS[0] else
                        "nets train well past it")
-            text.append(f"the measured boundary lies at {min(ratios):.2g}–{max(ratios):.2g} × "
-                        f"6 ξ_c (median {median:.2g} over {len(ratios)} init "
-                        f"scale{'s' * (len(ratios) != 1)}: {verdict})")
+            low, high = f"{min(ratios):.2g}", f"{max(ratios):.2g}"
+            span = low if low == high else f"{low}–{high}"
+            over = (f"median {median:.2g} over {len(ratios)} init scales" if len(ratios) > 1
+                    else "at 1 init scale")
+            text.append(f"the measured boundary lies at {span} × 6 ξ_c ({over}: {verdict})")
         if agree:
             text.append(f"{agree} init scale{'s' * (agree != 1)} with no boundary inside "
                         f"depths {depths[0]}–{depths[1]}, as theory says")

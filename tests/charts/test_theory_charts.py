@@ -111,11 +111,11 @@ def test_the_boundary_is_halfway_past_the_deepest_trained_cell_and_compared_with
     theory = {0.1: 2.0, 0.2: 0.5, 0.4: None, 1.0: 12.0}
     phases = {0.1: "ordered", 0.2: "ordered", 0.4: "critical", 1.0: "chaotic"}
     text = boundary_sentence(boundary.reset_index(), theory, phases, (1, 8))
-    assert text.startswith("Ordered phase: the measured boundary lies at 1.5–1.5 × 6 ξ_c "
-                           "(median 1.5 over 1 init scale: follows it); 1 init scale with "
+    assert text.startswith("Ordered phase: the measured boundary lies at 1.5 × 6 ξ_c "
+                           "(at 1 init scale: follows it); 1 init scale with "
                            "no boundary inside depths 1–8, as theory says.")
     assert "Critical phase: 1 init scale with no boundary" in text
-    assert "Chaotic phase: the measured boundary lies at 0.5–0.5 × 6 ξ_c" in text
+    assert "Chaotic phase: the measured boundary lies at 0.5 × 6 ξ_c" in text
     assert "nets stop training well before it" in text
 
 
