@@ -11,6 +11,7 @@ budget: does it beat the first search's best? Prints each search's trajectory (s
 runs, best validation loss) and a table.
 
     python benchmarks/search_vs_tpe.py [--budget 600] [--seeds 0 1 2] [--warm-budget 300]
+        [--rungs 3]
 """
 
 from __future__ import annotations
@@ -39,16 +40,17 @@ from neurondash.search import (  # noqa: E402
 from neurondash.store import RunStore  # noqa: E402
 from neurondash.sweep import SerialExecutor  # noqa: E402
 
-KINDS = {"ours": 3, "plain": 1}
-"""Rungs per search kind."""
+KINDS = ("ours", "plain")
+OURS_RUNGS = 3
+"""Successive-halving rungs of our search (plain TPE trains every trial in full)."""
 
 
 def one_search(kind: str, seed: int, budget: float, store_dir: str | None, out: str,
-               warm: bool) -> None:
+               warm: bool, rungs: int = OURS_RUNGS) -> None:
     """One search in this process; its trajectory and best go to ``out`` as JSON."""
     base = Config()
     spec = SearchSpec(base, default_ranges(base), trials=500, seed=seed, method="tpe",
-                      budget_seconds=budget, rungs=KINDS[kind])
+                      budget_seconds=budget, rungs=rungs if kind == "ours" else 1)
     store = RunStore(store_dir) if store_dir else None
     log, start, best, trajectory = SearchLog(), time.monotonic(), [math.inf], []
 
@@ -75,11 +77,12 @@ def one_search(kind: str, seed: int, budget: float, store_dir: str | None, out: 
 
 
 def launch(kind: str, seed: int, budget: float, store_dir: str | None, out: Path,
-           warm: bool = False) -> subprocess.Popen:
+           warm: bool = False, rungs: int = OURS_RUNGS) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items()
            if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
     args = [sys.executable, __file__, "--one", kind, "--seeds", str(seed), "--budget",
-            str(budget), "--out", str(out), *(["--store", store_dir] if store_dir else []),
+            str(budget), "--out", str(out), "--rungs", str(rungs),
+            *(["--store", store_dir] if store_dir else []),
             *(["--warm"] if warm else [])]
     return subprocess.Popen(args, env=env)
 
@@ -95,21 +98,26 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=600.0)
     parser.add_argument("--warm-budget", type=float, default=300.0)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--one", choices=tuple(KINDS), help=argparse.SUPPRESS)
+    parser.add_argument("--rungs", type=int, default=OURS_RUNGS,
+                        help="successive-halving rungs of our search")
+    parser.add_argument("--one", choices=KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--store", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--warm", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        one_search(args.one, args.seeds[0], args.budget, args.store, args.out, args.warm)
+        one_search(args.one, args.seeds[0], args.budget, args.store, args.out, args.warm,
+                   args.rungs)
         return
     print(f"BLAS: {blas_description()}; {os.cpu_count()} cores; budget {args.budget:g} s; "
-          f"ranges: " + ", ".join(r.spell() for r in default_ranges(Config())), flush=True)
+          f"our rungs {args.rungs}; ranges: "
+          + ", ".join(r.spell() for r in default_ranges(Config())), flush=True)
     results: dict[tuple[str, int], dict] = {}
     with tempfile.TemporaryDirectory() as root:
         for seed in args.seeds:
             outs = {kind: Path(root) / f"{kind}-{seed}.json" for kind in KINDS}
-            procs = [launch("ours", seed, args.budget, f"{root}/store-{seed}", outs["ours"]),
+            procs = [launch("ours", seed, args.budget, f"{root}/store-{seed}", outs["ours"],
+                            rungs=args.rungs),
                      launch("plain", seed, args.budget, None, outs["plain"])]
             for proc in procs:
                 proc.wait()
@@ -119,7 +127,7 @@ def main() -> None:
         first = args.seeds[0]
         warm_out = Path(root) / "warm.json"
         launch("ours", first, args.warm_budget, f"{root}/store-{first}", warm_out,
-               warm=True).wait()
+               warm=True, rungs=args.rungs).wait()
         warm = json.loads(warm_out.read_text())
     print("\n| seed | ours | runs | plain TPE | runs |\n|---|---|---|---|---|")
     for seed in args.seeds:
