@@ -143,6 +143,8 @@ def test_the_edge_lesson_trains_only_on_a_click_then_draws_the_map(monkeypatch):
     button.click().run()
     stored = [shared_store().get(run_key(c)) for c in configs]
     assert all(run is not None for run in stored)
+    assert not [b for b in at.button if b.key == "edge_train"], "no button once trained"
+    assert [s for s, _ in charts(at) if "edge of chaos" in str(s.get("title", ""))]
     again = open_app(tab="Lessons")  # a new visitor: read from the store, no button
     assert not [b for b in again.button if b.key == "edge_train"]
     (spec, tables), = [(s, t) for s, t in charts(again)

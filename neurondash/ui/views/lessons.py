@@ -60,6 +60,8 @@ def edge_lesson(grid: Grid) -> None:
             notice("error", f"The map stopped: a run failed ({type(err).__name__}: {err}).")
             return
         bar.empty()
+        if store is not None:
+            st.rerun()  # drawn from the store, without the button that trained it
     draw_edge(configs, results)
 
 
