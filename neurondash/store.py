@@ -15,8 +15,12 @@ orphans none. SQLite runs in WAL mode,
 so readers never wait for a writer; a body is written to ``tmp/`` and renamed into place
 (atomic on one filesystem) before its row is committed, so nobody reads half a run, and two
 writers of one key write the same bytes. A body that cannot be read back (damaged, foreign,
-deleted underneath) is reported, dropped from the index and trained again. The store stays
-under ``max_bytes`` by evicting the least recently used runs.
+deleted underneath) is reported, dropped from the index and trained again. A writer killed
+between a body and its row leaves the two out of step; opening the store puts them back
+(``repair``): a row without its body is dropped, a whole body without a row is indexed
+again, anything else in ``runs/`` is deleted. The store stays under ``max_bytes`` by evicting
+in the order of ``store_policy``: a search's unopened runs beyond its best first, runs
+somebody opened recently last.
 
 Keep the directory on a local disk: SQLite's locking is unsafe on network filesystems.
 Sweep workers on other machines return their runs to the process that writes the store.
@@ -45,10 +49,10 @@ from .config import Config
 from .identity import run_key
 from .paths import store_root, write_atomically
 from .run import Run, RunFormatError
+from .store_policy import Entry, standings, to_evict
+from .store_upgrade import upgrade
 
 DEFAULT_MAX_BYTES = 1_000_000_000
-KEYS_VERSION = 2
-"""The index's key scheme (SQLite's user_version): 2 = ``identity.run_key``."""
 LOADED_RUNS = 4
 """Runs kept decoded in memory per process (the rest is read from disk on demand)."""
 STORED_STATUSES = ("finished", "stopped", "diverged")
@@ -66,12 +70,15 @@ CREATE TABLE IF NOT EXISTS runs (
     last_used REAL NOT NULL,
     query TEXT NOT NULL,
     summary TEXT NOT NULL
+    -- and store_upgrade.ADDED_COLUMNS
 );
 CREATE TABLE IF NOT EXISTS searches (
     key TEXT PRIMARY KEY,
     updated REAL NOT NULL,
     record TEXT NOT NULL
 )"""
+STALE_SECONDS = 3600.0
+"""A temporary file older than this is a dead writer's (deleted on open and by ``gc``)."""
 
 
 def max_bytes_setting() -> int:
@@ -109,6 +116,10 @@ class StoredRun:
     created: float
     last_used: float
     summary: dict
+    opened: float | None = None
+    """When somebody last opened it (None: only a search read it)."""
+    kept: str = ""
+    """Its standing for eviction (``store_policy``: pinned, search top, goes first)."""
 
     @property
     def config(self) -> Config:
@@ -144,31 +155,8 @@ class RunStore:
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
-        self._migrate_keys()
-
-    def _migrate_keys(self) -> None:
-        """Re-key the rows of a store written before keys were ``identity.run_key`` (they
-        hashed the whole Config, NumPy's version and the file format): each row takes the
-        key its Config and word list have now, so its links keep opening it."""
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")  # one process migrates; the others then see it
-            if db.execute("PRAGMA user_version").fetchone()[0] >= KEYS_VERSION:
-                return
-            for key, path, text in db.execute("SELECT key, path, summary FROM runs").fetchall():
-                try:
-                    config = Config.from_dict(json.loads(text)["config"])
-                    words = (Run.from_json(gzip.decompress((self.root / path).read_bytes())
-                                           ).words if config.task == "words" else None)
-                except (ValueError, KeyError, OSError, EOFError, zlib.error) as err:
-                    self._report(f"stored run {key} could not be re-keyed and was dropped: "
-                                 f"{err}")
-                    db.execute("DELETE FROM runs WHERE key = ?", (key,))
-                    continue
-                new = run_key(config, words)
-                if new != key:
-                    db.execute("DELETE FROM runs WHERE key = ?", (new,))
-                    db.execute("UPDATE runs SET key = ? WHERE key = ?", (new, key))
-            db.execute(f"PRAGMA user_version = {KEYS_VERSION}")
+            upgrade(db, self.root, self._report)
+        self.repair()
 
     def __repr__(self) -> str:
         return f"RunStore({str(self.root)!r}, max_bytes={self.max_bytes:,})"
@@ -181,12 +169,14 @@ class RunStore:
             yield db
 
     # -- reading ----------------------------------------------------------------------
-    def get(self, key: str) -> Run | None:
-        """The stored run of ``key``, or None (never stored, evicted, or unreadable)."""
+    def get(self, key: str, opened: bool = True) -> Run | None:
+        """The stored run of ``key``, or None (never stored, evicted, or unreadable).
+        ``opened``: somebody asked to see it (which pins it); a search reading its own
+        runs to continue them passes False."""
         with self._lock:
             if key in self._loaded:
                 self._loaded.move_to_end(key)
-                self._touch(key)
+                self._touch(key, opened)
                 return self._loaded[key]
         with self._connect() as db:
             row = db.execute("SELECT path FROM runs WHERE key = ?", (key,)).fetchone()
@@ -208,7 +198,7 @@ class RunStore:
                          "and was dropped")
             self._forget(key, path)
             return None
-        self._touch(key)
+        self._touch(key, opened)
         self._remember(key, run)
         return run
 
@@ -234,21 +224,26 @@ class RunStore:
             return db.execute("SELECT 1 FROM runs WHERE key = ?", (key,)).fetchone() is not None
 
     def list(self) -> list[StoredRun]:
-        """Every stored run, most recently used first."""
+        """Every stored run, most recently used first, with its standing for eviction."""
         with self._connect() as db:
-            rows = db.execute("SELECT key, query, bytes, created, last_used, summary FROM runs "
-                              "ORDER BY last_used DESC").fetchall()
-        return [StoredRun(key, query, size, created, used, json.loads(summary))
-                for key, query, size, created, used, summary in rows]
+            rows = db.execute("SELECT key, bytes, last_used, opened, search, score, query, "
+                              "created, summary FROM runs ORDER BY last_used DESC").fetchall()
+        kept = standings((Entry(*row[:6]) for row in rows), time.time())
+        return [StoredRun(key, query, size, created, used, json.loads(summary), opened,
+                          kept[key])
+                for key, size, used, opened, _, _, query, created, summary in rows]
 
     def total_bytes(self) -> int:
         with self._connect() as db:
             return int(db.execute("SELECT COALESCE(SUM(bytes), 0) FROM runs").fetchone()[0])
 
     # -- writing ----------------------------------------------------------------------
-    def put(self, run: Run, metrics: dict | None = None) -> str | None:
+    def put(self, run: Run, metrics: dict | None = None, search: str | None = None
+            ) -> str | None:
         """Store a finished (or diverged) run; returns its key, None for a partial run.
-        ``metrics``: the run's ``summary.summarize``, if the caller computed it already."""
+        ``metrics``: the run's ``summary.summarize``, if the caller computed it already.
+        ``search``: the key of the search that trained it, which nobody opened yet (else
+        whoever asked for it sees it: it is pinned)."""
         if run.status not in STORED_STATUSES or (
                 run.status != "diverged" and run.steps_done != run.config.total_steps):
             return None
@@ -259,11 +254,17 @@ class RunStore:
         final.parent.mkdir(exist_ok=True)
         write_atomically(final, body, scratch=self.root / "tmp")
         now = time.time()
+        summarized = summarize(run, metrics)
         with self._connect() as db:
-            db.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO "
-                       "UPDATE SET bytes = excluded.bytes, last_used = excluded.last_used",
-                       (key, relative.as_posix(), len(body), now, now, run.config.to_query(),
-                        json.dumps(summarize(run, metrics))))
+            db.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO "
+                "UPDATE SET bytes = excluded.bytes, last_used = excluded.last_used, "
+                "opened = COALESCE(excluded.opened, opened), "
+                "search = COALESCE(search, excluded.search), "
+                "score = COALESCE(score, excluded.score)",
+                (key, relative.as_posix(), len(body), now, now, run.config.to_query(),
+                 json.dumps(summarized), None if search else now, search,
+                 _score(summarized)))
         self._remember(key, run)
         self.evict()
         return key
@@ -281,63 +282,102 @@ class RunStore:
         return json.loads(row[0]) if row is not None else None
 
     def delete(self, key: str) -> bool:
-        """Remove one run; False when it was not stored."""
+        """Remove one run; False when it was not stored. The body goes before the row is
+        committed, so a kill in between leaves a row without a body (dropped on open), never
+        a body another process's ``repair`` would index again."""
         with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
             row = db.execute("SELECT path FROM runs WHERE key = ?", (key,)).fetchone()
-            db.execute("DELETE FROM runs WHERE key = ?", (key,))
+            if row is not None:
+                (self.root / row[0]).unlink(missing_ok=True)
+                db.execute("DELETE FROM runs WHERE key = ?", (key,))
         with self._lock:
             self._loaded.pop(key, None)
-        if row is None:
-            return False
-        (self.root / row[0]).unlink(missing_ok=True)
-        return True
+        return row is not None
 
     def evict(self) -> list[str]:
-        """Drop least recently used runs until the store is within ``max_bytes``."""
+        """Drop runs in ``store_policy``'s order until the store is within ``max_bytes``."""
         dropped = []
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             total = db.execute("SELECT COALESCE(SUM(bytes), 0) FROM runs").fetchone()[0]
             if total > self.max_bytes:
-                for key, path, size in db.execute(
-                        "SELECT key, path, bytes FROM runs ORDER BY last_used ASC").fetchall():
-                    if total <= self.max_bytes:
-                        break
-                    db.execute("DELETE FROM runs WHERE key = ?", (key,))
-                    (self.root / path).unlink(missing_ok=True)
-                    total -= size
-                    dropped.append(key)
+                rows = db.execute("SELECT key, bytes, last_used, opened, search, score, path "
+                                  "FROM runs").fetchall()
+                paths = {row[0]: row[-1] for row in rows}
+                for entry in to_evict([Entry(*row[:6]) for row in rows], self.max_bytes,
+                                      time.time()):
+                    db.execute("DELETE FROM runs WHERE key = ?", (entry.key,))
+                    (self.root / paths[entry.key]).unlink(missing_ok=True)
+                    dropped.append(entry.key)
         with self._lock:
             for key in dropped:
                 self._loaded.pop(key, None)
         return dropped
 
-    def gc(self, older_than: float = 3600.0) -> dict[str, int]:
-        """Tidy the directory: rows whose body is gone, bodies no row names, and temporary
-        files older than ``older_than`` seconds (a writer that died); then evict."""
+    def gc(self, older_than: float = STALE_SECONDS) -> dict[str, int]:
+        """Tidy the directory (``repair``, temporary files older than ``older_than``
+        seconds included); then evict."""
+        return {**self.repair(older_than), "evicted": len(self.evict())}
+
+    def repair(self, older_than: float = STALE_SECONDS) -> dict[str, int]:
+        """Put the index and the body files back in step after a writer died between them
+        (run on every open): drop rows whose body is gone, index again a whole run file no
+        row names (its writer was killed before committing it), delete any other file in
+        ``runs/`` and temporary files older than ``older_than`` seconds. Under the write
+        lock, so a live writer's body is indexed once, by whichever commits first."""
+        found = {"missing bodies": 0, "indexed again": 0, "orphan files": 0}
         with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
             rows = db.execute("SELECT key, path FROM runs").fetchall()
-        named = {path for _, path in rows}
-        missing = [key for key, path in rows if not (self.root / path).exists()]
-        for key in missing:
-            self._forget(key, None)
-        orphans = 0
-        for body in (self.root / "runs").glob("*/*"):
-            if body.relative_to(self.root).as_posix() not in named:
-                body.unlink(missing_ok=True)
-                orphans += 1
-        stale = 0
+            for key, path in rows:
+                if not (self.root / path).exists():
+                    db.execute("DELETE FROM runs WHERE key = ?", (key,))
+                    found["missing bodies"] += 1
+            named = {path for _, path in rows}
+            for body in sorted((self.root / "runs").glob("*/*")):
+                relative = body.relative_to(self.root).as_posix()
+                if relative in named:
+                    continue
+                row = self._index_row(body, relative)
+                if row is not None and db.execute(
+                        "INSERT OR IGNORE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        row).rowcount:
+                    found["indexed again"] += 1
+                else:
+                    body.unlink(missing_ok=True)
+                    found["orphan files"] += 1
+        found["stale temporary files"] = 0
         for leftover in (self.root / "tmp").iterdir():
             if time.time() - leftover.stat().st_mtime > older_than:
                 leftover.unlink(missing_ok=True)
-                stale += 1
-        return {"missing bodies": len(missing), "orphan files": orphans,
-                "stale temporary files": stale, "evicted": len(self.evict())}
+                found["stale temporary files"] += 1
+        if any(found.values()):
+            log.info("run store %s repaired: %s", self.root, found)
+        return found
+
+    def _index_row(self, body: Path, relative: str) -> tuple | None:
+        """The index row of a run file no row names, or None when it is no whole stored run
+        (a stray file, a partial run, another key's duplicate)."""
+        try:
+            data = body.read_bytes()
+            run = Run.from_json(gzip.decompress(data))
+        except (OSError, EOFError, zlib.error, RunFormatError, ValueError):
+            return None
+        key = run_key(run.config, run.words)
+        if run.status not in STORED_STATUSES or body.name != f"{key}.json.gz":
+            return None
+        summarized = summarize(run)
+        when = body.stat().st_mtime
+        return (key, relative, len(data), when, when, run.config.to_query(),
+                json.dumps(summarized), None, None, _score(summarized))
 
     # -- internals --------------------------------------------------------------------
-    def _touch(self, key: str) -> None:
+    def _touch(self, key: str, opened: bool) -> None:
+        now = time.time()
         with self._connect() as db:
-            db.execute("UPDATE runs SET last_used = ? WHERE key = ?", (time.time(), key))
+            db.execute("UPDATE runs SET last_used = ?, opened = CASE WHEN ? THEN ? ELSE opened "
+                       "END WHERE key = ?", (now, opened, now, key))
 
     def _forget(self, key: str, path: Path | None) -> None:
         with self._connect() as db:
@@ -357,3 +397,9 @@ class RunStore:
     def _report(self, problem: str) -> None:
         log.warning(problem)
         self.problems.append(problem)
+
+
+def _score(summarized: dict) -> float | None:
+    """What a search ranks a run by (validation loss), None when not finite."""
+    value = summarized["metrics"].get("val_loss")
+    return float(value) if isinstance(value, (int, float)) and np.isfinite(value) else None

@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("runs", ("run", "identity", "training", "runchecks", "jobs")),
     ("insight: diagnosis, summaries, charts", ("diagnosis", "diagnosis.*", "summary", "charts",
                                                "charts.*", "theory")),
-    ("store, sweeps and search", ("store", "sweep", "search", "search.*")),
+    ("store, sweeps and search", ("store", "store_*", "sweep", "search", "search.*")),
     ("faces: report, command line, dashboard", ("report", "cli", "cli.*", "__main__", "ui",
                                                 "ui.*", "")),
 )

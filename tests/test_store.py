@@ -173,8 +173,8 @@ def test_gc_tidies_orphans_stale_temporaries_and_rows_without_bodies(store, runs
     (store.root / "runs" / "zz" / "stray.json.gz").write_bytes(b"x")
     (store.root / "tmp" / "half-written").write_bytes(b"x")
     found = store.gc(older_than=0.0)
-    assert found == {"missing bodies": 1, "orphan files": 1, "stale temporary files": 1,
-                     "evicted": 0}
+    assert found == {"missing bodies": 1, "indexed again": 0, "orphan files": 1,
+                     "stale temporary files": 1, "evicted": 0}
     assert [row.key for row in store.list()] == [kept]
 
 

@@ -347,8 +347,9 @@ RUN_SORTS = {"last used": ("last_used", False), "validation loss": ("val_loss", 
 def runs_frame(rows: list, text: str = "", sort: str = "last used") -> pd.DataFrame:
     """The run store's rows (``store.StoredRun``) as the Runs view's table: settings that
     differ from the defaults (the link), status, losses, warnings, cost (seconds, examples
-    seen): every run of every search, ranked across searches; only rows whose link,
-    status or findings contain ``text`` (case-insensitive), sorted by ``RUN_SORTS[sort]``."""
+    seen), what eviction keeps (``store_policy``): every run of every search, ranked across
+    searches; only rows whose link, status or findings contain ``text`` (case-insensitive),
+    sorted by ``RUN_SORTS[sort]``."""
     records = []
     for row in rows:
         final = row.summary["final"]
@@ -360,10 +361,10 @@ def runs_frame(rows: list, text: str = "", sort: str = "last used") -> pd.DataFr
             "findings": ", ".join(row.summary["findings"]) or "healthy",
             "seconds": row.summary["elapsed"],
             "examples": row.summary["steps_done"] * row.summary["config"]["batch"],
-            "last_used": pd.Timestamp(row.last_used, unit="s"),
+            "last_used": pd.Timestamp(row.last_used, unit="s"), "kept": row.kept,
         })
     columns = ["key", "settings", "status", "steps", "val_loss", "train_loss", "findings",
-               "seconds", "examples", "last_used"]
+               "seconds", "examples", "last_used", "kept"]
     table = pd.DataFrame(records, columns=columns)
     needle = text.strip().lower()
     if needle:

@@ -13,6 +13,7 @@ from ..paths import store_root
 from ..run import MAX_IMPORT_BYTES, RunFormatError
 from ..runchecks import read_run_file
 from ..store import RunStore
+from ..store_policy import PINNED_DAYS, SEARCH_TOP
 from .flags import check_output, open_store, positive_int, write_output
 
 
@@ -21,7 +22,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                                description="Manage the run store (default "
                                f"{store_root()}; NEURONDASH_STORE or --store moves it).")
     actions = runs.add_subparsers(dest="action", required=True)
-    listing = actions.add_parser("list", help="every stored run, most recently used first")
+    listing = actions.add_parser(
+        "list", help="every stored run, most recently used first, with what eviction keeps",
+        description="Eviction keeps runs opened in the last "
+        f"{PINNED_DAYS:g} days (pinned) longest, and drops a search's unopened runs beyond "
+        f"its best {SEARCH_TOP} first (goes first).")
     listing.add_argument("--limit", type=positive_int, default=50)
     show = actions.add_parser("show", help="one run's settings, losses and findings")
     show.add_argument("key", help="a stored run's key (or a unique start of it), or its "
@@ -72,12 +77,15 @@ def main(args: argparse.Namespace) -> int:
 def _list(store: RunStore, args: argparse.Namespace) -> int:
     rows = store.list()
     print(f"{len(rows)} runs, {store.total_bytes() / 1e6:.1f} MB of "
-          f"{store.max_bytes / 1e6:.0f} MB in {store.root}")
+          f"{store.max_bytes / 1e6:.0f} MB in {store.root}; kept: pinned = opened in the "
+          f"last {PINNED_DAYS:g} days (evicted last), goes first = a search's unopened runs "
+          f"beyond its best {SEARCH_TOP}")
     for row in rows[:args.limit]:
         final = row.summary["final"]
         loss = f"{final['val_loss']:.4f}" if "val_loss" in final else "-"
         findings = ", ".join(row.summary["findings"]) or "healthy"
-        print(f"{row.key[:12]}  {_when(row.last_used)}  {row.summary['status']:<8}  "
+        print(f"{row.key[:12]}  {_when(row.last_used)}  {row.kept or '-':<10}  "
+              f"{row.summary['status']:<8}  "
               f"val {loss:>7}  {row.query or '(defaults)'}  [{findings}]")
     return 0
 
@@ -89,7 +97,7 @@ def _show(store: RunStore, args: argparse.Namespace) -> int:
     print(f"key      {key}\nlink     ?{row.query}\nstatus   {summary['status']} after "
           f"{summary['steps_done']:,} steps ({summary['elapsed']:.1f} s of training)\n"
           f"stored   {_when(row.created)}, last used {_when(row.last_used)}, "
-          f"{row.bytes / 1e6:.2f} MB")
+          f"{row.bytes / 1e6:.2f} MB, kept {row.kept or 'by last use'}")
     for name, value in summary["final"].items():
         print(f"{name:<8} {value:.4f}")
     print("findings " + (", ".join(summary["findings"]) or "none (healthy)"))

@@ -137,6 +137,8 @@ class _Driver:
         self.spec, self.executor, self.log, self.store = spec, executor, log, store
         self.on_result, self.should_stop = on_result, should_stop
         self.words = tuple(words) if words else None
+        self.key = search_key(spec, self.words)
+        """Marks the runs it trains: until somebody opens one, its worst go first."""
         self.deadline = started + spec.budget_seconds if spec.budget_seconds else None
         self.study = make_study(spec)
         self.asked = 0
@@ -186,7 +188,7 @@ class _Driver:
                     run = future.result()
                     summary = summarize(run)
                     if self.store is not None:
-                        self.store.put(run, summary)
+                        self.store.put(run, summary, search=self.key)
                     self._finished(live, repeat, index, summary, run)
         finally:
             for pending in futures:  # a stop or an error: runs not started are dropped
@@ -276,7 +278,7 @@ class _Driver:
             if live.made.get(repeat) is None and self.store is not None:
                 live.made[repeat] = self.store.get(run_key(
                     self.log.runs[live.done[repeat]].config,
-                    list(self.words) if self.words else None))
+                    list(self.words) if self.words else None), opened=False)
         live.done = {}
         self._plan_rung(live)
         # Promotions run before new trials: the queue's front.

@@ -12,6 +12,7 @@ import streamlit as st
 from ...charts import prepare
 from ...config import Config
 from ...store import shared_store
+from ...store_policy import PINNED_DAYS, SEARCH_TOP
 from ..guard import callback
 from ..ownership import Listing, admin_enabled, listing
 from ..session import Session
@@ -19,6 +20,10 @@ from ..sidebar import apply_config
 from ..text import escape, notice
 from .common import table as readable_table
 
+KEPT_HELP = (f"pinned: opened in the last {PINNED_DAYS:g} days, evicted last; search top: "
+             f"among its search's best {SEARCH_TOP} runs, nobody opened it yet; goes first: "
+             "a search's run beyond its best, evicted first; blank: by last use")
+"""What the Runs table's ``kept`` column means (``store_policy``'s tiers)."""
 SHOWN_ROWS = 500
 """Rows the table shows at most (newest first by default); the filter finds older ones."""
 
@@ -54,8 +59,9 @@ def _compare(keys: list[str], labels: list[str]) -> None:
 
 
 def _caption(store, shown: Listing, whole: bool, admin: bool) -> None:
-    size = (f"{store.total_bytes() / 1e6:.1f} MB of {store.max_bytes / 1e6:.0f} MB used (the "
-            "least recently used runs go first)")
+    size = (f"{store.total_bytes() / 1e6:.1f} MB of {store.max_bytes / 1e6:.0f} MB used; beyond "
+            "it a search's unopened runs past its best go first, runs opened in the last "
+            f"{PINNED_DAYS:g} days (pinned) last")
     if whole:
         hidden = (f"; {shown.private_hidden:,} run(s) of other visitors' word lists are not "
                   "listed" if shown.private_hidden else "")
@@ -104,7 +110,8 @@ def runs_tab() -> None:
         selection_mode="multi-row", formats={"val_loss": "%.4f", "train_loss": "%.4f",
                                              "seconds": "%.1f", "examples": "localized"},
         column_config={"last_used": st.column_config.DatetimeColumn(
-            "last used", format="YYYY-MM-DD HH:mm")})
+            "last used", format="YYYY-MM-DD HH:mm"), "kept": st.column_config.TextColumn(
+            "kept", help=KEPT_HELP)})
     picked = [table["key"].iloc[i] for i in event.selection.rows if i < len(table)]
     one, two, three, _ = st.columns([1, 1, 1, 4])  # side by side, at the left
     if len(picked) == 1:
