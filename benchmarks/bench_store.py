@@ -3,9 +3,9 @@
 For each Config: its training time; its body's size; reading it back from disk in a fresh
 store object (decompress, parse, check against the engine); and the dashboard's first page
 for its link through Streamlit's AppTest, once with an empty store (it trains) and once with
-the run stored (it opens). Target: a stored run opens within 1 s of app time, whatever its
-training cost. ``--canonical`` adds makemore part 3's run (depth 5, width 100, BatchNorm,
-200k steps: about 80 s of training).
+the run stored (it opens); how many such runs the default cap holds. Target: a stored run
+opens within 1 s of app time, whatever its training cost. ``--canonical`` adds makemore
+part 3's run (depth 5, width 100, BatchNorm, 200k steps: about 80 s of training).
 
     python benchmarks/bench_store.py [--canonical]
 """
@@ -28,7 +28,7 @@ APP = str(ROOT / "app.py")
 
 from neurondash import Config  # noqa: E402
 from neurondash.identity import run_key  # noqa: E402
-from neurondash.store import RunStore  # noqa: E402
+from neurondash.store import DEFAULT_MAX_BYTES, RunStore  # noqa: E402
 
 CANONICAL = Config(depth=5, width="100", norm="batch", steps=200_000)
 
@@ -59,7 +59,9 @@ def measure(label: str, config: Config) -> None:
         read = time.perf_counter() - start
         stored_page = first_page_seconds(config)
     print(f"{label} ({config.to_query() or 'defaults'}): trained in {run.elapsed:.2f} s; "
-          f"stored body {row.bytes / 1e6:.2f} MB")
+          f"stored body {row.bytes / 1e6:.2f} MB ({row.bytes:,} bytes): "
+          f"{DEFAULT_MAX_BYTES // row.bytes:,} such runs fit in the default cap "
+          f"({DEFAULT_MAX_BYTES / 1e6:,.0f} MB)")
     print(f"  read back from disk (fresh store object): {1000 * read:.0f} ms")
     print(f"  dashboard first page: {trained_page:.2f} s with an empty store (trains), "
           f"{stored_page:.2f} s with the run stored ({stored_page / trained_page:.1%})")

@@ -32,6 +32,7 @@ import gzip
 import json
 import logging
 import os
+import shutil
 import sqlite3
 import threading
 import time
@@ -39,46 +40,20 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from . import summary
-from .config import Config
 from .identity import run_key
 from .paths import store_root, write_atomically
 from .run import Run, RunFormatError
+from .store_index import SCHEMA, STALE_SECONDS, STORED_STATUSES, StoredRun, repair, score, summarize
 from .store_policy import Entry, standings, to_evict
 from .store_upgrade import upgrade
 
 DEFAULT_MAX_BYTES = 1_000_000_000
 LOADED_RUNS = 4
 """Runs kept decoded in memory per process (the rest is read from disk on demand)."""
-STORED_STATUSES = ("finished", "stopped", "diverged")
-"""Stored when whole for its Config: a stopped run is the run of its first k steps
-(``until``); an older file's stopped run, short of its Config, is partial and is not."""
 
 log = logging.getLogger(__name__)
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    key TEXT PRIMARY KEY,
-    path TEXT NOT NULL,
-    bytes INTEGER NOT NULL,
-    created REAL NOT NULL,
-    last_used REAL NOT NULL,
-    query TEXT NOT NULL,
-    summary TEXT NOT NULL
-    -- and store_upgrade.ADDED_COLUMNS
-);
-CREATE TABLE IF NOT EXISTS searches (
-    key TEXT PRIMARY KEY,
-    updated REAL NOT NULL,
-    record TEXT NOT NULL
-)"""
-STALE_SECONDS = 3600.0
-"""A temporary file older than this is a dead writer's (deleted on open and by ``gc``)."""
 
 
 def max_bytes_setting() -> int:
@@ -105,39 +80,6 @@ def shared_store() -> RunStore:
         if root not in _SHARED:
             _SHARED[root] = RunStore(root, max_bytes_setting())
         return _SHARED[root]
-
-
-@dataclass(frozen=True)
-class StoredRun:
-    """One index row: what lists and filters show without reading the run itself."""
-    key: str
-    query: str
-    bytes: int
-    created: float
-    last_used: float
-    summary: dict
-    opened: float | None = None
-    """When somebody last opened it (None: only a search read it)."""
-    kept: str = ""
-    """Its standing for eviction (``store_policy``: pinned, search top, goes first)."""
-
-    @property
-    def config(self) -> Config:
-        return Config.from_dict(self.summary["config"])
-
-
-def summarize(run: Run, metrics: dict | None = None) -> dict:
-    """The index's summary of a run: settings, status, losses, its warnings and the
-    numbers a sweep or search ranks by (``metrics``, ``summary.summarize``'s, passed in
-    when the caller has them: read later without reading the run)."""
-    metrics = {k: (v.item() if isinstance(v, np.generic) else v)
-               for k, v in (metrics or summary.summarize(run)).items()}
-    findings = [name for name in metrics["findings"].split("; ") if name]
-    return {"config": run.config.to_dict(), "status": run.status,
-            "steps_done": run.steps_done, "elapsed": run.elapsed,
-            "final": {k: v for k, v in run.final.items() if np.isfinite(v)},
-            "findings": findings, "words": len(run.words) if run.words else 0,
-            "metrics": metrics}
 
 
 class RunStore:
@@ -264,7 +206,7 @@ class RunStore:
                 "score = COALESCE(score, excluded.score)",
                 (key, relative.as_posix(), len(body), now, now, run.config.to_query(),
                  json.dumps(summarized), None if search else now, search,
-                 _score(summarized)))
+                 score(summarized)))
         self._remember(key, run)
         self.evict()
         return key
@@ -326,51 +268,30 @@ class RunStore:
         row names (its writer was killed before committing it), delete any other file in
         ``runs/`` and temporary files older than ``older_than`` seconds. Under the write
         lock, so a live writer's body is indexed once, by whichever commits first."""
-        found = {"missing bodies": 0, "indexed again": 0, "orphan files": 0}
         with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            rows = db.execute("SELECT key, path FROM runs").fetchall()
-            for key, path in rows:
-                if not (self.root / path).exists():
-                    db.execute("DELETE FROM runs WHERE key = ?", (key,))
-                    found["missing bodies"] += 1
-            named = {path for _, path in rows}
-            for body in sorted((self.root / "runs").glob("*/*")):
-                relative = body.relative_to(self.root).as_posix()
-                if relative in named:
-                    continue
-                row = self._index_row(body, relative)
-                if row is not None and db.execute(
-                        "INSERT OR IGNORE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        row).rowcount:
-                    found["indexed again"] += 1
-                else:
-                    body.unlink(missing_ok=True)
-                    found["orphan files"] += 1
-        found["stale temporary files"] = 0
-        for leftover in (self.root / "tmp").iterdir():
-            if time.time() - leftover.stat().st_mtime > older_than:
-                leftover.unlink(missing_ok=True)
-                found["stale temporary files"] += 1
+            found = repair(db, self.root, older_than)
         if any(found.values()):
             log.info("run store %s repaired: %s", self.root, found)
         return found
 
-    def _index_row(self, body: Path, relative: str) -> tuple | None:
-        """The index row of a run file no row names, or None when it is no whole stored run
-        (a stray file, a partial run, another key's duplicate)."""
-        try:
-            data = body.read_bytes()
-            run = Run.from_json(gzip.decompress(data))
-        except (OSError, EOFError, zlib.error, RunFormatError, ValueError):
-            return None
-        key = run_key(run.config, run.words)
-        if run.status not in STORED_STATUSES or body.name != f"{key}.json.gz":
-            return None
-        summarized = summarize(run)
-        when = body.stat().st_mtime
-        return (key, relative, len(data), when, when, run.config.to_query(),
-                json.dumps(summarized), None, None, _score(summarized))
+    def backup(self, destination: Path | str) -> int:
+        """Copy the store into the new directory ``destination`` while it is in use (to back
+        it up or move it): the index through SQLite's online backup, then the run files. A
+        run written or evicted in between is put in step when the copy is opened
+        (``repair``). Returns the number of runs the copy holds."""
+        destination = Path(destination)
+        (destination / "runs").mkdir(parents=True)  # never into an existing store
+        with closing(sqlite3.connect(destination / "index.sqlite")) as copy, \
+                self._connect() as db:
+            db.backup(copy)
+        for body in (self.root / "runs").glob("*/*"):
+            target = destination / body.relative_to(self.root)
+            target.parent.mkdir(exist_ok=True)
+            try:
+                shutil.copy2(body, target)
+            except FileNotFoundError:  # evicted meanwhile: the copy drops its row
+                continue
+        return len(RunStore(destination, self.max_bytes).list())
 
     # -- internals --------------------------------------------------------------------
     def _touch(self, key: str, opened: bool) -> None:
@@ -398,8 +319,3 @@ class RunStore:
         log.warning(problem)
         self.problems.append(problem)
 
-
-def _score(summarized: dict) -> float | None:
-    """What a search ranks a run by (validation loss), None when not finite."""
-    value = summarized["metrics"].get("val_loss")
-    return float(value) if isinstance(value, (int, float)) and np.isfinite(value) else None

@@ -201,3 +201,22 @@ def test_a_store_keyed_the_old_way_is_rekeyed_and_its_runs_open(tmp_path):
         db.execute("PRAGMA user_version = 0")
     assert RunStore(store.root).get(key) is not None, "re-keyed when opened"
     assert "0" * 32 not in RunStore(store.root)
+
+
+def test_a_backup_taken_while_a_writer_writes_opens_with_whole_runs(store, runs, tmp_path):
+    """The documented backup (``runs backup``): a copy taken during writes opens as a
+    consistent store of the same runs, bit for bit; it never overwrites a directory."""
+    store.put(runs[0])
+    context = multiprocessing.get_context("fork")
+    writer = context.Process(target=_write_many, args=(str(store.root), [1, 2, 3], 3))
+    writer.start()
+    copied = store.backup(tmp_path / "copy")
+    writer.join(120)
+    copy = RunStore(tmp_path / "copy")
+    assert copied == len(copy.list()) >= 1 and not copy.problems
+    for row in copy.list():
+        assert numbers(copy.get(row.key)) == numbers(store.get(row.key))
+    assert {p.name for p in (copy.root / "runs").glob("*/*")} == {
+        f"{row.key}.json.gz" for row in copy.list()}
+    with pytest.raises(FileExistsError):
+        store.backup(tmp_path / "copy")

@@ -1,4 +1,5 @@
-"""``runs``: list, show, import, export, delete and collect the run store's runs."""
+"""``runs``: list, show, import, export, delete and collect the run store's runs; back the
+store up."""
 
 from __future__ import annotations
 
@@ -38,10 +39,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     export.add_argument("--out", type=Path, required=True)
     delete = actions.add_parser("delete", help="remove stored runs")
     delete.add_argument("key", nargs="+")
+    backup = actions.add_parser("backup", help="copy the store, in use or not, into a new "
+                                "directory (to keep, or to move the store there)")
+    backup.add_argument("destination", type=Path, help="a directory that does not exist yet")
     gc = actions.add_parser("gc", help="drop leftovers and evict to the size cap")
     gc.add_argument("--max-mb", type=float, default=None,
                     help="size cap in MB (default: NEURONDASH_STORE_MAX_MB or 1000)")
-    for action in (listing, show, bring, export, delete, gc):
+    for action in (listing, show, bring, export, delete, backup, gc):
         action.add_argument("--store", type=Path, default=None,
                             help="store directory (default: NEURONDASH_STORE or the cache)")
 
@@ -133,6 +137,13 @@ def _delete(store: RunStore, args: argparse.Namespace) -> int:
     return 0
 
 
+def _backup(store: RunStore, args: argparse.Namespace) -> int:
+    runs = store.backup(args.destination)
+    print(f"{runs} runs copied to {args.destination} (NEURONDASH_STORE={args.destination} "
+          "or --store opens it)")
+    return 0
+
+
 def _gc(store: RunStore, args: argparse.Namespace) -> int:
     found = store.gc()
     print(", ".join(f"{name}: {count}" for name, count in found.items()))
@@ -140,4 +151,4 @@ def _gc(store: RunStore, args: argparse.Namespace) -> int:
 
 
 RUN_ACTIONS = {"list": _list, "show": _show, "import": _import, "export": _export,
-               "delete": _delete, "gc": _gc}
+               "delete": _delete, "backup": _backup, "gc": _gc}
