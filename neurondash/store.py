@@ -280,7 +280,9 @@ class RunStore:
         run written or evicted in between is put in step when the copy is opened
         (``repair``). Returns the number of runs the copy holds."""
         destination = Path(destination)
-        (destination / "runs").mkdir(parents=True)  # never into an existing store
+        if destination.exists():
+            raise FileExistsError(f"{destination} exists: back up into a new directory")
+        (destination / "runs").mkdir(parents=True)
         with closing(sqlite3.connect(destination / "index.sqlite")) as copy, \
                 self._connect() as db:
             db.backup(copy)

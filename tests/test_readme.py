@@ -77,6 +77,8 @@ def test_each_cli_example_runs(block, tmp_path, monkeypatch):
 def test_the_limits_the_readme_states_are_the_codes():
     from neurondash.data import names
     from neurondash.runfile import MAX_IMPORT_BYTES, READS
+    from neurondash.store import DEFAULT_MAX_BYTES
+    from neurondash.store_policy import PINNED_DAYS, SEARCH_TOP
     from neurondash.sweep import SCHEDULER_TIMEOUT
     from neurondash.ui.app import AUTO_SECONDS
 
@@ -89,6 +91,9 @@ def test_the_limits_the_readme_states_are_the_codes():
     assert f"at most {MAX_IMPORT_BYTES // 1_000_000} MB" in text
     assert "version " + " or ".join(map(str, sorted(READS, reverse=True))) in text
     assert f"within {SCHEDULER_TIMEOUT} s" in text
+    assert f"beyond that search's best {SEARCH_TOP} by validation loss" in text
+    assert f"opened in the last {PINNED_DAYS:g} days" in text
+    assert f"the default cap of {DEFAULT_MAX_BYTES // 1_000_000} MB" in text
 
 
 def settings_table() -> str:
