@@ -72,7 +72,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="shorter runs (a smoke test)")
     args = parser.parse_args()
-    print(blas_description())
+    print(f"BLAS: {blas_description()}")
     with tempfile.TemporaryDirectory() as folder, \
             streamlit_server({"NEURONDASH_STORE": folder}) as url:
         for label, query in (QUICK if args.quick else MODELS).items():
