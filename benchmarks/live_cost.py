@@ -35,8 +35,7 @@ from tests.ui.test_browser import ARGS, CHROMIUM, streamlit_server  # noqa: E402
 
 MODELS = {"default model, 20,000 steps": "steps=20000",
           "depth 5 x width 512, 3,000 steps": "steps=3000&depth=5&width=512"}
-QUICK = {"default model, 10,000 steps": "steps=10000",
-         "depth 5 x width 512, 400 steps": "steps=400&depth=5&width=512"}
+QUICK = {"default model, 8,000 steps": "steps=8000"}
 """The test suite's short run: each still long enough to be drawn live."""
 LIVE = "[data-testid='stCaptionContainer']:has-text('Live: the views below')"
 
