@@ -40,7 +40,7 @@ def main() -> int:
     parser.add_argument("--mutations", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    exports = {name: train(config).to_json() for name, config in CONFIGS.items()}
+    exports = {name: train(config).to_json(compact=False) for name, config in CONFIGS.items()}
     counts = {"refused": 0, "accepted": 0, "exceptions": 0}
     crashes: list[str] = []
     start = time.perf_counter()

@@ -222,16 +222,29 @@ def _check_arrays(run: Run, reference) -> None:
     # have overflowed there before the loss shows it (the whole run diverges later).
     finite = run.status == "finished"
     _check_model_state(run.state, model, finite, "the trained state")
-    for step, state in run.model_states.items():
-        if step not in run.snapshot_steps:
+    snapshots = set(run.snapshot_steps)
+    for step in run.model_states:  # the steps alone: a replayed state is checked by digest
+        if step not in snapshots:
             _fail(f"weights are kept for step {step}, which is not a snapshot")
+    for step, state in run.model_states.held().items():
         _check_model_state(state, model, True, f"the weights kept at step {step}")
-    optimizer = run.state["optimizer"]
+    _check_optimizer(run.state, run.steps_done, reference, finite, "the trained state")
+    for step, state in run.checkpoints.items():
+        if not 0 < step < run.steps_done or state["step"] != step:
+            _fail(f"the checkpoint at step {step} is not a step inside the run")
+        _check_model_state(state, model, True, f"the checkpoint at step {step}")
+        _check_optimizer(state, step, reference, True, f"the checkpoint at step {step}")
+
+
+def _check_optimizer(state: dict, steps_done: int, reference, finite: bool,
+                     what: str) -> None:
+    """The optimizer and RNG state of ``what`` can be loaded into the reference trainer."""
+    optimizer = state["optimizer"]
     wanted = reference.optimizer.state()
     if set(optimizer) != set(wanted):
-        _fail(f"the optimizer state must hold {sorted(wanted)} for {run.config.opt}")
-    if optimizer["t"] != run.steps_done:
-        _fail("the optimizer's step count does not match steps_done")
+        _fail(f"the optimizer state must hold {sorted(wanted)} for {reference.config.opt}")
+    if optimizer["t"] != steps_done:
+        _fail(f"the optimizer's step count does not match the step of {what}")
     for key, value in optimizer.items():
         if key == "t":
             continue
@@ -241,7 +254,7 @@ def _check_arrays(run: Run, reference) -> None:
         if finite and not np.all(np.isfinite(value)):
             _fail(f"the optimizer's {key!r} is not finite")
     try:
-        reference.batch_rng.bit_generator.state = run.state["rng"]
+        reference.batch_rng.bit_generator.state = state["rng"]
     except (TypeError, ValueError, KeyError) as err:
         raise RunFormatError(f"the random-generator state cannot be restored ({err})") from None
 

@@ -18,16 +18,21 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 FORMAT = "neurondash-run"
-VERSION = 2
-READS = (1, 2)
-"""Version 1 kept a word list split into its train, val and test words."""
+VERSION = 3
+READS = (1, 2, 3)
+"""Version 1 kept a word list split into its train, val and test words. Version 2 kept a
+copy of the weights at every snapshot (``model_states``) and every histogram bin's edges
+and density as floats; version 3 keeps, for the same snapshots, a digest of the weights
+that training replays exactly (``replay``, from ``checkpoints``), histograms as integer
+counts over their range (``HistogramCounts``), and arrays in a compact exact form (a
+narrower dtype that holds every value, byte planes, an arithmetic range)."""
 MAX_IMPORT_BYTES = 50_000_000
 MAX_STEPS = 400_000
 """``steps + more`` can reach twice the 200k cap of each."""
 MAX_NAME = 200
 MAX_MESSAGE = 1_000
 
-DTYPES = ("<f4", "<f8", "<i8", "<i4", "|u1", "|b1")
+DTYPES = ("<f4", "<f8", "<i8", "<i4", "<u2", "|u1", "|b1")
 """The dtypes the engine writes (arrays of any other dtype are refused)."""
 
 Count = Annotated[int, Field(ge=0, le=MAX_STEPS)]
@@ -41,20 +46,59 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
 
 
+Shape = Annotated[list[Annotated[int, Field(ge=0, le=MAX_IMPORT_BYTES)]], Field(max_length=4)]
+
+
 class ArrayBlob(_Strict):
-    """A NumPy array as base64 of its little-endian bytes."""
+    """A NumPy array of ``dtype`` as base64 of little-endian bytes: of the array itself, or
+    (version 3) of the same values in the narrower dtype ``stored``, which holds each of
+    them exactly; with ``planes``, byte k of every element comes before byte k + 1 of any
+    (the sign and exponent bytes of floats then sit together, where gzip finds them)."""
 
     dtype: Literal[DTYPES]  # type: ignore[valid-type]
-    shape: list[Annotated[int, Field(ge=0, le=MAX_IMPORT_BYTES)]] = Field(max_length=4)
+    shape: Shape
     b64: str = Field(max_length=2 * MAX_IMPORT_BYTES)
+    stored: Literal[DTYPES] | None = None  # type: ignore[valid-type]
+    planes: bool = False
+
+
+class RangeBlob(_Strict):
+    """An integer array that is an arithmetic range: ``start + step * arange(size)``
+    (version 3; a step column)."""
+
+    dtype: Literal["<i8", "<i4"]
+    shape: Annotated[list[Annotated[int, Field(ge=0, le=MAX_IMPORT_BYTES)]],
+                     Field(min_length=1, max_length=1)]
+    start: Annotated[int, Field(ge=-(2**31), lt=2**31)]
+    step: Annotated[int, Field(ge=-(2**31), lt=2**31)]
+
+
+Array = ArrayBlob | RangeBlob
 
 
 class Table(_Strict):
     """A tidy DataFrame: numeric columns as arrays, text columns as lists of strings."""
 
     columns: list[Name] = Field(max_length=200)
-    data: dict[Name, ArrayBlob | list[Annotated[str, Field(max_length=MAX_NAME)]]]
+    data: dict[Name, Array | list[Annotated[str, Field(max_length=MAX_NAME)]]]
     categorical: list[Name] = Field(default_factory=list, max_length=200)
+
+
+class HistogramCounts(_Strict):
+    """The histograms table (version 3), one entry per histogram: its step, name and
+    quantity (``keys``, a table of one row per histogram), the range ``low`` to ``high``,
+    and the count of values in each of its ``bins`` equal bins (``counts``: histograms x
+    bins). The table's rows are rebuilt with the recorder's own arithmetic
+    (``engine.diagnostics.histogram``): width = (high - low) / bins, edges low + width * k
+    with the last edge high, density = counts / (max(total, 1) * width), total the
+    histogram's count of values. The rebuilt table equals the recorded one bit for bit; a
+    writer checks that before it writes this form, and writes the table otherwise."""
+
+    keys: Table
+    bins: Annotated[int, Field(ge=1, le=10_000)]
+    low: ArrayBlob
+    high: ArrayBlob
+    counts: ArrayBlob
 
 
 class ModelState(_Strict):
@@ -82,6 +126,11 @@ class TrainedState(_Strict):
     buffers: dict[Name, ArrayBlob]
     optimizer: dict[Name, Count | ArrayBlob]
     rng: RngState
+
+
+Digest = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+"""BLAKE2b (16 bytes, hex) of a model state: its parameters' bytes, then each buffer's name
+and bytes in name order (``run.state_digest``)."""
 
 
 Setting = bool | int | float | Annotated[str, Field(max_length=10_000)] | None
@@ -116,9 +165,17 @@ class RunFile(_Strict):
     layers: Table
     weights: Table
     logits: Table
-    histograms: Table
+    histograms: Table | HistogramCounts
     dead_maps: dict[StepKey, dict[Name, ArrayBlob]] = Field(max_length=1_000)
-    model_states: dict[StepKey, ModelState] = Field(max_length=1_000)
+    model_states: dict[StepKey, ModelState] = Field(default_factory=dict, max_length=1_000)
+    """The weights at snapshots, copied out (versions 1 and 2)."""
+    replay: dict[StepKey, Digest] = Field(default_factory=dict, max_length=1_000)
+    """The snapshots whose weights training replays (version 3), with their digest: the
+    Config's training from step 0, or from the latest of ``checkpoints`` before the step,
+    run to that step, ends with weights of exactly this digest."""
+    checkpoints: dict[StepKey, TrainedState] = Field(default_factory=dict, max_length=100)
+    """Full training states the replay may start from (version 3): where a run was
+    resumed (a continued run), and in long runs a few snapshots between."""
     state: TrainedState
 
 

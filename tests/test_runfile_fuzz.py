@@ -36,7 +36,7 @@ CONFIGS = {
 
 @pytest.fixture(scope="module")
 def exports() -> dict[str, str]:
-    return {name: train(config).to_json() for name, config in CONFIGS.items()}
+    return {name: train(config).to_json(compact=False) for name, config in CONFIGS.items()}
 
 
 def paths(node: Any, prefix: tuple = ()) -> list[tuple]:
@@ -169,7 +169,7 @@ def architectures() -> dict[str, str]:
                "diverged": Config(act="relu", init_scale=10, depth=2, width="8", steps=20),
                "unrecorded": Config(task="circles", depth=1, width="3", points=200, steps=5,
                                     snap_every=5)}
-    return {name: train(config).to_json() for name, config in configs.items()}
+    return {name: train(config).to_json(compact=False) for name, config in configs.items()}
 
 
 def test_the_empty_tables_file_is_refused_naming_what_is_wrong(architectures):

@@ -230,7 +230,7 @@ class Recorder:
         self.layer_rows, self.weight_rows, self.logit_rows = layer_rows, weight_rows, logit_rows
         self.hist_rows = hist_rows
         self.dead_maps = {step: dict(maps) for step, maps in dead_maps.items()}
-        self.model_states = dict(model_states)
+        self.model_states = model_states.copy()  # a run's (lazy) mapping stays lazy
 
     def grow(self, extra: int) -> None:
         """Make room for ``extra`` more steps (continued training)."""

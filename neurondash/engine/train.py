@@ -147,6 +147,9 @@ class Trainer:
         self.elapsed = 0.0
         self.on_checkpoint: Callable[[Mark], None] | None = None
         """Called in the training thread after every checkpoint (a page watching live)."""
+        self.restarts: dict[int, dict] = {}
+        """Full training states (params, buffers, optimizer, rng) at the steps where this
+        run was resumed from a saved one: replaying its training starts there."""
 
     def _states_fit(self) -> bool:
         """Whether every snapshot can keep a copy of the weights (PARAM_SNAPSHOT_BUDGET)."""
@@ -270,7 +273,7 @@ class Trainer:
         return Mark(step, {"eval_rows": len(self.eval_rows), "layer_rows": len(rec.layer_rows),
                            "weight_rows": len(rec.weight_rows),
                            "logit_rows": len(rec.logit_rows), "hist_rows": len(rec.hist_rows)},
-                    dict(rec.dead_maps), dict(rec.model_states), weights)
+                    dict(rec.dead_maps), rec.model_states.copy(), weights)
 
     def evaluate(self) -> dict[str, float]:
         """Loss and accuracy on every full split, in eval mode (BatchNorm running stats)."""

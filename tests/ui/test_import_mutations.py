@@ -26,7 +26,7 @@ def exports() -> dict[str, str]:
     configs = {"names": Config(depth=2, width="8", norm="batch", steps=12),
                "flat": Config(task="moons", depth=0, points=200, steps=6),
                "diverged": Config(act="relu", init_scale=10, depth=2, width="8", steps=20)}
-    return {name: train(config).to_json() for name, config in configs.items()}
+    return {name: train(config).to_json(compact=False) for name, config in configs.items()}
 
 
 def test_mutated_uploads_are_rejected_by_name_or_draw_every_tab(exports):
