@@ -55,22 +55,31 @@ def encode_array(array: np.ndarray, compact: bool = False) -> dict[str, Any]:
     blob = _range_blob(little)
     if blob is not None:
         return blob
-    stored = little
+    values, missing = little.reshape(-1), None
+    if values.dtype.kind == "f" and values.size:
+        nan = np.isnan(values)
+        if nan.any() and (values[nan].view(f"u{values.dtype.itemsize}")
+                          == np.array(np.nan, values.dtype).view(f"u{values.dtype.itemsize}")
+                          ).all():
+            values, missing = values[~nan], np.packbits(nan)
+    stored = values
     for narrow in NARROWER.get(little.dtype.str, ()):
-        candidate = little.astype(narrow)
-        if candidate.astype(little.dtype).tobytes() == little.tobytes():
+        candidate = values.astype(narrow)
+        if candidate.astype(little.dtype).tobytes() == values.tobytes():
             stored = candidate
             break
-    raw = stored.reshape(-1)
-    planes = stored.dtype.itemsize > 1 and raw.size > 1
+    raw = stored
+    planes = stored.dtype.itemsize > 1 and stored.size > 1
     if planes:
         raw = raw.view(np.uint8).reshape(-1, stored.dtype.itemsize).T
     blob = {"dtype": little.dtype.str, "shape": list(array.shape),
             "b64": base64.b64encode(np.ascontiguousarray(raw).tobytes()).decode("ascii")}
-    if stored is not little:
+    if stored.dtype != little.dtype:
         blob["stored"] = stored.dtype.str
     if planes:
         blob["planes"] = True
+    if missing is not None:
+        blob["missing"] = base64.b64encode(missing.tobytes()).decode("ascii")
     return blob
 
 
@@ -103,10 +112,20 @@ def decode_array(blob: runfile.ArrayBlob | runfile.RangeBlob | dict) -> np.ndarr
     if stored.kind not in ("f" if dtype.kind == "f" else "iub") or (
             stored.itemsize > dtype.itemsize) or (stored.kind == "f") != (dtype.kind == "f"):
         raise RunFormatError(f"an array in the file is malformed ({dtype} stored as {stored})")
-    size = math.prod(blob.shape)
+    total = size = math.prod(blob.shape)
     try:
         data = base64.b64decode(blob.b64, validate=True)
-    except ValueError:
+        nan = None
+        if blob.missing is not None:
+            flags = np.frombuffer(base64.b64decode(blob.missing, validate=True), np.uint8)
+            if dtype.kind != "f" or len(flags) != (total + 7) // 8:
+                raise RunFormatError("an array in the file is malformed (its NaN flags do "
+                                     "not fit it)")
+            nan = np.unpackbits(flags, count=total).astype(bool)
+            size = total - int(nan.sum())
+    except ValueError as err:
+        if isinstance(err, RunFormatError):
+            raise
         raise RunFormatError("an array in the file is malformed (not base64)") from None
     if len(data) != size * stored.itemsize:
         raise RunFormatError(f"an array in the file is malformed ({len(data):,} bytes for "
@@ -114,8 +133,12 @@ def decode_array(blob: runfile.ArrayBlob | runfile.RangeBlob | dict) -> np.ndarr
     raw = np.frombuffer(data, dtype=np.uint8)
     if blob.planes:
         raw = np.ascontiguousarray(raw.reshape(stored.itemsize, size).T)
-    values = raw.view(stored).reshape(blob.shape)
-    return values.astype(dtype) if stored != dtype else values.copy()
+    values = raw.reshape(-1).view(stored).astype(dtype)
+    if nan is not None:
+        whole = np.full(total, np.nan, dtype)
+        whole[~nan] = values
+        values = whole
+    return values.reshape(blob.shape)
 
 
 def frame_to_json(frame: pd.DataFrame, compact: bool = False) -> dict[str, Any]:

@@ -53,13 +53,18 @@ class ArrayBlob(_Strict):
     """A NumPy array of ``dtype`` as base64 of little-endian bytes: of the array itself, or
     (version 3) of the same values in the narrower dtype ``stored``, which holds each of
     them exactly; with ``planes``, byte k of every element comes before byte k + 1 of any
-    (the sign and exponent bytes of floats then sit together, where gzip finds them)."""
+    (the sign and exponent bytes of floats then sit together, where gzip finds them); with
+    ``missing``, of the elements that are not NaN."""
 
     dtype: Literal[DTYPES]  # type: ignore[valid-type]
     shape: Shape
     b64: str = Field(max_length=2 * MAX_IMPORT_BYTES)
     stored: Literal[DTYPES] | None = None  # type: ignore[valid-type]
     planes: bool = False
+    missing: str | None = Field(default=None, max_length=2 * MAX_IMPORT_BYTES)
+    """Version 3, float arrays: base64 of the bit-packed (``np.packbits``) flags of the
+    elements that are NaN (NumPy's own NaN, ``np.nan``); ``b64`` then holds the others
+    alone (update:data, measured every few steps and NaN between)."""
 
 
 class RangeBlob(_Strict):

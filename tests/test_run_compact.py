@@ -168,3 +168,25 @@ def test_the_default_run_is_stored_in_a_tenth_of_version_2():
     run = train(Config())
     body = gzip.compress(run.to_json().encode(), compresslevel=6, mtime=0)
     assert len(body) <= 320_000, len(body)
+
+
+def test_a_long_run_keeps_a_few_states_to_replay_from(monkeypatch):
+    """Runs whose replay would take long keep the full training state at a few snapshots;
+    the replay starts at the latest one before the step it rebuilds."""
+    from neurondash.engine import train as engine
+
+    monkeypatch.setattr(engine, "REPLAY_SECONDS", 1e-4)
+    run = train(Config(depth=2, width="12", norm="batch", opt="adam", lr=0.01, steps=300))
+    assert len(run.checkpoints) == engine.MAX_RESTARTS
+    back = read_run_file(run.to_json())
+    assert back.checkpoints.keys() == run.checkpoints.keys()
+    last = max(run.checkpoints)
+    after = min(s for s in run.model_states if s > last)
+    assert same(back.model_states[after], run.model_states[after])
+    assert back.__dict__["_replay"].trainer.step == after
+    assert min(back.__dict__["_replay"].states) > last, "started at the kept state"
+    for step in run.model_states:
+        assert same(back.model_states[step], run.model_states[step]), step
+    more = continue_training(back, 100)
+    assert np.array_equal(more.state["params"], train(more.config).state["params"])
+    assert set(more.checkpoints) == {*run.checkpoints, 300}

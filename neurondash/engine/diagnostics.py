@@ -43,6 +43,18 @@ NumPy calls of its forward and backward; 70 us for the 12 of a 5-layer tanh net 
 per parameter (optimizer) and per example and hidden unit."""
 
 
+def step_seconds(model: Model, batch: int) -> float:
+    """A training step's estimated cost here (``STEP_SECONDS``): a fixed function of the
+    shapes, never of timings."""
+    weights = sum(sl.stop - sl.start for sl, role in zip(model.slices, model.roles,
+                                                           strict=True) if role == "weight")
+    units = sum(layer.fan_out for layer in model.layers if isinstance(layer, Linear))
+    return (STEP_SECONDS["layer"] * len(model.layers)
+            + STEP_SECONDS["multiply_add"] * 3 * batch * weights
+            + STEP_SECONDS["parameter"] * model.flat.size
+            + STEP_SECONDS["unit"] * batch * units)
+
+
 def update_data_stride(model: Model, batch: int) -> int:
     """Every how many steps update:data is measured for this model and batch size: 1 when a
     measurement costs at most ``UPDATE_DATA_SHARE`` of a step, else the smallest stride that
@@ -50,13 +62,7 @@ def update_data_stride(model: Model, batch: int) -> int:
     so the same Config always records the same steps."""
     matrices = [sl.stop - sl.start for sl, role in zip(model.slices, model.roles, strict=True)
                 if role in ("weight", "embedding")]
-    weights = sum(sl.stop - sl.start for sl, role in zip(model.slices, model.roles,
-                                                           strict=True) if role == "weight")
-    units = sum(layer.fan_out for layer in model.layers if isinstance(layer, Linear))
-    step = (STEP_SECONDS["layer"] * len(model.layers)
-            + STEP_SECONDS["multiply_add"] * 3 * batch * weights
-            + STEP_SECONDS["parameter"] * model.flat.size
-            + STEP_SECONDS["unit"] * batch * units)
+    step = step_seconds(model, batch)
     measure = MEASURE_SECONDS["matrix"] * len(matrices) + MEASURE_SECONDS["entry"] * sum(matrices)
     return max(1, math.ceil(measure / (UPDATE_DATA_SHARE * step)))
 

@@ -23,12 +23,20 @@ from ..parts.arrays import distinct_rows
 from ..parts.losses import log_softmax
 from ..parts.optimizers import OPTIMIZERS, SCHEDULES, Optimizer
 from . import queries
-from .diagnostics import PARAM_SNAPSHOT_BUDGET, Recorder
+from .diagnostics import PARAM_SNAPSHOT_BUDGET, Recorder, step_seconds
 from .model import Model, build_model
 
 DIAG_BATCH = 512
 VAL_SUBSET = 4096
 EVAL_CHUNK = 16384
+REPLAY_SECONDS = 2.0
+"""Training a recorded run again to rebuild the weights at one of its snapshots (a run read
+from a file keeps a digest of them, not a copy) should take about this long at most (by
+``diagnostics.step_seconds``): longer runs keep the full training state at a few snapshots
+to start from (``restart_steps``)."""
+MAX_RESTARTS = 3
+"""At most this many such states (each as large as the parameters and optimizer moments):
+the 200k-step makemore run keeps 3, and replays at most ~50k steps (~11 s here)."""
 BATCH_DRAWS = 256
 """Steps whose minibatch indices are drawn with one RNG call (one call per step costs more
 than the gathering it feeds)."""
@@ -75,6 +83,15 @@ class BatchDraws:
             self.used = 0
         self.used += 1
         return self.block[self.used - 1]
+
+    def settled_state(self) -> dict:
+        """The RNG state ``settle`` would leave, without touching the RNG."""
+        if self.block is None or self.used == len(self.block):
+            return self.rng.bit_generator.state
+        copy = np.random.Generator(np.random.PCG64())
+        copy.bit_generator.state = self.state_before
+        copy.integers(0, self.n, (self.used, self.batch))
+        return copy.bit_generator.state
 
     def settle(self) -> None:
         """Leave the RNG where one draw per used step would have left it."""
@@ -148,8 +165,11 @@ class Trainer:
         self.on_checkpoint: Callable[[Mark], None] | None = None
         """Called in the training thread after every checkpoint (a page watching live)."""
         self.restarts: dict[int, dict] = {}
-        """Full training states (params, buffers, optimizer, rng) at the steps where this
-        run was resumed from a saved one: replaying its training starts there."""
+        """Full training states (step, params, buffers, optimizer, rng) that replaying this
+        run's training may start from: where it was resumed from a saved run, and the
+        snapshots of ``restart_steps``."""
+        self.restart_steps = self._restart_steps()
+        self._batches: BatchDraws | None = None
 
     def _states_fit(self) -> bool:
         """Whether every snapshot can keep a copy of the weights (PARAM_SNAPSHOT_BUDGET)."""
@@ -161,8 +181,25 @@ class Trainer:
         none then."""
         self.config = config
         self.recorder.keep_states = self._states_fit()
+        self.restart_steps = self._restart_steps()
         if not self.recorder.keep_states:
             self.recorder.model_states.clear()
+
+    def _restart_steps(self) -> set[int]:
+        """The snapshots where a recorded run keeps its full training state, so that a
+        replay to any snapshot takes about ``REPLAY_SECONDS`` at most (``MAX_RESTARTS``):
+        evenly spread over the steps, a fixed function of the Config."""
+        if not self.record:
+            return set()
+        total = self.config.total_steps
+        count = math.ceil(step_seconds(self.model, self.config.batch) * total
+                          / REPLAY_SECONDS) - 1
+        count = min(MAX_RESTARTS, count)
+        inner = [s for s in self.config.snapshot_steps() if 0 < s < total]
+        if count < 1 or not inner:
+            return set()
+        return {min(inner, key=lambda s, k=k: abs(s - k * total / (count + 1)))
+                for k in range(1, count + 1)}
 
     def learning_rate(self, step: int) -> float:
         """Scheduled rate; steps past the configured total (continued runs) keep the last one."""
@@ -196,7 +233,7 @@ class Trainer:
         if self.step == 0 and not self.eval_rows:
             self._checkpoint(0)
         x, y = self.x, self.y
-        batches = BatchDraws(self.batch_rng, len(y), self.config.batch)
+        batches = self._batches = BatchDraws(self.batch_rng, len(y), self.config.batch)
         loss = float("nan")
         while self.step < end:
             idx = batches.next(end - self.step)
@@ -261,8 +298,25 @@ class Trainer:
             # Recompute the carried weight sums after every checkpoint, where a continued run
             # starts afresh: its update:data then matches a run trained in one go, bit for bit.
             self.recorder.matrix_sums.resync_next()
+            if step in self.restart_steps:
+                self._keep_restart(step)
         if self.on_checkpoint is not None:
             self.on_checkpoint(self.mark(step))
+
+    def _keep_restart(self, step: int) -> None:
+        """Keep the full training state at ``step`` (``restart_steps``) where resuming
+        from it is exact: after the checkpoint's flush BatchNorm's blocks are settled; the
+        RNG as if one draw per step had been taken."""
+        model = self.model
+        if self._batches is None or not model.running_stats_settled() or not np.isfinite(
+                model.flat).all():
+            return
+        self.restarts[step] = {
+            "step": step, "params": model.flat.copy(),
+            "buffers": {k: v.copy() for k, v in model.buffers().items()},
+            "optimizer": {k: (np.array(v).copy() if not isinstance(v, int) else v)
+                          for k, v in self.optimizer.state().items()},
+            "rng": self._batches.settled_state()}
 
     def mark(self, step: int) -> Mark:
         """What a page may draw of this run as it stands at checkpoint ``step``."""

@@ -3,6 +3,8 @@ rebuilt from saved weights, datasets."""
 
 from __future__ import annotations
 
+import streamlit as st
+
 from ..identity import run_key
 from ..run import Run
 from .session import Session
@@ -61,7 +63,15 @@ def model_of(run: Run, step: int | None = None):
     if key not in cache:
         if len(cache) > 4:
             cache.clear()
-        cache[key] = run.model(key[-1])
+        kept = key[-1]
+        if kept is not None and kept not in run.model_states.held():
+            # A run read from the store keeps a digest of these weights: training again
+            # to the step rebuilds them (a second for the default run).
+            with st.spinner(f"Training the run again to step {kept:,} to rebuild its "
+                            "weights there..."):
+                cache[key] = run.model(kept)
+        else:
+            cache[key] = run.model(kept)
     return cache[key]
 
 
