@@ -88,7 +88,8 @@ def search_sizes(trials: int) -> tuple[int, int]:
         command = [sys.executable, "-m", "neurondash", "sweep",
                    "--sample", "lr=loguniform(0.01,0.5)",
                    "--sample", "init_scale=uniform(0.5,2)", "--method", "random",
-                   "--trials", str(trials), "--executor", "serial", "--store", root]
+                   "--trials", str(trials), "--executor", "serial", "--store", root,
+                   "--out", str(Path(root) / "sweep.csv")]
         start = time.perf_counter()
         subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT,
                        env={**os.environ, "NEURONDASH_STORE": root})
