@@ -476,6 +476,13 @@ class Run:
                              else KeptStates(states))
         self.model_states.replay = self._replay_state
 
+    def __getstate__(self) -> dict:
+        """A pickled Run (a sweep's worker sends it back) leaves its replay behind: the
+        replaying Trainer is rebuilt when needed."""
+        state = dict(self.__dict__)
+        state.pop("_replay", None)
+        return state
+
     def _replay_state(self, step: int) -> dict:
         """The model state at snapshot ``step``, trained again (``training.Replay``)."""
         if step == self.steps_done or step in self.checkpoints:

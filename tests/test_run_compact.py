@@ -190,3 +190,15 @@ def test_a_long_run_keeps_a_few_states_to_replay_from(monkeypatch):
     more = continue_training(back, 100)
     assert np.array_equal(more.state["params"], train(more.config).state["params"])
     assert set(more.checkpoints) == {*run.checkpoints, 300}
+
+
+def test_a_run_that_replayed_still_pickles():
+    """Sweep workers send Runs back pickled; the replaying Trainer stays behind."""
+    import pickle
+
+    run = train(Config(task="moons", depth=1, width="4", steps=30))
+    back = Run.from_json(run.to_json())
+    assert same(back.model_states[12], run.model_states[12])
+    again = pickle.loads(pickle.dumps(back))
+    assert again.model_states == run.model_states
+    assert same(again.model_states[18], run.model_states[18])
