@@ -10,6 +10,7 @@ the task, finiteness by status) is checked against the engine in ``runchecks.rea
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -27,6 +28,9 @@ that training replays exactly (``replay``, from ``checkpoints``), histograms as 
 counts over their range (``HistogramCounts``), and arrays in a compact exact form (a
 narrower dtype that holds every value, byte planes, an arithmetic range)."""
 MAX_IMPORT_BYTES = 50_000_000
+MAX_DECODED_BYTES = 4 * MAX_IMPORT_BYTES
+"""The most bytes a file's arrays may take decoded (``decoded_bytes``): a version-2 file
+took at most 3/4 of its own size, a version-3 file of this engine a few times that."""
 MAX_STEPS = 400_000
 """``steps + more`` can reach twice the 200k cap of each."""
 MAX_NAME = 200
@@ -194,11 +198,34 @@ def parse(text: str | bytes) -> RunFile:
         raise RunFormatError(f"the file has {len(text):,} bytes; at most "
                              f"{MAX_IMPORT_BYTES:,} are accepted")
     try:
-        return RunFile.model_validate_json(text)
+        blob = RunFile.model_validate_json(text)
     except ValidationError as err:
         raise RunFormatError(_first_problem(err)) from None
     except (ValueError, RecursionError) as err:  # e.g. bytes that are not UTF-8
         raise RunFormatError(f"the file is not valid JSON ({type(err).__name__})") from None
+    expanded = decoded_bytes(blob)
+    if expanded > MAX_DECODED_BYTES:
+        raise RunFormatError(f"the file's arrays would take {expanded:,} bytes; at most "
+                             f"{MAX_DECODED_BYTES:,} are accepted")
+    return blob
+
+
+def decoded_bytes(value) -> int:
+    """Bytes the arrays of a parsed file take once decoded (a histogram's count: its six
+    table cells), summed before any is decoded: compact forms (a range, NaN flags, a
+    narrower dtype) hold more values than bytes, so the file's size alone bounds nothing."""
+    if isinstance(value, ArrayBlob | RangeBlob):
+        return math.prod(value.shape) * np.dtype(value.dtype).itemsize
+    if isinstance(value, HistogramCounts):
+        return decoded_bytes(value.keys) + 6 * 8 * math.prod(value.counts.shape)
+    if isinstance(value, BaseModel):
+        return sum(decoded_bytes(getattr(value, name)) for name in type(value).model_fields)
+    if isinstance(value, dict):
+        return sum(decoded_bytes(item) for item in value.values())
+    if isinstance(value, list):
+        return sum(decoded_bytes(item) for item in value) if value and isinstance(
+            value[0], BaseModel | dict | list) else 0
+    return 0
 
 
 def _first_problem(err: ValidationError) -> str:

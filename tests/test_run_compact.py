@@ -202,3 +202,22 @@ def test_a_run_that_replayed_still_pickles():
     again = pickle.loads(pickle.dumps(back))
     assert again.model_states == run.model_states
     assert same(again.model_states[18], run.model_states[18])
+
+
+@pytest.mark.parametrize(("column", "message"), [
+    ({"dtype": "<i8", "shape": [40_000_000], "start": 0, "step": 1}, "would take"),
+    ({"dtype": "<f8", "shape": [30], "b64": "AAAA", "stored": "<f4", "planes": True},
+     "malformed"),
+    ({"dtype": "<f8", "shape": [30], "b64": "", "missing": "AA=="}, "NaN flags"),
+    ({"dtype": "<f4", "shape": [30], "b64": "", "stored": "<f8"}, "stored as"),
+    ({"dtype": "<f8", "shape": [30], "b64": "", "stored": "|u1"}, "stored as"),
+])
+def test_malformed_compact_arrays_are_refused_by_name(column, message):
+    """A compact form may hold more values than bytes: what it would expand to is bounded
+    before anything is decoded, and every form must fill its shape exactly."""
+    from neurondash import RunFormatError
+
+    blob = json.loads(train(Config(task="moons", depth=1, width="4", steps=30)).to_json())
+    blob["history"]["data"]["loss"] = column
+    with pytest.raises(RunFormatError, match=message):
+        read_run_file(json.dumps(blob))
