@@ -133,7 +133,7 @@ class Replay:
     step: where it was resumed, which is where its BatchNorm blocks started afresh) with
     its checkpoints at the same steps gives the same weights bit for bit. The Trainer is
     kept between calls, so stepping forward through the snapshots trains each step once;
-    every snapshot passed on the way is kept."""
+    every snapshot passed on the way is kept until asked for."""
 
     def __init__(self, run: Run):
         self.config, self.words = run.config, run.words
@@ -144,10 +144,11 @@ class Replay:
         self.lock = threading.Lock()
 
     def state(self, step: int) -> dict:
+        """The model state at snapshot ``step``, handed over (the caller holds it)."""
         with self.lock:
             if step not in self.states:
                 self._train_to(step)
-            return self.states[step]
+            return self.states.pop(step)
 
     def _train_to(self, step: int) -> None:
         start = max((c for c in self.checkpoints if c <= step), default=0)
