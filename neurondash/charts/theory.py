@@ -96,8 +96,8 @@ def spread_sentence(frame: pd.DataFrame, prediction: Prediction) -> str:
     high = (band["high"].to_numpy() / theory[band["layer"]].to_numpy() - 1) * 100
     deepest = int(np.argmax(band["layer"].to_numpy()))
     return (f"The shaded band is the std that {band['series'].iloc[0].split(' (')[0]} of this "
-            f"net measure at init: at layer {int(band['layer'].iloc[deepest])} they fall "
-            f"{low[deepest]:+.0f}% to {high[deepest]:+.0f}% from theory, so one {prediction.act} "
+            f"net measure at init: at layer {int(band['layer'].iloc[deepest])} they lie between "
+            f"{off_theory(low[deepest])} and {off_theory(high[deepest])}, so one {prediction.act} "
             "seed off the line by that much is finite width, not a wrong prediction.")
 
 
@@ -105,13 +105,26 @@ def theory_sentence(prediction: Prediction) -> str:
     """The prediction in full, under the chart."""
     if not prediction.applies:
         return f"Mean-field theory does not describe this net: {prediction.note}."
-    depth = (f"signals stay distinct over about {prediction.xi_c:.3g} layers (ξ_c; nets "
-             f"deeper than about {6 * prediction.xi_c:.3g} do not train)"
+    depth = (f"signals stay distinct over about {prediction.xi_c:.2g} layers (ξ_c), and "
+             f"theory's trainable depth, 6 ξ_c, is {layers(6 * prediction.xi_c)}: deeper "
+             "nets at this scale train slowly or not at all"
              if prediction.xi_c is not None else "no finite depth scale")
     return (f"Mean-field theory (wide-network limit): σ_w = {prediction.sigma_w:.3g}, "
             f"σ_b = {prediction.sigma_b:.3g} puts this {prediction.act} net in the "
             f"{prediction.phase} phase (χ₁ = {prediction.chi1:.3g}): {behaviour(prediction)}; "
             f"{depth}; {edge_clause(prediction)}.")
+
+
+def layers(depth: float) -> str:
+    """A depth in whole layers, as a learner counts them."""
+    return "under one layer" if depth < 1 else f"about {depth:.0f} layer{'s' * (depth >= 1.5)}"
+
+
+def off_theory(percent: float) -> str:
+    """A seed's signed distance from theory in words ("25% below")."""
+    shown = round(percent)
+    return "on theory" if shown == 0 else (
+        f"{abs(shown)}% {'below' if shown < 0 else 'above'} theory")
 
 
 def edge_clause(prediction: Prediction) -> str:

@@ -29,6 +29,7 @@ from neurondash.charts.theory import (
     layer_frame,
     spread_sentence,
     theory_chart,
+    theory_sentence,
 )
 from neurondash.parts.activations import ACTIVATIONS
 from neurondash.theory import predict
@@ -49,7 +50,8 @@ def test_the_band_spans_the_seeds_and_the_sentence_reads_it():
     assert spec["layer"][0]["encoding"]["y2"] == {"field": "high"}
     text = spread_sentence(frame, predict(Config(act="relu", depth=2)))
     # Deepest layer: 0.5 / 0.8 - 1 = -38%, 1.1 / 0.8 - 1 = +38%.
-    assert "at layer 2 they fall -38% to +38% from theory" in text and "one relu seed" in text
+    assert "at layer 2 they lie between 38% below theory and 38% above theory" in text
+    assert "one relu seed" in text
 
 
 def test_a_prediction_a_log_axis_cannot_draw_is_left_out():
@@ -191,3 +193,11 @@ def test_a_search_off_any_grid_becomes_map_cells_with_its_diverged_trials_untrai
     on_grid = board.assign(init_scale=np.where(scales < 0.5, 0.1, 1.0))
     assert sorted(edge_frame(on_grid, 3.3)["init_scale"].unique()) == [0.1, 1.0]
     assert not edge_cells(cells).empty
+
+
+def test_the_trainable_depth_is_said_in_whole_layers_and_hedged():
+    """ReLU at init scale 0.5 has ξ_c ≈ 0.72, 6 ξ_c ≈ 4.3: a depth-5 net there still trains
+    (slowly), so the sentence says "slowly or not at all", in layers a learner counts."""
+    text = theory_sentence(predict(Config(act="relu", init_scale=0.5, depth=5)))
+    assert "over about 0.72 layers" in text and "6 ξ_c, is about 4 layers" in text
+    assert "train slowly or not at all" in text and "4.33" not in text
