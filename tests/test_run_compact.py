@@ -42,6 +42,8 @@ RUNS = {
     "names layernorm gelu adamw": lambda: train(Config(depth=1, width="10", norm="layer",
                                                        act="gelu", opt="adamw", wd=0.01,
                                                        steps=50)),
+    "words": lambda: train(Config(task="words", depth=1, width="12", steps=60),
+                           words=[f"{a}{b}{c}" for a in "abcd" for b in "xyz" for c in "eo"]),
     "moons sigmoid": lambda: train(Config(task="moons", depth=2, width="8", act="sigmoid",
                                           steps=80)),
     "diverged": lambda: train(Config(act="relu", init="normal", lr=10.0, steps=200)),
@@ -94,14 +96,16 @@ def test_every_view_draws_the_same_numbers_from_the_file(name):
                                       check_exact=True, obj=table)
     assert list(back.model_states) == list(run.model_states)
     assert back.model_states.held() == {}, "nothing replayed before a view asks"
-    for step in run.snapshot_steps:
+    # Every table is equal bit for bit above; the charts drawn from them, at three steps
+    # (each costs Altair a fraction of a second).
+    middle = run.snapshot_steps[len(run.snapshot_steps) // 2]
+    for step in (0, middle, run.snapshot_steps[-1]):
         assert chart_data(back, step) == chart_data(run, step), step
     for step in reversed(list(run.model_states)):  # replayed backwards: restarts from step 0
         state, kept = back.model_states[step], run.model_states[step]
         assert same(state["params"], kept["params"]) and same(state["buffers"],
                                                               kept["buffers"]), step
-    middle = run.snapshot_steps[len(run.snapshot_steps) // 2]
-    for step in (0, middle, run.steps_done):
+    for step in (middle, run.steps_done):
         assert same(model_views(back, step), model_views(run, step)), step
     assert back.to_json() == text
     plain = Run.from_json(run.to_json(compact=False))
@@ -150,7 +154,7 @@ def test_a_version_2_store_body_still_opens(tmp_path):
                                       check_exact=True, obj=table)
     assert old.model_states.held().keys() == set(fresh.snapshot_steps)
     assert old.model_states == fresh.model_states
-    for step in fresh.snapshot_steps:
+    for step in (0, fresh.steps_done):
         assert chart_data(old, step) == chart_data(fresh, step)
     # Written again, it is a version-3 file of the same run.
     again = Run.from_json(old.to_json())
