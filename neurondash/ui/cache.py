@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ..cost import describe_seconds, estimate_seconds
 from ..identity import run_key
 from ..run import Run
 from .session import Session
@@ -50,14 +51,47 @@ def derived_ready(run: Run, name: str) -> bool:
     return chart_key(run, name) in Session().derived
 
 
+def rebuild_seconds(run: Run, step: int) -> float:
+    """Seconds of training that rebuild the weights at snapshot ``step`` (from the latest
+    state the run kept before it; ``cost.estimate_seconds`` per step)."""
+    start = max((kept for kept in run.checkpoints if kept <= step), default=0)
+    whole = estimate_seconds(run.config, run.words)
+    return whole * (step - start) / max(run.config.total_steps, 1)
+
+
+def must_ask(run: Run, step: int | None) -> bool:
+    """Whether showing the weights at ``step`` needs training that nobody asked for and
+    that takes longer than a link may train unasked (a run imported without its kept
+    states, opened by a stranger's link, would otherwise train again up to its length)."""
+    if (step is None or step == run.steps_done or step in run.checkpoints
+            or step not in run.model_states or step in run.model_states.held()):
+        return False
+    from .app import AUTO_SECONDS  # the app imports the views: read its limit at draw time
+    return (chart_key(run, step) not in Session().rebuilds
+            and rebuild_seconds(run, step) > AUTO_SECONDS)
+
+
 def kept_step(run: Run, step: int | None) -> int | None:
-    """``step`` when the run kept its weights at that snapshot, else None (the final model):
-    the step that a model-based view shows, and so part of its cache key."""
-    return step if step in run.model_states else None
+    """``step`` when the run's weights at that snapshot can be shown (kept, or rebuilt by
+    replay within the unasked limit or on request), else None (the final model): the step
+    that a model-based view shows, and so part of its cache key."""
+    return step if step in run.model_states and not must_ask(run, step) else None
+
+
+def offer_rebuild(run: Run, step: int) -> None:
+    """When the weights at ``step`` take long to rebuild, say so and offer to."""
+    if not must_ask(run, step):
+        return
+    seconds = describe_seconds(rebuild_seconds(run, step))
+    st.info(f"This view shows the weights after training: the weights at step {step:,} "
+            f"are rebuilt by training the run again, {seconds} here.")
+    if st.button(f"Rebuild the weights at step {step:,}", key="rebuild_weights"):
+        Session().rebuilds.add(chart_key(run, step))
+        st.rerun()
 
 
 def model_of(run: Run, step: int | None = None):
-    """The run's model (at ``step`` when its weights were kept), built once per session."""
+    """The run's model (at ``step`` when ``kept_step`` allows), built once per session."""
     cache = Session().models
     key = chart_key(run, kept_step(run, step))
     if key not in cache:

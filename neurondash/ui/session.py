@@ -80,6 +80,9 @@ class Session:
     """Which run the snapshot slider was set for (another run opens on its last step)."""
     derived = _Key(factory=dict)
     models = _Key(factory=dict)
+    rebuilds = _Key(factory=set)
+    """Chart keys (run, step) whose weights the user asked to rebuild by training again
+    (``cache.offer_rebuild``)."""
     chart_specs = _Key(factory=OrderedDict)
     compare_keys = _Key(factory=list)
     """Stored runs picked in the Runs view for Compare."""

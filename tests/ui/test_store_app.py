@@ -12,11 +12,13 @@ from pathlib import Path
 
 from neurondash import Config, train
 from neurondash.identity import run_key
+from neurondash.run import Run
 from neurondash.store import RunStore, shared_store
+from neurondash.training import Replay
 from neurondash.ui import app as dashboard
 
 from .markdown import texts
-from .test_app import charts, open_app, show
+from .test_app import charts, no_internal_error, open_app, show
 
 SMALL = {"depth": "1", "width": "8", "steps": "30"}
 CONFIG = Config(depth=1, width="8", steps=30)
@@ -196,3 +198,32 @@ def test_another_process_opens_a_run_this_one_trained_without_training(own_store
         env=os.environ | {"NEURONDASH_STORE": str(own_store)})
     assert result.returncode == 0, result.stderr[-2000:]
     assert "trainings 0 metrics 5 exceptions 0" in result.stdout, result.stdout
+
+
+def test_weights_at_a_snapshot_train_again_only_when_asked_if_that_takes_long(monkeypatch):
+    """A stored run keeps a digest of its snapshot weights, rebuilt by training again. A
+    stranger's link may not start training longer than the unasked limit: over it, the
+    Neuron view shows the final weights and a button; the click rebuilds the snapshot."""
+    run = Run.from_json(train(CONFIG).to_json())  # as read from a store body: digests
+    shared_store().put(run)
+    middle = run.snapshot_steps[len(run.snapshot_steps) // 2]
+    monkeypatch.setattr(dashboard, "AUTO_SECONDS", 0.0)
+    replays = []
+    original = Replay.state
+    monkeypatch.setattr(Replay, "state",
+                        lambda self, step: replays.append(step) or original(self, step))
+    at = open_app(SMALL, tab="Neuron")
+    at.select_slider(key="snapshot").set_value(middle)
+    no_internal_error(at.run())
+    assert not replays and f"weights at step {middle:,} are rebuilt" in texts(at.info)
+    assert "Weights as they were" not in texts(at.caption)
+    at.button(key="rebuild_weights").click()
+    no_internal_error(at.run())
+    assert replays == [middle]
+    assert f"Weights as they were at step {middle}" in texts(at.caption)
+    monkeypatch.setattr(dashboard, "AUTO_SECONDS", 60.0)  # within the limit: no button
+    at = open_app(SMALL, tab="Neuron")
+    at.select_slider(key="snapshot").set_value(middle)
+    no_internal_error(at.run())
+    assert f"Weights as they were at step {middle}" in texts(at.caption)
+    assert "are rebuilt by training" not in texts(at.info)

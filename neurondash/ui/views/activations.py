@@ -19,6 +19,7 @@ from ..cache import (
     init_key,
     kept_step,
     model_of,
+    offer_rebuild,
     template_key,
 )
 from .common import histogram_view, over_training_view, table, x_end
@@ -93,7 +94,8 @@ def dead_at_step(run: Run, step: int) -> None:
     state = prepare.saturation_name(run.config.act)
     if run.status == "diverged":
         return
-    if step not in run.model_states and step != run.steps_done:
+    offer_rebuild(run, step)
+    if kept_step(run, step) is None and step != run.steps_done:
         st.caption(f"The table counts units {state} on all {run.sample_name}. Whether they "
                    "are dead on the whole training split can be counted at steps whose "
                    "weights were kept (every snapshot of smaller models) and at the end.")

@@ -14,7 +14,7 @@ from ...parts.activations import ACTIVATIONS
 from ...parts.layers import Linear
 from ...run import Run
 from .. import render
-from ..cache import chart_key, dataset_of, derived, kept_step, model_of
+from ..cache import chart_key, dataset_of, derived, kept_step, model_of, offer_rebuild
 from .common import PLANE, UNIT_MAPS
 
 
@@ -22,15 +22,16 @@ def neuron_tab(run: Run, step: int) -> None:
     if run.status == "diverged":
         st.info("The diverged model's parameters are not finite: no neuron to trace.")
         return
+    offer_rebuild(run, step)
     model = model_of(run, step)
     if not model.blocks:
         st.info("This model has no hidden units.")
         if run.vocab:
             embedding_view(run, model, step)
         return
-    if step in run.model_states:
+    if kept_step(run, step) is not None:
         st.caption(f"Weights as they were at step {step} (the snapshot slider).")
-    else:
+    elif step not in run.model_states:
         st.caption("Weights after training: per-snapshot weights are kept only for models "
                    "whose parameters x snapshots fit in 5M numbers.")
     cols = st.columns(3)

@@ -12,7 +12,15 @@ from ...diagnosis import diagnose
 from ...engine import queries
 from ...run import Run
 from .. import render
-from ..cache import chart_key, dataset_of, derived, kept_step, model_of, template_key
+from ..cache import (
+    chart_key,
+    dataset_of,
+    derived,
+    kept_step,
+    model_of,
+    offer_rebuild,
+    template_key,
+)
 from ..session import Session
 from ..text import escape
 from . import try_it
@@ -52,6 +60,7 @@ def overview(run: Run, step: int) -> None:
 def decision_boundary(run: Run, step: int) -> None:
     """Class probabilities of the 2-D model over the plane at the selected snapshot (its
     weights are always kept at this size), with the data on top."""
+    offer_rebuild(run, step)
     kept = kept_step(run, step)
     resolution = 50
     per_split = (charts.MAX_ROWS - resolution**2) // 2  # grid + points fit in one chart
