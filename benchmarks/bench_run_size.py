@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from neurondash import Config, Run, train  # noqa: E402
 from neurondash.engine.train import blas_description  # noqa: E402
-from neurondash.run import encode_array  # noqa: E402
+from neurondash.run_encoding import encode_array  # noqa: E402
 from neurondash.store import DEFAULT_MAX_BYTES, RunStore  # noqa: E402
 
 LECTURE = Config(depth=5, width="100", norm="batch", steps=200_000)

@@ -86,7 +86,7 @@ def test_malformed_files_are_rejected_clearly(run, mutate, message):
 
 def test_object_arrays_are_refused():
     with pytest.raises(RunFormatError, match="dtype"):
-        from neurondash.run import decode_array
+        from neurondash.run_encoding import decode_array
         decode_array({"dtype": "|O", "shape": [1], "b64": ""})
 
 
