@@ -134,7 +134,7 @@ def edge_clause(prediction: Prediction) -> str:
         return f"this init_scale already puts {act} at the edge of chaos"
     if prediction.critical_init_scale is not None:
         return (f"init_scale {prediction.critical_init_scale:.3g} puts {act} at the edge "
-                "of chaos")
+                "of chaos, where the depth a signal survives has no limit")
     if prediction.sigma_b == 0:
         return (f"no init_scale puts {act} without bias at a stable edge of chaos: its "
                 "χ₁ = 1 point is unstable (a large enough bias_init makes one)")
@@ -146,40 +146,61 @@ def behaviour(prediction: Prediction) -> str:
     """What the phase does to signals and gradients, saying only what holds for every
     activation in it: ordered, inputs become alike and gradients shrink (activations too
     only when q* = 0); chaotic, gradients grow, activations too only when q* is infinite (an
-    unbounded side, as ReLU's), and inputs decorrelate only when c* < 1."""
-    # χ₁ multiplies the gradient's mean square, not its size, per layer.
-    rate = f"×{prediction.chi1:.3g} per layer toward the input" + net_rate(prediction)
-    grads = "the gradient's mean square"
+    unbounded side, as ReLU's), and inputs decorrelate only when c* < 1; critical at q* = 0
+    (tanh without bias), activations still shrink, but as a power of depth."""
+    grads = f"the gradient's mean square {gradient_rate(prediction)}"
     if prediction.phase == "critical":
+        if prediction.q_star == 0:
+            return ("activations shrink toward 0, but only slowly (as a power of depth, not "
+                    f"exponentially), and {grads}")
         return "signals and gradients keep their size layer after layer"
     if prediction.phase == "ordered":
-        return (f"activations shrink toward 0 and {grads} shrinks {rate}"
-                if prediction.q_star == 0 else
-                f"inputs become alike layer by layer and {grads} shrinks {rate}")
+        return (f"activations shrink toward 0 and {grads}" if prediction.q_star == 0
+                else f"inputs become alike layer by layer and {grads}")
     said = []
     if math.isinf(prediction.q_star):
         said.append(f"activations grow without bound ({prediction.act}'s positive side is "
                     "unbounded)")
     if prediction.c_star < 1.0 - 1e-6:
         said.append("nearby inputs decorrelate layer by layer")
-    return " and ".join([*said, f"{grads} grows {rate}"])
+    return " and ".join([*said, grads])
 
 
-NET_RATE_DIFFERS = 1.15
-"""This net's mean factor per layer is named beside χ₁ when they differ by more than this."""
+NET_RATE_SHOWN = 1.05
+"""This net's own mean factor per layer is said in place of χ₁ when they differ by more."""
+NET_RATE_FAR = 1.15
+"""... and when they differ by more than this, the net is too far from q* for a verdict on
+its depth by ξ_c (which, like χ₁, is the fixed point's)."""
 
 
-def net_rate(prediction: Prediction) -> str:
-    """χ₁ holds once the layers' variance reaches q*; a shallow net whose layers are still
-    far from it (GELU at init_scale 1: χ₁ = 0.5 at q* = 0, about 1 at q = 2) sees its own
-    per-layer factor, said beside it when the two differ."""
+def net_rate(prediction: Prediction) -> float | None:
+    """The gradient's mean-square factor per layer over this net's own layers (geometric
+    mean), or None. χ₁ holds once the layers' variance reaches q*; a shallow net whose layers
+    are still far from it (GELU at init_scale 1: χ₁ = 0.5 at q* = 0, about 1 at q = 2;
+    tanh's default: 1.21 at q* but 1.11 over 3 layers) sees its own factor."""
     factors = [f for f in prediction.gradient_factors if f > 0 and math.isfinite(f)]
     if not factors or len(factors) != len(prediction.gradient_factors):
-        return ""
-    mean = math.exp(sum(math.log(f) for f in factors) / len(factors))
-    if abs(math.log(mean / prediction.chi1)) <= math.log(NET_RATE_DIFFERS):
-        return ""
-    return f" at q* (×{mean:.3g} per layer over this net's {len(factors) + 1} layers)"
+        return None
+    return math.exp(sum(math.log(f) for f in factors) / len(factors))
+
+
+def far_from_fixed_point(prediction: Prediction, ratio: float = NET_RATE_FAR) -> bool:
+    own = net_rate(prediction)
+    return own is not None and abs(math.log(own / prediction.chi1)) > math.log(ratio)
+
+
+def gradient_rate(prediction: Prediction) -> str:
+    """'grows ×1.11 per layer over this net's 3 layers (×1.21 once ...)': the factor this
+    net sees, and χ₁ beside it when the two differ; the verb follows the number said."""
+    chi1 = prediction.chi1
+    if far_from_fixed_point(prediction, NET_RATE_SHOWN):
+        own = net_rate(prediction)
+        depth = len(prediction.gradient_factors) + 1
+        said = (f"×{own:.3g} per layer over this net's {depth} layers (χ₁ = {chi1:.3g} only "
+                f"at the fixed point q* = {prediction.q_star:.3g})")
+    else:
+        own, said = chi1, f"×{chi1:.3g} per layer toward the input"
+    return f"{'grows' if own > 1 else 'shrinks'} {said}"
 
 
 def headline(prediction: Prediction) -> str:
@@ -187,7 +208,7 @@ def headline(prediction: Prediction) -> str:
     if not prediction.applies:
         return f"Mean-field theory does not apply here ({prediction.note.split(';')[0]})."
     # ξ_c, like χ₁, is the fixed point's: no verdict on depth for a net still far from it.
-    depth = "" if net_rate(prediction) else depth_clause(prediction)
+    depth = "" if far_from_fixed_point(prediction) else depth_clause(prediction)
     return (f"{prediction.phase.capitalize()} phase (χ₁ = {prediction.chi1:.2f}): "
             f"{behaviour(prediction)}; {depth}{edge_clause(prediction)}.")
 
@@ -197,6 +218,7 @@ def depth_clause(prediction: Prediction) -> str:
     if prediction.xi_c is None:
         return ""
     depth, limit = len(prediction.q), 6 * prediction.xi_c
-    verdict = "within" if depth <= limit else "beyond"
+    verdict = ("within" if depth <= limit else "beyond")
+    after = "" if depth <= limit else ", so expect it to train slowly or not at all"
     return (f"{depth} hidden layer{'s' * (depth != 1)} {'is' if depth == 1 else 'are'} "
-            f"{verdict} the ~{limit:.2g} (6 ξ_c) that still train; ")
+            f"{verdict} the depth that trains readily (6 ξ_c, {layers(limit)}){after}; ")

@@ -38,6 +38,8 @@ class Activation:
     """Stricter per-output rule: a unit for which it holds on every example of the training
     split is dead (on a sample, such as the diagnostic batch, it is only a candidate)."""
     saturation_label: str = "saturated"
+    short_label: str = ""
+    """``saturation_label`` as one word, for a narrow header label (empty: the same)."""
     output_range: tuple[float, float] | None = None
     healthy: str = ""
     """What a healthy layer's output histogram looks like, in this activation's own terms."""
@@ -122,7 +124,7 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation("leaky_relu", lambda x: np.where(x > 0, x, LEAKY_SLOPE * x),
                    _leaky_relu_derivative,
                    math.sqrt(2.0 / (1.0 + LEAKY_SLOPE**2)), saturated=lambda x, y: x <= 0,
-                   saturation_label="on the leaky side",
+                   saturation_label="on the leaky side", short_label="leaky-side",
                    flat_words="on the leaky side (x <= 0, gradient 0.01)",
                    saturation_lesson="Units on the leaky side",
                    saturation_limits=(65.0, 80.0, 90.0),

@@ -79,6 +79,21 @@ def test_the_headline_names_only_this_activation_and_its_phase(act, scale):
         assert f"{act}'s positive side is unbounded" in text
 
 
+def test_the_lectures_tanh_is_told_why_it_trains_and_the_edge_what_it_does():
+    """The default (gain 5/3) is chaotic at q* but its 3 layers see ×1.11, not χ₁ = 1.21,
+    and are far within 6 ξ_c; at the critical scale q* = 0, so activations and gradients
+    still shrink over 3 layers (×0.68): "keep their size" would be false there."""
+    default = headline(predict(Config()))
+    assert "grows ×1.11 per layer over this net's 3 layers (χ₁ = 1.21 only at" in default
+    assert "3 hidden layers are within the depth that trains readily (6 ξ_c, about 73" \
+        in default
+    critical = headline(predict(Config(init_scale=0.6)))
+    assert "keep their size" not in critical
+    assert "activations shrink toward 0, but only slowly" in critical
+    assert "shrinks ×0.68 per layer over this net's 3 layers" in critical
+    assert "keep their size" in headline(predict(Config(act="relu")))
+
+
 def test_headline_words_for_the_cases_learners_meet():
     assert headline(predict(Config(act="gelu"))).endswith(
         "no init_scale puts gelu without bias at a stable edge of chaos: its χ₁ = 1 point is "
@@ -169,8 +184,8 @@ def test_a_net_far_from_its_fixed_point_is_told_its_own_rate():
     mean = float(np.exp(np.mean(np.log(prediction.gradient_factors))))
     assert 0.8 < mean < 1.0
     text = headline(prediction)
-    assert f"×0.5 per layer toward the input at q* (×{mean:.3g} per layer over this net's 10 " \
-           "layers)" in text
+    assert (f"shrinks ×{mean:.3g} per layer over this net's 10 layers (χ₁ = 0.5 only at the "
+            "fixed point q* = 0)") in text
     assert "6 ξ_c" not in text
     near = headline(predict(Config(act="tanh", init_scale=0.3, depth=8)))
     assert "per layer over this net's" not in near and "6 ξ_c" in near

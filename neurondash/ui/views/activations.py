@@ -49,16 +49,27 @@ def activations_tab(run: Run, step: int) -> None:
                  template=template_key(run, "dead_map", layer), data=mask)
     rows = (" Below the top of a fused model (`fuse`) each row is one group of an "
             "example's positions." if run.config.fuse_levels > 1 else "")
+    column = ("a dead unit: no example gives it a gradient" if activation.dead is not None
+              else f"a unit {activation.saturation_label} on every example, which still "
+                   f"learns through the small gradient there ({activation.flat_words})")
     st.caption(f"White cells: {activation.saturation_label} for that example. A fully white "
-               "column is a dead unit that never learns." + rows)
+               f"column is {column}." + rows)
     render.chart(chart_key(run, "saturation"), lambda: charts.over_steps_chart(
         run.layers, "saturated_pct", f"{activation.saturation_label} % over training", "%",
         steps=x_end(run)), template=template_key(run, "saturation"), data=lambda: run.layers)
-    st.caption("Healthy: below ~5-10% and not rising.")
+    at_init, after, risen = activation.saturation_limits
+    label = activation.saturation_label
+    st.caption(f"The diagnosis speaks when a layer is over {at_init:g}% {label} at init or "
+               f"{after:g}% after training, or has risen past {risen:g}% during training at "
+               "a cost to the loss." if activation.saturated is not None else
+               f"{activation.name} has no flat region: no output is ever {label}.")
+    band = (f" Outputs {activation.flat_words} show as a dark band there: one growing over "
+            f"training means more {label} outputs." if activation.saturated is not None
+            else "")
     over_training_view(run, "activation", "activations over training", "activation",
                        "Each layer's activation histogram at every snapshot, darkest where "
-                       "most values fall. Saturation shows as dark bands at the activation's "
-                       "limits growing over training, collapse as the band narrowing to 0.")
+                       "most values fall; the whole band narrowing to 0 means collapse."
+                       + band)
 
 
 def theory_view(run: Run) -> None:

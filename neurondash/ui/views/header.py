@@ -7,6 +7,7 @@ import streamlit as st
 
 from ...charts import prepare
 from ...charts.theory import headline
+from ...parts.activations import get_activation
 from ...run import Run
 from .mean_field import prediction_of
 
@@ -36,7 +37,8 @@ def metrics(run: Run, step: int | None) -> None:
     if len(run.layers) and step is not None:
         at_step = run.layers[run.layers["step"] == step]
         worst = at_step.loc[at_step["saturated_pct"].idxmax()]
-        cols[3].metric(f"most {name} layer", f"{worst['saturated_pct']:.1f}%",
+        short = get_activation(run.config.act).short_label or name
+        cols[3].metric(f"most {short} layer", f"{worst['saturated_pct']:.1f}%",
                        f"{worst['layer']}, step {step:,}", delta_color="off",
                        help=f"The largest share of {name} activations in one hidden layer "
                             f"at the selected snapshot, measured on the "
