@@ -131,6 +131,7 @@ EDGE_OF_CHAOS = Grid(
     "Schoenholz et al.'s trainability map on the names task, small enough for a minute: tanh "
     "nets of width 32, 1000 SGD steps each, over 11 init scales and 8 depths up to the "
     "dashboard's 12. Mean-field theory says a signal survives about ξ_c layers and nets "
-    "deeper than about 6 ξ_c do not train; ξ_c is infinite at the critical init scale.",
+    "deeper than about 6 ξ_c train slowly or not at all; ξ_c is infinite at the critical "
+    "init scale.",
     {"width": "32", "steps": 1000, "sched": "constant"},
     (0.05, 0.08, 0.13, 0.2, 0.3, 0.45, 0.6, 1.0, 1.7, 3.0, 5.0), (1, 2, 3, 4, 6, 8, 10, 12))

@@ -394,6 +394,6 @@ def seed_spread(config: Config, x: Array, n_inputs: int, n_classes: int,
 
 
 def edge_depth(config: Config, scales: list[float]) -> list[float | None]:
-    """6 ξ_c at each init scale (None where infinite): nets deeper do not train."""
+    """6 ξ_c at each init scale (None where infinite): nets deeper train slowly or not at all."""
     xis = [predict(config.replace(init_scale=scale)).xi_c for scale in scales]
     return [None if xi is None else 6.0 * xi for xi in xis]

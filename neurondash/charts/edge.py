@@ -107,6 +107,26 @@ def boundary_sentence(boundary: pd.DataFrame, theory: dict[float, float | None],
     return " ".join(parts)
 
 
+def best_cell_sentence(frame: pd.DataFrame, critical: float | None) -> str:
+    """Where the lowest validation loss is, against the critical init scale: theory's edge
+    of chaos says how deep each scale can train, not which scale trains a shallow net best
+    (tanh's best cells here sit right of its edge, at Kaiming's gain)."""
+    best = frame.loc[frame["val_loss"].idxmin()]
+    scale, depth = float(best["init_scale"]), int(best["depth"])
+    where = ""
+    if critical is not None and not math.isclose(scale, critical, rel_tol=0.05):
+        side = "chaotic" if scale > critical else "ordered"
+        where = (f", on the {side} side of the critical init scale: the edge of chaos says "
+                 "how deep a net can be and still train at each scale, not which scale "
+                 "trains a shallower net best")
+    return (f"The lowest validation loss ({best['val_loss']:.3f}) is at init_scale "
+            f"{scale:.3g} with {depth} hidden layer{'s' * (depth != 1)}{where}.")
+
+
+MAX_TICKS = 12
+"""A map with at most this many init scales gets one axis tick per column."""
+
+
 def edge_chart(cells: pd.DataFrame, curve: pd.DataFrame, critical: float | None,
                max_depth: int, boundary: pd.DataFrame | None = None) -> alt.LayerChart:
     """Heatmap of validation loss over init scale (log) × depth, the 6 ξ_c curve
@@ -114,7 +134,10 @@ def edge_chart(cells: pd.DataFrame, curve: pd.DataFrame, critical: float | None,
     vertical rule and, where given, the measured boundary as points."""
     x_domain = [float(cells["scale_low"].min()), float(cells["scale_high"].max())]
     y_domain = [0, max_depth + 0.5]
-    x = alt.X("scale_low:Q", title="init_scale (log)", scale=alt.Scale(
+    grid = sorted(cells["init_scale"].unique())
+    axis = (alt.Axis(values=[float(v) for v in grid], format=".2g", labelAngle=0)
+            if len(grid) <= MAX_TICKS else alt.Axis())
+    x = alt.X("scale_low:Q", title="init_scale (log)", axis=axis, scale=alt.Scale(
         type="log", domain=x_domain, nice=False))
     y = alt.Y("depth_low:Q", title="hidden layers", scale=alt.Scale(domain=y_domain,
                                                                      nice=False))

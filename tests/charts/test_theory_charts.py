@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from neurondash import Config
 from neurondash.charts.edge import (
     MAX_SCALES,
+    best_cell_sentence,
     boundary_sentence,
     curve_frame,
     edge_cells,
@@ -216,3 +217,15 @@ def test_the_trainable_depth_is_said_in_whole_layers_and_hedged():
     text = theory_sentence(predict(Config(act="relu", init_scale=0.5, depth=5)))
     assert "over about 0.72 layers" in text and "6 ξ_c, is about 4 layers" in text
     assert "train slowly or not at all" in text and "4.33" not in text
+
+
+def test_the_best_cell_is_placed_against_the_critical_scale():
+    frame = pd.DataFrame({"init_scale": [0.3, 0.6, 1.0, 1.0], "depth": [2, 2, 2, 6],
+                          "val_loss": [2.6, 2.5, 2.4, 2.45]})
+    text = best_cell_sentence(frame, 0.6)
+    assert text.startswith("The lowest validation loss (2.400) is at init_scale 1 with 2 "
+                           "hidden layers, on the chaotic side of the critical init scale")
+    assert "on the ordered side" in best_cell_sentence(frame.assign(
+        val_loss=[2.3, 2.5, 2.4, 2.45]), 0.6)
+    assert best_cell_sentence(frame, 1.0).endswith("with 2 hidden layers.")
+    assert best_cell_sentence(frame, None).endswith("with 2 hidden layers.")

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from ...charts.edge import (
+    best_cell_sentence,
     boundary_sentence,
     curve_frame,
     edge_cells,
@@ -74,14 +75,15 @@ def draw_edge_map(frame: pd.DataFrame, base: Config, key: tuple) -> None:
         cells, curve_frame(scales, depths, critical), critical, depth_range[1], boundary))
     st.caption(
         f"Colour: validation loss after {base.steps:,} steps. Dashed white: 6 ξ_c, "
-        "the depth beyond which theory says nets do not train; red rule: the critical init "
-        f"scale ({critical or float('nan'):.3g}, where ξ_c is infinite); orange diamonds: "
-        "the measured "
-        f"boundary. A cell counts as trained when its validation loss gets at least halfway "
+        "the depth beyond which theory says nets train slowly or not at all; red rule: "
+        f"the critical init scale ({critical or float('nan'):.3g}, where ξ_c is infinite); "
+        "orange diamonds: the measured boundary. A cell counts as trained when its "
+        "validation loss gets at least halfway "
         f"from the {floor_name} ({floor:.3f}, what a net that ignores its input "
         f"reaches) down to the best cell ({best:.3f})." + _off_the_top(scales, depths, critical,
                                                                       depth_range[1]))
-    st.markdown(boundary_sentence(boundary, at_grid, phases, depth_range))
+    st.markdown(boundary_sentence(boundary, at_grid, phases, depth_range) + " "
+                + best_cell_sentence(frame, critical))
 
 
 THEORY_SETTINGS = {"act", "init", "bias_init", "norm", "task", "context", "embed_dim"}
@@ -99,6 +101,6 @@ def edge_of_search(board: pd.DataFrame, base: Config, ceiling: float, key: tuple
             frame["depth"].nunique() < 2:
         return
     st.markdown("**The same trials with theory's edge of chaos** (Schoenholz et al. 2017: "
-                "nets deeper than about 6 ξ_c do not train; the lesson *12. The edge of "
-                "chaos* explains the map)")
+                "nets deeper than about 6 ξ_c train slowly or not at all; the lesson *12. The "
+                "edge of chaos* explains the map)")
     draw_edge_map(frame, base, key)
