@@ -22,7 +22,8 @@ def gradients_tab(run: Run, step: int) -> None:
         histogram_view(run, step, "gradient", "activation gradients at the selected step",
                    "dloss/dh")
         st.caption("Healthy: every layer's gradient distribution has a similar width; "
-                   "shrinking toward the input means vanishing gradients.")
+                   "shrinking toward the input means vanishing gradients, growing toward it "
+                   "exploding ones.")
         gradient_theory(run)
         over_training_view(run, "gradient", "activation gradients over training", "dloss/dh",
                            "Each layer's gradient histogram at every snapshot (each step "
@@ -70,11 +71,12 @@ def gradient_theory(run: Run) -> None:
     if len(frame):
         render.chart(init_key(run, "theory_grad"),
                      lambda: theory_chart(frame, "gradient std (dloss/dh)"))
-    st.caption(f"Theory: going back one layer multiplies the gradient's mean square by "
-               f"χ₁ = {prediction.chi1:.3g} at the fixed point ({prediction.phase} phase; "
-               "σ_w² E[φ′(u)²] at each layer's own predicted variance before it gets there). "
-               "The line starts from the last hidden layer's measured gradient, which the "
-               "output layer and the loss set.")
+    st.caption("Theory: going back one layer multiplies the gradient's mean square by σ_w² "
+               "times the mean square of the activation's slope over that layer's "
+               f"pre-activations (σ_w² E[φ′(u)²]); once the layers reach their fixed variance that factor is "
+               f"χ₁ = {prediction.chi1:.3g} ({prediction.phase} phase), before that each "
+               "layer has its own. The line starts from the last hidden layer's measured "
+               "gradient, which the output layer and the loss set.")
 
 
 CHECK_AUTO_PARAMS = 300_000
