@@ -99,7 +99,7 @@ def test_the_gradient_line_is_the_backward_prediction():
     assert theory.tolist() == pytest.approx(expected)
     assert abs(measured / theory - 1).max() < 0.25  # ordered: gradients shrink toward layer 1
     assert theory[0] < theory[-1] / 2
-    assert "multiplies the gradient's mean square by χ₁ = 0.694" in texts(tab.caption)
+    assert "that factor is χ₁ = 0.694 (ordered phase)" in texts(tab.caption)
 
 
 def test_under_batch_norm_the_views_say_the_theory_does_not_apply():

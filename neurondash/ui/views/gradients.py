@@ -73,10 +73,11 @@ def gradient_theory(run: Run) -> None:
                      lambda: theory_chart(frame, "gradient std (dloss/dh)"))
     st.caption("Theory: going back one layer multiplies the gradient's mean square by σ_w² "
                "times the mean square of the activation's slope over that layer's "
-               f"pre-activations (σ_w² E[φ′(u)²]); once the layers reach their fixed variance that factor is "
-               f"χ₁ = {prediction.chi1:.3g} ({prediction.phase} phase), before that each "
-               "layer has its own. The line starts from the last hidden layer's measured "
-               "gradient, which the output layer and the loss set.")
+               "pre-activations (σ_w² E[φ′(u)²]); once the layers reach their fixed "
+               f"variance that factor is χ₁ = {prediction.chi1:.3g} "
+               f"({prediction.phase} phase), before that each layer has its own. The line "
+               "starts from the last hidden layer's measured gradient, which the output "
+               "layer and the loss set.")
 
 
 CHECK_AUTO_PARAMS = 300_000
