@@ -5,10 +5,14 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from neurondash import Config, theory, train
 from neurondash.diagnosis import diagnose
+from neurondash.diagnosis.loss import _smoothed
 from neurondash.engine.lr_finder import find_lr
 
 
@@ -215,3 +219,20 @@ def test_the_lr_finders_curve_judges_a_rate_far_from_its_suggestion():
     assert too_low.change == {"lr": suggested} and "LR finder" in too_low.text
     fine = train(config.replace(lr=suggested))
     assert not [f for f in diagnose(fine, finder) if "LR finder" in f.text]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.floats(0.0, 5.0, width=32), st.sampled_from(
+    [float("nan"), float("inf")])), min_size=1, max_size=400))
+def test_the_smoothed_loss_is_the_moving_average_of_its_finite_windows(values):
+    """Running sums give what a moving average by convolution gives, windows holding a
+    value that is not finite left out, in linear time (a 200k-step history is fast)."""
+    losses = np.array(values, np.float32)
+    window = max(1, len(losses) // 20)
+    smoothed = _smoothed(dataclasses.make_dataclass("R", ["history"])(
+        pd.DataFrame({"loss": losses})))
+    if len(losses) < 2 * window:
+        assert smoothed.size == 0
+        return
+    reference = np.convolve(losses.astype(np.float64), np.ones(window) / window, "valid")
+    assert smoothed == pytest.approx(reference[np.isfinite(reference)], rel=1e-9, abs=1e-9)

@@ -29,13 +29,18 @@ CONVERGED_SHARE = 0.1
 
 
 def _smoothed(run: Run) -> np.ndarray:
-    """The training loss averaged over windows of 5% of the run (finite values only)."""
-    losses = run.history["loss"].to_numpy()
+    """The training loss averaged over windows of 5% of the run (windows holding a value
+    that is not finite are left out). Running sums, not ``np.convolve``: a 200k-step run's
+    windows of 10k steps made that 2e9 multiplications, seconds on every diagnosis."""
+    losses = run.history["loss"].to_numpy(np.float64)
     window = max(1, len(losses) // 20)
     if len(losses) < 2 * window:
         return np.array([])
-    smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
-    return smooth[np.isfinite(smooth)]
+    finite = np.isfinite(losses)
+    sums = np.concatenate([[0.0], np.cumsum(np.where(finite, losses, 0.0))])
+    bad = np.concatenate([[0], np.cumsum(~finite)])
+    clean = (bad[window:] - bad[:-window]) == 0
+    return ((sums[window:] - sums[:-window]) / window)[clean]
 
 
 def loss_rise(run: Run, validation: bool = True) -> float:
