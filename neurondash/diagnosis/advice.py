@@ -45,7 +45,7 @@ def init_scale_advice(run: Run, want: str) -> Advice | None:
         return None
     config = run.config
     critical = found.critical_init_scale
-    edge = (f"the edge of chaos (χ₁ = 1) is at init_scale {critical:.2g}"
+    edge = (f"the edge of chaos (χ₁ = 1) is at init_scale {critical:.3g}"
             if critical is not None else
             f"{config.act} without bias has no stable edge of chaos")
     if want == "up" and found.chi1 < ORDERED_CHI:
@@ -65,10 +65,13 @@ def init_scale_advice(run: Run, want: str) -> Advice | None:
         if target >= config.init_scale:
             return None
         norm = " or add normalization (norm batch)" if config.norm == "none" else ""
+        why = (" (no lower than Kaiming's own scale: on the map of lesson 12, tanh nets of up "
+               "to 12 layers train best near 1, not at the edge)"
+               if critical is not None and target > critical else "")
         return Advice(f"Mean-field theory puts this {config.act} net in the chaotic phase "
                       f"(χ₁ = {found.chi1:.2g}: the gradient's variance grows by about that "
                       f"factor per layer toward the input); {edge}. Lower init_scale to "
-                      f"{target:g}{norm}.",
+                      f"{target:g}{why}{norm}.",
                       {"init_scale": target})
     return None
 
