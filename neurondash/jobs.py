@@ -38,6 +38,9 @@ class Job:
 
     key: str
     grace: float = GRACE_SECONDS
+    owner: str = ""
+    """The waiter that started the training: the only page that may stop it (a follower
+    is somebody else, and a shared server's visitors are strangers)."""
     progress: Progress | None = None
     losses: list[tuple[int, float]] = field(default_factory=list)
     """(step, loss) at every progress report: the live loss chart."""
@@ -123,7 +126,7 @@ class Jobs:
             if job is not None and not job.done.is_set():
                 job.check_in(waiter)
                 return job
-            job = Job(key, self.grace)
+            job = Job(key, self.grace, owner=waiter)
             job.check_in(waiter)
             self._running[key] = job
         log.info("training %s started", key)

@@ -42,6 +42,7 @@ def test_two_waiters_of_one_key_share_one_training_and_its_run():
     for thread in threads:
         thread.join(60)
     assert len(calls) == 1 and first.done.is_set()
+    assert first.owner == "a", "who joins does not become who may stop it"
     assert results["a"] is results["b"] and results["a"].status == "finished"
     assert results["a"].steps_done == 3000
     assert [p for p in seen if p is not None], "followers saw the progress"

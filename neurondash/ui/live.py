@@ -116,7 +116,8 @@ def progress_text(job: Job) -> str:
     speed = (f"  {rate:,.0f} steps/s, {describe_seconds((progress.total - progress.step) / rate)}"
              " left" if rate else "")
     shared = len(job.waiters) > 1
-    return (f"step {progress.step:,} / {progress.total:,}  loss {progress.loss:.4f}{speed}"
+    return (f"step {progress.step:,} / {progress.total:,}  batch loss {progress.loss:.4f}"
+            f"{speed}"
             + ("  (shared with another page)" if shared else ""))
 
 
@@ -177,12 +178,16 @@ def live_page(job: Job, draw: Callable[[Run, int], None]) -> None:
         left.progress(min(progress.fraction, 1.0) if progress else 0.0,
                       text=progress_text(job))
         stopping = job.stop_requested.is_set()
-        # Not "Stop": Streamlit's own Stop (of a script run) shows beside it while a
-        # fragment draws.
-        right.button("Stopping..." if stopping else "Stop training", key="stop_training",
-                     disabled=stopping, on_click=_request_stop, args=(job,),
-                     help="Stop at the next step where the run can be continued exactly; "
-                          "what was trained is kept (the run of its first steps).")
+        if job.owner != waiter_id():
+            right.caption("Started by another page: only that page can stop it.")
+        else:
+            # Not "Stop": Streamlit's own Stop (of a script run) shows beside it while a
+            # fragment draws.
+            right.button("Stopping..." if stopping else "Stop training", key="stop_training",
+                         disabled=stopping, on_click=_request_stop, args=(job,),
+                         help="Stop at the next step where the run can be continued "
+                              "exactly; what was trained is kept (the run of its first "
+                              "steps).")
         run, newer = shown_run(job)
         if run is None:
             return
@@ -199,7 +204,9 @@ def live_page(job: Job, draw: Callable[[Run, int], None]) -> None:
                    "slider returns when training ends.")
         draw(run, step)
         if newer:
-            Session().live_shown = Shown(job, run, time.monotonic(),
-                                         time.perf_counter() - start)
+            # A page's first draw also builds every chart's template (reused after): it
+            # says nothing of what moving to the next snapshot costs.
+            cost = time.perf_counter() - start if _mine(job) is not None else 0.0
+            Session().live_shown = Shown(job, run, time.monotonic(), cost)
 
     live()

@@ -117,6 +117,9 @@ def test_a_long_link_trains_live_stops_and_continues_to_the_uninterrupted_run(se
     joiner.page.goto(link, timeout=60_000)
     joiner.page.wait_for_selector(LIVE, timeout=60_000)
     joiner.page.get_by_text("shared with another page").first.wait_for(timeout=30_000)
+    joiner.page.get_by_text("only that page can stop it").first.wait_for(timeout=30_000)
+    assert joiner.page.get_by_role("button", name="Stop training").count() == 0, \
+        "a visitor who joined may not stop another's training"
     joiner.shot("joined-mid-training")
 
     activations = watch_charts_change(watcher, "Activations")

@@ -9,7 +9,7 @@ import streamlit as st
 from ... import charts
 from ...charts import prepare
 from ...engine import queries
-from ...engine.diagnostics import histogram
+from ...engine.diagnostics import PARAM_SNAPSHOT_BUDGET, histogram
 from ...parts.activations import ACTIVATIONS
 from ...parts.layers import Linear
 from ...run import Run
@@ -32,8 +32,12 @@ def neuron_tab(run: Run, step: int) -> None:
     if kept_step(run, step) is not None:
         st.caption(f"Weights as they were at step {step} (the snapshot slider).")
     elif step not in run.model_states:
-        st.caption("Weights after training: per-snapshot weights are kept only for models "
-                   "whose parameters x snapshots fit in 5M numbers.")
+        numbers = run.state["params"].size * len(run.snapshot_steps)
+        st.caption(f"Weights after training, whatever the snapshot slider says: weights at "
+                   f"each snapshot are kept only for models whose parameters x snapshots fit "
+                   f"in {PARAM_SNAPSHOT_BUDGET / 1e6:g}M numbers, and this one has "
+                   f"{run.state['params'].size:,} x {len(run.snapshot_steps)} = "
+                   f"{numbers / 1e6:.1f}M.")
     cols = st.columns(3)
     block = cols[0].selectbox("layer", range(len(model.blocks)),
                               format_func=lambda i: f"hidden {i + 1}", key="neuron_layer")
