@@ -245,7 +245,8 @@ def _page() -> None:
             notice("error", run.message)
         elif run.status == "stopped":
             notice("warning", run.message)
-            live.resume_button(run)
+            whole = run.config.replace(until=0)
+            live.resume_button(run, lambda: JOBS.is_running(run_key(whole, run.words)))
         header = st.container()  # filled once the slider has said which step is shown
         steps = run.snapshot_steps
         if steps:

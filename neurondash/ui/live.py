@@ -99,12 +99,29 @@ def _resume() -> None:
     Session().action = "continue"
 
 
-def resume_button(run: Run) -> None:
-    """Under a stopped run's notice: continue it to the end of its schedule."""
+RESUME_POLL_SECONDS = 2.0
+"""How often a stopped run's page looks whether another page is continuing it."""
+
+
+def resume_button(run: Run, continuing: Callable[[], bool]) -> None:
+    """Under a stopped run's notice: continue it to the end of its schedule, or, once
+    another page is ``continuing()`` it (looked at every few seconds), follow that
+    training: the same key, so the click joins it instead of training again."""
     total = run.config.replace(until=0).total_steps
-    st.button(f"Continue to step {total:,}", key="resume", on_click=_resume,
-              help="Train on from where it stopped: the numbers are those of one "
-                   "uninterrupted run.")
+
+    @st.fragment(run_every=RESUME_POLL_SECONDS)
+    def offer() -> None:
+        joined = continuing()
+        if joined:
+            st.info(f"Another page is continuing this run to step {total:,}.")
+        # The callback sets the controls before the rerun; the whole page then reruns.
+        if st.button(f"{'Follow it' if joined else 'Continue'} to step {total:,}",
+                     key="resume", on_click=_resume,
+                     help="Train on from where it stopped: the numbers are those of one "
+                          "uninterrupted run."):
+            st.rerun(scope="app")
+
+    offer()
 
 
 def progress_text(job: Job) -> str:
