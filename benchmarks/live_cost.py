@@ -49,7 +49,7 @@ def watched(url: str, store: Path, query: str) -> float:
         page = browser.new_page(viewport={"width": 1400, "height": 1400})
         page.goto(f"{url}/?{query}&view=Activations", timeout=60_000)
         if estimate_seconds(Config.from_query(query)[0]) > AUTO_SECONDS:
-            page.get_by_role("button", name="Train").click()  # a long link waits for it
+            page.get_by_role("button", name="Train", exact=True).click()  # a long link waits for it
         page.wait_for_selector(LIVE, timeout=60_000)
         page.wait_for_selector(LIVE, state="detached", timeout=900_000)
         page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)

@@ -131,11 +131,11 @@ def set_width(page, value: str) -> None:
 def test_changing_a_setting_during_training_leaves_a_working_page(server, page):
     page.goto(f"{server}/?steps=60000&width=64", timeout=60_000)
     wait_idle(page)  # a large run waits for the Train button
-    page.get_by_role("button", name="Train").click()
+    page.get_by_role("button", name="Train", exact=True).click()
     page.wait_for_selector("[data-testid='stProgress']", timeout=60_000)
     set_width(page, "16")
     wait_idle(page)  # the new settings are a large run too: it waits for the Train button
-    page.get_by_role("button", name="Train").click()
+    page.get_by_role("button", name="Train", exact=True).click()
     page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
     wait_idle(page)
     assert page.locator("[data-testid='stException']").count() == 0

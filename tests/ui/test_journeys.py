@@ -128,7 +128,7 @@ def test_learner_journey(server, browser):
     assert float(params(learner.page.url)["init_scale"]) < 1
     learner.shot("init-scale")
     visit_tabs(learner, "tab")
-    learner.page.get_by_role("button", name="Continue").click()
+    learner.page.get_by_role("button", name="Continue", exact=True).click()
     learner.page.wait_for_function("() => window.location.search.includes('more=')",
                                    timeout=120_000)
     settle(learner.page)

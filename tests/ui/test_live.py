@@ -115,7 +115,7 @@ def test_a_long_link_trains_live_stops_and_continues_to_the_uninterrupted_run(se
     watcher = Journey(browser, "live", height=1600)
     page = watcher.page
     watcher.open(link)
-    page.get_by_role("button", name="Train").click()
+    page.get_by_role("button", name="Train", exact=True).click()
     page.wait_for_selector(LIVE, timeout=60_000)
     watcher.shot("training-live")
 
