@@ -19,9 +19,8 @@ import pandas as pd
 
 from . import runfile
 from .config import Config, ConfigError
+from .kept_states import KeptStates, as_kept_states
 from .run_encoding import (
-    KeptStates,
-    as_kept_states,
     decode_array,
     encode_array,
     frame_from_json,

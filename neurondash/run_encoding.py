@@ -1,4 +1,4 @@
-"""How a run file's arrays, tables and kept states are written and read back, bit for bit.
+"""How a run file's arrays and tables are written and read back, bit for bit.
 
 Arrays are base64 of their little-endian bytes, in a narrower dtype, as byte planes or as
 an arithmetic range only where that decodes to the very same bytes; histograms are integer
@@ -9,10 +9,7 @@ rebuilt by replay (``KeptStates``). Never pickle: a file is untrusted input.
 from __future__ import annotations
 
 import base64
-import hashlib
 import math
-import warnings
-from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
@@ -300,104 +297,6 @@ def histograms_from_json(blob: runfile.HistogramCounts, steps_done: int) -> pd.D
            for c in HISTOGRAM_KEYS[1:]},
         "bin_start": starts.ravel(), "bin_end": ends.ravel(), "density": density.ravel()})
     return runfile.check_table("histograms", frame, steps_done)
-
-
-def state_digest(state: dict) -> str:
-    """BLAKE2b digest of a model state: its parameters' bytes, then each buffer's name and
-    bytes in name order (``runfile.Digest``)."""
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(np.ascontiguousarray(state["params"]).tobytes())
-    for name in sorted(state["buffers"]):
-        digest.update(name.encode())
-        digest.update(np.ascontiguousarray(state["buffers"][name]).tobytes())
-    return digest.hexdigest()
-
-
-class KeptStates(Mapping):
-    """Snapshot step -> {"params", "buffers"} of the model there: copies held in memory (a
-    run just trained) or, for a run read from a file, rebuilt on first use by replaying
-    its training (``training.replay_state``) and checked against the digest the file
-    keeps, then held. A replay that does not give that digest (another BLAS kernel) leaves
-    the step out, with a warning: the views then show the weights after training, as for
-    a run whose weights were not kept."""
-
-    def __init__(self, states: dict[int, dict] | None = None,
-                 digests: dict[int, str] | None = None, replay=None):
-        self._states = dict(states or {})
-        self._digests = dict(digests or {})
-        self.replay = replay
-        """step -> state, from training again (set by the Run that owns these states)."""
-
-    def __getitem__(self, step: int) -> dict:
-        if step in self._states:
-            return self._states[step]
-        if step not in self._digests or self.replay is None:
-            raise KeyError(step)
-        state = self.replay(step)
-        if state_digest(state) != self._digests[step]:
-            del self._digests[step]
-            warnings.warn(f"replaying training to step {step} did not give the weights the "
-                          "run file describes (another BLAS kernel or NumPy?): the views "
-                          "show the weights after training there", RuntimeWarning,
-                          stacklevel=2)
-            raise KeyError(step)
-        self._states[step] = state
-        return state
-
-    def get(self, step, default=None):
-        try:
-            return self[step]
-        except KeyError:
-            return default
-
-    def __contains__(self, step) -> bool:
-        return step in self._states or step in self._digests
-
-    def __iter__(self):
-        return iter(sorted({*self._states, *self._digests}))
-
-    def __len__(self) -> int:
-        return len({*self._states, *self._digests})
-
-    def __setitem__(self, step: int, state: dict) -> None:
-        self._states[step] = state
-        self._digests.pop(step, None)
-
-    def pop(self, step: int, default=None):
-        self._digests.pop(step, None)
-        return self._states.pop(step, default)
-
-    def clear(self) -> None:
-        self._states.clear()
-        self._digests.clear()
-
-    def held(self) -> dict[int, dict]:
-        """The states in memory now (no replay)."""
-        return dict(self._states)
-
-    def digests(self) -> dict[int, str]:
-        """Every step's digest, without replaying any."""
-        known = {step: state_digest(state) for step, state in self._states.items()}
-        return dict(sorted({**self._digests, **known}.items()))
-
-    def copy(self) -> KeptStates:
-        return KeptStates(self._states, self._digests, self.replay)
-
-    def __eq__(self, other) -> bool:
-        if isinstance(other, Mapping):
-            other = other if isinstance(other, KeptStates) else KeptStates(dict(other))
-            return self.digests() == other.digests()
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return (f"KeptStates({len(self._states)} held, "
-                f"{len(set(self._digests) - set(self._states))} to replay)")
-
-
-def as_kept_states(states: dict | KeptStates) -> KeptStates:
-    return states.copy() if isinstance(states, KeptStates) else KeptStates(states)
 
 
 def state_to_json(state: dict, compact: bool = True) -> dict[str, Any]:

@@ -139,7 +139,7 @@ class TrainedState(_Strict):
 
 Digest = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
 """BLAKE2b (16 bytes, hex) of a model state: its parameters' bytes, then each buffer's name
-and bytes in name order (``run_encoding.state_digest``)."""
+and bytes in name order (``kept_states.state_digest``)."""
 
 
 Setting = bool | int | float | Annotated[str, Field(max_length=10_000)] | None

@@ -13,7 +13,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "neurondash"
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("building blocks: the registries whose names the settings offer, file formats",
-     ("engine", "parts", "parts.*", "features", "paths", "runfile", "run_encoding",
+     ("engine", "parts", "parts.*", "features", "paths", "runfile", "run_encoding", "kept_states",
       "run_source")),
     ("settings", ("settings_rules", "config", "cost", "presets")),
     ("data", ("data", "data.*")),

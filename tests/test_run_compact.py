@@ -15,9 +15,9 @@ import pytest
 from neurondash import Config, Run, train
 from neurondash.data import load_dataset
 from neurondash.engine import queries
+from neurondash.kept_states import KeptStates
 from neurondash.report import report_builders
 from neurondash.run import TABLES
-from neurondash.run_encoding import KeptStates
 from neurondash.runchecks import read_run_file
 from neurondash.store import RunStore
 from neurondash.training import continue_training
