@@ -88,3 +88,20 @@ def test_every_finding_about_units_names_its_layers(evaluated):
     assert len(about_units) >= 30
     unnamed = [f for f in about_units if not f.layers or f.layers[0] not in f.text]
     assert not unnamed
+
+
+def test_a_fix_several_findings_share_is_said_and_offered_once(evaluated):
+    """One cause seen several ways (a chaotic init saturates, kills units and explodes the
+    gradients) gets its paragraph and its Try it once; the other findings point to it."""
+    _, _, findings = evaluated
+    shared = 0
+    for query, found in findings.items():
+        offered = [(f.advice, tuple(sorted(f.change.items()))) for f in found if f.advice]
+        assert len(offered) == len(set(offered)), query
+        for finding in found:
+            if "The fix is the one under" in finding.text:
+                shared += 1
+                assert not finding.change and not finding.advice, query
+                named = finding.text.rsplit("\u201c", 1)[1].rstrip("\u201d.")
+                assert any(f.lesson == named and f.change for f in found), query
+    assert shared, "the corpus has a case where findings share one fix"

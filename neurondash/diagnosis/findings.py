@@ -4,7 +4,7 @@ finding is about (so "helped" is measured, not claimed)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 LEVELS = ("error", "warning", "info", "success")
@@ -22,6 +22,9 @@ class Finding:
     """The number the finding is about, a key of ``numbers.METRICS`` ("" for none)."""
     layers: tuple[str, ...] = ()
     """The hidden layers the finding names (for a per-layer number, the first one)."""
+    advice: str = ""
+    """The advice's words at the end of ``text`` (``with_advice``): said once when several
+    findings share it (``said_once``)."""
 
 
 def with_advice(finding: Finding, advice: Advice | None) -> Finding:
@@ -29,7 +32,25 @@ def with_advice(finding: Finding, advice: Advice | None) -> Finding:
     if advice is None:
         return finding
     return Finding(finding.level, finding.lesson, finding.text + " " + advice.text,
-                   dict(advice.change), finding.metric, finding.layers)
+                   dict(advice.change), finding.metric, finding.layers, advice.text)
+
+
+def said_once(found: list[Finding]) -> list[Finding]:
+    """The findings with a fix that several share (one cause seen three ways: a chaotic
+    init saturates, kills and explodes) said and offered once, under the first of them;
+    the others point there instead of repeating its paragraph and its Try it."""
+    first: dict[tuple, str] = {}
+    out = []
+    for finding in found:
+        key = (finding.advice, tuple(sorted(finding.change.items())))
+        if finding.advice and key in first:
+            text = finding.text[:-len(finding.advice)].rstrip()
+            finding = replace(finding, text=f"{text} The fix is the one under "
+                              f"\u201c{first[key]}\u201d.", change={}, advice="")
+        elif finding.advice:
+            first[key] = finding.lesson
+        out.append(finding)
+    return out
 
 
 @dataclass(frozen=True)
