@@ -98,6 +98,20 @@ def estimate_seconds(config: Config, words: Sequence[str] | None = None) -> floa
     return SAFETY * sum(SECONDS_PER_TERM[name] * amounts[name] for name in TERMS)
 
 
+WORKER_START_SECONDS = 1.5
+"""A spawned worker process's start-up (importing NumPy, pandas and the engine) before its
+first run."""
+
+
+def expected_wall_seconds(configs: Sequence[Config], workers: int) -> float:
+    """The wait for training ``configs`` on ``workers`` processes: the cost model's
+    estimate without ``SAFETY`` (its median over the calibration runs), shared by the
+    workers, plus their start-up. What a user is told to expect for many runs at once;
+    one link's unasked training keeps the rounded-up ``estimate_seconds``."""
+    seconds = sum(estimate_seconds(config) for config in configs) / SAFETY
+    return WORKER_START_SECONDS + seconds / max(1, min(workers, len(configs)))
+
+
 def describe_seconds(seconds: float) -> str:
     """'about 40 s', 'about 3 min', 'about 2 h': the wait a user is told of."""
     if seconds < 90:

@@ -45,3 +45,14 @@ def test_a_word_list_is_costed_by_its_examples():
                                                 (185, "about 3 min"), (7200, "about 2.0 h")])
 def test_the_wait_is_described_in_words(seconds, text):
     assert describe_seconds(seconds) == text
+
+
+def test_the_wait_for_many_runs_is_their_median_estimate_shared_by_the_workers():
+    from neurondash.cost import SAFETY, WORKER_START_SECONDS, expected_wall_seconds
+
+    configs = [Config(steps=steps) for steps in (1000, 2000, 3000)]
+    work = sum(estimate_seconds(c) for c in configs) / SAFETY
+    assert expected_wall_seconds(configs, 2) == pytest.approx(WORKER_START_SECONDS + work / 2)
+    # More workers than runs do not make it shorter than the longest share.
+    assert expected_wall_seconds(configs[:1], 8) == pytest.approx(
+        WORKER_START_SECONDS + estimate_seconds(configs[0]) / SAFETY)

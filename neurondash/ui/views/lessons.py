@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import streamlit as st
 
 from ...config import Config
-from ...cost import describe_seconds, estimate_seconds
+from ...cost import describe_seconds, expected_wall_seconds
 from ...presets import EDGE_OF_CHAOS, PRESETS, Grid
 from ...store import shared_store
 from ...sweep import run_configs
@@ -45,10 +47,12 @@ def edge_lesson(grid: Grid) -> None:
     results = run_configs(configs, store=store, train=False) if store is not None else {}
     missing = len(configs) - len(results)
     if missing:
-        seconds = sum(estimate_seconds(c) for i, c in enumerate(configs) if i not in results)
-        if not st.button(f"Train the map ({missing} of {len(configs)} runs; "
-                         f"{describe_seconds(seconds)} of training, shared by the worker "
-                         "processes)", key="edge_train"):
+        workers = os.cpu_count() or 1
+        seconds = expected_wall_seconds(
+            [c for i, c in enumerate(configs) if i not in results], workers)
+        if not st.button(f"Train the map ({missing} of {len(configs)} runs on {workers} "
+                         f"worker processes: {describe_seconds(seconds)})",
+                         key="edge_train"):
             st.caption("Each run is kept in this server's run store: once trained, the map "
                        "opens at once for everyone.")
             return
