@@ -9,7 +9,9 @@ page drawing the live views, against no page watching, side by side in one run.
 
 Alternated, several seeds each (a new seed per pair, so the store never answers for a
 training), for the default model and for depth 5 x width 512. Prints the BLAS kernel
-threadpoolctl reports and each pair's steps/s and their ratio (watching / not watching).
+threadpoolctl reports and each pair's steps/s and their ratio (watching / not watching),
+and the CPU seconds Chromium and the server used while the page was live: the browser
+here shares the server's cores, as a visitor's would not.
 
     python benchmarks/live_cost.py [--repeats 3] [--quick]
 """
@@ -17,9 +19,11 @@ threadpoolctl reports and each pair's steps/s and their ratio (watching / not wa
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,8 +44,27 @@ QUICK = {"default model, 8,000 steps": "steps=8000"}
 LIVE = "[data-testid='stCaptionContainer']:has-text('Live: the views below')"
 
 
-def watched(url: str, store: Path, query: str) -> float:
-    """Steps/s of ``query`` trained by the server while one page watches it live."""
+def cpu_seconds(name: bytes) -> float:
+    """CPU seconds (user + system) used so far by the processes whose command line holds
+    ``name`` (from /proc; 0 where there is none)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                if name not in cmdline.read():
+                    continue
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def watched(url: str, store: Path, query: str) -> tuple[float, dict[str, float]]:
+    """Steps/s of ``query`` trained by the server while one page watches it live, and the
+    CPU seconds the browser and the server (its training included) used while the page
+    was live, with that time itself ("wall")."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -51,14 +74,18 @@ def watched(url: str, store: Path, query: str) -> float:
         if estimate_seconds(Config.from_query(query)[0]) > AUTO_SECONDS:
             page.get_by_role("button", name="Train", exact=True).click()  # a long link waits for it
         page.wait_for_selector(LIVE, timeout=60_000)
+        before = {"browser": cpu_seconds(b"chrom"), "server": cpu_seconds(b"streamlit"),
+                  "wall": time.monotonic()}
         page.wait_for_selector(LIVE, state="detached", timeout=900_000)
+        used = {"browser": cpu_seconds(b"chrom"), "server": cpu_seconds(b"streamlit"),
+                "wall": time.monotonic()}
         page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
         browser.close()
     config = Config.from_query(query)[0]
     run = RunStore(store).get(run_key(config))
     if run is None or run.status != "finished":
         raise RuntimeError(f"the watched run of {query} was not stored as finished")
-    return config.total_steps / run.elapsed
+    return config.total_steps / run.elapsed, {k: used[k] - before[k] for k in used}
 
 
 def unwatched(query: str) -> float:
@@ -80,10 +107,13 @@ def main() -> None:
             for seed in range(1, args.repeats + 1):
                 seeded = f"{query}&seed={100 + seed}"
                 off = unwatched(seeded)
-                on = watched(url, Path(folder), seeded)
+                on, cpu = watched(url, Path(folder), seeded)
                 ratios.append(on / off)
                 print(f"  seed {100 + seed}: not watching {off:,.0f} steps/s, watching "
-                      f"{on:,.0f} steps/s, ratio {on / off:.3f}")
+                      f"{on:,.0f} steps/s, ratio {on / off:.3f}; while live "
+                      f"({cpu['wall']:.1f} s on {os.cpu_count()} cores) Chromium used "
+                      f"{cpu['browser']:.1f} CPU-s, the server (training included) "
+                      f"{cpu['server']:.1f}")
             print(f"  median ratio (watching / not watching): {statistics.median(ratios):.3f}")
 
 
