@@ -51,10 +51,12 @@ def theory_frame(run: Run, prediction: Prediction,
                        [math.sqrt(q) if q >= 0 else math.nan for q in prediction.q], spread)
 
 
-def gradient_frame(run: Run, predicted_ms: list[float]) -> pd.DataFrame:
-    """∂loss/∂h std per layer at step 0: measured and the backward map's prediction."""
+def gradient_frame(run: Run, predicted_ms: list[float],
+                   spread: np.ndarray | None = None) -> pd.DataFrame:
+    """∂loss/∂h std per layer at step 0: measured, the backward map's prediction, other
+    seeds."""
     return layer_frame(at_init(run, "grad_std", len(predicted_ms)),
-                       [math.sqrt(m) if m >= 0 else math.nan for m in predicted_ms])
+                       [math.sqrt(m) if m >= 0 else math.nan for m in predicted_ms], spread)
 
 
 def theory_chart(frame: pd.DataFrame, quantity: str = "pre-activation std") -> alt.LayerChart:
@@ -84,9 +86,10 @@ def theory_chart(frame: pd.DataFrame, quantity: str = "pre-activation std") -> a
                                         "mean-field theory").properties(height=300)
 
 
-def spread_sentence(frame: pd.DataFrame, prediction: Prediction) -> str:
+def spread_sentence(frame: pd.DataFrame, prediction: Prediction, first: bool = False) -> str:
     """How far single seeds stray from theory, from the drawn band, at the deepest layer
-    (the scatter grows with depth; the first layer's is only the input's)."""
+    (the scatter grows with depth; the first layer's is only the input's); ``first``: at
+    layer 1 (gradients, whose line starts from the last layer and runs toward the input)."""
     band = frame.dropna(subset=["low", "high"])
     theory = frame[frame["series"] == THEORY].set_index("layer")["std"]
     band = band[band["layer"].isin(theory.index)]
@@ -94,7 +97,8 @@ def spread_sentence(frame: pd.DataFrame, prediction: Prediction) -> str:
         return ""
     low = (band["low"].to_numpy() / theory[band["layer"]].to_numpy() - 1) * 100
     high = (band["high"].to_numpy() / theory[band["layer"]].to_numpy() - 1) * 100
-    deepest = int(np.argmax(band["layer"].to_numpy()))
+    pick = np.argmin if first else np.argmax
+    deepest = int(pick(band["layer"].to_numpy()))
     return (f"The shaded band is the std that {band['series'].iloc[0].split(' (')[0]} of this "
             f"net measure at init: at layer {int(band['layer'].iloc[deepest])} they lie between "
             f"{off_theory(low[deepest])} and {off_theory(high[deepest])}, so one {prediction.act} "

@@ -78,7 +78,7 @@ def theory_view(run: Run) -> None:
     prediction = prediction_of(run)
     if prediction is None:
         return
-    spread = spread_of(run) if prediction.applies else None
+    spread = spread_of(run)["preact"] if prediction.applies else None
     frame = theory_frame(run, prediction, spread)
     if prediction.applies and len(frame):
         render.chart(init_key(run, "theory"), lambda: theory_chart(frame))

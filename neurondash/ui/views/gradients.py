@@ -8,13 +8,13 @@ import streamlit as st
 from ... import charts
 from ...charts import prepare
 from ...charts.labels import parameter_labeller
-from ...charts.theory import gradient_frame, theory_chart
+from ...charts.theory import gradient_frame, spread_sentence, theory_chart
 from ...engine.gradcheck import NOISE_FLOOR, TOLERANCE, check_gradients
 from ...run import Run
 from .. import render
 from ..cache import chart_key, dataset_of, derived, derived_ready, init_key, kept_step
 from .common import histogram_view, over_training_view, table, x_end
-from .mean_field import grad_prediction_of, prediction_of
+from .mean_field import grad_prediction_of, prediction_of, spread_of
 
 
 def gradients_tab(run: Run, step: int) -> None:
@@ -67,7 +67,7 @@ def gradient_theory(run: Run) -> None:
     if not prediction.applies:
         st.caption(f"Mean-field theory does not describe these gradients: {prediction.note}.")
         return
-    frame = gradient_frame(run, grad_prediction_of(run, prediction))
+    frame = gradient_frame(run, grad_prediction_of(run, prediction), spread_of(run)["grad"])
     if len(frame):
         render.chart(init_key(run, "theory_grad"),
                      lambda: theory_chart(frame, "gradient std (dloss/dh)"))
@@ -77,7 +77,7 @@ def gradient_theory(run: Run) -> None:
                f"variance that factor is χ₁ = {prediction.chi1:.3g} "
                f"({prediction.phase} phase), before that each layer has its own. The line "
                "starts from the last hidden layer's measured gradient, which the output "
-               "layer and the loss set.")
+               "layer and the loss set. " + spread_sentence(frame, prediction, first=True))
 
 
 CHECK_AUTO_PARAMS = 300_000

@@ -34,10 +34,11 @@ def prediction_of(run: Run) -> theory.Prediction | None:
     return derived_at_init(run, "theory", lambda: theory.predict(run.config, q0))
 
 
-def spread_of(run: Run) -> np.ndarray:
-    """Pre-activation std per layer (columns) of this net at init under other seeds (rows):
-    init-only forward passes, no training."""
-    def compute() -> np.ndarray:
+def spread_of(run: Run) -> dict[str, np.ndarray]:
+    """Pre-activation and gradient std per layer (columns) of this net at init under other
+    seeds (rows), on the run's own diagnostic examples: one forward and backward pass per
+    seed, no training (``theory.seed_spread``)."""
+    def compute() -> dict[str, np.ndarray]:
         data = dataset_of(run)
         seeds = [(run.config.seed + i) % 2**31 for i in range(1, SPREAD_SEEDS + 1)]
         per_example = SPREAD_SEEDS * sum(
@@ -49,8 +50,9 @@ def spread_of(run: Run) -> np.ndarray:
         # split's first examples are the first words' starts, unlike the rest.
         chosen = data_rngs(run.config.seed)["diagnostics"].permutation(
             len(data.y["train"]))[:examples]
-        return theory.seed_spread(run.config, data.x["train"][chosen],
-                                  data.n_inputs, data.n_classes, seeds)
+        return theory.seed_spread(run.config, data.x["train"][chosen], data.n_inputs,
+                                  data.n_classes, seeds, y=data.y["train"][chosen],
+                                  per=run.diagnostic_examples)
     return derived_at_init(run, "theory_spread", compute)
 
 
