@@ -115,8 +115,8 @@ SEARCHABLE = tuple(s.name for s in SETTINGS if s.searchable)
 """What sweeps (--vary) and searches may vary: the rows flagged ``searchable``."""
 
 
-VIEW_PARAMS = frozenset({"view", "search", "method", "trials", "repeats", "budget",
-                         "search_seed", "rungs"})
+VIEW_PARAMS = frozenset({"view", "snapshot", "search", "method", "trials", "repeats",
+                         "budget", "search_seed", "rungs"})
 """Link parameters that choose what the dashboard shows (the open tab, the Sweep view's
 search), not what a run trains: a Config ignores them without a message."""
 

@@ -24,11 +24,11 @@ from ..run_source import Facts, decide
 from ..store import STORED_STATUSES, shared_store
 from ..training import continue_training, train
 from . import live
-from .cache import chart_key
 from .guard import draw_or_report, report_internal_error, show_callback_error
 from .session import Session
 from .shelf import RunShelf
 from .sidebar import apply_config, check_url_once, sidebar
+from .snapshot_link import snapshot_slider
 from .text import notice
 from .views import TABS, VIEWS, Page
 from .views import header as header_view
@@ -250,12 +250,7 @@ def _page() -> None:
         header = st.container()  # filled once the slider has said which step is shown
         steps = run.snapshot_steps
         if steps:
-            if Session().snapshot_of != chart_key(run):
-                # Another run (new settings, Continue, an import) opens on its last step.
-                Session().snapshot_of = chart_key(run)
-                st.session_state["snapshot"] = steps[-1]
-            step = st.select_slider("snapshot step (drives every view)", steps,
-                                    key="snapshot")
+            step = snapshot_slider(run)
         else:
             st.info("No diagnostics were recorded for this run.")
         with header:

@@ -107,3 +107,38 @@ def test_a_link_spelled_another_way_keeps_its_value(never_train, link, expected)
     assert not at.exception and not at.warning, [w.value for w in at.warning]
     assert {name: at.session_state[name] for name in expected} == expected
     assert page_config(at) == Config(**expected)
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(st.one_of(st.none(), st.text(max_size=40), st.integers(-10, 10_000).map(str)),
+       st.lists(st.integers(0, 10_000), min_size=1, max_size=30, unique=True).map(sorted))
+def test_the_links_snapshot_step_is_one_of_the_runs_or_the_last_said_so(text, steps):
+    from neurondash.ui.snapshot_link import linked_step
+
+    step, problem = linked_step(text, steps)
+    assert step in steps
+    if text is not None and text.strip().isdigit() and int(text) in steps:
+        assert (step, problem) == (int(text), None)
+    elif text is None:
+        assert (step, problem) == (steps[-1], None)
+    elif step != steps[-1] or problem is not None:
+        assert problem is None or (f"showing step {steps[-1]:,}" in problem
+                                   and len(problem) < 200)
+
+
+@pytest.mark.parametrize("snapshot, shown, warned", [("2400", 2400, False),
+                                                     ("2,400", 2400, False),
+                                                     ("2401", 3000, True),
+                                                     ("**bold**", 3000, True)])
+def test_a_link_opens_on_its_snapshot_step(snapshot, shown, warned):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["snapshot"] = snapshot
+    no_internal_error(at.run())
+    assert at.session_state["snapshot"] == shown
+    said = [w.value for w in at.warning if "snapshot" in w.value]
+    assert bool(said) == warned, said
+    assert at.query_params.get("snapshot") == (None if shown == 3000 else str(shown))
+    # Another run (here Continue's) opens on its own last step, whatever the link said.
+    next(b for b in at.button if b.label == "Continue").click()
+    no_internal_error(at.run())
+    assert at.session_state["snapshot"] == int(at.select_slider(key="snapshot").options[-1]) > 3000
