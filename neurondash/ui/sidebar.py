@@ -191,26 +191,28 @@ def _respell_link_values(raw: dict[str, str], invalid: list[str]) -> bool:
 
 @callback("Continue")
 def _request_continue() -> None:
-    """Continue's click, before the widgets are drawn: `steps` more steps, past a partial
-    run's ``until`` and into ``more`` (the run is then continued from the shorter one, see
+    """Continue's click, before the widgets are drawn: a partial run (stopped, or a link's
+    ``until``) to the end of its schedule, as the button under a stopped run does; else
+    `steps` more steps into ``more`` (the run is then continued from the shorter one, see
     ``get_run``)."""
     latest = Session().runs.latest()
     if latest is not None and latest.status == "diverged":
         Session().continue_refused = ("A diverged run cannot be continued; change "
                                                 "the settings and retrain.")
         return
+    if st.session_state.get("until", SETTINGS_BY_NAME["until"].default):
+        st.session_state["until"] = 0
+        Session().action = "continue"
+        return
     setting = SETTINGS_BY_NAME["more"]
-    more = st.session_state.get("more", setting.default)
-    until = st.session_state.get("until", SETTINGS_BY_NAME["until"].default)
-    steps = st.session_state.get("steps", SETTINGS_BY_NAME["steps"].default)
-    total = (until or steps + more) + steps
-    if total - steps > setting.high:
+    more = (st.session_state.get("more", setting.default)
+            + st.session_state.get("steps", SETTINGS_BY_NAME["steps"].default))
+    if more > setting.high:
         Session().continue_refused = (
-            f"Continuing would make more = {total - steps:,}, above its {setting.high:,} "
+            f"Continuing would make more = {more:,}, above its {setting.high:,} "
             "limit; train a longer schedule (steps) instead.")
         return
-    st.session_state["until"] = 0
-    st.session_state["more"] = max(more, total - steps)
+    st.session_state["more"] = more
     Session().action = "continue"
 
 
@@ -234,8 +236,9 @@ def sidebar() -> tuple[Config, list[str], list[str] | None]:
     if train_col.button("Train", type="primary", help="Train this Config now"):
         Session().action = "train"
     more_col.button("Continue", on_click=_request_continue,
-                    help="Train the current run for `steps` more steps (adds them to `more`, "
-                         "so the link reproduces the continued run)")
+                    help="Train the current run on: a stopped one to the end of its "
+                         "schedule, else `steps` more steps (added to `more`, so the link "
+                         "reproduces the continued run)")
     reset_col.button("Reset", on_click=_reset,
                      help="Back to the defaults; forget this session's runs")
     st.sidebar.caption("The address bar always holds the current settings: copy it to "

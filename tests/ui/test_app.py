@@ -381,6 +381,18 @@ def test_continue_trains_the_current_run_further_and_the_link_reproduces_it(monk
     assert at.select_slider(key="snapshot").value == 450, "a new run opens on its last step"
 
 
+def test_continue_takes_a_partial_run_to_the_end_of_its_schedule():
+    """A stopped run's link (``until``): the sidebar's Continue does what the button under a
+    stopped run does, not ``steps`` more past the schedule."""
+    at = open_app(SMALL | {"until": "50"})
+    assert next(reversed(at.session_state["runs"].values())).steps_done == 50
+    next(b for b in at.button if b.label == "Continue").click().run()
+    assert not at.exception
+    run = next(reversed(at.session_state["runs"].values()))
+    assert run.steps_done == int(SMALL["steps"]) and run.config.until == 0
+    assert "until" not in at.query_params and "more" not in at.query_params
+
+
 def test_a_diverged_run_is_not_continued():
     at = open_app({"act": "relu", "init": "normal", "lr": "10", "steps": "300"})
     next(b for b in at.button if b.label == "Continue").click().run()
