@@ -190,21 +190,23 @@ def live_page(job: Job, draw: Callable[[Run, int], None]) -> None:
         job.check_in(waiter_id())
         if job.done.is_set():
             st.rerun(scope="app")
-        left, right = st.columns([5, 1], vertical_alignment="center")
+        # Stop at the left: a chart's toolbar (shown at its top right while the pointer is
+        # over it) covered a Stop button at the right.
+        stop_column, bar_column = st.columns([1, 5], vertical_alignment="center")
         progress = job.progress
-        left.progress(min(progress.fraction, 1.0) if progress else 0.0,
-                      text=progress_text(job))
+        bar_column.progress(min(progress.fraction, 1.0) if progress else 0.0,
+                            text=progress_text(job))
         stopping = job.stop_requested.is_set()
         if job.owner != waiter_id():
-            right.caption("Started by another page: only that page can stop it.")
+            stop_column.caption("Started by another page: only that page can stop it.")
         else:
             # Not "Stop": Streamlit's own Stop (of a script run) shows beside it while a
             # fragment draws.
-            right.button("Stopping..." if stopping else "Stop training", key="stop_training",
-                         disabled=stopping, on_click=_request_stop, args=(job,),
-                         help="Stop at the next step where the run can be continued "
-                              "exactly; what was trained is kept (the run of its first "
-                              "steps).")
+            stop_column.button(
+                "Stopping..." if stopping else "Stop training", key="stop_training",
+                disabled=stopping, on_click=_request_stop, args=(job,),
+                help="Stop at the next step where the run can be continued exactly; what "
+                     "was trained is kept (the run of its first steps).")
         run, newer = shown_run(job)
         if run is None:
             return
