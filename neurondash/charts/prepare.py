@@ -109,6 +109,8 @@ def distribution_over_steps(run: Run, quantity: str, max_rows: int = 5000) -> pd
     steps = over_steps_columns(run, quantity, max_rows)
     rows = rows[rows["step"].isin(steps)]
     frame = rows[columns].astype({"name": str}).reset_index(drop=True)
+    if quantity in ("weight", "weight_grad"):
+        frame["name"] = frame["name"].map(parameter_labeller(run))
     peak = frame.groupby(["name", "step"])["density"].transform("max").to_numpy()
     density = frame["density"].to_numpy()
     frame["share"] = np.divide(density, peak, out=np.zeros_like(density), where=peak > 0)
