@@ -66,7 +66,7 @@ def diagnose(run: Run, finder: LRFinderResult | None = None) -> list[Finding]:
     rate = learning_rate(run, level, found, troubled, finder)
     found += [rate] if rate is not None else []
     if not any(finding.level in ("warning", "error") for finding in found):
-        found.append(Finding("success", "Healthy", _healthy_summary(run, level)))
+        found.append(Finding("success", "Healthy", _healthy_summary(run, level, found)))
     return said_once(sorted(found, key=lambda finding: LEVELS.index(finding.level)))
 
 
@@ -175,17 +175,22 @@ def _zero_weights_evidence(run: Run) -> str:
             f"{hidden['weight_std'].max():.2g}; Gradients tab, weights table)")
 
 
-def _healthy_summary(run: Run, level: float | None) -> str:
-    """The all-clear with its numbers, so it reads consistently with the metrics above it."""
+def _healthy_summary(run: Run, level: float | None, found: list[Finding]) -> str:
+    """The all-clear with its numbers, so it reads consistently with the metrics and the
+    notes above it, in the activation's own words ("inactive" for ReLU)."""
     parts = [f"Initial loss {run.initial_loss:.2f} vs {run.expected_initial_loss:.2f} for a "
              "uniform guess"]
     layers = run.layers
-    if len(layers):
+    act = ACTIVATIONS[run.config.act]
+    if len(layers) and act.saturated is not None:
         last = layers[layers["step"] == layers["step"].max()]
         worst = last.loc[last["saturated_pct"].idxmax()]
-        parts.append(f"on average {last['saturated_pct'].mean():.0f}% of outputs saturated or "
-                     f"inactive at the end (most in {worst['layer']}: "
-                     f"{worst['saturated_pct']:.0f}%), no dead units")
+        when = "so far" if run.status == "running" else "at the end"
+        dead = ("" if any(f.metric == "dead_units" for f in found) or run.status == "running"
+                else ", no dead units")
+        parts.append(f"on average {last['saturated_pct'].mean():.0f}% of outputs "
+                     f"{act.saturation_label} {when} (most in {worst['layer']}: "
+                     f"{worst['saturated_pct']:.0f}%){dead}")
     if level is not None:
         parts.append(f"update:data about {level:.1f} (healthy: -3)")
     return "; ".join(parts) + "."

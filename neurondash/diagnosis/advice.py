@@ -65,9 +65,13 @@ def init_scale_advice(run: Run, want: str) -> Advice | None:
         if target >= config.init_scale:
             return None
         norm = " or add normalization (norm batch)" if config.norm == "none" else ""
-        why = (" (no lower than Kaiming's own scale: on the map of lesson 12, tanh nets of up "
-               "to 12 layers train best near 1, not at the edge)"
-               if critical is not None and target > critical else "")
+        why = ""
+        if critical is not None and target > critical:
+            why = (" (no lower than Kaiming's own scale: on the map of lesson 12, tanh nets of "
+                   "up to 12 layers train best near 1, not at the edge)"
+                   if config.act == "tanh" else
+                   f" (Kaiming's own scale: the gain chosen for {config.act}, "
+                   f"{(target - critical) / critical:.0%} above the edge)")
         return Advice(f"Mean-field theory puts this {config.act} net in the chaotic phase "
                       f"(χ₁ = {found.chi1:.2g}: the gradient's variance grows by about that "
                       f"factor per layer toward the input); {edge}. Lower init_scale to "

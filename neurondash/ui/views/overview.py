@@ -10,6 +10,7 @@ from ... import charts
 from ...charts import prepare
 from ...diagnosis import diagnose
 from ...engine import queries
+from ...parts.activations import ACTIVATIONS
 from ...run import Run
 from .. import render
 from ..cache import (
@@ -49,10 +50,13 @@ def overview(run: Run, step: int) -> None:
             steps=x_end(run)), container=right, template=template_key(run, "overview_act_std"),
             data=lambda: run.layers)
     scale = " (on a log scale: it grew past ten times its start)" if exploded else ""
+    bounded = ACTIVATIONS[run.config.act].output_range is not None
+    drift = ("toward the activation's limit is saturating" if bounded else
+             f"one growing layer after layer is exploding ({run.config.act} has no limit)")
     st.caption(f"Loss{scale}: train (raw and smoothed) and validation, with the uniform-guess "
                "and data baselines. Activation std: healthy layers keep a similar, steady spread; "
-               "a layer drifting toward 0 is collapsing, toward the activation's limit is "
-               "saturating. The other tabs show each quantity in detail.")
+               f"a layer drifting toward 0 is collapsing, {drift}. The other tabs show each "
+               "quantity in detail.")
     if not run.config.is_char_task and run.status != "diverged":
         decision_boundary(run, step)
 
