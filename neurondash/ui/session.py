@@ -78,6 +78,8 @@ class Session:
     store_warned = _Key(False)
     snapshot_of = _Key(None)
     """Which run the snapshot slider was set for (another run opens on its last step)."""
+    snapshot_last = _Key(None)
+    """The last snapshot step of the run ``snapshot_of`` names (``snapshot_link``)."""
     derived = _Key(factory=dict)
     models = _Key(factory=dict)
     rebuilds = _Key(factory=set)

@@ -18,38 +18,36 @@ PARAM = "snapshot"
 
 
 def linked_step(text: str | None, steps: list[int]) -> tuple[int, str | None]:
-    """The step a page opens on from the link's ``snapshot`` text, and what to tell the
-    user when it cannot (not a number, or not one of ``steps``: the last step instead)."""
+    """The step a page opens on from the link's ``snapshot`` text (as the slider writes
+    it: the step's digits), and what to tell the user when it cannot (not one of
+    ``steps``: the last step instead)."""
     last = steps[-1]
     if text is None:
         return last, None
-    try:
-        step = int(text.strip().replace(",", ""))
-    except ValueError:
-        step = None
-    if step in steps:
-        return step, None
+    if text.isdigit() and int(text) in steps:
+        return int(text), None
     shown = text if len(text) <= 24 else text[:24] + "..."
     return last, (f"snapshot={shown!r} is not one of this run's snapshot steps "
                   f"({steps[0]:,} to {last:,}); showing step {last:,}.")
 
 
 def snapshot_slider(run: Run) -> int:
-    """The slider that picks the step every view draws, kept in the link: another run (new
-    settings, Continue, an import) opens on its last step, the page's first run on the
-    link's step."""
+    """The slider that picks the step every view draws, bound to the link (Streamlit keeps
+    the address bar in step with it, and leaves the step out at the run's last one). The
+    page's first run opens on the link's step (Streamlit seeds it; a step the run does
+    not have is said and replaced by the last). Another run (new settings, Continue, an
+    import) opens on its last step, unless the slider was moved to a step it also has:
+    then the step stays, as the link does (a set value would not reach the link)."""
     steps = run.snapshot_steps
     session = Session()
     if session.snapshot_of != chart_key(run):
-        first = session.snapshot_of is None
-        session.snapshot_of = chart_key(run)
-        step, problem = linked_step(st.query_params.get(PARAM) if first else None, steps)
-        if problem:
-            notice("warning", problem)
-        st.session_state["snapshot"] = step
-    step = st.select_slider("snapshot step (drives every view)", steps, key="snapshot")
-    if step == steps[-1]:
-        st.query_params.pop(PARAM, None)
-    elif st.query_params.get(PARAM) != str(step):
-        st.query_params[PARAM] = str(step)
-    return step
+        if session.snapshot_of is None:
+            _, problem = linked_step(st.query_params.get(PARAM), steps)
+            if problem:
+                notice("warning", problem)
+        elif st.session_state.get(PARAM) in (session.snapshot_last, None) or \
+                st.session_state.get(PARAM) not in steps:
+            st.session_state.pop(PARAM, None)  # the slider starts again at its default
+        session.snapshot_of, session.snapshot_last = chart_key(run), steps[-1]
+    return st.select_slider("snapshot step (drives every view)", steps, value=steps[-1],
+                            key=PARAM, bind="query-params")

@@ -375,10 +375,14 @@ def test_continue_trains_the_current_run_further_and_the_link_reproduces_it(monk
     assert replayed.snapshot_steps == continued.snapshot_steps
     pd.testing.assert_frame_equal(replayed.history, continued.history, check_exact=True)
     pd.testing.assert_frame_equal(replayed.layers, continued.layers, check_exact=True)
-    at.select_slider(key="snapshot").set_value(0).run()
     next(b for b in at.button if b.label == "Continue").click().run()
     assert next(reversed(at.session_state["runs"].values())).steps_done == 450
     assert at.select_slider(key="snapshot").value == 450, "a new run opens on its last step"
+    # Unless the slider was moved to a step the new run also has: it stays, as the link's.
+    at.select_slider(key="snapshot").set_value(150).run()
+    next(b for b in at.button if b.label == "Continue").click().run()
+    assert next(reversed(at.session_state["runs"].values())).steps_done == 600
+    assert at.select_slider(key="snapshot").value == 150
 
 
 def test_continue_takes_a_partial_run_to_the_end_of_its_schedule():
