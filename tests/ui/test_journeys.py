@@ -132,6 +132,14 @@ def test_learner_journey(server, browser):
     learner.page.wait_for_function("() => window.location.search.includes('more=')",
                                    timeout=120_000)
     settle(learner.page)
+    # The step the learner looks at is in the link too: one step back from the last.
+    step = learner.page.locator("[data-testid='stSlider']", has_text="snapshot step").locator(
+        "input[type='range']")
+    step.focus()
+    step.press("ArrowLeft")
+    learner.page.wait_for_function("() => window.location.search.includes('snapshot=')",
+                                   timeout=60_000)
+    settle(learner.page)
     continued = metrics(learner.page)
     learner.shot("continued")
     link = learner.page.url
