@@ -11,7 +11,7 @@ from ..features import FEATURES
 from ..parts.activations import ACTIVATIONS
 from ..run import Run
 from .advice import init_scale_advice
-from .findings import LEVELS, Advice, Finding, said_once, with_advice
+from .findings import LEVELS, Advice, Finding, one_lr, said_once, with_advice
 from .loss import MIN_STEPS_FOR_BASELINE, RISE, STILL_FALLING, generalisation, loss_rise
 from .rate import MIN_STEPS_FOR_LR, UPDATE_BANDS, divergence, learning_rate
 from .units import COLLAPSED_STD, SHRINK_RATIO, dead_units, rising_saturation, saturation, signal
@@ -67,7 +67,7 @@ def diagnose(run: Run, finder: LRFinderResult | None = None) -> list[Finding]:
     found += [rate] if rate is not None else []
     if not any(finding.level in ("warning", "error") for finding in found):
         found.append(Finding("success", "Healthy", _healthy_summary(run, level, found)))
-    return said_once(sorted(found, key=lambda finding: LEVELS.index(finding.level)))
+    return said_once(one_lr(sorted(found, key=lambda finding: LEVELS.index(finding.level))))
 
 
 def _at_init(run: Run) -> list[Finding]:
