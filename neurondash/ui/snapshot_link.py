@@ -1,8 +1,8 @@
 """The snapshot step in the link: a shared link opens on the step its sender was looking at.
 
-The slider's step is written to the address bar (``snapshot``) whenever it is not the run's
-last step (the step every run opens on, so an ordinary link stays as it was), and a page
-opened from a link starts there when the step is one of its run's snapshot steps.
+The slider is bound to the link's ``snapshot`` (Streamlit writes it, and leaves it out at the
+run's last step, where every run opens, so an ordinary link stays as it was); a page opened
+from a link starts on its step when the run has that step, and says so when it does not.
 """
 
 from __future__ import annotations
@@ -17,18 +17,14 @@ from .text import notice
 PARAM = "snapshot"
 
 
-def linked_step(text: str | None, steps: list[int]) -> tuple[int, str | None]:
-    """The step a page opens on from the link's ``snapshot`` text (as the slider writes
-    it: the step's digits), and what to tell the user when it cannot (not one of
-    ``steps``: the last step instead)."""
-    last = steps[-1]
-    if text is None:
-        return last, None
-    if text.isdigit() and int(text) in steps:
-        return int(text), None
+def link_problem(text: str | None, steps: list[int]) -> str | None:
+    """What to tell the user when the link's ``snapshot`` text is not one of ``steps``
+    written as the slider writes it (its digits): the page then shows the last step."""
+    if text is None or (text.isdigit() and int(text) in steps):
+        return None
     shown = text if len(text) <= 24 else text[:24] + "..."
-    return last, (f"snapshot={shown!r} is not one of this run's snapshot steps "
-                  f"({steps[0]:,} to {last:,}); showing step {last:,}.")
+    return (f"snapshot={shown!r} is not one of this run's snapshot steps "
+            f"({steps[0]:,} to {steps[-1]:,}); showing step {steps[-1]:,}.")
 
 
 def snapshot_slider(run: Run) -> int:
@@ -42,7 +38,7 @@ def snapshot_slider(run: Run) -> int:
     session = Session()
     if session.snapshot_of != chart_key(run):
         if session.snapshot_of is None:
-            _, problem = linked_step(st.query_params.get(PARAM), steps)
+            problem = link_problem(st.query_params.get(PARAM), steps)
             if problem:
                 notice("warning", problem)
         elif st.session_state.get(PARAM) in (session.snapshot_last, None) or \

@@ -86,6 +86,17 @@ def metrics(page) -> list[str]:
     return [found.nth(i).inner_text() for i in range(found.count())]
 
 
+def step_left(page, label: str, param: str) -> None:
+    """Move the slider labelled ``label`` one step left and wait for the link to say so."""
+    thumb = page.locator("[data-testid='stSlider']", has_text=label).locator(
+        "input[type='range']")
+    thumb.focus()
+    thumb.press("ArrowLeft")
+    page.wait_for_function(f"() => window.location.search.includes('{param}=')",
+                           timeout=60_000)
+    settle(page)
+
+
 def params(url: str) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
 
@@ -118,13 +129,7 @@ def test_learner_journey(server, browser):
     settle(learner.page)
     assert metrics(learner.page) != first
     learner.shot("relu")
-    thumb = learner.page.locator("[data-testid='stSlider']", has_text="init scale").locator(
-        "input[type='range']")
-    thumb.focus()
-    thumb.press("ArrowLeft")
-    learner.page.wait_for_function("() => window.location.search.includes('init_scale=')",
-                                   timeout=60_000)
-    settle(learner.page)
+    step_left(learner.page, "init scale", "init_scale")
     assert float(params(learner.page.url)["init_scale"]) < 1
     learner.shot("init-scale")
     visit_tabs(learner, "tab")
@@ -133,13 +138,7 @@ def test_learner_journey(server, browser):
                                    timeout=120_000)
     settle(learner.page)
     # The step the learner looks at is in the link too: one step back from the last.
-    step = learner.page.locator("[data-testid='stSlider']", has_text="snapshot step").locator(
-        "input[type='range']")
-    step.focus()
-    step.press("ArrowLeft")
-    learner.page.wait_for_function("() => window.location.search.includes('snapshot=')",
-                                   timeout=60_000)
-    settle(learner.page)
+    step_left(learner.page, "snapshot step", "snapshot")
     continued = metrics(learner.page)
     learner.shot("continued")
     link = learner.page.url
