@@ -21,11 +21,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .config import Config
-from .data import data_rngs
-from .engine.model import build_model
-from .engine.train import deterministic_blas
 from .parts.activations import Activation, get_activation
-from .parts.losses import cross_entropy
 
 Array = np.ndarray
 NODES = 256
@@ -377,28 +373,6 @@ def predicted_grad_ms(config: Config, q: list[float], last_ms: float) -> list[fl
     ``q`` and the last layer's measured ``last_ms`` (the output layer and the loss set it)."""
     factors = gradient_factors(config, q)
     return [last_ms * math.prod(factors[i:]) for i in range(len(q))]
-
-
-def seed_spread(config: Config, x: Array, n_inputs: int, n_classes: int, seeds: list[int],
-                y: Array | None = None, per: int | None = None) -> dict[str, Array]:
-    """Pre-activation std ("preact") of every hidden layer (columns) of the engine's net at
-    init under each of ``seeds`` (rows), on ``x``: a seed's scatter, which a line alone
-    hides. With labels ``y``, also ∂loss/∂h's std ("grad") of the mean loss over ``per``
-    examples (the run's diagnostic batch: the mean over ``len(x)`` scaled to it)."""
-    rows: dict[str, list] = {"preact": [], "grad": []}
-    for seed in seeds:
-        model = build_model(config.replace(seed=seed), n_inputs, n_classes,
-                            data_rngs(seed)["init"])
-        with deterministic_blas():  # threads fighting over 2 busy cores cost 20x here
-            logits = model.forward(x, train=False)
-            if y is not None:
-                model.backward(cross_entropy(logits, y)[1] * (len(x) / (per or len(x))))
-        layers = [model.layers[b.activation] for b in model.blocks]
-        rows["preact"].append([float(np.std(layer.x, dtype=np.float64)) for layer in layers])
-        if y is not None:
-            rows["grad"].append([float(np.std(layer.grad_out, dtype=np.float64))
-                                 for layer in layers])
-    return {name: np.array(values) for name, values in rows.items() if values}
 
 
 def edge_depth(config: Config, scales: list[float]) -> list[float | None]:

@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                 "engine.train", "engine.lr_finder")),
     ("runs", ("run", "identity", "training", "runchecks", "jobs")),
     ("insight: diagnosis, summaries, charts", ("diagnosis", "diagnosis.*", "summary", "charts",
-                                               "charts.*", "theory")),
+                                               "charts.*", "theory", "seed_spread")),
     ("store, sweeps and search", ("store", "store_*", "sweep", "search", "search.*")),
     ("faces: report, command line, dashboard", ("report", "cli", "cli.*", "__main__", "ui",
                                                 "ui.*", "")),

@@ -16,6 +16,7 @@ from neurondash.engine.model import build_model
 from neurondash.engine.train import deterministic_blas
 from neurondash.parts.activations import get_activation
 from neurondash.parts.losses import cross_entropy
+from neurondash.seed_spread import seed_spread
 from neurondash.theory import (
     LIMIT,
     critical_sigma_w,
@@ -27,7 +28,6 @@ from neurondash.theory import (
     predict,
     predicted_grad_ms,
     predicted_q,
-    seed_spread,
 )
 from neurondash.training import train
 

@@ -8,6 +8,7 @@ import numpy as np
 from ... import theory
 from ...data import data_rngs
 from ...run import Run
+from ...seed_spread import seed_spread
 from ..cache import dataset_of, derived_at_init
 
 SPREAD_SEEDS = 8
@@ -37,7 +38,7 @@ def prediction_of(run: Run) -> theory.Prediction | None:
 def spread_of(run: Run) -> dict[str, np.ndarray]:
     """Pre-activation and gradient std per layer (columns) of this net at init under other
     seeds (rows), on the run's own diagnostic examples: one forward and backward pass per
-    seed, no training (``theory.seed_spread``)."""
+    seed, no training (``seed_spread.seed_spread``)."""
     def compute() -> dict[str, np.ndarray]:
         data = dataset_of(run)
         seeds = [(run.config.seed + i) % 2**31 for i in range(1, SPREAD_SEEDS + 1)]
@@ -50,7 +51,7 @@ def spread_of(run: Run) -> dict[str, np.ndarray]:
         # split's first examples are the first words' starts, unlike the rest.
         chosen = data_rngs(run.config.seed)["diagnostics"].permutation(
             len(data.y["train"]))[:examples]
-        return theory.seed_spread(run.config, data.x["train"][chosen], data.n_inputs,
+        return seed_spread(run.config, data.x["train"][chosen], data.n_inputs,
                                   data.n_classes, seeds, y=data.y["train"][chosen],
                                   per=run.diagnostic_examples)
     return derived_at_init(run, "theory_spread", compute)
