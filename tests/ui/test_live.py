@@ -69,11 +69,18 @@ def wait_finished(page) -> None:
     page.wait_for_function(FINISHED, timeout=10_000)
 
 
-def open_tab(page, name: str) -> None:
-    page.get_by_role("tab", name=name, exact=True).click()
-    page.wait_for_function(
-        f"() => new URLSearchParams(window.location.search).get('view') === {name!r}",
-        timeout=30_000)
+def open_tab(page, name: str, tries: int = 3) -> None:
+    """Click the tab until the link names it: under CI's load a click that lands while the
+    live fragment is being redrawn was once lost, and a user would click again too."""
+    opened = f"() => new URLSearchParams(window.location.search).get('view') === {name!r}"
+    for attempt in range(tries):
+        page.get_by_role("tab", name=name, exact=True).click()
+        try:
+            page.wait_for_function(opened, timeout=15_000)
+            return
+        except playwright.Error:
+            if attempt == tries - 1:
+                raise
 
 
 def watch_charts_change(journey: Journey, tab: str, changes: int = 2) -> list[int]:
