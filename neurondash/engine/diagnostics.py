@@ -110,6 +110,19 @@ def histogram(values: np.ndarray, low: float | None = None, high: float | None =
     return edges, counts / (max(flat.size, 1) * width)
 
 
+def value_range(values: np.ndarray) -> tuple[float | None, float | None]:
+    """The finite values' own (low, high), for the activations of a function with no bounded
+    range: a ReLU layer's lie in [0, max], and a range symmetric about 0 left half of its
+    histogram empty and its spike at 0 squeezed into one bin at the middle. (None, None),
+    the symmetric default, when there is no finite value or all are equal."""
+    flat = values.ravel()
+    low, high = (float(flat.min()), float(flat.max())) if flat.size else (0.0, 0.0)
+    if not (np.isfinite(low) and np.isfinite(high)):
+        finite = flat[np.isfinite(flat)]
+        low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    return (low, high) if high > low else (None, None)
+
+
 class MatrixSums:
     """Per-step update:data of every weight matrix, from sums carried across steps.
 
@@ -340,7 +353,7 @@ class Recorder:
                 "saturated_pct": 100.0 * np.count_nonzero(saturated) / max(saturated.size, 1),
                 "dead_units": int(dead.sum()),
             })
-            low, high = act.output_range or (None, None)
+            low, high = act.output_range or value_range(out)
             self._hist(step, name, "activation", out, low, high)
             self._hist(step, name, "preactivation", pre)
             self._hist(step, name, "gradient", grad)

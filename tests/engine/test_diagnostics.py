@@ -1,11 +1,15 @@
-"""Diagnostics building blocks: the pre-binned histogram."""
+"""Diagnostics building blocks: the pre-binned histogram and the ranges it is drawn over."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from neurondash import Config
+from neurondash.data import load_dataset
 from neurondash.engine.diagnostics import BINS, histogram
+from neurondash.engine.train import Trainer
+from neurondash.parts.activations import ACTIVATIONS
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -44,3 +48,22 @@ def test_histogram_of_denormal_values_keeps_every_value():
     counts = density * np.diff(edges.astype(np.float64)) * values.size
     np.testing.assert_allclose(counts.sum(), values.size)
     assert counts[0] == pytest.approx(1.0) and counts[-1] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activation_histograms_span_what_the_function_can_output(name):
+    """A bounded function's histogram spans its range; any other spans the values it gave
+    (a ReLU layer's from 0, never a mirror image of nothing below it)."""
+    config = Config(task="moons", act=name, steps=20, depth=2, width="16")
+    trainer = Trainer(config, load_dataset(config))
+    trainer.run(config.total_steps)
+    model, recorder = trainer.model, trainer.recorder
+    for block in model.blocks:
+        out = model.layers[block.activation].y
+        edges = next(row[3] for row in reversed(recorder.hist_rows)
+                     if row[1] == block.name and row[2] == "activation")
+        low, high = ACTIVATIONS[name].output_range or (out.min(), out.max())
+        assert (edges[0], edges[-1]) == pytest.approx((low, high), rel=1e-6, abs=1e-7)
+        assert edges[0] <= out.min() and out.max() <= edges[-1]
+        if name == "relu":
+            assert edges[0] == 0.0
