@@ -10,10 +10,15 @@ page drawing the live views, against no page watching, side by side in one run.
 Alternated, several seeds each (a new seed per pair, so the store never answers for a
 training), for the default model and for depth 5 x width 512. Prints the BLAS kernel
 threadpoolctl reports and each pair's steps/s and their ratio (watching / not watching),
-and the CPU seconds Chromium and the server used while the page was live: the browser
-here shares the server's cores, as a visitor's would not.
+and the CPU seconds Chromium and the server used while the page was live.
 
-    python benchmarks/live_cost.py [--repeats 3] [--quick]
+Two layouts of the two cores: ``shared``, the browser and the server on both (a visitor's
+browser here takes CPU from the training, as on no real deployment, where it runs on the
+visitor's machine), and ``separate``, the server (and the unwatched training) on core 0
+and Chromium on core 1: what watching costs the server itself (drawing the views, in the
+training's process).
+
+    python benchmarks/live_cost.py [--repeats 3] [--quick] [--layout shared|separate|both]
 """
 
 from __future__ import annotations
@@ -88,33 +93,60 @@ def watched(url: str, store: Path, query: str) -> tuple[float, dict[str, float]]
     return config.total_steps / run.elapsed, {k: used[k] - before[k] for k in used}
 
 
-def unwatched(query: str) -> float:
+def unwatched(query: str, cores: set[int]) -> float:
+    """Steps/s of ``query`` trained in this process, on ``cores``."""
     config = Config.from_query(query)[0]
-    return config.total_steps / train(config).elapsed
+    mine = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cores)
+    try:
+        return config.total_steps / train(config).elapsed
+    finally:
+        os.sched_setaffinity(0, mine)
+
+
+LAYOUTS = {"shared": ({0, 1}, {0, 1}), "separate": ({0}, {1})}
+"""Cores of the server (and the unwatched training), and of this process and the Chromium
+it launches (children inherit their parent's cores)."""
+
+
+def measure(queries: dict[str, str], layout: str, repeats: int) -> None:
+    server_cores, browser_cores = LAYOUTS[layout]
+    mine = os.sched_getaffinity(0)
+    print(f"\n== layout {layout}: server on cores {sorted(server_cores)}, Chromium on "
+          f"{sorted(browser_cores)}")
+    with tempfile.TemporaryDirectory() as folder:
+        os.sched_setaffinity(0, server_cores)
+        with streamlit_server({"NEURONDASH_STORE": folder}) as url:
+            os.sched_setaffinity(0, browser_cores)
+            try:
+                for label, query in queries.items():
+                    ratios = []
+                    print(f"\n{label} ({query}):")
+                    for seed in range(1, repeats + 1):
+                        seeded = f"{query}&seed={100 + seed}"
+                        off = unwatched(seeded, server_cores)
+                        on, cpu = watched(url, Path(folder), seeded)
+                        ratios.append(on / off)
+                        print(f"  seed {100 + seed}: not watching {off:,.0f} steps/s, "
+                              f"watching {on:,.0f} steps/s, ratio {on / off:.3f}; while "
+                              f"live ({cpu['wall']:.1f} s) Chromium used "
+                              f"{cpu['browser']:.1f} CPU-s, the server (training included) "
+                              f"{cpu['server']:.1f}")
+                    print(f"  median ratio (watching / not watching): "
+                          f"{statistics.median(ratios):.3f}")
+            finally:
+                os.sched_setaffinity(0, mine)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="shorter runs (a smoke test)")
+    parser.add_argument("--layout", choices=[*LAYOUTS, "both"], default="both")
     args = parser.parse_args()
-    print(f"BLAS: {blas_description()}")
-    with tempfile.TemporaryDirectory() as folder, \
-            streamlit_server({"NEURONDASH_STORE": folder}) as url:
-        for label, query in (QUICK if args.quick else MODELS).items():
-            ratios = []
-            print(f"\n{label} ({query}):")
-            for seed in range(1, args.repeats + 1):
-                seeded = f"{query}&seed={100 + seed}"
-                off = unwatched(seeded)
-                on, cpu = watched(url, Path(folder), seeded)
-                ratios.append(on / off)
-                print(f"  seed {100 + seed}: not watching {off:,.0f} steps/s, watching "
-                      f"{on:,.0f} steps/s, ratio {on / off:.3f}; while live "
-                      f"({cpu['wall']:.1f} s on {os.cpu_count()} cores) Chromium used "
-                      f"{cpu['browser']:.1f} CPU-s, the server (training included) "
-                      f"{cpu['server']:.1f}")
-            print(f"  median ratio (watching / not watching): {statistics.median(ratios):.3f}")
+    print(f"BLAS: {blas_description()}; {os.cpu_count()} cores")
+    for layout in (LAYOUTS if args.layout == "both" else [args.layout]):
+        measure(QUICK if args.quick else MODELS, layout, args.repeats)
 
 
 if __name__ == "__main__":
