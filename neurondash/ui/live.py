@@ -2,16 +2,18 @@
 in place when short, and otherwise drawn live while they run.
 
 A live page does not block: the script returns at once and a fragment redraws the progress,
-the Stop button, the header and the open tab from the job's latest snapshot every
-``LIVE_SECONDS`` (only the fragment reruns). Every page that follows the job (a second tab,
-a shared link) draws the same snapshots. When the job ends, the fragment reruns the whole
-page, which takes the job's run (``take_finished``). Since no script waits on the training,
-Streamlit's own Stop or a closed tab leaves nothing hanging: the next interaction draws the
-page anew, and a training nobody follows any more stops and keeps its run (``jobs``).
+the Stop button, the header and the open tab from the job's latest snapshot every second,
+or less often where drawing costs more (``Cadence``; only the fragment reruns). Every page
+that follows the job (a second tab, a shared link) draws the same snapshots. When the job
+ends, the fragment reruns the whole page, which takes the job's run (``take_finished``).
+Since no script waits on the training, Streamlit's own Stop or a closed tab leaves nothing
+hanging: the next interaction draws the page anew, and a training nobody follows any more
+stops and keeps its run (``jobs``).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,9 +36,9 @@ WAIT_SECONDS = 1.5
 """Trainings estimated to take at most this long are waited for in place (a progress bar,
 then the run); longer ones are drawn live."""
 LIVE_SECONDS = 1.0
-"""How often a live page redraws its progress (and, at most, its views)."""
+"""How often a live page redraws, at most."""
 DRAW_SHARE = 0.1
-"""The share of the time a live page may spend drawing newer snapshots: the training runs
+"""The share of the time a live page may spend drawing: the training runs
 in the same process, and Python runs one thread at a time, so every second spent drawing
 is taken from the training."""
 PROGRESS_SECONDS = 0.2
@@ -75,7 +77,7 @@ def take_finished() -> Run | None:
     if job is None or not job.done.is_set():
         return None
     del Session().training
-    del Session().live_shown
+    del Session().live_cadence
     for problem in job.problems:
         if not Session().store_warned:
             Session().store_warned = True
@@ -144,37 +146,30 @@ def live_run(job: Job) -> Run | None:
 
 
 @dataclass(frozen=True)
-class Shown:
-    """The snapshot a live page draws, since when, and what drawing it first cost."""
+class Cadence:
+    """How often a live page of ``job`` redraws, and what its last redraw cost (None
+    before one was measured)."""
 
     job: Job
-    run: Run
-    since: float
-    cost: float
+    seconds: float = LIVE_SECONDS
+    cost: float | None = None
 
 
-def shown_run(job: Job) -> tuple[Run | None, bool]:
-    """The run this page draws now, and whether it is newer than the one drawn before:
-    the latest snapshot, unless the page moved to a snapshot less than ``cost /
-    DRAW_SHARE`` seconds ago (then the one before, whose charts are cached)."""
-    mine = _mine(job)
-    if mine is not None and time.monotonic() - mine.since < redraw_seconds(mine):
-        return mine.run, False
-    run = live_run(job)
-    if run is None or (mine is not None and mine.run is run):
-        return (mine.run if mine is not None else None), False
-    return run, True
+def cadence(job: Job) -> Cadence:
+    """This page's cadence for ``job``: once a second until a redraw was measured."""
+    held: Cadence | None = Session().live_cadence
+    return held if held is not None and held.job is job else Cadence(job)
 
 
-def _mine(job: Job) -> Shown | None:
-    held: Shown | None = Session().live_shown
-    return held if held is not None and held.job is job else None
-
-
-def redraw_seconds(shown: Shown | None) -> float:
-    """How often the views move to a newer snapshot: every second, or less often when
-    drawing one costs more than ``DRAW_SHARE`` of the time in between."""
-    return max(LIVE_SECONDS, shown.cost / DRAW_SHARE) if shown is not None else LIVE_SECONDS
+def next_period(current: float, cost: float, previous: float | None) -> float | None:
+    """The redraw period that keeps drawing within ``DRAW_SHARE`` of the time, in half
+    seconds and at least ``LIVE_SECONDS``, when it differs enough from ``current`` to be
+    worth a change (None otherwise). Judged on the cheaper of the last two redraws, so a
+    one-off cost (the first draw of a tab builds its chart templates) changes nothing."""
+    if previous is None:
+        return None
+    wanted = max(LIVE_SECONDS, math.ceil(2 * min(cost, previous) / DRAW_SHARE) / 2)
+    return wanted if wanted > 1.25 * current or wanted < current / 2 else None
 
 
 def _request_stop(job: Job) -> None:
@@ -182,10 +177,12 @@ def _request_stop(job: Job) -> None:
 
 
 def live_page(job: Job, draw: Callable[[Run, int], None]) -> None:
-    """The page while ``job`` trains, redrawn every ``LIVE_SECONDS`` without rerunning the
-    script: progress, Stop, the loss and ``draw(run, step)`` of the latest snapshot."""
+    """The page while ``job`` trains, redrawn without rerunning the script: progress,
+    Stop, the loss and ``draw(run, step)`` of the latest snapshot, every second or, where
+    drawing costs more than ``DRAW_SHARE`` of that, less often (``next_period``)."""
+    period = cadence(job).seconds
 
-    @st.fragment(run_every=LIVE_SECONDS)
+    @st.fragment(run_every=period)
     def live() -> None:
         job.check_in(waiter_id())
         if job.done.is_set():
@@ -207,7 +204,7 @@ def live_page(job: Job, draw: Callable[[Run, int], None]) -> None:
                 disabled=stopping, on_click=_request_stop, args=(job,),
                 help="Stop at the next step where the run can be continued exactly; what "
                      "was trained is kept (the run of its first steps).")
-        run, newer = shown_run(job)
+        run = live_run(job)
         if run is None:
             return
         start = time.perf_counter()
@@ -216,16 +213,22 @@ def live_page(job: Job, draw: Callable[[Run, int], None]) -> None:
             prepare.loss_curves(run), prepare.loss_references(run), height=220,
             steps=run.config.total_steps))
         step = run.snapshot_steps[-1]
-        period = redraw_seconds(_mine(job))
         st.caption(f"Live: the views below draw the snapshot at step {step:,} and move to "
-                   f"the newest one every {period:.0f} s or so (drawing takes at most a "
+                   f"the newest one every {period:g} s or so (drawing takes at most a "
                    "tenth of the time, so that training keeps its speed); the snapshot "
                    "slider returns when training ends.")
         draw(run, step)
-        if newer:
-            # A page's first draw also builds every chart's template (reused after): it
-            # says nothing of what moving to the next snapshot costs.
-            cost = time.perf_counter() - start if _mine(job) is not None else 0.0
-            Session().live_shown = Shown(job, run, time.monotonic(), cost)
+        _measured(job, period, time.perf_counter() - start)
 
     live()
+
+
+def _measured(job: Job, period: float, cost: float) -> None:
+    """Keep what this redraw cost; when the cadence should change, rerun the page, which
+    sets the fragment's new period."""
+    held = cadence(job)
+    Session().live_cadence = Cadence(job, period, cost)
+    changed = next_period(period, cost, held.cost)
+    if changed is not None:
+        Session().live_cadence = Cadence(job, changed, cost)
+        st.rerun(scope="app")

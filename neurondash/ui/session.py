@@ -64,9 +64,9 @@ class Session:
     training = _Key(None)
     """The shared training (``jobs.Job``) this page started or follows, until its run is
     taken (``live.take_finished``)."""
-    live_shown = _Key(None)
-    """The snapshot a live page draws (``live.Shown``), kept until the drawing budget lets
-    it move to a newer one."""
+    live_cadence = _Key(None)
+    """How often this page redraws the training it follows, and what that last cost
+    (``live.Cadence``)."""
     adopt = _Key(None)
     """A Config the controls take before the next draw (a stopped run's ``until``)."""
     continue_refused = _Key(None)

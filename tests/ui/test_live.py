@@ -13,10 +13,13 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from neurondash import Config, train
 from neurondash.identity import run_key
 from neurondash.store import RunStore
+from neurondash.ui.live import DRAW_SHARE, LIVE_SECONDS, next_period
 
 from .test_browser import playwright, streamlit_server
 from .test_journeys import Journey, metrics, params, settle
@@ -24,6 +27,29 @@ from .test_journeys import Journey, metrics, params, settle
 LINK = "steps=20000&width=384&init_scale=2&seed=3"
 """About 30 s of training here: tanh at twice Kaiming's gain, saturating as it trains."""
 LIVE = "[data-testid='stCaptionContainer']:has-text('Live: the views below')"
+
+
+costs = st.floats(0.0, 30.0, allow_nan=False)
+
+
+@given(st.floats(LIVE_SECONDS, 300.0), costs, costs)
+def test_the_redraw_period_keeps_drawing_within_its_share_and_settles(current, cost, previous):
+    """A changed period is in half seconds, at least a second, and keeps the redraw
+    (judged on the cheaper of the last two) within DRAW_SHARE of the time; once taken,
+    the same costs change it no further (no page flip-flopping between periods)."""
+    changed = next_period(current, cost, previous)
+    if changed is None:
+        return
+    assert changed >= LIVE_SECONDS and (2 * changed).is_integer()
+    assert min(cost, previous) <= DRAW_SHARE * changed + 1e-9
+    assert next_period(changed, cost, previous) is None
+
+
+def test_the_first_draw_and_one_costly_redraw_change_nothing():
+    assert next_period(LIVE_SECONDS, 0.7, None) is None, "nothing to compare yet"
+    assert next_period(1.5, 0.7, 0.11) is None, "one redraw that built chart templates"
+    assert next_period(LIVE_SECONDS, 0.3, 0.3) == 3.0
+    assert next_period(3.0, 0.05, 0.05) == LIVE_SECONDS
 
 
 @pytest.fixture(scope="module")
