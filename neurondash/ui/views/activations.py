@@ -15,6 +15,7 @@ from ..cache import (
     chart_key,
     dataset_of,
     derived,
+    derived_at_init,
     derived_ready,
     init_key,
     kept_step,
@@ -78,14 +79,19 @@ def theory_view(run: Run) -> None:
     prediction = prediction_of(run)
     if prediction is None:
         return
-    spread = spread_of(run)["preact"] if prediction.applies else None
-    frame = theory_frame(run, prediction, spread)
+    def compute() -> tuple:
+        spread = spread_of(run)["preact"] if prediction.applies else None
+        frame = theory_frame(run, prediction, spread)
+        return frame, theory_sentence(prediction) + (
+            " The first layer's input variance is taken from the measurement (its "
+            "pre-activation std at step 0); theory carries it through the layers above. "
+            + spread_sentence(frame, prediction) if prediction.applies else "")
+
+    # Of the Config and step 0 alone: computed once, not at every redraw of a live run.
+    frame, caption = derived_at_init(run, "theory_view", compute)
     if prediction.applies and len(frame):
         render.chart(init_key(run, "theory"), lambda: theory_chart(frame))
-    st.caption(theory_sentence(prediction) + (
-        " The first layer's input variance is taken from the measurement (its pre-activation "
-        "std at step 0); theory carries it through the layers above. "
-        + spread_sentence(frame, prediction) if prediction.applies else ""))
+    st.caption(caption)
 
 
 def worst_layer(run: Run, step: int, layers: list[str]) -> str:

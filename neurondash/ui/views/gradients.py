@@ -12,7 +12,15 @@ from ...charts.theory import gradient_frame, spread_sentence, theory_chart
 from ...engine.gradcheck import NOISE_FLOOR, TOLERANCE, check_gradients
 from ...run import Run
 from .. import render
-from ..cache import chart_key, dataset_of, derived, derived_ready, init_key, kept_step
+from ..cache import (
+    chart_key,
+    dataset_of,
+    derived,
+    derived_at_init,
+    derived_ready,
+    init_key,
+    kept_step,
+)
 from .common import histogram_view, over_training_view, table, x_end
 from .mean_field import grad_prediction_of, prediction_of, spread_of
 
@@ -67,7 +75,9 @@ def gradient_theory(run: Run) -> None:
     if not prediction.applies:
         st.caption(f"Mean-field theory does not describe these gradients: {prediction.note}.")
         return
-    frame = gradient_frame(run, grad_prediction_of(run, prediction), spread_of(run)["grad"])
+    # Of the Config and step 0 alone: computed once, not at every redraw of a live run.
+    frame = derived_at_init(run, "theory_grad_frame", lambda: gradient_frame(
+        run, grad_prediction_of(run, prediction), spread_of(run)["grad"]))
     if len(frame):
         render.chart(init_key(run, "theory_grad"),
                      lambda: theory_chart(frame, "gradient std (dloss/dh)"))
