@@ -10,6 +10,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from . import altair_speed
 from .base import MAX_ROWS as MAX_ROWS
 from .base import check_rows as _check_rows
 from .base import step_x
@@ -20,6 +21,8 @@ from .search import slice_chart as slice_chart
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39"]
+
+altair_speed.install()
 
 
 def layer_scale(names: list[str]) -> alt.Scale:
