@@ -12,7 +12,14 @@ from ..parts.activations import ACTIVATIONS
 from ..run import Run
 from .advice import init_scale_advice
 from .findings import LEVELS, Advice, Finding, one_lr, said_once, with_advice
-from .loss import MIN_STEPS_FOR_BASELINE, RISE, STILL_FALLING, generalisation, loss_rise
+from .loss import (
+    MIN_STEPS_FOR_BASELINE,
+    RISE,
+    STILL_FALLING,
+    generalisation,
+    loss_rise,
+    spike_finding,
+)
 from .rate import MIN_STEPS_FOR_LR, UPDATE_BANDS, divergence, learning_rate
 from .units import COLLAPSED_STD, SHRINK_RATIO, dead_units, rising_saturation, saturation, signal
 
@@ -42,6 +49,8 @@ def diagnose(run: Run, finder: LRFinderResult | None = None) -> list[Finding]:
     if run.status == "diverged":
         found.append(divergence(run))
     found += _at_init(run) + _notes(run) + generalisation(run)
+    spike = spike_finding(run)
+    found += [spike] if spike is not None else []
     # Whether the training loss itself shows trouble: findings read off the diagnostics
     # after training must agree with it (validation loss rising alone is overfitting).
     troubled = (loss_rise(run, validation=False) > RISE or run.status == "diverged"

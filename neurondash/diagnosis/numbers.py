@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..parts.activations import ACTIVATIONS
 from ..run import Run
+from .loss import early_rise
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,8 @@ METRICS: dict[str, Metric] = {
                         _ratio("act_std"), _log_distance, ".3g", at_init=True),
     "grad_ratio": Metric("first / last hidden layer's gradient std at init",
                          _ratio("grad_std"), _log_distance, ".3g", at_init=True),
+    "early_rise": Metric("rise of the training loss above its start, early on",
+                         lambda run, _: early_rise(run), lambda v: v, ".2f"),
     "gap": Metric("validation minus training loss", _gap, lambda v: v),
 }
 

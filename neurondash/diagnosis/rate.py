@@ -102,6 +102,8 @@ def learning_rate(run: Run, level: float | None, found: list[Finding], troubled:
                                        measured + ": each step rewrites a large share of the "
                                        f"weights, and {cost}.", metric="val_loss"),
                                lr_advice(config, factor, ""))
+        if "Early loss spike" in named:  # not steady: that finding has the advice
+            return None
         return Finding("info", "Large but steady updates",
                        measured + ", above the band, yet the loss kept falling to the end: "
                        "this rate works here" + (" (Adam's steps are about lr in size "
