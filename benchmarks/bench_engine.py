@@ -29,6 +29,7 @@ from neurondash import Config, train  # noqa: E402
 from neurondash.config import MAX_WORK  # noqa: E402
 from neurondash.data import load_dataset  # noqa: E402
 from neurondash.engine.train import Trainer, blas_description, split_metrics  # noqa: E402
+from neurondash.parts.activations import ACTIVATIONS  # noqa: E402
 
 MAKEMORE = Config(task="names", context=3, embed_dim=10, depth=5, width="100", norm="batch",
                   act="tanh", init="kaiming", out_scale=0.1, batch=32, lr=0.1, opt="sgd")
@@ -208,6 +209,17 @@ def recording_by_size(steps: int, rounds: int) -> list[tuple]:
     return found
 
 
+def by_activation(steps: int, rounds: int) -> dict[str, float]:
+    """Each activation's us/step on the dashboard's default model, over tanh's, timed in
+    interleaved rounds (median of per-round ratios): no activation should cost a multiple
+    of another (gelu's float32 ``x**3`` once made it 12x tanh)."""
+    base = Config(steps=200_000)
+    steppers = {name: engine_stepper(base.replace(act=name), record=False)
+                for name in ACTIVATIONS}
+    times = round_us(steppers, steps, rounds)
+    return {name: median_ratio(times, name, "tanh") for name in ACTIVATIONS}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=200, help="steps per round")
@@ -263,6 +275,9 @@ def main() -> None:
                   if torch_ratio is not None else "")
         print(f"  batch {batch:>3}, width {width}: {off_us:8.1f} us/step recorder off, "
               f"+{100 * (ratio - 1):.1f}% on{versus}")
+    ratios = by_activation(args.steps, args.rounds)
+    print("us/step by activation on the default model, over tanh's: "
+          + ", ".join(f"{name} {ratio:.2f}x" for name, ratio in ratios.items()))
     spiral = per_step_us({"off": engine_stepper(SPIRAL.replace(steps=200_000), False)},
                          args.steps, 3)["off"]
     print(f"spiral 2-D model (3x16 tanh), recorder off: {spiral:.1f} us/step")

@@ -2,10 +2,10 @@
 the caches and charts are keyed on.
 
 It names only what makes the run's numbers: the settings that differ from their defaults,
-the word list (task ``words``) and the engine's ``NUMBERS_VERSION``. So a setting added with
-a default leaves every existing key (and every link handed out) valid, and neither a NumPy
-upgrade nor a new run-file format orphans a stored run: old formats are read and migrated,
-NumPy's version is recorded in the run and shown. Changing a default changes what a link
+the word list (task ``words``), the engine's ``NUMBERS_VERSION`` and the activation's own
+``revision``. So a setting added with a default leaves every existing key (and every link
+handed out) valid, and neither a NumPy upgrade nor a new run-file format orphans a stored
+run: old formats are read and migrated, NumPy's version is recorded in the run and shown. Changing a default changes what a link
 that leaves it out trains: that is a change of numbers, and bumps ``NUMBERS_VERSION``.
 """
 
@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from .config import Config
 from .engine import NUMBERS_VERSION
+from .parts.activations import ACTIVATIONS
 
 
 def words_digest(words: Sequence[str] | None) -> str | None:
@@ -27,5 +28,8 @@ def run_key(config: Config, words: Sequence[str] | None = None) -> str:
     """The key of the run that ``config`` (and ``words``, for task ``words``) trains."""
     identity = {"changed": config.changed(), "words": words_digest(words),
                 "numbers": NUMBERS_VERSION}
+    revision = ACTIVATIONS[config.act].revision
+    if revision:
+        identity["act_revision"] = revision
     text = json.dumps(identity, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:32]

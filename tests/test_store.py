@@ -61,6 +61,19 @@ def test_the_key_changes_with_config_words_and_numbers_version(monkeypatch):
     assert run_key(SMALL) != before
 
 
+def test_an_activation_revision_changes_only_its_own_runs_keys(monkeypatch):
+    """A change to one activation's rounding (gelu's x**3) re-keys its runs alone."""
+    from neurondash.parts.activations import ACTIVATIONS
+
+    before = {name: run_key(SMALL.replace(act=name)) for name in ACTIVATIONS}
+    for name, activation in ACTIVATIONS.items():
+        monkeypatch.setitem(ACTIVATIONS, name, dataclasses.replace(
+            activation, revision=activation.revision + 1))
+        after = {other: run_key(SMALL.replace(act=other)) for other in ACTIVATIONS}
+        assert {other for other in ACTIVATIONS if after[other] != before[other]} == {name}
+        monkeypatch.setitem(ACTIVATIONS, name, activation)
+
+
 def test_a_new_setting_with_a_default_leaves_every_key_as_it_was(monkeypatch):
     """Adding a setting (a scratch row, as dropout would be) keeps old keys, so stored runs
     and the links handed out stay valid; so do NumPy and run-file format changes."""

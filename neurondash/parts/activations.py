@@ -48,6 +48,10 @@ class Activation:
     saturation_lesson: str = "Saturated activations"
     """The finding's name when too many outputs are saturated (or inactive)."""
     dead_lesson: str = "Dead units"
+    revision: int = 0
+    """Bumped when this activation's arithmetic changes its rounding: only its runs' keys
+    change then (``identity.run_key``), not every stored run's as ``NUMBERS_VERSION`` would.
+    gelu 1: x*x*x, not NumPy's float32 x**3 (a scalar powf per value, 250x slower)."""
     saturation_limits: tuple[float, float, float] = (35.0, 55.0, 80.0)
     """Saturated % of the worst layer above which the diagnosis speaks: at init; after
     training when the loss shows trouble; after training, risen there, at a cost to the
@@ -67,11 +71,11 @@ def _sigmoid(x: Array) -> Array:
 
 
 def _gelu(x: Array) -> Array:
-    return 0.5 * x * (1.0 + np.tanh(_GELU_C * (x + 0.044715 * x**3)))
+    return 0.5 * x * (1.0 + np.tanh(_GELU_C * (x + 0.044715 * (x * x * x))))
 
 
 def _gelu_derivative(x: Array, _y: Array) -> Array:
-    t = np.tanh(_GELU_C * (x + 0.044715 * x**3))
+    t = np.tanh(_GELU_C * (x + 0.044715 * (x * x * x)))
     return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _GELU_C * (1.0 + 3 * 0.044715 * x * x)
 
 
@@ -136,7 +140,7 @@ ACTIVATIONS: dict[str, Activation] = {
                    saturation_limits=(20.0, 40.0, 60.0),
                    healthy=("outputs from -1 upward with few pinned near -1 (saturated), of "
                             "similar width in every layer")),
-        Activation("gelu", _gelu, _gelu_derivative, math.sqrt(2.0),
+        Activation("gelu", _gelu, _gelu_derivative, math.sqrt(2.0), revision=1,
                    saturated=lambda x, y: x < -3.0, dead=lambda x, y: x < -4.0,
                    saturation_label="inactive", flat_words="in the flat negative region (x < -3)",
                    saturation_lesson="Inactive units", saturation_limits=(20.0, 40.0, 60.0),
