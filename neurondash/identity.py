@@ -5,8 +5,9 @@ It names only what makes the run's numbers: the settings that differ from their 
 the word list (task ``words``), the engine's ``NUMBERS_VERSION`` and the activation's own
 ``revision``. So a setting added with a default leaves every existing key (and every link
 handed out) valid, and neither a NumPy upgrade nor a new run-file format orphans a stored
-run: old formats are read and migrated, NumPy's version is recorded in the run and shown. Changing a default changes what a link
-that leaves it out trains: that is a change of numbers, and bumps ``NUMBERS_VERSION``.
+run: old formats are read and migrated, NumPy's version is recorded in the run and shown.
+Changing a default changes what a link that leaves it out trains: that is a change of
+numbers, and bumps ``NUMBERS_VERSION``.
 """
 
 from __future__ import annotations

@@ -45,7 +45,15 @@ from pathlib import Path
 from .identity import run_key
 from .paths import store_root, write_atomically
 from .run import Run, RunFormatError
-from .store_index import SCHEMA, STALE_SECONDS, STORED_STATUSES, StoredRun, repair, score, summarize
+from .store_index import (
+    SCHEMA,
+    STALE_SECONDS,
+    StoredRun,
+    repair,
+    score,
+    storable,
+    summarize,
+)
 from .store_policy import Entry, standings, to_evict
 from .store_upgrade import upgrade
 
@@ -186,8 +194,7 @@ class RunStore:
         ``metrics``: the run's ``summary.summarize``, if the caller computed it already.
         ``search``: the key of the search that trained it, which nobody opened yet (else
         whoever asked for it sees it: it is pinned)."""
-        if run.status not in STORED_STATUSES or (
-                run.status != "diverged" and run.steps_done != run.config.total_steps):
+        if not storable(run):
             return None
         key = run_key(run.config, run.words)
         body = gzip.compress(run.to_json().encode(), compresslevel=6, mtime=0)

@@ -23,6 +23,15 @@ from .run import Run, RunFormatError
 STORED_STATUSES = ("finished", "stopped", "diverged")
 """Stored when whole for its Config: a stopped run is the run of its first k steps
 (``until``); an older file's stopped run, short of its Config, is partial and is not."""
+
+
+def storable(run: Run) -> bool:
+    """Whether the store keeps ``run`` under its Config's key: whole for that Config, or
+    diverged (its steps past the blow-up would only repeat it)."""
+    return run.status in STORED_STATUSES and (
+        run.status == "diverged" or run.steps_done == run.config.total_steps)
+
+
 STALE_SECONDS = 3600.0
 """A temporary file older than this is a dead writer's (deleted on open and by ``gc``)."""
 

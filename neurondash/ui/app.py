@@ -21,7 +21,7 @@ from ..identity import run_key
 from ..jobs import Job, Jobs
 from ..run import Run
 from ..run_source import Facts, decide
-from ..store import STORED_STATUSES, shared_store
+from ..store import shared_store, storable
 from ..training import continue_training, train
 from . import live
 from .guard import draw_or_report, report_internal_error, show_callback_error
@@ -57,7 +57,7 @@ def _start(config: Config, words: list[str] | None, base: Run | None = None) -> 
                      words=words, on_snapshot=job.publish)
 
     def keep(job: Job) -> None:
-        if job.result.status in STORED_STATUSES:
+        if storable(job.result):
             try:
                 shared_store().put(job.result)
             except (OSError, sqlite3.Error) as err:

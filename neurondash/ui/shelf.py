@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from ..config import Config
 from ..identity import run_key
 from ..run import Run
-from ..store import STORED_STATUSES, RunStore, shared_store
+from ..store import RunStore, shared_store, storable
 from ..training import continues_exactly
 
 KEPT_RUNS = 12
@@ -83,8 +83,7 @@ class RunShelf(MutableMapping):
 
     def __setitem__(self, key: str, run: Run) -> None:
         """Shelve a run the server trained or its store gave: it may go back to the store."""
-        stored = run.status in STORED_STATUSES and run.steps_done == run.config.total_steps
-        self._put(key, run, run_key(run.config, run.words) if stored else None)
+        self._put(key, run, run_key(run.config, run.words) if storable(run) else None)
 
     def __delitem__(self, key: str) -> None:
         del self._entries[key]

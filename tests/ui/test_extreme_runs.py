@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from neurondash import Config, train
 from neurondash.ui.views import TABS
 
 from .markdown import rendered
@@ -13,8 +14,8 @@ from .test_app import charts, open_app, show
 
 EXTREME = {
     "diverged at step 1": "act=relu&init_scale=100&out_scale=10&steps=40&width=32&depth=5",
-    "diverged mid-way": "act=relu&init_scale=30&steps=60&width=8",
-    "diverged at the last step": "act=relu&init_scale=30&steps=36&width=8",
+    "diverged mid-way": "act=relu&lr=3&width=32&steps=30",
+    "diverged at the last step": "act=relu&lr=3&width=32&sched=constant&steps=15",
     "one step": "steps=1&width=8",
     "no hidden layer": "depth=0&steps=40",
     "one unit wide": "width=1&steps=40&depth=2",
@@ -41,6 +42,18 @@ def _step_axes(spec: dict) -> list[dict]:
         for value in spec:
             found += _step_axes(value)
     return found
+
+
+def test_the_diverged_extremes_diverge_where_their_names_say():
+    """Each "diverged" case blows up at its step (a change to the engine's numbers can
+    make such a run finish, and this file would then test no diverged run)."""
+    where = {"diverged at step 1": lambda done, steps: done <= 1,
+             "diverged mid-way": lambda done, steps: 1 < done < steps - 1,
+             "diverged at the last step": lambda done, steps: done == steps - 1}
+    for name, holds in where.items():
+        run = train(Config.from_query(EXTREME[name])[0])
+        assert run.status == "diverged" and holds(run.steps_done, run.config.steps), \
+            (name, run.status, run.steps_done)
 
 
 @pytest.mark.parametrize("name", list(EXTREME))

@@ -4,6 +4,7 @@ operator enabled it (``NEURONDASH_ADMIN``), and then only after a confirmation."
 
 from __future__ import annotations
 
+from neurondash import Config
 from neurondash.identity import run_key
 from neurondash.store import shared_store
 from neurondash.ui.ownership import admin_enabled
@@ -122,3 +123,13 @@ def test_the_runs_a_search_trained_are_listed_to_its_session_alone():
     show(at, "Runs")
     assert trained <= set(listed(at)), listed(at)
     assert not trained & set(listed(open_app(RELU, tab="Runs")))
+
+
+def test_a_diverged_run_is_listed_among_the_sessions_own():
+    """A diverged run is stored whole (its steps past the blow-up would only repeat it), so
+    the session that trained it lists it like any other."""
+    diverged = {"act": "relu", "lr": "3", "width": "32", "steps": "30"}
+    at = open_app(diverged, tab="Runs")
+    config = Config(act="relu", lr=3.0, width="32", steps=30)
+    assert shared_store().get(run_key(config)).status == "diverged"
+    assert listed(at) == [config.to_query()]

@@ -17,7 +17,7 @@ from ...diagnosis import Finding
 from ...diagnosis.numbers import METRICS, improved, label, measure
 from ...identity import run_key
 from ...run import Run
-from ...store import STORED_STATUSES, shared_store
+from ...store import shared_store, storable
 from ...training import train
 from ..cache import chart_key
 from ..session import Session
@@ -116,7 +116,7 @@ def _fetch(config: Config, words: list[str] | None) -> Run | None:
         return None
     with st.spinner(f"Training the suggested run ({describe_seconds(seconds)})..."):
         other = train(config, words=words)
-    if other.status in STORED_STATUSES:
+    if storable(other):
         with contextlib.suppress(OSError, sqlite3.Error):  # optional: the session keeps it
             shared_store().put(other)
     runs[key] = other
