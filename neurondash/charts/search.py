@@ -64,15 +64,16 @@ def search_heatmap_chart(cells: pd.DataFrame, x: str, y: str, metric: str) -> al
     base = alt.Chart(check_rows(cells)).encode(
         x=alt.X(f"{x}:O", title=x, sort=order(x, "x_rank"), axis=alt.Axis(labelAngle=0)),
         y=alt.Y(f"{y}:O", title=y, sort=order(y, "y_rank")))
+    tooltip = [f"{x}:O", f"{y}:O", "label:N", "trial:N"]
     rect = base.mark_rect().encode(
         color=alt.Color("colour:Q", title=f"{metric} (clipped)",
                         scale=alt.Scale(scheme="viridis", reverse=True)),
         stroke=alt.condition("datum.best", alt.value("#d62728"), alt.value(None)),
         strokeWidth=alt.condition("datum.best", alt.value(3), alt.value(0)),
-        href="link:N",
-        tooltip=[f"{x}:O", f"{y}:O", "label:N", "trial:N"])
+        href="link:N", tooltip=tooltip)
+    # The label covers the cell's middle: it opens the trial too.
     text = base.mark_text(fontSize=11).encode(
-        text="label:N",
+        text="label:N", href="link:N", tooltip=tooltip,
         color=alt.condition("datum.dark", alt.value("white"), alt.value("black")))
     return alt.layer(rect, text).properties(height=300)
 

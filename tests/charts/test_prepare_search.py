@@ -59,3 +59,15 @@ def test_short_labels_name_only_the_settings_that_differ():
     configs = {"lr=0.1&depth=2&width=16": Config(lr=0.1, depth=2, width="16"),
                "lr=0.3&depth=2&width=16": Config(lr=0.3, depth=2, width="16")}
     assert list(prepare.short_labels(configs).values()) == ["lr=0.1", "lr=0.3"]
+
+
+def test_every_mark_of_a_heatmap_cell_opens_its_trial():
+    """The label sits on the cell's middle: a click there must open the trial too."""
+    from neurondash.charts.search import search_heatmap_chart
+
+    cells = prepare.heatmap_cells(BOARD, "opt", "width", "val_loss", ceiling=3.0)
+    layers = search_heatmap_chart(cells, "opt", "width", "val_loss").to_dict()["layer"]
+    assert len(layers) == 2
+    for layer in layers:
+        assert layer["encoding"]["href"]["field"] == "link", layer["mark"]
+        assert {"field": "trial", "type": "nominal"} in layer["encoding"]["tooltip"]
