@@ -74,7 +74,10 @@ def learning_rate(run: Run, level: float | None, found: list[Finding], troubled:
                 f"({config.opt}: judged between {low:g} and {high:g})")
     factor = lr_factor(config.opt, level)
     saturated_at_init = any(f.metric == "saturated_init" for f in found)
-    slow = not converged(run) and not EXPLAINED & named and not saturated_at_init
+    # Dead units do not move, and a spike says the steps were too large, not too small.
+    overshot = any(f.metric in ("dead_units", "early_rise") for f in found)
+    slow = not converged(run) and not EXPLAINED & named and not saturated_at_init \
+        and not overshot
     if slow and (level < low - LEVELLED_MARGIN or level < low and still_falling(run)):
         ending = ("ends no better than a baseline" if troubled else "is still falling at the "
                   "end" if still_falling(run) else "levelled off short of what a larger rate "

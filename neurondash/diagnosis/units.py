@@ -11,7 +11,7 @@ from ..parts.activations import ACTIVATIONS
 from ..run import Run
 from .advice import init_scale_advice, lr_advice
 from .findings import Advice, Finding, with_advice
-from .loss import RISE, cut_drop, loss_rise
+from .loss import RISE, cut_drop, early_spike, loss_rise
 from .rate import UPDATE_BANDS, lr_factor
 
 COLLAPSED_STD = 0.1
@@ -159,6 +159,9 @@ def _dead_advice(run: Run, level: float | None, high: float) -> Advice | None:
                       "biases at 0.", {"bias_init": 0.0})
     if level is not None and level > high:
         return lr_advice(config, 1 / 3, " (its steps are large enough to throw units off)")
+    if early_spike(run) is not None:
+        return lr_advice(config, 1 / 3, " (its first steps overshot, throwing units off: the "
+                         "early loss spike)")
     advice = init_scale_advice(run, "up") or init_scale_advice(run, "down")
     if advice is None and config.act == "relu":
         advice = Advice("leaky_relu keeps a small gradient where ReLU has none.",
