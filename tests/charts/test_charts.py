@@ -8,6 +8,8 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from neurondash import Config, charts, train
 from neurondash.charts import prepare
@@ -82,6 +84,23 @@ def test_downsample_averages_groups():
     steps = np.arange(1, 10_001)
     s, v = prepare.downsample(steps, steps.astype(float), 100)
     assert len(s) == 100 and v[0] == pytest.approx(50.5) and s[-1] == 10_000
+
+
+@given(st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=3000), st.integers(2, 400))
+@settings(max_examples=60, deadline=None)
+def test_extremes_keep_every_groups_lowest_and_highest_in_step_order(values, points):
+    steps = np.arange(1, len(values) + 1)
+    s, v = prepare.extremes(steps, np.array(values), points)
+    assert len(s) <= max(points, 2) and np.all(np.diff(s) > 0)
+    assert v.max() == max(values) and v.min() == min(values)
+    assert np.array_equal(v, np.array(values)[s - 1]), "each value at its own step"
+
+
+def test_the_loss_chart_draws_an_early_spike_at_its_height():
+    run = train(Config(act="relu", depth=7, lr=0.3, steps=3000))
+    peak = run.history["loss"].iloc[:300].max()
+    curves = prepare.loss_curves(run)
+    assert curves.loc[curves["series"] == "train", "loss"].max() == peak
 
 
 def test_decision_chart_colours_regions_like_their_class_and_spans_the_grid():
