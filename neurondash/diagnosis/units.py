@@ -162,6 +162,12 @@ def _dead_advice(run: Run, level: float | None, high: float) -> Advice | None:
     if early_spike(run) is not None:
         return lr_advice(config, 1 / 3, " (its first steps overshot, throwing units off: the "
                          "early loss spike)")
+    if ACTIVATIONS[config.act].dies_of_large_inputs:
+        advice = init_scale_advice(run, "down")
+        if advice is None and config.norm == "none":
+            advice = Advice(f"BatchNorm (norm batch) keeps every layer's pre-activations near "
+                            f"unit scale, out of {config.act}'s flat tails.", {"norm": "batch"})
+        return advice
     advice = init_scale_advice(run, "up") or init_scale_advice(run, "down")
     if advice is None and config.act == "relu":
         advice = Advice("leaky_relu keeps a small gradient where ReLU has none.",

@@ -48,6 +48,10 @@ class Activation:
     saturation_lesson: str = "Saturated activations"
     """The finding's name when too many outputs are saturated (or inactive)."""
     dead_lesson: str = "Dead units"
+    dies_of_large_inputs: bool = False
+    """Its dead units sit in a flat tail that large pre-activations reach (tanh, sigmoid,
+    ELU's floor): a larger init scale kills more of them (sigmoid at depth 7: 1 dead at
+    init_scale 3, 18 at 10), normalization revives them (0 with BatchNorm)."""
     revision: int = 0
     """Bumped when this activation's arithmetic changes its rounding: only its runs' keys
     change then (``identity.run_key``), not every stored run's as ``NUMBERS_VERSION`` would.
@@ -108,11 +112,13 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation("tanh", np.tanh, _tanh_derivative, 5.0 / 3.0,
                    saturated=lambda x, y: np.abs(y) > 0.97, dead=lambda x, y: np.abs(y) > 0.99,
                    output_range=(-1.0, 1.0), flat_words="in the flat tails (|h| > 0.97)",
+                   dies_of_large_inputs=True,
                    healthy=("spread over (-1, 1) without tall spikes at +-1 (saturated) or a "
                             "narrow spike at 0 (collapsed)")),
         Activation("sigmoid", _sigmoid, lambda x, y: y * (1.0 - y), 1.0,
                    saturated=lambda x, y: (y < 0.03) | (y > 0.97),
                    dead=lambda x, y: (y < 0.01) | (y > 0.99), output_range=(0.0, 1.0),
+                   dies_of_large_inputs=True,
                    flat_words="in the flat tails (h < 0.03 or h > 0.97)",
                    saturation_limits=(85.0, 90.0, 95.0),
                    healthy=("spread over (0, 1) without tall spikes at 0 or 1 (saturated) or a "
@@ -136,6 +142,7 @@ ACTIVATIONS: dict[str, Activation] = {
                             "width in every layer")),
         Activation("elu", _elu, lambda x, y: np.where(x > 0, 1.0, y + 1.0), math.sqrt(2.0),
                    saturated=lambda x, y: y < -0.97, dead=lambda x, y: y < -0.99,
+                   dies_of_large_inputs=True,
                    flat_words="in the flat negative region (h < -0.97)",
                    saturation_limits=(20.0, 40.0, 60.0),
                    healthy=("outputs from -1 upward with few pinned near -1 (saturated), of "
