@@ -79,8 +79,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("init", str, "kaiming", "How weights are drawn: normal(std=scale), uniform(+-scale), "
             "Xavier, Kaiming (gain/sqrt(fan_in)) or all zeros.",
             choices=tuple(INITIALIZERS), group="Initialization"),
-    Setting("init_scale", float, 1.0, "Multiplier on the scheme's scale: above 1 saturates, "
-            "below 1 shrinks activations.", 1e-3, 1e2, log=True, group="Initialization"),
+    Setting("init_scale", float, 1.0, "Multiplier on the scheme's scale: larger grows every "
+            "layer's pre-activations (tanh and sigmoid saturate, ReLU-like signals grow with "
+            "depth), smaller shrinks them; the header says which phase theory puts the net in.",
+            1e-3, 1e2, log=True, group="Initialization"),
     Setting("out_scale", float, 0.1, "Extra multiplier on the output layer's weights; small "
             "values give unconfident logits at init.", 0.0, 10.0, group="Initialization"),
     Setting("bias_init", float, 0.0, "Standard deviation of the initial biases (0 = zeros).",

@@ -69,7 +69,7 @@ def prescription_sentence(run: Run) -> str:
         "uniform": f"uniform on ±1 (std 1/√3){scale}",
         "zero": "zero (every unit the same: nothing breaks the symmetry)",
     }.get(config.init, config.init)
-    out = (f"; the output's with gain 1, times out scale {config.out_scale:g}"
+    out = (f"; the output's with gain 1{scale}, times out scale {config.out_scale:g}"
            if config.init != "zero" else "")
     embed = "; the embedding table is unit normal" if config.is_char_task else ""
     return f"Hidden weights are drawn with std = {rule}{out}{embed}."

@@ -88,8 +88,9 @@ def _at_init(run: Run) -> list[Finding]:
         found.append(Finding("warning", "Confidently wrong logits at init",
                              f"The initial loss is {run.initial_loss:.2f}, far above the "
                              f"{expected:.2f} of a uniform guess: the output layer starts with "
-                             "large, confident logits and the first steps only squash them "
-                             "(the hockey-stick curve)."
+                             "large, confident logits"
+                             + ("." if run.status == "diverged" else " and the first steps "
+                                "only squash them (the hockey-stick curve).")
                              + (" Try out_scale 0.1 (or 0.01)." if smaller else ""),
                              change=smaller, metric="initial_loss"))
         if not smaller:  # the hidden layers blew the logits up: a chaotic init
@@ -164,9 +165,10 @@ def _rescue(run: Run, level: float | None) -> Finding:
                    "the init scale hardly changes the activations. It still sets the "
                    "effective learning rate: a normalized layer's gradient shrinks as its "
                    "weights grow, so the same lr moves larger weights by a smaller share"
-                   + here + ". In the lesson's 5-layer network update:data falls by about "
-                   "two decades from init_scale 0.2 to 5, and the final validation loss rises "
-                   "by about 0.1.")
+                   + here + "." + (" In the BatchNorm lesson's 5-layer network update:data "
+                                   "falls by about two decades from init_scale 0.2 to 5, and "
+                                   "the final validation loss rises by about 0.1."
+                                   if config.norm == "batch" else ""))
 
 
 def _zero_weights_evidence(run: Run) -> str:

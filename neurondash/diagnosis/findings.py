@@ -27,6 +27,11 @@ class Finding:
     findings share it (``said_once``)."""
 
 
+def counted(n: int, noun: str) -> str:
+    """'1 hidden unit is', '5 hidden units are': a count with its noun and verb agreeing."""
+    return f"{n:,} {noun} is" if n == 1 else f"{n:,} {noun}s are"
+
+
 def with_advice(finding: Finding, advice: Advice | None) -> Finding:
     """``finding`` with ``advice``'s words appended and its change attached."""
     if advice is None:

@@ -10,7 +10,7 @@ import pandas as pd
 from ..parts.activations import ACTIVATIONS
 from ..run import Run
 from .advice import init_scale_advice, lr_advice
-from .findings import Advice, Finding, with_advice
+from .findings import Advice, Finding, counted, with_advice
 from .loss import RISE, cut_drop, early_spike, loss_rise
 from .rate import UPDATE_BANDS, lr_factor
 
@@ -133,10 +133,11 @@ def dead_units(run: Run, last: pd.DataFrame, level: float | None,
         where = ", ".join(f"{layer}: {n}" for layer, n in
                           sorted(counts.items(), key=lambda item: -item[1]))
         finding = Finding("warning", act.dead_lesson,
-                          f"{sum(counts.values())} hidden units ({where}) are "
+                          f"{counted(sum(counts.values()), 'hidden unit')} "
                           f"{act.saturation_label} for every example of the training split "
-                          "after training: they pass no gradient and no longer learn (white "
-                          "columns in the dead-unit map).", metric="dead_units",
+                          f"after training ({where}): a dead unit passes no gradient and no "
+                          "longer learns (white columns in the dead-unit map).",
+                          metric="dead_units",
                           layers=tuple(sorted(counts, key=lambda k: -counts[k])))
         return with_advice(finding, _dead_advice(run, level, high))
     candidates = last[last["dead_units"] > 0]
@@ -144,8 +145,9 @@ def dead_units(run: Run, last: pd.DataFrame, level: float | None,
         return None
     where = ", ".join(f"{row.layer}: {row.dead_units}" for row in candidates.itertuples())
     return Finding("info", "Possibly dead units",
-                   f"{int(candidates['dead_units'].sum())} hidden units ({where}) are "
-                   f"{act.saturation_label} on all {run.sample_name} of the last snapshot; "
+                   f"{counted(int(candidates['dead_units'].sum()), 'hidden unit')} "
+                   f"{act.saturation_label} on all {run.sample_name} of the last snapshot "
+                   f"({where}); "
                    "whether they are dead on the whole training split was not counted for "
                    "this run.", layers=tuple(candidates["layer"]))
 

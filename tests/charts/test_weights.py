@@ -59,3 +59,16 @@ def test_the_std_over_training_has_one_named_line_per_matrix_and_snapshot():
     assert len(frame) == len(run.matrix_names) * len(run.snapshot_steps)
     assert "embedding table" in set(frame["param"])
     assert not frame["param"].str.contains(r"layers\.").any()
+
+
+def test_the_sentence_names_init_scale_wherever_it_multiplies():
+    """init_scale multiplies the output layer too: the sentence says so for both."""
+    from neurondash.charts.weights import prescription_sentence
+
+    config = Config(init_scale=3.0, out_scale=0.1, **WIDE)
+    run = train(config)
+    out = init_table(run, 0).iloc[-1]
+    assert out["prescribed_std"] == pytest.approx(3.0 * 0.1 / math.sqrt(256))
+    sentence = prescription_sentence(run)
+    assert sentence.count("x init scale 3") == 2, sentence
+    assert "times out scale 0.1" in sentence

@@ -580,6 +580,16 @@ def test_a_wrong_backward_is_shown_as_a_disagreement(monkeypatch):
     assert "ReLU's kink" in error
 
 
+def test_an_activation_without_a_flat_region_draws_no_saturation():
+    """identity never saturates: no 0.0% 'most saturated layer', dead-unit map or share."""
+    at = open_app({"act": "identity", "depth": "2", "width": "8", "steps": "30"})
+    assert {m.label: m.value for m in at.metric}["most saturated layer"] == "—"
+    tab = show(at, "Activations")
+    assert not [box for box in tab.selectbox if box.key.startswith("map_layer")]
+    assert any("identity has no flat region" in rendered(c.value) for c in tab.caption)
+    assert not any("()" in rendered(c.value) for c in tab.caption)
+
+
 def test_the_header_names_its_quantities_and_counts_dead_units_on_the_whole_split():
     at = open_app({"act": "relu", "opt": "momentum", "depth": "3", "steps": "600"})
     run = list(at.session_state["runs"].values())[-1]

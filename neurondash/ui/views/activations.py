@@ -7,8 +7,9 @@ import streamlit as st
 from ... import charts
 from ...charts import prepare
 from ...charts.theory import spread_sentence, theory_chart, theory_frame, theory_sentence
+from ...diagnosis.findings import counted
 from ...engine import queries
-from ...parts.activations import ACTIVATIONS
+from ...parts.activations import ACTIVATIONS, Activation
 from ...run import Run
 from .. import render
 from ..cache import (
@@ -38,6 +39,24 @@ def activations_tab(run: Run, step: int) -> None:
     table(prepare.layer_table(run, step), hide_index=True)
     theory_view(run)
     dead_at_step(run, step)
+    label = activation.saturation_label
+    if activation.saturated is None:
+        st.caption(f"{activation.name} has no flat region: no output is ever {label}, so "
+                   "there is no dead-unit map or share over training to draw.")
+    else:
+        _flat_region(run, step, activation)
+    band = (f" Outputs {activation.flat_words} show as a dark band there: one growing over "
+            f"training means more outputs {label}." if activation.saturated is not None
+            else "")
+    over_training_view(run, "activation", "activations over training", "activation",
+                       "Each layer's activation histogram at every snapshot, darkest where "
+                       "most values fall; the whole band narrowing to 0 means collapse."
+                       + band)
+
+
+def _flat_region(run: Run, step: int, activation: Activation) -> None:
+    """Where outputs sit in the activation's flat region: the dead-unit map of one layer at
+    ``step`` and each layer's share over training."""
     layers = sorted(run.dead_maps[step])
     layer = st.selectbox("layer for the dead-unit map", layers,
                          index=layers.index(worst_layer(run, step, layers)),
@@ -50,27 +69,19 @@ def activations_tab(run: Run, step: int) -> None:
                  template=template_key(run, "dead_map", layer), data=mask)
     rows = (" Below the top of a fused model (`fuse`) each row is one group of an "
             "example's positions." if run.config.fuse_levels > 1 else "")
+    label = activation.saturation_label
     column = ("a dead unit: no example gives it a gradient" if activation.dead is not None
-              else f"a unit {activation.saturation_label} on every example, which still "
-                   f"learns through the small gradient there ({activation.flat_words})")
-    st.caption(f"White cells: {activation.saturation_label} for that example. A fully white "
-               f"column is {column}." + rows)
+              else f"a unit {label} on every example, which still learns through the "
+                   "small gradient there")
+    st.caption(f"White cells: {label} for that example. A fully white column is "
+               f"{column}." + rows)
     render.chart(chart_key(run, "saturation"), lambda: charts.over_steps_chart(
-        run.layers, "saturated_pct", f"{activation.saturation_label} % over training", "%",
+        run.layers, "saturated_pct", f"{label} % over training", "%",
         steps=x_end(run)), template=template_key(run, "saturation"), data=lambda: run.layers)
     at_init, after, risen = activation.saturation_limits
-    label = activation.saturation_label
     st.caption(f"The diagnosis speaks when a layer is over {at_init:g}% {label} at init or "
                f"{after:g}% after training, or has risen past {risen:g}% during training at "
-               "a cost to the loss." if activation.saturated is not None else
-               f"{activation.name} has no flat region: no output is ever {label}.")
-    band = (f" Outputs {activation.flat_words} show as a dark band there: one growing over "
-            f"training means more {label} outputs." if activation.saturated is not None
-            else "")
-    over_training_view(run, "activation", "activations over training", "activation",
-                       "Each layer's activation histogram at every snapshot, darkest where "
-                       "most values fall; the whole band narrowing to 0 means collapse."
-                       + band)
+               "a cost to the loss.")
 
 
 def theory_view(run: Run) -> None:
@@ -128,6 +139,6 @@ def dead_at_step(run: Run, step: int) -> None:
         return
     counts = derived(run, name, lambda: queries.dead_on_split(
         model_of(run, step), dataset_of(run).x["train"]))
-    st.info(f"At step {step:,}, {sum(counts.values()):,} hidden units are {state} for every "
-            "example of the training split (dead: they pass no gradient): "
+    st.info(f"At step {step:,}, {counted(sum(counts.values()), 'hidden unit')} {state} for "
+            "every example of the training split (dead: no gradient passes): "
             + ", ".join(f"{layer}: {count}" for layer, count in counts.items()) + ".")

@@ -34,7 +34,10 @@ def metrics(run: Run, step: int | None) -> None:
         cols[1].metric("train loss", "—")
         cols[2].metric("val loss", "—")
     name = prepare.saturation_name(run.config.act)
-    if len(run.layers) and step is not None:
+    if get_activation(run.config.act).saturated is None:
+        cols[3].metric(f"most {name} layer", "—",
+                       help=f"{run.config.act} has no flat region: no output is ever {name}.")
+    elif len(run.layers) and step is not None:
         at_step = run.layers[run.layers["step"] == step]
         worst = at_step.loc[at_step["saturated_pct"].idxmax()]
         short = get_activation(run.config.act).short_label or name
@@ -55,5 +58,6 @@ def metrics(run: Run, step: int | None) -> None:
                        help="Not counted: the run diverged, or its file predates the count.")
     prediction = prediction_of(run)
     if prediction is not None:
-        st.caption(f"**At init, by mean-field theory:** {headline(prediction)} "
-                   "(Activations and Gradients tabs draw it over the measurement.)")
+        drawn = (" (Activations and Gradients tabs draw it over the measurement.)"
+                 if prediction.applies else "")
+        st.caption(f"**At init, by mean-field theory:** {headline(prediction)}{drawn}")
