@@ -87,3 +87,17 @@ def test_a_panel_with_nothing_to_draw_says_why(monkeypatch):
     at = open_app(_params(EXTREME["one step"]), tab="Activations")
     notes = " ".join(rendered(i.value) for i in at.info)
     assert "No activations at the selected step to draw: nothing was recorded" in notes
+
+
+def test_a_diverged_runs_model_views_work_on_the_snapshots_before_the_blow_up():
+    """Before the blow-up the weights are finite: Neuron, Logits and the gradient check use
+    them (they said 'not finite' for every step of a diverged run)."""
+    at = open_app(_params(EXTREME["diverged mid-way"]))
+    steps = list(at.session_state["runs"].values())[-1].snapshot_steps
+    at.select_slider(key="snapshot").set_value(steps[0]).run()
+    for tab in ("Neuron", "Logits", "Gradients"):
+        shown = show(at, tab)
+        assert not [i for i in shown.info if "not finite" in rendered(i.value)], tab
+        assert any("before the blow-up" in rendered(c.value) for c in shown.caption), tab
+    assert any(t.startswith("**20 sampled words:**")
+               for t in (m.value for m in show(at, "Logits").markdown))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -12,7 +13,7 @@ from ...charts import prepare
 from ...charts.labels import COLUMN_LABELS
 from ...run import Run
 from .. import render
-from ..cache import chart_key, template_key
+from ..cache import chart_key, kept_step, model_of, template_key
 
 PLANE = (-1.5, 1.5, -1.5, 1.5)
 """The part of the input plane that 2-D views draw (every point generator stays inside)."""
@@ -74,3 +75,19 @@ def over_training_view(run: Run, quantity: str, title: str, y_title: str,
                  stretch=False, template=template_key(run, quantity, "over_training"),
                  data=frame)
     st.caption(caption)
+
+
+def diverged_past(run: Run, step: int, purpose: str) -> bool:
+    """Whether a view that queries the model must stop: a diverged run's weights after the
+    blow-up are not finite, but at an earlier snapshot they are (and are shown, said)."""
+    if run.status != "diverged":
+        return False
+    kept = kept_step(run, step)
+    if kept is not None and np.isfinite(model_of(run, step).flat).all():
+        st.caption(f"The run diverged later: these are the weights at step {kept:,} (the "
+                   "snapshot slider), before the blow-up.")
+        return False
+    where = f" at step {kept:,}" if kept is not None else " after the blow-up"
+    st.info(f"The diverged model's parameters are not finite{where}: pick an earlier "
+            f"snapshot step to {purpose}.")
+    return True

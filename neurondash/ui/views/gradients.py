@@ -21,7 +21,7 @@ from ..cache import (
     init_key,
     kept_step,
 )
-from .common import histogram_view, over_training_view, table, x_end
+from .common import diverged_past, histogram_view, over_training_view, table, x_end
 from .mean_field import grad_prediction_of, prediction_of, spread_of
 
 
@@ -108,8 +108,7 @@ def backprop_check(run: Run, step: int) -> None:
                "PyTorch's. This engine's backward is hand-written too: here each parameter's "
                "gradient is compared with central finite differences of the loss, in float64, "
                f"on {CHECK_EXAMPLES} validation examples (a few entries per parameter).")
-    if run.status == "diverged":
-        st.info("The diverged model's parameters are not finite: nothing to check.")
+    if diverged_past(run, step, "check the gradients"):
         return
     kept = kept_step(run, step)
     name = f"backprop_check@{kept}"

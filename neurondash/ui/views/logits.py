@@ -15,6 +15,7 @@ from ...run import Run
 from .. import render
 from ..cache import chart_key, dataset_of, derived, model_of, template_key
 from ..text import escape, notice
+from .common import diverged_past
 
 
 def logits_tab(run: Run, step: int) -> None:
@@ -31,17 +32,17 @@ def logits_tab(run: Run, step: int) -> None:
         p_correct(), "p(correct class)", "probability"),
         template=template_key(run, "p_correct"), data=p_correct)
     st.caption("Healthy: mass moves right over training; at init it sits near 1/V.")
-    if run.status == "diverged":
-        st.info("The diverged model's parameters are not finite: nothing to sample or query.")
+    if diverged_past(run, step, "sample words and query the model"):
         return
-    model = model_of(run)
+    at = step if run.status == "diverged" else None
+    model = model_of(run, at)
     if run.config.is_char_task:
         text = st.text_input("context: type the start of a word", value="", key="ctx_text",
                              max_chars=40)
         try:
             probs = queries.next_char_probs(model, run.vocab, run.config.context, text)
             frame = pd.DataFrame({"char": list(run.vocab), "p": probs})
-            render.chart(chart_key(run, "next", text), lambda: charts.bars_chart(
+            render.chart(chart_key(run, "next", text, at), lambda: charts.bars_chart(
                 frame, "char", "p", f"P(next character | '{text}')"))
             st.caption("Healthy: a few plausible characters take most of the probability; "
                        "a flat profile means the model has not learned this context.")
@@ -49,7 +50,7 @@ def logits_tab(run: Run, step: int) -> None:
             notice("warning", err)
         if run.config.context == 1 and run.config.depth == 0:
             _bigram_tables(run, model)
-        words = derived(run, "samples", lambda: queries.sample_words(
+        words = derived(run, f"samples@{at}", lambda: queries.sample_words(
             model, run.vocab, run.config.context, 20, seed=run.config.seed))
         st.write("**20 sampled words:** " + escape(", ".join(words)))
         st.caption("Healthy: name-like words; random strings mean the model is near uniform.")

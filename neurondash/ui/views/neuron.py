@@ -15,14 +15,13 @@ from ...parts.layers import Linear
 from ...run import Run
 from .. import render
 from ..cache import chart_key, dataset_of, derived, kept_step, model_of, offer_rebuild
-from .common import PLANE, UNIT_MAPS
+from .common import PLANE, UNIT_MAPS, diverged_past
 
 
 def neuron_tab(run: Run, step: int) -> None:
-    if run.status == "diverged":
-        st.info("The diverged model's parameters are not finite: no neuron to trace.")
-        return
     offer_rebuild(run, step)
+    if diverged_past(run, step, "trace a neuron"):
+        return
     model = model_of(run, step)
     if not model.blocks:
         st.info("This model has no hidden units.")
