@@ -243,9 +243,15 @@ def _page() -> None:
             st.info("Showing the previous run; press Train for the current settings.")
         if run.status == "diverged":
             notice("error", run.message)
-        elif run.status == "stopped":
-            notice("warning", run.message)
+        elif run.status == "stopped" or run.config.until:
             whole = run.config.replace(until=0)
+            if run.status == "stopped":
+                notice("warning", run.message)
+            else:
+                notice("info", f"This run trained {run.steps_done:,} of its "
+                       f"{whole.total_steps:,} steps (until {run.config.until:,}, as a "
+                       "search's shorter rung does): its numbers are the first steps of the "
+                       "whole run's.")
             live.resume_button(run, lambda: JOBS.is_running(run_key(whole, run.words)))
         header = st.container()  # filled once the slider has said which step is shown
         steps = run.snapshot_steps

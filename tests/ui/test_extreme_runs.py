@@ -101,3 +101,12 @@ def test_a_diverged_runs_model_views_work_on_the_snapshots_before_the_blow_up():
         assert any("before the blow-up" in rendered(c.value) for c in shown.caption), tab
     assert any(t.startswith("**20 sampled words:**")
                for t in (m.value for m in show(at, "Logits").markdown))
+
+
+def test_a_run_cut_by_until_says_it_is_part_of_its_run_and_offers_the_rest():
+    """A search's pruned trial opens as its shorter rung: the page says so, not only the
+    sidebar's until box."""
+    at = open_app({"steps": "300", "until": "120", "width": "8"})
+    said = [rendered(i.value) for i in at.info]
+    assert any("trained 120 of its 300 steps" in text for text in said), said
+    assert at.button(key="resume").label == "Continue to step 300"
