@@ -24,7 +24,13 @@ start, importances), ``running`` (run_search, replay_search, the search's record
 """
 
 from ..config import SEARCHABLE
-from .leaderboard import importance_frame, leaderboard, search_frame, skipped_frame
+from .leaderboard import (
+    IMPORTANCE_TRIALS,
+    importance_frame,
+    leaderboard,
+    search_frame,
+    skipped_frame,
+)
 from .running import Planned, SearchLog, replay_search, run_search, search_key
 from .space import (
     KINDS,
@@ -42,7 +48,8 @@ from .study import importances, trial_value
 __all__ = [
     "KINDS", "LR_RANGES", "MAX_REPEATS", "MAX_RUNGS", "MAX_SEARCHED", "MAX_TRIALS", "METHODS",
     "Planned", "Range", "SEARCHABLE", "SearchError", "SearchLog", "SearchSpec", "Trial",
-    "choice_range", "default_ranges", "importance_frame", "importances", "leaderboard",
+    "IMPORTANCE_TRIALS", "choice_range", "default_ranges", "importance_frame", "importances",
+    "leaderboard",
     "parse_range", "parse_ranges", "replay_search", "run_search", "search_frame", "search_key",
     "skipped_frame", "trial_value",
 ]

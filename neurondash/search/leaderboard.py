@@ -87,6 +87,11 @@ def leaderboard(frame: pd.DataFrame, searched: list[str], metric: str = "val_los
     return board
 
 
+IMPORTANCE_TRIALS = 10
+"""Whole trials below which the importances are not drawn: a forest fitted to a handful of
+points splits on whichever setting happened to differ (2 trials gave init_scale 50%)."""
+
+
 def importance_frame(spec: SearchSpec, frame: pd.DataFrame) -> pd.DataFrame:
     """Each searched setting's importance (its share of the variance of the whole trials'
     validation loss, by fANOVA), most important first. With repeats, ``noise`` is the share
@@ -95,7 +100,7 @@ def importance_frame(spec: SearchSpec, frame: pd.DataFrame) -> pd.DataFrame:
     'within seed noise', since these trials cannot tell it from chance."""
     whole = frame[(frame["trained"] >= frame["of_steps"])
                   & frame["status"].isin(("finished", "diverged"))]
-    columns = ["setting", "importance", "noise", "verdict"]
+    columns = ["setting", "importance", "noise", "verdict", "trials"]
     if whole.empty:
         return pd.DataFrame(columns=columns)
     trials, per_trial = [], []
@@ -115,6 +120,7 @@ def importance_frame(spec: SearchSpec, frame: pd.DataFrame) -> pd.DataFrame:
         noise = min(1.0, within / spread)
     table = pd.DataFrame({"setting": list(found), "importance": list(found.values())})
     table["noise"] = noise
+    table["trials"] = len(trials)
     table["verdict"] = np.where(np.isnan(noise), "no repeats to judge noise",
                                 np.where(table["importance"] < noise, "within seed noise",
                                          "above seed noise"))

@@ -64,6 +64,13 @@ def test_a_search_runs_ranks_its_trials_and_every_chart_opens_runs():
         assert {link for t in tables if "link" in t.column_names
                 for link in t.column("link").to_pylist()} <= expected
     assert kinds == {"parallel": 1, "slice": 2, "heatmap": 1}
+    assert not [s for s, _ in charts(at) if "verdict" in fields(s)], "4 trials: no importances"
+    assert any("this search has 4 so far" in c.value for c in at.caption)
+
+
+def test_what_mattered_is_drawn_from_ten_whole_trials():
+    at = open_app(SMALL, tab="Sweep")
+    search_in_tab(at, "lr=0.01,0.03,0.1,0.3,1\nact=tanh,relu")
     (importance,) = [t[0].to_pandas() for s, t in charts(at) if "importance" in fields(s)
                      and "verdict" in fields(s)]
     assert set(importance["setting"]) == {"lr", "act"}

@@ -20,6 +20,7 @@ from ...config import Config
 from ...cost import describe_seconds, estimate_seconds
 from ...identity import run_key
 from ...search import (
+    IMPORTANCE_TRIALS,
     MAX_REPEATS,
     MAX_RUNGS,
     MAX_TRIALS,
@@ -276,6 +277,11 @@ def _what_mattered(spec: SearchSpec, frame: pd.DataFrame, key: tuple) -> None:
     table = importance_frame(spec, frame)
     if table.empty:
         return
+    whole = int(table["trials"].iloc[0])
+    if whole < IMPORTANCE_TRIALS:
+        st.caption(f"**What mattered** is drawn from {IMPORTANCE_TRIALS} whole trials; this "
+                   f"search has {whole} so far (trials stopped at an early rung are left out).")
+        return
     st.markdown("**What mattered**: each setting's share of the variance of the whole "
                 "trials' validation loss (Optuna's fANOVA importance)")
     render.chart((*key, "importance"), lambda: charts.importance_chart(table))
@@ -325,10 +331,15 @@ def _leaderboard(board: pd.DataFrame, metric: str, searched: list[str],
                *(["trained"] if partial else []), *(["origin"] if stored else []),
                "seconds", "examples", *(["findings"] if noted else [])]
     table = board[columns].copy()
+    # A drawn value in full (0.00862, not the grid's default 0.0086): the value the trial's
+    # link and sidebar hold.
+    drawn = {name: st.column_config.NumberColumn(name, format="%.6g") for name in searched
+             if pd.api.types.is_float_dtype(table[name])}
     event = st.dataframe(
         table, hide_index=True, key="search_table", on_select="rerun",
         selection_mode="multi-row",
         column_config={
+            **drawn,
             "link": st.column_config.LinkColumn("open", display_text="open ↗",
                                                 help="the run's dashboard, in a new tab"),
             f"{metric}_sd": st.column_config.NumberColumn("sd", format="%.4f"),
