@@ -207,10 +207,12 @@ class SearchSpec:
         if self.method == "grid":
             text = f"Grid search: {limit}{seeds}"
         if self.rungs > 1:
-            text += (f". Each trial first trains 1/{REDUCTION ** (self.rungs - 1)} of its "
-                     f"steps; the best third at each length is continued {REDUCTION}x "
-                     "further (the same run, not retrained), up to its full length. A trial "
-                     "stopped early counts as a trial, and its seconds count")
+            text += (f". Each trial first trains about 1/{REDUCTION ** (self.rungs - 1)} of "
+                     f"its steps (rounded to its snapshot steps); about the best third at "
+                     f"each length, judged against the trials that reached it so far, is "
+                     f"continued {REDUCTION}x further (the same run, not retrained), up to "
+                     "its full length. A trial stopped early counts as a trial, and its "
+                     "seconds count")
         return text + "."
 
     def _why(self, values: dict[str, Any], err: ConfigError) -> str:

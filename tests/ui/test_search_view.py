@@ -181,7 +181,8 @@ def test_a_search_with_rungs_shows_where_each_trial_stopped_and_its_link_replays
                     "method": "tpe", "trials": "9", "rungs": "3", "search_seed": "2"}
     at = open_app(link)
     assert at.number_input(key="rungs").value == 3
-    assert "the best third at each length is continued 3x further" in " ".join(
+    assert "the best third at each length, judged against the trials that reached it so " \
+        "far, is continued 3x further" in " ".join(
         m.value for m in at.markdown)
     at.button(key="search_run").click().run()
     assert not at.exception
@@ -189,6 +190,9 @@ def test_a_search_with_rungs_shows_where_each_trial_stopped_and_its_link_replays
     assert "trained" in board and board["trained"].iloc[0] == "all 150"
     stopped = board[~board["trained"].str.startswith("all")]
     assert len(stopped) and all("until=" in link for link in stopped["link"])
+    linked = {link for spec_dict, tables in charts(at) if "link" in fields(spec_dict)
+              for t in tables if "link" in t.column_names for link in t.column("link").to_pylist()}
+    assert linked and not any("until=" in link for link in linked), "charts: whole trials"
 
     def no_pool():
         raise AssertionError("the link trained")

@@ -247,6 +247,14 @@ def _results(spec: SearchSpec, log: SearchLog, words: list[str] | None) -> None:
     _leaderboard(board, metric, searched, words)
     key = ("search", spec, len(done), metric)
     _what_mattered(spec, frame, key)
+    # A trial stopped at an early rung has the loss of fewer steps: the charts across
+    # settings compare whole trials (the leaderboard lists every trial).
+    whole = board["trained"].str.startswith("all")
+    if whole.any() and not whole.all():
+        st.caption(f"The charts below draw the {int(whole.sum())} whole trials; the "
+                   f"{int((~whole).sum())} stopped at an early rung are in the leaderboard.")
+        board = board[whole]
+        done = done[done["trained"] >= done["of_steps"]]
     if len(searched) >= 2 and len(board) >= 2:
         st.markdown("**Every trial across the searched settings** (click a line to open "
                     "its run; Back returns to this search)")
