@@ -300,7 +300,7 @@ class ConfigRules:
             try:
                 good[name] = setting.coerce(value)
             except ConfigError as err:
-                messages.append(f"{err}; using the default {setting.default!r}.")
+                messages.append(f"{err}; using the default {_spelled(setting.default)}.")
         while True:
             try:
                 return cls(**good), messages
@@ -317,7 +317,7 @@ class ConfigRules:
                     else:
                         raise
                 messages.append(f"{err}; using the default "
-                                f"{cls.SETTINGS_BY_NAME[err.name].default!r}.")
+                                f"{_spelled(cls.SETTINGS_BY_NAME[err.name].default)}.")
 
     @classmethod
     def from_query(cls, query: str) -> tuple[Config, list[str]]:
@@ -346,6 +346,12 @@ def make_config_class(settings: tuple[Setting, ...]) -> type:
 
 
 Config = make_config_class(SETTINGS)
+
+
+def _spelled(value: Any) -> str:
+    """A default as the sidebar shows it: numbers as links spell them (1, not 1.0), text
+    quoted (an empty default shows as '')."""
+    return repr(value) if isinstance(value, str) else spell_value(value)
 
 
 def spell_value(value: Any) -> str:
