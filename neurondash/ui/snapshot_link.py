@@ -35,6 +35,9 @@ def snapshot_slider(run: Run) -> int:
     import) opens on its last step, unless the slider was moved to a step it also has:
     then the step stays, as the link does (a set value would not reach the link)."""
     steps = run.snapshot_steps
+    if len(steps) == 1:  # a slider with one stop draws no track
+        st.caption(f"Snapshot step {steps[0]:,}: the only one recorded; every view draws it.")
+        return steps[0]
     session = Session()
     if session.snapshot_of != chart_key(run):
         if session.snapshot_of is None:

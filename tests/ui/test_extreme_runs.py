@@ -110,3 +110,13 @@ def test_a_run_cut_by_until_says_it_is_part_of_its_run_and_offers_the_rest():
     said = [rendered(i.value) for i in at.info]
     assert any("trained 120 of its 300 steps" in text for text in said), said
     assert at.button(key="resume").label == "Continue to step 300"
+
+
+def test_a_run_with_one_snapshot_says_so_instead_of_a_trackless_slider():
+    at = open_app({"act": "relu", "lr": "10", "seed": "11"})
+    assert list(at.session_state["runs"].values())[-1].snapshot_steps == [0]
+    assert not [s for s in at.select_slider if s.key == "snapshot"]
+    assert any("Snapshot step 0: the only one recorded" in c.value for c in at.caption)
+    for tab in TABS:
+        if tab not in ("Sweep", "LR finder", "Runs", "Lessons"):
+            assert not show(at, tab).exception, tab
