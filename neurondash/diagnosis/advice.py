@@ -10,7 +10,14 @@ import math
 
 from ..config import Config
 from ..run import Run
-from ..theory import Prediction, input_mean_square, predict
+from ..theory import (
+    NET_RATE_SHOWN,
+    Prediction,
+    far_from_fixed_point,
+    gradient_rate,
+    input_mean_square,
+    predict,
+)
 from .findings import Advice
 
 ORDERED_CHI = 0.5
@@ -50,19 +57,22 @@ def init_scale_advice(run: Run, want: str) -> Advice | None:
             f"{config.act} without bias has no stable edge of chaos")
     target, why = _aim(config, critical)
     if want == "up" and found.chi1 < ORDERED_CHI and target > config.init_scale:
-        return Advice(f"Mean-field theory puts this {config.act} net in the ordered phase "
-                      f"(χ₁ = {found.chi1:.2g}: the gradient's variance shrinks by about that "
-                      f"factor per layer toward the input, its std by "
-                      f"{math.sqrt(found.chi1):.2g}); {edge}. Raise init_scale to "
-                      f"{target:g}{why}.", {"init_scale": target})
+        return Advice(f"Mean-field theory puts this {config.act} net in the ordered phase"
+                      f"{_phase(found)}; {edge}. Raise init_scale to {target:g}{why}.",
+                      {"init_scale": target})
     if want == "down" and found.chi1 > CHAOTIC_CHI and target < config.init_scale:
         norm = " or add normalization (norm batch)" if config.norm == "none" else ""
-        return Advice(f"Mean-field theory puts this {config.act} net in the chaotic phase "
-                      f"(χ₁ = {found.chi1:.2g}: the gradient's variance grows by about that "
-                      f"factor per layer toward the input); {edge}. Lower init_scale to "
-                      f"{target:g}{why}{norm}.",
+        return Advice(f"Mean-field theory puts this {config.act} net in the chaotic phase"
+                      f"{_phase(found)}; {edge}. Lower init_scale to {target:g}{why}{norm}.",
                       {"init_scale": target})
     return None
+
+
+def _phase(found: Prediction) -> str:
+    """What the phase does to this net's gradient, in the header's words and numbers (its
+    own factor per layer where its layers are far from the fixed point χ₁ describes)."""
+    named = "" if far_from_fixed_point(found, NET_RATE_SHOWN) else f" (χ₁ = {found.chi1:.2g})"
+    return f"{named}: the gradient's mean square {gradient_rate(found)}"
 
 
 def _aim(config: Config, critical: float | None) -> tuple[float, str]:
