@@ -40,11 +40,18 @@ def matrix_scale(names: list[str]) -> alt.Scale:
                                             for i in range(len(ordered))])
 
 
-def series_scale(names: list[str]) -> tuple[alt.Scale, str]:
-    """The colour scale and legend title for per-layer or per-matrix series."""
+LEGEND_ROWS = 6
+"""Legend entries a chart's height shows in one column: a seventh layer's was cut off."""
+
+
+def series_scale(names: list[str]) -> tuple[alt.Scale, alt.Legend]:
+    """The colour scale and legend for per-layer or per-matrix series: in as many columns
+    as keep every entry within the chart's height."""
+    distinct = len(dict.fromkeys(names))
+    columns = -(-distinct // LEGEND_ROWS)
     if all(name.startswith("hidden") for name in names):
-        return layer_scale(names), "layer"
-    return matrix_scale(names), "parameter"
+        return layer_scale(names), alt.Legend(title="layer", columns=columns)
+    return matrix_scale(names), alt.Legend(title="parameter", columns=columns)
 
 
 def loss_chart(curves: pd.DataFrame, references: pd.DataFrame, log_scale: bool = False,
@@ -91,7 +98,7 @@ def histogram_chart(hist: pd.DataFrame, title: str, x_title: str) -> alt.Chart:
     return alt.Chart(frame, title=title).mark_line(interpolate="step-after").encode(
         x=alt.X("bin_start:Q", title=x_title, axis=alt.Axis(format=".3~g")),
         y=alt.Y("density:Q", title="density"),
-        color=alt.Color("name:N", title=legend, scale=scale),
+        color=alt.Color("name:N", legend=legend, scale=scale),
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)),
         tooltip=["name:N", alt.Tooltip("bin_start:Q", format=".4g"),
                  alt.Tooltip("bin_end:Q", format=".4g"), alt.Tooltip("density:Q", format=".4g")],
@@ -127,7 +134,7 @@ def over_steps_chart(frame: pd.DataFrame, value: str, title: str, y_title: str,
     line = alt.Chart(_check_rows(frame), title=title).mark_line(point=dots).encode(
         x=step_x(steps=steps),
         y=alt.Y(f"{value}:Q", title=y_title, axis=alt.Axis(format=".3~g")),
-        color=alt.Color(f"{color}:N", scale=scale, title=legend),
+        color=alt.Color(f"{color}:N", scale=scale, legend=legend),
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)),
         tooltip=[f"{color}:N", "step:Q", alt.Tooltip(f"{value}:Q", format=".4g")],
     ).add_params(pick)
@@ -152,7 +159,9 @@ def dead_map_chart(frame: pd.DataFrame, layer: str, units: int,
         y=alt.Y("example:O", title="example", axis=alt.Axis(labels=False)),
         color=alt.Color("saturated:N", scale=alt.Scale(domain=[False, True],
                                                        range=["#222222", "#ffffff"]),
-                        legend=alt.Legend(title=label)),
+                        # A grey outline: the white swatch is seen on a white page.
+                        legend=alt.Legend(title=label, symbolStrokeColor="#888888",
+                                          symbolStrokeWidth=1, symbolType="square")),
         tooltip=["unit:O", "example:O", "saturated:N"],
     ).properties(height=220)
 

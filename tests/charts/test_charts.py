@@ -52,7 +52,7 @@ def test_histogram_chart_has_one_colour_per_layer(run):
     assert spec["params"][0]["bind"] == "legend"
     grads = prepare.histograms_at(run, run.snapshot_steps[-1], "weight_grad")
     color = charts.histogram_chart(grads, "t", "x").to_dict()["encoding"]["color"]
-    assert color["title"] == "parameter" and color["scale"]["domain"] == [
+    assert color["legend"]["title"] == "parameter" and color["scale"]["domain"] == [
         "embedding table", "hidden 1 weights", "hidden 2 weights", "output weights"]
     assert len(set(color["scale"]["range"])) == len(run.matrix_names)
 
@@ -224,3 +224,14 @@ def test_the_smoothed_loss_is_the_exponential_moving_average():
     np.testing.assert_allclose(prepare.ema(np.array([1.0, 3.0, np.nan, 5.0]), 3),
                                [1.0, 2.0, 2.0, 3.5])
     assert prepare.ema(np.array([]), 3).size == 0
+
+
+def test_a_legend_of_many_layers_wraps_into_columns_that_fit_the_chart():
+    """A seventh layer's legend entry was cut off below the chart."""
+    for depth, columns in ((5, 1), (7, 2), (12, 2)):
+        layers = pd.DataFrame({"step": 0, "layer": [f"hidden {k + 1}" for k in range(depth)],
+                               "act_std": 1.0})
+        spec = charts.over_steps_chart(layers, "act_std", "t", "std").to_dict()
+        legend = spec["layer"][0]["encoding"]["color"]["legend"]
+        assert legend["columns"] == columns and legend["title"] == "layer"
+        assert depth <= columns * charts.LEGEND_ROWS
