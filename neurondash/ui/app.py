@@ -239,6 +239,8 @@ def _page() -> None:
         return
     step = None
     if run is not None:
+        if run.config != config and live.just_ended(run_key(config, words)):
+            st.rerun()  # its training ended while this page ran: take its run, not the last
         if run.config != config:
             st.info("Showing the previous run; press Train for the current settings.")
         if run.status == "diverged":

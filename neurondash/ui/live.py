@@ -87,6 +87,14 @@ def take_finished() -> Run | None:
     return job.result
 
 
+def just_ended(key: str) -> bool:
+    """Whether the training of run ``key`` that this page follows has ended with a run
+    not taken yet (it ended after this run of the page looked; a failed one was said)."""
+    job: Job | None = Session().training
+    return (job is not None and job.key == key and job.done.is_set() and job.error is None
+            and job.result is not None)
+
+
 def following(key: str) -> Job | None:
     """The training of run ``key`` that this page follows, while it runs."""
     job: Job | None = Session().training
