@@ -267,7 +267,7 @@ def test_the_plan_says_how_trials_rungs_and_the_budget_combine(rungs):
     assert ("stopped early counts as a trial, and its seconds count" in plan) == (rungs > 1)
     full = spec(trials=30, rungs=1).expected_seconds()
     assert search.expected_seconds() == pytest.approx(
-        full * {1: 1, 2: 1 / 3 + 1 / 3 * 2 / 3, 3: 1 / 9 + 1 / 3 * 2 / 9 + 1 / 9 * 6 / 9}[rungs])
+        full * {1: 1, 2: 1 / 2 + 1 / 2 * 1 / 2, 3: 1 / 4 + 1 / 2 * 1 / 4 + 1 / 4 * 2 / 4}[rungs])
 
 
 def test_importances_find_the_one_setting_that_matters():

@@ -67,7 +67,7 @@ def test_a_promoted_trial_is_its_run_trained_from_scratch_and_stops_are_recorded
     log = SearchLog()
     frame = run_search(search, SerialExecutor(), log=log, store=store)
     ladder = search.ladder(TINY)
-    assert [steps for _, steps in ladder] == [6, 21, 60]
+    assert [steps for _, steps in ladder] == [15, 30, 60]
     reached = frame.groupby("trial")["rung"].max()
     assert reached.min() == 0 and reached.max() == 2, "some trials stopped, some went on"
     for row in frame.itertuples():

@@ -24,6 +24,7 @@ from ..search import (
     leaderboard,
     parse_range,
     run_search,
+    rung_words,
     skipped_frame,
 )
 from ..sweep import SCHEDULER_ENV, SchedulerError, axes_from_pairs, make_executor
@@ -65,8 +66,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     sweep.add_argument("--trials", type=positive_int, default=20,
                        help="trials to draw (default 20)")
     sweep.add_argument("--rungs", type=positive_int, default=1,
-                       help=f"1 to {MAX_RUNGS}: with 3, each trial first trains 1/9 of its "
-                            "steps and the best third is continued 3x further, twice")
+                       help=f"1 to {MAX_RUNGS}: {rung_words(3)}")
     sweep.add_argument("--cold", action="store_true",
                        help="do not tell the sampler the stored runs of this space first")
     sweep.add_argument("--repeats", type=positive_int, default=1,

@@ -42,7 +42,16 @@ from .space import (
     parse_range,
     parse_ranges,
 )
-from .spec import MAX_REPEATS, MAX_RUNGS, MAX_SEARCHED, MAX_TRIALS, METHODS, SearchSpec, Trial
+from .spec import (
+    MAX_REPEATS,
+    MAX_RUNGS,
+    MAX_SEARCHED,
+    MAX_TRIALS,
+    METHODS,
+    SearchSpec,
+    Trial,
+    rung_words,
+)
 from .study import importances, trial_value
 
 __all__ = [
@@ -50,6 +59,7 @@ __all__ = [
     "Planned", "Range", "SEARCHABLE", "SearchError", "SearchLog", "SearchSpec", "Trial",
     "IMPORTANCE_TRIALS", "choice_range", "default_ranges", "importance_frame", "importances",
     "leaderboard",
-    "parse_range", "parse_ranges", "replay_search", "run_search", "search_frame", "search_key",
+    "parse_range", "parse_ranges", "replay_search", "run_search", "rung_words", "search_frame",
+    "search_key",
     "skipped_frame", "trial_value",
 ]

@@ -181,8 +181,8 @@ def test_a_search_with_rungs_shows_where_each_trial_stopped_and_its_link_replays
                     "method": "tpe", "trials": "9", "rungs": "3", "search_seed": "2"}
     at = open_app(link)
     assert at.number_input(key="rungs").value == 3
-    assert "the best third at each length, judged against the trials that reached it so " \
-        "far, is continued 3x further" in " ".join(
+    assert "the best half at each length, judged against the trials that reached it so " \
+        "far, is continued 2x further" in " ".join(
         m.value for m in at.markdown)
     at.button(key="search_run").click().run()
     assert not at.exception

@@ -34,6 +34,7 @@ from ...search import (
     parse_range,
     replay_search,
     run_search,
+    rung_words,
     search_frame,
     skipped_frame,
 )
@@ -121,10 +122,8 @@ def _spec_from_controls(config: Config) -> SearchSpec | None:
                                    "time; in parallel they depend on which finish first)")
     rungs = right.number_input("rungs", 1, MAX_RUNGS, LINK_DEFAULTS["rungs"], key="rungs",
                                bind="query-params",
-                               help="1: every trial trains in full. 3: each trial trains 1/9 "
-                                    "of its steps first; the best third is continued to 1/3 "
-                                    "and the best third of those to the end (the same run, "
-                                    "not retrained)")
+                               help=f"1: every trial trains in full; {rung_words(3)} "
+                                    "(the same run, not retrained)")
     ranges, problems = [], []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
