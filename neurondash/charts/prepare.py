@@ -156,7 +156,10 @@ def layer_table(run: Run, step: int) -> pd.DataFrame:
     """Per-layer statistics at one snapshot, with column names that say what they count:
     every number here is measured on the diagnostic sample, not the whole split."""
     rows = run.layers[run.layers["step"] == step]
-    table = rows[["layer", "units", "act_mean", "act_std", "saturated_pct", "dead_units",
+    # An activation with no flat region (identity) has nothing saturated to count.
+    flat = (["saturated_pct", "dead_units"]
+            if ACTIVATIONS[run.config.act].saturated is not None else [])
+    table = rows[["layer", "units", "act_mean", "act_std", *flat,
                   "grad_std"]].reset_index(drop=True)
     return table.rename(columns={
         "saturated_pct": f"{saturation_name(run.config.act)} %",

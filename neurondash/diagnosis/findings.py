@@ -61,7 +61,8 @@ def said_once(found: list[Finding]) -> list[Finding]:
     first: dict[tuple, str] = {}
     out = []
     for finding in found:
-        key = (finding.advice, tuple(sorted(finding.change.items())))
+        # The same change is one fix, whatever each finding's reason for it.
+        key = tuple(sorted(finding.change.items()))
         if finding.advice and key in first:
             text = finding.text[:-len(finding.advice)].rstrip()
             finding = replace(finding, text=f"{text} The fix is the one under "

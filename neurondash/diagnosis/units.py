@@ -144,11 +144,13 @@ def dead_units(run: Run, last: pd.DataFrame, level: float | None,
     if not len(candidates):
         return None
     where = ", ".join(f"{row.layer}: {row.dead_units}" for row in candidates.itertuples())
+    count = int(candidates["dead_units"].sum())
     return Finding("info", "Possibly dead units",
-                   f"{counted(int(candidates['dead_units'].sum()), 'hidden unit')} "
+                   f"{counted(count, 'hidden unit')} "
                    f"{act.saturation_label} on all {run.sample_name} of the last snapshot "
                    f"({where}); "
-                   "whether they are dead on the whole training split was not counted for "
+                   f"whether {'it is' if count == 1 else 'they are'} dead on the whole training "
+                   "split was not counted for "
                    "this run.", layers=tuple(candidates["layer"]))
 
 

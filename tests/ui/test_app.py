@@ -588,6 +588,8 @@ def test_an_activation_without_a_flat_region_draws_no_saturation():
     assert not [box for box in tab.selectbox if box.key.startswith("map_layer")]
     assert any("identity has no flat region" in rendered(c.value) for c in tab.caption)
     assert not any("()" in rendered(c.value) for c in tab.caption)
+    (layers,) = [d.value for d in tab.dataframe if "act_std" in d.value]
+    assert not [c for c in layers.columns if "saturated" in c]
 
 
 def test_the_header_names_its_quantities_and_counts_dead_units_on_the_whole_split():

@@ -28,7 +28,7 @@ def neuron_tab(run: Run, step: int) -> None:
         if run.vocab:
             embedding_view(run, model, step)
         return
-    if kept_step(run, step) is not None:
+    if kept_step(run, step) is not None and run.status != "diverged":  # said above
         st.caption(f"Weights as they were at step {step} (the snapshot slider).")
     elif step not in run.model_states:
         numbers = run.state["params"].size * len(run.snapshot_steps)
