@@ -23,7 +23,10 @@ def test_the_activations_tab_describes_this_activation(name):
     assert not [other for other in others if f"Healthy {other}" in captions]
     titles = " ".join(str(part.get("title", "")) for spec, _ in charts(tab)
                       for part in [spec, *spec.get("layer", [])])
-    assert f"{activation.saturation_label} % over training" in titles
     if activation.saturated is not None:
+        assert f"{activation.saturation_label} % over training" in titles
         assert f"{activation.saturation_label} (white)" in titles
         assert f"White cells: {activation.saturation_label}" in captions
+    else:  # nothing to count: no map or share over training, said once
+        assert "over training" not in titles.replace("activations over training", "")
+        assert f"{name} has no flat region" in captions
