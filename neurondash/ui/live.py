@@ -190,6 +190,13 @@ def live_page(job: Job, draw: Callable[[Run, int], None]) -> None:
     drawing costs more than ``DRAW_SHARE`` of that, less often (``next_period``)."""
     period = cadence(job).seconds
 
+    @st.fragment(run_every=LIVE_SECONDS)
+    def ended() -> None:
+        """The end (or a Stop) shows within a second, however seldom a costly page redraws
+        (at ten times a redraw's cost, a 3-s redraw on a loaded server is a 30-s cadence)."""
+        if job.done.is_set():
+            st.rerun(scope="app")
+
     @st.fragment(run_every=period)
     def live() -> None:
         job.check_in(waiter_id())
@@ -228,6 +235,7 @@ def live_page(job: Job, draw: Callable[[Run, int], None]) -> None:
         draw(run, step)
         _measured(job, period, time.perf_counter() - start)
 
+    ended()
     live()
 
 
