@@ -10,12 +10,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from ..gradient_rate import far_from_fixed_point, gradient_rate
 from ..run import Run
-from ..theory import (
-    Prediction,
-    far_from_fixed_point,
-    gradient_rate,
-)
+from ..theory import Prediction
 
 MEASURED, THEORY = "measured at step 0", "mean-field theory"
 

@@ -9,15 +9,9 @@ from __future__ import annotations
 import math
 
 from ..config import Config
+from ..gradient_rate import NET_RATE_SHOWN, far_from_fixed_point, gradient_rate
 from ..run import Run
-from ..theory import (
-    NET_RATE_SHOWN,
-    Prediction,
-    far_from_fixed_point,
-    gradient_rate,
-    input_mean_square,
-    predict,
-)
+from ..theory import Prediction, input_mean_square, predict
 from .findings import Advice
 
 ORDERED_CHI = 0.5
