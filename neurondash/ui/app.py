@@ -43,10 +43,12 @@ JOBS = Jobs()
 """The server's trainings: sessions that ask for the same run while it trains share one."""
 
 
-def _start(config: Config, words: list[str] | None, base: Run | None = None) -> Job:
+def _start(config: Config, words: list[str] | None, base: Run | None = None,
+           uploaded: bool = False) -> Job:
     """Join the training of ``config`` under way, or start it (continuing ``base`` when
     given) as a shared job that this page follows; the finished run is in the store before
-    anyone gets it."""
+    anyone gets it. Continuing an ``uploaded`` file's run is this page's alone: a file can
+    say anything, so its numbers never reach another page or the store."""
 
     def work(job: Job) -> Run:
         if base is not None:
@@ -57,14 +59,15 @@ def _start(config: Config, words: list[str] | None, base: Run | None = None) -> 
                      words=words, on_snapshot=job.publish)
 
     def keep(job: Job) -> None:
-        if storable(job.result):
+        if storable(job.result) and not uploaded:
             try:
                 shared_store().put(job.result)
             except (OSError, sqlite3.Error) as err:
                 job.problems.append(f"The run store cannot be used ({type(err).__name__}: "
                                     f"{err}); runs are kept in this session only.")
 
-    job = JOBS.start(run_key(config, words), live.waiter_id(), work, on_done=keep)
+    job = JOBS.start(live.job_key(run_key(config, words), uploaded), live.waiter_id(), work,
+                     on_done=keep)
     Session().training = job
     return job
 
@@ -76,7 +79,8 @@ def _train_or_report(config: Config, words: list[str] | None, base: Run | None,
     instead of raised, so the page and the session's earlier runs stay usable.
     (Streamlit's own rerun and stop signals are BaseExceptions and pass through.)"""
     try:
-        job = _start(config, words, base)
+        uploaded = base is not None and Session().runs.uploaded(base)
+        job = _start(config, words, base, uploaded)
         if seconds > live.WAIT_SECONDS:
             return None
         live.wait_in_place(job)
@@ -127,7 +131,8 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
                                 seconds if source == "follow" else decision.seconds)
         if made is None:
             return base or _latest(runs)
-        runs[run_key(made.config, words)] = held = made
+        _shelve(runs, made, words, uploaded=base is not None and runs.uploaded(base))
+        held = made
         if made.config != config:
             Session().adopt = made.config  # stopped while this page waited
             st.rerun()
@@ -138,6 +143,7 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
 def _took_finished(config: Config, words: list[str] | None, runs: RunShelf) -> bool:
     """Shelve the run of the training this page followed live, once it ended; whether the
     controls must take its Config first (a stopped run of these settings: ``until``)."""
+    uploaded = live.private_training()
     try:
         made = live.take_finished()
     except Exception as err:
@@ -145,12 +151,22 @@ def _took_finished(config: Config, words: list[str] | None, runs: RunShelf) -> b
         return False
     if made is None:
         return False
-    runs[run_key(made.config, words)] = made
+    _shelve(runs, made, words, uploaded)
     mine = run_key(made.config.replace(until=config.until, more=config.more), words)
     if made.config != config and mine == run_key(config, words):
         Session().adopt = made.config
         return True
     return False
+
+
+def _shelve(runs: RunShelf, made: Run, words: list[str] | None, uploaded: bool) -> None:
+    """Shelve a finished training's run: held in memory alone when it continued an uploaded
+    file's run (never handed to the store, whose key it would claim)."""
+    key = run_key(made.config, words)
+    if uploaded:
+        runs.hold(key, made)
+    else:
+        runs[key] = made
 
 
 def _latest(runs: RunShelf) -> Run | None:

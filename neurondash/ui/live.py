@@ -87,18 +87,38 @@ def take_finished() -> Run | None:
     return job.result
 
 
+PRIVATE = "#upload:"
+"""Marks the training of a run continued from an uploaded file: keyed apart from the run's
+own key, so no other page joins it, and its run is never stored (``ui.app._start``)."""
+
+
+def job_key(key: str, private: bool) -> str:
+    """The training's key: the run's own, or a key of this page's alone."""
+    return f"{key}{PRIVATE}{waiter_id()}" if private else key
+
+
+def _of(job: Job, key: str) -> bool:
+    return job.key.partition(PRIVATE)[0] == key
+
+
+def private_training() -> bool:
+    """Whether the training this page follows continues an uploaded file's run."""
+    job: Job | None = Session().training
+    return job is not None and PRIVATE in job.key
+
+
 def just_ended(key: str) -> bool:
     """Whether the training of run ``key`` that this page follows has ended with a run
     not taken yet (it ended after this run of the page looked; a failed one was said)."""
     job: Job | None = Session().training
-    return (job is not None and job.key == key and job.done.is_set() and job.error is None
+    return (job is not None and _of(job, key) and job.done.is_set() and job.error is None
             and job.result is not None)
 
 
 def following(key: str) -> Job | None:
     """The training of run ``key`` that this page follows, while it runs."""
     job: Job | None = Session().training
-    return job if job is not None and job.key == key and not job.done.is_set() else None
+    return job if job is not None and _of(job, key) and not job.done.is_set() else None
 
 
 @callback("Continue")

@@ -41,6 +41,9 @@ class Shelved:
     stopped run): such a run is never handed to the shared store by the shelf."""
     run: Run | None
     """The run itself while held in memory."""
+    uploaded: bool = False
+    """From an uploaded file (or continued from one): its numbers are the file's, never
+    the store's or a shared training's (``ui.app``)."""
 
 
 class RunShelf(MutableMapping):
@@ -91,7 +94,12 @@ class RunShelf(MutableMapping):
     def hold(self, key: str, run: Run) -> None:
         """Shelve a run only memory may keep: an imported file is checked but its training
         was not redone here, so it never stands in for the store's run of its Config."""
-        self._put(key, run, None)
+        self._put(key, run, None, uploaded=True)
+
+    def uploaded(self, run: Run) -> bool:
+        """Whether ``run`` is one the shelf holds from an uploaded file (held runs stay in
+        memory, so they are found by identity)."""
+        return any(entry.run is run and entry.uploaded for entry in self._entries.values())
 
     def values(self) -> list[Run]:  # type: ignore[override]
         """The runs still to be had, oldest first (one lost from the store is dropped)."""
@@ -125,13 +133,15 @@ class RunShelf(MutableMapping):
             self._release()
 
     # -- internals --------------------------------------------------------------------
-    def _put(self, key: str, run: Run, key_in_store: str | None) -> None:
+    def _put(self, key: str, run: Run, key_in_store: str | None,
+             uploaded: bool = False) -> None:
         if key_in_store is not None:
             self.owned.add(key_in_store)
         self._entries[key] = Shelved(
             config=run.config, words=tuple(run.words) if run.words else None,
             steps_done=run.steps_done, status=run.status,
-            continues_exactly=continues_exactly(run), store_key=key_in_store, run=run)
+            continues_exactly=continues_exactly(run), store_key=key_in_store, run=run,
+            uploaded=uploaded)
         self._entries.move_to_end(key)
         while len(self._entries) > self.limit:
             self._entries.popitem(last=False)

@@ -227,3 +227,25 @@ def test_weights_at_a_snapshot_train_again_only_when_asked_if_that_takes_long(mo
     no_internal_error(at.run())
     assert f"Weights as they were at step {middle}" in texts(at.caption)
     assert "are rebuilt by training" not in texts(at.info)
+
+
+def test_a_run_continued_from_an_uploaded_file_stays_with_its_uploader():
+    """A file can say anything: its run continued is shown to the uploader alone, never
+    stored under the Config's key, where a link would hand the file's numbers to anyone."""
+    config = CONFIG.replace(seed=7)
+    run = train(config)
+    run.state["params"] = run.state["params"] * 1.5  # a tampered file that still parses
+    at = open_app(SMALL, tab="Export / import")
+    at.get("file_uploader")[-1].set_value(("run.json", run.to_json().encode(),
+                                           "application/json"))
+    at.run()
+    next(b for b in at.button if b.label == "Continue").click().run()
+    assert not at.exception
+    longer = config.replace(more=config.steps)
+    continued = next(reversed(at.session_state["runs"].values()))
+    assert continued.config == longer
+    genuine = train(longer)
+    assert continued.final != genuine.final, "the tampered state was continued"
+    assert run_key(longer) not in shared_store()
+    visitor = open_app(SMALL | {"seed": "7", "more": str(config.steps)})
+    assert next(reversed(visitor.session_state["runs"].values())).final == genuine.final
