@@ -145,3 +145,14 @@ def test_an_imported_2d_run_brings_its_input_features_to_the_sidebar():
     assert any(run.config == config for run in at.session_state["runs"].values())
 
 
+
+
+def test_downloads_are_named_after_their_runs_settings():
+    """Two exports do not overwrite each other, and a name is safe on any file system."""
+    from neurondash.ui.views.export import file_stem
+
+    names = {file_stem(train(Config(depth=1, width="8", steps=10, **extra)))
+             for extra in ({}, {"lr": 0.0137}, {"act": "relu", "lr": 0.3})}
+    assert len(names) == 3
+    assert "neurondash-depth-1_width-8_act-relu_lr-0.3_steps-10" in names
+    assert all(set(name) <= set("abcdefghijklmnopqrstuvwxyz0123456789.-_") for name in names)

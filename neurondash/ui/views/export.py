@@ -13,36 +13,45 @@ from ..sidebar import apply_config
 from ..text import notice
 
 
+def file_stem(run: Run) -> str:
+    """A download's name from the run's settings, so two exports do not overwrite each
+    other: 'neurondash-act-relu_lr-0.3' (the link's settings, '&' and '=' made safe)."""
+    query = run.config.to_query() or "defaults"
+    safe = "".join(c if c.isalnum() or c in ".-" else "_" if c == "&" else "-" for c in query)
+    return f"neurondash-{safe[:100]}"
+
+
 def export_tab(run: Run | None, runs: dict, key_of, step: int | None = None) -> None:
+    stem = file_stem(run) if run is not None else "neurondash"
     if run is not None and step is not None:
         left, middle, right = st.columns([2, 2, 1])
         left.download_button(
             "Download report (HTML)", lambda: build_report(
                 run, step, dashboard_link(run.config, st.context.url)),
-            "neurondash-report.html", "text/html", key="export_report",
+            f"{stem}-report.html", "text/html", key="export_report",
             help="One file that opens offline: settings, link, findings and every view's "
                  "charts at the selected snapshot.")
         builders = report_builders(run, step)
         titles = list(builders)
-        title = middle.selectbox("chart", titles, key="export_chart",
-                                 label_visibility="collapsed")
-        fmt = right.selectbox("format", FORMATS, key="export_format",
-                              label_visibility="collapsed")
+        title = middle.selectbox("chart to download", titles, key="export_chart")
+        fmt = right.selectbox("image format", FORMATS, key="export_format")
         middle.download_button(
             f"Download this chart ({fmt.upper()})",
             lambda: chart_image(builders[title](), fmt),
-            f"{title.split(':')[0].replace(' ', '-').lower()}.{fmt}",
+            f"{stem}-{title.split(':')[0].replace(' ', '-').lower()}.{fmt}",
             "image/png" if fmt == "png" else "image/svg+xml", key="export_image")
     if run is not None:
         cols = st.columns(2)
-        cols[0].download_button("Download run (JSON)", lambda: run.to_json(), "run.json",
+        cols[0].download_button("Download run (JSON)", lambda: run.to_json(), f"{stem}.json",
                                 "application/json", key="export_json",
                                 help="Config, history, every snapshot and the trained state: "
                                      "import it to see this dashboard without retraining.")
         cols[1].download_button("Download history (CSV)",
-                                lambda: run.history.to_csv(index=False), "history.csv",
-                                "text/csv", key="export_csv",
-                                help="Loss, learning rate and update:data of every step.")
+                                lambda: run.history.to_csv(index=False),
+                                f"{stem}-history.csv", "text/csv", key="export_csv",
+                                help="Loss, learning rate and update:data of every step (one "
+                                     "column per weight matrix: log10 of the update's std "
+                                     "over the weights' std; empty where not measured).")
     st.file_uploader("Import a run (JSON exported from neurondash)", type=["json"],
                      key="import_file", on_change=_import_run, args=(runs, key_of))
     message = Session().take("import_message")
