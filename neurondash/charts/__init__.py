@@ -361,8 +361,9 @@ def compare_loss_chart(curves: pd.DataFrame, log_scale: bool = False) -> alt.Cha
         y=alt.Y("loss:Q", title="loss (log scale)" if log_scale else "loss",
                 scale=alt.Scale(type="log") if log_scale else alt.Scale(zero=False),
                 axis=alt.Axis(format=".3~g")),
-        color=alt.Color("run:N", title="run", legend=alt.Legend(
-            orient="bottom", direction="vertical", labelLimit=0)),
+        # The chart palette, not the theme's: Streamlit's starts with two blues.
+        color=alt.Color("run:N", title="run", scale=alt.Scale(range=PALETTE),
+                        legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0)),
         strokeDash=alt.StrokeDash("split:N", title=None),
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)),
         tooltip=["run:N", "split:N", "step:Q", alt.Tooltip("loss:Q", format=".4f")],

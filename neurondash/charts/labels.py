@@ -51,8 +51,9 @@ COLUMN_LABELS = {
     "max_abs_diff": "largest difference", "relative_error": "relative error",
     "agrees": "agrees", "initial_loss": "initial loss",
     "train_loss": "train loss", "val_loss": "validation loss", "val_acc": "validation accuracy",
-    "saturation_init_pct": "saturated % at init", "saturation_final_pct": "saturated % at end",
-    "dead_units": "dead units", "update_data": "typical update:data", "status": "status",
+    "saturation_init_pct": "saturated % at init (mean of layers)",
+    "saturation_final_pct": "saturated % at end (mean of layers)",
+    "dead_units": "dead units", "update_data": "typical update:data (log10)", "status": "status",
     "diverged_step": "diverged at step", "seconds": "training seconds",
     "examples": "examples seen", "findings": "findings",
 }
