@@ -159,6 +159,14 @@ def _took_finished(config: Config, words: list[str] | None, runs: RunShelf) -> b
     return False
 
 
+def _in_store(key: str) -> bool:
+    """Whether the store holds ``key`` (False when it cannot be read: nothing is promised)."""
+    try:
+        return key in shared_store()
+    except (OSError, sqlite3.Error):
+        return False
+
+
 def _shelve(runs: RunShelf, made: Run, words: list[str] | None, uploaded: bool) -> None:
     """Shelve a finished training's run: held in memory alone when it continued an uploaded
     file's run (never handed to the store, whose key it would claim)."""
@@ -270,7 +278,8 @@ def _page() -> None:
                        f"{whole.total_steps:,} steps (until {run.config.until:,}, as a "
                        "search's shorter rung does): its numbers are the first steps of the "
                        "whole run's.")
-            live.resume_button(run, lambda: JOBS.is_running(run_key(whole, run.words)))
+            live.resume_button(run, lambda: JOBS.is_running(run_key(whole, run.words)),
+                               lambda: _in_store(run_key(whole, run.words)))
         header = st.container()  # filled once the slider has said which step is shown
         steps = run.snapshot_steps
         if steps:

@@ -133,10 +133,12 @@ RESUME_POLL_SECONDS = 2.0
 """How often a stopped run's page looks whether another page is continuing it."""
 
 
-def resume_button(run: Run, continuing: Callable[[], bool]) -> None:
+def resume_button(run: Run, continuing: Callable[[], bool],
+                  finished: Callable[[], bool]) -> None:
     """Under a stopped run's notice: continue it to the end of its schedule, or, once
     another page is ``continuing()`` it (looked at every few seconds), follow that
-    training: the same key, so the click joins it instead of training again."""
+    training: the same key, so the click joins it instead of training again; once the
+    whole run is ``finished()`` in the store, say that the click opens it."""
     total = run.config.replace(until=0).total_steps
 
     @st.fragment(run_every=RESUME_POLL_SECONDS)
@@ -144,6 +146,10 @@ def resume_button(run: Run, continuing: Callable[[], bool]) -> None:
         joined = continuing()
         if joined:
             st.info(f"Another page is continuing this run to step {total:,}.")
+        elif finished():
+            st.info(f"The whole run, to step {total:,}, is in the run store (another page "
+                    "or an earlier visit trained it): Continue opens it, nothing is "
+                    "trained again.")
         # The callback sets the controls before the rerun; the whole page then reruns.
         if st.button(f"{'Follow it' if joined else 'Continue'} to step {total:,}",
                      key="resume", on_click=_resume,

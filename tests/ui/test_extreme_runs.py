@@ -120,3 +120,13 @@ def test_a_run_with_one_snapshot_says_so_instead_of_a_trackless_slider():
     for tab in TABS:
         if tab not in ("Sweep", "LR finder", "Runs", "Lessons"):
             assert not show(at, tab).exception, tab
+
+
+def test_a_cut_runs_page_says_when_its_whole_run_is_already_stored():
+    """A page left on a stopped or cut run learns that another page finished the run:
+    Continue then opens it from the store."""
+    whole = {"steps": "300", "width": "8"}
+    open_app(whole)  # trains and stores the whole run
+    at = open_app(whole | {"until": "120"})
+    said = [rendered(i.value) for i in at.info]
+    assert any("is in the run store" in text for text in said), said
