@@ -11,7 +11,7 @@ from streamlit.elements.lib import policies
 from neurondash import Config, train
 from neurondash.presets import PRESETS, PRESETS_BY_SLUG
 
-from .markdown import rendered
+from .markdown import rendered, texts
 from .test_app import SMALL, charts, fields, open_app, show
 
 
@@ -97,6 +97,10 @@ def test_lr_finder_view_suggests_and_applies_the_rate_it_states():
     button.click().run()
     assert not at.exception
     assert at.select_slider(key="lr").value == result.suggestion  # exact, not snapped
+    assert "(Result of the previous settings.)" not in texts(at.caption), \
+        "the range test sweeps lr: its result holds for any lr"
+    at.slider(key="depth").set_value(1).run()
+    assert "(Result of the previous settings.)" in texts(at.caption)
 
 
 def test_import_shows_a_run_without_retraining_and_rejects_bad_files():

@@ -30,7 +30,7 @@ def lr_finder_tab(config: Config, words: list[str] | None) -> None:
     if stored is None:
         return
     tested, result = stored
-    if tested != config:
+    if tested.replace(lr=config.lr) != config:  # the test sweeps lr itself: any lr is its own
         st.caption("(Result of the previous settings.)")
     render.chart(("lr_finder", tested), lambda: charts.lr_finder_chart(
         result.frame, result.suggestion, result.spread, result.start_loss))
