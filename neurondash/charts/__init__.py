@@ -338,15 +338,21 @@ def lr_finder_chart(frame: pd.DataFrame, suggestion: float, spread: tuple[float,
         x=alt.X("lr:Q", scale=alt.Scale(type="log"), title="learning rate"),
         y=alt.Y("smoothed:Q", title="smoothed loss (log scale)",
                 scale=alt.Scale(type="log", domain=[floor, ceiling])),
-        color=alt.Color("seed:N", title="seed"),
+        # Seeds in the palette's first colours, none the red that marks the suggestion
+        # (the theme's third colour was that red).
+        color=alt.Color("seed:N", title="seed",
+                        scale=alt.Scale(range=[c for c in PALETTE if c != "#d62728"])),
         tooltip=["seed:N", alt.Tooltip("lr:Q", format=".3g"),
                  alt.Tooltip("smoothed:Q", format=".4f")])
     band = alt.Chart(pd.DataFrame({"low": [spread[0]], "high": [spread[1]]})).mark_rect(
         opacity=0.15, color="#d62728").encode(x="low:Q", x2="high:Q")
-    rule = alt.Chart(pd.DataFrame({"lr": [suggestion],
-                                   "label": [f"suggested {suggestion:.3g}"]})).mark_rule(
-        color="#d62728", strokeWidth=2).encode(x="lr:Q", tooltip=["label:N"])
-    return alt.layer(band, lines, rule).properties(height=300)
+    marked = alt.Chart(pd.DataFrame({"lr": [suggestion],
+                                     "label": [f"suggested {suggestion:.3g}"]}))
+    rule = marked.mark_rule(color="#d62728", strokeWidth=2).encode(x="lr:Q",
+                                                                   tooltip=["label:N"])
+    said = marked.mark_text(color="#d62728", align="left", dx=4, dy=8, baseline="top",
+                            y=0).encode(x="lr:Q", text="label:N")
+    return alt.layer(band, lines, rule, said).properties(height=300)
 
 
 def compare_loss_chart(curves: pd.DataFrame, log_scale: bool = False) -> alt.Chart:

@@ -91,6 +91,10 @@ def test_lr_finder_view_suggests_and_applies_the_rate_it_states():
     assert y["scale"]["type"] == "log"
     result = at.session_state["lr_result"][1]
     assert y["scale"]["domain"][1] == 1.25 * result.start_loss
+    marks = {layer["mark"]["type"]: layer for layer in spec["layer"]}
+    assert "#d62728" not in marks["line"]["encoding"]["color"]["scale"]["range"], \
+        "no seed in the suggestion's red"
+    assert marks["text"]["encoding"]["text"]["field"] == "label", "the suggestion is named"
     assert result.suggestion == float(f"{result.suggestion:.3g}")
     button = at.button(key="lr_use")
     assert button.label == f"Use lr = {result.suggestion:g}"
