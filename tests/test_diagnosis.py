@@ -257,3 +257,11 @@ def test_findings_that_lower_the_rate_agree_on_one_rate_and_it_fixes_them():
     assert fixed.final["val_loss"] < run.final["val_loss"]
     assert last(fixed)["saturated_pct"].max() < last(run)["saturated_pct"].max()
     assert sum(fixed.dead_units.values()) < sum(run.dead_units.values())
+
+
+def test_the_all_clear_quotes_the_optimizers_own_healthy_band():
+    """Adam's healthy update:data is -3 to -2.25, not SGD's -3: 'about -2.4 (healthy: -3)'
+    under a Healthy heading read as a contradiction."""
+    run = train(Config(opt="adamw", lr=0.001, wd=0.01, steps=3000))
+    (healthy,) = [f for f in diagnose(run) if f.lesson == "Healthy"]
+    assert "(healthy for adamw: -3 to -2.25)" in healthy.text

@@ -156,7 +156,8 @@ def _notes(run: Run) -> list[Finding]:
 
 def _rescue(run: Run, level: float | None) -> Finding:
     config = run.config
-    here = f" (update:data here: {level:.1f}; healthy about -3)" if level is not None else ""
+    here = f" (update:data here: {level:.1f}; {_healthy_band(config.opt)})" \
+        if level is not None else ""
     return Finding("info", "BatchNorm rescue" if config.norm == "batch" else
                    "Normalization rescue",
                    f"init_scale is {config.init_scale:g}, yet no layer is "
@@ -203,6 +204,11 @@ def _healthy_summary(run: Run, level: float | None, found: list[Finding]) -> str
                      f"{act.saturation_label} {when} (most in {worst['layer']}: "
                      f"{worst['saturated_pct']:.0f}%){dead}")
     if level is not None:
-        parts.append(f"update:data about {level:.1f} (healthy: -3)")
+        parts.append(f"update:data about {level:.1f} ({_healthy_band(run.config.opt)})")
     return "; ".join(parts) + "."
 
+
+def _healthy_band(opt: str) -> str:
+    """The optimizer's own band, as the rate findings judge it (Adam's steps are larger)."""
+    low, high = UPDATE_BANDS[opt]
+    return f"healthy for {opt}: {low:g} to {high:g}"

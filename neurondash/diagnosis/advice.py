@@ -46,9 +46,13 @@ def init_scale_advice(run: Run, want: str) -> Advice | None:
         return None
     config = run.config
     critical = found.critical_init_scale
-    edge = (f"the edge of chaos (χ₁ = 1) is at init_scale {critical:.3g}"
-            if critical is not None else
-            f"{config.act} without bias has no stable edge of chaos")
+    if critical is not None:
+        edge = f"the edge of chaos (χ₁ = 1) is at init_scale {critical:.3g}"
+    elif config.bias_init:
+        edge = (f"no init_scale puts {config.act} with bias_init {config.bias_init:g} at a "
+                "stable edge of chaos")
+    else:
+        edge = f"{config.act} without bias has no stable edge of chaos"
     target, why = _aim(config, critical)
     if want == "up" and found.chi1 < ORDERED_CHI and target > config.init_scale:
         return Advice(f"Mean-field theory puts this {config.act} net in the ordered phase"
