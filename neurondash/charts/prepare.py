@@ -14,48 +14,11 @@ from .search_data import heatmap_cells as heatmap_cells
 from .search_data import parallel_frame as parallel_frame
 from .search_data import varying_metrics as varying_metrics
 from .search_data import wants_log as wants_log
+from .series import downsample as downsample
+from .series import ema as ema
+from .series import extremes as extremes
 
 LOSS_POINTS = 1000
-
-
-def downsample(steps: np.ndarray, values: np.ndarray, points: int) -> tuple[np.ndarray,
-                                                                             np.ndarray]:
-    """Mean of ``values`` over at most ``points`` equal groups of consecutive steps."""
-    n = len(steps)
-    if n <= points:
-        return steps, values
-    edges = np.linspace(0, n, points + 1).astype(int)
-    sums = np.add.reduceat(values, edges[:-1])
-    counts = np.diff(edges)
-    return steps[edges[1:] - 1], sums / counts
-
-
-def extremes(steps: np.ndarray, values: np.ndarray, points: int) -> tuple[np.ndarray,
-                                                                             np.ndarray]:
-    """The lowest and the highest value of at most ``points // 2`` equal groups of
-    consecutive steps, at their own steps and in step order: a spike the diagnosis names
-    (one step at 5.84) is drawn at its height, where a group's mean would halve it."""
-    n = len(steps)
-    if n <= points:
-        return steps, values
-    starts = np.linspace(0, n, max(1, points // 2) + 1).astype(int)[:-1]
-    counts = np.diff(np.append(starts, n))
-    index = np.arange(n)
-    kept = [np.minimum.reduceat(np.where(values == np.repeat(pick.reduceat(values, starts),
-                                                             counts), index, n), starts)
-            for pick in (np.minimum, np.maximum)]
-    keep = np.unique(np.concatenate(kept))
-    return steps[keep], values[keep]
-
-
-def ema(values: np.ndarray, span: int) -> np.ndarray:
-    """Exponential moving average (what 'smoothed' means in the loss chart): starts at the
-    first value, alpha = 2 / (span + 1), a non-finite value leaves it unchanged. pandas'
-    compiled ewm: a Python loop took 0.33 s over a 200k-step history."""
-    if not len(values):
-        return np.empty(0)
-    return (pd.Series(values, dtype=float).ewm(span=span, adjust=False, ignore_na=True)
-            .mean().to_numpy())
 
 
 def loss_curves(run: Run) -> pd.DataFrame:
