@@ -7,6 +7,7 @@ search's record."""
 from __future__ import annotations
 
 import pytest
+from optuna.trial import TrialState
 
 from neurondash import Config, train
 from neurondash.search import (
@@ -18,7 +19,13 @@ from neurondash.search import (
     run_search,
     search_frame,
 )
-from neurondash.search.study import make_study, stored_trials, tell_stored
+from neurondash.search.study import (
+    make_study,
+    stored_rungs,
+    stored_trials,
+    tell_stored,
+    trial_value,
+)
 from neurondash.store import RunStore
 from neurondash.sweep import SerialExecutor, make_executor
 from tests.test_contracts import assert_same_run
@@ -132,3 +139,40 @@ def test_a_second_search_continues_the_first(tmp_path, repeats):
     assert (second["origin"] == "store").sum() == whole
     assert second.loc[second["origin"] == "search", "trial"].nunique() == 6
     assert not second.duplicated(["query", "repeat"]).any(), "a trial done is not redone"
+
+
+def test_a_warm_start_tells_the_rungs_of_stored_trials_and_ranks_new_ones_against_them(
+        tmp_path):
+    """A second search with rungs learns what the first's shorter runs reached: its whole
+    trials with their rung values, its stopped trials as pruned at their rung; a new
+    trial's rung is then ranked against all of them."""
+    store = RunStore(tmp_path)
+    search = spec(rungs=3, trials=12)
+    log = SearchLog()
+    run_search(search, SerialExecutor(), log=log, store=store)
+    reached: dict[Config, dict[int, float]] = {}
+    ladder = {steps: resource for resource, steps in search.ladder(TINY)}
+    for index, planned in enumerate(log.runs):
+        whole = planned.config.replace(until=0)
+        reached.setdefault(whole, {})[ladder[planned.config.total_steps
+                                             if not planned.config.until
+                                             else planned.config.until]] = \
+            trial_value([log.results[index]])
+    study = make_study(search)
+    tell_stored(search, study, stored_trials(search, store, None),
+                stored_rungs(search, store, None))
+    assert len(study.trials) == len(reached)
+    top = max(ladder.values())
+    pruned = {c for c, values in reached.items() if top not in values}
+    assert pruned and len(pruned) < len(reached), "some stopped at a rung, some went on"
+    told = {(t.params["lr"], t.params["init_scale"]): t for t in study.trials}
+    for config, values in reached.items():
+        trial = told[config.lr, config.init_scale]
+        assert trial.state == (TrialState.PRUNED if config in pruned else TrialState.COMPLETE)
+        assert trial.intermediate_values == {r: v for r, v in values.items() if r < top}
+    first_rung = sorted(values[1] for values in reached.values())
+    for value, stops in ((first_rung[-1] + 1.0, True), (first_rung[0] - 1.0, False)):
+        trial = study.ask()
+        trial.report(value, 1)
+        assert trial.should_prune() is stops
+        study.tell(trial, state=TrialState.PRUNED)

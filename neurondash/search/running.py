@@ -27,7 +27,7 @@ from ..summary import summarize
 from ..sweep import make_executor, window_size
 from .leaderboard import search_frame
 from .spec import SearchSpec, Trial
-from .study import ask, make_study, stored_trials, tell_stored, trial_value
+from .study import ask, make_study, stored_rungs, stored_trials, tell_stored, trial_value
 
 DRAWS_AGAIN = 50
 """Draws of done trials allowed beyond the trial count before a space counts as explored."""
@@ -196,7 +196,9 @@ class _Driver:
 
     def _warm_start(self) -> None:
         stored = stored_trials(self.spec, self.store, self.words)
-        tell_stored(self.spec, self.study, stored)
+        tell_stored(self.spec, self.study, stored,
+                    stored_rungs(self.spec, self.store, self.words)
+                    if self.spec.rungs > 1 else None)
         for config, _, summaries in stored:
             self.known[config] = trial_value(summaries)
             for repeat, (run_config, summary) in enumerate(

@@ -159,7 +159,7 @@ class SearchSpec:
 
     def ladder(self, config: Config) -> list[tuple[int, int]]:
         """(resource, steps) of each rung a trial climbs, shortest first and its whole run
-        last. The resource (1, 3, 9, ...) is what the pruner compares; the steps land on
+        last. The resource (1, 2, 4, ...) is what the pruner compares; the steps land on
         the run's snapshot steps, so that continuing a rung is exactly the longer run (a
         rung that would round to nothing is left out)."""
         total, interval = config.total_steps, config.snapshot_interval()

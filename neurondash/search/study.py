@@ -84,6 +84,27 @@ def stored_trials(spec: SearchSpec, store, words: Sequence[str] | None
     """(Config, parameters, summaries of its repeats) of every stored run that is a whole
     trial of this search: the same task, base settings, data split and word list, its
     searched values inside the ranges, and every repeat stored, oldest first."""
+    return [(config, params, summaries) for config, params, summaries
+            in _stored(spec, store, words, whole=True)]
+
+
+def stored_rungs(spec: SearchSpec, store, words: Sequence[str] | None
+                 ) -> dict[Config, tuple[dict[str, Any], dict[int, float]]]:
+    """Trial Config -> (parameters, {resource: value}) of every trial of this search with
+    a stored rung run (every repeat of it stored), the whole trial's or one stopped there:
+    what an earlier search with these rungs learnt short of the whole runs."""
+    found: dict[Config, tuple[dict[str, Any], dict[int, float]]] = {}
+    for config, params, summaries in _stored(spec, store, words, whole=False):
+        whole = config.replace(until=0)
+        resource = dict((steps, resource) for resource, steps in spec.ladder(whole))
+        found.setdefault(whole, (params, {}))[1][resource[config.until]] = \
+            trial_value(summaries)
+    return found
+
+
+def _stored(spec: SearchSpec, store, words: Sequence[str] | None, whole: bool):
+    """(Config, parameters, repeats' summaries) of the stored whole trials (``whole``) or
+    stored rung runs short of the whole (not ``whole``) of this search, oldest first."""
     word_list = list(words) if words else None
     found = []
     for stored in reversed(store.list()):
@@ -91,24 +112,50 @@ def stored_trials(spec: SearchSpec, store, words: Sequence[str] | None
             config = stored.config
         except (ConfigError, KeyError, TypeError):
             continue
-        params = params_of(spec, config)
-        if params is None or stored.key != run_key(config, word_list):
+        if whole == bool(config.until):
             continue
-        repeats = spec.repeat_configs(config)
-        keys = [run_key(c, word_list) for c in repeats]
+        trial = config.replace(until=0)
+        params = params_of(spec, trial)
+        if params is None or stored.key != run_key(config, word_list) or (
+                config.until and config.until not in
+                [steps for _, steps in spec.ladder(trial)[:-1]]):
+            continue
+        keys = [run_key(c, word_list) for c in spec.repeat_configs(config)]
         metrics = store.metrics(keys)
         if all(key in metrics for key in keys):
             found.append((config, params, [metrics[key] for key in keys]))
     return found
 
 
-def tell_stored(spec: SearchSpec, study: optuna.Study, stored) -> None:
-    """Give the study the stored trials as finished ones (warm start)."""
+def tell_stored(spec: SearchSpec, study: optuna.Study, stored,
+                rungs: dict[Config, tuple[dict[str, Any], dict[int, float]]] | None = None
+                ) -> None:
+    """Give the study the stored trials as finished ones (warm start), and with ``rungs``
+    what their shorter runs reached: the whole trials' rung values, and the trials that
+    stopped at a rung as pruned there. The pruner then ranks a new trial's rung against
+    every stored one, not only this search's, and TPE learns where the stopped ones were."""
     distributions = {r.name: r.distribution() for r in spec.ranges}
-    for _, params, summaries in stored:
-        study.add_trial(optuna.trial.create_trial(
-            params=params, distributions={k: distributions[k] for k in params},
-            value=trial_value(summaries)))
+    rungs = dict(rungs or {})
+    for config, params, summaries in stored:
+        _, reached = rungs.pop(config, (params, {}))
+        _add(study, params, distributions, reached, value=trial_value(summaries))
+    for params, reached in rungs.values():
+        _add(study, params, distributions, reached, value=None)
+
+
+def _add(study: optuna.Study, params: dict[str, Any], distributions: dict,
+         reached: dict[int, float], value: float | None) -> None:
+    """One stored trial: complete with ``value``, else pruned at its last rung; each rung's
+    value where Optuna's successive halving keeps it (the rung's system attribute)."""
+    reached = {resource: v for resource, v in sorted(reached.items()) if math.isfinite(v)}
+    if value is None and not reached:
+        return
+    study.add_trial(optuna.trial.create_trial(
+        params=params, distributions={k: distributions[k] for k in params},
+        value=value, state=TrialState.COMPLETE if value is not None else TrialState.PRUNED,
+        intermediate_values=reached,
+        system_attrs={f"completed_rung_{round(math.log(resource, REDUCTION))}": v
+                      for resource, v in reached.items()}))
 
 
 def importances(spec: SearchSpec, trials: Sequence[tuple[Config, float]]
