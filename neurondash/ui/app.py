@@ -73,13 +73,13 @@ def _start(config: Config, words: list[str] | None, base: Run | None = None,
 
 
 def _train_or_report(config: Config, words: list[str] | None, base: Run | None,
-                     seconds: float) -> Run | None:
-    """Start (or join) the training; wait for a short one in place, else leave it to the
-    live view (None). None also after an unexpected error, which is shown and logged
-    instead of raised, so the page and the session's earlier runs stay usable.
-    (Streamlit's own rerun and stop signals are BaseExceptions and pass through.)"""
+                     seconds: float, uploaded: bool) -> Run | None:
+    """Start (or join) the training (``uploaded``: continuing an uploaded file's ``base``);
+    wait for a short one in place, else leave it to the live view (None). None also after
+    an unexpected error, which is shown and logged instead of raised, so the page and the
+    session's earlier runs stay usable. (Streamlit's own rerun and stop signals are
+    BaseExceptions and pass through.)"""
     try:
-        uploaded = base is not None and Session().runs.uploaded(base)
         job = _start(config, words, base, uploaded)
         if seconds > live.WAIT_SECONDS:
             return None
@@ -127,11 +127,13 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
                    f"training{numpy}), not trained again.")
     elif source in ("follow", "train", "continue"):
         # A followed training is drawn live like one started here: its whole length says.
-        made = _train_or_report(config, words, base if source == "continue" else None,
-                                seconds if source == "follow" else decision.seconds)
+        continued = base if source == "continue" else None
+        uploaded = continued is not None and runs.uploaded(continued)
+        made = _train_or_report(config, words, continued,
+                                seconds if source == "follow" else decision.seconds, uploaded)
         if made is None:
             return base or _latest(runs)
-        _shelve(runs, made, words, uploaded=base is not None and runs.uploaded(base))
+        _shelve(runs, made, words, uploaded)
         held = made
         if made.config != config:
             Session().adopt = made.config  # stopped while this page waited

@@ -247,5 +247,8 @@ def test_a_run_continued_from_an_uploaded_file_stays_with_its_uploader():
     genuine = train(longer)
     assert continued.final != genuine.final, "the tampered state was continued"
     assert run_key(longer) not in shared_store()
+    show(at, "Runs")
+    said = " ".join(caption.value for caption in at.caption)
+    assert "never stored: 2 runs from uploaded files or continued from one" in said, said
     visitor = open_app(SMALL | {"seed": "7", "more": str(config.steps)})
     assert next(reversed(visitor.session_state["runs"].values())).final == genuine.final

@@ -76,6 +76,17 @@ def _caption(store, shown: Listing, whole: bool, admin: bool) -> None:
                                    "`python -m neurondash runs delete`."))
 
 
+def _held_caption() -> None:
+    """Runs of uploaded files, which the store never holds: said here, so that a run
+    imported a moment ago is not taken for lost."""
+    held = [entry.config.to_query() or "defaults" for _, entry in Session().runs.entries()
+            if entry.uploaded]
+    if held:
+        st.caption(f"Held in this session only, never stored: {_count(len(held))} from "
+                   f"uploaded files or continued from one ({escape(', '.join(held))}). "
+                   "Compare lists them; Export keeps them as files.")
+
+
 def _count(runs: int) -> str:
     return f"{runs:,} run" + ("" if runs == 1 else "s")
 
@@ -89,6 +100,7 @@ def runs_tab() -> None:
         store = shared_store()
         shown = listing(store.list(), Session().own_runs, whole)
         _caption(store, shown, whole, admin)
+        _held_caption()
     except (OSError, sqlite3.Error) as err:
         notice("warning", f"The run store cannot be read ({type(err).__name__}: {err}).")
         return
