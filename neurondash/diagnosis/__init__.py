@@ -18,7 +18,7 @@ from .loss import (
     STILL_FALLING,
     generalisation,
     loss_rise,
-    spike_finding,
+    spike_findings,
 )
 from .rate import MIN_STEPS_FOR_LR, UPDATE_BANDS, divergence, learning_rate
 from .units import COLLAPSED_STD, SHRINK_RATIO, dead_units, rising_saturation, saturation, signal
@@ -49,8 +49,7 @@ def diagnose(run: Run, finder: LRFinderResult | None = None) -> list[Finding]:
     if run.status == "diverged":
         found.append(divergence(run))
     found += _at_init(run) + _notes(run) + generalisation(run)
-    spike = spike_finding(run)
-    found += [spike] if spike is not None else []
+    found += spike_findings(run)
     # Whether the training loss itself shows trouble: findings read off the diagnostics
     # after training must agree with it (validation loss rising alone is overfitting).
     troubled = (loss_rise(run, validation=False) > RISE or run.status == "diverged"

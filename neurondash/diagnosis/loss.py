@@ -7,6 +7,7 @@ import math
 from typing import NamedTuple
 
 import numpy as np
+import pandas as pd
 
 from ..run import Run
 from .advice import chaotic_init, init_scale_advice, lr_advice
@@ -36,6 +37,21 @@ alone over the labelled runs was 3.2x (batch 4, 1.96 nats), the lr-induced ones 
 (SGD at lr 1: 2.3 nats at step 46, then a final validation loss 0.13 above lr 0.3's)."""
 MIN_SPIKE_STEPS = 20
 """Fewer early steps than this say nothing about a spike."""
+SPIKE_LESSONS = ("Early loss spike", "Loss spike in training")
+"""The two spike findings' names: one in the first steps, one later."""
+JUMP_MEDIAN = 9
+"""Steps of the running median a jump later in the run is read from: one unlucky batch is
+not a jump (batch 4's single batches leap several nats above their neighbours)."""
+JUMP_WINDOW = 0.01
+"""The share of the run before a jump (at least ``MIN_SPIKE_STEPS``) whose lowest median
+the jump is measured from: a jump is sudden, a slow drift up is the loss rising."""
+JUMP_NOISE = 8.0
+"""How many times the late step-to-step noise a later jump must rise (and at least
+``SPIKE_NATS``). Higher than an early spike's ``SPIKE_NOISE``: the largest of thousands of
+medians stands further out by chance than the largest of the first tenth. Over the labelled
+runs the healthy ones' largest later jumps reached 3.6x (batch 4: 3.3x, 1.95 nats); SGD at
+lr 1, noisy but not thrown off, 5.1x; the runs thrown off 10x and more (ReLU at init scale
+10: 23 nats at step 239 of 1,500; the small spiral near zero loss: 0.02 to 0.57, 46x)."""
 CONVERGED_SHARE = 0.1
 """A training loss below this share of the uniform guess's has converged (a 2-D task near
 0): its small late updates say nothing about the rate."""
@@ -84,6 +100,13 @@ class Spike(NamedTuple):
     peak: float
     start: float
     noise: float
+    back: int | None = None
+    """A later jump's: the step its median came back below halfway to where it jumped
+    from (``back_level``); None when it never did."""
+
+    @property
+    def back_level(self) -> float:
+        return self.start + max(SPIKE_NATS, JUMP_NOISE * self.noise) / 2
 
 
 def _early(losses: np.ndarray) -> np.ndarray:
@@ -107,6 +130,54 @@ def early_spike(run: Run) -> Spike | None:
                  noise)
 
 
+def later_jump(run: Run) -> Spike | None:
+    """The largest sudden rise of the training loss after the first ``SPIKE_SHARE`` of the
+    steps: its running median (``JUMP_MEDIAN`` steps) above the lowest median of the
+    ``JUMP_WINDOW`` before, by ``JUMP_NOISE`` times the late noise; None when none did
+    (or the loss was not finite throughout: that is divergence's)."""
+    found = _jumps(run)
+    if found is None:
+        return None
+    jumps, base, noise, first, medians = found
+    peak = int(np.argmax(jumps))
+    if jumps[peak] < max(SPIKE_NATS, JUMP_NOISE * noise):
+        return None
+    steps = run.history["step"].to_numpy()
+    at = first + peak
+    spike = Spike(int(steps[at + JUMP_MEDIAN // 2]), float(medians[at]), float(base[peak]),
+                  noise)
+    below = np.flatnonzero(medians[at:] <= spike.back_level)
+    return spike._replace(back=int(steps[at + below[0] + JUMP_MEDIAN // 2])
+                          if len(below) else None)
+
+
+def later_rise(run: Run) -> float:
+    """The largest sudden rise of the training loss after its early steps (nats; 0 when
+    it never rose, nan when too short to tell)."""
+    found = _jumps(run)
+    if found is None:
+        return math.nan
+    jumps = found[0]
+    return float(max(0.0, jumps.max())) if len(jumps) else 0.0
+
+
+def _jumps(run: Run) -> tuple[np.ndarray, np.ndarray, float, int, np.ndarray] | None:
+    """(each median's rise above the lowest median of the window before it, that lowest
+    median, the late step-to-step noise, the index of the first median compared, every
+    running median); medians[i] is that of steps i..i + ``JUMP_MEDIAN`` - 1."""
+    losses = run.history["loss"].to_numpy(np.float64)
+    if len(losses) < 2 * MIN_SPIKE_STEPS + JUMP_MEDIAN or not np.isfinite(losses).all():
+        return None
+    late = losses[3 * len(losses) // 4:]
+    noise = float(np.std(np.diff(late)) / np.sqrt(2))
+    medians = np.median(np.lib.stride_tricks.sliding_window_view(losses, JUMP_MEDIAN), axis=1)
+    window = max(MIN_SPIKE_STEPS, int(len(losses) * JUMP_WINDOW))
+    lowest = pd.Series(medians).rolling(window).min().to_numpy()
+    first = max(len(_early(losses)), window)
+    base = lowest[first - 1:-1]
+    return medians[first:] - base, base, noise, first, medians
+
+
 def early_rise(run: Run) -> float:
     """How far the training loss rose above its first value early on (0 when it did not)."""
     early = _early(run.history["loss"].to_numpy(np.float64))
@@ -115,21 +186,35 @@ def early_rise(run: Run) -> float:
     return float(max(0.0, np.max(early) - early[0])) if np.isfinite(early).all() else math.inf
 
 
-def spike_finding(run: Run) -> Finding | None:
-    """A loss that jumped up in the first steps and came back: steps too large for the
-    loss surface at init (a diverged run has its own finding)."""
+def spike_findings(run: Run) -> list[Finding]:
+    """A loss that jumped up in the first steps (steps too large for the loss surface at
+    init), and one that jumped up suddenly later on; a diverged run has its own finding."""
     if run.status == "diverged":
-        return None
+        return []
+    found = []
     spike = early_spike(run)
-    if spike is None:
-        return None
-    return with_advice(Finding(
-        "warning", "Early loss spike",
-        f"At step {spike.step:,} the training loss reached {spike.peak:.2f}, "
-        f"{spike.peak - spike.start:.2f} above the {spike.start:.2f} it started from (late in "
-        f"training it moves about {spike.noise:.2f} from step to step): the first steps "
-        "overshoot, and the run spends steps climbing back down (Loss tab).",
-        metric="early_rise"), blame(run, 1 / 3))
+    if spike is not None:
+        found.append(with_advice(Finding(
+            "warning", SPIKE_LESSONS[0],
+            f"At step {spike.step:,} the training loss reached {spike.peak:.2f}, "
+            f"{spike.peak - spike.start:.2f} above the {spike.start:.2f} it started from "
+            f"(late in training it moves about {spike.noise:.2f} from step to step): the "
+            "first steps overshoot, and the run spends steps climbing back down (Loss tab).",
+            metric="early_rise"), blame(run, 1 / 3)))
+    jump = later_jump(run)
+    if jump is not None:
+        back = (f"it took until step {jump.back:,} to come back below "
+                f"{jump.back_level:.2f}" if jump.back is not None else
+                f"it had not come back below {jump.back_level:.2f} by the end")
+        found.append(with_advice(Finding(
+            "warning", SPIKE_LESSONS[1],
+            f"At step {jump.step:,} the training loss jumped to {jump.peak:.2f} (the median "
+            f"of {JUMP_MEDIAN} steps), {jump.peak - jump.start:.2f} above the "
+            f"{jump.start:.2f} it had come down to (late in training it moves about "
+            f"{jump.noise:.2f} from step to step), and {back}: a step landed where the loss "
+            "surface is steep and threw the weights off what they had learnt (Loss tab).",
+            metric="later_rise"), blame(run, 1 / 3)))
+    return found
 
 
 def converged(run: Run) -> bool:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..parts.activations import ACTIVATIONS
 from ..run import Run
-from .loss import early_rise
+from .loss import early_rise, later_rise
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,8 @@ METRICS: dict[str, Metric] = {
                          _ratio("grad_std"), _log_distance, ".3g", at_init=True),
     "early_rise": Metric("rise of the training loss above its start, early on",
                          lambda run, _: early_rise(run), lambda v: v, ".2f"),
+    "later_rise": Metric("largest sudden rise of the training loss after its early steps",
+                         lambda run, _: later_rise(run), lambda v: v, ".2f"),
     "gap": Metric("validation minus training loss", _gap, lambda v: v),
 }
 

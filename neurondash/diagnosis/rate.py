@@ -11,7 +11,7 @@ from ..parts.activations import ACTIVATIONS
 from ..run import Run
 from .advice import lr_advice
 from .findings import Finding, with_advice
-from .loss import RISE, blame, converged, loss_rise, still_falling
+from .loss import RISE, SPIKE_LESSONS, blame, converged, loss_rise, still_falling
 
 MIN_STEPS_FOR_LR = 20
 """Fewer steps say too little about the learning rate to judge it."""
@@ -75,7 +75,7 @@ def learning_rate(run: Run, level: float | None, found: list[Finding], troubled:
     factor = lr_factor(config.opt, level)
     saturated_at_init = any(f.metric == "saturated_init" for f in found)
     # Dead units do not move, and a spike says the steps were too large, not too small.
-    overshot = any(f.metric in ("dead_units", "early_rise") for f in found)
+    overshot = any(f.metric in ("dead_units", "early_rise", "later_rise") for f in found)
     slow = not converged(run) and not EXPLAINED & named and not saturated_at_init \
         and not overshot
     if slow and (level < low - LEVELLED_MARGIN or level < low and still_falling(run)):
@@ -105,7 +105,7 @@ def learning_rate(run: Run, level: float | None, found: list[Finding], troubled:
                                        measured + ": each step rewrites a large share of the "
                                        f"weights, and {cost}.", metric="val_loss"),
                                lr_advice(config, factor, ""))
-        if "Early loss spike" in named:  # not steady: that finding has the advice
+        if set(SPIKE_LESSONS) & named:  # not steady: that finding has the advice
             return None
         return Finding("info", "Large but steady updates",
                        measured + ", above the band, yet the loss kept falling to the end: "

@@ -1,0 +1,55 @@
+"""The later loss jump, on histories built to have one (or none) at a known step."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from neurondash.diagnosis.loss import JUMP_MEDIAN, JUMP_NOISE, SPIKE_NATS, later_jump
+
+History = dataclasses.make_dataclass("History", ["history"])
+
+
+def _run(losses: np.ndarray) -> History:
+    return History(pd.DataFrame({"step": np.arange(len(losses)), "loss": losses}))
+
+
+def _noisy(steps: int, noise: float, seed: int) -> np.ndarray:
+    """A loss falling from 3.3 to 2 with independent step-to-step noise."""
+    rng = np.random.default_rng(seed)
+    return 2 + 1.3 * np.exp(-np.arange(steps) / (steps / 8)) + noise * rng.standard_normal(steps)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(400, 4000), st.floats(0.01, 0.5), st.integers(0, 2**32 - 1))
+def test_noise_alone_is_no_jump(steps, noise, seed):
+    assert later_jump(_run(_noisy(steps, noise, seed))) is None
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(400, 4000), st.floats(0.01, 0.2), st.integers(0, 2**32 - 1),
+       st.floats(0.2, 0.9), st.floats(1.2, 5.0), st.integers(JUMP_MEDIAN, 60))
+def test_a_planted_jump_is_found_where_it_is_and_back_where_it_came_back(
+        steps, noise, seed, where, times, lasting):
+    """A block of ``lasting`` steps raised by ``times`` the threshold is named at that block,
+    and the loss is back by the end of it."""
+    losses = _noisy(steps, noise, seed)
+    start = int(steps * where)
+    rise = times * max(SPIKE_NATS, JUMP_NOISE * noise)
+    losses[start:start + lasting] += rise
+    jump = later_jump(_run(losses))
+    assert jump is not None
+    assert start <= jump.step < start + lasting
+    assert jump.peak - jump.start >= max(SPIKE_NATS, JUMP_NOISE * jump.noise)
+    assert jump.back is not None and jump.step < jump.back <= start + lasting + JUMP_MEDIAN
+
+
+def test_a_loss_that_never_comes_back_says_so():
+    losses = _noisy(2000, 0.05, 3)
+    losses[1500:] += 3.0
+    jump = later_jump(_run(losses))
+    assert jump is not None and jump.back is None
