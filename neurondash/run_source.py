@@ -13,6 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+AUTO_SECONDS = 4.0
+"""Runs estimated to train within this many seconds here (``cost.estimate_seconds``) start
+as soon as they are opened; a longer one waits for a click, whoever sent the link."""
+
 Action = Literal["open", "train", "continue"]
 """What the user did: opened or changed the page, pressed Train, or pressed Continue."""
 Source = Literal["need words", "session", "store", "follow", "continue", "train", "wait"]

@@ -10,7 +10,7 @@ import pytest
 from neurondash import Config
 from neurondash.cost import describe_seconds, estimate_seconds, example_counts
 from neurondash.presets import PRESETS
-from neurondash.ui.app import AUTO_SECONDS
+from neurondash.run_source import AUTO_SECONDS
 
 
 @pytest.mark.parametrize("change", [{"steps": 6000}, {"batch": 256}, {"width": "300"},

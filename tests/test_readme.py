@@ -76,11 +76,11 @@ def test_each_cli_example_runs(block, tmp_path, monkeypatch):
 
 def test_the_limits_the_readme_states_are_the_codes():
     from neurondash.data import names
+    from neurondash.run_source import AUTO_SECONDS
     from neurondash.runfile import MAX_IMPORT_BYTES, READS
     from neurondash.store import DEFAULT_MAX_BYTES
     from neurondash.store_policy import PINNED_DAYS, SEARCH_TOP
     from neurondash.sweep import SCHEDULER_TIMEOUT
-    from neurondash.ui.app import AUTO_SECONDS
 
     text = " ".join(README.split())
     assert f"estimated at {AUTO_SECONDS:g} seconds or less" in text

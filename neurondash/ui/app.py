@@ -15,6 +15,7 @@ import sqlite3
 import streamlit as st
 from streamlit import config as streamlit_config
 
+from .. import run_source
 from ..config import Config
 from ..cost import describe_seconds, estimate_seconds
 from ..identity import run_key
@@ -33,11 +34,6 @@ from .text import notice
 from .views import TABS, VIEWS, Page
 from .views import header as header_view
 from .views import sweep as sweep_view
-
-AUTO_SECONDS = 4.0
-"""Runs estimated to train within this many seconds here (``cost.estimate_seconds``) start
-as soon as they are opened; a longer one waits for a click, whoever sent the link."""
-
 
 JOBS = Jobs()
 """The server's trainings: sessions that ask for the same run while it trains share one."""
@@ -113,7 +109,7 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
         in_store=stored is not None, in_training=JOBS.is_running(run_key(config, words)),
         shorter=base is not None, seconds=seconds,
         continue_seconds=(seconds - estimate_seconds(base.config, words)
-                          if base is not None else 0.0)), AUTO_SECONDS)
+                          if base is not None else 0.0)), run_source.AUTO_SECONDS)
     source = decision.source
     if source == "need words":
         st.info("Upload a word list (one word per line) in the Data section to train on it.")
@@ -218,7 +214,7 @@ def _wait_for_click(config: Config, words: list[str] | None, runs: RunShelf,
             f"({config.n_params():,} parameters, {config.total_steps:,} steps of "
             f"{config.batch:,} examples, {config.snapshot_count():,} snapshots): press "
             f"**Train** to start it. Opening a link trains only runs of up to "
-            f"{AUTO_SECONDS:g} s by itself.")
+            f"{run_source.AUTO_SECONDS:g} s by itself.")
     return _latest(runs)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from .. import run_source
 from ..cost import describe_seconds, estimate_seconds
 from ..identity import run_key
 from ..run import Run
@@ -66,9 +67,8 @@ def must_ask(run: Run, step: int | None) -> bool:
     if (step is None or step == run.steps_done or step in run.checkpoints
             or step not in run.model_states or step in run.model_states.held()):
         return False
-    from .app import AUTO_SECONDS  # the app imports the views: read its limit at draw time
     return (chart_key(run, step) not in Session().rebuilds
-            and rebuild_seconds(run, step) > AUTO_SECONDS)
+            and rebuild_seconds(run, step) > run_source.AUTO_SECONDS)
 
 
 def kept_step(run: Run, step: int | None) -> int | None:

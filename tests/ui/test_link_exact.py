@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
+from neurondash import run_source
 from neurondash.config import SETTINGS, SETTINGS_BY_NAME, Config, ConfigError
-from neurondash.ui import app as dashboard
 
 from .test_app import APP, no_internal_error
 
@@ -71,7 +71,7 @@ def page_config(at: AppTest) -> Config:
 @pytest.fixture
 def never_train(monkeypatch):
     """The test is about the link, not the run: nothing trains unasked."""
-    monkeypatch.setattr(dashboard, "AUTO_SECONDS", 0.0)
+    monkeypatch.setattr(run_source, "AUTO_SECONDS", 0.0)
 
 
 def test_a_link_opens_every_value_exactly(never_train):

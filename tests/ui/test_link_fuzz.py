@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
+from neurondash import run_source
 from neurondash.config import SETTINGS, SETTINGS_BY_NAME, ConfigError
-from neurondash.ui import app as dashboard
 from neurondash.ui.views import sweep as sweep_view
 
 from .markdown import rendered
@@ -105,7 +105,7 @@ def raw_values(params: dict[str, str | list[str]]) -> list[str]:
 def quick_auto_train(monkeypatch):
     """Links that train do so in milliseconds here: the test is about parsing, so runs
     over a quarter of a second wait for Train, as bigger ones do for users."""
-    monkeypatch.setattr(dashboard, "AUTO_SECONDS", 0.25)
+    monkeypatch.setattr(run_source, "AUTO_SECONDS", 0.25)
 
 
 def test_fuzzed_links_never_break_the_page(quick_auto_train):

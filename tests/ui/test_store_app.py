@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from neurondash import Config, train
+from neurondash import Config, run_source, train
 from neurondash.identity import run_key
 from neurondash.run import Run
 from neurondash.store import RunStore, shared_store
@@ -51,7 +51,7 @@ def test_a_second_session_opens_the_first_ones_run_without_training(monkeypatch)
 
 def test_a_stored_run_opens_even_when_it_is_too_big_to_train_unasked(monkeypatch):
     shared_store().put(train(CONFIG))
-    monkeypatch.setattr(dashboard, "AUTO_SECONDS", 0.0)  # every link waits for Train
+    monkeypatch.setattr(run_source, "AUTO_SECONDS", 0.0)  # every link waits for Train
     calls = counting(monkeypatch)
     at = open_app(SMALL)
     assert not calls and "press Train" not in texts(at.info).replace("**", "")
@@ -207,7 +207,7 @@ def test_weights_at_a_snapshot_train_again_only_when_asked_if_that_takes_long(mo
     run = Run.from_json(train(CONFIG).to_json())  # as read from a store body: digests
     shared_store().put(run)
     middle = run.snapshot_steps[len(run.snapshot_steps) // 2]
-    monkeypatch.setattr(dashboard, "AUTO_SECONDS", 0.0)
+    monkeypatch.setattr(run_source, "AUTO_SECONDS", 0.0)
     replays = []
     original = Replay.state
     monkeypatch.setattr(Replay, "state",
@@ -221,7 +221,7 @@ def test_weights_at_a_snapshot_train_again_only_when_asked_if_that_takes_long(mo
     no_internal_error(at.run())
     assert replays == [middle]
     assert f"Weights as they were at step {middle}" in texts(at.caption)
-    monkeypatch.setattr(dashboard, "AUTO_SECONDS", 60.0)  # within the limit: no button
+    monkeypatch.setattr(run_source, "AUTO_SECONDS", 60.0)  # within the limit: no button
     at = open_app(SMALL, tab="Neuron")
     at.select_slider(key="snapshot").set_value(middle)
     no_internal_error(at.run())

@@ -1,7 +1,7 @@
 """"Try it": a finding's suggested Config beside the current run, with the number the finding
 was about before and after. The suggested run comes from the session or the run store, or
-is trained here when it fits the cost limit that opening a link has (``app.AUTO_SECONDS``):
-a click must not start minutes of work on a shared server."""
+is trained here when it fits the cost limit that opening a link has
+(``run_source.AUTO_SECONDS``): a click must not start minutes of work on a shared server."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import sqlite3
 
 import streamlit as st
 
+from ... import run_source
 from ...config import Config
 from ...cost import describe_seconds, estimate_seconds
 from ...diagnosis import Finding
@@ -92,8 +93,6 @@ def _shown(value: float, digits: str) -> str:
 def _fetch(config: Config, words: list[str] | None) -> Run | None:
     """The suggested run from the session, the store, or trained within the auto-train
     limit; None (and a sentence saying why) otherwise."""
-    from ..app import AUTO_SECONDS  # the app imports the views: read its limit at draw time
-
     key = run_key(config, words)
     runs = Session().runs
     if key in runs:
@@ -109,9 +108,10 @@ def _fetch(config: Config, words: list[str] | None) -> Run | None:
         runs[key] = stored
         return stored
     seconds = estimate_seconds(config, words)
-    if seconds > AUTO_SECONDS:
+    limit = run_source.AUTO_SECONDS
+    if seconds > limit:
         st.info(escape(f"The suggested run would take {describe_seconds(seconds)} to train "
-                       f"here, more than the {AUTO_SECONDS:g} s trained without a click: "
+                       f"here, more than the {limit:g} s trained without a click: "
                        f"open it with the link ?{config.to_query()} and press Train."))
         return None
     with st.spinner(f"Training the suggested run ({describe_seconds(seconds)})..."):
