@@ -20,6 +20,7 @@ import pandas as pd
 from . import runfile
 from .config import Config, ConfigError
 from .kept_states import KeptStates, as_kept_states
+from .replay import Replay
 from .run_encoding import (
     decode_array,
     encode_array,
@@ -113,15 +114,14 @@ class Run:
         return state
 
     def _replay_state(self, step: int) -> dict:
-        """The model state at snapshot ``step``, trained again (``training.Replay``)."""
+        """The model state at snapshot ``step``, trained again (``replay.Replay``)."""
         if step == self.steps_done or step in self.checkpoints:
             state = self.state if step == self.steps_done else self.checkpoints[step]
             return {"params": state["params"], "buffers": state["buffers"]}
         replay = self.__dict__.get("_replay")
         if replay is None:
-            from .training import Replay
-
-            replay = self.__dict__["_replay"] = Replay(self)
+            replay = self.__dict__["_replay"] = Replay(
+                self.config, self.words, self.checkpoints, self.state["params"].dtype)
         return replay.state(step)
 
     @classmethod

@@ -5,7 +5,6 @@ nothing of Runs; a Run is built only by ``Run.from_trainer``)."""
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -122,61 +121,3 @@ def continues_exactly(run: Run) -> bool:
     stopped = run.status == "stopped" and done == config.until
     return run.status != "diverged" and (stopped or done % config.snapshot_interval() == 0
                                          or done == config.steps)
-
-
-class Replay:
-    """A run's training done again, to rebuild the weights at its snapshots (a run read
-    from a file keeps a digest of them, not a copy: ``Run.model_states``).
-
-    Training is deterministic, and recording changes no number, so training the run's
-    Config again from step 0 (or from the latest of the run's ``checkpoints`` before the
-    step: where it was resumed, which is where its BatchNorm blocks started afresh) with
-    its checkpoints at the same steps gives the same weights bit for bit. The Trainer is
-    kept between calls, so stepping forward through the snapshots trains each step once;
-    every snapshot passed on the way is kept until asked for."""
-
-    def __init__(self, run: Run):
-        self.config, self.words = run.config, run.words
-        self.checkpoints = dict(run.checkpoints)
-        self.dtype = run.state["params"].dtype
-        self.trainer: Trainer | None = None
-        self.states: dict[int, dict] = {}
-        self.lock = threading.Lock()
-
-    def state(self, step: int) -> dict:
-        """The model state at snapshot ``step``, handed over (the caller holds it)."""
-        with self.lock:
-            if step not in self.states:
-                self._train_to(step)
-            return self.states.pop(step)
-
-    def _train_to(self, step: int) -> None:
-        start = max((c for c in self.checkpoints if c <= step), default=0)
-        trainer = self.trainer
-        if trainer is None or not start <= trainer.step <= step:
-            trainer = self.trainer = self._trainer_at(start)
-        if trainer.step == step:
-            self._keep(trainer, step)
-            return
-        trainer.on_checkpoint = lambda mark: self._keep(trainer, mark.step)
-        trainer.run(step - trainer.step)
-
-    def _keep(self, trainer: Trainer, step: int) -> None:
-        model = trainer.model
-        self.states[step] = {"params": model.flat.copy(),
-                             "buffers": {k: v.copy() for k, v in model.buffers().items()}}
-
-    def _trainer_at(self, step: int) -> Trainer:
-        dataset = getattr(self, "dataset", None) or load_dataset(self.config, self.words)
-        self.dataset = dataset
-        trainer = Trainer(self.config, dataset, record=False, dtype=self.dtype)
-        saved = self.checkpoints.get(step)
-        if saved is not None:
-            model = trainer.model
-            model.flat[...] = saved["params"]
-            for name, value in saved["buffers"].items():
-                model.buffers()[name][...] = value
-            trainer.optimizer.load_state(saved["optimizer"])
-            trainer.batch_rng.bit_generator.state = saved["rng"]
-            trainer.step = step
-        return trainer

@@ -19,7 +19,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("data", ("data", "data.*")),
     ("engine", ("engine.model", "engine.diagnostics", "engine.gradcheck", "engine.queries",
                 "engine.train", "engine.lr_finder")),
-    ("runs", ("run", "identity", "training", "runchecks", "jobs")),
+    ("runs", ("replay", "run", "identity", "training", "runchecks", "jobs")),
     ("insight: diagnosis, summaries, charts", ("diagnosis", "diagnosis.*", "summary", "charts",
                                                "charts.*", "theory", "gradient_rate",
                                                "seed_spread")),

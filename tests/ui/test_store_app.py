@@ -12,9 +12,9 @@ from pathlib import Path
 
 from neurondash import Config, run_source, train
 from neurondash.identity import run_key
+from neurondash.replay import Replay
 from neurondash.run import Run
 from neurondash.store import RunStore, shared_store
-from neurondash.training import Replay
 from neurondash.ui import app as dashboard
 
 from .markdown import texts
