@@ -38,8 +38,8 @@ from neurondash import Config, train  # noqa: E402
 from neurondash.cost import estimate_seconds  # noqa: E402
 from neurondash.engine.train import blas_description  # noqa: E402
 from neurondash.identity import run_key  # noqa: E402
+from neurondash.run_source import AUTO_SECONDS  # noqa: E402
 from neurondash.store import RunStore  # noqa: E402
-from neurondash.ui.app import AUTO_SECONDS  # noqa: E402
 from tests.ui.test_browser import ARGS, CHROMIUM, streamlit_server  # noqa: E402
 
 MODELS = {"default model, 20,000 steps": "steps=20000",

@@ -96,12 +96,13 @@ def main() -> int:
     os.environ["NEURONDASH_STORE"] = tempfile.mkdtemp(prefix="trial-links-")
     logging.getLogger("streamlit").setLevel(logging.ERROR)
 
+    from neurondash import run_source
     from neurondash.ui import app as dashboard
 
     def no_training(*_args, **_kwargs):
         raise AssertionError("a trial's link trained")
 
-    dashboard.AUTO_SECONDS = 0.0  # nothing may train unasked ...
+    run_source.AUTO_SECONDS = 0.0  # nothing may train unasked ...
     dashboard.train = no_training  # ... nor be trained at all
     start = time.perf_counter()
     links = trial_links(args.trials)

@@ -8,8 +8,8 @@ from neurondash import diagnosis, jobs, search, store
 from neurondash.config import MAX_PARAMS, MAX_SNAPSHOTS
 from neurondash.engine import diagnostics
 from neurondash.run import UPDATE_WINDOW
+from neurondash.run_source import AUTO_SECONDS
 from neurondash.runfile import VERSION
-from neurondash.ui.app import AUTO_SECONDS
 
 DOC = " ".join((Path(__file__).resolve().parents[1] / "docs" / "DESIGN.md")
                .read_text(encoding="utf-8").split())
