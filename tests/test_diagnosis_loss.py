@@ -1,4 +1,5 @@
-"""The later loss jump, on histories built to have one (or none) at a known step."""
+"""The loss over time: a later jump, on histories built to have one (or none) at a known
+step; a validation loss that turns up while a run trains."""
 
 from __future__ import annotations
 
@@ -9,7 +10,16 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from neurondash.diagnosis.loss import JUMP_MEDIAN, JUMP_NOISE, SPIKE_NATS, later_jump
+from neurondash import Config, Run, train
+from neurondash.diagnosis import diagnose
+from neurondash.diagnosis.loss import (
+    JUMP_MEDIAN,
+    JUMP_NOISE,
+    RISE,
+    SPIKE_NATS,
+    later_jump,
+    loss_rise,
+)
 
 History = dataclasses.make_dataclass("History", ["history"])
 
@@ -53,3 +63,26 @@ def test_a_loss_that_never_comes_back_says_so():
     losses[1500:] += 3.0
     jump = later_jump(_run(losses))
     assert jump is not None and jump.back is None
+
+
+def test_a_live_run_whose_validation_loss_climbs_is_told_so_not_called_healthy():
+    """The overfitting spiral, diagnosed at each of its snapshots while training: once the
+    validation loss has risen past ``RISE`` above its lowest checkpoint (and the training
+    loss has not risen) the page says so; before that, it does not."""
+    config, _ = Config.from_query("task=spiral&points=100&noise=0.5&depth=3&width=64&steps=3000")
+    live: list[Run] = []
+    train(config, on_snapshot=lambda build: live.append(build()))
+    told = {}
+    for run in live:
+        assert run.status == "running"
+        evals = run.evals["val_loss"]
+        rose = len(evals) >= 2 and evals.iloc[-1] - evals.min() > RISE
+        turned = [f for f in diagnose(run) if f.lesson == "Overfitting"]
+        told[run.steps_done] = bool(turned)
+        if turned:
+            assert turned[0].text.startswith("So far: validation loss was lowest")
+            assert rose
+        elif rose:
+            assert loss_rise(run, validation=False) > RISE
+    assert any(told.values()) and not all(told.values()), told
+    assert "Overfitting" in {f.lesson for f in diagnose(train(config))}

@@ -248,9 +248,11 @@ def blame(run: Run, factor: float = 0.1) -> Advice:
 
 def generalisation(run: Run) -> list[Finding]:
     """Where the final losses stand: worse than a uniform guess, stuck at a baseline, or
-    fitting the training examples far better than the validation ones."""
+    fitting the training examples far better than the validation ones. While training (no
+    final losses yet) only the validation curve turning up can be told."""
     if not run.final:
-        return []
+        turned = _validation_turned(run)
+        return [turned] if turned is not None else []
     train_loss, val_loss = run.final["train_loss"], run.final["val_loss"]
     uniform = run.expected_initial_loss
     if val_loss > uniform + BASELINE_MARGIN and train_loss > uniform - BASELINE_MARGIN:
@@ -297,9 +299,30 @@ def _overfitting(run: Run) -> Finding:
                  "falling: the later steps memorise.")
     accuracy = (f", accuracy {run.final['train_acc']:.0%} against "
                 f"{run.final['val_acc']:.0%}" if not run.config.is_char_task else "")
+    return _overfitting_finding(
+        run, f"Training loss {train_loss:.3f}, validation loss {val_loss:.3f}{accuracy}: "
+        "the model fits its training examples far better than new ones." + trend)
+
+
+def _validation_turned(run: Run) -> Finding | None:
+    """While training: the validation loss risen ``RISE`` above its lowest checkpoint while
+    the smoothed training loss did not rise, so a live page does not call a run healthy
+    whose validation curve climbs (the final judgement needs the final losses)."""
+    evals = run.evals
+    if run.status != "running" or len(evals) < 2:
+        return None
+    best, latest = evals.loc[evals["val_loss"].idxmin()], evals.iloc[-1]
+    if latest["val_loss"] - best["val_loss"] <= RISE or loss_rise(run, validation=False) > RISE:
+        return None
+    return _overfitting_finding(
+        run, f"So far: validation loss was lowest ({best['val_loss']:.2f}) at step "
+        f"{int(best['step']):,} and has risen to {latest['val_loss']:.2f} by step "
+        f"{int(latest['step']):,}, while training loss kept falling: the later steps "
+        "memorise (judged again on the final losses when training ends).")
+
+
+def _overfitting_finding(run: Run, measured: str) -> Finding:
     wd = min(1.0, run.config.wd * 10) if run.config.wd else 0.01
     return Finding("warning", "Overfitting",
-                   f"Training loss {train_loss:.3f}, validation loss {val_loss:.3f}{accuracy}: "
-                   "the model fits its training examples far better than new ones." + trend
-                   + f" More data, a smaller model, fewer steps or weight decay help: try wd "
-                   f"{wd:g}.", change={"wd": wd}, metric="gap")
+                   measured + f" More data, a smaller model, fewer steps or weight decay "
+                   f"help: try wd {wd:g}.", change={"wd": wd}, metric="gap")
