@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from neurondash import Config, charts, train
 from neurondash.charts import prepare
+from neurondash.parts.optimizers import SCHEDULES
 
 
 @pytest.fixture(scope="module")
@@ -235,3 +236,18 @@ def test_a_legend_of_many_layers_wraps_into_columns_that_fit_the_chart():
         legend = spec["layer"][0]["encoding"]["color"]["legend"]
         assert legend["columns"] == columns and legend["title"] == "layer"
         assert depth <= columns * charts.LEGEND_ROWS
+
+
+@pytest.mark.parametrize("sched", sorted(SCHEDULES))
+def test_the_loss_caption_names_only_the_lr_cuts_the_run_has(sched):
+    """Read off the run's own lr series: the step schedule's tenfold cut at 75% of the
+    steps, nothing for a schedule that glides or stays."""
+    run = train(Config(steps=400, sched=sched, depth=1, width=8))
+    cuts = prepare.lr_cuts(run.history["step"].to_numpy(), run.history["lr"].to_numpy())
+    if sched == "step":
+        ((step, factor),) = cuts
+        assert step == 301 and factor == pytest.approx(10)
+        lr = run.history.set_index("step")["lr"]
+        assert lr[step - 1] == pytest.approx(10 * lr[step])
+    else:
+        assert cuts == []

@@ -24,5 +24,9 @@ def loss_tab(run: Run) -> None:
         st.caption("The loss grew past ten times where it started (or, in a diverged run, the "
                    "uniform guess), so it is drawn on a log scale: on a linear one the "
                    "blow-up flattens everything before it.")
-    st.caption("Healthy: starts near the uniform guess, falls fast, then slowly; validation "
-               "tracks train. A drop at 75% of the steps is the step schedule's lr decay.")
+    history = run.history
+    cuts = prepare.lr_cuts(history["step"].to_numpy(), history["lr"].to_numpy())
+    said = "".join(f" The drop at step {step:,} is the {run.config.sched} schedule cutting the "
+                   f"learning rate {factor:.3g}x." for step, factor in cuts)
+    st.caption("A healthy curve starts near the uniform guess, falls fast, then slowly, and "
+               "validation tracks train." + said)
