@@ -4,6 +4,7 @@ loss rose, was still falling, or dropped when the schedule cut the learning rate
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import NamedTuple
 
 import numpy as np
@@ -188,33 +189,47 @@ def early_rise(run: Run) -> float:
 
 def spike_findings(run: Run) -> list[Finding]:
     """A loss that jumped up in the first steps (steps too large for the loss surface at
-    init), and one that jumped up suddenly later on; a diverged run has its own finding."""
+    init), and one that jumped up suddenly later on; a diverged run has its own finding.
+    In a run that recovered (``recovered``) a spike cost steps, not the result: a note
+    without advice, since a lower rate would trade the result for a smoother curve."""
     if run.status == "diverged":
         return []
     found = []
     spike = early_spike(run)
     if spike is not None:
-        found.append(with_advice(Finding(
+        found.append(Finding(
             "warning", SPIKE_LESSONS[0],
             f"At step {spike.step:,} the training loss reached {spike.peak:.2f}, "
-            f"{spike.peak - spike.start:.2f} above the {spike.start:.2f} it started from "
-            f"(late in training it moves about {spike.noise:.2f} from step to step): the "
-            "first steps overshoot, and the run spends steps climbing back down (Loss tab).",
-            metric="early_rise"), blame(run, 1 / 3)))
+            f"{spike.peak - spike.start:.2f} above its first step's batch loss of "
+            f"{spike.start:.2f} (late in training it moves about {spike.noise:.2g} from step "
+            "to step): the first steps overshoot, and the run spends steps climbing back "
+            "down (Loss tab).", metric="early_rise"))
     jump = later_jump(run)
     if jump is not None:
         back = (f"it took until step {jump.back:,} to come back below "
                 f"{jump.back_level:.2f}" if jump.back is not None else
                 f"it had not come back below {jump.back_level:.2f} by the end")
-        found.append(with_advice(Finding(
+        found.append(Finding(
             "warning", SPIKE_LESSONS[1],
             f"At step {jump.step:,} the training loss jumped to {jump.peak:.2f} (the median "
             f"of {JUMP_MEDIAN} steps), {jump.peak - jump.start:.2f} above the "
             f"{jump.start:.2f} it had come down to (late in training it moves about "
-            f"{jump.noise:.2f} from step to step), and {back}: a step landed where the loss "
+            f"{jump.noise:.2g} from step to step), and {back}: a step landed where the loss "
             "surface is steep and threw the weights off what they had learnt (Loss tab).",
-            metric="later_rise"), blame(run, 1 / 3)))
-    return found
+            metric="later_rise"))
+    if recovered(run):
+        return [replace(finding, level="info", text=finding.text + " The run recovered: its "
+                        "training and validation losses ended below a tenth of the uniform "
+                        "guess's, so the spike cost steps, not the result.")
+                for finding in found]
+    return [with_advice(finding, blame(run, 1 / 3)) for finding in found]
+
+
+def recovered(run: Run) -> bool:
+    """Whether the run ended converged on the validation examples too (a 2-D task near 0):
+    what happened on the way there cost no result."""
+    return converged(run) and run.final["val_loss"] < CONVERGED_SHARE * \
+        run.expected_initial_loss
 
 
 def converged(run: Run) -> bool:

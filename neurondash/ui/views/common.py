@@ -29,6 +29,14 @@ def x_end(run: Run) -> int | None:
     return run.config.total_steps if run.status == "running" else None
 
 
+def watch(run: Run, what: str) -> str:
+    """How to watch ``what`` change: the snapshot slider, or, while the run trains (the
+    slider is hidden then), the redraw at each new snapshot."""
+    if run.status == "running":
+        return f"it redraws at each new snapshot while training, to watch {what}"
+    return f"move the snapshot slider to watch {what}"
+
+
 def table(frame: pd.DataFrame, container=st, formats: dict[str, str] | None = None,
           **kwargs):
     """``st.dataframe`` with readable headers (``COLUMN_LABELS``; the frame keeps its short

@@ -24,15 +24,24 @@ def metrics(run: Run, step: int | None) -> None:
     cols = st.columns(5)
     cols[0].metric("initial loss", _loss(run.initial_loss, 3),
                    f"expected {run.expected_initial_loss:.3f}", delta_color="off",
+                   delta_arrow="off",
                    help="Loss at step 0 vs -ln(1/V), the loss of a uniform guess")
     if run.final:
         cols[1].metric("train loss", _loss(run.final["train_loss"], 4))
         cols[2].metric("val loss", _loss(run.final["val_loss"], 4),
                        f"acc {run.final['val_acc']:.1%}" if not run.config.is_char_task
-                       else None, delta_color="off")
+                       else None, delta_color="off", delta_arrow="off")
     else:
-        cols[1].metric("train loss", "—")
-        cols[2].metric("val loss", "—")
+        running = run.status == "running"
+        cols[1].metric("train loss", "—", help="The loss on the whole training split is "
+                       "measured when training ends; the loss chart draws each batch's "
+                       "loss meanwhile." if running else None)
+        latest = run.evals.iloc[-1] if len(run.evals) and running else None
+        cols[2].metric("val loss", "—" if latest is None else _loss(latest["val_loss"], 4),
+                       None if latest is None else f"checkpoint, step {int(latest['step']):,}",
+                       delta_color="off", delta_arrow="off",
+                       help="The latest validation checkpoint while the run trains; the "
+                            "final losses come when it ends.")
     name = prepare.saturation_name(run.config.act)
     if get_activation(run.config.act).saturated is None:
         cols[3].metric(f"most {name} layer", "—",
@@ -43,6 +52,7 @@ def metrics(run: Run, step: int | None) -> None:
         short = get_activation(run.config.act).short_label or name
         cols[3].metric(f"most {short} layer", f"{worst['saturated_pct']:.1f}%",
                        f"{worst['layer']}, step {step:,}", delta_color="off",
+                       delta_arrow="off",
                        help=f"The largest share of {name} activations in one hidden layer "
                             f"at the selected snapshot, measured on the "
                             f"{run.sample_name} of the diagnostic batch.")

@@ -26,7 +26,8 @@ def loss_tab(run: Run) -> None:
                    "blow-up flattens everything before it.")
     history = run.history
     cuts = prepare.lr_cuts(history["step"].to_numpy(), history["lr"].to_numpy())
-    said = "".join(f" The drop at step {step:,} is the {run.config.sched} schedule cutting the "
-                   f"learning rate {factor:.3g}x." for step, factor in cuts)
-    st.caption("A healthy curve starts near the uniform guess, falls fast, then slowly, and "
-               "validation tracks train." + said)
+    said = "".join(f" The {run.config.sched} schedule cuts the learning rate {factor:.3g}x "
+                   f"at step {step:,}." for step, factor in cuts)
+    st.caption("What to look for: a healthy curve starts near the uniform guess, falls fast, "
+               "then slowly, with validation tracking train; validation turning up while "
+               "train falls is overfitting." + said)

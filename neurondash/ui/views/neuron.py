@@ -15,7 +15,7 @@ from ...parts.layers import Linear
 from ...run import Run
 from .. import render
 from ..cache import chart_key, dataset_of, derived, kept_step, model_of, offer_rebuild
-from .common import PLANE, UNIT_MAPS, diverged_past
+from .common import PLANE, UNIT_MAPS, diverged_past, watch
 
 
 def neuron_tab(run: Run, step: int) -> None:
@@ -112,8 +112,8 @@ def embedding_view(run: Run, model, step: int) -> None:
         f"the first two principal components of {dim} dimensions ({shown:.0%} of the variance)")
     st.caption(f"Each character at its learnt embedding, shown on {how}. At step 0 they are "
                "scattered at random; training tends to pull characters that play similar "
-               "roles together (in makemore's long runs, the vowels form a group). Move the "
-               "snapshot slider to watch it happen.")
+               "roles together (in makemore's long runs, the vowels form a group); "
+               f"{watch(run, 'it happen')}.")
 
 
 def network_view(run: Run, model, step: int) -> None:

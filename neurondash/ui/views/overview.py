@@ -25,7 +25,7 @@ from ..cache import (
 from ..session import Session
 from ..text import escape
 from . import try_it
-from .common import PLANE, x_end
+from .common import PLANE, watch, x_end
 
 
 def overview(run: Run, step: int) -> None:
@@ -82,6 +82,6 @@ def decision_boundary(run: Run, step: int) -> None:
     render.chart(chart_key(run, "boundary", kept), lambda: charts.decision_chart(frame()),
                  stretch=False, template=chart_key(run, "boundary"), data=frame)
     when = f"at step {kept:,}" if kept is not None else "after training"
-    st.caption(f"The model {when}: move the snapshot slider to watch the boundary form; "
+    st.caption(f"The model {when}: {watch(run, 'the boundary form')}; "
                "click train or val in the legend to show only that split. Healthy: it "
                "follows the classes without wrapping single points.")
