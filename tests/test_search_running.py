@@ -176,3 +176,24 @@ def test_a_warm_start_tells_the_rungs_of_stored_trials_and_ranks_new_ones_agains
         trial.report(value, 1)
         assert trial.should_prune() is stops
         study.tell(trial, state=TrialState.PRUNED)
+
+
+class PageStopped(BaseException):
+    """What a page's Stop raises inside a search's callback (Streamlit's own is one too)."""
+
+
+def test_a_search_interrupted_midway_keeps_its_record_of_the_runs_done(tmp_path):
+    store = RunStore(tmp_path)
+    search = spec(trials=8)
+
+    def stop_after_three(done: int, _total: int) -> None:
+        if done == 3:
+            raise PageStopped
+
+    with pytest.raises(PageStopped):
+        run_search(search, SerialExecutor(), on_result=stop_after_three, store=store,
+                   warm=False)
+    replayed = replay_search(search, store)
+    assert len(replayed.results) == 3
+    frame = search_frame(search, replayed)
+    assert (frame["status"] != "not run").sum() == 3

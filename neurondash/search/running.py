@@ -122,10 +122,14 @@ def run_search(spec: SearchSpec, executor: Executor | None = None, on_result=Non
             return run_search(spec, pool, on_result, should_stop, words, log, store,
                               started, warm)
     log = log if log is not None else SearchLog()
-    _Driver(spec, executor, on_result, should_stop, words, log, store,
-            time.monotonic() if started is None else started).run(warm)
-    if store is not None:
-        store.put_search(search_key(spec, words), log.record())
+    try:
+        _Driver(spec, executor, on_result, should_stop, words, log, store,
+                time.monotonic() if started is None else started).run(warm)
+    finally:
+        # Also when interrupted (a page's Stop ends its script with an exception): the
+        # runs already stored stay this search's, and its link shows them.
+        if store is not None and log.results:
+            store.put_search(search_key(spec, words), log.record())
     return search_frame(spec, log)
 
 

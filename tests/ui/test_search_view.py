@@ -237,3 +237,15 @@ def test_the_edge_of_chaos_map_draws_for_a_2d_task_too():
     maps = [tables for spec_dict, tables in charts(at) if "scale_low" in fields(spec_dict)]
     assert len(maps) == 1
     assert "uniform guess (0.693" in texts(at.caption)
+
+
+@pytest.mark.parametrize("metric", ["val_loss", "val_acc"])
+def test_the_leaderboard_caption_says_its_order_and_what_an_empty_number_is(metric):
+    from neurondash.ui.views.search_board import METRICS, _board_words
+
+    plain = _board_words(partial=False, diverged=0, metric=metric)
+    assert "best first (" in plain and "diverged" not in plain
+    said = _board_words(partial=True, diverged=2, metric=metric)
+    assert "the whole ones before those stopped at an early rung" in said
+    assert f"An empty {METRICS[metric]} is a trial that diverged (2" in said
+    assert ("uniform guess" in said) == (metric != "val_acc"), "accuracy has no such clip"

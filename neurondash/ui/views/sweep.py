@@ -41,15 +41,12 @@ from ...search import (
 from ...store import shared_store
 from ...sweep import SCHEDULER_ENV, SchedulerError, make_executor, process_pool
 from .. import render
-from ..guard import callback
 from ..session import Session
-from ..sidebar import apply_config
 from ..text import notice
 from .edge_map import edge_of_search
+from .search_board import METRICS, best_line, leaderboard_table
 
 DEFAULT_SEARCH = "\n".join(r.spell() for r in default_ranges(Config()))
-METRICS = {"val_loss": "validation loss", "val_acc": "validation accuracy",
-           "train_loss": "training loss"}
 LINK_DEFAULTS = {"search": DEFAULT_SEARCH, "method": "tpe", "trials": 20, "repeats": 1,
                  "budget": 0, "search_seed": 0, "rungs": 1}
 """The search's link parameters and their defaults (a default is left out of the link)."""
@@ -176,7 +173,8 @@ def _run(spec: SearchSpec, words: list[str] | None) -> None:
     Session().sweep = (spec, log)
     stop = st.empty()
     stop.button("Stop search", key="search_stop",
-                help="Stops after the runs in progress; finished runs are kept")
+                help="Stops now: runs under way are dropped, finished ones are kept and "
+                     "listed, and Run search goes on from them")
     bar = st.progress(0.0, text="Searching...")
     local = not os.environ.get(SCHEDULER_ENV)
     executor = contextlib.nullcontext(_sweep_pool()) if local else make_executor("dask")
@@ -203,8 +201,9 @@ def _run(spec: SearchSpec, words: list[str] | None) -> None:
             _sweep_pool.clear()
         notice("error", f"The search stopped: a run failed ({type(err).__name__}: {err}). "
                         "Finished runs are kept below.")
-    Session().own_runs.update(run_key(log.runs[i].config, words) for i in log.results
-                              if log.runs[i].origin == "search")  # listed in Runs
+    finally:  # also after Stop, which ends this script with Streamlit's own exception
+        Session().own_runs.update(run_key(log.runs[i].config, words) for i in log.results
+                                  if log.runs[i].origin == "search")  # listed in Runs
     bar.empty()
     stop.empty()
 
@@ -225,10 +224,12 @@ def _results(spec: SearchSpec, log: SearchLog, words: list[str] | None) -> None:
         st.info("No run of this search is stored yet: press **Run search**.")
         return
     frame = search_frame(spec, log)
-    not_run = int((frame["status"] == "not run").sum())
-    if not_run:
-        st.warning(f"{not_run} of {len(frame)} runs of this search have not run (stopped, "
-                   "the budget, or not in the store yet): Run search trains them.")
+    unfinished = frame.loc[frame["status"] == "not run", "trial"].nunique()
+    if unfinished:
+        st.warning(f"{unfinished} of the {frame['trial'].nunique()} trials drawn so far did "
+                   "not finish (the search was stopped or ran out of budget, or a run has "
+                   f"left the store); Run search goes on from the stored runs, up to "
+                   f"{spec.trial_count} trials.")
     searched = [n for n in spec.searched if n != "seed"]
     done = frame[frame["status"] != "not run"].assign(
         link="?" + frame["query"].astype(str))
@@ -242,14 +243,15 @@ def _results(spec: SearchSpec, log: SearchLog, words: list[str] | None) -> None:
     board["link"] = "?" + board["query"].astype(str)
     ceiling = (float(done["expected_initial_loss"].max())
                if metric != "val_acc" and "expected_initial_loss" in done else None)
-    _best_line(board, metric, spec)
-    _leaderboard(board, metric, searched, words)
+    best_line(board, metric)
+    leaderboard_table(board, metric, searched, words)
     key = ("search", spec, len(done), metric)
     _what_mattered(spec, frame, key)
     # A trial stopped at an early rung has the loss of fewer steps: the charts across
     # settings compare whole trials (the leaderboard lists every trial).
     whole = board["trained"].str.startswith("all")
-    if whole.any() and not whole.all():
+    whole_only = bool(whole.any() and not whole.all())
+    if whole_only:
         st.caption(f"The charts below draw the {int(whole.sum())} whole trials; the "
                    f"{int((~whole).sum())} stopped at an early rung are in the leaderboard.")
         board = board[whole]
@@ -261,8 +263,9 @@ def _results(spec: SearchSpec, log: SearchLog, words: list[str] | None) -> None:
         render.chart((*key, "parallel"), lambda: charts.parallel_coordinates_chart(
             lines, ticks, searched, metric))
     if metric in prepare.varying_metrics(done, list(METRICS)):
-        st.markdown(f"**{METRICS[metric]} against each setting** (every run, repeats "
-                    "included; clipped at the uniform guess)")
+        st.markdown(f"**{METRICS[metric]} against each setting** (every run of "
+                    f"{'the whole trials' if whole_only else 'the trials'}, repeats "
+                    "included; clipped at the uniform guess, where diverged runs sit)")
         cols = st.columns(2)
         clipped = done.assign(**{metric: prepare.clipped(done[metric], ceiling)})
         for k, name in enumerate(searched):
@@ -299,83 +302,6 @@ def _what_mattered(spec: SearchSpec, frame: pd.DataFrame, key: tuple) -> None:
         if math.isfinite(noise) else
         "With one seed per trial, seed noise cannot be told apart: raise 'seeds per trial' "
         "to judge it."))
-
-
-def _best_line(board: pd.DataFrame, metric: str, spec: SearchSpec) -> None:
-    best = board.iloc[0]
-    spread = (f" ± {best[metric + '_sd']:.4f} over {int(best['repeats'])} seeds"
-              if best["repeats"] > 1 else "")
-    st.success(f"Best: {METRICS[metric]} {best[metric]:.4f}{spread} (trial "
-               f"{int(best['trial'])}, {best['seconds']:.1f} s of training).")
-    config, _ = Config.from_query(str(best["query"]))
-    one, two = st.columns(2)
-    one.link_button("Open the best run in a new tab", str(best["link"]))
-    two.button("Use its settings in the sidebar", key="search_use", on_click=_use_settings,
-               args=(config, int(best["trial"])),
-               help="The sidebar takes the best trial's settings and the page shows its run "
-                    "above; this search stays as it is (its searched settings are drawn, "
-                    "whatever the sidebar holds)")
-    used = Session().take("search_used")
-    if used is not None:
-        st.info(f"The sidebar now holds trial {used}'s settings: its run is the one shown "
-                "above. This search is unchanged: it draws the searched settings itself.")
-
-
-@callback("Use its settings")
-def _use_settings(config: Config, trial: int) -> None:
-    apply_config(config)
-    Session().search_used = trial
-
-
-def _leaderboard(board: pd.DataFrame, metric: str, searched: list[str],
-                 words: list[str] | None) -> None:
-    repeated = bool((board["repeats"] > 1).any())
-    noted = bool(board["findings"].fillna("").astype(str).str.strip().any())
-    partial = bool((~board["trained"].str.startswith("all")).any())
-    stored = bool((board["origin"] == "store").any())
-    columns = ["link", "trial", *searched, metric,
-               *([f"{metric}_sd", "repeats", "vs_best"] if repeated else []),
-               *(["trained"] if partial else []), *(["origin"] if stored else []),
-               "seconds", "examples", *(["findings"] if noted else [])]
-    table = board[columns].copy()
-    # A drawn value in full (0.00862, not the grid's default 0.0086): the value the trial's
-    # link and sidebar hold.
-    drawn = {name: st.column_config.NumberColumn(name, format="%.6g") for name in searched
-             if pd.api.types.is_float_dtype(table[name])}
-    event = st.dataframe(
-        table, hide_index=True, key="search_table", on_select="rerun",
-        selection_mode="multi-row",
-        column_config={
-            **drawn,
-            "link": st.column_config.LinkColumn("open", display_text="open ↗",
-                                                help="the run's dashboard, in a new tab"),
-            f"{metric}_sd": st.column_config.NumberColumn("sd", format="%.4f"),
-            metric: st.column_config.NumberColumn(METRICS[metric], format="%.4f"),
-            "seconds": st.column_config.NumberColumn("seconds", format="%.1f"),
-            "vs_best": "vs best",
-            "trained": st.column_config.TextColumn(
-                "steps trained", help="a trial stopped at an early rung trained only these "
-                                      "steps of its run (ranked after the whole trials)"),
-            "origin": st.column_config.TextColumn(
-                "from", help="'store': a stored run of this space, told to the sampler "
-                             "before the search began")})
-    picked = [int(i) for i in event.selection.rows if i < len(table)]
-    chosen = board.iloc[picked] if picked else board.iloc[:0]
-    st.button("Compare the selected trials", key="search_compare", disabled=len(chosen) < 2,
-              on_click=_compare, args=(list(chosen["query"]), words),
-              help="Overlay the selected trials' runs (their first seed) in Compare")
-    st.caption("Rows are trials, best first ('open' opens one in a new tab); 'within seed "
-               "spread' marks a gap to the best "
-               "no larger than the seed-to-seed sd (an effect these repeats cannot tell "
-               "from noise). Select rows to compare them.")
-
-
-@callback("Compare")
-def _compare(queries: list[str], words: list[str] | None) -> None:
-    configs = [Config.from_query(query)[0] for query in queries]
-    Session().compare_keys = [run_key(config, words) for config in configs]
-    st.session_state["compare_runs"] = [query or "defaults" for query in queries]
-    st.session_state["view"] = "Compare"
 
 
 def _heatmap(board: pd.DataFrame, searched: list[str], metric: str,

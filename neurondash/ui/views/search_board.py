@@ -1,0 +1,105 @@
+"""The search's leaderboard: the best trial, every trial as a row that opens its run, and
+the selection that Compare overlays."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ...config import Config
+from ...identity import run_key
+from ..guard import callback
+from ..session import Session
+from ..sidebar import apply_config
+
+METRICS = {"val_loss": "validation loss", "val_acc": "validation accuracy",
+           "train_loss": "training loss"}
+"""The numbers a search ranks its trials by."""
+
+
+def best_line(board: pd.DataFrame, metric: str) -> None:
+    """The best trial, with buttons to open it and to take its settings."""
+    best = board.iloc[0]
+    spread = (f" ± {best[metric + '_sd']:.4f} over {int(best['repeats'])} seeds"
+              if best["repeats"] > 1 else "")
+    st.success(f"Best: {METRICS[metric]} {best[metric]:.4f}{spread} (trial "
+               f"{int(best['trial'])}, {best['seconds']:.1f} s of training).")
+    config, _ = Config.from_query(str(best["query"]))
+    one, two = st.columns(2)
+    one.link_button("Open the best run in a new tab", str(best["link"]))
+    two.button("Use its settings in the sidebar", key="search_use", on_click=_use_settings,
+               args=(config, int(best["trial"])),
+               help="The sidebar takes the best trial's settings and the page shows its run "
+                    "above; this search stays as it is (its searched settings are drawn, "
+                    "whatever the sidebar holds)")
+    used = Session().take("search_used")
+    if used is not None:
+        st.info(f"The sidebar now holds trial {used}'s settings: its run is the one shown "
+                "above. This search is unchanged: it draws the searched settings itself.")
+
+
+@callback("Use its settings")
+def _use_settings(config: Config, trial: int) -> None:
+    apply_config(config)
+    Session().search_used = trial
+
+
+def leaderboard_table(board: pd.DataFrame, metric: str, searched: list[str],
+                      words: list[str] | None) -> None:
+    """Every trial as a row with its link; selected rows open in Compare."""
+    repeated = bool((board["repeats"] > 1).any())
+    noted = bool(board["findings"].fillna("").astype(str).str.strip().any())
+    partial = bool((~board["trained"].str.startswith("all")).any())
+    stored = bool((board["origin"] == "store").any())
+    columns = ["link", "trial", *searched, metric,
+               *([f"{metric}_sd", "repeats", "vs_best"] if repeated else []),
+               *(["trained"] if partial else []), *(["origin"] if stored else []),
+               "seconds", "examples", *(["findings"] if noted else [])]
+    table = board[columns].copy()
+    # A drawn value in full (0.00862, not the grid's default 0.0086): the value the trial's
+    # link and sidebar hold.
+    drawn = {name: st.column_config.NumberColumn(name, format="%.6g") for name in searched
+             if pd.api.types.is_float_dtype(table[name])}
+    event = st.dataframe(
+        table, hide_index=True, key="search_table", on_select="rerun",
+        selection_mode="multi-row",
+        column_config={
+            **drawn,
+            "link": st.column_config.LinkColumn("open", display_text="open ↗",
+                                                help="the run's dashboard, in a new tab"),
+            f"{metric}_sd": st.column_config.NumberColumn("sd", format="%.4f"),
+            metric: st.column_config.NumberColumn(METRICS[metric], format="%.4f"),
+            "seconds": st.column_config.NumberColumn("seconds", format="%.1f"),
+            "vs_best": "vs best",
+            "trained": st.column_config.TextColumn(
+                "steps trained", help="a trial stopped at an early rung trained only these "
+                                      "steps of its run (ranked after the whole trials)"),
+            "origin": st.column_config.TextColumn(
+                "from", help="'store': a stored run of this space, told to the sampler "
+                             "before the search began")})
+    picked = [int(i) for i in event.selection.rows if i < len(table)]
+    chosen = board.iloc[picked] if picked else board.iloc[:0]
+    st.button("Compare the selected trials", key="search_compare", disabled=len(chosen) < 2,
+              on_click=_compare, args=(list(chosen["query"]), words),
+              help="Overlay the selected trials' runs (their first seed) in Compare")
+    st.caption(_board_words(partial, int(board[metric].isna().sum()), metric))
+
+
+def _board_words(partial: bool, diverged: int, metric: str) -> str:
+    """The leaderboard's caption: its order, and what an empty number means."""
+    order = ", the whole ones before those stopped at an early rung" if partial else ""
+    drawn = "; the charts draw them at the uniform guess's loss" if metric != "val_acc" else ""
+    empty = (f" An empty {METRICS[metric]} is a trial that diverged ({diverged}: their "
+             f"findings say so){drawn}." if diverged else "")
+    return (f"Rows are trials, best first{order} ('open' opens one in a new tab); 'within "
+            "seed spread' marks a gap to the best no larger than the seed-to-seed sd (an "
+            "effect these repeats cannot tell from noise). Select rows to compare them."
+            + empty)
+
+
+@callback("Compare")
+def _compare(queries: list[str], words: list[str] | None) -> None:
+    configs = [Config.from_query(query)[0] for query in queries]
+    Session().compare_keys = [run_key(config, words) for config in configs]
+    st.session_state["compare_runs"] = [query or "defaults" for query in queries]
+    st.session_state["view"] = "Compare"
