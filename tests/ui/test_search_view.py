@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 
 from neurondash import Config
+from neurondash.identity import run_key
+from neurondash.store import shared_store
 from neurondash.ui.views import sweep as sweep_view
 
 from .markdown import rendered, texts
@@ -249,3 +251,25 @@ def test_the_leaderboard_caption_says_its_order_and_what_an_empty_number_is(metr
     assert "the whole ones before those stopped at an early rung" in said
     assert f"An empty {METRICS[metric]} is a trial that diverged (2" in said
     assert ("uniform guess" in said) == (metric != "val_acc"), "accuracy has no such clip"
+
+
+def test_the_plan_says_how_many_stored_trials_a_search_starts_from():
+    """A TPE search over lr, opened again after a first one: before Run, the page counts
+    the stored trials its sampler is told first: the first search's, and the page's own
+    run, whose lr lies in the range."""
+    at = open_app(SMALL, tab="Sweep")
+    at.text_area(key="search").input("lr=loguniform(0.01,1)").run()
+    at.selectbox(key="method").set_value("tpe").run()
+    at.number_input(key="trials").set_value(3).run()
+    at.button(key="search_run").click().run()
+    assert not at.exception
+    spec, log = at.session_state["sweep"]
+    searched = {p.config for p in log.runs if p.origin == "search"}
+    own = run_key(spec.base, None) in shared_store()
+    again = open_app(SMALL, tab="Sweep")
+    again.text_area(key="search").input("lr=loguniform(0.01,1)").run()
+    again.selectbox(key="method").set_value("tpe").run()
+    assert f"It starts from {len(searched) + own} stored trials of this space" in texts(
+        again.markdown)
+    again.text_area(key="search").input("lr=loguniform(2,5)").run()
+    assert "It starts from" not in texts(again.markdown), "none in that space"

@@ -38,6 +38,8 @@ from ...search import (
     search_frame,
     skipped_frame,
 )
+from ...search.running import WARM_METHODS
+from ...search.study import stored_trials
 from ...store import shared_store
 from ...sweep import SCHEDULER_ENV, SchedulerError, make_executor, process_pool
 from .. import render
@@ -148,9 +150,15 @@ def _spec_from_controls(config: Config) -> SearchSpec | None:
 
 def _describe(spec: SearchSpec, words: list[str] | None) -> None:
     seconds = spec.expected_seconds(lambda config: estimate_seconds(config, words))
+    store = _store()
+    stored = (len(stored_trials(spec, store, words))
+              if store is not None and spec.method in WARM_METHODS else 0)
+    told = (f" It starts from {stored:,} stored trial{'s' * (stored != 1)} of this space, "
+            "told to the sampler first (marked 'store'), beside its own trials."
+            if stored else "")
     st.write(f"{spec.plan()} Runs of {spec.base.steps:,} steps; all the trials would take "
              f"{describe_seconds(seconds)} of training here (an estimate over random draws "
-             "of the ranges), shared by the worker processes.")
+             f"of the ranges), shared by the worker processes.{told}")
 
 
 @st.cache_resource(show_spinner=False)
