@@ -297,8 +297,11 @@ def _what_mattered(spec: SearchSpec, frame: pd.DataFrame, key: tuple) -> None:
         return
     whole = int(table["trials"].iloc[0])
     if whole < IMPORTANCE_TRIALS:
+        # A grid has no more trials to come: say which knob gives the chart.
+        more = "search a larger grid" if spec.method == "grid" else "ask for more trials"
         st.caption(f"**What mattered** is drawn from {IMPORTANCE_TRIALS} whole trials; this "
-                   f"search has {whole} so far (trials stopped at an early rung are left out).")
+                   f"search has {whole} (trials stopped at an early rung are left out): to "
+                   f"see it, {more}{' or use fewer rungs' if spec.rungs > 1 else ''}.")
         return
     st.markdown("**What mattered**: each setting's share of the variance of the whole "
                 "trials' validation loss (Optuna's fANOVA importance)")
