@@ -107,22 +107,23 @@ def _spec_from_controls(config: Config) -> SearchSpec | None:
                              help="; ".join(f"{k}: {v}" for k, v in METHODS.items()))
     trials = right.number_input("trials", 1, MAX_TRIALS, LINK_DEFAULTS["trials"],
                                 key="trials", bind="query-params",
-                                help="trials to run (a grid runs every combination)")
+                                help=f"trials to run, 1 to {MAX_TRIALS} (a grid runs every "
+                                     "combination); a value outside stays unapplied")
     repeats = right.number_input("seeds per trial", 1, MAX_REPEATS, LINK_DEFAULTS["repeats"],
                                  key="repeats", bind="query-params",
-                                 help="each trial trained with this many seeds on one data "
-                                      "split: the spread is the noise an effect must beat")
+                                 help=f"each trial trained with 1 to {MAX_REPEATS} seeds on one "
+                                      "data split: the spread is the noise an effect must beat")
     budget = right.number_input("budget (seconds, 0 = none)", 0, 3600,
                                 LINK_DEFAULTS["budget"], key="budget", bind="query-params",
-                                help="no run starts after this many seconds")
+                                help="no run starts after this many seconds (0 to 3600)")
     seed = right.number_input("search seed", 0, 2**31 - 1, LINK_DEFAULTS["search_seed"],
                               key="search_seed", bind="query-params",
                               help="the same seed draws the same trials (one worker at a "
                                    "time; in parallel they depend on which finish first)")
     rungs = right.number_input("rungs", 1, MAX_RUNGS, LINK_DEFAULTS["rungs"], key="rungs",
                                bind="query-params",
-                               help=f"1: every trial trains in full; {rung_words(3)} "
-                                    "(the same run, not retrained)")
+                               help=f"1 to {MAX_RUNGS}. 1: every trial trains in full; "
+                                    f"{rung_words(3)} (the same run, not retrained)")
     ranges, problems = [], []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
