@@ -135,7 +135,8 @@ def later_jump(run: Run) -> Spike | None:
     """The largest sudden rise of the training loss after the first ``SPIKE_SHARE`` of the
     steps: its running median (``JUMP_MEDIAN`` steps) above the lowest median of the
     ``JUMP_WINDOW`` before, by ``JUMP_NOISE`` times the late noise; None when none did
-    (or the loss was not finite throughout: that is divergence's)."""
+    (or the loss was not finite throughout: that is divergence's). The late noise is read
+    off the last quarter, so a jump inside it raises its own bar."""
     found = _jumps(run)
     if found is None:
         return None
