@@ -210,6 +210,16 @@ def _request_stop(job: Job) -> None:
     job.stop_requested.set()
 
 
+def keep_watching(job: Job) -> None:
+    """Every ``LIVE_SECONDS``, however seldom a costly page redraws (at ten times a
+    redraw's cost, a 3-s redraw on a loaded server is a 30-s cadence): check in, so that
+    a slow cadence is not taken for a closed page (after ``jobs.GRACE_SECONDS`` that
+    stops the training), and show the end (or a Stop) within a second."""
+    job.check_in(waiter_id())
+    if job.done.is_set():
+        st.rerun(scope="app")
+
+
 def live_page(job: Job, draw: Callable[[Run, int], None]) -> None:
     """The page while ``job`` trains, redrawn without rerunning the script: progress,
     Stop, the loss and ``draw(run, step)`` of the latest snapshot, every second or, where
@@ -218,10 +228,7 @@ def live_page(job: Job, draw: Callable[[Run, int], None]) -> None:
 
     @st.fragment(run_every=LIVE_SECONDS)
     def ended() -> None:
-        """The end (or a Stop) shows within a second, however seldom a costly page redraws
-        (at ten times a redraw's cost, a 3-s redraw on a loaded server is a 30-s cadence)."""
-        if job.done.is_set():
-            st.rerun(scope="app")
+        keep_watching(job)
 
     @st.fragment(run_every=period)
     def live() -> None:

@@ -206,3 +206,19 @@ def test_a_long_link_trains_live_stops_and_continues_to_the_uninterrupted_run(se
     joiner.open(link)
     assert metrics(joiner.page) == finished, "the second visitor gets the same final run"
     joiner.shot("joiner-same-final-run")
+
+
+def test_a_watching_page_checks_in_well_within_the_grace_however_slow_its_redraws():
+    """A live page's redraw cadence grows with its cost (to 8.5 s on a loaded server in a
+    walk), past the 3 s after which a training nobody checks in on is stopped: a 40,000-step
+    run then ended "Stopped at step 31,200" though its page was open. The check-in rides on
+    the once-a-second fragment instead."""
+    from neurondash.jobs import GRACE_SECONDS, Job
+    from neurondash.ui.live import keep_watching
+
+    assert LIVE_SECONDS * 2 <= GRACE_SECONDS
+    job = Job("key")
+    job.waiters["script"] = time.monotonic() - 2 * GRACE_SECONDS
+    assert job.abandoned()
+    keep_watching(job)
+    assert not job.abandoned() and not job.should_stop()
