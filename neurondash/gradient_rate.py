@@ -32,14 +32,16 @@ def far_from_fixed_point(prediction: Prediction, ratio: float = NET_RATE_FAR) ->
 
 
 def gradient_rate(prediction: Prediction) -> str:
-    """'grows ×1.11 per layer over this net's 3 layers (×1.21 once ...)': the factor this
+    """'grows ×1.11 per layer over this net's 3 layers, whose variance has not reached the
+    fixed point q* = 1.18 where the rate is χ₁ = 1.21': the factor this
     net sees, and χ₁ beside it when the two differ; the verb follows the number said."""
     chi1 = prediction.chi1
     if far_from_fixed_point(prediction, NET_RATE_SHOWN):
         own = net_rate(prediction)
         depth = len(prediction.gradient_factors) + 1
-        said = (f"×{own:.3g} per layer over this net's {depth} layers (χ₁ = {chi1:.3g} only "
-                f"at the fixed point q* = {prediction.q_star:.3g})")
+        said = (f"×{own:.3g} per layer over this net's {depth} layers, whose variance has "
+                f"not reached the fixed point q* = {prediction.q_star:.3g} where the rate "
+                f"is χ₁ = {chi1:.3g}")
     else:
         own, said = chi1, f"×{chi1:.3g} per layer toward the input"
     return f"{'grows' if own > 1 else 'shrinks'} {said}"

@@ -85,7 +85,8 @@ def test_the_lectures_tanh_is_told_why_it_trains_and_the_edge_what_it_does():
     and are far within 6 ξ_c; at the critical scale q* = 0, so activations and gradients
     still shrink over 3 layers (×0.68): "keep their size" would be false there."""
     default = headline(predict(Config()))
-    assert "grows ×1.11 per layer over this net's 3 layers (χ₁ = 1.21 only at" in default
+    assert ("grows ×1.11 per layer over this net's 3 layers, whose variance has not reached "
+            "the fixed point q* = 1.18 where the rate is χ₁ = 1.21") in default
     assert "3 hidden layers are within the depth that trains readily (6 ξ_c, about 73" \
         in default
     critical = headline(predict(Config(init_scale=0.6)))
@@ -185,8 +186,8 @@ def test_a_net_far_from_its_fixed_point_is_told_its_own_rate():
     mean = float(np.exp(np.mean(np.log(prediction.gradient_factors))))
     assert 0.8 < mean < 1.0
     text = headline(prediction)
-    assert (f"shrinks ×{mean:.3g} per layer over this net's 10 layers (χ₁ = 0.5 only at the "
-            "fixed point q* = 0)") in text
+    assert (f"shrinks ×{mean:.3g} per layer over this net's 10 layers, whose variance has not "
+            "reached the fixed point q* = 0 where the rate is χ₁ = 0.5") in text
     assert "6 ξ_c" not in text
     near = headline(predict(Config(act="tanh", init_scale=0.3, depth=8)))
     assert "per layer over this net's" not in near and "6 ξ_c" in near
