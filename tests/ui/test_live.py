@@ -222,3 +222,24 @@ def test_a_watching_page_checks_in_well_within_the_grace_however_slow_its_redraw
     assert job.abandoned()
     keep_watching(job)
     assert not job.abandoned() and not job.should_stop()
+
+
+def _loss_tab_of_a_live_run() -> None:
+    from neurondash import Config, train
+    from neurondash.ui.views.loss import loss_tab
+
+    live = []
+    train(Config(steps=200, depth=1, width=8), on_snapshot=lambda build: live.append(build()))
+    loss_tab(live[-1])
+
+
+def test_the_loss_tab_of_a_live_run_does_not_draw_the_live_chart_twice():
+    """The live page draws the growing loss chart above every tab; the Loss tab then says
+    so instead of drawing a second one."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_loss_tab_of_a_live_run).run(timeout=60)
+    assert not at.exception
+    assert not at.get("arrow_vega_lite_chart") and not at.toggle
+    assert any("While the run trains, its loss is the chart above" in c.value
+               for c in at.caption)

@@ -13,6 +13,21 @@ from .common import x_end
 
 
 def loss_tab(run: Run) -> None:
+    if run.status == "running":  # the live page draws the growing loss chart above
+        st.caption("While the run trains, its loss is the chart above, growing to the "
+                   "right; the log-scale switch comes when training ends.")
+    else:
+        _loss_chart(run)
+    history = run.history
+    cuts = prepare.lr_cuts(history["step"].to_numpy(), history["lr"].to_numpy())
+    said = "".join(f" The {run.config.sched} schedule cuts the learning rate {factor:.3g}x "
+                   f"at step {step:,}." for step, factor in cuts)
+    st.caption("What to look for: a healthy curve starts near the uniform guess, falls fast, "
+               "then slowly, with validation tracking train; validation turning up while "
+               "train falls is overfitting." + said)
+
+
+def _loss_chart(run: Run) -> None:
     # An exploding loss opens on a log scale (its own toggle, so a choice made for one
     # kind of run is not carried over to the other).
     exploded = prepare.loss_explodes(run)
@@ -24,10 +39,3 @@ def loss_tab(run: Run) -> None:
         st.caption("The loss grew past ten times where it started (or, in a diverged run, the "
                    "uniform guess), so it is drawn on a log scale: on a linear one the "
                    "blow-up flattens everything before it.")
-    history = run.history
-    cuts = prepare.lr_cuts(history["step"].to_numpy(), history["lr"].to_numpy())
-    said = "".join(f" The {run.config.sched} schedule cuts the learning rate {factor:.3g}x "
-                   f"at step {step:,}." for step, factor in cuts)
-    st.caption("What to look for: a healthy curve starts near the uniform guess, falls fast, "
-               "then slowly, with validation tracking train; validation turning up while "
-               "train falls is overfitting." + said)
