@@ -37,6 +37,8 @@ __all__ = ["FORMAT", "MAX_IMPORT_BYTES", "VERSION", "Run", "RunFormatError"]
 MIN_MATRIX = 64
 """Weight matrices smaller than this are left out of the typical update:data when larger
 ones exist (see ``Run.typical_update_data``)."""
+LR_CUT = 2.0
+"""A learning rate falling by this factor or more from one step to the next is a cut."""
 UPDATE_WINDOW = (0.05, 0.5)
 """Shares of the recorded steps between which ``Run.typical_update_data`` looks."""
 TABLES = ("evals", "layers", "weights", "logits", "histograms")
@@ -200,6 +202,16 @@ class Run:
         looks one up on every rerun, and filtering the whole table each time costs ms."""
         return {key: group for key, group in self.histograms.groupby(["step", "quantity"],
                                                                       observed=True)}
+
+    def lr_cuts(self) -> list[tuple[int, float]]:
+        """(step, factor) of every sudden cut of the learning rate (a fall of ``LR_CUT``
+        or more in one step: a step schedule's), read off the run's own series; a schedule
+        that glides down (cosine) has none."""
+        steps, lrs = self.history["step"].to_numpy(), self.history["lr"].to_numpy()
+        before, after = lrs[:-1], lrs[1:]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cut = np.flatnonzero((after > 0) & (before >= LR_CUT * after))
+        return [(int(steps[i + 1]), float(before[i] / after[i])) for i in cut]
 
     def typical_update_data(self, min_steps: int = 1) -> float | None:
         """Median update:data over the weight matrices in early and mid training (the

@@ -17,7 +17,6 @@ from .search_data import wants_log as wants_log
 from .series import downsample as downsample
 from .series import ema as ema
 from .series import extremes as extremes
-from .series import lr_cuts as lr_cuts
 
 LOSS_POINTS = 1000
 

@@ -46,16 +46,3 @@ def ema(values: np.ndarray, span: int) -> np.ndarray:
     return (pd.Series(values, dtype=float).ewm(span=span, adjust=False, ignore_na=True)
             .mean().to_numpy())
 
-
-CUT = 2.0
-"""A learning rate falling by this factor or more from one step to the next is a cut."""
-
-
-def lr_cuts(steps: np.ndarray, lrs: np.ndarray) -> list[tuple[int, float]]:
-    """(step, factor) of every sudden cut of the learning rate (a step schedule's), read
-    off the run's own series so a caption names only the drops this run has; a schedule
-    that glides down (cosine) has none."""
-    before, after = lrs[:-1], lrs[1:]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cut = np.flatnonzero((after > 0) & (before >= CUT * after))
-    return [(int(steps[i + 1]), float(before[i] / after[i])) for i in cut]

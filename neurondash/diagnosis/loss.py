@@ -242,11 +242,11 @@ def cut_drop(run: Run) -> float:
     """How far the training loss fell after the schedule first cut the rate tenfold (mean
     of the 5% of steps before the cut against the last 5%): what the next lower rate,
     a neighbour of this one, reached beyond it. 0 without a cut."""
-    lr = run.history["lr"].to_numpy()
-    cuts = np.nonzero(lr[1:] < 0.5 * lr[:-1])[0]
-    if not cuts.size:
+    cuts = run.lr_cuts()
+    if not cuts:
         return 0.0
-    cut, losses = int(cuts[0]) + 1, run.history["loss"].to_numpy()
+    steps, losses = run.history["step"].to_numpy(), run.history["loss"].to_numpy()
+    cut = int(np.searchsorted(steps, cuts[0][0]))
     window = max(10, len(losses) // 20)
     before, after = losses[max(0, cut - window):cut], losses[-window:]
     if not np.isfinite(before).all() or not np.isfinite(after).all():

@@ -243,7 +243,7 @@ def test_the_loss_caption_names_only_the_lr_cuts_the_run_has(sched):
     """Read off the run's own lr series: the step schedule's tenfold cut at 75% of the
     steps, nothing for a schedule that glides or stays."""
     run = train(Config(steps=400, sched=sched, depth=1, width=8))
-    cuts = prepare.lr_cuts(run.history["step"].to_numpy(), run.history["lr"].to_numpy())
+    cuts = run.lr_cuts()
     if sched == "step":
         ((step, factor),) = cuts
         assert step == 301 and factor == pytest.approx(10)

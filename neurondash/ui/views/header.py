@@ -41,7 +41,7 @@ def metrics(run: Run, step: int | None) -> None:
                        None if latest is None else f"checkpoint, step {int(latest['step']):,}",
                        delta_color="off", delta_arrow="off",
                        help="The latest validation checkpoint while the run trains; the "
-                            "final losses come when it ends.")
+                            "final losses come when it ends." if running else None)
     name = prepare.saturation_name(run.config.act)
     if get_activation(run.config.act).saturated is None:
         cols[3].metric(f"most {name} layer", "—",

@@ -18,10 +18,8 @@ def loss_tab(run: Run) -> None:
                    "right; the log-scale switch comes when training ends.")
     else:
         _loss_chart(run)
-    history = run.history
-    cuts = prepare.lr_cuts(history["step"].to_numpy(), history["lr"].to_numpy())
     said = "".join(f" The {run.config.sched} schedule cuts the learning rate {factor:.3g}x "
-                   f"at step {step:,}." for step, factor in cuts)
+                   f"at step {step:,}." for step, factor in run.lr_cuts())
     st.caption("What to look for: a healthy curve starts near the uniform guess, falls fast, "
                "then slowly, with validation tracking train; validation turning up while "
                "train falls is overfitting." + said)
