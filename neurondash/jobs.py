@@ -6,8 +6,12 @@ own and lasts as long as somebody waits for it: each waiter checks in while it w
 (``Job.follow``, or a live view's every refresh), and when nobody has checked in for
 ``grace`` seconds (every page that waited was closed or moved on) the training is stopped;
 so is one whose Stop was pressed. A page that reruns while waiting (a click on a tab)
-checks in again within that time and keeps the same training going. While it trains, the
-job holds its latest snapshot (``live``) for every page that follows it to draw.
+checks in again within that time and keeps the same training going. A page that is still
+open (``page_open``) keeps it going however seldom it checks in: a browser runs a tab
+hidden for minutes about once a minute, yet its reader comes back to the training; a page
+that moves on to other settings says so (``let_go``) and counts by its check-ins alone.
+While it trains, the job holds its latest snapshot (``live``) for every page that follows
+it to draw.
 """
 
 from __future__ import annotations
@@ -58,17 +62,34 @@ class Job:
     done: threading.Event = field(default_factory=threading.Event)
     waiters: dict[str, float] = field(default_factory=dict)
     """Waiter id -> when it last checked in (time.monotonic)."""
+    page_open: Callable[[str], bool] = field(default=lambda waiter: False)
+    """Whether a waiter's page is still open (its browser connected), however seldom it
+    checks in."""
+    released: set[str] = field(default_factory=set)
+    """Waiters whose page moved on to other settings: an open page no longer keeps the
+    training going, only check-ins do."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def check_in(self, waiter: str) -> None:
         with self._lock:
             self.waiters[waiter] = time.monotonic()
+            self.released.discard(waiter)
+
+    def let_go(self, waiter: str) -> None:
+        """``waiter``'s page shows other settings now: its being open keeps nothing going."""
+        with self._lock:
+            if waiter in self.waiters:
+                self.released.add(waiter)
 
     def abandoned(self) -> bool:
-        """True once nobody has checked in for ``grace`` seconds."""
+        """True once nobody has checked in for ``grace`` seconds and no page that still
+        follows the training is open."""
+        now = time.monotonic()
         with self._lock:
-            latest = max(self.waiters.values(), default=time.monotonic())
-        return time.monotonic() - latest > self.grace
+            waiters, released = dict(self.waiters), set(self.released)
+        if now - max(waiters.values(), default=now) <= self.grace:
+            return False
+        return not any(self.page_open(waiter) for waiter in waiters if waiter not in released)
 
     def report(self, progress: Progress) -> None:
         if self.first_report is None:
@@ -111,8 +132,10 @@ class Job:
 class Jobs:
     """The server's running trainings by key (one object per process)."""
 
-    def __init__(self, grace: float = GRACE_SECONDS):
+    def __init__(self, grace: float = GRACE_SECONDS,
+                 page_open: Callable[[str], bool] = lambda waiter: False):
         self.grace = grace
+        self.page_open = page_open
         self._running: dict[str, Job] = {}
         self._lock = threading.Lock()
 
@@ -126,7 +149,7 @@ class Jobs:
             if job is not None and not job.done.is_set():
                 job.check_in(waiter)
                 return job
-            job = Job(key, self.grace, owner=waiter)
+            job = Job(key, self.grace, owner=waiter, page_open=self.page_open)
             job.check_in(waiter)
             self._running[key] = job
         log.info("training %s started", key)

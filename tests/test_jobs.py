@@ -60,6 +60,26 @@ def test_a_training_nobody_waits_for_stops_and_the_next_request_trains_anew():
     assert len(calls) == 2 and not jobs.running()
 
 
+def test_an_open_page_keeps_its_training_however_seldom_it_checks_in_until_it_moves_on():
+    """A hidden tab checks in about once a minute, yet its reader comes back: while the
+    page is open the training goes on; once it shows other settings, or is closed, the
+    grace counts again."""
+    open_pages = {"a"}
+    jobs, calls = Jobs(grace=0.2, page_open=open_pages.__contains__), []
+    job = jobs.start("k", "a", slow_work(calls, steps=200_000, pause=0.005))
+    assert not job.done.wait(1.0), "an open page's training was stopped as abandoned"
+    job.check_in("b")  # a follower whose page is gone: it keeps nothing going
+    job.let_go("a")
+    assert job.done.wait(30), "a training nobody follows any more went on"
+    assert job.result.status == "stopped"
+
+    closing = jobs.start("k", "a", slow_work(calls, steps=200_000, pause=0.005))
+    assert not closing.done.wait(0.6)
+    open_pages.clear()  # the tab was closed
+    assert closing.done.wait(30), "a closed page's training went on"
+    assert not jobs.running()
+
+
 def test_a_waiter_that_stops_waiting_leaves_the_training_to_the_others():
     jobs, calls = Jobs(grace=0.3), []
     job = jobs.start("k", "a", slow_work(calls, steps=2000, pause=0.003))

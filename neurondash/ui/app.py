@@ -35,7 +35,7 @@ from .views import TABS, VIEWS, Page
 from .views import header as header_view
 from .views import sweep as sweep_view
 
-JOBS = Jobs()
+JOBS = Jobs(page_open=live.page_open)
 """The server's trainings: sessions that ask for the same run while it trains share one."""
 
 
@@ -64,6 +64,7 @@ def _start(config: Config, words: list[str] | None, base: Run | None = None,
 
     job = JOBS.start(live.job_key(run_key(config, words), uploaded), live.waiter_id(), work,
                      on_done=keep)
+    live.let_go(run_key(config, words))  # the training this page followed before
     Session().training = job
     return job
 
@@ -119,8 +120,9 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
     if source == "store":
         runs[key] = held = stored
         numpy = f", NumPy {stored.numpy_version}" if stored.numpy_version else ""
-        st.caption(f"Opened from the run store: trained earlier ({stored.elapsed:.1f} s of "
-                   f"training{numpy}), not trained again.")
+        took = f"{stored.elapsed:.1f} s" if stored.elapsed >= 0.05 else "under 0.1 s"
+        st.caption(f"Opened from the run store: trained earlier ({took} of training"
+                   f"{numpy}), not trained again.")
     elif source in ("follow", "train", "continue"):
         # A followed training is drawn live like one started here: its whole length says.
         continued = base if source == "continue" else None
@@ -252,6 +254,7 @@ def _page() -> None:
     # A bad value in the link is also what the widget still holds: say it once.
     for warning in dict.fromkeys((Session().url_warnings or []) + messages):
         notice("warning", warning)
+    live.let_go(run_key(config, words))
     run = get_run(config, words)
     runs = Session().runs
     job = live.following(run_key(config, words))

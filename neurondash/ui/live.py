@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from .. import charts
@@ -50,6 +51,20 @@ def waiter_id() -> str:
     """Who follows a job: this browser session."""
     ctx = get_script_run_ctx()
     return ctx.session_id if ctx is not None else "script"
+
+
+def page_open(waiter: str) -> bool:
+    """Whether ``waiter``'s browser session is still connected (a hidden tab is; a closed
+    one is not): safe from the training's thread."""
+    return Runtime.exists() and Runtime.instance().is_active_session(waiter)
+
+
+def let_go(key: str) -> None:
+    """This page shows run ``key`` now: a training it followed for other settings goes on
+    only while the page checks in (for ``jobs.GRACE_SECONDS``) or another page follows."""
+    job: Job | None = Session().training
+    if job is not None and not job.done.is_set() and not _of(job, key):
+        job.let_go(waiter_id())
 
 
 def wait_in_place(job: Job) -> Run | None:
