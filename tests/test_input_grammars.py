@@ -22,6 +22,7 @@ from neurondash.data.names import (
 )
 from neurondash.search import KINDS, SEARCHABLE, SearchError, SearchSpec, parse_range
 from neurondash.search.study import ask, make_study
+from neurondash.sweep import value_separator
 
 NAMES = st.sampled_from([*SEARCHABLE, *SETTINGS_BY_NAME, "x", "LR", "lr ", ""])
 NUMBERS = st.one_of(
@@ -99,6 +100,40 @@ def test_a_range_line_is_a_range_that_spells_back_or_a_search_error(line):
     for index in range(spec.trial_count):
         trial = ask(spec, study, index)[1]
         assert trial.config is not None or trial.skipped, line
+
+
+CHOICE_NAMES = st.sampled_from([name for name in SEARCHABLE if value_separator(name) == ","])
+ONE_VALUE = st.one_of(NUMBERS, WORDS).filter(lambda text: not set(text) & set(",()"))
+
+
+@given(CHOICE_NAMES.flatmap(lambda name: st.tuples(
+    st.just(name), st.lists(st.one_of(valid_values(name), ONE_VALUE), min_size=1,
+                            max_size=6))))
+def test_a_bad_choice_is_left_out_and_said_and_the_lines_good_values_are_kept(drawn):
+    """One out-of-range value in a choice line drops that value, not the line: the kept
+    values are exactly those the setting allows, and each dropped one is said."""
+    name, parts = drawn
+    setting = SETTINGS_BY_NAME[name]
+    good, bad = [], []
+    for part in parts:
+        try:
+            good.append(setting.coerce(part)) if part.strip() else None
+        except ValueError:
+            bad.append(part)
+    line, dropped = f"{name}=choice({','.join(parts)})", []
+    try:
+        parsed = parse_range(line, dropped)
+    except SearchError as err:
+        assert not good and str(err), line
+        return
+    assert parsed.values == tuple(dict.fromkeys(good)), line
+    assert len(dropped) == len(bad) and all(dropped), line
+    if bad:
+        try:
+            parse_range(line)
+            raise AssertionError(f"{line}: without a dropped list the line is refused")
+        except SearchError:
+            pass
 
 
 LETTERS = st.sampled_from(list("abcxyzäöüßéñ") + list("αβγ") + list("жщы")

@@ -142,8 +142,10 @@ def typed_value(name: str, value: float) -> Any:
     return float(f"{value:.4g}")
 
 
-def parse_range(text: str) -> Range:
-    """One range, as written in the module's docstring; SearchError says what is wrong."""
+def parse_range(text: str, dropped: list[str] | None = None) -> Range:
+    """One range, as written in the module's docstring; SearchError says what is wrong.
+    Given a ``dropped`` list, a choice that is not a valid value is left out and said
+    there, instead of the whole line (a typo in one of five values keeps the other four)."""
     match = _RANGE.match(text)
     if match is None:
         raise SearchError(f"{text!r}: write name=choice(...), name=loguniform(low,high), "
@@ -164,7 +166,7 @@ def parse_range(text: str) -> Range:
             raise SearchError(f"{text!r}: auto is for lr (it follows the optimizer)")
         return Range(name, "auto", when=when)
     if call is None or call["kind"] == "choice":
-        values = _values(name, call["args"] if call else body)
+        values = _values(name, call["args"] if call else body, dropped)
         return Range(name, "choice", tuple(dict.fromkeys(values)), when=when)
     kind = call["kind"]
     if kind not in ("uniform", "loguniform"):
@@ -194,14 +196,20 @@ def parse_range(text: str) -> Range:
     return Range(name, kind, low=low, high=high, when=when)
 
 
-def _values(name: str, text: str) -> tuple:
-    try:
-        values = parse_values(name, text)
-    except ConfigError as err:
-        raise SearchError(str(err)) from None
+def _values(name: str, text: str, dropped: list[str] | None = None) -> tuple:
+    values, bad = [], []
+    for part in text.split(value_separator(name)):
+        try:
+            values += parse_values(name, part)
+        except ConfigError as err:
+            bad.append(str(err))
+    if bad and (dropped is None or not values):
+        raise SearchError("; ".join(bad))
+    if dropped is not None:
+        dropped += bad
     if not values:
         raise SearchError(f"{name}: no values given")
-    return values
+    return tuple(values)
 
 
 def choice_range(name: str, values: tuple) -> Range:

@@ -129,6 +129,14 @@ def test_ranges_that_do_not_apply_are_left_out_and_2d_feature_sets_are_searched(
     assert all(r["status"] == "finished" for r in log.results.values())
 
 
+def test_one_bad_value_is_left_out_of_its_line_and_the_others_are_searched():
+    at = open_app(SMALL, tab="Sweep")
+    spec, log = search_in_tab(at, "lr=0.1,100,0.03")
+    said = texts(at.warning)
+    assert "lr='100' is not allowed" in said and "other values are searched" in said
+    assert sorted(p.config.lr for p in log.runs) == [0.03, 0.1]
+
+
 def test_a_failing_search_is_reported_without_losing_the_page(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("a worker process died")

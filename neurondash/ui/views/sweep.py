@@ -128,11 +128,14 @@ def _spec_from_controls(config: Config) -> SearchSpec | None:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
+        dropped: list[str] = []
         try:
-            searched = parse_range(line)
+            searched = parse_range(line, dropped)
         except SearchError as err:
             problems.append(f"line {number}: {err}")
             continue
+        problems += [f"line {number}: {err} (the line's other values are searched)"
+                     for err in dropped]
         if not config.applies(searched.name):
             problems.append(f"line {number}: {searched.name} does not apply to task "
                             f"{config.task}")
