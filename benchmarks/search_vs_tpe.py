@@ -46,9 +46,9 @@ OURS_RUNGS = 3
 
 
 def one_search(kind: str, seed: int, budget: float, store_dir: str | None, out: str,
-               warm: bool, rungs: int = OURS_RUNGS) -> None:
+               warm: bool, rungs: int = OURS_RUNGS, steps: int | None = None) -> None:
     """One search in this process; its trajectory and best go to ``out`` as JSON."""
-    base = Config()
+    base = Config() if steps is None else Config(steps=steps)
     spec = SearchSpec(base, default_ranges(base), trials=500, seed=seed, method="tpe",
                       budget_seconds=budget, rungs=rungs if kind == "ours" else 1)
     store = RunStore(store_dir) if store_dir else None
@@ -77,13 +77,14 @@ def one_search(kind: str, seed: int, budget: float, store_dir: str | None, out: 
 
 
 def launch(kind: str, seed: int, budget: float, store_dir: str | None, out: Path,
-           warm: bool = False, rungs: int = OURS_RUNGS) -> subprocess.Popen:
+           warm: bool = False, rungs: int = OURS_RUNGS,
+           steps: int | None = None) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items()
            if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
     args = [sys.executable, __file__, "--one", kind, "--seeds", str(seed), "--budget",
             str(budget), "--out", str(out), "--rungs", str(rungs),
             *(["--store", store_dir] if store_dir else []),
-            *(["--warm"] if warm else [])]
+            *(["--warm"] if warm else []), *(["--steps", str(steps)] if steps else [])]
     return subprocess.Popen(args, env=env)
 
 
@@ -100,6 +101,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--rungs", type=int, default=OURS_RUNGS,
                         help="successive-halving rungs of our search")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="the base run's steps (default: the names task's default; "
+                             "fewer only for a quick check of the script)")
     parser.add_argument("--one", choices=KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--store", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -107,7 +111,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.one:
         one_search(args.one, args.seeds[0], args.budget, args.store, args.out, args.warm,
-                   args.rungs)
+                   args.rungs, args.steps)
         return
     print(f"BLAS: {blas_description()}; {os.cpu_count()} cores; budget {args.budget:g} s; "
           f"our rungs {args.rungs}; ranges: "
@@ -117,8 +121,8 @@ def main() -> None:
         for seed in args.seeds:
             outs = {kind: Path(root) / f"{kind}-{seed}.json" for kind in KINDS}
             procs = [launch("ours", seed, args.budget, f"{root}/store-{seed}", outs["ours"],
-                            rungs=args.rungs),
-                     launch("plain", seed, args.budget, None, outs["plain"])]
+                            rungs=args.rungs, steps=args.steps),
+                     launch("plain", seed, args.budget, None, outs["plain"], steps=args.steps)]
             for proc in procs:
                 proc.wait()
             for kind, out in outs.items():
@@ -127,7 +131,7 @@ def main() -> None:
         first = args.seeds[0]
         warm_out = Path(root) / "warm.json"
         launch("ours", first, args.warm_budget, f"{root}/store-{first}", warm_out,
-               warm=True, rungs=args.rungs).wait()
+               warm=True, rungs=args.rungs, steps=args.steps).wait()
         warm = json.loads(warm_out.read_text())
     print("\n| seed | ours | runs | plain TPE | runs |\n|---|---|---|---|---|")
     for seed in args.seeds:
