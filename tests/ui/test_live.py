@@ -1,6 +1,7 @@
 """Watching a training in a real browser: a 20,000-step link trained live, its Activations
 and Gradients charts redrawn from newer snapshots while it runs, a second visitor joining
-mid-training, Stop, Continue, and the numbers of one uninterrupted run at the end.
+mid-training, both pages silent for longer than the grace (hidden tabs), Stop, Continue,
+and the numbers of one uninterrupted run at the end.
 
 Screenshots of every step go to ``artifacts/journeys/live/``.
 """
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 
 from neurondash import Config, train
 from neurondash.identity import run_key
+from neurondash.jobs import GRACE_SECONDS
 from neurondash.store import RunStore
 from neurondash.ui.live import DRAW_SHARE, LIVE_SECONDS, next_period
 
@@ -27,6 +29,14 @@ from .test_journeys import Journey, metrics, params, settle
 LINK = "steps=20000&width=384&init_scale=2&seed=3"
 """About 30 s of training here: tanh at twice Kaiming's gain, saturating as it trains."""
 LIVE = "[data-testid='stCaptionContainer']:has-text('Live: the views below')"
+MUTE = """() => { if (!window.__send) {
+    window.__send = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (data) {
+        if (!window.__muted) return window.__send.call(this, data); };
+  }
+  window.__muted = true; }"""
+"""Let the page send nothing to the server (no reruns, so no check-ins) while its
+connection stays open."""
 
 
 costs = st.floats(0.0, 30.0, allow_nan=False)
@@ -161,6 +171,15 @@ def test_a_long_link_trains_live_stops_and_continues_to_the_uninterrupted_run(se
         "a visitor who joined may not stop another's training"
     joiner.shot("joined-mid-training")
 
+    # Both pages stay open but send nothing for longer than the grace, as tabs hidden for
+    # minutes do (a browser then runs their timers about once a minute): the training
+    # goes on, because their pages are still connected.
+    for muted in (page, joiner.page):
+        muted.evaluate(MUTE)
+    page.wait_for_timeout(1000 * (GRACE_SECONDS + 1.5))
+    for muted in (page, joiner.page):
+        muted.evaluate("() => { window.__muted = false; }")
+
     activations = watch_charts_change(watcher, "Activations")
     gradients = watch_charts_change(watcher, "Gradients")
     assert gradients[-1] > activations[0]
@@ -213,7 +232,7 @@ def test_a_watching_page_checks_in_well_within_the_grace_however_slow_its_redraw
     walk), past the 3 s after which a training nobody checks in on is stopped: a 40,000-step
     run then ended "Stopped at step 31,200" though its page was open. The check-in rides on
     the once-a-second fragment instead."""
-    from neurondash.jobs import GRACE_SECONDS, Job
+    from neurondash.jobs import Job
     from neurondash.ui.live import keep_watching
 
     assert LIVE_SECONDS * 2 <= GRACE_SECONDS
