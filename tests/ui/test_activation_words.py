@@ -18,9 +18,12 @@ def test_the_activations_tab_describes_this_activation(name):
     at = open_app({"act": name, "steps": "30", "width": "8", "depth": "2"})
     tab = show(at, "Activations")
     captions = texts(tab.caption)
-    assert f"Healthy {name}: {activation.healthy}" in captions
+    assert f"What a healthy {name} layer looks like: {activation.healthy}" in captions
     others = [other for other in ACTIVATIONS if other != name and other not in name]
-    assert not [other for other in others if f"Healthy {other}" in captions]
+    assert not [other for other in others if f"healthy {other} layer" in captions]
+    if activation.saturated is not None:
+        assert f"outputs are {activation.flat_words or activation.saturation_label}, the " \
+            "most of any layer" in captions
     titles = " ".join(str(part.get("title", "")) for spec, _ in charts(tab)
                       for part in [spec, *spec.get("layer", [])])
     if activation.saturated is not None:

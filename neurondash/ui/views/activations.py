@@ -34,8 +34,8 @@ def activations_tab(run: Run, step: int) -> None:
         return
     histogram_view(run, step, "activation", "activations at the selected step", "activation")
     activation = ACTIVATIONS[run.config.act]
-    st.caption(f"Healthy {activation.name}: {activation.healthy}. Click the legend to isolate "
-               "a layer.")
+    st.caption(f"What a healthy {activation.name} layer looks like: {activation.healthy}."
+               f"{_this_step(run, step, activation)} Click the legend to isolate a layer.")
     table(prepare.layer_table(run, step), hide_index=True)
     theory_view(run)
     dead_at_step(run, step)
@@ -52,6 +52,20 @@ def activations_tab(run: Run, step: int) -> None:
                        "Each layer's activation histogram at every snapshot, darkest where "
                        "most values fall; the whole band narrowing to 0 means collapse."
                        + band)
+
+
+def _this_step(run: Run, step: int, activation: Activation) -> str:
+    """The snapshot's most saturated layer in the activation's own words, beside the
+    description of a healthy one (which alone read as a verdict on any chart)."""
+    if activation.saturated is None:
+        return ""
+    rows = run.layers[run.layers["step"] == step]
+    if not len(rows):
+        return ""
+    worst = rows.loc[rows["saturated_pct"].idxmax()]
+    return (f" Here, at step {step:,}: {worst['saturated_pct']:.0f}% of {worst['layer']}'s "
+            f"outputs are {activation.flat_words or activation.saturation_label}, the most "
+            "of any layer.")
 
 
 def _flat_region(run: Run, step: int, activation: Activation) -> None:
