@@ -286,3 +286,18 @@ def test_the_plan_says_how_many_stored_trials_a_search_starts_from():
         again.markdown)
     again.text_area(key="search").input("lr=loguniform(2,5)").run()
     assert "It starts from" not in texts(again.markdown), "none in that space"
+
+
+def test_the_plan_estimates_the_time_on_the_servers_workers(monkeypatch):
+    """The estimate is the serial training time shared by the local pool's workers: a
+    helper read '19 s' before a search that took 8 s on two workers."""
+    import re
+
+    monkeypatch.setattr(sweep_view.os, "cpu_count", lambda: 2)
+    at = open_app(SMALL | {"steps": "3000"}, tab="Sweep")
+    at.text_area(key="search").input(GRID).run()
+    found = re.search(r"about (\d+) s on this server's 2 worker processes \(about (\d+) s "
+                      r"of training in all\)", texts(at.markdown))
+    assert found, texts(at.markdown)
+    shared, whole = map(int, found.groups())
+    assert whole >= 4 and abs(shared - whole / 2) <= 1, (shared, whole)

@@ -160,9 +160,13 @@ def _describe(spec: SearchSpec, words: list[str] | None) -> None:
     told = (f" It starts from {stored:,} stored trial{'s' * (stored != 1)} of this space, "
             "told to the sampler first (marked 'store'), beside its own trials."
             if stored else "")
+    workers = os.cpu_count() or 1
+    shared = (f"about {describe_seconds(seconds / workers)} on this server's {workers} "
+              f"worker processes ({describe_seconds(seconds)} of training in all)"
+              if not os.environ.get(SCHEDULER_ENV) and workers > 1
+              else f"{describe_seconds(seconds)} of training, shared by the workers")
     st.write(f"{spec.plan()} Runs of {spec.base.steps:,} steps; all the trials would take "
-             f"{describe_seconds(seconds)} of training here (an estimate over random draws "
-             f"of the ranges), shared by the worker processes.{told}")
+             f"{shared}, estimated over random draws of the ranges.{told}")
 
 
 @st.cache_resource(show_spinner=False)
