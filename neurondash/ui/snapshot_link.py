@@ -33,7 +33,7 @@ def snapshot_slider(run: Run) -> int:
     page's first run opens on the link's step (Streamlit seeds it; a step the run does
     not have is said and replaced by the last). Another run (new settings, Continue, an
     import) opens on its last step, unless the slider was moved to a step it also has:
-    then the step stays, as the link does (a set value would not reach the link)."""
+    then the step stays, as the link does."""
     steps = run.snapshot_steps
     if len(steps) == 1:  # a slider with one stop draws no track
         st.caption(f"Snapshot step {steps[0]:,}: the only one recorded; every view draws it.")
@@ -46,7 +46,11 @@ def snapshot_slider(run: Run) -> int:
                 notice("warning", problem)
         elif st.session_state.get(PARAM) in (session.snapshot_last, None) or \
                 st.session_state.get(PARAM) not in steps:
-            st.session_state.pop(PARAM, None)  # the slider starts again at its default
+            # Set, not dropped: the browser keeps a keyed slider's own value over a new
+            # default (the page showed step 3,000 of a run continued to 6,000). The last
+            # step is never in the link.
+            st.session_state[PARAM] = steps[-1]
+            st.query_params.pop(PARAM, None)
         session.snapshot_of, session.snapshot_last = chart_key(run), steps[-1]
     return st.select_slider("snapshot step (drives every view)", steps, value=steps[-1],
                             key=PARAM, bind="query-params")

@@ -206,6 +206,8 @@ def test_choosing_2d_input_features_retrains_and_goes_into_the_link(server, page
 def test_continue_puts_the_extra_steps_into_the_link_and_the_link_replays_them(server, page):
     open_trained(page, f"{server}/?steps=150&depth=2&width=16")
     press(page, "Continue", "window.location.search.includes('more=150')")
+    slider = page.locator("[data-testid='stSliderThumbValue']").last
+    assert slider.inner_text() == "300", "the continued run opens on its last step"
     metrics = page.locator("[data-testid='stMetricValue']")
     continued = metrics.nth(2).inner_text()  # validation loss after 300 steps
     link = page.url
