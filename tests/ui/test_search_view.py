@@ -131,9 +131,10 @@ def test_ranges_that_do_not_apply_are_left_out_and_2d_feature_sets_are_searched(
 
 def test_one_bad_value_is_left_out_of_its_line_and_the_others_are_searched():
     at = open_app(SMALL, tab="Sweep")
-    spec, log = search_in_tab(at, "lr=0.1,100,0.03")
+    spec, log = search_in_tab(at, "lr=0.1,100,0.03\nlr=0.5")
     said = texts(at.warning)
     assert "lr='100' is not allowed" in said and "other values are searched" in said
+    assert "line 2: lr is already searched on line 1" in said
     assert sorted(p.config.lr for p in log.runs) == [0.03, 0.1]
 
 
@@ -296,8 +297,10 @@ def test_the_plan_estimates_the_time_on_the_servers_workers(monkeypatch):
     monkeypatch.setattr(sweep_view.os, "cpu_count", lambda: 2)
     at = open_app(SMALL | {"steps": "3000"}, tab="Sweep")
     at.text_area(key="search").input(GRID).run()
-    found = re.search(r"about (\d+) s on this server's 2 worker processes \(about (\d+) s "
-                      r"of training in all\)", texts(at.markdown))
+    found = re.search(r"about (\d+) s of training in all, shared by this server's 2 worker "
+                      r"processes: about (\d+) s on an otherwise idle server",
+                      texts(at.markdown))
     assert found, texts(at.markdown)
-    shared, whole = map(int, found.groups())
+    assert "about about" not in texts(at.markdown)
+    whole, shared = map(int, found.groups())
     assert whole >= 4 and abs(shared - whole / 2) <= 1, (shared, whole)

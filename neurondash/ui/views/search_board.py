@@ -89,8 +89,8 @@ def _board_words(partial: bool, diverged: int, metric: str) -> str:
     """The leaderboard's caption: its order, and what an empty number means."""
     order = ", the whole ones before those stopped at an early rung" if partial else ""
     drawn = "; the charts draw them at the uniform guess's loss" if metric != "val_acc" else ""
-    empty = (f" An empty {METRICS[metric]} is a trial that diverged ({diverged}: their "
-             f"findings say so){drawn}." if diverged else "")
+    empty = (f" An empty {METRICS[metric]} is a trial that diverged ({diverged} here; "
+             f"its findings say at which step){drawn}." if diverged else "")
     return (f"Rows are trials, best first{order} ('open' opens one in a new tab); 'within "
             "seed spread' marks a gap to the best no larger than the seed-to-seed sd (an "
             "effect these repeats cannot tell from noise). Select rows to compare them."

@@ -124,7 +124,7 @@ def _spec_from_controls(config: Config) -> SearchSpec | None:
                                bind="query-params",
                                help=f"1 to {MAX_RUNGS}. 1: every trial trains in full; "
                                     f"{rung_words(3)} (the same run, not retrained)")
-    ranges, problems = [], []
+    ranges, problems, first_line = [], [], {}
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -140,6 +140,11 @@ def _spec_from_controls(config: Config) -> SearchSpec | None:
             problems.append(f"line {number}: {searched.name} does not apply to task "
                             f"{config.task}")
             continue
+        if searched.name in first_line:
+            problems.append(f"line {number}: {searched.name} is already searched on line "
+                            f"{first_line[searched.name]}")
+            continue
+        first_line[searched.name] = number
         ranges.append(searched)
     for problem in problems:
         notice("warning", f"Left out of the search: {problem}")
@@ -152,6 +157,12 @@ def _spec_from_controls(config: Config) -> SearchSpec | None:
         return None
 
 
+def runs_done(runs: int) -> str:
+    """'1 run done', '7 runs done (each seed of a trial, and each rung, is a run)'."""
+    return ("1 run done" if runs == 1 else
+            f"{runs:,} runs done (each seed of a trial and each rung it reached is a run)")
+
+
 def _describe(spec: SearchSpec, words: list[str] | None) -> None:
     seconds = spec.expected_seconds(lambda config: estimate_seconds(config, words))
     store = _store()
@@ -161,10 +172,11 @@ def _describe(spec: SearchSpec, words: list[str] | None) -> None:
             "told to the sampler first (marked 'store'), beside its own trials."
             if stored else "")
     workers = os.cpu_count() or 1
-    shared = (f"about {describe_seconds(seconds / workers)} on this server's {workers} "
-              f"worker processes ({describe_seconds(seconds)} of training in all)"
-              if not os.environ.get(SCHEDULER_ENV) and workers > 1
-              else f"{describe_seconds(seconds)} of training, shared by the workers")
+    shared = f"{describe_seconds(seconds)} of training in all, shared by the workers"
+    if not os.environ.get(SCHEDULER_ENV) and workers > 1:
+        shared = (f"{describe_seconds(seconds)} of training in all, shared by this server's "
+                  f"{workers} worker processes: {describe_seconds(seconds / workers)} on an "
+                  "otherwise idle server")
     st.write(f"{spec.plan()} Runs of {spec.base.steps:,} steps; all the trials would take "
              f"{shared}, estimated over random draws of the ranges.{told}")
 
@@ -202,8 +214,8 @@ def _run(spec: SearchSpec, words: list[str] | None) -> None:
         best = f"; best validation loss {min(whole):.4f}" if whole else ""
         trials = len({p.trial for p in log.runs if p.origin == "search"})
         bar.progress(min(trials / spec.trial_count, 1.0),
-                     text=f"{trials} of {spec.trial_count} trials, {len(log.results)} runs "
-                          f"done{best}")
+                     text=f"{trials} of {spec.trial_count} trials, {runs_done(len(log.results))}"
+                          f"{best}")
 
     try:
         with executor as pool:
@@ -268,8 +280,10 @@ def _results(spec: SearchSpec, log: SearchLog, words: list[str] | None) -> None:
     whole = board["trained"].str.startswith("all")
     whole_only = bool(whole.any() and not whole.all())
     if whole_only:
-        st.caption(f"The charts below draw the {int(whole.sum())} whole trials; the "
-                   f"{int((~whole).sum())} stopped at an early rung are in the leaderboard.")
+        kept, cut = int(whole.sum()), int((~whole).sum())
+        st.caption(f"The charts below draw the {kept} whole trial{'s' * (kept != 1)}; the "
+                   f"{cut} stopped short of {'their' if cut != 1 else 'its'} full length are "
+                   "in the leaderboard.")
         board = board[whole]
         done = done[done["trained"] >= done["of_steps"]]
     if len(searched) >= 2 and len(board) >= 2:
