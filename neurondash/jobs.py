@@ -75,11 +75,22 @@ class Job:
             self.waiters[waiter] = time.monotonic()
             self.released.discard(waiter)
 
-    def let_go(self, waiter: str) -> None:
-        """``waiter``'s page shows other settings now: its being open keeps nothing going."""
+    def let_go(self, waiter: str) -> bool:
+        """``waiter``'s page shows other settings now: its being open keeps nothing going.
+        Whether it followed the training until now (False when it had already let go)."""
         with self._lock:
-            if waiter in self.waiters:
-                self.released.add(waiter)
+            if waiter not in self.waiters or waiter in self.released:
+                return False
+            self.released.add(waiter)
+            return True
+
+    def followed_by_others(self, waiter: str) -> bool:
+        """Whether a page besides ``waiter``'s still follows the training."""
+        now = time.monotonic()
+        with self._lock:
+            others = {w: seen for w, seen in self.waiters.items()
+                      if w != waiter and w not in self.released}
+        return any(now - seen <= self.grace or self.page_open(w) for w, seen in others.items())
 
     def abandoned(self) -> bool:
         """True once nobody has checked in for ``grace`` seconds and no page that still

@@ -266,7 +266,9 @@ def _page() -> None:
     if run is not None:
         if run.config != config and live.just_ended(run_key(config, words)):
             st.rerun()  # its training ended while this page ran: take its run, not the last
-        if run.config != config:
+        same = run_key(run.config.replace(until=0), run.words) == run_key(
+            config.replace(until=0), words)
+        if run.config != config and not same:
             st.info("Showing the previous run; press Train for the current settings.")
         if run.status == "diverged":
             notice("error", run.message)
@@ -279,8 +281,9 @@ def _page() -> None:
                        f"{whole.total_steps:,} steps (until {run.config.until:,}, as a "
                        "search's shorter rung does): its numbers are the first steps of the "
                        "whole run's.")
-            live.resume_button(run, lambda: JOBS.is_running(run_key(whole, run.words)),
-                               lambda: _in_store(run_key(whole, run.words)))
+            if same:
+                live.resume_button(run, lambda: JOBS.is_running(run_key(whole, run.words)),
+                                   lambda: _in_store(run_key(whole, run.words)))
         header = st.container()  # filled once the slider has said which step is shown
         steps = run.snapshot_steps
         if steps:

@@ -59,12 +59,32 @@ def page_open(waiter: str) -> bool:
     return Runtime.exists() and Runtime.instance().is_active_session(waiter)
 
 
+LEAVE_SECONDS = 5.0
+"""How long a page that moved on waits for the training it stopped to end (a step and the
+final evaluation), so that it shows the stopped run rather than an empty page."""
+
+
 def let_go(key: str) -> None:
-    """This page shows run ``key`` now: a training it followed for other settings goes on
-    only while the page checks in (for ``jobs.GRACE_SECONDS``) or another page follows."""
+    """This page shows run ``key`` now: a training it followed for other settings stops,
+    said and kept as a stopped run, unless another page still follows it (then it goes on
+    for that page)."""
     job: Job | None = Session().training
-    if job is not None and not job.done.is_set() and not _of(job, key):
-        job.let_go(waiter_id())
+    me = waiter_id()
+    if job is None or job.done.is_set() or _of(job, key) or not job.let_go(me):
+        return
+    progress = job.progress
+    at = f" at step {progress.step:,} of {progress.total:,}" if progress else ""
+    if job.followed_by_others(me):
+        notice("info", f"The training of the previous settings{at} goes on for the other "
+                       "page that follows it.")
+        return
+    job.stop_requested.set()
+    if job.done.wait(LEAVE_SECONDS) and isinstance(job.result, Run):
+        whole = job.result.config.replace(until=0).total_steps
+        at = f" at step {job.result.steps_done:,} of {whole:,}"
+    notice("info", f"The settings changed, so the training of the previous ones stopped{at}:"
+                   " its run is kept (Runs tab), and going back to those settings offers "
+                   "Continue, which trains on exactly.")
 
 
 def wait_in_place(job: Job) -> Run | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -135,8 +136,15 @@ def test_changing_a_setting_during_training_leaves_a_working_page(server, page):
     page.wait_for_selector("[data-testid='stProgress']", timeout=60_000)
     set_width(page, "16")
     wait_idle(page)  # the new settings are a large run too: it waits for the Train button
+    # The training of the width it left stops at once, is said, and shows as kept.
+    page.get_by_text(re.compile(r"The settings changed, so the training of the previous "
+                                r"ones stopped at step [\d,]+ of 60,000")).wait_for()
+    assert page.get_by_text(re.compile(r"^Stopped at step [\d,]+ of 60,000")).count() == 1
     page.get_by_role("button", name="Train", exact=True).click()
-    page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
+    page.get_by_text(re.compile(r"^Stopped at step")).wait_for(state="detached")
+    page.wait_for_function(
+        "() => document.querySelectorAll(\"[data-testid='stMetric']\").length >= 4",
+        timeout=120_000)
     wait_idle(page)
     assert page.locator("[data-testid='stException']").count() == 0
     assert page.locator("[data-testid='stMetric']").count() >= 4
