@@ -31,12 +31,12 @@ def neuron_tab(run: Run, step: int) -> None:
     if kept_step(run, step) is not None and run.status != "diverged":  # said above
         st.caption(f"Weights as they were at step {step} (the snapshot slider).")
     elif step not in run.model_states:
-        numbers = run.state["params"].size * len(run.snapshot_steps)
+        snapshots = run.config.snapshot_count()
+        numbers = run.state["params"].size * snapshots
         st.caption(f"Weights after training, whatever the snapshot slider says: weights at "
                    f"each snapshot are kept only for models whose parameters x snapshots fit "
                    f"in {PARAM_SNAPSHOT_BUDGET / 1e6:g}M numbers, and this one has "
-                   f"{run.state['params'].size:,} x {len(run.snapshot_steps)} = "
-                   f"{numbers / 1e6:.1f}M.")
+                   f"{run.state['params'].size:,} x {snapshots} = {numbers / 1e6:.1f}M.")
     cols = st.columns(3)
     block = cols[0].selectbox("layer", range(len(model.blocks)),
                               format_func=lambda i: f"hidden {i + 1}", key="neuron_layer")
@@ -113,7 +113,9 @@ def embedding_view(run: Run, model, step: int) -> None:
     st.caption(f"Each character at its learnt embedding, shown on {how}. At step 0 they are "
                "scattered at random; training tends to pull characters that play similar "
                "roles together (in makemore's long runs, the vowels form a group); "
-               f"{watch(run, 'it happen')}.")
+               + (f"{watch(run, 'it happen')}." if step in run.model_states else
+                  "this run keeps its weights only at the end (above), so this is where "
+                  "training left them."))
 
 
 def network_view(run: Run, model, step: int) -> None:
