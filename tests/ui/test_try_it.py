@@ -34,4 +34,8 @@ def test_try_it_shows_the_suggested_run_beside_this_one():
         f"{measure(run, saturated.metric, saturated.layers):.0f}"
     assert shown[f"With init_scale 1: {name}"] == \
         f"{measure(after, saturated.metric, saturated.layers):.0f}"
-    assert "is better than this run's" in texts(tab.caption)
+    caption = texts(tab.caption)
+    assert f"With init_scale 1: {name} better" in caption
+    val_before, val_after = measure(run, "val_loss"), measure(after, "val_loss")
+    way = "better" if val_after < val_before else "worse"
+    assert f"final validation loss {way} ({val_after:.4f} against {val_before:.4f})" in caption

@@ -78,10 +78,22 @@ def compare(run: Run, finding: Finding) -> None:
         left.metric("final validation loss", _shown(measure(run, "val_loss"), ".3f"))
         right.metric("final validation loss", _shown(measure(other, "val_loss"), ".3f"))
     verdict = "better" if improved(metric, before, after) else "not better"
-    box.caption(escape(f"The suggested run's {name} is {verdict} than this run's"
-                       + (" (closer to 1: the signal keeps its size across the layers)"
-                          if metric in ("std_ratio", "grad_ratio") else "") + "."))
+    said = [f"{name}{layer} {verdict}" + (" (closer to 1: the signal keeps its size across "
+                                         "the layers)" if metric in ("std_ratio", "grad_ratio")
+                                         else "")]
+    if metric != "val_loss":  # a finding's own number can improve while the result worsens
+        said.append(_val_words(measure(run, "val_loss"), measure(other, "val_loss")))
+    box.caption(escape(f"With {change_words(finding.change)}: " + "; ".join(said) + "."))
     box.link_button("Open the suggested run", f"?{config.to_query()}")
+
+
+def _val_words(before: float, after: float) -> str:
+    """The final validation loss before and after, judged."""
+    if not (math.isfinite(before) and math.isfinite(after)):
+        return (f"final validation loss {_shown(after, '.4f')} against "
+                f"{_shown(before, '.4f')}")
+    way = "better" if after < before else "worse" if after > before else "the same"
+    return f"final validation loss {way} ({after:.4f} against {before:.4f})"
 
 
 def _shown(value: float, digits: str) -> str:
@@ -111,8 +123,9 @@ def _fetch(config: Config, words: list[str] | None) -> Run | None:
     limit = run_source.AUTO_SECONDS
     if seconds > limit:
         st.info(escape(f"The suggested run would take {describe_seconds(seconds)} to train "
-                       f"here, more than the {limit:g} s trained without a click: "
-                       f"open it with the link ?{config.to_query()} and press Train."))
+                       f"here, more than the {limit:g} s Try it trains by itself: open it "
+                       "and press Train there."))
+        st.link_button("Open the suggested run", f"?{config.to_query()}")
         return None
     with st.spinner(f"Training the suggested run ({describe_seconds(seconds)})..."):
         other = train(config, words=words)
