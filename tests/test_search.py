@@ -250,6 +250,21 @@ def test_a_gap_smaller_than_the_seed_spread_is_labelled_as_such():
     assert list(board["trained"]) == ["all 30"] * 3 + ["10 of 30"]
 
 
+def test_a_trial_that_diverged_on_one_seed_is_a_diverged_trial():
+    """Its mean over the other seeds alone read as a healthy trial with a plain number."""
+    frame = pd.DataFrame({
+        "trial": [0, 0, 1, 1], "repeat": [0, 1, 0, 1], "lr": [3.0, 3.0, 0.1, 0.1],
+        "val_loss": [2.1, math.nan, 2.2, 2.3], "status": ["finished", "diverged"] * 1
+        + ["finished"] * 2, "trained": [30, 6, 30, 30], "of_steps": [30] * 4,
+        "origin": ["search"] * 4, "seconds": [1.0] * 4, "examples": [100] * 4,
+        "findings": ["Healthy", "Divergence", "Healthy", "Healthy"],
+        "query": ["a", "a", "b", "b"]})
+    board = leaderboard(frame, ["lr"]).set_index("trial")
+    assert math.isnan(board.loc[0, "val_loss"]) and math.isnan(board.loc[0, "val_loss_sd"])
+    assert board.loc[0, "findings"].startswith("Diverged on 1 of 2 seeds")
+    assert board.loc[1, "val_loss"] == pytest.approx(2.25) and board.loc[1, "vs_best"] == "best"
+
+
 def test_a_search_from_one_of_its_own_trials_settings_is_the_same_search():
     """'Use its settings' puts a trial's Config in the sidebar, which is the search's base:
     the searched settings' base values are not used, so the search on screen stays."""

@@ -58,14 +58,22 @@ def leaderboard(frame: pd.DataFrame, searched: list[str], metric: str = "val_los
                                      "findings", "query"])
     first = done.sort_values("repeat").groupby("trial").first()
     grouped = done.groupby("trial")
+    # A trial that diverged on any of its seeds diverged: its mean over the others alone
+    # read as a healthy trial (the sampler counts such a seed as the uniform guess).
+    diverged = grouped["status"].agg(lambda status: int((status == "diverged").sum()))
+    repeats = grouped.size()
+    said = [f"Diverged on {count} of {total} seeds; the first seed's findings: {findings}"
+            if count and first_status != "diverged" else findings
+            for count, total, first_status, findings in zip(
+                diverged, repeats, first["status"], first["findings"], strict=True)]
     board = pd.DataFrame({
         **{name: first[name] for name in searched if name in first},
-        metric: grouped[metric].mean(),
-        f"{metric}_sd": grouped[metric].std(ddof=1),
-        "repeats": grouped.size(),
+        metric: grouped[metric].mean().where(diverged == 0),
+        f"{metric}_sd": grouped[metric].std(ddof=1).where(diverged == 0),
+        "repeats": repeats,
         "seconds": grouped["seconds"].sum(),
         "examples": grouped["examples"].sum(),
-        "findings": first["findings"],
+        "findings": pd.Series(said, index=first.index),
         "query": first["query"],
         "whole": first["trained"] >= first["of_steps"],
         "trained": [f"all {total:,}" if done >= total else f"{done:,} of {total:,}"
