@@ -182,11 +182,14 @@ def headline(prediction: Prediction) -> str:
 
 
 def depth_clause(prediction: Prediction) -> str:
-    """Whether this net's depth is within the 6 ξ_c layers that still train."""
+    """Whether this net's depth is within 6 ξ_c, theory's bound on the depth that trains:
+    a bound, not a promise (lesson 12's measured map stops training short of it), so
+    being within it is not said to train readily."""
     if prediction.xi_c is None:
         return ""
     depth, limit = len(prediction.q), 6 * prediction.xi_c
     verdict = ("within" if depth <= limit else "beyond")
     after = "" if depth <= limit else ", so expect it to train slowly or not at all"
     return (f"{depth} hidden layer{'s' * (depth != 1)} {'is' if depth == 1 else 'are'} "
-            f"{verdict} the depth that trains readily (6 ξ_c, {layers(limit)}){after}; ")
+            f"{verdict} 6 ξ_c ({layers(limit)}), the depth beyond which theory says a net "
+            f"stops training (lesson 12's map measures where it really does){after}; ")

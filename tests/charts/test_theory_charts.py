@@ -87,8 +87,8 @@ def test_the_lectures_tanh_is_told_why_it_trains_and_the_edge_what_it_does():
     default = headline(predict(Config()))
     assert ("grows ×1.11 per layer over this net's 3 layers, whose variance has not reached "
             "the fixed point q* = 1.18 where the rate is χ₁ = 1.21") in default
-    assert "3 hidden layers are within the depth that trains readily (6 ξ_c, about 73" \
-        in default
+    assert "3 hidden layers are within 6 ξ_c (about 73 layers), the depth beyond which " \
+        "theory says a net stops training" in default
     critical = headline(predict(Config(init_scale=0.6)))
     assert "keep their size" not in critical
     assert "activations shrink toward 0, but only slowly" in critical
