@@ -151,15 +151,22 @@ def check_url_once(tabs: tuple[str, ...],
     if Session().url_warnings is not None:
         return
     raw = {k: st.query_params.get(k) for k in st.query_params}
-    _, warnings = Config.lenient(raw)
+    used, warnings = Config.lenient(raw)
     warnings += _reserved_param_warnings()
     invalid = []
     for name in raw.keys() & SETTINGS_BY_NAME.keys():
+        setting = SETTINGS_BY_NAME[name]
         try:
-            SETTINGS_BY_NAME[name].coerce(raw[name])
+            value = setting.coerce(raw[name])
         except ValueError:
+            value = None
+        # Refused alone, or by a rule over several settings (width 1024 at depth 12 is
+        # too many parameters): its widget and the link start from the default the run
+        # uses, as warned, instead of showing the refused value.
+        if value is None or (getattr(used, name) != value
+                             and getattr(used, name) == setting.default):
             invalid.append(name)
-            del st.query_params[name]  # its widget starts from the default, as warned
+            del st.query_params[name]
     for name in raw.keys() - SETTINGS_BY_NAME.keys() - VIEW_PARAMS:
         del st.query_params[name]  # explained by Config.lenient ("Ignored unknown ...")
     if check_view_params is not None:

@@ -228,6 +228,17 @@ def test_a_width_list_that_does_not_match_the_depth_is_explained_once():
     assert not at.exception
     width = [rendered(w.value) for w in at.warning if "width='8,4'" in rendered(w.value)]
     assert len(width) == 1
+    assert at.text_input(key="width").value == "100", "the sidebar shows the width used"
+
+
+def test_a_value_refused_with_another_shows_the_value_used_in_the_sidebar_and_link():
+    """width 1024 at depth 12 is too many parameters: the run uses the default width, and
+    the sidebar and the address bar say so too instead of holding 1024."""
+    at = open_app({"depth": "12", "width": "1024", "steps": "30"})
+    assert not at.exception
+    assert "width='1024' is not allowed" in " ".join(rendered(w.value) for w in at.warning)
+    assert at.text_input(key="width").value == "100" and "width" not in at.query_params
+    assert at.slider(key="depth").value == 12 and at.query_params["depth"] == "12"
 
 
 def test_divergent_config_shows_where_and_why():
