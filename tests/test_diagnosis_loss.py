@@ -16,6 +16,7 @@ from neurondash.diagnosis.loss import (
     JUMP_MEDIAN,
     JUMP_NOISE,
     RISE,
+    SPIKE_LESSONS,
     SPIKE_NATS,
     later_jump,
     loss_rise,
@@ -101,3 +102,25 @@ def test_a_spike_in_a_run_that_recovered_is_a_note_without_advice():
     assert "The run recovered" in spikes[0].text
     lowered = train(Config(task="spiral", lr=Config().lr / 3))
     assert lowered.final["val_loss"] > run.final["val_loss"]
+
+
+def test_a_lucky_first_batch_is_no_start_for_a_spike_and_the_logits_advice_reaches_uniform():
+    """Lesson 1 (unit-normal weights): batch losses at init scatter by nats, its first batch
+    (19.4) lay far below the initial loss (24.7), and a later batch still below that was
+    named an early spike. The rise is measured from the initial loss there; the advice's
+    out_scale brings the initial loss to the uniform guess's."""
+    from neurondash.presets import PRESETS_BY_SLUG
+
+    run = train(PRESETS_BY_SLUG["confident-logits"].config)
+    losses = run.history["loss"].to_numpy()
+    early = losses[:len(losses) // 10]
+    late = losses[3 * len(losses) // 4:]
+    assert early.max() - early[0] > 0.5 + 5 * np.std(np.diff(late)) / np.sqrt(2), \
+        "measured from the first batch, this would be a spike"
+    assert early.max() < run.initial_loss
+    found = {f.lesson: f for f in diagnose(run)}
+    assert SPIKE_LESSONS[0] not in found
+    advice = found["Confidently wrong logits at init"]
+    assert advice.change == {"out_scale": 0.01}
+    fixed = train(run.config.replace(**advice.change, steps=20))
+    assert abs(fixed.initial_loss - fixed.expected_initial_loss) < 0.05

@@ -6,6 +6,8 @@ activation-specific words and limits are on the ``Activation`` records."""
 
 from __future__ import annotations
 
+import math
+
 from ..engine.lr_finder import LRFinderResult
 from ..features import FEATURES
 from ..parts.activations import ACTIVATIONS
@@ -78,11 +80,30 @@ def diagnose(run: Run, finder: LRFinderResult | None = None) -> list[Finding]:
     return said_once(one_lr(sorted(found, key=lambda finding: LEVELS.index(finding.level))))
 
 
+LOGIT_STD_AT_INIT = 0.2
+"""A logit std at init that costs almost nothing over a uniform guess (Kaiming's tanh net
+at out_scale 0.3: 0.19, initial loss 3.29 against ln 27 = 3.30)."""
+
+
+def _smaller_out_scale(run: Run) -> dict:
+    """The out_scale (a power of ten, at most 0.1) that brings the logits' std at init down
+    to about ``LOGIT_STD_AT_INIT``: 0.01 for the lecture's unit-normal net (std 13), 0.1
+    where it is 2 or less; none when out_scale is 0.1 or less already."""
+    config = run.config
+    if config.out_scale <= 0.1:
+        return {}
+    std = float(run.logits["std"].iloc[0]) if len(run.logits) else math.nan
+    if not (math.isfinite(std) and std > 0):
+        return {"out_scale": 0.1}
+    wanted = config.out_scale * LOGIT_STD_AT_INIT / std
+    return {"out_scale": min(0.1, 10.0 ** max(-3, math.floor(math.log10(wanted))))}
+
+
 def _at_init(run: Run) -> list[Finding]:
     """The logits at init and the all-zero init."""
     config, found = run.config, []
     expected = run.expected_initial_loss
-    smaller = {"out_scale": 0.1} if config.out_scale > 0.1 else {}
+    smaller = _smaller_out_scale(run)
     if run.initial_loss > expected + max(1.0, 0.3 * expected):
         found.append(Finding("warning", "Confidently wrong logits at init",
                              f"The initial loss is {run.initial_loss:.2f}, far above the "
@@ -90,7 +111,8 @@ def _at_init(run: Run) -> list[Finding]:
                              "large, confident logits"
                              + ("." if run.status == "diverged" else " and the first steps "
                                 "only squash them (the hockey-stick curve).")
-                             + (" Try out_scale 0.1 (or 0.01)." if smaller else ""),
+                             + (f" Try out_scale {smaller['out_scale']:g}." if smaller
+                                else ""),
                              change=smaller, metric="initial_loss"))
         if not smaller:  # the hidden layers blew the logits up: a chaotic init
             found[-1] = with_advice(found[-1], init_scale_advice(run, "down"))

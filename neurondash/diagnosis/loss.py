@@ -104,6 +104,9 @@ class Spike(NamedTuple):
     back: int | None = None
     """A later jump's: the step its median came back below halfway to where it jumped
     from (``back_level``); None when it never did."""
+    from_initial: bool = False
+    """An early spike's ``start`` is the initial loss on the sampled examples, which lay
+    above the first step's batch loss."""
 
     @property
     def back_level(self) -> float:
@@ -112,6 +115,15 @@ class Spike(NamedTuple):
 
 def _early(losses: np.ndarray) -> np.ndarray:
     return losses[:max(MIN_SPIKE_STEPS, int(len(losses) * SPIKE_SHARE))]
+
+
+def _start(run: Run, early: np.ndarray) -> float:
+    """Where an early rise is measured from: the higher of the first batch's loss and the
+    initial loss on the sampled examples. With confidently wrong logits at init batch
+    losses scatter by nats, and a lucky first batch (19.4 against an initial 24.7) made a
+    loss that only fell look like it rose."""
+    initial = run.initial_loss if len(run.logits) else math.nan
+    return max(float(early[0]), initial) if math.isfinite(initial) else float(early[0])
 
 
 def early_spike(run: Run) -> Spike | None:
@@ -124,11 +136,11 @@ def early_spike(run: Run) -> Spike | None:
         return None
     noise = float(np.std(np.diff(late)) / np.sqrt(2))
     peak = int(np.argmax(early))
-    rise = early[peak] - early[0]
-    if rise < max(SPIKE_NATS, SPIKE_NOISE * noise):
+    start = _start(run, early)
+    if early[peak] - start < max(SPIKE_NATS, SPIKE_NOISE * noise):
         return None
-    return Spike(int(run.history["step"].iloc[peak]), float(early[peak]), float(early[0]),
-                 noise)
+    return Spike(int(run.history["step"].iloc[peak]), float(early[peak]), start, noise,
+                 from_initial=start > early[0])
 
 
 def later_jump(run: Run) -> Spike | None:
@@ -181,11 +193,13 @@ def _jumps(run: Run) -> tuple[np.ndarray, np.ndarray, float, int, np.ndarray] | 
 
 
 def early_rise(run: Run) -> float:
-    """How far the training loss rose above its first value early on (0 when it did not)."""
+    """How far the training loss rose above where it started (``_start``) early on (0 when
+    it did not)."""
     early = _early(run.history["loss"].to_numpy(np.float64))
     if not len(early):
         return math.nan
-    return float(max(0.0, np.max(early) - early[0])) if np.isfinite(early).all() else math.inf
+    return (float(max(0.0, np.max(early) - _start(run, early))) if np.isfinite(early).all()
+            else math.inf)
 
 
 def spike_findings(run: Run) -> list[Finding]:
@@ -201,8 +215,11 @@ def spike_findings(run: Run) -> list[Finding]:
         found.append(Finding(
             "warning", SPIKE_LESSONS[0],
             f"At step {spike.step:,} the training loss reached {spike.peak:.2f}, "
-            f"{spike.peak - spike.start:.2f} above its first step's batch loss of "
-            f"{spike.start:.2f} (late in training it moves about {spike.noise:.2g} from step "
+            f"{spike.peak - spike.start:.2f} above "
+            + (f"its initial loss of {spike.start:.2f} ({run.sample_name} at step 0)"
+               if spike.from_initial else
+               f"its first step's batch loss of {spike.start:.2f}")
+            + f" (late in training it moves about {spike.noise:.2g} from step "
             "to step): the first steps overshoot, and the run spends steps climbing back "
             "down (Loss tab).", metric="early_rise"))
     jump = later_jump(run)
