@@ -332,6 +332,22 @@ def test_preset_links_seed_every_widget(slug):
     assert Config.from_query(preset.query)[0] == preset.config
 
 
+def test_sampled_words_come_from_the_weights_at_the_slider_step():
+    """Lesson 1 at step 0 showed trained, name-like samples: they came from the final
+    weights whatever the slider said."""
+    from neurondash.engine import queries
+    from neurondash.ui.text import escape
+
+    at = open_app(SMALL)
+    run = next(reversed(at.session_state["runs"].values()))
+    at.select_slider(key="snapshot").set_value(0).run()
+    said = [m.value for m in show(at, "Logits").markdown if "sampled words" in m.value]
+    words = queries.sample_words(run.model(0), run.vocab, run.config.context, 20,
+                                 seed=run.config.seed)
+    assert said == ["**20 sampled words** from the weights at step 0: "
+                    + escape(", ".join(words))]
+
+
 def test_the_logits_tab_names_the_smoothing_weight_decay_amounts_to():
     """Lesson 9b: with wd the nearest count model adds several counts to each cell, and the
     counted table is drawn at that smoothing; without wd it is below add-one."""

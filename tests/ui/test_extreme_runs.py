@@ -99,7 +99,7 @@ def test_a_diverged_runs_model_views_work_on_the_snapshots_before_the_blow_up():
         shown = show(at, tab)
         assert not [i for i in shown.info if "not finite" in rendered(i.value)], tab
         assert any("before the blow-up" in rendered(c.value) for c in shown.caption), tab
-    assert any(t.startswith("**20 sampled words:**")
+    assert any(t.startswith(f"**20 sampled words** from the weights at step {steps[0]:,}:")
                for t in (m.value for m in show(at, "Logits").markdown))
 
 

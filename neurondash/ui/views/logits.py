@@ -13,7 +13,7 @@ from ...data.names import closest_smoothing, smoothed_bigram
 from ...engine import queries
 from ...run import Run
 from .. import render
-from ..cache import chart_key, dataset_of, derived, model_of, template_key
+from ..cache import chart_key, dataset_of, derived, kept_step, model_of, template_key
 from ..text import escape, notice
 from .common import diverged_past
 
@@ -34,8 +34,14 @@ def logits_tab(run: Run, step: int) -> None:
     st.caption("Healthy: mass moves right over training; at init it sits near 1/V.")
     if diverged_past(run, step, "sample words and query the model"):
         return
-    at = step if run.status == "diverged" else None
+    # The weights at the slider's step where the run has them (or a replay within the
+    # unasked limit rebuilds them), else after training: said beside the words, so a
+    # step-0 slider over trained samples is not taken for the untrained model's.
+    at = step if run.status == "diverged" else kept_step(run, step)
     model = model_of(run, at)
+    weights = (f"the weights at step {at:,}" if at is not None else
+               "the weights after training (this run keeps no others; the Neuron tab says "
+               "why)" if step != run.snapshot_steps[-1] else "the weights after training")
     if run.config.is_char_task:
         text = st.text_input("context: type the start of a word", value="", key="ctx_text",
                              max_chars=40)
@@ -43,7 +49,8 @@ def logits_tab(run: Run, step: int) -> None:
             probs = queries.next_char_probs(model, run.vocab, run.config.context, text)
             frame = pd.DataFrame({"char": list(run.vocab), "p": probs})
             render.chart(chart_key(run, "next", text, at), lambda: charts.bars_chart(
-                frame, "char", "p", f"P(next character | '{text}')"))
+                frame, "char", "p", f"P(next character | '{text}'), "
+                + (f"step {at:,}" if at is not None else "after training")))
             st.caption("Healthy: a few plausible characters take most of the probability; "
                        "a flat profile means the model has not learned this context.")
         except ValueError as err:
@@ -52,7 +59,7 @@ def logits_tab(run: Run, step: int) -> None:
             _bigram_tables(run, model)
         words = derived(run, f"samples@{at}", lambda: queries.sample_words(
             model, run.vocab, run.config.context, 20, seed=run.config.seed))
-        st.write("**20 sampled words:** " + escape(", ".join(words)))
+        st.write(f"**20 sampled words** from {weights}: " + escape(", ".join(words)))
         st.caption("Healthy: name-like words; random strings mean the model is near uniform.")
     else:
         st.caption("The decision boundary of this 2-D model is on the Overview.")
