@@ -3,7 +3,10 @@ heatmap. Their data comes from ``neurondash.charts.search_data``."""
 
 from __future__ import annotations
 
+import math
+
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from .base import check_rows, integer_axis, is_integer
@@ -28,6 +31,16 @@ def parallel_coordinates_chart(lines: pd.DataFrame, ticks: pd.DataFrame, dims: l
     return alt.layer(rules, drawn, labels).properties(height=320)
 
 
+def tick_format(values: pd.Series) -> str:
+    """Enough decimals to tell about five ticks over the values apart (a slice of losses
+    from 2.29 to 2.31 read '2.3 2.3 2.3' at three significant digits)."""
+    finite = values[np.isfinite(values.astype(float))] if len(values) else values
+    span = float(finite.max() - finite.min()) if len(finite) else 0.0
+    if not span > 0:
+        return ".3~g"
+    return f".{int(min(6, max(0, math.ceil(-math.log10(span / 5)))))}f"
+
+
 def slice_chart(frame: pd.DataFrame, x: str, metric: str, numeric: bool,
                 log_x: bool) -> alt.Chart:
     """``metric`` of every run (repeats included) against one searched setting; click a
@@ -47,7 +60,7 @@ def slice_chart(frame: pd.DataFrame, x: str, metric: str, numeric: bool,
         x_enc = alt.X(f"{x}:N", title=x, axis=alt.Axis(labelAngle=0))
     return alt.Chart(check_rows(frame)).mark_circle(size=45, opacity=0.7).encode(
         x=x_enc, y=alt.Y(f"{metric}:Q", title=metric, scale=alt.Scale(zero=False),
-                         axis=alt.Axis(format=".3~g")),
+                         axis=alt.Axis(format=tick_format(frame[metric]))),
         href="link:N",
         tooltip=["trial:N", "seed:N", f"{x}:N", alt.Tooltip(f"{metric}:Q", format=".4f"),
                  "status:N"]).properties(height=200)

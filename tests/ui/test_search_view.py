@@ -283,7 +283,7 @@ def test_the_plan_says_how_many_stored_trials_a_search_starts_from():
     again = open_app(SMALL, tab="Sweep")
     again.text_area(key="search").input("lr=loguniform(0.01,1)").run()
     again.selectbox(key="method").set_value("tpe").run()
-    assert f"It starts from {len(searched) + own} stored trials of this space" in texts(
+    assert f"It starts from {len(searched) + own} whole trials of this space" in texts(
         again.markdown)
     again.text_area(key="search").input("lr=loguniform(2,5)").run()
     assert "It starts from" not in texts(again.markdown), "none in that space"

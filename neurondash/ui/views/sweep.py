@@ -168,8 +168,9 @@ def _describe(spec: SearchSpec, words: list[str] | None) -> None:
     store = _store()
     stored = (len(stored_trials(spec, store, words))
               if store is not None and spec.method in WARM_METHODS else 0)
-    told = (f" It starts from {stored:,} stored trial{'s' * (stored != 1)} of this space, "
-            "told to the sampler first (marked 'store'), beside its own trials."
+    told = (f" It starts from {stored:,} whole trial{'s' * (stored != 1)} of this space "
+            "already in the store (from earlier searches, this one's own included, or runs "
+            "opened here), told to the sampler first and listed as 'store'."
             if stored else "")
     workers = os.cpu_count() or 1
     shared = f"{describe_seconds(seconds)} of training in all, shared by the workers"
@@ -287,8 +288,8 @@ def _results(spec: SearchSpec, log: SearchLog, words: list[str] | None) -> None:
         board = board[whole]
         done = done[done["trained"] >= done["of_steps"]]
     if len(searched) >= 2 and len(board) >= 2:
-        st.markdown("**Every trial across the searched settings** (click a line to open "
-                    "its run; Back returns to this search)")
+        st.markdown(f"**Every {'whole ' if whole_only else ''}trial across the searched "
+                    "settings** (click a line to open its run; Back returns to this search)")
         lines, ticks = prepare.parallel_frame(board, searched, metric, ceiling)
         render.chart((*key, "parallel"), lambda: charts.parallel_coordinates_chart(
             lines, ticks, searched, metric))
