@@ -179,7 +179,7 @@ def test_selected_trials_are_sent_to_compare_named_by_what_differs():
 def test_use_its_settings_puts_the_best_trial_in_the_sidebar_and_keeps_the_search():
     at = open_app(SMALL, tab="Sweep")
     spec, _ = search_in_tab(at, "lr=loguniform(0.003,0.3)\ninit_scale=loguniform(0.3,3)",
-                            method="random", trials=4)
+                            method="random", trials=4, repeats=2)
     board = leaderboard_table(at)
     best = Config.from_query(board["link"].iloc[0].lstrip("?"))[0]
     at.button(key="search_use").click().run()
@@ -187,6 +187,8 @@ def test_use_its_settings_puts_the_best_trial_in_the_sidebar_and_keeps_the_searc
     assert (at.session_state["lr"], at.session_state["init_scale"]) == (best.lr,
                                                                         best.init_scale)
     assert "This search is unchanged" in texts(at.info)
+    assert f"the run of the trial's first seed ({best.seed})" in texts(at.info), \
+        "the header's number is one seed's, the leaderboard's their mean"
     assert at.session_state["sweep"][0] == spec, "the same search, not one around the trial"
     assert list(leaderboard_table(at)["link"]) == list(board["link"])
 

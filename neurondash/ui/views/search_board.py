@@ -34,8 +34,13 @@ def best_line(board: pd.DataFrame, metric: str) -> None:
                     "whatever the sidebar holds)")
     used = Session().take("search_used")
     if used is not None:
+        seeds = (f" It is the run of the trial's first seed ({config.seed}): its "
+                 f"{METRICS[metric]} is that seed's, where {best[metric]:.4f} is the mean over "
+                 f"{int(best['repeats'])} seeds." if best["repeats"] > 1 and used ==
+                 int(best["trial"]) else "")
         st.info(f"The sidebar now holds trial {used}'s settings: its run is the one shown "
-                "above. This search is unchanged: it draws the searched settings itself.")
+                f"above.{seeds} This search is unchanged: it draws the searched settings "
+                "itself.")
 
 
 @callback("Use its settings")
