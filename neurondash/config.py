@@ -118,7 +118,7 @@ SEARCHABLE = tuple(s.name for s in SETTINGS if s.searchable)
 
 
 VIEW_PARAMS = frozenset({"view", "snapshot", "search", "method", "trials", "repeats",
-                         "budget", "search_seed", "rungs"})
+                         "budget", "search_seed", "rungs", "search_version"})
 """Link parameters that choose what the dashboard shows (the open tab, the Sweep view's
 search), not what a run trains: a Config ignores them without a message."""
 

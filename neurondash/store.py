@@ -4,7 +4,8 @@ so that a link anyone opens, a sweep cell or a command-line run is trained once 
 Layout of the store directory (``paths.store_root()``, ``NEURONDASH_STORE`` moves it)::
 
     index.sqlite            one row per run: key, body file, size, times, a summary;
-                            one per search: what it ran (its link's record)
+                            per search: what it ran (its link's record), the latest
+                            and each version a link may name ("key#version")
     runs/ab/abcdef....json.gz  the run file (the export format), gzip-compressed
     tmp/                    bodies being written; renamed into runs/ when complete
 
@@ -29,6 +30,7 @@ Sweep workers on other machines return their runs to the process that writes the
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import logging
 import os
@@ -78,6 +80,11 @@ def max_bytes_setting() -> int:
 
 _SHARED: dict[Path, RunStore] = {}
 _SHARED_LOCK = threading.Lock()
+
+
+def search_version(record_text: str) -> str:
+    """A search record's version: its content's digest (12 hex digits), as a link holds it."""
+    return hashlib.sha256(record_text.encode()).hexdigest()[:12]
 
 
 def shared_store() -> RunStore:
@@ -218,16 +225,25 @@ class RunStore:
         self.evict()
         return key
 
-    def put_search(self, key: str, record: dict) -> None:
+    def put_search(self, key: str, record: dict) -> str:
         """Keep what a search ran (``search.SearchLog.record``): its link shows exactly that,
-        whatever order parallel workers finished in."""
+        whatever order parallel workers finished in. Kept twice: as the search's latest,
+        and under its version (returned), which a link shared before the search ran on
+        keeps showing."""
+        text = json.dumps(record, sort_keys=True)
+        version = search_version(text)
         with self._connect() as db:
-            db.execute("INSERT OR REPLACE INTO searches VALUES (?, ?, ?)",
-                       (key, time.time(), json.dumps(record)))
+            db.executemany("INSERT OR REPLACE INTO searches VALUES (?, ?, ?)",
+                           [(key, time.time(), text),
+                            (f"{key}#{version}", time.time(), text)])
+        return version
 
-    def get_search(self, key: str) -> dict | None:
+    def get_search(self, key: str, version: str | None = None) -> dict | None:
+        """The search's latest record, or the one of ``version`` (None when not kept)."""
+        wanted = f"{key}#{version}" if version else key
         with self._connect() as db:
-            row = db.execute("SELECT record FROM searches WHERE key = ?", (key,)).fetchone()
+            row = db.execute("SELECT record FROM searches WHERE key = ?",
+                             (wanted,)).fetchone()
         return json.loads(row[0]) if row is not None else None
 
     def delete(self, key: str) -> bool:

@@ -9,6 +9,7 @@ the store and a link shows that record."""
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections import deque
@@ -23,6 +24,7 @@ from optuna.trial import TrialState
 from .. import sweep
 from ..config import Config
 from ..identity import run_key
+from ..store import search_version
 from ..summary import summarize
 from ..sweep import make_executor, window_size
 from .leaderboard import search_frame
@@ -55,6 +57,9 @@ class SearchLog:
     results: dict[int, dict] = field(default_factory=dict)
     """Run index -> its summary."""
     skipped: list[Trial] = field(default_factory=list)
+    version: str = ""
+    """The stored record's version once stored or read (``store.search_version``): a link
+    that names it keeps showing this record after the search runs on."""
 
     def record(self) -> dict:
         """The log as JSON-able data (the store keeps it under the search's key)."""
@@ -95,13 +100,16 @@ class _Live:
     """Repeat -> the Run trained at the current rung (to continue it)."""
 
 
-def replay_search(spec: SearchSpec, store, words=None) -> SearchLog:
-    """The search as its record in the store says, with the stored runs' numbers (nothing
-    is trained); an empty log when it never ran here."""
-    record = store.get_search(search_key(spec, words)) if store is not None else None
+def replay_search(spec: SearchSpec, store, words=None, version: str | None = None
+                  ) -> SearchLog:
+    """The search as its record in the store says (the latest, or ``version``'s), with the
+    stored runs' numbers (nothing is trained); an empty log when it never ran here."""
+    key = search_key(spec, words)
+    record = store.get_search(key, version) if store is not None else None
     if record is None:
         return SearchLog()
     log = SearchLog.from_record(record)
+    log.version = search_version(json.dumps(record, sort_keys=True))
     word_list = list(words) if words else None
     keys = [run_key(p.config, word_list) for p in log.runs]
     found = store.metrics(keys)
@@ -129,7 +137,7 @@ def run_search(spec: SearchSpec, executor: Executor | None = None, on_result=Non
         # Also when interrupted (a page's Stop ends its script with an exception): the
         # runs already stored stay this search's, and its link shows them.
         if store is not None and log.results:
-            store.put_search(search_key(spec, words), log.record())
+            log.version = store.put_search(search_key(spec, words), log.record())
     return search_frame(spec, log)
 
 

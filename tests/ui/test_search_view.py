@@ -306,3 +306,31 @@ def test_the_plan_estimates_the_time_on_the_servers_workers(monkeypatch):
     assert "about about" not in texts(at.markdown)
     whole, shared = map(int, found.groups())
     assert whole >= 4 and abs(shared - whole / 2) <= 1, (shared, whole)
+
+
+def test_a_search_link_keeps_showing_what_it_showed_after_the_search_runs_on():
+    """A colleague's link to a finished search showed a new best, with renumbered trials,
+    once its sender pressed Run search again: the link now names its record's version."""
+    link = SMALL | {"view": "Sweep", "search": "lr=loguniform(0.01,1)", "method": "tpe",
+                    "trials": "3"}
+    sender = open_app(link)
+    sender.button(key="search_run").click().run()
+    first = sender.query_params["search_version"]
+    shared = leaderboard_table(sender)
+    sender.button(key="search_run").click().run()  # it runs on: 3 more trials
+    latest = sender.query_params["search_version"]
+    assert latest != first and len(leaderboard_table(sender)) > len(shared)
+
+    colleague = open_app(link | {"search_version": first})
+    assert not colleague.exception
+    board = leaderboard_table(colleague)
+    assert list(board["link"]) == list(shared["link"])
+    assert list(board["val_loss"]) == list(shared["val_loss"])
+    assert "it has run on since" in texts(colleague.info)
+    colleague.button(key="search_latest").click().run()
+    assert colleague.query_params["search_version"] == latest
+    assert len(leaderboard_table(colleague)) == len(leaderboard_table(sender))
+
+    stale = open_app(link | {"search_version": "0123456789ab"})
+    assert "is not a version of this search the run store keeps" in texts(stale.warning)
+    assert stale.query_params["search_version"] == latest

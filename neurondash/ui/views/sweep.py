@@ -43,6 +43,7 @@ from ...search.study import stored_trials
 from ...store import shared_store
 from ...sweep import SCHEDULER_ENV, SchedulerError, make_executor, process_pool
 from .. import render
+from ..guard import callback
 from ..session import Session
 from ..text import notice
 from .edge_map import edge_of_search
@@ -52,6 +53,9 @@ DEFAULT_SEARCH = "\n".join(r.spell() for r in default_ranges(Config()))
 LINK_DEFAULTS = {"search": DEFAULT_SEARCH, "method": "tpe", "trials": 20, "repeats": 1,
                  "budget": 0, "search_seed": 0, "rungs": 1}
 """The search's link parameters and their defaults (a default is left out of the link)."""
+VERSION = "search_version"
+"""The link parameter naming the version of the search's record it shows: a link shared
+before the search ran on shows what its sender saw, not the latest."""
 
 
 def check_link(raw: dict[str, str]) -> list[str]:
@@ -86,9 +90,10 @@ def sweep_tab(config: Config, words: list[str] | None) -> None:
     _describe(spec, words)
     if st.button("Run search", type="primary", key="search_run"):
         _run(spec, words)
+    version = st.query_params.get(VERSION)
     held = Session().sweep
-    if held is None or held[0] != spec:
-        held = _replay(spec, words)
+    if held is None or held[0] != spec or (version and held[1].version != version):
+        held = _replay(spec, words, version, from_link=held is None)
     _results(*held, words)
 
 
@@ -233,15 +238,46 @@ def _run(spec: SearchSpec, words: list[str] | None) -> None:
     finally:  # also after Stop, which ends this script with Streamlit's own exception
         Session().own_runs.update(run_key(log.runs[i].config, words) for i in log.results
                                   if log.runs[i].origin == "search")  # listed in Runs
+        if log.version:  # the link names what this search now holds
+            st.query_params[VERSION] = log.version
     bar.empty()
     stop.empty()
 
 
-def _replay(spec: SearchSpec, words: list[str] | None) -> tuple:
-    """The search as its record in the store says (nothing is trained)."""
-    held = (spec, replay_search(spec, _store(), tuple(words) if words else None))
+def _replay(spec: SearchSpec, words: list[str] | None, version: str | None = None,
+            from_link: bool = False) -> tuple:
+    """The search as its record in the store says, the link's ``version`` of it when the
+    store keeps that (nothing is trained). A version of another search (the controls
+    changed) leaves the link; one the store lost is said, when it came with the link."""
+    store, words_key = _store(), tuple(words) if words else None
+    log = replay_search(spec, store, words_key, version)
+    if version and not log.runs:
+        st.query_params.pop(VERSION, None)
+        log = replay_search(spec, store, words_key)
+        if from_link and log.runs:
+            notice("warning", f"{VERSION}={version!r} is not a version of this search the "
+                              "run store keeps; showing its latest.")
+    elif version and log.version != replay_search(spec, store, words_key).version:
+        _offer_latest(log)
+    if log.version:  # the address bar names this version: a link copied now shows it
+        st.query_params[VERSION] = log.version
+    held = (spec, log)
     Session().sweep = held
     return held
+
+
+def _offer_latest(log: SearchLog) -> None:
+    """Under an older version of a search: that it ran on since, and a way to its latest."""
+    trials = len({p.trial for p in log.runs})
+    st.info(f"This link shows the search as it was when the link was made ({trials} "
+            "trials); it has run on since.")
+    st.button("Show its latest", key="search_latest", on_click=_show_latest)
+
+
+@callback("Show its latest")
+def _show_latest() -> None:
+    st.query_params.pop(VERSION, None)
+    del Session().sweep  # read again: the latest
 
 
 def _results(spec: SearchSpec, log: SearchLog, words: list[str] | None) -> None:
