@@ -287,10 +287,10 @@ def live_page(job: Job, draw: Callable[[Run, int], None]) -> None:
                 disabled=stopping, on_click=_request_stop, args=(job,),
                 help="Stop at the next step where the run can be continued exactly; what "
                      "was trained is kept (the run of its first steps).")
+        start = time.perf_counter()  # building the snapshot's Run is drawing cost too
         run = live_run(job)
         if run is None:
             return
-        start = time.perf_counter()
         render.chart(("live loss", run_key(run.config, list(run.words or [])),
                       run.steps_done, len(run.history)), lambda: charts.loss_chart(
             prepare.loss_curves(run), prepare.loss_references(run), height=220,
