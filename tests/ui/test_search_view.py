@@ -334,3 +334,28 @@ def test_a_search_link_keeps_showing_what_it_showed_after_the_search_runs_on():
     stale = open_app(link | {"search_version": "0123456789ab"})
     assert "is not a version of this search the run store keeps" in texts(stale.warning)
     assert stale.query_params["search_version"] == latest
+
+
+def test_a_search_another_page_runs_shows_its_progress_and_cannot_be_started_twice():
+    """A colleague opening a search's link while its sender's page ran it saw 'No run of
+    this search is stored yet: press Run search', which invited a duplicate search."""
+    from neurondash.search import SearchLog, search_key
+    from neurondash.ui.views import search_running
+
+    link = SMALL | {"view": "Sweep", "search": GRID, "method": "grid"}
+    at = open_app(link)
+    spec = sweep_view.SearchSpec(at.session_state["sweep"][0].base,
+                                 at.session_state["sweep"][0].ranges, trials=20,
+                                 method="grid")
+    key = search_key(spec, None)
+    log = SearchLog()
+    search_running._RUNNING[key] = search_running.Running("another page", spec, log)
+    try:
+        watcher = open_app(link)
+        assert "Another page is running this search now" in texts(watcher.info)
+        assert watcher.button(key="search_run").disabled
+        assert "No run of this search is stored yet" not in texts(watcher.info)
+        assert not watcher.exception
+    finally:
+        del search_running._RUNNING[key]
+    assert not open_app(link).button(key="search_run").disabled

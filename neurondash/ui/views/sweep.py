@@ -36,6 +36,7 @@ from ...search import (
     run_search,
     rung_words,
     search_frame,
+    search_key,
     skipped_frame,
 )
 from ...search.running import WARM_METHODS
@@ -46,6 +47,7 @@ from .. import render
 from ..guard import callback
 from ..session import Session
 from ..text import notice
+from . import search_running
 from .edge_map import edge_of_search
 from .search_board import METRICS, best_line, leaderboard_table
 
@@ -88,12 +90,18 @@ def sweep_tab(config: Config, words: list[str] | None) -> None:
     if spec is None:
         return
     _describe(spec, words)
-    if st.button("Run search", type="primary", key="search_run"):
+    key = search_key(spec, tuple(words) if words else None)
+    other = search_running.elsewhere(key)
+    if other is not None:
+        search_running.follow(key, other)
+    if st.button("Run search", type="primary", key="search_run", disabled=other is not None):
         _run(spec, words)
     version = st.query_params.get(VERSION)
     held = Session().sweep
     if held is None or held[0] != spec or (version and held[1].version != version):
         held = _replay(spec, words, version, from_link=held is None)
+    if other is not None and not held[1].runs:
+        return  # nothing stored yet: its progress above says what there is
     _results(*held, words)
 
 
@@ -162,12 +170,6 @@ def _spec_from_controls(config: Config) -> SearchSpec | None:
         return None
 
 
-def runs_done(runs: int) -> str:
-    """'1 run done', '7 runs done (each seed of a trial, and each rung, is a run)'."""
-    return ("1 run done" if runs == 1 else
-            f"{runs:,} runs done (each seed of a trial and each rung it reached is a run)")
-
-
 def _describe(spec: SearchSpec, words: list[str] | None) -> None:
     seconds = spec.expected_seconds(lambda config: estimate_seconds(config, words))
     store = _store()
@@ -214,17 +216,12 @@ def _run(spec: SearchSpec, words: list[str] | None) -> None:
     executor = contextlib.nullcontext(_sweep_pool()) if local else make_executor("dask")
 
     def show(done: int, total: int) -> None:
-        whole = [r["val_loss"] for i, r in log.results.items()
-                 if log.runs[i].config.until == 0 and isinstance(r.get("val_loss"), float)
-                 and math.isfinite(r["val_loss"])]
-        best = f"; best validation loss {min(whole):.4f}" if whole else ""
-        trials = len({p.trial for p in log.runs if p.origin == "search"})
-        bar.progress(min(trials / spec.trial_count, 1.0),
-                     text=f"{trials} of {spec.trial_count} trials, {runs_done(len(log.results))}"
-                          f"{best}")
+        share, words_said = search_running.progress_words(spec, log)
+        bar.progress(share, text=words_said)
 
+    key = search_key(spec, tuple(words) if words else None)
     try:
-        with executor as pool:
+        with executor as pool, search_running.running(key, spec, log):
             run_search(spec, pool, on_result=show, words=tuple(words) if words else None,
                        log=log, store=_store())
     except SchedulerError as err:

@@ -1,0 +1,88 @@
+"""Searches under way on this server, as every page sees them: a colleague who opens the
+link of a search while its sender's page runs it sees its progress instead of "No run of
+this search is stored yet: press Run search" (which invited a second, duplicate search),
+and the results once it ends."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import streamlit as st
+
+from ...search import SearchLog, SearchSpec
+from ..live import waiter_id
+from ..session import Session
+
+WATCH_SECONDS = 2.0
+"""How often a page that follows another page's search looks at its progress."""
+
+
+@dataclass(frozen=True)
+class Running:
+    """A search under way: the page running it, its spec and the log it fills."""
+
+    owner: str
+    spec: SearchSpec
+    log: SearchLog
+
+
+_RUNNING: dict[str, Running] = {}
+_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def running(key: str, spec: SearchSpec, log: SearchLog) -> Iterator[None]:
+    """While the block runs, the search of ``key`` is under way on this page."""
+    with _LOCK:
+        _RUNNING[key] = Running(waiter_id(), spec, log)
+    try:
+        yield
+    finally:
+        with _LOCK:
+            if _RUNNING.get(key) is not None and _RUNNING[key].log is log:
+                del _RUNNING[key]
+
+
+def elsewhere(key: str) -> Running | None:
+    """The search of ``key`` when another page runs it now."""
+    with _LOCK:
+        found = _RUNNING.get(key)
+    return found if found is not None and found.owner != waiter_id() else None
+
+
+def progress_words(spec: SearchSpec, log: SearchLog) -> tuple[float, str]:
+    """(share of the trials drawn, what the progress bar says) of a search under way."""
+    whole = [r["val_loss"] for i, r in log.results.items()
+             if log.runs[i].config.until == 0 and isinstance(r.get("val_loss"), float)
+             and math.isfinite(r["val_loss"])]
+    best = f"; best validation loss {min(whole):.4f}" if whole else ""
+    trials = len({p.trial for p in log.runs if p.origin == "search"})
+    return (min(trials / spec.trial_count, 1.0),
+            f"{trials} of {spec.trial_count} trials, {runs_done(len(log.results))}{best}")
+
+
+def runs_done(runs: int) -> str:
+    """'1 run done', '7 runs done (each seed of a trial, and each rung, is a run)'."""
+    return ("1 run done" if runs == 1 else
+            f"{runs:,} runs done (each seed of a trial and each rung it reached is a run)")
+
+
+def follow(key: str, other: Running) -> None:
+    """Another page runs this search: its progress, redrawn every few seconds, and this
+    page's results read from the store once it ends."""
+
+    @st.fragment(run_every=WATCH_SECONDS)
+    def watch() -> None:
+        if elsewhere(key) is None:
+            del Session().sweep  # read its record anew
+            st.rerun(scope="app")
+        share, words = progress_words(other.spec, other.log)
+        st.info("Another page is running this search now; its results show here when it "
+                "ends (Run search is off meanwhile: it would train a second search).")
+        st.progress(share, text=words)
+
+    watch()
