@@ -306,3 +306,27 @@ def test_importances_find_the_one_setting_that_matters():
     assert table["setting"].iloc[0] == "lr"
     verdicts = dict(zip(table["setting"], table["verdict"], strict=True))
     assert verdicts["lr"] == "above seed noise" and verdicts["batch"] == "within seed noise"
+
+
+def test_a_trial_a_stop_cut_short_is_told_from_one_the_pruner_stopped():
+    """After Stop, a trial promoted to its next rung but not run on read 'stopped early',
+    as a pruned one does, with a loss lower than the whole trials'."""
+    from neurondash.search import Planned, SearchLog, search_frame
+
+    search = spec(rungs=2, ranges=parse_ranges(["lr=0.1,0.2,0.3"]), method="grid")
+    short, whole = TINY.replace(until=15), TINY
+    log = SearchLog(runs=[
+        Planned(0, 0, short.replace(lr=0.1), 0), Planned(0, 0, whole.replace(lr=0.1), 1),
+        Planned(1, 0, short.replace(lr=0.2), 0),
+        Planned(2, 0, short.replace(lr=0.3), 0), Planned(2, 0, whole.replace(lr=0.3), 1)])
+    summary = {"status": "finished", "seconds": 1.0, "examples": 10, "findings": ""}
+    log.results = {0: summary | {"val_loss": 0.5, "query": "a"},
+                   2: summary | {"val_loss": 0.6, "query": "b"},
+                   3: summary | {"val_loss": 0.7, "query": "c"},
+                   4: summary | {"val_loss": 0.65, "query": "c"}}
+    board = leaderboard(search_frame(search, log), ["lr"]).set_index("trial")
+    assert board.loc[2, "vs_best"] == "best"
+    assert board.loc[0, "vs_best"] == "cut short (not run on)", "promoted, then stopped"
+    assert board.loc[1, "vs_best"] == "stopped early", "the pruner's"
+    assert board.loc[0, "trained"] == "15 of 30, cut short"
+    assert board.loc[1, "trained"] == "15 of 30"

@@ -26,10 +26,12 @@ def search_frame(spec: SearchSpec, log) -> pd.DataFrame:
     searched settings, the steps it trained of its run's (``trained``, with the rung), where
     it came from, and the run's summary; a run the budget or a stop left out is 'not run'."""
     furthest: dict[tuple[int, int], int] = {}
+    planned_rung: dict[int, int] = {}
     for i, planned in enumerate(log.runs):
         key = (planned.trial, planned.repeat)
         if i in log.results or key not in furthest:
             furthest[key] = i
+        planned_rung[planned.trial] = max(planned.rung, planned_rung.get(planned.trial, 0))
     rows = []
     searched = [name for name in spec.searched if name != "seed"]
     for (trial, repeat), i in sorted(furthest.items()):
@@ -38,11 +40,15 @@ def search_frame(spec: SearchSpec, log) -> pd.DataFrame:
         row = {"trial": trial, "repeat": repeat, "seed": config.seed,
                **{name: getattr(config, name) for name in searched},
                "rung": planned.rung, "trained": config.total_steps,
-               "of_steps": config.steps + config.more, "origin": planned.origin}
+               "of_steps": config.steps + config.more, "origin": planned.origin,
+               # Promoted to a longer rung that a stop or the budget left unrun: cut short,
+               # not pruned.
+               "cut": planned.rung < planned_rung[trial]}
         row.update(log.results.get(i, {"status": "not run", "query": config.to_query()}))
         rows.append(row)
     return pd.DataFrame(rows, columns=["trial", "repeat", "seed", *searched, "rung",
-                                       "trained", "of_steps", "origin", *SUMMARY_COLUMNS])
+                                       "trained", "of_steps", "origin", "cut",
+                                       *SUMMARY_COLUMNS])
 
 
 def leaderboard(frame: pd.DataFrame, searched: list[str], metric: str = "val_loss",
@@ -76,20 +82,26 @@ def leaderboard(frame: pd.DataFrame, searched: list[str], metric: str = "val_los
         "findings": pd.Series(said, index=first.index),
         "query": first["query"],
         "whole": first["trained"] >= first["of_steps"],
-        "trained": [f"all {total:,}" if done >= total else f"{done:,} of {total:,}"
-                    for done, total in zip(first["trained"], first["of_steps"], strict=True)],
+        "trained": [f"all {total:,}" if done >= total else
+                    f"{done:,} of {total:,}" + (", cut short" if cut else "")
+                    for done, total, cut in zip(first["trained"], first["of_steps"],
+                                                first.get("cut", [False] * len(first)),
+                                                strict=True)],
         "origin": first["origin"],
+        "cut": first.get("cut", False),
     }).reset_index()
     # Trials stopped at an early rung were measured on fewer steps: ranked after the whole.
     board = board.sort_values(["whole", metric], ascending=[False, ascending],
                               na_position="last", kind="stable").reset_index(drop=True)
     board = board.drop(columns="whole")
+    cut = board.pop("cut").astype(bool).to_numpy()
     best, best_sd = board[metric].iloc[0], board[f"{metric}_sd"].iloc[0]
     spread = np.fmax(board[f"{metric}_sd"].to_numpy(), best_sd)
     gap = (board[metric] - best).abs().to_numpy()
     board["vs_best"] = np.where(
         board.index == 0, "best",
-        np.where(~board["trained"].str.startswith("all"), "stopped early",
+        np.where(~board["trained"].str.startswith("all"),
+                 np.where(cut, "cut short (not run on)", "stopped early"),
                  np.where(np.isnan(spread), "no repeats",
                           np.where(gap <= spread, "within seed spread", "worse"))))
     return board

@@ -92,7 +92,9 @@ def leaderboard_table(board: pd.DataFrame, metric: str, searched: list[str],
 
 def _board_words(partial: bool, diverged: int, metric: str) -> str:
     """The leaderboard's caption: its order, and what an empty number means."""
-    order = ", the whole ones before those stopped at an early rung" if partial else ""
+    order = (", the whole ones before those stopped at an early rung (by the pruner, or "
+             "'cut short': promoted, but the search stopped or ran out of budget before "
+             "running it on)" if partial else "")
     drawn = "; the charts draw them at the uniform guess's loss" if metric != "val_acc" else ""
     empty = (f" An empty {METRICS[metric]} is a trial that diverged ({diverged} here; "
              f"its findings say at which step){drawn}." if diverged else "")

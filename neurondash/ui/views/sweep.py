@@ -210,7 +210,7 @@ def _run(spec: SearchSpec, words: list[str] | None) -> None:
     stop = st.empty()
     stop.button("Stop search", key="search_stop",
                 help="Stops now: runs under way are dropped, finished ones are kept and "
-                     "listed, and Run search goes on from them")
+                     "listed, and Run search starts from them")
     bar = st.progress(0.0, text="Searching...")
     local = not os.environ.get(SCHEDULER_ENV)
     executor = contextlib.nullcontext(_sweep_pool()) if local else make_executor("dask")
@@ -290,8 +290,11 @@ def _results(spec: SearchSpec, log: SearchLog, words: list[str] | None) -> None:
     if unfinished:
         st.warning(f"{unfinished} of the {frame['trial'].nunique()} trials drawn so far did "
                    "not finish (the search was stopped or ran out of budget, or a run has "
-                   f"left the store); Run search goes on from the stored runs, up to "
-                   f"{spec.trial_count} trials.")
+                   "left the store). " + (
+                       f"Run search draws up to {spec.trial_count} more trials, told the "
+                       "whole stored ones first" if spec.method in WARM_METHODS else
+                       f"Run search draws the same {spec.trial_count} trials again") +
+                   "; a run already stored is read, not trained again.")
     searched = [n for n in spec.searched if n != "seed"]
     done = frame[frame["status"] != "not run"].assign(
         link="?" + frame["query"].astype(str))
