@@ -219,6 +219,8 @@ def compare_table(summaries: dict[str, dict], hidden: tuple[str, ...] = (
 
     def spell(summary: dict, key: str) -> str:
         value = summary.get(key)
+        if key == "findings" and not value:  # no warning or error: the Runs tab's word
+            return "healthy"
         return "—" if key == "diverged_step" and value < 0 else _spell(value)
 
     return pd.DataFrame({label: [spell(summary, k) for k in names]

@@ -164,3 +164,14 @@ def test_downloads_are_named_after_their_runs_settings():
     assert len(names) == 3
     assert "neurondash-depth-1_width-8_act-relu_lr-0.3_steps-10" in names
     assert all(set(name) <= set("abcdefghijklmnopqrstuvwxyz0123456789.-_") for name in names)
+
+
+def test_compare_calls_a_run_without_warnings_healthy_as_the_runs_tab_does():
+    """The identity run read 'Healthy' on Overview and in Runs, 'none' in Compare."""
+    from neurondash import Config, train
+    from neurondash.charts.prepare import COLUMN_LABELS, compare_table
+    from neurondash.summary import summarize
+
+    run = train(Config(depth=1, width="8", act="identity", steps=50))
+    table = compare_table({"identity": summarize(run)})
+    assert table.loc[COLUMN_LABELS.get("findings", "findings"), "identity"] == "healthy"

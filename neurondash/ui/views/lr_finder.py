@@ -22,8 +22,9 @@ def lr_finder_tab(config: Config, words: list[str] | None) -> None:
                "around a good rate and blows up beyond it. The suggestion is "
                f"{MIN_FRACTION[config.opt]:g}x the rate at the lowest smoothed loss (for "
                f"{config.opt}; measured against full runs of five names models, where the "
-               "best rate was within a factor of 2-3 of it), the median over the seeds, "
-               "their spread shaded.")
+               "best rate was within a factor of 2-3 of it), the median over the seeds; "
+               "the shaded band around the red line spans the seeds' suggestions (as thin "
+               "as the line when they agree).")
     if st.button("Run the learning-rate range test", key="lr_find"):
         Session().lr_result = (config, find_lr(config, words=words))
     stored = Session().lr_result
