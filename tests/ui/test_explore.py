@@ -175,3 +175,19 @@ def test_compare_calls_a_run_without_warnings_healthy_as_the_runs_tab_does():
     run = train(Config(depth=1, width="8", act="identity", steps=50))
     table = compare_table({"identity": summarize(run)})
     assert table.loc[COLUMN_LABELS.get("findings", "findings"), "identity"] == "healthy"
+
+
+def test_the_history_csv_names_its_update_data_columns():
+    import io
+
+    import pandas as pd
+
+    from neurondash import Config, train
+    from neurondash.ui.views.export import history_csv
+
+    run = train(Config(depth=1, width="8", steps=30))
+    frame = pd.read_csv(io.StringIO(history_csv(run)))
+    matrices = [c for c in run.history.columns if c not in ("step", "loss", "lr")]
+    assert matrices and list(frame.columns) == ["step", "loss", "lr", *(
+        f"log10 update:data {name}" for name in matrices)]
+    assert len(frame) == len(run.history)

@@ -47,11 +47,12 @@ def export_tab(run: Run | None, runs: dict, key_of, step: int | None = None) -> 
                                 help="Config, history, every snapshot and the trained state: "
                                      "import it to see this dashboard without retraining.")
         cols[1].download_button("Download history (CSV)",
-                                lambda: run.history.to_csv(index=False),
+                                lambda: history_csv(run),
                                 f"{stem}-history.csv", "text/csv", key="export_csv",
                                 help="Loss, learning rate and update:data of every step (one "
-                                     "column per weight matrix: log10 of the update's std "
-                                     "over the weights' std; empty where not measured).")
+                                     "column per weight matrix, 'log10 update:data' and its "
+                                     "name: log10 of the update's std over the weights' std; "
+                                     "empty where not measured).")
     st.file_uploader("Import a run (JSON exported from neurondash)", type=["json"],
                      key="import_file", on_change=_import_run, args=(runs, key_of))
     message = Session().take("import_message")
@@ -77,3 +78,11 @@ def _import_run(runs: dict, key_of) -> None:
     apply_config(run.config)
     Session().import_message = ("success", f"Imported a run of {run.steps_done:,} "
                                           "steps; the sidebar now shows its settings.")
+
+
+def history_csv(run: Run) -> str:
+    """The per-step history as CSV, its update:data columns named as such (a bare
+    'layers.0.weight' read as the weights themselves)."""
+    named = {name: f"log10 update:data {name}" for name in run.history.columns
+             if name not in ("step", "loss", "lr")}
+    return run.history.rename(columns=named).to_csv(index=False)
