@@ -285,7 +285,8 @@ class ConfigRules:
 
     @classmethod
     def lenient(cls, values: Mapping[str, Any]) -> tuple[Config, list[str]]:
-        """Forgiving: each bad value is replaced by its default and explained in a message.
+        """Forgiving: each bad value is replaced by its default, or a number beyond a bound
+        by that bound, and explained in a message.
 
         Used for URLs, where a stale or hand-edited link must still open a dashboard.
         """
@@ -300,7 +301,13 @@ class ConfigRules:
             try:
                 good[name] = setting.coerce(value)
             except ConfigError as err:
-                messages.append(f"{err}; using the default {_spelled(setting.default)}.")
+                nearest = setting.nearest(value)
+                if nearest is None:
+                    messages.append(f"{err}; using the default {_spelled(setting.default)}.")
+                else:
+                    good[name] = nearest
+                    messages.append(f"{err}; using the nearest allowed value "
+                                    f"{_spelled(nearest)}.")
         while True:
             try:
                 return cls(**good), messages

@@ -74,6 +74,20 @@ class Setting:
             raise ConfigError(self.name, value, self.allowed())
         return number
 
+    def nearest(self, value: Any) -> Any | None:
+        """The allowed value nearest to a finite number outside the bounds (a link's
+        ``lr=1e-9`` is the smallest learning rate, not the default one), or None when
+        ``value`` is no such number (text, infinite or NaN, a fraction for an integer)."""
+        if self.kind not in (int, float) or isinstance(value, bool):
+            return None
+        try:
+            number = float(value)
+        except (TypeError, ValueError, OverflowError):
+            return None
+        if not math.isfinite(number) or (self.kind is int and not number.is_integer()):
+            return None
+        return self.kind(min(max(number, self.low), self.high))
+
 
 def _coerce_width(setting: Setting, text: str) -> str:
     parts = [p.strip() for p in text.split(",")]

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from neurondash import train
-from neurondash.config import MAX_PARAMS, MAX_SNAPSHOTS, SETTINGS, Config, ConfigError
+from neurondash.config import (
+    MAX_PARAMS,
+    MAX_SNAPSHOTS,
+    SETTINGS,
+    Config,
+    ConfigError,
+    spell_value,
+)
 
 
 def bad_values(setting):
@@ -134,8 +145,8 @@ def test_query_round_trip_and_lenient_parsing():
     parsed, warnings = Config.from_query("?" + config.to_query())
     assert parsed == config and warnings == []
     parsed, warnings = Config.from_query("lr=oops&act=relu&depth=99&bogus=1")
-    assert parsed == Config(act="relu")
-    assert len(warnings) == 3
+    assert parsed == Config(act="relu", depth=12)  # a number beyond a bound: the bound
+    assert len(warnings) == 3 and any("nearest allowed value 12" in w for w in warnings)
     assert any("lr='oops'" in w for w in warnings) and any("bogus" in w for w in warnings)
     # The open tab travels with a dashboard link; training ignores it without a message.
     parsed, warnings = Config.from_query("act=relu&view=Neuron")
@@ -157,3 +168,32 @@ def test_lenient_drops_a_fuse_the_context_does_not_allow():
 def test_strict_from_dict_rejects_unknown_names():
     with pytest.raises(ConfigError, match="unknown setting"):
         Config.from_dict({"learning_rate": 0.1})
+
+
+NUMBERS = [s for s in SETTINGS if s.kind in (int, float)]
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.sampled_from(NUMBERS), st.one_of(
+    st.floats(allow_nan=False), st.integers(-10**15, 10**15)))
+def test_a_link_number_beyond_a_bound_uses_that_bound_and_says_so(setting, number):
+    """A link's lr=1e-9 trains at the smallest learning rate, not the default 0.1."""
+    text = repr(number) if isinstance(number, float) else str(number)
+    parsed, warnings = Config.from_query(f"{setting.name}={quote(text)}")
+    used = getattr(parsed, setting.name)
+    try:
+        expected = setting.coerce(text)
+    except ConfigError:
+        expected = setting.nearest(text)
+        if expected is None:  # infinite, or a fraction for an integer
+            assert used == setting.default and "using the default" in warnings[0]
+            return
+    try:
+        Config(**{setting.name: expected})
+    except ConfigError:  # the bound breaks a rule over several settings
+        assert used == setting.default and "using the default" in warnings[-1]
+        return
+    assert used == expected and setting.low <= used <= setting.high
+    assert bool(warnings) == (not setting.low <= number <= setting.high), warnings
+    if warnings:
+        assert f"nearest allowed value {spell_value(used)}" in warnings[0], warnings

@@ -153,13 +153,19 @@ def check_url_once(tabs: tuple[str, ...],
     raw = {k: st.query_params.get(k) for k in st.query_params}
     used, warnings = Config.lenient(raw)
     warnings += _reserved_param_warnings()
-    invalid = []
+    invalid, clamped = [], []
     for name in raw.keys() & SETTINGS_BY_NAME.keys():
         setting = SETTINGS_BY_NAME[name]
         try:
             value = setting.coerce(raw[name])
         except ValueError:
             value = None
+            nearest = setting.nearest(raw[name])
+            if nearest is not None and getattr(used, name) == nearest:
+                # Beyond a bound: the run uses the bound, as warned, and so does the link.
+                clamped.append(name)
+                st.query_params[name] = spell_value(nearest)
+                continue
         # Refused alone, or by a rule over several settings (width 1024 at depth 12 is
         # too many parameters): its widget and the link start from the default the run
         # uses, as warned, instead of showing the refused value.
@@ -173,22 +179,22 @@ def check_url_once(tabs: tuple[str, ...],
         warnings += check_view_params(raw)
     if "view" in raw and raw["view"] not in tabs:
         warnings.append(f"view={raw['view']!r} is not a tab; showing {tabs[0]}.")
-    respelled = _respell_link_values(raw, invalid)
+    respelled = _respell_link_values(raw, invalid + clamped)
     Session().url_warnings = warnings
-    if invalid or respelled:
+    if invalid or clamped or respelled:
         # Streamlit seeds each widget from the link the run started with, and its own
         # parsing raises on some bad values (an integer field given "inf"): rerun with the
         # cleaned link before any widget exists.
         st.rerun()
 
 
-def _respell_link_values(raw: dict[str, str], invalid: list[str]) -> bool:
+def _respell_link_values(raw: dict[str, str], rewritten: list[str]) -> bool:
     """Write each valid setting of the link the way its control spells it (``lr=0.0100`` as
     ``lr=0.01``, ``width=96, 40`` as ``width=96,40``): a control seeded from the link
     matches the text against its own spelling and would drop another one. The value is the
     same, so nothing is said. Whether anything was rewritten."""
     respelled = False
-    for name in raw.keys() & SETTINGS_BY_NAME.keys() - set(invalid):
+    for name in raw.keys() & SETTINGS_BY_NAME.keys() - set(rewritten):
         spelled = spell_value(SETTINGS_BY_NAME[name].coerce(raw[name]))
         if spelled != raw[name]:
             st.query_params[name] = spelled
