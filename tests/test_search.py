@@ -330,3 +330,16 @@ def test_a_trial_a_stop_cut_short_is_told_from_one_the_pruner_stopped():
     assert board.loc[1, "vs_best"] == "stopped early", "the pruner's"
     assert board.loc[0, "trained"] == "15 of 30, cut short"
     assert board.loc[1, "trained"] == "15 of 30"
+
+
+def test_a_diverged_trial_says_where_it_diverged_not_the_steps_it_planned():
+    frame = pd.DataFrame({
+        "trial": [0, 1, 2], "repeat": [0, 0, 0], "lr": [0.1, 9.0, 0.2],
+        "val_loss": [2.1, math.nan, 2.3], "status": ["finished", "diverged", "finished"],
+        "diverged_step": [-1, 6, -1], "trained": [30, 30, 10], "of_steps": [30] * 3,
+        "origin": ["search"] * 3, "seconds": [1.0] * 3, "examples": [100] * 3,
+        "findings": ["", "Divergence", ""], "query": ["a", "b", "c"]})
+    board = leaderboard(frame, ["lr"]).set_index("trial")
+    assert board.loc[1, "trained"] == "diverged at 6 of 30"
+    assert list(board["whole"]) == [True, True, False], "it ended there: no rung is left"
+    assert board.loc[2, "trained"] == "10 of 30" and board.loc[0, "trained"] == "all 30"

@@ -176,7 +176,7 @@ def print_leaderboard(frame, spec: SearchSpec, metric: str, sort: str | None) ->
                   file=sys.stderr)
         else:
             board = board.sort_values(sort, kind="stable")
-    shown = board.drop(columns=["query"]).copy()
+    shown = board.drop(columns=["query", "whole"]).copy()
     if shown["trained"].str.startswith("all").all():
         shown = shown.drop(columns="trained")
     if (shown["origin"] == "search").all():

@@ -56,7 +56,8 @@ def leaderboard(frame: pd.DataFrame, searched: list[str], metric: str = "val_los
     """One row per trial that ran: the metric's mean and sd over its repeats, seconds and
     examples, sorted best first. ``vs_best`` says whether a trial's gap to the best is
     larger than the seed spread (the larger of the two trials' sd): a smaller gap is noise
-    as far as these repeats can tell."""
+    as far as these repeats can tell. ``whole`` says whether the trial ran to its full
+    length (a diverged one counts: it ended there), the rest stopped at an earlier rung."""
     done = frame[frame["status"].isin(("finished", "diverged"))]
     if done.empty:
         return pd.DataFrame(columns=["trial", *searched, metric, f"{metric}_sd", "repeats",
@@ -82,29 +83,38 @@ def leaderboard(frame: pd.DataFrame, searched: list[str], metric: str = "val_los
         "findings": pd.Series(said, index=first.index),
         "query": first["query"],
         "whole": first["trained"] >= first["of_steps"],
-        "trained": [f"all {total:,}" if done >= total else
-                    f"{done:,} of {total:,}" + (", cut short" if cut else "")
-                    for done, total, cut in zip(first["trained"], first["of_steps"],
-                                                first.get("cut", [False] * len(first)),
-                                                strict=True)],
+        "trained": [trained_text(done, total, cut, status, step)
+                    for done, total, cut, status, step in zip(
+                        first["trained"], first["of_steps"],
+                        first.get("cut", [False] * len(first)), first["status"],
+                        first.get("diverged_step", [-1] * len(first)), strict=True)],
         "origin": first["origin"],
         "cut": first.get("cut", False),
     }).reset_index()
     # Trials stopped at an early rung were measured on fewer steps: ranked after the whole.
     board = board.sort_values(["whole", metric], ascending=[False, ascending],
                               na_position="last", kind="stable").reset_index(drop=True)
-    board = board.drop(columns="whole")
     cut = board.pop("cut").astype(bool).to_numpy()
     best, best_sd = board[metric].iloc[0], board[f"{metric}_sd"].iloc[0]
     spread = np.fmax(board[f"{metric}_sd"].to_numpy(), best_sd)
     gap = (board[metric] - best).abs().to_numpy()
     board["vs_best"] = np.where(
         board.index == 0, "best",
-        np.where(~board["trained"].str.startswith("all"),
+        np.where(~board["whole"],
                  np.where(cut, "cut short (not run on)", "stopped early"),
                  np.where(np.isnan(spread), "no repeats",
                           np.where(gap <= spread, "within seed spread", "worse"))))
     return board
+
+
+def trained_text(done: int, total: int, cut: bool, status: str, diverged_step: int) -> str:
+    """The leaderboard's "trained" cell: all of the trial's steps, the rung it stopped at,
+    or where it diverged (a diverged run stops there, whatever its rung planned)."""
+    if status == "diverged" and 0 <= diverged_step < done:
+        return f"diverged at {diverged_step:,} of {total:,}"
+    if done >= total:
+        return f"all {total:,}"
+    return f"{done:,} of {total:,}" + (", cut short" if cut else "")
 
 
 IMPORTANCE_TRIALS = 10

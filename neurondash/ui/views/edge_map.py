@@ -94,8 +94,8 @@ def edge_of_search(board: pd.DataFrame, base: Config, ceiling: float, key: tuple
     """Theory's edge of chaos over the trials, when one curve describes them all."""
     searched = set(board.columns) & THEORY_SETTINGS
     varying = [name for name in searched if board[name].astype(str).nunique() > 1]
-    if "trained" in board:  # a trial stopped at a lower rung trained fewer steps
-        board = board[board["trained"].astype(str).str.startswith("all")]
+    if "whole" in board:  # a trial stopped at a lower rung trained fewer steps
+        board = board[board["whole"].astype(bool)]
     frame = edge_frame(board, ceiling)
     if varying or not predict(base).applies or frame["init_scale"].nunique() < 2 or \
             frame["depth"].nunique() < 2:

@@ -54,7 +54,7 @@ def leaderboard_table(board: pd.DataFrame, metric: str, searched: list[str],
     """Every trial as a row with its link; selected rows open in Compare."""
     repeated = bool((board["repeats"] > 1).any())
     noted = bool(board["findings"].fillna("").astype(str).str.strip().any())
-    partial = bool((~board["trained"].str.startswith("all")).any())
+    partial = bool((~board["trained"].str.startswith("all")).any())  # diverged is said
     stored = bool((board["origin"] == "store").any())
     columns = ["link", "trial", *searched, metric,
                *([f"{metric}_sd", "repeats", "vs_best"] if repeated else []),

@@ -314,7 +314,7 @@ def _results(spec: SearchSpec, log: SearchLog, words: list[str] | None) -> None:
     _what_mattered(spec, frame, key)
     # A trial stopped at an early rung has the loss of fewer steps: the charts across
     # settings compare whole trials (the leaderboard lists every trial).
-    whole = board["trained"].str.startswith("all")
+    whole = board["whole"]
     whole_only = bool(whole.any() and not whole.all())
     if whole_only:
         kept, cut = int(whole.sum()), int((~whole).sum())
