@@ -66,7 +66,7 @@ def one_search(kind: str, seed: int, budget: float, store_dir: str | None, out: 
     frame = run_search(spec, SerialExecutor(), on_result=seen, log=log, store=store,
                        started=start, warm=warm)
     board = leaderboard(frame[frame["origin"] == "search"], spec.searched)
-    whole = board[board["trained"].str.startswith("all")]
+    whole = board[board["whole"]]
     Path(out).write_text(json.dumps({
         "kind": kind, "seed": seed, "warm": warm, "runs": len(log.results),
         "trials": int(frame["trial"].nunique()),
