@@ -153,6 +153,8 @@ def check_url_once(tabs: tuple[str, ...],
     raw = {k: st.query_params.get(k) for k in st.query_params}
     used, warnings = Config.lenient(raw)
     warnings += _reserved_param_warnings()
+    repeated = _one_value_each()
+    warnings += repeated
     invalid, clamped = [], []
     for name in raw.keys() & SETTINGS_BY_NAME.keys():
         setting = SETTINGS_BY_NAME[name]
@@ -181,11 +183,25 @@ def check_url_once(tabs: tuple[str, ...],
         warnings.append(f"view={raw['view']!r} is not a tab; showing {tabs[0]}.")
     respelled = _respell_link_values(raw, invalid + clamped)
     Session().url_warnings = warnings
-    if invalid or clamped or respelled:
+    if invalid or clamped or respelled or repeated:
         # Streamlit seeds each widget from the link the run started with, and its own
         # parsing raises on some bad values (an integer field given "inf"): rerun with the
         # cleaned link before any widget exists.
         st.rerun()
+
+
+def _one_value_each() -> list[str]:
+    """Keep the last value of a parameter the link gives more than once (as the page
+    reads it): a control bound to the address bar dropped a repeated one without a word
+    (``?lr=0.2&lr=0.3`` trained at the default 0.1). What was kept, said per parameter."""
+    said = []
+    for name in list(st.query_params):
+        values = st.query_params.get_all(name)
+        if len(values) > 1:
+            st.query_params[name] = values[-1]
+            said.append(f"{name} is given {len(values)} times in the link "
+                         f"({', '.join(map(repr, values))}); using the last, {values[-1]!r}.")
+    return said
 
 
 def _respell_link_values(raw: dict[str, str], rewritten: list[str]) -> bool:

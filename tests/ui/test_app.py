@@ -223,6 +223,17 @@ def test_an_infinite_integer_in_a_link_falls_back_instead_of_crashing(value):
     assert charts(show(at, "Loss")), "the page trains and draws with the defaults"
 
 
+def test_a_parameter_given_twice_keeps_its_last_value_and_says_so():
+    """A control bound to the address bar dropped both values without a word."""
+    at = open_app(SMALL | {"lr": ["0.2", "0.03"], "act": ["relu", "oops"]})
+    warnings = " ".join(rendered(w.value) for w in at.warning)
+    assert "lr is given 2 times in the link ('0.2', '0.03'); using the last, '0.03'" \
+        in warnings
+    assert at.session_state["lr"] == 0.03 and at.query_params["lr"] == "0.03"
+    assert "act='oops' is not allowed" in warnings and at.session_state["act"] == "tanh"
+    assert "act" not in at.query_params
+
+
 def test_a_width_list_that_does_not_match_the_depth_is_explained_once():
     at = open_app(SMALL | {"width": "8,4", "depth": "3"})
     assert not at.exception

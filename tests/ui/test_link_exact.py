@@ -113,18 +113,24 @@ def test_a_link_spelled_another_way_keeps_its_value(never_train, link, expected)
 @given(st.one_of(st.none(), st.text(max_size=40), st.integers(-10, 10_000).map(str)),
        st.lists(st.integers(0, 10_000), min_size=1, max_size=30, unique=True).map(sorted))
 def test_a_links_snapshot_step_is_taken_or_its_problem_said(text, steps):
-    from neurondash.ui.snapshot_link import link_problem
+    from neurondash.ui.snapshot_link import link_step
 
-    problem = link_problem(text, steps)
+    step, problem = link_step(text, steps)
     if text is None or (text.isdigit() and int(text) in steps):
-        assert problem is None
+        assert step is None and problem is None
+        return
+    assert step in steps and problem.endswith(f"step {step:,}.") and len(problem) < 200
+    if text.isdigit():  # no snapshot lies nearer the asked step
+        assert all(abs(other - int(text)) >= abs(step - int(text)) for other in steps)
+        assert "the nearest" in problem
     else:
-        assert problem.endswith(f"showing step {steps[-1]:,}.") and len(problem) < 200
+        assert step == steps[-1]
 
 
 @pytest.mark.parametrize("snapshot, shown, warned", [("2400", 2400, False),
                                                      ("2,400", 3000, True),
-                                                     ("2401", 3000, True),
+                                                     ("2401", 2400, True),
+                                                     ("99999", 3000, True),
                                                      ("**bold**", 3000, True)])
 def test_a_link_opens_on_its_snapshot_step(snapshot, shown, warned):
     at = AppTest.from_file(APP, default_timeout=120)
