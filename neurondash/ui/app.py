@@ -113,7 +113,11 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
                           if base is not None else 0.0)), run_source.AUTO_SECONDS)
     source = decision.source
     if source == "need words":
-        st.info("Upload a word list (one word per line) in the Data section to train on it.")
+        st.info("Task 'words' trains on a word list of your own: upload one (a text file, "
+                "one word per line) in the sidebar's Data section. A link to another "
+                "visitor's word-list run does not bring their words (a word list stays with "
+                "the visitor who uploaded it): with the same file, the link's settings give "
+                "the same run.")
         return None
     if source == "wait":
         return _wait_for_click(config, words, runs, decision.seconds)

@@ -59,6 +59,8 @@ class Session:
     Runs view lists. There are no accounts: a new session (a reload) starts an empty list."""
     delete_pending = _Key(None)
     """Store keys whose deletion the operator asked for and has yet to confirm."""
+    deleted = _Key(None)
+    """What the operator's last confirmed deletion removed (said once, then dropped)."""
     action = _Key("open")
     """What the user did in this rerun: open (or changed something), train or continue."""
     training = _Key(None)

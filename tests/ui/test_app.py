@@ -381,7 +381,7 @@ def test_word_list_upload_trains_on_its_own_vocabulary_and_rejects_bad_files():
     at = open_app(SMALL)
     at.selectbox(key="task").set_value("words").run()
     assert not at.exception
-    assert any("Upload a word list" in i.value for i in at.info)
+    assert any("upload one (a text file, one word per line)" in i.value for i in at.info)
     uploader = next(u for u in at.get("file_uploader") if u.proto.label.startswith("word"))
     uploader.set_value(("words.txt", b"hello\nw0rld\n", "text/plain")).run()
     assert "Word list rejected" in texts(at.error) and "'0'" in texts(at.error)

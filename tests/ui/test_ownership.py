@@ -100,6 +100,12 @@ def test_the_operator_deletes_a_run_only_after_confirming_it(monkeypatch):
     at.button(key="runs_delete_confirm").click().run()
     assert not at.exception and key not in shared_store()
     assert listed(at) == []
+    text = page_text(at)
+    assert f"Deleted 1 run from the store: {CONFIG.to_query()}." in text, "with what went"
+    assert "None of this tab's runs is in the store any more" in text
+    assert "1 run of this tab is no longer in the store" in text
+    at.run()
+    assert "Deleted 1 run" not in page_text(at), "said once"
 
 
 def test_a_confirmation_left_over_is_refused_once_the_setting_is_off(monkeypatch):

@@ -39,7 +39,7 @@ def browser():
 
 def own_count(page) -> str:
     """The Runs view's caption: how many runs this session trained or opened."""
-    caption = page.get_by_text("The runs this browser session trained or opened")
+    caption = page.get_by_text("The runs this browser tab trained or opened")
     caption.wait_for(timeout=60_000)
     return caption.inner_text()
 

@@ -35,13 +35,13 @@ def _ask_delete(keys: list[str]) -> None:
 
 
 @callback("Deleting runs")
-def _delete(keys: list[str]) -> None:
+def _delete(keys: list[str], names: str) -> None:
     """The confirmed second click (refused unless the operator enabled deletion)."""
     del Session().delete_pending
     if not admin_enabled():
         return
-    for key in keys:
-        shared_store().delete(key)
+    gone = sum(bool(shared_store().delete(key)) for key in keys)
+    Session().deleted = f"Deleted {_count(gone)} from the store: {names}."
     st.session_state.pop("runs_table", None)
 
 
@@ -68,10 +68,16 @@ def _caption(store, shown: Listing, whole: bool, admin: bool) -> None:
         st.caption(f"Every run kept on this server: {_count(len(shown.rows))}{hidden}; {size}."
                    " Settings are those that differ from the defaults, as in a link.")
         return
-    st.caption(f"The runs this browser session trained or opened: {len(shown.rows):,}; "
+    gone = len(Session().own_runs - {row.key for row in shown.rows})
+    st.caption(f"The runs this browser tab trained or opened: {len(shown.rows):,}; "
                f"{size}. Settings are those that differ from the defaults, as in a link, "
                "which opens a run for anyone. Other visitors' runs are not listed here, and "
-               "a reload starts a new list (there are no accounts)."
+               "the list lives in this tab (there are no accounts): a reload, or a link "
+               "opened in this tab, starts a new one, so open shared links in a new tab."
+               + (f" {_count(gone)} of this tab {'is' if gone == 1 else 'are'} no longer in "
+                  "the store (evicted past its cap, or deleted by the operator): "
+                  f"{'its link trains it' if gone == 1 else 'their links train them'} again."
+                  if gone else "")
                + ("" if admin else " Deleting runs is the operator's: "
                                    "`python -m neurondash runs delete`."))
 
@@ -104,10 +110,14 @@ def runs_tab() -> None:
     except (OSError, sqlite3.Error) as err:
         notice("warning", f"The run store cannot be read ({type(err).__name__}: {err}).")
         return
+    deleted = Session().take("deleted")
+    if deleted:
+        notice("success", deleted)
     rows = shown.rows
     if not rows:
-        st.info("No stored runs of this session yet: every run it trains or opens is kept "
-                "and listed here." if not whole else
+        st.info(("None of this tab's runs is in the store any more." if
+                 Session().own_runs else "No stored runs of this tab yet:")
+                + " Every run it trains or opens is kept and listed here." if not whole else
                 "No stored runs yet: every run trained here (or by `python -m neurondash "
                 "train`) is kept.")
         return
@@ -121,9 +131,10 @@ def runs_tab() -> None:
         table.drop(columns=["key"]), hide_index=True, key="runs_table", on_select="rerun",
         selection_mode="multi-row", formats={"val_loss": "%.4f", "train_loss": "%.4f",
                                              "seconds": "%.1f", "examples": "localized"},
-        column_config={"last_used": st.column_config.DatetimeColumn(
-            "last used", format="YYYY-MM-DD HH:mm"), "kept": st.column_config.TextColumn(
-            "kept", help=KEPT_HELP)})
+        column_config={"settings": st.column_config.TextColumn("settings", width="large"),
+                       "last_used": st.column_config.DatetimeColumn(
+                           "last used (UTC)", format="YYYY-MM-DD HH:mm"),
+                       "kept": st.column_config.TextColumn("kept", help=KEPT_HELP)})
     picked = [table["key"].iloc[i] for i in event.selection.rows if i < len(table)]
     one, two, three, _ = st.columns([1, 1, 1, 4])  # side by side, at the left
     if len(picked) == 1:
@@ -156,8 +167,8 @@ def _deletion(column, picked: list[str], settings: dict[str, str]) -> None:
     st.warning(f"Delete {_count(len(pending))} from the store for every visitor? Their links "
                f"will train them again. {escape(names)}{escape(more)}")
     yes, no = st.columns([1, 5])
-    yes.button("Yes, delete", on_click=_delete, args=(pending,), key="runs_delete_confirm",
-               type="primary")
+    yes.button("Yes, delete", on_click=_delete, args=(pending, names + more),
+               key="runs_delete_confirm", type="primary")
     no.button("Cancel", on_click=_cancel_delete, key="runs_delete_cancel")
 
 
