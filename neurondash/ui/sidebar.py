@@ -19,7 +19,7 @@ from ..config import (
     applies_to_task,
     spell_value,
 )
-from ..data.names import WordListError, parse_word_list
+from ..data.names import MAX_UPLOAD_BYTES, WordListError, parse_word_list
 from .guard import callback
 from .session import Session
 from .text import notice
@@ -143,11 +143,12 @@ def _is_number(text: str) -> bool:
 
 
 def check_url_once(tabs: tuple[str, ...],
-                   check_view_params: Callable[[dict[str, str]], list[str]] | None = None
+                   check_view_params: Callable[[dict[str, str]], dict[str, str]] | None = None
                    ) -> None:
     """On a session's first run, explain URL values the widgets would silently drop
     (``tabs``: the views a link's ``view`` may name; ``check_view_params``: what is wrong
-    with the views' own parameters, such as the Sweep view's search)."""
+    with the views' own parameters, such as the Sweep view's search, by name: taken out
+    of the link)."""
     if Session().url_warnings is not None:
         return
     raw = {k: st.query_params.get(k) for k in st.query_params}
@@ -171,6 +172,12 @@ def check_url_once(tabs: tuple[str, ...],
         # Refused alone, or by a rule over several settings (width 1024 at depth 12 is
         # too many parameters): its widget and the link start from the default the run
         # uses, as warned, instead of showing the refused value.
+        if value is not None and not applies_to_task(name, used.task):
+            # The sidebar has no control for it: in the link it would only give the same
+            # run another key (and never open it from the store).
+            warnings.append(f"{name}={raw[name]!r} does not apply to task {used.task}: "
+                            "left out.")
+            value = None
         if value is None or (getattr(used, name) != value
                              and getattr(used, name) == setting.default):
             invalid.append(name)
@@ -178,7 +185,11 @@ def check_url_once(tabs: tuple[str, ...],
     for name in raw.keys() - SETTINGS_BY_NAME.keys() - VIEW_PARAMS:
         del st.query_params[name]  # explained by Config.lenient ("Ignored unknown ...")
     if check_view_params is not None:
-        warnings += check_view_params(raw)
+        refused = check_view_params(raw)
+        warnings += refused.values()
+        for name in refused:  # its control starts from its default, as warned
+            del st.query_params[name]
+            invalid.append(name)
     if "view" in raw and raw["view"] not in tabs:
         warnings.append(f"view={raw['view']!r} is not a tab; showing {tabs[0]}.")
     respelled = _respell_link_values(raw, invalid + clamped)
@@ -285,9 +296,13 @@ def sidebar() -> tuple[Config, list[str], list[str] | None]:
                     # state has no task yet, and the link's 2-D settings would be skipped.
                     task = values[name]
                 if name == "task" and values[name] == "words":
+                    # The browser refuses a bigger file at once, in the parser's limit.
                     upload = st.file_uploader("word list (.txt, one word per line)",
                                               type=["txt"], key="word_file",
-                                              help="UTF-8 text, letters only, 20+ words")
+                                              max_upload_size=math.ceil(
+                                                  MAX_UPLOAD_BYTES / 2**20),
+                                              help="UTF-8 text, letters only, 20+ words, "
+                                                   f"up to {MAX_UPLOAD_BYTES / 1e6:g} MB")
                     words = _read_words(upload)
                     if upload is None and Session().imported_words:
                         words = list(Session().imported_words)

@@ -234,6 +234,21 @@ def test_a_parameter_given_twice_keeps_its_last_value_and_says_so():
     assert "act" not in at.query_params
 
 
+def test_a_setting_the_task_does_not_use_is_left_out_of_the_link_and_said():
+    """It would only give the same run another key, so the link never opened the stored
+    run the page trained."""
+    from neurondash.config import Config
+
+    from .test_link_exact import page_config
+
+    at = open_app(SMALL | {"task": "circles", "context": "5", "noise": "0.2"})
+    warnings = " ".join(rendered(w.value) for w in at.warning)
+    assert "context='5' does not apply to task circles: left out." in warnings
+    assert "context" not in at.query_params and at.query_params["noise"] == "0.2"
+    assert page_config(at) == Config.from_query("task=circles&noise=0.2&steps=150&width=16&"
+                                                "depth=2")[0]
+
+
 def test_a_width_list_that_does_not_match_the_depth_is_explained_once():
     at = open_app(SMALL | {"width": "8,4", "depth": "3"})
     assert not at.exception

@@ -60,9 +60,10 @@ VERSION = "search_version"
 before the search ran on shows what its sender saw, not the latest."""
 
 
-def check_link(raw: dict[str, str]) -> list[str]:
-    """What is wrong with a link's search parameters (their controls would drop it)."""
-    warnings = []
+def check_link(raw: dict[str, str]) -> dict[str, str]:
+    """What is wrong with a link's search parameters, by name: their controls would drop
+    the value, or (``budget=inf``) fail on it, so the page takes them out of the link."""
+    warnings = {}
     numbers = {"trials": (1, MAX_TRIALS), "repeats": (1, MAX_REPEATS), "budget": (0, 3600),
                "search_seed": (0, 2**31 - 1), "rungs": (1, MAX_RUNGS)}
     for name, (low, high) in numbers.items():
@@ -72,11 +73,11 @@ def check_link(raw: dict[str, str]) -> list[str]:
             except ValueError:
                 ok = False
             if not ok:
-                warnings.append(f"{name}={raw[name]!r} is not allowed: a whole number from "
-                                f"{low} to {high}; using {LINK_DEFAULTS[name]}.")
+                warnings[name] = (f"{name}={raw[name]!r} is not allowed: a whole number from "
+                                  f"{low} to {high}; using {LINK_DEFAULTS[name]}.")
     if "method" in raw and raw["method"] not in METHODS:
-        warnings.append(f"method={raw['method']!r} is not a search method (one of "
-                        f"{', '.join(METHODS)}); using {LINK_DEFAULTS['method']}.")
+        warnings["method"] = (f"method={raw['method']!r} is not a search method (one of "
+                              f"{', '.join(METHODS)}); using {LINK_DEFAULTS['method']}.")
     return warnings
 
 
