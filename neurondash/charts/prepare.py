@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..config import Config
 from ..parts.activations import ACTIVATIONS
 from ..run import Run
 from .labels import COLUMN_LABELS, parameter_labeller
@@ -225,7 +226,19 @@ def compare_table(summaries: dict[str, dict], hidden: tuple[str, ...] = (
 
     return pd.DataFrame({label: [spell(summary, k) for k in names]
                          for label, summary in summaries.items()},
-                        index=[COLUMN_LABELS.get(k, k) for k in names])
+                        index=[_compare_label(k, summaries) for k in names])
+
+
+def _compare_label(key: str, summaries: dict[str, dict]) -> str:
+    """A quantity's row name; the saturation rows in the runs' activations' own words
+    (a ReLU's 'inactive %'), both words where the runs' activations differ."""
+    label = COLUMN_LABELS.get(key, key)
+    if key not in ("saturation_init_pct", "saturation_final_pct"):
+        return label
+    acts = (ACTIVATIONS[Config.from_query(str(summary.get("query", "")))[0].act]
+            for summary in summaries.values())
+    words = dict.fromkeys(act.short_label or act.saturation_label for act in acts)
+    return label.replace("saturated", " / ".join(words), 1) if words else label
 
 
 def differing_settings(configs: dict[str, object]) -> pd.DataFrame:

@@ -177,6 +177,23 @@ def test_compare_calls_a_run_without_warnings_healthy_as_the_runs_tab_does():
     assert table.loc[COLUMN_LABELS.get("findings", "findings"), "identity"] == "healthy"
 
 
+def test_compare_names_saturation_in_each_activations_own_words():
+    """Two ReLU runs' rows read 'saturated %', a word ReLU units never earn."""
+    from neurondash import Config, train
+    from neurondash.charts.prepare import compare_table
+    from neurondash.summary import summarize
+
+    def rows(*acts: str) -> list[str]:
+        return list(compare_table({act: summarize(train(Config(depth=1, width="8", act=act,
+                                                               steps=20)))
+                                   for act in acts}).index)
+
+    assert "inactive % at init (mean of layers)" in rows("relu", "gelu")
+    assert "leaky-side % at end (mean of layers)" in rows("leaky_relu")
+    assert "saturated % at end (mean of layers)" in rows("tanh")
+    assert "saturated / inactive % at init (mean of layers)" in rows("tanh", "relu")
+
+
 def test_the_history_csv_names_its_update_data_columns():
     import io
 
