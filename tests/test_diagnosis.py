@@ -265,3 +265,21 @@ def test_the_all_clear_quotes_the_optimizers_own_healthy_band():
     run = train(Config(opt="adamw", lr=0.001, wd=0.01, steps=3000))
     (healthy,) = [f for f in diagnose(run) if f.lesson == "Healthy"]
     assert "(healthy for adamw: -3 to -2.25)" in healthy.text
+
+
+@pytest.mark.parametrize(("query", "left_behind"), [
+    ("depth=6&act=relu&init_scale=0.37&steps=30", False),  # the shrinking inputs make up
+    ("act=sigmoid&depth=4&init_scale=0.5&steps=30", True),  # sigmoid' <= 1/4 per layer
+])
+def test_vanishing_gradients_says_what_the_first_layers_weights_get(query, left_behind):
+    """'Early layers barely learn' was said of a small-init ReLU net whose every weight
+    matrix had about the same grad:data: true only where the first layer's is far lower."""
+    run = train(Config.from_query(query)[0])
+    finding = next(f for f in diagnose(run) if f.lesson == "Vanishing gradients")
+    hidden = run.matrix_names[1:-1]
+    rows = run.weights[run.weights["step"] == 0].set_index("param")["grad_data"]
+    ratio = rows[hidden[0]] / rows[hidden[-1]]
+    assert (ratio < 0.1) == left_behind
+    assert f"grad:data is {rows[hidden[0]]:.2g} against" in finding.text
+    assert ("early layers barely learn" in finding.text) == left_behind
+    assert ("not left behind" in finding.text) == (not left_behind)

@@ -5,6 +5,8 @@ that collapse or shrink with depth, and gradients that vanish or explode toward 
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from ..parts.activations import ACTIVATIONS
@@ -208,10 +210,30 @@ def signal(run: Run, first: pd.DataFrame) -> list[Finding]:
                     f"{grads[0]:.2g} against {grads[-1]:.2g}; Gradients tab at step 0)")
         if ratio < VANISHING:
             found.append(with_advice(Finding(
-                "warning", "Vanishing gradients", measured + ": early layers barely learn.",
+                "warning", "Vanishing gradients", measured + _what_it_does(run, first, names),
                 metric="grad_ratio", layers=(names[0],)), init_scale_advice(run, "up")))
         elif ratio > EXPLODING:
             found.append(with_advice(Finding(
                 "warning", "Exploding gradients", measured + ".", metric="grad_ratio",
                 layers=(names[0],)), init_scale_advice(run, "down")))
     return found
+
+
+def _what_it_does(run: Run, first: pd.DataFrame, names: tuple[str, ...]) -> str:
+    """What a vanishing gradient does to the first layer's learning, by its weights'
+    grad:data against the last layer's. Where the activations shrink by as much on the way
+    up (a small init of ReLU, or of tanh near 0 where it is linear), the first layer's
+    larger inputs make up for its smaller gradient: its weights are not left behind."""
+    hidden = run.matrix_names[1 if run.config.is_char_task else 0:-1]
+    step = int(first["step"].iloc[0])
+    rows = run.weights[run.weights["step"] == step]
+    by = dict(zip(rows["param"], rows["grad_data"], strict=True))
+    low, high = (by.get(hidden[0], math.nan), by.get(hidden[-1], math.nan)) if hidden \
+        else (math.nan, math.nan)
+    if not (math.isfinite(low) and math.isfinite(high) and high > 0):
+        return ": early layers barely learn."
+    said = f"its weights' grad:data is {low:.2g} against {names[-1]}'s {high:.2g}"
+    if low / high < VANISHING:
+        return f"; {said}: early layers barely learn."
+    return (f", but its inputs are larger by about as much, so {said}: the early layers are "
+            "not left behind; the layers learn at similar paces.")
