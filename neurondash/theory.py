@@ -157,9 +157,16 @@ def _evaluation_q(q_star: float) -> float:
 
 def correlation_fixed_point(act: Activation, sw2: float, sb2: float, q_star: float,
                             chi1: float) -> tuple[float, float]:
-    """(c*, χ_c). Ordered or critical: c* = 1 and χ_c = χ₁. Chaotic: the stable c* < 1 of
+    """(c*, χ_c). Ordered or critical: c* = 1 and χ_c = χ₁, except where q* = 0 without
+    biases: there the signal shrinks to where φ is linear (ReLU's kind: at any scale), the
+    correlation map normalized by the shrinking q has slope 1 at c = 1, and two inputs keep
+    their correlation: no finite depth scale (a ReLU net at 0.37 x Kaiming is the Kaiming
+    net scaled by 0.37 per layer, its inputs as distinct). Chaotic: the stable c* < 1 of
     c → (σ_w² E[φ(u₁)φ(u₂)] + σ_b²) / q*, and χ_c = σ_w² E[φ′(u₁)φ′(u₂)] there."""
     if chi1 <= 1.0 + CRITICAL_TOLERANCE:
+        if q_star == 0.0 and sb2 == 0.0:
+            q = Q_ZERO
+            return 1.0, sw2 * slope_square(act, q) * q / q_map(act, sw2, 0.0, q)
         return 1.0, chi1
     q = _evaluation_q(q_star)
     norm = q_map(act, sw2, sb2, q)

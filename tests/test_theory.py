@@ -294,13 +294,36 @@ def test_relu_seeds_scatter_as_width_says_and_tanh_seeds_do_not():
 
 
 def test_edge_depth_is_six_correlation_lengths():
-    """tanh without bias, ordered: q* = 0 and χ_c = χ₁ = σ_w², so 6 ξ_c = −6 / ln σ_w²;
-    infinite at the edge (init_scale 0.6)."""
-    base = Config(act="tanh", depth=2, width="32")
-    scales = [0.1, 0.3, 0.5, 0.6]
+    """tanh with a bias, ordered: q* > 0 and χ_c = χ₁, so 6 ξ_c = −6 / ln χ₁; infinite at
+    the edge. Without a bias q* = 0, where tanh is linear: no finite depth scale."""
+    base = Config(act="tanh", depth=2, width="32", bias_init=0.05)
+    scales = [0.1, 0.3, 0.5]
     depths = edge_depth(base, scales)
-    assert depths[:3] == pytest.approx([-6 / math.log((5 / 3 * s) ** 2) for s in scales[:3]],
-                                       rel=1e-6)
-    assert depths[3] is None
-    chaotic = edge_depth(base, [1.0])[0]
+    assert depths == pytest.approx(
+        [-6 / math.log(predict(base.replace(init_scale=s)).chi1) for s in scales], rel=1e-9)
+    assert depths[0] < depths[1] < depths[2]
+    assert edge_depth(base.replace(bias_init=0.0), scales + [0.6]) == [None] * 4
+    chaotic = edge_depth(base.replace(bias_init=0.0), [1.0])[0]
     assert chaotic == pytest.approx(6 * 12.1, abs=0.3)
+
+
+@pytest.mark.parametrize(("act", "sigma_w"), [("tanh", 0.5), ("relu", 2**0.5 * 0.37)])
+def test_without_bias_an_ordered_net_keeps_its_inputs_apart_as_theory_says(act, sigma_w):
+    """χ_c = χ₁ (0.25 here) said two inputs' correlation closes on 1 within a layer or two.
+    A wide random net without biases shows it does not: its signal shrinks to where tanh is
+    linear (ReLU: scale-free), and 1 - c stays where the first layer put it (tanh) or
+    shrinks as slowly as in the Kaiming net (ReLU), far from ×0.25 per layer."""
+    rng = np.random.default_rng(0)
+    width, phi = 2000, {"tanh": np.tanh, "relu": lambda x: np.maximum(x, 0.0)}[act]
+    x = rng.standard_normal(width)
+    pair = [x, 0.6 * x + 0.8 * rng.standard_normal(width)]
+    gaps = []
+    for layer in range(6):
+        weights = rng.standard_normal((width, width)) * sigma_w / np.sqrt(width)
+        pair = [weights @ (phi(h) if layer else h) for h in pair]
+        gaps.append(1 - pair[0] @ pair[1] / np.sqrt((pair[0] @ pair[0]) * (pair[1] @ pair[1])))
+    assert gaps[-1] > 0.25 * gaps[0], gaps  # 0.25**5 of it, had χ_c been χ₁
+    config = Config(act=act, depth=6, init_scale=sigma_w / (5 / 3 if act == "tanh" else 2**0.5))
+    prediction = predict(config)
+    assert prediction.phase == "ordered" and prediction.chi1 < 0.3
+    assert prediction.xi_c is None and prediction.chi_c == pytest.approx(1.0, abs=1e-6)

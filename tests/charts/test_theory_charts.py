@@ -103,7 +103,9 @@ def test_headline_words_for_the_cases_learners_meet():
     assert "init_scale 10.1 puts sigmoid at the edge of chaos" in headline(
         predict(Config(act="sigmoid")))
     small = headline(predict(Config(init_scale=0.3, depth=8)))
-    assert "activations shrink toward 0" in small and "8 hidden layers are beyond" in small
+    assert "activations shrink toward 0" in small and "6 ξ_c" not in small  # q* = 0
+    biased = headline(predict(Config(init_scale=0.3, depth=8, bias_init=0.1)))
+    assert "inputs become alike" in biased and "8 hidden layers are beyond" in biased
     assert headline(predict(Config(norm="batch"))).startswith(
         "Mean-field theory does not apply here (batch norm rescales")
 
@@ -189,7 +191,7 @@ def test_a_net_far_from_its_fixed_point_is_told_its_own_rate():
     assert (f"shrinks ×{mean:.3g} per layer over this net's 10 layers, whose variance has not "
             "reached the fixed point q* = 0 where the rate is χ₁ = 0.5") in text
     assert "6 ξ_c" not in text
-    near = headline(predict(Config(act="tanh", init_scale=0.3, depth=8)))
+    near = headline(predict(Config(act="tanh", init_scale=0.3, depth=8, bias_init=0.1)))
     assert "per layer over this net's" not in near and "6 ξ_c" in near
 
 
@@ -213,9 +215,10 @@ def test_a_search_off_any_grid_becomes_map_cells_with_its_diverged_trials_untrai
 
 
 def test_the_trainable_depth_is_said_in_whole_layers_and_hedged():
-    """ReLU at init scale 0.5 has ξ_c ≈ 0.72, 6 ξ_c ≈ 4.3: a depth-5 net there still trains
-    (slowly), so the sentence says "slowly or not at all", in layers a learner counts."""
-    text = theory_sentence(predict(Config(act="relu", init_scale=0.5, depth=5)))
+    """ReLU at init scale 0.5 with a bias has ξ_c ≈ 0.72, 6 ξ_c ≈ 4.3: a depth-5 net there
+    still trains (slowly), so the sentence says "slowly or not at all", in layers a learner
+    counts. Without a bias no depth is said (see test_theory)."""
+    text = theory_sentence(predict(Config(act="relu", init_scale=0.5, depth=5, bias_init=0.1)))
     assert "over about 0.72 layers" in text and "6 ξ_c, is about 4 layers" in text
     assert "train slowly or not at all" in text and "4.33" not in text
 
