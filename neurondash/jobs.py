@@ -57,6 +57,8 @@ class Job:
     """Builds the run as it stood at its latest snapshot (``training.Snapshots``)."""
     started: float = field(default_factory=time.monotonic)
     stop_requested: threading.Event = field(default_factory=threading.Event)
+    stopped_by: str = ""
+    """The waiter whose Stop was pressed (told to the pages that only followed)."""
     result: object = None
     error: BaseException | None = None
     done: threading.Event = field(default_factory=threading.Event)

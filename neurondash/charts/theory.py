@@ -177,7 +177,7 @@ def headline(prediction: Prediction) -> str:
         return f"Mean-field theory does not apply here ({prediction.note.split(';')[0]})."
     # ξ_c, like χ₁, is the fixed point's: no verdict on depth for a net still far from it.
     depth = "" if far_from_fixed_point(prediction) else depth_clause(prediction)
-    return (f"{prediction.phase.capitalize()} phase (χ₁ = {prediction.chi1:.2f}): "
+    return (f"{prediction.phase.capitalize()} phase (χ₁ = {prediction.chi1:.3g}): "
             f"{behaviour(prediction)}; {depth}{edge_clause(prediction)}.")
 
 

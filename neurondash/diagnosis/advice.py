@@ -69,7 +69,7 @@ def init_scale_advice(run: Run, want: str) -> Advice | None:
 def _phase(found: Prediction) -> str:
     """What the phase does to this net's gradient, in the header's words and numbers (its
     own factor per layer where its layers are far from the fixed point χ₁ describes)."""
-    named = "" if far_from_fixed_point(found, NET_RATE_SHOWN) else f" (χ₁ = {found.chi1:.2g})"
+    named = "" if far_from_fixed_point(found, NET_RATE_SHOWN) else f" (χ₁ = {found.chi1:.3g})"
     return f"{named}: the gradient's mean square {gradient_rate(found)}"
 
 

@@ -192,7 +192,7 @@ def signal(run: Run, first: pd.DataFrame) -> list[Finding]:
     if stds[-1] < COLLAPSED_STD and stds[0] > stds[-1]:
         found.append(with_advice(Finding(
             "warning", "Collapsing activations",
-            f"The activations of {names[-1]} have std {stds[-1]:.3f} at init ({names[0]}: "
+            f"The activations of {names[-1]} have std {_std(stds[-1])} at init ({names[0]}: "
             f"{stds[0]:.2f}; Activations tab at step 0): the signal shrinks layer by layer "
             "and gradients vanish toward the input. init_scale is too small.",
             metric="std_ratio", layers=(names[-1],)), init_scale_advice(run, "up")))
@@ -217,6 +217,12 @@ def signal(run: Run, first: pd.DataFrame) -> list[Finding]:
                 "warning", "Exploding gradients", measured + ".", metric="grad_ratio",
                 layers=(names[0],)), init_scale_advice(run, "down")))
     return found
+
+
+def _std(value: float) -> str:
+    """A std to three decimals, or to two significant digits below 0.001 ('std 0.000' hid
+    a 2.8e-4)."""
+    return f"{value:.3f}" if value >= 0.001 else f"{value:.2g}"
 
 
 def _what_it_does(run: Run, first: pd.DataFrame, names: tuple[str, ...]) -> str:

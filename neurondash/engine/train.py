@@ -208,7 +208,7 @@ class Trainer:
 
     def _diverge(self, step: int, reason: str) -> None:
         self.status, self.diverged_step = "diverged", step
-        self.message = f"Training diverged at step {step}: {reason}."
+        self.message = f"Training diverged at step {step:,}: {reason}."
 
     def run(self, steps: int, on_progress: ProgressCallback | None = None,
             should_stop: StopRequest | None = None, checkpoint_last: bool = True) -> None:

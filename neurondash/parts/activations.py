@@ -128,14 +128,15 @@ ACTIVATIONS: dict[str, Activation] = {
                    saturation_label="inactive", flat_words="inactive (h = 0: no gradient)",
                    saturation_lesson="Inactive units", dead_lesson="Dead ReLUs",
                    saturation_limits=(65.0, 80.0, 90.0),
-                   healthy=("about half the outputs at 0 (inactive) and a positive tail of similar "
-                            "width in every layer; most of the mass at 0 means many inactive "
-                            "units, a tail narrowing layer by layer means collapse")),
+                   healthy=("about half the outputs at 0 (inactive) at init, often more after "
+                            "training (under 80% raises no warning), and a positive tail of "
+                            "similar width in every layer; most of the mass at 0 means many "
+                            "inactive units, a tail narrowing layer by layer means collapse")),
         Activation("leaky_relu", lambda x: np.where(x > 0, x, LEAKY_SLOPE * x),
                    _leaky_relu_derivative,
                    math.sqrt(2.0 / (1.0 + LEAKY_SLOPE**2)), saturated=lambda x, y: x <= 0,
                    saturation_label="on the leaky side", short_label="leaky-side",
-                   flat_words="on the leaky side (x <= 0, gradient 0.01)",
+                   flat_words="on the leaky side (pre-activation x <= 0, gradient 0.01)",
                    saturation_lesson="Units on the leaky side",
                    saturation_limits=(65.0, 80.0, 90.0),
                    healthy=("a positive tail and a thin negative side (slope 0.01), of similar "
@@ -149,14 +150,16 @@ ACTIVATIONS: dict[str, Activation] = {
                             "similar width in every layer")),
         Activation("gelu", _gelu, _gelu_derivative, math.sqrt(2.0), revision=1,
                    saturated=lambda x, y: x < -3.0, dead=lambda x, y: x < -4.0,
-                   saturation_label="inactive", flat_words="in the flat negative region (x < -3)",
+                   saturation_label="inactive",
+                   flat_words="from the flat negative region (pre-activation x < -3)",
                    saturation_lesson="Inactive units", saturation_limits=(20.0, 40.0, 60.0),
                    healthy=("a positive tail and a shallow dip below 0 (never below -0.17), of "
                             "similar width in every layer; many outputs stuck just below 0 are "
                             "inactive units")),
         Activation("silu", lambda x: x * _sigmoid(x), _silu_derivative, math.sqrt(2.0),
                    saturated=lambda x, y: x < -5.0, dead=lambda x, y: x < -7.0,
-                   saturation_label="inactive", flat_words="in the flat negative region (x < -5)",
+                   saturation_label="inactive",
+                   flat_words="from the flat negative region (pre-activation x < -5)",
                    saturation_lesson="Inactive units", saturation_limits=(20.0, 40.0, 60.0),
                    healthy=("a positive tail and a shallow dip below 0 (never below -0.28), of "
                             "similar width in every layer; many outputs stuck just below 0 are "

@@ -119,6 +119,9 @@ def take_finished() -> Run | None:
             notice("warning", problem)
     if job.error is not None:
         raise job.error
+    if job.stopped_by and job.stopped_by != waiter_id():
+        notice("info", "The page that started this training stopped it: its run, stopped "
+                       "where the Stop found it, is shown here too.")
     return job.result
 
 
@@ -242,6 +245,7 @@ def next_period(current: float, cost: float, previous: float | None) -> float | 
 
 
 def _request_stop(job: Job) -> None:
+    job.stopped_by = waiter_id()
     job.stop_requested.set()
 
 

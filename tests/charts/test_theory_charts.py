@@ -70,7 +70,7 @@ def test_the_headline_names_only_this_activation_and_its_phase(act, scale):
     prediction = predict(Config(act=act, init_scale=scale))
     text = headline(prediction)
     assert text.startswith(f"{prediction.phase.capitalize()} phase (χ₁ = "
-                           f"{prediction.chi1:.2f})")
+                           f"{prediction.chi1:.3g})")
     others = [n for n in NAMES if n != act and re.search(rf"\b{n}\b", text)]
     assert not others, text
     assert "saturat" not in text or ACTIVATIONS[act].output_range is not None

@@ -74,7 +74,7 @@ def test_a_relu_band_is_wide_and_the_header_says_the_phase():
     deepest = band.iloc[-1]
     assert (deepest["high"] - deepest["low"]) / deepest["std"] > 0.10
     header = texts(at.caption)
-    assert ("Chaotic phase (χ₁ = 4.00): activations grow without bound (relu's positive side "
+    assert ("Chaotic phase (χ₁ = 4): activations grow without bound (relu's positive side "
             "is unbounded) and the gradient's mean square grows ×4 per layer toward the "
             "input") in header
     assert "init_scale 1 puts relu at the edge of chaos" in header

@@ -39,3 +39,24 @@ def test_try_it_shows_the_suggested_run_beside_this_one():
     val_before, val_after = measure(run, "val_loss"), measure(after, "val_loss")
     way = "better" if val_after < val_before else "worse"
     assert f"final validation loss {way} ({val_after:.4f} against {val_before:.4f})" in caption
+
+
+def test_a_suggestion_too_long_to_train_by_itself_trains_in_this_tab_on_a_click(
+        monkeypatch):
+    """It only offered a link, whose new tab knew nothing of this run: no Compare, no
+    before and after."""
+    from neurondash import run_source
+    from neurondash.identity import run_key
+
+    at = open_app(QUERY)
+    run = train(Config.from_query("&".join(f"{k}={v}" for k, v in QUERY.items()))[0])
+    index = next(i for i, f in enumerate(diagnose(run))
+                 if f.lesson == "Saturated activations")
+    monkeypatch.setattr(run_source, "AUTO_SECONDS", 1e-6)  # every suggestion is long now
+    at = next(b for b in show(at, "Overview").button
+              if b.key == f"try_it_{index}").click().run()
+    assert "Trained in this tab, it joins this run" in texts(show(at, "Overview").info)
+    at = at.button(key="train_suggested").click().run()
+    assert not at.exception and at.session_state["init_scale"] == 1.0
+    held = set(at.session_state["runs"].keys())
+    assert {run_key(run.config), run_key(run.config.replace(init_scale=1.0))} <= held

@@ -29,7 +29,7 @@ def neuron_tab(run: Run, step: int) -> None:
             embedding_view(run, model, step)
         return
     if kept_step(run, step) is not None and run.status != "diverged":  # said above
-        st.caption(f"Weights as they were at step {step} (the snapshot slider).")
+        st.caption(f"Weights as they were at step {step:,}, the snapshot every view draws.")
     elif step not in run.model_states:
         snapshots = run.config.snapshot_count()
         numbers = run.state["params"].size * snapshots

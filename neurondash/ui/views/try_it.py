@@ -21,7 +21,9 @@ from ...run import Run
 from ...store import shared_store, storable
 from ...training import train
 from ..cache import chart_key
+from ..guard import callback
 from ..session import Session
+from ..sidebar import apply_config
 from ..text import escape
 
 
@@ -102,6 +104,13 @@ def _shown(value: float, digits: str) -> str:
     return "n/a" if math.isnan(value) else format(value, digits)
 
 
+@callback("Training the suggested run")
+def _train_here(config: Config) -> None:
+    """The suggested settings in the sidebar, trained at once (the click asked for it)."""
+    apply_config(config)
+    Session().action = "train"
+
+
 def _fetch(config: Config, words: list[str] | None) -> Run | None:
     """The suggested run from the session, the store, or trained within the auto-train
     limit; None (and a sentence saying why) otherwise."""
@@ -123,9 +132,14 @@ def _fetch(config: Config, words: list[str] | None) -> Run | None:
     limit = run_source.AUTO_SECONDS
     if seconds > limit:
         st.info(escape(f"The suggested run would take {describe_seconds(seconds)} to train "
-                       f"here, more than the {limit:g} s Try it trains by itself: open it "
-                       "and press Train there."))
-        st.link_button("Open the suggested run", f"?{config.to_query()}")
+                       f"here, more than the {limit:g} s Try it trains by itself. Trained "
+                       "in this tab, it joins this run in the tab's list: Compare overlays "
+                       "the two, and back on this run (Runs tab, Open) Try it shows the "
+                       "numbers before and after. A new tab starts a list of its own."))
+        here, elsewhere = st.columns([1, 1])
+        here.button("Train it in this tab", key="train_suggested", on_click=_train_here,
+                    args=(config,), type="primary")
+        elsewhere.link_button("Open it in a new tab", f"?{config.to_query()}")
         return None
     with st.spinner(f"Training the suggested run ({describe_seconds(seconds)})..."):
         other = train(config, words=words)
