@@ -164,9 +164,9 @@ def correlation_fixed_point(act: Activation, sw2: float, sb2: float, q_star: flo
     net scaled by 0.37 per layer, its inputs as distinct). Chaotic: the stable c* < 1 of
     c → (σ_w² E[φ(u₁)φ(u₂)] + σ_b²) / q*, and χ_c = σ_w² E[φ′(u₁)φ′(u₂)] there."""
     if chi1 <= 1.0 + CRITICAL_TOLERANCE:
-        if q_star == 0.0 and sb2 == 0.0:
-            q = Q_ZERO
-            return 1.0, sw2 * slope_square(act, q) * q / q_map(act, sw2, 0.0, q)
+        after = q_map(act, sw2, 0.0, Q_ZERO) if q_star == 0.0 and sb2 == 0.0 else 0.0
+        if after > 0.0:  # (a zero init maps every q to 0: nothing to normalize by)
+            return 1.0, sw2 * slope_square(act, Q_ZERO) * Q_ZERO / after
         return 1.0, chi1
     q = _evaluation_q(q_star)
     norm = q_map(act, sw2, sb2, q)

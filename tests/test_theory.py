@@ -327,3 +327,17 @@ def test_without_bias_an_ordered_net_keeps_its_inputs_apart_as_theory_says(act, 
     prediction = predict(config)
     assert prediction.phase == "ordered" and prediction.chi1 < 0.3
     assert prediction.xi_c is None and prediction.chi_c == pytest.approx(1.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("init", ["kaiming", "xavier", "zero"])
+def test_every_activation_init_and_scale_gets_a_prediction(init):
+    """A zero init maps every q to 0: the normalised correlation slope divided by it."""
+    from neurondash.parts.activations import ACTIVATIONS
+
+    for act in ACTIVATIONS:
+        for scale in (0.001, 0.3, 1.0, 3.0, 100.0):
+            for bias in (0.0, 0.1):
+                prediction = predict(Config(act=act, init=init, init_scale=scale,
+                                            bias_init=bias))
+                assert prediction.xi_c is None or prediction.xi_c > 0
+                assert math.isfinite(prediction.chi_c) and prediction.chi_c >= 0

@@ -280,6 +280,9 @@ def _page() -> None:
             whole = run.config.replace(until=0)
             if run.status == "stopped":
                 notice("warning", run.message)
+                if Session().take("stopped_elsewhere"):
+                    notice("info", "The page that started this training stopped it; this "
+                                   "page followed it, so it shows the same stopped run.")
             else:
                 notice("info", f"This run trained {run.steps_done:,} of its "
                        f"{whole.total_steps:,} steps (until {run.config.until:,}, as a "

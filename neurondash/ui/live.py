@@ -120,8 +120,7 @@ def take_finished() -> Run | None:
     if job.error is not None:
         raise job.error
     if job.stopped_by and job.stopped_by != waiter_id():
-        notice("info", "The page that started this training stopped it: its run, stopped "
-                       "where the Stop found it, is shown here too.")
+        Session().stopped_elsewhere = True  # said under the stopped run (after a rerun)
     return job.result
 
 

@@ -59,6 +59,9 @@ class Session:
     Runs view lists. There are no accounts: a new session (a reload) starts an empty list."""
     delete_pending = _Key(None)
     """Store keys whose deletion the operator asked for and has yet to confirm."""
+    stopped_elsewhere = _Key(False)
+    """The training this page followed was stopped by the page that started it (said
+    once, under the stopped run)."""
     deleted = _Key(None)
     """What the operator's last confirmed deletion removed (said once, then dropped)."""
     action = _Key("open")

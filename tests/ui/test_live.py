@@ -193,7 +193,8 @@ def test_a_long_link_trains_live_stops_and_continues_to_the_uninterrupted_run(se
     assert metrics(page), "a stopped run is shown and diagnosed"
     watcher.shot("stopped")
     joiner.page.get_by_text(f"Stopped at step {stopped_at:,}").first.wait_for(timeout=60_000)
-    assert joiner.page.get_by_text("The page that started this training stopped it").count()
+    joiner.page.get_by_text("The page that started this training stopped it").first.wait_for(
+        timeout=30_000)
     assert page.get_by_text("The page that started this training stopped it").count() == 0
     joiner.shot("joiner-sees-the-stop")
 
