@@ -62,6 +62,9 @@ class Session:
     stopped_elsewhere = _Key(False)
     """The training this page followed was stopped by the page that started it (said
     once, under the stopped run)."""
+    runs_table_round = _Key(0)
+    """Bumped by a deletion: the Runs table is then a new widget, since the browser keeps a
+    table's selected row numbers, which after a deletion name other runs."""
     deleted = _Key(None)
     """What the operator's last confirmed deletion removed (said once, then dropped)."""
     action = _Key("open")

@@ -42,7 +42,7 @@ def _delete(keys: list[str], names: str) -> None:
         return
     gone = sum(bool(shared_store().delete(key)) for key in keys)
     Session().deleted = f"Deleted {_count(gone)} from the store: {names}."
-    st.session_state.pop("runs_table", None)
+    Session().runs_table_round += 1
 
 
 @callback("Deleting runs")
@@ -128,7 +128,9 @@ def runs_tab() -> None:
     sort = right.selectbox("sort by", list(prepare.RUN_SORTS), key="runs_sort")
     table = prepare.runs_frame(rows, text, sort).head(SHOWN_ROWS)
     event = readable_table(
-        table.drop(columns=["key"]), hide_index=True, key="runs_table", on_select="rerun",
+        table.drop(columns=["key"]), hide_index=True, on_select="rerun",
+        key="runs_table" + (f"_{Session().runs_table_round}" if Session().runs_table_round
+                            else ""),
         selection_mode="multi-row", formats={"val_loss": "%.4f", "train_loss": "%.4f",
                                              "seconds": "%.1f", "examples": "localized"},
         column_config={"settings": st.column_config.TextColumn("settings", width="large"),
