@@ -113,6 +113,9 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
                           if base is not None else 0.0)), run_source.AUTO_SECONDS)
     source = decision.source
     if source == "need words":
+        rejected = session.take("word_list_rejected")
+        if rejected:
+            notice("error", f"The uploaded word list was rejected: {rejected}")
         st.info("Task 'words' trains on a word list of your own: upload one (a text file, "
                 "one word per line) in the sidebar's Data section. A link to another "
                 "visitor's word-list run does not bring their words (a word list stays with "

@@ -59,6 +59,8 @@ class Session:
     Runs view lists. There are no accounts: a new session (a reload) starts an empty list."""
     delete_pending = _Key(None)
     """Store keys whose deletion the operator asked for and has yet to confirm."""
+    word_list_rejected = _Key(None)
+    """Why the uploaded word list was refused (said where the page asks for one)."""
     stopped_elsewhere = _Key(False)
     """The training this page followed was stopped by the page that started it (said
     once, under the stopped run)."""

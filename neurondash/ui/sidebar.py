@@ -281,8 +281,9 @@ def sidebar() -> tuple[Config, list[str], list[str] | None]:
                          "reproduces the continued run)")
     reset_col.button("Reset", on_click=_reset,
                      help="Back to the defaults; forget this session's runs")
-    st.sidebar.caption("The address bar always holds the current settings: copy it to "
-                       "share exactly this dashboard.")
+    st.sidebar.caption("The address bar always holds the sidebar's settings: copy it to "
+                       "share exactly this dashboard (a value a warning refuses trains as "
+                       "that warning says, here and from the link).")
     values, words = {}, None
     task = None  # set by the first widget (Data comes first): which settings apply
     for group, names in GROUPS.items():
@@ -319,6 +320,7 @@ def _read_words(upload) -> list[str] | None:
         return parse_word_list(upload.getvalue())
     except WordListError as err:
         notice("error", f"Word list rejected: {err}")
+        Session().word_list_rejected = str(err)  # said on the page too: Data may be closed
         return None
 
 

@@ -400,6 +400,7 @@ def test_word_list_upload_trains_on_its_own_vocabulary_and_rejects_bad_files():
     uploader = next(u for u in at.get("file_uploader") if u.proto.label.startswith("word"))
     uploader.set_value(("words.txt", b"hello\nw0rld\n", "text/plain")).run()
     assert "Word list rejected" in texts(at.error) and "'0'" in texts(at.error)
+    assert "The uploaded word list was rejected" in texts(at.error), "said outside Data too"
     words = "\n".join(f"{a}{b}{c}" for a in "abcd" for b in "xyz" for c in "éo").encode()
     uploader = next(u for u in at.get("file_uploader") if u.proto.label.startswith("word"))
     uploader.set_value(("words.txt", words, "text/plain")).run()
