@@ -13,8 +13,7 @@ threadpoolctl reports and each pair's steps/s and their ratio (watching / not wa
 and the CPU seconds Chromium and the server used while the page was live: from its first
 live draw to its last, which runs past the training's end (the page learns of it within a
 second and then draws the whole run), so the server's CPU seconds fall short of that time
-by the part after the end; sampled per thread, the training thread runs on 95% of its core
-while a page watches a long run.
+by the part after the end.
 
 Two layouts of the two cores: ``shared``, the browser and the server on both (a visitor's
 browser here takes CPU from the training, as on no real deployment, where it runs on the
@@ -49,9 +48,9 @@ from tests.ui.test_browser import ARGS, CHROMIUM, streamlit_server  # noqa: E402
 MODELS = {"default model, 20,000 steps": "steps=20000",
           "default model, 100,000 steps": "steps=100000",
           "depth 5 x width 512, 3,000 steps": "steps=3000&depth=5&width=512"}
-"""The default model twice: a 3-s run pays a page's start (its first full rerun and the
-first live draw, which builds the views' theory and chart templates: about 0.3 s here)
-out of its few seconds; a 14-s run shows what a redraw a second costs once that is paid."""
+"""The default model at two lengths: about 3 s of training, in which the page's start (its
+first full rerun, the first live draw building the views' theory and chart templates)
+falls, and about 14 s, most of it redraws once a second."""
 QUICK = {"default model, 8,000 steps": "steps=8000"}
 """The test suite's short run: each still long enough to be drawn live."""
 LIVE = "[data-testid='stCaptionContainer']:has-text('Live: the views below')"

@@ -33,7 +33,10 @@ CHECKS = {
     and at(r, 0)["saturated_pct"].iloc[1:].max() < 20,
     "too-small-init": lambda r: at(r, 0)["act_std"].iloc[-1] < 0.1,
     "no-nonlinearity": lambda r: r.final["val_loss"] > r.baselines["bigram"] - 0.05,
-    "batchnorm-rescue": lambda r: at(r, 0)["saturated_pct"].max() < 10,
+    # Its text says the loss is no lower than lesson 2's after these steps (measured: 2.361
+    # against 2.345), so a learner is not promised a better loss.
+    "batchnorm-rescue": lambda r: at(r, 0)["saturated_pct"].max() < 10
+    and r.final["val_loss"] >= train(r.config.replace(norm="none")).final["val_loss"] - 0.005,
     "zero-init": lambda r: all((r.model().parameters()[name] == 0).all()
                                for name in r.matrix_names[1:]),
     "lr-too-low": lambda r: r.history[r.matrix_names].iloc[-100:].median().median() < -4,
