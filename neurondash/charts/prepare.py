@@ -364,8 +364,10 @@ def runs_frame(rows: list, text: str = "", sort: str = "last used") -> pd.DataFr
             "examples": row.summary["steps_done"] * row.summary["config"]["batch"],
             "last_used": pd.Timestamp(row.last_used, unit="s"), "kept": row.kept,
         })
-    columns = ["key", "settings", "status", "steps", "val_loss", "train_loss", "findings",
-               "seconds", "examples", "last_used", "kept"]
+    # What eviction keeps and when it was last used come early: at the end they were off
+    # a 1400-px page's table, behind the findings.
+    columns = ["key", "settings", "status", "kept", "last_used", "steps", "val_loss",
+               "train_loss", "findings", "seconds", "examples"]
     table = pd.DataFrame(records, columns=columns)
     needle = text.strip().lower()
     if needle:
