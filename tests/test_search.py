@@ -342,4 +342,7 @@ def test_a_diverged_trial_says_where_it_diverged_not_the_steps_it_planned():
     board = leaderboard(frame, ["lr"]).set_index("trial")
     assert board.loc[1, "trained"] == "diverged at 6 of 30"
     assert list(board["whole"]) == [True, True, False], "it ended there: no rung is left"
+    early = leaderboard(frame.assign(trained=[30, 12, 10]), ["lr"]).set_index("trial")
+    assert early.loc[1, "whole"] and early.loc[1, "trained"] == "diverged at 6 of 30", \
+        "diverged at an early rung is final too: the charts draw it"
     assert board.loc[2, "trained"] == "10 of 30" and board.loc[0, "trained"] == "all 30"

@@ -57,7 +57,7 @@ def leaderboard(frame: pd.DataFrame, searched: list[str], metric: str = "val_los
     examples, sorted best first. ``vs_best`` says whether a trial's gap to the best is
     larger than the seed spread (the larger of the two trials' sd): a smaller gap is noise
     as far as these repeats can tell. ``whole`` says whether the trial ran to its full
-    length (a diverged one counts: it ended there), the rest stopped at an earlier rung."""
+    length or diverged (``ended``), the rest stopped at an earlier rung."""
     done = frame[frame["status"].isin(("finished", "diverged"))]
     if done.empty:
         return pd.DataFrame(columns=["trial", *searched, metric, f"{metric}_sd", "repeats",
@@ -82,7 +82,7 @@ def leaderboard(frame: pd.DataFrame, searched: list[str], metric: str = "val_los
         "examples": grouped["examples"].sum(),
         "findings": pd.Series(said, index=first.index),
         "query": first["query"],
-        "whole": first["trained"] >= first["of_steps"],
+        "whole": ended(first),
         "trained": [trained_text(done, total, cut, status, step)
                     for done, total, cut, status, step in zip(
                         first["trained"], first["of_steps"],
@@ -107,6 +107,13 @@ def leaderboard(frame: pd.DataFrame, searched: list[str], metric: str = "val_los
     return board
 
 
+def ended(frame: pd.DataFrame) -> pd.Series:
+    """Which rows ran their whole length, or diverged: a diverged run is final at any rung
+    (no rung continues it), and the charts across settings draw it at the uniform guess,
+    where 'relu diverges above lr 0.6' shows."""
+    return (frame["trained"] >= frame["of_steps"]) | (frame["status"] == "diverged")
+
+
 def trained_text(done: int, total: int, cut: bool, status: str, diverged_step: int) -> str:
     """The leaderboard's "trained" cell: all of the trial's steps, the rung it stopped at,
     or where it diverged (a diverged run stops there, whatever its rung planned)."""
@@ -128,8 +135,7 @@ def importance_frame(spec: SearchSpec, frame: pd.DataFrame) -> pd.DataFrame:
     the seed spread alone would explain (the repeats' variance over the trials' count of
     repeats, against the variance of the trials' means): an importance below it is marked
     'within seed noise', since these trials cannot tell it from chance."""
-    whole = frame[(frame["trained"] >= frame["of_steps"])
-                  & frame["status"].isin(("finished", "diverged"))]
+    whole = frame[ended(frame) & frame["status"].isin(("finished", "diverged"))]
     columns = ["setting", "importance", "noise", "verdict", "trials"]
     if whole.empty:
         return pd.DataFrame(columns=columns)

@@ -265,7 +265,7 @@ def test_the_leaderboard_caption_says_its_order_and_what_an_empty_number_is(metr
     assert "best first (" in plain and "diverged" not in plain
     said = _board_words(partial=True, diverged=2, metric=metric)
     assert "the whole ones before those stopped at an early rung" in said
-    assert f"An empty {METRICS[metric]} is a trial that diverged (2" in said
+    assert f"A {METRICS[metric]} of None is a trial that diverged (2" in said
     assert ("uniform guess" in said) == (metric != "val_acc"), "accuracy has no such clip"
 
 

@@ -61,9 +61,9 @@ def leaderboard_table(board: pd.DataFrame, metric: str, searched: list[str],
                *(["trained"] if partial else []), *(["origin"] if stored else []),
                "seconds", "examples", *(["findings"] if noted else [])]
     table = board[columns].copy()
-    # A drawn value in full (0.00862, not the grid's default 0.0086): the value the trial's
-    # link and sidebar hold.
-    drawn = {name: st.column_config.NumberColumn(name, format="%.6g") for name in searched
+    # A drawn value in full (0.00862, not the grid's default 0.0086; 0.86800001, not "%.6g"'s
+    # 0.868 beside a trial at 0.868): the value the trial's link and sidebar hold.
+    drawn = {name: st.column_config.NumberColumn(name, format="plain") for name in searched
              if pd.api.types.is_float_dtype(table[name])}
     event = st.dataframe(
         table, hide_index=True, key="search_table", on_select="rerun",
@@ -96,8 +96,8 @@ def _board_words(partial: bool, diverged: int, metric: str) -> str:
              "'cut short': promoted, but the search stopped or ran out of budget before "
              "running it on)" if partial else "")
     drawn = "; the charts draw them at the uniform guess's loss" if metric != "val_acc" else ""
-    empty = (f" An empty {METRICS[metric]} is a trial that diverged ({diverged} here; "
-             f"its findings say at which step){drawn}." if diverged else "")
+    empty = (f" A {METRICS[metric]} of None is a trial that diverged ({diverged} here; "
+             f"'steps trained' says at which step){drawn}." if diverged else "")
     return (f"Rows are trials, best first{order} ('open' opens one in a new tab); 'within "
             "seed spread' marks a gap to the best no larger than the seed-to-seed sd (an "
             "effect these repeats cannot tell from noise). Select rows to compare them."

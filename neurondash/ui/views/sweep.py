@@ -39,6 +39,7 @@ from ...search import (
     search_key,
     skipped_frame,
 )
+from ...search.leaderboard import ended
 from ...search.running import WARM_METHODS
 from ...search.study import stored_trials
 from ...store import shared_store
@@ -323,7 +324,7 @@ def _results(spec: SearchSpec, log: SearchLog, words: list[str] | None) -> None:
                    f"{cut} stopped short of {'their' if cut != 1 else 'its'} full length are "
                    "in the leaderboard.")
         board = board[whole]
-        done = done[done["trained"] >= done["of_steps"]]
+        done = done[ended(done)]
     if len(searched) >= 2 and len(board) >= 2:
         st.markdown(f"**Every {'whole ' if whole_only else ''}trial across the searched "
                     "settings** (click a line to open its run; Back returns to this search)")
