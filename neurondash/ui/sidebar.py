@@ -143,12 +143,13 @@ def _is_number(text: str) -> bool:
 
 
 def check_url_once(tabs: tuple[str, ...],
-                   check_view_params: Callable[[dict[str, str]], dict[str, str]] | None = None
+                   check_view_params: Callable[[dict[str, str]],
+                                               dict[str, tuple[str, str | None]]] | None = None
                    ) -> None:
     """On a session's first run, explain URL values the widgets would silently drop
     (``tabs``: the views a link's ``view`` may name; ``check_view_params``: what is wrong
-    with the views' own parameters, such as the Sweep view's search, by name: taken out
-    of the link)."""
+    with the views' own parameters, such as the Sweep view's search, by name: the message,
+    and the value the link gets instead, or None to take it out)."""
     if Session().url_warnings is not None:
         return
     raw = {k: st.query_params.get(k) for k in st.query_params}
@@ -185,11 +186,13 @@ def check_url_once(tabs: tuple[str, ...],
     for name in raw.keys() - SETTINGS_BY_NAME.keys() - VIEW_PARAMS:
         del st.query_params[name]  # explained by Config.lenient ("Ignored unknown ...")
     if check_view_params is not None:
-        refused = check_view_params(raw)
-        warnings += refused.values()
-        for name in refused:  # its control starts from its default, as warned
-            del st.query_params[name]
+        for name, (said, instead) in check_view_params(raw).items():
+            warnings.append(said)
             invalid.append(name)
+            if instead is None:  # its control starts from its default, as warned
+                del st.query_params[name]
+            else:
+                st.query_params[name] = instead
     if "view" in raw and raw["view"] not in tabs:
         warnings.append(f"view={raw['view']!r} is not a tab; showing {tabs[0]}.")
     respelled = _respell_link_values(raw, invalid + clamped)

@@ -61,25 +61,33 @@ VERSION = "search_version"
 before the search ran on shows what its sender saw, not the latest."""
 
 
-def check_link(raw: dict[str, str]) -> dict[str, str]:
-    """What is wrong with a link's search parameters, by name: their controls would drop
-    the value, or (``budget=inf``) fail on it, so the page takes them out of the link."""
-    warnings = {}
+def check_link(raw: dict[str, str]) -> dict[str, tuple[str, str | None]]:
+    """What is wrong with a link's search parameters, by name: the message and the value
+    the link gets instead (a whole number beyond a bound: that bound, as for settings),
+    or None to drop it (its control would drop the value, or fail on it: ``budget=inf``)."""
+    found: dict[str, tuple[str, str | None]] = {}
     numbers = {"trials": (1, MAX_TRIALS), "repeats": (1, MAX_REPEATS), "budget": (0, 3600),
                "search_seed": (0, 2**31 - 1), "rungs": (1, MAX_RUNGS)}
     for name, (low, high) in numbers.items():
-        if name in raw:
-            try:
-                ok = low <= int(raw[name]) <= high
-            except ValueError:
-                ok = False
-            if not ok:
-                warnings[name] = (f"{name}={raw[name]!r} is not allowed: a whole number from "
-                                  f"{low} to {high}; using {LINK_DEFAULTS[name]}.")
+        if name not in raw:
+            continue
+        try:
+            number = int(raw[name])
+        except ValueError:
+            number = None
+        if number is not None and low <= number <= high:
+            continue
+        refused = f"{name}={raw[name]!r} is not allowed: a whole number from {low} to {high}"
+        if number is None:
+            found[name] = (f"{refused}; using {LINK_DEFAULTS[name]}.", None)
+        else:
+            nearest = min(max(number, low), high)
+            found[name] = (f"{refused}; using the nearest allowed value {nearest}.",
+                           str(nearest))
     if "method" in raw and raw["method"] not in METHODS:
-        warnings["method"] = (f"method={raw['method']!r} is not a search method (one of "
-                              f"{', '.join(METHODS)}); using {LINK_DEFAULTS['method']}.")
-    return warnings
+        found["method"] = (f"method={raw['method']!r} is not a search method (one of "
+                           f"{', '.join(METHODS)}); using {LINK_DEFAULTS['method']}.", None)
+    return found
 
 
 def sweep_tab(config: Config, words: list[str] | None) -> None:
