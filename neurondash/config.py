@@ -8,6 +8,7 @@ derived from that table, so a name or a range can only change in one place.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -296,7 +297,9 @@ class ConfigRules:
             setting = cls.SETTINGS_BY_NAME.get(name)
             if setting is None:
                 if name not in VIEW_PARAMS:
-                    messages.append(f"Ignored unknown parameter {name!r}.")
+                    meant = meant_setting(name)
+                    messages.append(f"Ignored unknown parameter {name!r}"
+                                    + (f" (did you mean {meant}?)." if meant else "."))
                 continue
             try:
                 good[name] = setting.coerce(value)
@@ -338,6 +341,23 @@ class ConfigRules:
         read URL values by that spelling.
         """
         return "&".join(f"{k}={spell_value(v)}" for k, v in self.changed().items())
+
+
+SETTING_ALIASES = {"learning_rate": "lr", "activation": "act", "optimizer": "opt",
+                   "batch_size": "batch", "weight_decay": "wd", "schedule": "sched",
+                   "layers": "depth", "hidden": "width", "normalization": "norm",
+                   "iterations": "steps", "epochs": "steps"}
+"""Other libraries' names for settings, as a link written by hand may use them."""
+
+
+def meant_setting(name: str) -> str | None:
+    """The setting a mistyped or foreign parameter name most likely means, if any."""
+    lowered = name.strip().lower()
+    if lowered in SETTING_ALIASES:
+        return SETTING_ALIASES[lowered]
+    names = [s.name for s in SETTINGS]
+    close = difflib.get_close_matches(lowered, names, n=1, cutoff=0.75)
+    return close[0] if close else None
 
 
 def make_config_class(settings: tuple[Setting, ...]) -> type:

@@ -197,3 +197,12 @@ def test_a_link_number_beyond_a_bound_uses_that_bound_and_says_so(setting, numbe
     assert bool(warnings) == (not setting.low <= number <= setting.high), warnings
     if warnings:
         assert f"nearest allowed value {spell_value(used)}" in warnings[0], warnings
+
+
+@pytest.mark.parametrize(("name", "meant"), [("learning_rate", "lr"), ("Lr", "lr"),
+                                             ("init_scal", "init_scale"),
+                                             ("batch_size", "batch"), ("foo", None)])
+def test_an_unknown_link_parameter_names_the_setting_it_likely_means(name, meant):
+    _, warnings = Config.from_query(f"{name}=1")
+    hint = f" (did you mean {meant}?)." if meant else "."
+    assert warnings == [f"Ignored unknown parameter {name!r}{hint}"]
