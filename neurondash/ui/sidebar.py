@@ -170,15 +170,15 @@ def check_url_once(tabs: tuple[str, ...],
                 clamped.append(name)
                 st.query_params[name] = spell_value(nearest)
                 continue
-        # Refused alone, or by a rule over several settings (width 1024 at depth 12 is
-        # too many parameters): its widget and the link start from the default the run
-        # uses, as warned, instead of showing the refused value.
         if value is not None and not applies_to_task(name, used.task):
             # The sidebar has no control for it: in the link it would only give the same
             # run another key (and never open it from the store).
             warnings.append(f"{name}={raw[name]!r} does not apply to task {used.task}: "
                             "left out.")
             value = None
+        # Refused alone, or by a rule over several settings (width 1024 at depth 12 is
+        # too many parameters): its widget and the link start from the default the run
+        # uses, as warned, instead of showing the refused value.
         if value is None or (getattr(used, name) != value
                              and getattr(used, name) == setting.default):
             invalid.append(name)

@@ -116,7 +116,7 @@ def runs_tab() -> None:
     rows = shown.rows
     if not rows:
         st.info(("None of this tab's runs is in the store any more." if
-                 Session().own_runs else "No stored runs of this tab yet:")
+                 Session().own_runs else "No stored runs of this tab yet.")
                 + " Every run it trains or opens is kept and listed here." if not whole else
                 "No stored runs yet: every run trained here (or by `python -m neurondash "
                 "train`) is kept.")
