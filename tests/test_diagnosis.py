@@ -283,3 +283,36 @@ def test_vanishing_gradients_says_what_the_first_layers_weights_get(query, left_
     assert f"grad:data is {rows[hidden[0]]:.2g} against" in finding.text
     assert ("early layers barely learn" in finding.text) == left_behind
     assert ("not left behind" in finding.text) == (not left_behind)
+
+
+@pytest.mark.parametrize("act", ["tanh", "relu", "sigmoid"])
+def test_a_run_too_short_to_judge_is_not_called_healthy(act):
+    """A 1-step run (``?steps=-3`` opens at the bound, 1) has shown nothing about learning:
+    the all-clear says so and keeps what the start shows; from 20 steps on it is Healthy."""
+    from neurondash.diagnosis.rate import MIN_STEPS_FOR_LR
+
+    short = diagnose(train(Config(act=act, steps=1, depth=2, width="16")))
+    assert [f.lesson for f in short] == ["Too short to judge"]
+    assert short[0].level == "info" and "1 training step only" in short[0].text
+    assert "Initial loss" in short[0].text
+    judged = lessons(train(Config(act=act, steps=MIN_STEPS_FOR_LR, depth=2, width="16")))
+    assert "Too short to judge" not in judged
+
+
+def test_a_blow_up_from_init_and_rate_together_is_fixed_by_following_the_advice():
+    """relu at 2x Kaiming and lr 3 blows up; the init alone does not fix it (lr 3 blows up
+    at Kaiming too). The init's advice names the rate to try next, and following the
+    advice run after run reaches a run that trains."""
+    config, seen = Config(act="relu", init_scale=2.0, lr=3.0, depth=4, width="64",
+                          steps=600), []
+    for _ in range(3):
+        run = train(config)
+        if run.status != "diverged":
+            break
+        (blown,) = [f for f in diagnose(run) if f.lesson == "Divergence"]
+        seen.append(blown.change)
+        config = dataclasses.replace(config, **blown.change)
+    assert seen == [{"init_scale": 1.0}, {"lr": 0.3}] and run.status == "finished"
+    assert "If it still blows up there, lower lr to 0.3 as well." in \
+        diagnose(train(Config(act="relu", init_scale=2.0, lr=3.0, depth=4, width="64",
+                              steps=600)))[0].text

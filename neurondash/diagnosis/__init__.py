@@ -76,7 +76,7 @@ def diagnose(run: Run, finder: LRFinderResult | None = None) -> list[Finding]:
     rate = learning_rate(run, level, found, troubled, finder)
     found += [rate] if rate is not None else []
     if not any(finding.level in ("warning", "error") for finding in found):
-        found.append(Finding("success", "Healthy", _healthy_summary(run, level, found)))
+        found.append(_all_clear(run, level, found))
     return said_once(one_lr(sorted(found, key=lambda finding: LEVELS.index(finding.level))))
 
 
@@ -206,6 +206,18 @@ def _zero_weights_evidence(run: Run) -> str:
         return ""
     return (f" (after training the largest std of a weight matrix is "
             f"{hidden['weight_std'].max():.2g}; Gradients tab, weights table)")
+
+
+def _all_clear(run: Run, level: float | None, found: list[Finding]) -> Finding:
+    """"Healthy" with its numbers, or, for a run of fewer steps than the learning rate
+    needs, only what the start shows: a 1-step run has not shown that it learns."""
+    if run.steps_done >= MIN_STEPS_FOR_LR:
+        return Finding("success", "Healthy", _healthy_summary(run, level, found))
+    done = f"{run.steps_done:,} training step" + ("" if run.steps_done == 1 else "s")
+    return Finding("info", "Too short to judge",
+                   f"{done} {'so far' if run.status == 'running' else 'only'}: too few to "
+                   f"tell whether it learns (the learning rate needs {MIN_STEPS_FOR_LR} "
+                   f"steps to judge). What it shows: {_healthy_summary(run, None, found)}")
 
 
 def _healthy_summary(run: Run, level: float | None, found: list[Finding]) -> str:

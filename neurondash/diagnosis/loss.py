@@ -273,10 +273,15 @@ def cut_drop(run: Run) -> float:
 
 def blame(run: Run, factor: float = 0.1) -> Advice:
     """What to turn when the loss blew up: the init when theory calls it deep in the chaotic
-    phase (a lower lr only delays the blow-up), else the learning rate."""
+    phase (a lower lr only delays the blow-up), else the learning rate. A rate too high
+    for any init blows up again at the advised scale (relu at lr 3): the init's advice says
+    which rate to try next, the one this finding gives a run diverged at a tame init."""
+    rate = lr_advice(run.config, factor, "")
     if chaotic_init(run):
-        return init_scale_advice(run, "down")
-    return lr_advice(run.config, factor, "")
+        init = init_scale_advice(run, "down")
+        return Advice(f"{init.text} If it still blows up there, lower lr to "
+                      f"{rate.change['lr']:g} as well.", init.change)
+    return rate
 
 
 def generalisation(run: Run) -> list[Finding]:
