@@ -123,6 +123,13 @@ def test_a_warm_start_tells_exactly_the_stored_whole_trials_of_the_space(tmp_pat
     frame = run_search(search, SerialExecutor(), log=log, store=store)
     assert (frame["origin"] == "store").sum() == 2
     assert set(frame.loc[frame["origin"] == "search", "trial"]) == {2, 3, 4}
+    # The progress counts what this search trained, and says what the store told.
+    from neurondash.ui.views.search_running import progress_words
+
+    share, words = progress_words(search, log)
+    assert share == 1.0 and words.startswith(
+        "3 of 3 trials, 3 runs done (each seed of a trial and each rung it reached is a "
+        "run); 2 stored trials told first; best validation loss")
     cold = run_search(search, SerialExecutor(), store=store, warm=False)
     assert (cold["origin"] == "store").sum() == 0
 

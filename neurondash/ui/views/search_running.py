@@ -61,8 +61,11 @@ def progress_words(spec: SearchSpec, log: SearchLog) -> tuple[float, str]:
              and math.isfinite(r["val_loss"])]
     best = f"; best validation loss {min(whole):.4f}" if whole else ""
     trials = len({p.trial for p in log.runs if p.origin == "search"})
+    trained = sum(log.runs[i].origin == "search" for i in log.results)
+    told = len({p.trial for p in log.runs if p.origin != "search"})
+    told = f"; {told:,} stored trials told first" if told else ""
     return (min(trials / spec.trial_count, 1.0),
-            f"{trials} of {spec.trial_count} trials, {runs_done(len(log.results))}{best}")
+            f"{trials} of {spec.trial_count} trials, {runs_done(trained)}{told}{best}")
 
 
 def runs_done(runs: int) -> str:
