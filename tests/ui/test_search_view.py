@@ -78,6 +78,10 @@ def test_what_mattered_is_drawn_from_ten_whole_trials():
     assert set(importance["setting"]) == {"lr", "act"}
     assert importance["importance"].sum() == pytest.approx(1.0)
     small = open_app(SMALL, tab="Sweep")
+    small.text_area(key="search").input(GRID).run()  # the plan says so before Run
+    small.selectbox(key="method").set_value("grid").run()
+    assert "**What mattered** needs 10 trials trained to their full length; this plan " \
+        "draws 4." in texts(small.markdown)
     search_in_tab(small, GRID)  # 4 combinations: no chart, and what would give one
     assert not [s for s, _ in charts(small) if "importance" in fields(s)]
     assert "this search has 4 (trials stopped at an early rung are left out): to see it, " \

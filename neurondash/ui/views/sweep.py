@@ -195,8 +195,11 @@ def _describe(spec: SearchSpec, words: list[str] | None) -> None:
         shared = (f"{describe_seconds(seconds)} of training in all, shared by this server's "
                   f"{workers} worker processes: {describe_seconds(seconds / workers)} on an "
                   "otherwise idle server")
+    mattered = (f" **What mattered** needs {IMPORTANCE_TRIALS} trials trained to their full "
+                f"length; this plan draws {spec.trial_count}." if spec.trial_count
+                < IMPORTANCE_TRIALS and [n for n in spec.searched if n != "seed"] else "")
     st.write(f"{spec.plan()} Runs of {spec.base.steps:,} steps; all the trials would take "
-             f"{shared}, estimated over random draws of the ranges.{told}")
+             f"{shared}, estimated over random draws of the ranges.{told}{mattered}")
 
 
 @st.cache_resource(show_spinner=False)
