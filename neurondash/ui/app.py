@@ -31,7 +31,7 @@ from .shelf import RunShelf
 from .sidebar import apply_config, check_url_once, sidebar
 from .snapshot_link import snapshot_slider
 from .text import notice
-from .views import TABS, VIEWS, Page
+from .views import TABS, VIEWS, Page, search_running
 from .views import header as header_view
 from .views import sweep as sweep_view
 
@@ -248,6 +248,7 @@ def main() -> None:
     show_callback_error()
     try:
         _page()
+        search_running.say_cut_search()
     except Exception as err:  # the last boundary: the views and callbacks have their own
         report_internal_error("The page", err, "Press Reset in the sidebar to start again")
 

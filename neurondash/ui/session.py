@@ -100,6 +100,9 @@ class Session:
     """Stored runs picked in the Runs view for Compare."""
     lr_result = _Key(None)
     sweep = _Key(None)
+    search_cut = _Key(None)
+    """(spec, SearchLog) of this page's search when a rerun cut it short (a setting or the
+    tab changed while it ran): said on the next draw, which no longer runs it."""
     try_it = _Key(None)
     """(chart key of the run, index of its finding) whose Try it comparison is open."""
     search_used = _Key(None)

@@ -15,7 +15,7 @@ from neurondash.store import shared_store
 from neurondash.ui.views import sweep as sweep_view
 
 from .markdown import rendered, texts
-from .test_app import SMALL, charts, fields, open_app
+from .test_app import SMALL, charts, fields, open_app, show
 
 GRID = "lr=0.01,0.1\nact=tanh,relu"
 
@@ -152,6 +152,35 @@ def test_a_failing_search_is_reported_without_losing_the_page(monkeypatch):
     assert not at.exception
     assert any("a worker process died" in rendered(e.value) for e in at.error)
     assert at.session_state["runs"], "the trained dashboard is kept"
+
+
+def test_a_search_cut_short_by_a_rerun_is_said_where_the_page_went(monkeypatch):
+    """A setting or the tab changed while this page's search ran: Streamlit ends the
+    script, and the search with it. The next draw says how far it got and where its runs
+    are: in the Sweep tab when the search's settings changed, as a toast elsewhere; not
+    when the same search is shown again (Stop: its leaderboard says it)."""
+    from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+    from neurondash.search.running import Planned
+
+    def cut(spec, *args, log, **kwargs):
+        log.runs.append(Planned(1, 0, spec.base))
+        raise StopException()
+
+    monkeypatch.setattr(sweep_view, "run_search", cut)
+    at = open_app(SMALL, tab="Sweep")
+    at.button(key="search_run").click().run()
+    at.selectbox(key="act").set_value("relu").run()
+    assert "The settings changed, so the search of the previous ones stopped after 1 of " \
+        "its 20 trials: the runs it finished are kept, and Run search with those settings " \
+        "goes on from them." in [rendered(i.value) for i in at.info]
+    at.button(key="search_run").click().run()
+    show(at, "Loss")
+    assert [t.value for t in at.toast if "The search in the Sweep tab stopped after 1" in
+            t.value], [t.value for t in at.toast]
+    show(at, "Sweep").button(key="search_run").click().run()
+    at.run()  # the same search shown again: its leaderboard says it was stopped
+    assert not [i for i in at.info if "search of the previous ones" in rendered(i.value)]
 
 
 @pytest.mark.parametrize("params, said", [

@@ -89,3 +89,18 @@ def follow(key: str, other: Running) -> None:
         st.progress(share, text=words)
 
     watch()
+
+
+def cut_words(spec: SearchSpec, log: SearchLog) -> str:
+    """How far a search cut short got, and where its runs are."""
+    trials = len({p.trial for p in log.runs if p.origin == "search"})
+    return (f"after {trials} of its {spec.trial_count} trials: the runs it finished are "
+            "kept, and Run search with those settings goes on from them")
+
+
+def say_cut_search() -> None:
+    """A search this page ran, cut short by a draw that did not show the Sweep tab (the
+    sidebar's settings or the open tab changed): said where the page is now."""
+    cut = Session().take("search_cut")
+    if cut is not None:
+        st.toast(f"The search in the Sweep tab stopped {cut_words(*cut)}.", icon="⏹")

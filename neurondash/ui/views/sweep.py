@@ -99,6 +99,10 @@ def sweep_tab(config: Config, words: list[str] | None) -> None:
     spec = _spec_from_controls(config)
     if spec is None:
         return
+    cut = Session().take("search_cut")
+    if cut is not None and cut[0] != spec:
+        notice("info", f"The settings changed, so the search of the previous ones stopped "
+                       f"{search_running.cut_words(*cut)}.")
     _describe(spec, words)
     key = search_key(spec, tuple(words) if words else None)
     other = search_running.elsewhere(key)
@@ -233,13 +237,19 @@ def _run(spec: SearchSpec, words: list[str] | None) -> None:
         bar.progress(share, text=words_said)
 
     key = search_key(spec, tuple(words) if words else None)
+    # A rerun (a setting or the tab changed, or Stop) ends this script with Streamlit's
+    # own exception, which ``except Exception`` lets through: the next draw says so.
+    Session().search_cut = (spec, log)
     try:
         with executor as pool, search_running.running(key, spec, log):
             run_search(spec, pool, on_result=show, words=tuple(words) if words else None,
                        log=log, store=_store())
+        del Session().search_cut
     except SchedulerError as err:
+        del Session().search_cut
         notice("error", f"The search did not start: {err}.")
     except Exception as err:  # noqa: BLE001 - a worker failure must not lose the page
+        del Session().search_cut
         if local:  # a pool that lost a worker cannot take new runs: start afresh
             _sweep_pool().shutdown(wait=False, cancel_futures=True)
             _sweep_pool.clear()
