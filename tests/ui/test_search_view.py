@@ -180,6 +180,11 @@ def test_a_search_cut_short_by_a_rerun_is_said_where_the_page_went(monkeypatch):
             t.value], [t.value for t in at.toast]
     show(at, "Sweep").button(key="search_run").click().run()
     at.run()  # the same search shown again: its leaderboard says it was stopped
+    held = at.session_state["sweep"][1]
+    held.version = "v1"  # as the store names what a stopped search holds
+    at.query_params.pop("search_version", None)
+    at.run()
+    assert at.query_params["search_version"] == "v1"
     assert not [i for i in at.info if "search of the previous ones" in rendered(i.value)]
 
 

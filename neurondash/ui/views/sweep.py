@@ -114,6 +114,9 @@ def sweep_tab(config: Config, words: list[str] | None) -> None:
     held = Session().sweep
     if held is None or held[0] != spec or (version and held[1].version != version):
         held = _replay(spec, words, version, from_link=held is None)
+    elif held[1].version and version != held[1].version:
+        # A search that Stop ended: its script could not write the link any more.
+        st.query_params[VERSION] = held[1].version
     if other is not None and not held[1].runs:
         return  # nothing stored yet: its progress above says what there is
     _results(*held, words)
