@@ -316,3 +316,22 @@ def test_a_blow_up_from_init_and_rate_together_is_fixed_by_following_the_advice(
     assert "If it still blows up there, lower lr to 0.3 as well." in \
         diagnose(train(Config(act="relu", init_scale=2.0, lr=3.0, depth=4, width="64",
                               steps=600)))[0].text
+
+
+def test_the_all_clear_never_calls_a_rate_outside_its_band_healthy():
+    """lr 0.8 trains steadily at update:data -1.6: the all-clear says where that lies
+    (above the band), as the 'Large but steady updates' note beside it does."""
+    found = diagnose(train(Config(lr=0.8)))
+    (healthy,) = [f for f in found if f.lesson == "Healthy"]
+    assert "Large but steady updates" in [f.lesson for f in found]
+    assert "above sgd's healthy band of -3.3 to -2)" in healthy.text
+    assert "(healthy for sgd" not in healthy.text
+
+
+@given(st.floats(1, 99), st.floats(1e-3, 1))
+def test_a_share_over_its_limit_reads_as_over_it(limit, excess):
+    """'80% (above 80%)' read as a contradiction: the share gets the digits it needs."""
+    from neurondash.diagnosis.units import _above
+
+    written = _above(limit + excess, limit)
+    assert float(written) > limit and len(written.partition(".")[2]) <= 4

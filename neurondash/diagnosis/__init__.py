@@ -237,11 +237,15 @@ def _healthy_summary(run: Run, level: float | None, found: list[Finding]) -> str
                      f"{act.saturation_label} {when} (most in {worst['layer']}: "
                      f"{worst['saturated_pct']:.0f}%){dead}")
     if level is not None:
-        parts.append(f"update:data about {level:.1f} ({_healthy_band(run.config.opt)})")
+        parts.append(f"update:data about {level:.1f} ({_healthy_band(run.config.opt, level)})")
     return "; ".join(parts) + "."
 
 
-def _healthy_band(opt: str) -> str:
-    """The optimizer's own band, as the rate findings judge it (Adam's steps are larger)."""
+def _healthy_band(opt: str, level: float | None = None) -> str:
+    """The optimizer's own band, as the rate findings judge it (Adam's steps are larger),
+    and where ``level`` lies when it is outside (a rate that works there is not called
+    healthy by the band's name)."""
     low, high = UPDATE_BANDS[opt]
-    return f"healthy for {opt}: {low:g} to {high:g}"
+    if level is None or low <= round(level, 1) <= high:
+        return f"healthy for {opt}: {low:g} to {high:g}"
+    return f"{'above' if level > high else 'below'} {opt}'s healthy band of {low:g} to {high:g}"

@@ -216,7 +216,7 @@ def spike_findings(run: Run) -> list[Finding]:
             "warning", SPIKE_LESSONS[0],
             f"At step {spike.step:,} the training loss reached {spike.peak:.2f}, "
             f"{spike.peak - spike.start:.2f} above "
-            + (f"its initial loss of {spike.start:.2f} ({run.sample_name} at step 0)"
+            + (f"its initial loss of {spike.start:.2f} on the {run.sample_name} at step 0"
                if spike.from_initial else
                f"its first step's batch loss of {spike.start:.2f}")
             + f" (late in training it moves about {spike.noise:.2g} from step "

@@ -56,7 +56,8 @@ def saturation(run: Run, first: pd.DataFrame, last: pd.DataFrame, troubled: bool
         return None
     when, rows, limit = over[0]
     worst = _worst(rows)
-    share = (f"{worst['saturated_pct']:.0f}% of {worst['layer']}'s {act.name} outputs are "
+    share = (f"{_above(worst['saturated_pct'], limit)}% of {worst['layer']}'s {act.name} "
+             "outputs are "
              f"{act.flat_words} {when}")
     metric = "saturated_init" if when == "at init" else "saturated_end"
     if when == "after training" and not troubled:
@@ -70,6 +71,15 @@ def saturation(run: Run, first: pd.DataFrame, last: pd.DataFrame, troubled: bool
                       "where the local gradient is ~0: white in the dead-unit map.",
                       metric=metric, layers=(worst["layer"],))
     return with_advice(finding, _saturation_advice(run, level))
+
+
+def _above(share: float, limit: float) -> str:
+    """A share over ``limit`` written so that it reads as over it: 80.4 beside a limit of
+    80 is '80.4', not '80' (which read as 80% above 80%)."""
+    for digits in range(4):
+        if float(f"{share:.{digits}f}") > limit:
+            return f"{share:.{digits}f}"
+    return f"{share:g}"
 
 
 def _saturation_advice(run: Run, level: float | None) -> Advice | None:
@@ -105,8 +115,9 @@ def rising_saturation(run: Run, first: pd.DataFrame, last: pd.DataFrame,
     worst = _worst(risen)
     cost = (f"the loss fell {drop:.2f} nats once the schedule cut the rate tenfold"
             if drop > CUT_DROP else f"the loss ended {rise:.2f} above its best"
-            if rise > RISE else f"its steps are large (update:data {level:.1f}, above "
-            f"{high:g} for {run.config.opt})")
+            if rise > RISE else f"its steps are large (update:data {level:.1f}, more than "
+            f"{LARGE_STEPS:g} above {run.config.opt}'s band of "
+            f"{UPDATE_BANDS[run.config.opt][0]:g} to {UPDATE_BANDS[run.config.opt][1]:g})")
     layers = tuple(risen.sort_values("saturated_pct", ascending=False)["layer"])
     named = " and ".join([", ".join(layers[:-1]), layers[-1]] if len(layers) > 1 else layers)
     finding = Finding("warning", f"{act.saturation_lesson} rising in training",
@@ -206,8 +217,8 @@ def signal(run: Run, first: pd.DataFrame) -> list[Finding]:
     grads = first["grad_std"].to_numpy()
     if grads[-1] > 0:
         ratio = grads[0] / grads[-1]
-        measured = (f"At init {names[0]} gets {ratio:.2g}x the gradient of {names[-1]} (std "
-                    f"{grads[0]:.2g} against {grads[-1]:.2g}; Gradients tab at step 0)")
+        measured = (f"At init {names[0]} gets {_times(ratio)}x the gradient of {names[-1]} "
+                    f"(std {grads[0]:.2g} against {grads[-1]:.2g}; Gradients tab at step 0)")
         if ratio < VANISHING:
             found.append(with_advice(Finding(
                 "warning", "Vanishing gradients", measured + _what_it_does(run, first, names),
@@ -225,11 +236,19 @@ def _std(value: float) -> str:
     return f"{value:.3f}" if value >= 0.001 else f"{value:.2g}"
 
 
+def _times(ratio: float) -> str:
+    """A factor as words read it: 650 and 1,000, not 6.5e+02 and 1e+03."""
+    if ratio >= 10:
+        return f"{ratio:,.0f}"
+    return f"{ratio:.2g}" if ratio >= 0.01 else f"{ratio:.1e}"
+
+
 def _what_it_does(run: Run, first: pd.DataFrame, names: tuple[str, ...]) -> str:
     """What a vanishing gradient does to the first layer's learning, by its weights'
     grad:data against the last layer's. Where the activations shrink by as much on the way
     up (a small init of ReLU, or of tanh near 0 where it is linear), the first layer's
-    larger inputs make up for its smaller gradient: its weights are not left behind."""
+    larger inputs make up for its smaller gradient: its weights are not left behind the
+    later ones, and what holds them all back is the small scale of the whole signal."""
     hidden = run.matrix_names[1 if run.config.is_char_task else 0:-1]
     step = int(first["step"].iloc[0])
     rows = run.weights[run.weights["step"] == step]
@@ -241,5 +260,6 @@ def _what_it_does(run: Run, first: pd.DataFrame, names: tuple[str, ...]) -> str:
     said = f"its weights' grad:data is {low:.2g} against {names[-1]}'s {high:.2g}"
     if low / high < VANISHING:
         return f"; {said}: early layers barely learn."
-    return (f", but its inputs are larger by about as much, so {said}: the early layers are "
-            "not left behind; the layers learn at similar paces.")
+    return (f". Its inputs are larger by about as much, so {said}: the early layers are "
+            "not left behind the later ones; what holds every layer back is the scale of "
+            "the signal, which shrinks layer by layer.")
