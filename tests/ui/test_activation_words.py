@@ -33,3 +33,18 @@ def test_the_activations_tab_describes_this_activation(name):
     else:  # nothing to count: no map or share over training, said once
         assert "over training" not in titles.replace("activations over training", "")
         assert f"{name} has no flat region" in captions
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_the_neuron_tab_says_where_this_activation_passes_no_gradient(name):
+    """The Neuron tab said 'not the flat tails' of ReLU, which has none: it reads the
+    activation's own words for where its outputs stop passing the gradient."""
+    activation = ACTIVATIONS[name]
+    at = open_app({"act": name, "steps": "30", "width": "8", "depth": "2"})
+    captions = texts(show(at, "Neuron").caption)
+    if activation.flat_words:
+        assert f"a unit whose outputs are all {activation.flat_words} passes little or no " \
+            "gradient" in captions
+    else:
+        assert f"{name} has no flat part" in captions
+    assert "flat tails" not in captions or "flat tails" in activation.flat_words

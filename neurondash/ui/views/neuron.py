@@ -80,9 +80,12 @@ def neuron_tab(run: Run, step: int) -> None:
                  lambda: charts.neuron_chart(neuron_frame), template=chart_key(run, "neuron"),
                  data=lambda: neuron_frame)
     over = f"{len(examples)} examples" + (f" at {groups} positions each" if groups > 1 else "")
+    act = ACTIVATIONS[trace.activation]
+    healthy = (f"Healthy: mostly where the curve has slope; a unit whose outputs are all "
+               f"{act.flat_words} passes little or no gradient." if act.flat_words else
+               f"{act.name} has no flat part: any spread passes the gradient on.")
     st.caption("Red dot: this example's pre-activation and output on the activation curve; "
-               f"grey: where this unit's pre-activations fall over {over}. Healthy: "
-               "mostly in the curve's sloped part, not the flat tails.")
+               f"grey: where this unit's pre-activations fall over {over}. {healthy}")
     if data.is_chars:
         embedding_view(run, model, step)
     else:
