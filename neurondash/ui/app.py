@@ -319,6 +319,8 @@ def _views(page: Page, header: bool = False, live: bool = False) -> None:
     shown = page.run is not None and page.step is not None
     for name, tab in tabs.items():
         view = VIEWS[name]
+        if name == "Sweep" and not tab.open:  # its version means nothing to another view
+            st.query_params.pop(sweep_view.VERSION, None)
         if tab.open and (shown or not view.needs_run):
             with tab:
                 if live and not view.needs_run:

@@ -397,3 +397,16 @@ def test_a_search_another_page_runs_shows_its_progress_and_cannot_be_started_twi
     finally:
         del search_running._RUNNING[key]
     assert not open_app(link).button(key="search_run").disabled
+
+
+def test_the_search_version_leaves_the_link_while_another_tab_is_open():
+    """A link copied on another tab kept the search's version without its controls (they
+    are the Sweep tab's), and opened the Sweep tab under a version of another search. The
+    version leaves the link there and comes back with the Sweep tab."""
+    at = open_app(SMALL, tab="Sweep")
+    _, log = search_in_tab(at, GRID)
+    assert log.version and at.query_params["search_version"] == log.version
+    show(at, "Loss")
+    assert "search_version" not in at.query_params
+    show(at, "Sweep")
+    assert at.query_params["search_version"] == log.version

@@ -103,4 +103,5 @@ def say_cut_search() -> None:
     sidebar's settings or the open tab changed): said where the page is now."""
     cut = Session().take("search_cut")
     if cut is not None:
-        st.toast(f"The search in the Sweep tab stopped {cut_words(*cut)}.", icon="⏹")
+        st.toast(f"The search in the Sweep tab stopped {cut_words(*cut)}.",
+                 icon=":material/stop_circle:")
