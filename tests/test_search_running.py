@@ -204,3 +204,33 @@ def test_a_search_interrupted_midway_keeps_its_record_of_the_runs_done(tmp_path)
     assert len(replayed.results) == 3
     frame = search_frame(search, replayed)
     assert (frame["status"] != "not run").sum() == 3
+
+
+def test_a_stop_drops_the_runs_under_way_and_records_what_was_kept(tmp_path, monkeypatch):
+    """Stop used to wait for the runs under way: the page showed the search without the
+    next result, which was then stored and written to the record, so a reload showed
+    another search. Asked to stop, the search returns while a run is still under way, and
+    its record holds exactly the results its log holds."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from neurondash import sweep
+
+    release, stop = threading.Event(), threading.Event()
+    quick = sweep.run_one
+
+    def run_one(values, words=None):
+        if stop.is_set():  # a run started after the first result: under way at the stop
+            release.wait(30)
+        return quick(values, words)
+
+    monkeypatch.setattr(sweep, "run_one", run_one)
+    store, log = RunStore(tmp_path), SearchLog()
+    with ThreadPoolExecutor(1) as pool:
+        run_search(spec(trials=4), pool, on_result=lambda *_: stop.set(),
+                   should_stop=stop.is_set, log=log, store=store)
+        under_way = not release.is_set()
+        release.set()
+    assert under_way and len(log.results) == 1
+    replayed = replay_search(spec(trials=4), store)
+    assert replayed.version == log.version and set(replayed.results) == set(log.results)

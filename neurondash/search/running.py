@@ -100,6 +100,10 @@ class _Live:
     """Repeat -> the Run trained at the current rung (to continue it)."""
 
 
+STOP_POLL_SECONDS = 0.25
+"""How often a search waiting on its workers looks whether it was asked to stop."""
+
+
 def replay_search(spec: SearchSpec, store, words=None, version: str | None = None
                   ) -> SearchLog:
     """The search as its record in the store says (the latest, or ``version``'s), with the
@@ -164,9 +168,14 @@ class _Driver:
         self.queue: deque[tuple[_Live, int, int]] = deque()
         """Runs waiting for a worker: (trial, repeat, run index)."""
 
+    def stopped(self) -> bool:
+        """Asked to stop: runs under way are dropped, not waited for."""
+        return self.should_stop is not None and self.should_stop()
+
     def ended(self) -> bool:
-        return (self.should_stop is not None and self.should_stop()) or (
-            self.deadline is not None and time.monotonic() > self.deadline)
+        """No new run starts: stopped, or past the budget (runs under way finish)."""
+        return self.stopped() or (self.deadline is not None
+                                  and time.monotonic() > self.deadline)
 
     def run(self, warm: bool) -> None:
         if warm and self.store is not None and self.spec.method in WARM_METHODS:
@@ -192,9 +201,10 @@ class _Driver:
                         future = self.executor.submit(sweep.run_one, planned.config.to_dict(),
                                                       self.words)
                     futures[future] = job
-                if not futures:
+                if not futures or self.stopped():
                     break
-                finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+                finished, _ = wait(futures, timeout=STOP_POLL_SECONDS,
+                                   return_when=FIRST_COMPLETED)
                 for future in sorted(finished, key=lambda f: futures[f][2]):
                     live, repeat, index = futures.pop(future)
                     run = future.result()

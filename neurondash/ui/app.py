@@ -255,6 +255,7 @@ def main() -> None:
 
 def _page() -> None:
     check_url_once(TABS, sweep_view.check_link)
+    search_running.wind_down_mine()
     adopt = Session().take("adopt")
     if adopt is not None:
         apply_config(adopt)

@@ -9,7 +9,7 @@ import contextlib
 import math
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import streamlit as st
 
@@ -21,13 +21,21 @@ WATCH_SECONDS = 2.0
 """How often a page that follows another page's search looks at its progress."""
 
 
+WIND_DOWN_SECONDS = 10.0
+"""How long a draw waits for this page's earlier search to stop (a run's result being
+stored, the search's record written)."""
+
+
 @dataclass(frozen=True)
 class Running:
-    """A search under way: the page running it, its spec and the log it fills."""
+    """A search under way: the page running it, its spec and the log it fills; ``stop``
+    asks it to stop, ``ended`` says it has (its record written)."""
 
     owner: str
     spec: SearchSpec
     log: SearchLog
+    stop: threading.Event = field(default_factory=threading.Event)
+    ended: threading.Event = field(default_factory=threading.Event)
 
 
 _RUNNING: dict[str, Running] = {}
@@ -35,16 +43,34 @@ _LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
-def running(key: str, spec: SearchSpec, log: SearchLog) -> Iterator[None]:
+def running(key: str, spec: SearchSpec, log: SearchLog) -> Iterator[Running]:
     """While the block runs, the search of ``key`` is under way on this page."""
+    search = Running(waiter_id(), spec, log)
     with _LOCK:
-        _RUNNING[key] = Running(waiter_id(), spec, log)
+        _RUNNING[key] = search
     try:
-        yield
+        yield search
     finally:
+        search.ended.set()
         with _LOCK:
-            if _RUNNING.get(key) is not None and _RUNNING[key].log is log:
+            if _RUNNING.get(key) is search:
                 del _RUNNING[key]
+
+
+def wind_down_mine() -> None:
+    """Stop this page's searches that an earlier draw still runs, and wait for them.
+
+    A click (Stop, a setting, another tab) starts a new draw while the earlier one still
+    waits on its workers: that draw showed the search as it was, then it stored one more
+    run and wrote a record with it, so a reload showed another result. Stopped here, the
+    search drops the runs under way and writes its record before this draw reads it."""
+    me = waiter_id()
+    with _LOCK:
+        mine = [search for search in _RUNNING.values() if search.owner == me]
+    for search in mine:
+        search.stop.set()
+    for search in mine:
+        search.ended.wait(WIND_DOWN_SECONDS)
 
 
 def elsewhere(key: str) -> Running | None:

@@ -240,14 +240,16 @@ def _run(spec: SearchSpec, words: list[str] | None) -> None:
         bar.progress(share, text=words_said)
 
     key = search_key(spec, tuple(words) if words else None)
-    # A rerun (a setting or the tab changed, or Stop) ends this script with Streamlit's
-    # own exception, which ``except Exception`` lets through: the next draw says so.
+    # A click (Stop, a setting, another tab) starts the next draw, which stops this search
+    # (``wind_down_mine``) or ends this script with Streamlit's own exception (which
+    # ``except Exception`` lets through): either way that draw says how far it got.
     Session().search_cut = (spec, log)
     try:
-        with executor as pool, search_running.running(key, spec, log):
-            run_search(spec, pool, on_result=show, words=tuple(words) if words else None,
-                       log=log, store=_store())
-        del Session().search_cut
+        with executor as pool, search_running.running(key, spec, log) as search:
+            run_search(spec, pool, on_result=show, should_stop=search.stop.is_set,
+                       words=tuple(words) if words else None, log=log, store=_store())
+            if not search.stop.is_set():  # it ended on its own: nothing to say
+                del Session().search_cut
     except SchedulerError as err:
         del Session().search_cut
         notice("error", f"The search did not start: {err}.")
