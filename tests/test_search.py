@@ -346,3 +346,24 @@ def test_a_diverged_trial_says_where_it_diverged_not_the_steps_it_planned():
     assert early.loc[1, "whole"] and early.loc[1, "trained"] == "diverged at 6 of 30", \
         "diverged at an early rung is final too: the charts draw it"
     assert board.loc[2, "trained"] == "10 of 30" and board.loc[0, "trained"] == "all 30"
+
+
+def test_what_mattered_says_what_its_shares_cannot_tell():
+    """15 trials with one sgd among them gave 'opt' 44% without a word, and the
+    conditional wd was left out of the chart unexplained."""
+    from neurondash.ui.views.what_mattered import FEW_TRIALS, caveats_of
+
+    base = Config(task="spiral", depth=2, width="16", steps=60, batch=32)
+    search = SearchSpec(base, parse_ranges(["lr=loguniform(0.01,1)", "opt=choice(sgd,adamw)",
+                                            "wd=loguniform(0.0001,0.3) if opt=adamw"]),
+                        trials=12, seed=1)
+    frame = run_search(search, SerialExecutor())
+    sgd = frame[frame["opt"] == "sgd"]
+    assert sgd["wd"].isna().all(), "an sgd trial drew no wd: none is shown"
+    frame = frame[(frame["opt"] == "adamw") | (frame["trial"] == sgd["trial"].min())]
+    said = caveats_of(search, frame, importance_frame(search, frame))
+    assert len(frame) < FEW_TRIALS and said[0].startswith(f"{len(frame)} trials make these "
+                                                         "shares rough")
+    assert "Few whole trials tried opt=sgd in 1: opt's share rests on it." in said
+    assert "wd is left out: it is drawn only if opt=adamw, and fANOVA compares settings " \
+        "every trial has." in said

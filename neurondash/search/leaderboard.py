@@ -38,7 +38,7 @@ def search_frame(spec: SearchSpec, log) -> pd.DataFrame:
         planned = log.runs[i]
         config = planned.config
         row = {"trial": trial, "repeat": repeat, "seed": config.seed,
-               **{name: getattr(config, name) for name in searched},
+               **{name: _drawn(spec, config, name) for name in searched},
                "rung": planned.rung, "trained": config.total_steps,
                "of_steps": config.steps + config.more, "origin": planned.origin,
                # Promoted to a longer rung that a stop or the budget left unrun: cut short,
@@ -49,6 +49,17 @@ def search_frame(spec: SearchSpec, log) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["trial", "repeat", "seed", *searched, "rung",
                                        "trained", "of_steps", "origin", "cut",
                                        *SUMMARY_COLUMNS])
+
+
+def _drawn(spec: SearchSpec, config: Config, name: str):
+    """The value a trial drew for ``name``; None where its range's condition kept it from
+    drawing one (``wd ... if opt=adamw`` in an sgd trial: the base's 0 was never drawn)."""
+    for searched in spec.ranges:
+        if searched.name == name and searched.when is not None:
+            setting, allowed = searched.when
+            if getattr(config, setting) not in allowed:
+                return None
+    return getattr(config, name)
 
 
 def leaderboard(frame: pd.DataFrame, searched: list[str], metric: str = "val_loss",

@@ -84,8 +84,8 @@ def test_what_mattered_is_drawn_from_ten_whole_trials():
         "draws 4." in texts(small.markdown)
     search_in_tab(small, GRID)  # 4 combinations: no chart, and what would give one
     assert not [s for s, _ in charts(small) if "importance" in fields(s)]
-    assert "this search has 4 (trials stopped at an early rung are left out): to see it, " \
-        "search a larger grid." in texts(small.caption)
+    assert "**What mattered** needs at least 10 trials trained to their full length; this " \
+        "search has 4: to see it, search a larger grid." in texts(small.caption)
 
 
 def test_a_search_link_opens_the_same_search_from_the_store_without_training(monkeypatch):

@@ -8,7 +8,6 @@ tab; a chart's line, point or cell opens it in this tab, and Back returns to the
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 
 import pandas as pd
@@ -29,7 +28,6 @@ from ...search import (
     SearchLog,
     SearchSpec,
     default_ranges,
-    importance_frame,
     leaderboard,
     parse_range,
     replay_search,
@@ -51,6 +49,7 @@ from ..text import notice
 from . import search_running
 from .edge_map import edge_of_search
 from .search_board import METRICS, best_line, leaderboard_table
+from .what_mattered import what_mattered
 
 DEFAULT_SEARCH = "\n".join(r.spell() for r in default_ranges(Config()))
 LINK_DEFAULTS = {"search": DEFAULT_SEARCH, "method": "tpe", "trials": 20, "repeats": 1,
@@ -339,7 +338,7 @@ def _results(spec: SearchSpec, log: SearchLog, words: list[str] | None) -> None:
     best_line(board, metric)
     leaderboard_table(board, metric, searched, words)
     key = ("search", spec, len(done), metric)
-    _what_mattered(spec, frame, key)
+    what_mattered(spec, frame, key)
     # A trial stopped at an early rung has the loss of fewer steps: the charts across
     # settings compare whole trials (the leaderboard lists every trial).
     whole = board["whole"]
@@ -376,30 +375,6 @@ def _results(spec: SearchSpec, log: SearchLog, words: list[str] | None) -> None:
         _heatmap(board, searched, metric, ceiling, ascending, key, spec.base)
     st.download_button("Download search results (CSV, one row per run)",
                        frame.to_csv(index=False), "search.csv", "text/csv", key="search_csv")
-
-
-def _what_mattered(spec: SearchSpec, frame: pd.DataFrame, key: tuple) -> None:
-    table = importance_frame(spec, frame)
-    if table.empty:
-        return
-    whole = int(table["trials"].iloc[0])
-    if whole < IMPORTANCE_TRIALS:
-        # A grid has no more trials to come: say which knob gives the chart.
-        more = "search a larger grid" if spec.method == "grid" else "ask for more trials"
-        st.caption(f"**What mattered** is drawn from {IMPORTANCE_TRIALS} whole trials; this "
-                   f"search has {whole} (trials stopped at an early rung are left out): to "
-                   f"see it, {more}{' or use fewer rungs' if spec.rungs > 1 else ''}.")
-        return
-    st.markdown("**What mattered**: each setting's share of the variance of the whole "
-                "trials' validation loss (Optuna's fANOVA importance)")
-    render.chart((*key, "importance"), lambda: charts.importance_chart(table))
-    noise = float(table["noise"].iloc[0])
-    st.caption("Trials stopped at an early rung are left out. " + (
-        f"The dashed line is the share the seed spread alone explains ({noise:.0%}): a grey "
-        "bar is below it, an effect these repeats cannot tell from chance."
-        if math.isfinite(noise) else
-        "With one seed per trial, seed noise cannot be told apart: raise 'seeds per trial' "
-        "to judge it."))
 
 
 def _heatmap(board: pd.DataFrame, searched: list[str], metric: str,
