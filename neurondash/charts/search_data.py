@@ -70,8 +70,8 @@ def parallel_frame(board: pd.DataFrame, dims: list[str], metric: str,
             position = (scaled - low) / (high - low) if high > low else scaled * 0 + 0.5
             shown = (numbers.drop_duplicates() if numbers.nunique() <= HEATMAP_BINS
                      else numbers.loc[[numbers.idxmin(), numbers.idxmax()]])
-            ticks += [{"axis": axis, "position": float(position[i]), "value": f"{v:.3g}"}
-                      for i, v in shown.items()]
+            ticks += [{"axis": axis, "position": float(position[i]), "value": _tick(v)}
+                      for i, v in _apart(shown, position).items()]
         else:
             order = list(dict.fromkeys(sorted(labels)))
             step = 1 / (len(order) - 1) if len(order) > 1 else 0
@@ -85,6 +85,28 @@ def parallel_frame(board: pd.DataFrame, dims: list[str], metric: str,
     columns = ["trial", "axis", "position", "value", metric, "link"]
     return (pd.concat(lines, ignore_index=True) if lines else pd.DataFrame(columns=columns),
             pd.DataFrame(ticks, columns=["axis", "position", "value"]))
+
+
+TICK_GAP = 0.06
+"""The least distance (share of an axis) between two labels of a parallel axis: closer,
+'0.000212' was written over '0.000173'."""
+
+
+def _tick(value: float) -> str:
+    """An axis label: a whole number as itself (1024, not 1.02e+03), else 3 digits."""
+    return f"{int(value)}" if float(value).is_integer() and abs(value) < 1e6 else f"{value:.3g}"
+
+
+def _apart(shown: pd.Series, position: pd.Series) -> pd.Series:
+    """The values to label, ends first, leaving out any closer than ``TICK_GAP`` to one
+    already labelled."""
+    order = sorted(shown.index, key=lambda i: position[i])
+    first_last = [order[0], order[-1]] if len(order) > 1 else order
+    kept: list = []
+    for i in [*first_last, *order[1:-1]]:
+        if all(abs(position[i] - position[k]) >= TICK_GAP for k in kept):
+            kept.append(i)
+    return shown.loc[sorted(kept, key=lambda i: position[i])]
 
 
 def _spell(value: float, integer: bool) -> str:

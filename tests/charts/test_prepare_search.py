@@ -37,6 +37,19 @@ def test_parallel_axes_are_scaled_to_0_1_log_for_decades_and_in_order_for_choice
     assert len(lines) == 12 and set(lines["link"]) == set(BOARD["link"])
 
 
+def test_parallel_axis_labels_are_whole_numbers_as_such_and_never_overlap():
+    """'1.02e+03' for batch 1024, and '0.000212' written over '0.000173'."""
+    board = pd.DataFrame({"trial": range(5), "batch": [32, 64, 128, 512, 1024],
+                          "wd": [1e-4, 1.73e-4, 2.12e-4, 0.01, 0.3], "val_loss": 2.0,
+                          "link": "?"})
+    _, ticks = prepare.parallel_frame(board, ["batch", "wd"], "val_loss")
+    assert list(ticks.loc[ticks["axis"] == "batch", "value"]) == ["32", "64", "128", "512",
+                                                                 "1024"]
+    wd = ticks[ticks["axis"] == "wd"].sort_values("position")
+    assert wd["value"].iloc[0] == "0.0001" and wd["value"].iloc[-1] == "0.3"
+    assert (np.diff(wd["position"]) >= 0.06).all() and "0.000212" not in set(wd["value"])
+
+
 def test_heatmap_cells_hold_the_best_trial_per_pair_and_mark_the_best():
     cells = prepare.heatmap_cells(BOARD, "opt", "width", "val_loss", ceiling=3.0)
     assert len(cells) == 4

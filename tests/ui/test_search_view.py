@@ -67,7 +67,7 @@ def test_a_search_runs_ranks_its_trials_and_every_chart_opens_runs():
                 for link in t.column("link").to_pylist()} <= expected
     assert kinds == {"parallel": 1, "slice": 2, "heatmap": 1}
     assert not [s for s, _ in charts(at) if "verdict" in fields(s)], "4 trials: no importances"
-    assert any("this search has 4 (trials stopped" in c.value for c in at.caption)
+    assert any("this search has 4: to see it" in c.value for c in at.caption)
 
 
 def test_what_mattered_is_drawn_from_ten_whole_trials():
