@@ -367,3 +367,14 @@ def test_what_mattered_says_what_its_shares_cannot_tell():
     assert "Few whole trials tried opt=sgd in 1: opt's share rests on it." in said
     assert "wd is left out: it is drawn only if opt=adamw, and fANOVA compares settings " \
         "every trial has." in said
+
+
+def test_the_plan_gives_lr_auto_its_numbers_and_each_method_its_name():
+    """'lr=auto' was said nowhere in numbers; 'CMAES search' where the help says CMA-ES."""
+    ranges = parse_ranges(["lr=auto", "opt=choice(sgd,adamw)"])
+    plan = SearchSpec(Config(), ranges).plan()
+    assert "lr=auto draws log-uniformly from each optimizer's range: sgd " \
+        f"{LR_RANGES['sgd'][0]:g} to {LR_RANGES['sgd'][1]:g}, adamw " \
+        f"{LR_RANGES['adamw'][0]:g} to {LR_RANGES['adamw'][1]:g}." in plan
+    alone = SearchSpec(Config(opt="adam"), parse_ranges(["lr=auto"]), method="cmaes").plan()
+    assert alone.startswith("CMA-ES search: ") and "adam 0.0001 to 0.03." in alone

@@ -15,7 +15,7 @@ import optuna
 
 from ..config import SETTINGS_BY_NAME, Config, ConfigError, spell_value
 from ..cost import estimate_seconds
-from .space import Range, SearchError
+from .space import LR_RANGES, Range, SearchError
 
 MAX_SEARCHED = 8
 MAX_TRIALS = 500
@@ -47,6 +47,8 @@ METHODS = {
     "cmaes": "Optuna's CMA-ES sampler, for ranges that are all continuous (no choices or "
              "conditions)",
 }
+METHOD_NAMES = {"tpe": "TPE", "random": "Random", "grid": "Grid", "cmaes": "CMA-ES"}
+"""Each method's name as the plan writes it."""
 
 
 @dataclass(frozen=True)
@@ -214,10 +216,14 @@ class SearchSpec:
             limit = (f"up to {count} {noun} or {self.budget_seconds:g} s, whichever comes "
                      "first (no run starts after the budget; runs under way finish)")
         seeds = f", each with {self.repeats} seeds" if self.repeats > 1 else ""
-        text = f"{self.method.upper() if self.method != 'random' else 'Random'} search: " \
-               f"{limit}{seeds}"
-        if self.method == "grid":
-            text = f"Grid search: {limit}{seeds}"
+        text = f"{METHOD_NAMES[self.method]} search: {limit}{seeds}"
+        auto = [r for r in self.ranges if r.kind == "auto"]
+        if auto:
+            opts = [self.base.opt] if "opt" not in self.searched else next(
+                r.values for r in self.ranges if r.name == "opt")
+            text += (". lr=auto draws log-uniformly from each optimizer's range: "
+                     + ", ".join(f"{opt} {LR_RANGES[opt][0]:g} to {LR_RANGES[opt][1]:g}"
+                                 for opt in opts if opt in LR_RANGES))
         if self.rungs > 1:
             text += (f". Each trial first trains about 1/{REDUCTION ** (self.rungs - 1)} of "
                      f"its steps (rounded to its snapshot steps); about the best {KEPT} at "

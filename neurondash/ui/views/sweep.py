@@ -205,7 +205,8 @@ def _describe(spec: SearchSpec, words: list[str] | None) -> None:
                 f"length; this plan draws {spec.trial_count}." if spec.trial_count
                 < IMPORTANCE_TRIALS and [n for n in spec.searched if n != "seed"] else "")
     st.write(f"{spec.plan()} Runs of {spec.base.steps:,} steps; all the trials would take "
-             f"{shared}, estimated over random draws of the ranges.{told}{mattered}")
+             f"{shared}, estimated over random picks of the "
+             f"{'grid' if spec.method == 'grid' else 'ranges'}.{told}{mattered}")
 
 
 @st.cache_resource(show_spinner=False)
