@@ -357,7 +357,11 @@ def meant_setting(name: str) -> str | None:
         return SETTING_ALIASES[lowered]
     names = [s.name for s in SETTINGS]
     close = difflib.get_close_matches(lowered, names, n=1, cutoff=0.75)
-    return close[0] if close else None
+    if close:
+        return close[0]
+    # A misspelt alias ('lerning_rate'): the setting the alias names.
+    alias = difflib.get_close_matches(lowered, list(SETTING_ALIASES), n=1, cutoff=0.8)
+    return SETTING_ALIASES[alias[0]] if alias else None
 
 
 def make_config_class(settings: tuple[Setting, ...]) -> type:

@@ -76,16 +76,19 @@ class Setting:
 
     def nearest(self, value: Any) -> Any | None:
         """The allowed value nearest to a finite number outside the bounds (a link's
-        ``lr=1e-9`` is the smallest learning rate, not the default one), or None when
-        ``value`` is no such number (text, infinite or NaN, a fraction for an integer)."""
+        ``lr=1e-9`` is the smallest learning rate, not the default one) or, for a whole
+        number, to a fraction (``depth=7.5`` is 8, as ``depth=999`` is 12); None when
+        ``value`` is no number (text, infinite or NaN)."""
         if self.kind not in (int, float) or isinstance(value, bool):
             return None
         try:
             number = float(value)
         except (TypeError, ValueError, OverflowError):
             return None
-        if not math.isfinite(number) or (self.kind is int and not number.is_integer()):
+        if not math.isfinite(number):
             return None
+        if self.kind is int:
+            number = math.floor(number + 0.5)
         return self.kind(min(max(number, self.low), self.high))
 
 

@@ -157,7 +157,7 @@ def check_url_once(tabs: tuple[str, ...],
     warnings += _reserved_param_warnings()
     repeated = _one_value_each()
     warnings += repeated
-    invalid, clamped = [], []
+    invalid, clamped, respelled_view = [], [], False
     for name in raw.keys() & SETTINGS_BY_NAME.keys():
         setting = SETTINGS_BY_NAME[name]
         try:
@@ -194,8 +194,14 @@ def check_url_once(tabs: tuple[str, ...],
             else:
                 st.query_params[name] = instead
     if "view" in raw and raw["view"] not in tabs:
-        warnings.append(f"view={raw['view']!r} is not a tab; showing {tabs[0]}.")
-    respelled = _respell_link_values(raw, invalid + clamped)
+        named = {tab.lower(): tab for tab in tabs}.get(raw["view"].strip().lower())
+        if named is not None:  # ?view=gradients: the tab, as spelt in the link
+            st.query_params["view"] = named
+            respelled_view = True
+        else:
+            warnings.append(f"view={raw['view']!r} is not a tab (one of "
+                            f"{', '.join(tabs)}); showing {tabs[0]}.")
+    respelled = _respell_link_values(raw, invalid + clamped) or respelled_view
     Session().url_warnings = warnings
     if invalid or clamped or respelled or repeated:
         # Streamlit seeds each widget from the link the run started with, and its own

@@ -536,7 +536,11 @@ def test_a_link_to_an_unknown_view_says_so_and_opens_the_overview():
     at = open_app(SMALL | {"view": "Nope"})
     assert not at.exception
     assert at.session_state["view"] == "Overview"
-    assert "view='Nope' is not a tab; showing Overview." in texts(at.warning)
+    assert "view='Nope' is not a tab (one of Overview, Loss, " in texts(at.warning)
+    assert "); showing Overview." in texts(at.warning)
+    lower = open_app(SMALL | {"view": "gradients"})  # the tab, whatever its case
+    assert lower.session_state["view"] == "Gradients" and not lower.warning
+    assert lower.query_params["view"] == "Gradients"
 
 
 def test_activations_and_gradients_show_every_layer_over_training(default_page):
