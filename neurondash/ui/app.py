@@ -261,7 +261,9 @@ def _page() -> None:
         apply_config(adopt)
     config, messages, words = sidebar()
     # A bad value in the link is also what the widget still holds: say it once.
-    for warning in dict.fromkeys((Session().url_warnings or []) + messages):
+    typed = Session().take("typed_refused")
+    for warning in dict.fromkeys((Session().url_warnings or []) + messages
+                                 + ([typed] if typed else [])):
         notice("warning", warning)
     live.let_go(run_key(config, words))
     run = get_run(config, words)

@@ -100,6 +100,8 @@ class Session:
     """Stored runs picked in the Runs view for Compare."""
     lr_result = _Key(None)
     sweep = _Key(None)
+    typed_refused = _Key(None)
+    """What a control refused of what was typed into it (and put back), said once."""
     search_cut = _Key(None)
     """(spec, SearchLog) of this page's search when a rerun cut it short (a setting or the
     tab changed while it ran): said on the next draw, which no longer runs it."""

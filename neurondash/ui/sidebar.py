@@ -84,7 +84,8 @@ def _widget(name: str, container) -> object:
         return container.select_slider(label, options, format_func=spell_value,
                                        value=setting.default, **common)
     if name == "width":
-        return container.text_input(label, value=setting.default, **common)
+        return container.text_input(label, value=setting.default, on_change=_typed_width,
+                                    **common)
     if setting.kind is int and setting.high - setting.low <= 64:
         return container.slider(label, int(setting.low), int(setting.high),
                                 value=setting.default, **common)
@@ -95,6 +96,20 @@ def _widget(name: str, container) -> object:
     # %g shows the value the control holds in full (a link's 0.0137 is not shown as 0.01).
     return container.number_input(label, float(setting.low), float(setting.high), step=step,
                                   format="%g", value=float(setting.default), **common)
+
+
+@callback("Checking the width")
+def _typed_width() -> None:
+    """The typed width as the link spells it ('37 ,19, 5' is 37,19,5); one the setting
+    refuses is put back to the default the run uses, and said: it stayed in the box and
+    the address bar, where a link's was taken out."""
+    setting, typed = SETTINGS_BY_NAME["width"], st.session_state["width"]
+    try:
+        st.session_state["width"] = setting.coerce(typed)
+    except ValueError:
+        st.session_state["width"] = setting.default
+        Session().typed_refused = (f"width={typed!r} is not allowed: {setting.allowed()}; "
+                                   f"using the default {setting.default!r}.")
 
 
 def _multi_widget(name: str, label: str, container) -> str:
