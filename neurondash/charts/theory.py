@@ -171,13 +171,21 @@ def behaviour(prediction: Prediction) -> str:
     return " and ".join([*said, grads])
 
 
+NEAR_EDGE = 1.25
+"""χ₁ within this factor of 1 is said to be near the edge of chaos: the lectures' tanh
+default (χ₁ = 1.21) is chaotic by the letter and trains well, and the header's bare
+'Chaotic phase' beside a green 'Healthy' read as an alarm."""
+
+
 def headline(prediction: Prediction) -> str:
     """One sentence for the header: the phase, χ₁, what it does, and the knob to turn."""
     if not prediction.applies:
         return f"Mean-field theory does not apply here ({prediction.note.split(';')[0]})."
     # ξ_c, like χ₁, is the fixed point's: no verdict on depth for a net still far from it.
     depth = "" if far_from_fixed_point(prediction) else depth_clause(prediction)
-    return (f"{prediction.phase.capitalize()} phase (χ₁ = {prediction.chi1:.3g}): "
+    near = (", near the edge of chaos" if prediction.phase != "critical"
+            and 1 / NEAR_EDGE <= prediction.chi1 <= NEAR_EDGE else "")
+    return (f"{prediction.phase.capitalize()} phase{near} (χ₁ = {prediction.chi1:.3g}): "
             f"{behaviour(prediction)}; {depth}{edge_clause(prediction)}.")
 
 

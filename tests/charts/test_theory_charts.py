@@ -69,7 +69,9 @@ NAMES = sorted(ACTIVATIONS)
 def test_the_headline_names_only_this_activation_and_its_phase(act, scale):
     prediction = predict(Config(act=act, init_scale=scale))
     text = headline(prediction)
-    assert text.startswith(f"{prediction.phase.capitalize()} phase (χ₁ = "
+    near = (", near the edge of chaos" if prediction.phase != "critical"
+            and 0.8 <= prediction.chi1 <= 1.25 else "")
+    assert text.startswith(f"{prediction.phase.capitalize()} phase{near} (χ₁ = "
                            f"{prediction.chi1:.3g})")
     others = [n for n in NAMES if n != act and re.search(rf"\b{n}\b", text)]
     assert not others, text
@@ -85,6 +87,7 @@ def test_the_lectures_tanh_is_told_why_it_trains_and_the_edge_what_it_does():
     and are far within 6 ξ_c; at the critical scale q* = 0, so activations and gradients
     still shrink over 3 layers (×0.68): "keep their size" would be false there."""
     default = headline(predict(Config()))
+    assert default.startswith("Chaotic phase, near the edge of chaos (χ₁ = 1.21): ")
     assert ("grows ×1.11 per layer over this net's 3 layers, whose variance has not reached "
             "the fixed point q* = 1.18 where the rate is χ₁ = 1.21") in default
     assert "3 hidden layers are within 6 ξ_c (about 73 layers), the depth beyond which " \
