@@ -612,7 +612,27 @@ def test_the_gradients_tab_checks_backprop_against_finite_differences(default_pa
     run = next(iter(at.session_state["runs"].values()))
     assert list(table["parameter"]) == list(run.model().parameters())
     assert table["agrees"].all() and f"Every one of the {len(table)} parameters" in verdict
-    assert f"{table['relative_error'].max():.1e}" in verdict
+    relative = table.loc[table["relative_error"] < 1e-6, "relative_error"]
+    assert f"(largest {relative.max():.1e})" in verdict
+
+
+def test_the_backprop_verdict_says_by_which_test_each_parameter_agreed():
+    """'largest relative error 1.0e-05; agreement means below 1e-06' read as a
+    contradiction: that parameter agreed by differences under the noise floor."""
+    import pandas as pd
+
+    from neurondash.ui.views.gradients import _agreement
+
+    checked = pd.DataFrame({"name": ["embedding", "hidden 1 weights", "hidden 1 bias"],
+                            "relative_error": [3e-9, 1e-5, 0.0],
+                            "max_abs_diff": [1e-11, 2.4e-10, 2.4e-10],
+                            "agrees": [True, True, True]})
+    assert _agreement(checked) == (
+        "Every one of the 3 parameters agrees with finite differences: 2 within a relative "
+        "error of 1e-06 (largest 3.0e-09); hidden 1 weights by differences of at most "
+        "2.4e-10, below the 1e-08 that finite differences can resolve (gradients this small "
+        "make relative error noise). A relative error of 0 marks a gradient that is zero "
+        "both ways (within 1e-08).")
 
 
 def test_a_large_model_is_checked_only_on_request():
