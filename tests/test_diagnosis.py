@@ -335,3 +335,17 @@ def test_a_share_over_its_limit_reads_as_over_it(limit, excess):
 
     written = _above(limit + excess, limit)
     assert float(written) > limit and len(written.partition(".")[2]) <= 4
+
+
+def test_saturation_at_init_also_quotes_the_share_the_header_shows_at_the_end():
+    """The header said 'most saturated layer 98.6% (step 3,000)' while the only finding
+    quoted 72% at init: the finding now gives the end's share too, when it is higher."""
+    run = train(Config.from_query("depth=7&init_scale=2.913&lr=0.7373&width=37&seed=7"
+                                  "&batch=47")[0])
+    (finding,) = [f for f in diagnose(run) if f.lesson == "Saturated activations"]
+    layers = run.layers
+    last = layers[layers["step"] == layers["step"].max()]
+    worst = last.loc[last["saturated_pct"].idxmax()]
+    assert " at init (above this diagnosis's 35% for tanh at init), and " \
+        f"{worst['saturated_pct']:.0f}% of {worst['layer']}'s after training, where" \
+        in finding.text

@@ -56,9 +56,14 @@ def saturation(run: Run, first: pd.DataFrame, last: pd.DataFrame, troubled: bool
         return None
     when, rows, limit = over[0]
     worst = _worst(rows)
+    # The header quotes the most saturated layer at the step shown (the end, by default):
+    # a share at init is followed by the end's when that is higher.
+    end = _worst(last)
+    later = (f", and {end['saturated_pct']:.0f}% of {end['layer']}'s after training"
+             if when == "at init" and end["saturated_pct"] >= worst["saturated_pct"] + 1
+             else "")
     share = (f"{_above(worst['saturated_pct'], limit)}% of {worst['layer']}'s {act.name} "
-             "outputs are "
-             f"{act.flat_words} {when}")
+             f"outputs are {act.flat_words} {when}")
     metric = "saturated_init" if when == "at init" else "saturated_end"
     if when == "after training" and not troubled:
         return Finding("info", f"{act.saturation_label.capitalize()} after training",
@@ -67,8 +72,8 @@ def saturation(run: Run, first: pd.DataFrame, last: pd.DataFrame, troubled: bool
                        "through this layer. Harmless while the loss falls; compare the "
                        "Gradients tab if it stalls.", layers=(worst["layer"],))
     finding = Finding("warning", act.saturation_lesson,
-                      share + f" (above this diagnosis's {limit:g}% for {act.name} {when}), "
-                      "where the local gradient is ~0: white in the dead-unit map.",
+                      share + f" (above this diagnosis's {limit:g}% for {act.name} {when})"
+                      f"{later}, where the local gradient is ~0: white in the dead-unit map.",
                       metric=metric, layers=(worst["layer"],))
     return with_advice(finding, _saturation_advice(run, level))
 
