@@ -262,6 +262,29 @@ def test_the_loss_tab_of_a_live_run_does_not_draw_the_live_chart_twice():
 
     at = AppTest.from_function(_loss_tab_of_a_live_run).run(timeout=60)
     assert not at.exception
-    assert not at.get("arrow_vega_lite_chart") and not at.toggle
+    assert not at.get("vega_lite_chart") and not at.toggle
+    assert any("While the run trains, its loss is the chart above" in c.value
+               for c in at.caption)
+
+
+def _overview_of_a_live_run() -> None:
+    from neurondash import Config, train
+    from neurondash.ui.views.overview import overview
+
+    live = []
+    train(Config(steps=200, depth=1, width=8), on_snapshot=lambda build: live.append(build()))
+    overview(live[-1], live[-1].snapshot_steps[-1])
+
+
+def test_the_overview_of_a_live_run_does_not_draw_the_live_chart_twice():
+    """A walk's live Overview showed two loss charts, the live one above the tabs and its
+    own, on different y scales; it now points to the one above, as the Loss tab does."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_overview_of_a_live_run).run(timeout=60)
+    assert not at.exception
+    specs = [str(c.proto.spec) for c in at.get("vega_lite_chart")]
+    assert specs and not [s for s in specs if "validation" in s]
+    assert not [c for c in at.caption if "Loss: train" in c.value]
     assert any("While the run trains, its loss is the chart above" in c.value
                for c in at.caption)

@@ -41,9 +41,12 @@ def overview(run: Run, step: int) -> None:
             try_it.button(run, finding, index)
     left, right = st.columns(2)
     exploded = prepare.loss_explodes(run)
-    render.chart(chart_key(run, "overview_loss"), lambda: charts.loss_chart(
-        prepare.loss_curves(run), prepare.loss_references(run), log_scale=exploded,
-        height=240, steps=x_end(run)), container=left)
+    if run.status == "running":  # the live page draws the growing loss chart above
+        left.caption("While the run trains, its loss is the chart above.")
+    else:
+        render.chart(chart_key(run, "overview_loss"), lambda: charts.loss_chart(
+            prepare.loss_curves(run), prepare.loss_references(run), log_scale=exploded,
+            height=240, steps=x_end(run)), container=left)
     if len(run.layers):
         render.chart(chart_key(run, "overview_act_std"), lambda: charts.over_steps_chart(
             run.layers, "act_std", "activation std per hidden layer", "std", height=240,
@@ -53,10 +56,11 @@ def overview(run: Run, step: int) -> None:
     bounded = ACTIVATIONS[run.config.act].output_range is not None
     drift = ("toward the activation's limit is saturating" if bounded else
              f"one growing layer after layer is exploding ({run.config.act} has no limit)")
-    st.caption(f"Loss{scale}: train (raw and smoothed) and validation, with the uniform-guess "
-               "and data baselines. Activation std: healthy layers keep a similar, steady spread; "
-               f"a layer drifting toward 0 is collapsing, {drift}. The other tabs show each "
-               "quantity in detail.")
+    loss = ("" if run.status == "running" else f"Loss{scale}: train (raw and smoothed) and "
+            "validation, with the uniform-guess and data baselines. ")
+    st.caption(f"{loss}Activation std: healthy layers keep a similar, steady spread; a layer "
+               f"drifting toward 0 is collapsing, {drift}. The other tabs show each quantity "
+               "in detail.")
     if not run.config.is_char_task and run.status != "diverged":
         decision_boundary(run, step)
 
