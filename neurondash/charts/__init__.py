@@ -163,7 +163,8 @@ def dead_map_chart(frame: pd.DataFrame, layer: str, units: int,
                         legend=alt.Legend(title=label, symbolStrokeColor="#888888",
                                           symbolStrokeWidth=1, symbolType="square")),
         tooltip=["unit:O", "example:O", "saturated:N"],
-    ).properties(height=220)
+        # A frame: an all-white map (every output saturated) looked like no chart at all.
+    ).properties(height=220, view=alt.ViewBackground(stroke="#888888"))
 
 
 def distribution_over_steps_chart(frame: pd.DataFrame, title: str, y_title: str,

@@ -29,7 +29,8 @@ def test_the_activations_tab_describes_this_activation(name):
     if activation.saturated is not None:
         assert f"{activation.saturation_label} % over training" in titles
         assert f"{activation.saturation_label} (white)" in titles
-        assert f"White cells: {activation.saturation_label}" in captions
+        assert f"White cells: {activation.saturation_label} for that example (" in captions
+        assert "% of this map's cells)" in captions
     else:  # nothing to count: no map or share over training, said once
         assert "over training" not in titles.replace("activations over training", "")
         assert f"{name} has no flat region" in captions

@@ -87,8 +87,9 @@ def _flat_region(run: Run, step: int, activation: Activation) -> None:
     column = ("a dead unit: no example gives it a gradient" if activation.dead is not None
               else f"a unit {label} on every example, which still learns through the "
                    "small gradient there")
-    st.caption(f"White cells: {label} for that example. A fully white column is "
-               f"{column}." + rows)
+    share = float(mask()["saturated"].mean())
+    st.caption(f"White cells: {label} for that example ({share:.0%} of this map's cells). A "
+               f"fully white column is {column}." + rows)
     render.chart(chart_key(run, "saturation"), lambda: charts.over_steps_chart(
         run.layers, "saturated_pct", f"{label} % over training", "%",
         steps=x_end(run)), template=template_key(run, "saturation"), data=lambda: run.layers)
