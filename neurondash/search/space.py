@@ -160,6 +160,10 @@ def parse_range(text: str, dropped: list[str] | None = None) -> Range:
             raise SearchError(f"{text!r}: {cond!r} in the condition is not a setting")
         when = (cond, _values(cond, match["allowed"]))
     body = match["body"].strip()
+    if body.count("(") != body.count(")"):  # 'loguniform(0.1,': not a list of values
+        raise SearchError(f"{text!r}: its brackets do not pair up; write "
+                          "name=loguniform(low,high), name=uniform(low,high) or "
+                          "name=choice(a,b)")
     call = _CALL.match(body)
     if body == "auto":
         if name != "lr":

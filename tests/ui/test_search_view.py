@@ -142,6 +142,18 @@ def test_one_bad_value_is_left_out_of_its_line_and_the_others_are_searched():
     assert sorted(p.config.lr for p in log.runs) == [0.03, 0.1]
 
 
+def test_lines_that_are_all_left_out_say_so_once_and_a_bracket_is_named():
+    """'lr=loguniform(0.1,' was refused as a value 'loguniform(0.1', and a search left
+    with no line also said 'search 1 to 8 settings at once (got 0)'."""
+    at = open_app(SMALL, tab="Sweep")
+    at.text_area(key="search").input("lr=loguniform(0.1,").run()
+    said = texts(at.warning)
+    assert "'lr=loguniform(0.1,': its brackets do not pair up" in said
+    assert "got 0" not in said and "Search settings" not in said
+    assert "Nothing is left to search: every line above was left out." in texts(at.info)
+    assert "search_run" not in [b.key for b in at.button], "nothing to run"
+
+
 def test_a_failing_search_is_reported_without_losing_the_page(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("a worker process died")

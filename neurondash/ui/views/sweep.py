@@ -177,6 +177,9 @@ def _spec_from_controls(config: Config) -> SearchSpec | None:
         ranges.append(searched)
     for problem in problems:
         notice("warning", f"Left out of the search: {problem}")
+    if problems and not ranges:
+        st.info("Nothing is left to search: every line above was left out.")
+        return None
     try:
         return SearchSpec(config, tuple(ranges), trials=int(trials), repeats=int(repeats),
                           method=method, seed=int(seed), budget_seconds=float(budget) or None,
