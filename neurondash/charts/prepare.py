@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..config import Config
+from ..config import Config, spell_value
 from ..parts.activations import ACTIVATIONS
 from ..run import Run
 from .labels import COLUMN_LABELS, parameter_labeller
@@ -242,10 +242,12 @@ def _compare_label(key: str, summaries: dict[str, dict]) -> str:
 
 
 def differing_settings(configs: dict[str, object]) -> pd.DataFrame:
-    """Settings whose values differ between the given Configs (one row per Config)."""
+    """Settings whose values differ between the given Configs (one row per Config), spelt
+    as the link spells them: a table of floats showed a search trial's lr 0.01366 as
+    0.0137."""
     table = pd.DataFrame({label: c.to_dict() for label, c in configs.items()}).T
     varying = [c for c in table.columns if table[c].astype(str).nunique() > 1]
-    return table[varying]
+    return table[varying].map(spell_value)
 
 
 def neuron_inputs(block: int, n_inputs: int, context: np.ndarray | None = None,

@@ -84,3 +84,12 @@ def test_every_mark_of_a_heatmap_cell_opens_its_trial():
     for layer in layers:
         assert layer["encoding"]["href"]["field"] == "link", layer["mark"]
         assert {"field": "trial", "type": "nominal"} in layer["encoding"]["tooltip"]
+
+
+def test_settings_that_differ_are_spelt_as_the_link_spells_them():
+    """Compare showed a search trial's lr 0.01366 and wd 0.0007727 as 0.0137 and 0.0008."""
+    table = prepare.differing_settings({"a": Config(lr=0.01366, wd=0.0007727, opt="adamw"),
+                                        "b": Config(lr=0.1, opt="adamw")})
+    assert list(table.columns) == ["lr", "wd"]
+    assert table.loc["a"].tolist() == ["0.01366", "0.0007727"]
+    assert table.loc["b"].tolist() == ["0.1", "0"]
