@@ -81,8 +81,13 @@ def _widget(name: str, container) -> object:
                                    index=setting.choices.index(setting.default), **common)
     if name in LOG_GRIDS:
         options = slider_options(name, _held_value(name))
-        return container.select_slider(label, options, format_func=spell_value,
-                                       value=setting.default, **common)
+        chosen = container.select_slider(label, options, format_func=spell_value,
+                                         value=setting.default, **common)
+        # The slider's stops are a grid: any other value in range is typed here.
+        container.text_input(f"type {label}", key=f"{name}_typed", on_change=_typed_number,
+                             args=(name,), placeholder=f"or type one, e.g. "
+                             f"{spell_value(_example(name))}", label_visibility="collapsed")
+        return chosen
     if name == "width":
         return container.text_input(label, value=setting.default, on_change=_typed_width,
                                     **common)
@@ -96,6 +101,28 @@ def _widget(name: str, container) -> object:
     # %g shows the value the control holds in full (a link's 0.0137 is not shown as 0.01).
     return container.number_input(label, float(setting.low), float(setting.high), step=step,
                                   format="%g", value=float(setting.default), **common)
+
+
+def _example(name: str) -> float:
+    """A value off the slider's grid, to show what may be typed."""
+    grid = LOG_GRIDS[name]
+    return float(f"{(grid[len(grid) // 2] * grid[len(grid) // 2 + 1]) ** 0.5:.3g}")
+
+
+@callback("Typing a value")
+def _typed_number(name: str) -> None:
+    """A value typed under a log slider becomes the slider's (its stops take it in); one
+    out of range or not a number is said, and the slider keeps its value."""
+    setting, key = SETTINGS_BY_NAME[name], f"{name}_typed"
+    typed = st.session_state[key].strip()
+    st.session_state[key] = ""
+    if not typed:
+        return
+    try:
+        st.session_state[name] = setting.coerce(typed)
+    except ValueError:
+        Session().typed_refused = (f"{name}={typed!r} is not allowed: {setting.allowed()}; "
+                                   f"{name} stays {spell_value(_held_value(name))}.")
 
 
 @callback("Checking the width")

@@ -701,3 +701,21 @@ def test_a_typed_width_is_spelt_as_the_link_spells_it_and_a_refused_one_put_back
     assert "width='abc' is not allowed: an integer 1-1024, or a comma list with one per " \
         "layer; using the default '100'." in texts(at.warning)
     assert not at.exception
+
+
+def test_a_value_off_the_log_sliders_grid_can_be_typed():
+    """A new user could reach lr 0.7373 or init scale 2.913 only by editing the link: the
+    sliders stop on a grid. Typed under the slider, the value is the slider's, the link's
+    and the run's; a refused one is said and changes nothing."""
+    at = open_app(SMALL)
+    at.text_input(key="lr_typed").input("0.7373").run()
+    at.text_input(key="init_scale_typed").input("2.913").run()
+    run = list(at.session_state["runs"].values())[-1]
+    assert (run.config.lr, run.config.init_scale) == (0.7373, 2.913)
+    assert at.query_params["lr"] == "0.7373" and at.query_params["init_scale"] == "2.913"
+    assert at.select_slider(key="lr").value == 0.7373
+    assert at.text_input(key="lr_typed").value == ""
+    at.text_input(key="lr_typed").input("abc").run()
+    assert "lr='abc' is not allowed" in texts(at.warning)
+    assert "lr stays 0.7373." in texts(at.warning) and at.query_params["lr"] == "0.7373"
+    assert not at.exception
