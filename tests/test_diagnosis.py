@@ -223,6 +223,14 @@ def test_the_lr_finders_curve_judges_a_rate_far_from_its_suggestion():
     assert too_low.change == {"lr": suggested} and "LR finder" in too_low.text
     fine = train(config.replace(lr=suggested))
     assert not [f for f in diagnose(fine, finder) if "LR finder" in f.text]
+    # A blow-up advises the finder's rate too, not a tenth of its own (8 was told 0.8 on
+    # the Overview while the LR finder tab said 0.43), and that rate trains.
+    blown = train(config.replace(lr=8.0))
+    (worse,) = [f for f in diagnose(blown, finder) if f.lesson == "Worse than a uniform guess"]
+    assert worse.change == {"lr": suggested}
+    assert "the LR finder's suggestion for these settings" in worse.text
+    fixed = train(config.replace(**worse.change))
+    assert fixed.final["val_loss"] < blown.final["val_loss"] - 0.5
 
 
 @settings(max_examples=60, deadline=None)

@@ -49,9 +49,9 @@ def diagnose(run: Run, finder: LRFinderResult | None = None) -> list[Finding]:
     ``finder`` is an LR finder's result for the run's settings (any lr), when there is one."""
     config, found = run.config, []
     if run.status == "diverged":
-        found.append(divergence(run))
-    found += _at_init(run) + _notes(run) + generalisation(run)
-    found += spike_findings(run)
+        found.append(divergence(run, finder))
+    found += _at_init(run) + _notes(run) + generalisation(run, finder)
+    found += spike_findings(run, finder)
     # Whether the training loss itself shows trouble: findings read off the diagnostics
     # after training must agree with it (validation loss rising alone is overfitting).
     troubled = (loss_rise(run, validation=False) > RISE or run.status == "diverged"

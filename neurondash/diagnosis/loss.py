@@ -10,6 +10,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from ..engine.lr_finder import LRFinderResult
 from ..run import Run
 from .advice import chaotic_init, init_scale_advice, lr_advice
 from .findings import Advice, Finding, with_advice
@@ -202,7 +203,7 @@ def early_rise(run: Run) -> float:
             else math.inf)
 
 
-def spike_findings(run: Run) -> list[Finding]:
+def spike_findings(run: Run, finder: LRFinderResult | None = None) -> list[Finding]:
     """A loss that jumped up in the first steps (steps too large for the loss surface at
     init), and one that jumped up suddenly later on; a diverged run has its own finding.
     In a run that recovered (``recovered``) a spike cost steps, not the result: a note
@@ -240,7 +241,7 @@ def spike_findings(run: Run) -> list[Finding]:
                         "training and validation losses ended below a tenth of the uniform "
                         "guess's, so the spike cost steps, not the result.")
                 for finding in found]
-    return [with_advice(finding, blame(run, 1 / 3)) for finding in found]
+    return [with_advice(finding, blame(run, 1 / 3, finder)) for finding in found]
 
 
 def recovered(run: Run) -> bool:
@@ -271,12 +272,18 @@ def cut_drop(run: Run) -> float:
     return float(before.mean() - after.mean())
 
 
-def blame(run: Run, factor: float = 0.1) -> Advice:
+def blame(run: Run, factor: float = 0.1, finder: LRFinderResult | None = None) -> Advice:
     """What to turn when the loss blew up: the init when theory calls it deep in the chaotic
     phase (a lower lr only delays the blow-up), else the learning rate. A rate too high
     for any init blows up again at the advised scale (relu at lr 3): the init's advice says
     which rate to try next, the one this finding gives a run diverged at a tame init."""
     rate = lr_advice(run.config, factor, "")
+    target = float(f"{finder.suggestion:.1g}") if finder is not None else None
+    if target is not None and target < run.config.lr:
+        # lr 8 was told 0.8 on the Overview and 0.43 in the LR finder tab, with nothing
+        # to say which to trust: with a finder result for these settings, its rate.
+        rate = Advice(f"Lower lr to {target:g}, the LR finder's suggestion for these "
+                      "settings (LR finder tab).", {"lr": target})
     if chaotic_init(run):
         init = init_scale_advice(run, "down")
         return Advice(f"{init.text} If it still blows up there, lower lr to "
@@ -284,7 +291,7 @@ def blame(run: Run, factor: float = 0.1) -> Advice:
     return rate
 
 
-def generalisation(run: Run) -> list[Finding]:
+def generalisation(run: Run, finder: LRFinderResult | None = None) -> list[Finding]:
     """Where the final losses stand: worse than a uniform guess, stuck at a baseline, or
     fitting the training examples far better than the validation ones. While training (no
     final losses yet) only the validation curve turning up can be told."""
@@ -298,7 +305,7 @@ def generalisation(run: Run) -> list[Finding]:
             "error", "Worse than a uniform guess",
             f"The final validation loss is {val_loss:.2f}, above the {uniform:.2f} of a "
             "uniform guess: training made the model worse than knowing nothing (look for "
-            "the loss rising in the Loss tab).", metric="val_loss"), blame(run))]
+            "the loss rising in the Loss tab).", metric="val_loss"), blame(run, finder=finder))]
     found = []
     unigram = run.baselines.get("unigram")
     # Closer to the uniform guess than to the unigram baseline (char tasks), or within the

@@ -51,11 +51,12 @@ def lr_factor(opt: str, level: float) -> float:
     return min(MAX_FACTOR, max(1 / MAX_FACTOR, 10 ** (UPDATE_TARGET[opt] - level)))
 
 
-def divergence(run: Run) -> Finding:
-    """The blow-up, blamed on the init when theory calls it chaotic, else on the lr."""
+def divergence(run: Run, finder: LRFinderResult | None = None) -> Finding:
+    """The blow-up, blamed on the init when theory calls it chaotic, else on the lr (the LR
+    finder's suggestion when it was run for these settings)."""
     finding = Finding("error", "Divergence", f"{run.message} The charts show what was recorded "
                       "before.", metric="val_loss")
-    return with_advice(finding, blame(run))
+    return with_advice(finding, blame(run, finder=finder))
 
 
 def learning_rate(run: Run, level: float | None, found: list[Finding], troubled: bool,
