@@ -234,3 +234,19 @@ def test_a_stop_drops_the_runs_under_way_and_records_what_was_kept(tmp_path, mon
     assert under_way and len(log.results) == 1
     replayed = replay_search(spec(trials=4), store)
     assert replayed.version == log.version and set(replayed.results) == set(log.results)
+
+
+def test_a_cut_search_counts_the_trials_it_finished_not_the_ones_it_drew():
+    """A toast said 'stopped after 8 of its 8 trials' of a search whose leaderboard then
+    said 3 of them did not finish; stored trials it started from are not its own."""
+    from neurondash.search.running import Planned
+    from neurondash.ui.views.search_running import cut_words
+
+    search, log = spec(trials=8), SearchLog()
+    for trial, origin in ((0, "store"), (1, "search"), (2, "search")):
+        log.runs.append(Planned(trial, 0, TINY, 0, origin))
+    finished = {"status": "finished", "val_loss": 2.0, "query": TINY.to_query()}
+    log.results = {0: finished, 1: finished}
+    assert cut_words(search, log) == ("with 1 of its 8 trials finished and 1 cut short: what "
+                                      "it finished is kept, and Run search with those "
+                                      "settings goes on from there")

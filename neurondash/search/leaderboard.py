@@ -52,13 +52,14 @@ def search_frame(spec: SearchSpec, log) -> pd.DataFrame:
 
 
 def _drawn(spec: SearchSpec, config: Config, name: str):
-    """The value a trial drew for ``name``; None where its range's condition kept it from
-    drawing one (``wd ... if opt=adamw`` in an sgd trial: the base's 0 was never drawn)."""
+    """The value a trial drew for ``name``; blank (NaN, or None for a word) where its
+    range's condition kept it from drawing one (``wd ... if opt=adamw`` in an sgd trial
+    ran at wd's default, 0, a value outside the range the search drew from)."""
     for searched in spec.ranges:
         if searched.name == name and searched.when is not None:
             setting, allowed = searched.when
             if getattr(config, setting) not in allowed:
-                return None
+                return math.nan if isinstance(getattr(config, name), int | float) else None
     return getattr(config, name)
 
 

@@ -210,7 +210,7 @@ class SearchSpec:
     def plan(self) -> str:
         """How trials, rungs and the budget combine, said before the search runs."""
         count = self.trial_count
-        noun = "combinations" if self.method == "grid" else "trials"
+        noun = ("combination" if self.method == "grid" else "trial") + "s" * (count != 1)
         limit = f"{count} {noun}"
         if self.budget_seconds:
             limit = (f"up to {count} {noun} or {self.budget_seconds:g} s, whichever comes "

@@ -105,6 +105,8 @@ class Session:
     search_cut = _Key(None)
     """(spec, SearchLog) of this page's search when a rerun cut it short (a setting or the
     tab changed while it ran): said on the next draw, which no longer runs it."""
+    search_cut_toasted = _Key(False)
+    """Whether a draw outside the Sweep tab said ``search_cut`` in a toast already."""
     try_it = _Key(None)
     """(chart key of the run, index of its finding) whose Try it comparison is open."""
     search_used = _Key(None)

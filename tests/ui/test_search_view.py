@@ -183,14 +183,18 @@ def test_a_search_cut_short_by_a_rerun_is_said_where_the_page_went(monkeypatch):
     at = open_app(SMALL, tab="Sweep")
     at.button(key="search_run").click().run()
     at.selectbox(key="act").set_value("relu").run()
-    assert "The settings changed, so the search of the previous ones stopped after 1 of " \
-        "its 20 trials: the runs it finished are kept, and Run search with those settings " \
-        "goes on from them." in [rendered(i.value) for i in at.info]
+    how_far = ("with 0 of its 20 trials finished and 1 cut short: what it finished is "
+               "kept, and Run search with those settings goes on from there.")
+    assert f"The settings changed, so the search of the previous ones stopped {how_far}" \
+        in [rendered(i.value) for i in at.info]
     at.button(key="search_run").click().run()
     show(at, "Loss")
-    assert [t.value for t in at.toast if "The search in the Sweep tab stopped after 1" in
-            t.value], [t.value for t in at.toast]
-    show(at, "Sweep").button(key="search_run").click().run()
+    assert [t.value for t in at.toast if t.value == "The search in the Sweep tab stopped "
+            + how_far], [t.value for t in at.toast]
+    show(at, "Sweep")  # the toast has gone: the tab says it too
+    assert f"This search stopped when another tab opened: {how_far}" in [
+        rendered(i.value) for i in at.info]
+    at.button(key="search_run").click().run()
     at.run()  # the same search shown again: its leaderboard says it was stopped
     held = at.session_state["sweep"][1]
     held.version = "v1"  # as the store names what a stopped search holds

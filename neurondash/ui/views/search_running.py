@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from ...search import SearchLog, SearchSpec
+from ...search import SearchLog, SearchSpec, search_frame
 from ..live import waiter_id
 from ..session import Session
 
@@ -118,16 +118,24 @@ def follow(key: str, other: Running) -> None:
 
 
 def cut_words(spec: SearchSpec, log: SearchLog) -> str:
-    """How far a search cut short got, and where its runs are."""
-    trials = len({p.trial for p in log.runs if p.origin == "search"})
-    return (f"after {trials} of its {spec.trial_count} trials: the runs it finished are "
-            "kept, and Run search with those settings goes on from them")
+    """How far a search cut short got, counted as its leaderboard counts (trials this
+    search drew and finished; stored ones it started from are not its own), and where its
+    runs are."""
+    drawn = search_frame(spec, log)
+    drawn = drawn[drawn["origin"] == "search"]
+    whole = drawn.groupby("trial")["status"].agg(lambda s: bool((s != "not run").all()))
+    done, cut = int(whole.sum()), int((~whole).sum())
+    return (f"with {done} of its {spec.trial_count} trials finished"
+            + (f" and {cut} cut short" if cut else "") + ": what it finished is kept, and "
+            "Run search with those settings goes on from there")
 
 
 def say_cut_search() -> None:
     """A search this page ran, cut short by a draw that did not show the Sweep tab (the
-    sidebar's settings or the open tab changed): said where the page is now."""
-    cut = Session().take("search_cut")
-    if cut is not None:
+    sidebar's settings or the open tab changed): said where the page is now, once, and
+    again in the Sweep tab (a toast goes away)."""
+    cut = Session().search_cut
+    if cut is not None and not Session().search_cut_toasted:
+        Session().search_cut_toasted = True
         st.toast(f"The search in the Sweep tab stopped {cut_words(*cut)}.",
                  icon=":material/stop_circle:")

@@ -91,16 +91,21 @@ def check_link(raw: dict[str, str]) -> dict[str, tuple[str, str | None]]:
 
 def sweep_tab(config: Config, words: list[str] | None) -> None:
     st.caption("Search the settings on top of the sidebar's (each trial is the sidebar's "
-               "Config with the drawn values), in parallel worker processes. Every run is "
+               "Config with the drawn values; a searched setting a trial does not draw, as "
+               "wd in an sgd trial of 'wd=... if opt=adamw', takes its default and shows "
+               "blank), in parallel worker processes. Every run is "
                "kept in the run store: a repeated search, or its link opened by anybody, "
                "reads it instead of training, and a new search starts from the stored runs "
                "of its space (its sampler is told them first, marked 'store' below).")
     spec = _spec_from_controls(config)
     if spec is None:
         return
-    cut = Session().take("search_cut")
+    cut, toasted = Session().take("search_cut"), Session().take("search_cut_toasted")
     if cut is not None and cut[0] != spec:
         notice("info", f"The settings changed, so the search of the previous ones stopped "
+                       f"{search_running.cut_words(*cut)}.")
+    elif cut is not None and toasted:
+        notice("info", f"This search stopped when another tab opened: "
                        f"{search_running.cut_words(*cut)}.")
     _describe(spec, words)
     key = search_key(spec, tuple(words) if words else None)
@@ -205,8 +210,10 @@ def _describe(spec: SearchSpec, words: list[str] | None) -> None:
                   f"{workers} worker processes: {describe_seconds(seconds / workers)} on an "
                   "otherwise idle server")
     mattered = (f" **What mattered** needs {IMPORTANCE_TRIALS} trials trained to their full "
-                f"length; this plan draws {spec.trial_count}." if spec.trial_count
-                < IMPORTANCE_TRIALS and [n for n in spec.searched if n != "seed"] else "")
+                f"length; this plan draws {spec.trial_count}"
+                + (f" and starts from {stored}" if stored else "") + "."
+                if spec.trial_count + stored < IMPORTANCE_TRIALS
+                and [n for n in spec.searched if n != "seed"] else "")
     st.write(f"{spec.plan()} Runs of {spec.base.steps:,} steps; all the trials would take "
              f"{shared}, estimated over random picks of the "
              f"{'grid' if spec.method == 'grid' else 'ranges'}.{told}{mattered}")
@@ -317,11 +324,12 @@ def _results(spec: SearchSpec, log: SearchLog, words: list[str] | None) -> None:
         st.info("No run of this search is stored yet: press **Run search**.")
         return
     frame = search_frame(spec, log)
-    unfinished = frame.loc[frame["status"] == "not run", "trial"].nunique()
+    drawn = frame[frame["origin"] == "search"]
+    unfinished = drawn.loc[drawn["status"] == "not run", "trial"].nunique()
     if unfinished:
-        st.warning(f"{unfinished} of the {frame['trial'].nunique()} trials drawn so far did "
-                   "not finish (the search was stopped or ran out of budget, or a run has "
-                   "left the store). " + (
+        st.warning(f"{unfinished} of the {drawn['trial'].nunique()} trials this search drew "
+                   "did not finish (it was stopped or ran out of budget, or a run has left "
+                   "the store). " + (
                        f"Run search draws up to {spec.trial_count} more trials, told the "
                        "whole stored ones first" if spec.method in WARM_METHODS else
                        f"Run search draws the same {spec.trial_count} trials again") +
