@@ -24,6 +24,8 @@ def test_the_activations_tab_describes_this_activation(name):
     if activation.saturated is not None:
         assert f"outputs are {activation.flat_words or activation.saturation_label}, the " \
             "most of any layer" in captions
+    centre = "0.5" if name == "sigmoid" else "0"  # where a collapsed layer's outputs sit
+    assert f"the whole band narrowing to {centre} means collapse" in captions
     titles = " ".join(str(part.get("title", "")) for spec, _ in charts(tab)
                       for part in [spec, *spec.get("layer", [])])
     if activation.saturated is not None:
@@ -44,8 +46,9 @@ def test_the_neuron_tab_says_where_this_activation_passes_no_gradient(name):
     at = open_app({"act": name, "steps": "30", "width": "8", "depth": "2"})
     captions = texts(show(at, "Neuron").caption)
     if activation.flat_words:
-        assert f"a unit whose outputs are all {activation.flat_words} passes little or no " \
-            "gradient" in captions
+        passes = "little or no gradient" if activation.dead else "only a small gradient"
+        assert f"a unit whose outputs are all {activation.flat_words} passes {passes}" \
+            in captions
     else:
         assert f"{name} has no flat part" in captions
     assert "flat tails" not in captions or "flat tails" in activation.flat_words

@@ -630,9 +630,9 @@ def test_the_backprop_verdict_says_by_which_test_each_parameter_agreed():
     assert _agreement(checked) == (
         "Every one of the 3 parameters agrees with finite differences: 2 within a relative "
         "error of 1e-06 (largest 3.0e-09); hidden 1 weights by differences of at most "
-        "2.4e-10, below the 1e-08 that finite differences can resolve (gradients this small "
-        "make relative error noise). A relative error of 0 marks a gradient that is zero "
-        "both ways (within 1e-08).")
+        "2.4e-10, within what finite differences of this loss can resolve (1e-08 per unit "
+        "of loss: the loss's own rounding, not the backward, makes up such a difference). A "
+        "relative error of 0 marks a gradient that is zero both ways (within 1e-08).")
 
 
 def test_a_large_model_is_checked_only_on_request():

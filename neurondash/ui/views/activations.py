@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from ... import charts
@@ -48,10 +49,12 @@ def activations_tab(run: Run, step: int) -> None:
     band = (f" Outputs {activation.flat_words} show as a dark band there: one growing over "
             f"training means more outputs {label}." if activation.saturated is not None
             else "")
+    # Collapse is a band narrowing to the output at 0 (sigmoid's is 0.5).
+    centre = float(activation.forward(np.zeros(1))[0])
     over_training_view(run, "activation", "activations over training", "activation",
                        "Each layer's activation histogram at every snapshot, darkest where "
-                       "most values fall; the whole band narrowing to 0 means collapse."
-                       + band)
+                       f"most values fall; the whole band narrowing to {centre:g} means "
+                       "collapse." + band)
 
 
 def _this_step(run: Run, step: int, activation: Activation) -> str:

@@ -111,9 +111,9 @@ def _agreement(checked: pd.DataFrame) -> str:
                f"{relative['relative_error'].max():.1e})" if len(relative) else ""))
     if len(floor):
         said += (f"{'; ' if len(relative) else ''}{', '.join(floor['name'])} by differences "
-                 f"of at most "
-                 f"{floor['max_abs_diff'].max():.1e}, below the {NOISE_FLOOR:g} that finite "
-                 "differences can resolve (gradients this small make relative error noise)")
+                 f"of at most {floor['max_abs_diff'].max():.1e}, within what finite "
+                 f"differences of this loss can resolve ({NOISE_FLOOR:g} per unit of loss: "
+                 "the loss's own rounding, not the backward, makes up such a difference)")
     if zero:
         said += (f". A relative error of 0 marks a gradient that is zero both ways (within "
                  f"{NOISE_FLOOR:g})")

@@ -81,8 +81,9 @@ def neuron_tab(run: Run, step: int) -> None:
                  data=lambda: neuron_frame)
     over = f"{len(examples)} examples" + (f" at {groups} positions each" if groups > 1 else "")
     act = ACTIVATIONS[trace.activation]
+    passes = "little or no gradient" if act.dead is not None else "only a small gradient"
     healthy = (f"Healthy: mostly where the curve has slope; a unit whose outputs are all "
-               f"{act.flat_words} passes little or no gradient." if act.flat_words else
+               f"{act.flat_words} passes {passes}." if act.flat_words else
                f"{act.name} has no flat part: any spread passes the gradient on.")
     st.caption("Red dot: this example's pre-activation and output on the activation curve; "
                f"grey: where this unit's pre-activations fall over {over}. {healthy}")
