@@ -357,3 +357,12 @@ def test_saturation_at_init_also_quotes_the_share_the_header_shows_at_the_end():
     assert " at init (above this diagnosis's 35% for tanh at init), and " \
         f"{worst['saturated_pct']:.0f}% of {worst['layer']}'s after training, where" \
         in finding.text
+
+
+def test_units_dead_of_a_chaotic_init_are_not_blamed_on_the_rate():
+    """tanh at init_scale 30 is 97% saturated before any step; its dead units were told
+    'Lower lr to 0.03 (its first steps overshot)', which left 14 dead (1 at init_scale 1)."""
+    found = diagnose(train(Config.from_query("depth=5&init_scale=30")[0]))
+    assert "Dead units" in [f.lesson for f in found]
+    assert {name for f in found for name in f.change} == {"init_scale"}
+    assert not [f for f in found if "Lower lr" in f.text]

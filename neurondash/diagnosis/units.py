@@ -179,17 +179,21 @@ def _dead_advice(run: Run, level: float | None, high: float) -> Advice | None:
     if config.bias_init > 1:
         return Advice(f"bias_init {config.bias_init:g} pushes whole units off; start the "
                       "biases at 0.", {"bias_init": 0.0})
+    dies_of_large_inputs = ACTIVATIONS[config.act].dies_of_large_inputs
+    # Pushed into a flat tail by a chaotic init before any step (tanh at init_scale 30:
+    # 97% saturated at init), the init is the cause: a lower lr left 14 dead units at 1.
+    chaotic = init_scale_advice(run, "down") if dies_of_large_inputs else None
+    if chaotic is not None:
+        return chaotic
     if level is not None and level > high:
         return lr_advice(config, 1 / 3, " (its steps are large enough to throw units off)")
     if early_spike(run) is not None:
         return lr_advice(config, 1 / 3, " (its first steps overshot, throwing units off: the "
                          "early loss spike)")
-    if ACTIVATIONS[config.act].dies_of_large_inputs:
-        advice = init_scale_advice(run, "down")
-        if advice is None and config.norm == "none":
-            advice = Advice(f"BatchNorm (norm batch) keeps every layer's pre-activations near "
-                            f"unit scale, out of {config.act}'s flat tails.", {"norm": "batch"})
-        return advice
+    if dies_of_large_inputs:
+        return Advice(f"BatchNorm (norm batch) keeps every layer's pre-activations near unit "
+                      f"scale, out of {config.act}'s flat tails.", {"norm": "batch"}) \
+            if config.norm == "none" else None
     advice = init_scale_advice(run, "up") or init_scale_advice(run, "down")
     if advice is None and config.act == "relu":
         advice = Advice("leaky_relu keeps a small gradient where ReLU has none.",
