@@ -36,6 +36,9 @@ def test_the_activations_tab_describes_this_activation(name):
     else:  # nothing to count: no map or share over training, said once
         assert "over training" not in titles.replace("activations over training", "")
         assert f"{name} has no flat region" in captions
+        assert "count_dead" not in [b.key for b in at.button], "no dead unit to count"
+        dead = [m for m in at.metric if m.label == "dead units (train split)"]
+        assert [m.value for m in dead] == ["—"]
 
 
 @pytest.mark.parametrize("name", list(ACTIVATIONS))

@@ -138,8 +138,8 @@ def dead_at_step(run: Run, step: int) -> None:
     """The split-wide dead count at the selected snapshot, on request (the table above
     counts the diagnostic sample only)."""
     state = prepare.saturation_name(run.config.act)
-    if run.status == "diverged":
-        return
+    if run.status == "diverged" or ACTIVATIONS[run.config.act].saturated is None:
+        return  # nothing to count: a function with no flat region has no dead units
     offer_rebuild(run, step)
     if kept_step(run, step) is None and step != run.steps_done:
         st.caption(f"The table counts units {state} on all {run.sample_name}. Whether they "

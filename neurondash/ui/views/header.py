@@ -56,7 +56,11 @@ def metrics(run: Run, step: int | None) -> None:
                        help=f"The largest share of {name} activations in one hidden layer "
                             f"at the selected snapshot, measured on the "
                             f"{run.sample_name} of the diagnostic batch.")
-    if run.dead_units is not None:
+    if get_activation(run.config.act).saturated is None:
+        cols[4].metric("dead units (train split)", "—",
+                       help=f"{run.config.act} has no flat region: no unit ever stops "
+                            "passing the gradient.")
+    elif run.dead_units is not None:
         cols[4].metric("dead units (train split)", f"{sum(run.dead_units.values()):,}",
                        help=f"Hidden units {name} for every example of the whole training "
                             "split after training: they pass no gradient, so they no longer "
