@@ -157,9 +157,10 @@ def update_data_frame(run: Run, max_rows: int = 4000) -> pd.DataFrame:
 
 
 def loss_explodes(run: Run) -> bool:
-    """Whether the loss grew so far past where it started, or (a diverged run) past the
-    uniform guess, that a linear axis would squash the rest of the curve flat: then the
-    loss is drawn on a log scale. A healthy run's hockey stick stays linear."""
+    """Whether the training or validation loss reached so far past where training started,
+    or (a diverged run) past the uniform guess, that a linear axis would squash the rest of
+    the curve flat: then the loss is drawn on a log scale. A healthy run's hockey stick
+    stays linear."""
     loss = run.history["loss"].to_numpy()
     finite = loss[np.isfinite(loss) & (loss > 0)]
     if not finite.size:
@@ -167,7 +168,13 @@ def loss_explodes(run: Run) -> bool:
     start = run.expected_initial_loss
     if run.status != "diverged":
         start = max(float(finite[0]), start)
-    return bool(finite.max() > 10 * start)
+    # The validation curve too: BatchNorm's running statistics start at 0 and 1, so at
+    # init_scale 3 ReLU's step-0 validation loss was 195 against a training loss of 3.3,
+    # and squashed both curves flat.
+    val = run.evals["val_loss"].to_numpy() if len(run.evals) else np.empty(0)
+    val = val[np.isfinite(val) & (val > 0)]
+    highest = max(float(finite.max()), float(val.max()) if val.size else 0.0)
+    return bool(highest > 10 * start)
 
 
 def compare_snapshots(run: Run, step: int, name: str, quantity: str) -> pd.DataFrame:

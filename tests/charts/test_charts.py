@@ -251,3 +251,16 @@ def test_the_loss_caption_names_only_the_lr_cuts_the_run_has(sched):
         assert lr[step - 1] == pytest.approx(10 * lr[step])
     else:
         assert cuts == []
+
+
+def test_a_validation_loss_far_above_the_start_opens_the_loss_on_a_log_scale():
+    """ReLU with BatchNorm at init_scale 3: the running statistics start at 0 and 1, so
+    the step-0 validation loss is ~170 against a training loss of 3.3, and a linear axis
+    flattened both curves. At init_scale 1 the same net stays linear."""
+    far = train(Config.from_query("act=relu&depth=5&width=32&init_scale=3&norm=batch"
+                                  "&steps=300")[0])
+    assert float(far.evals["val_loss"].iloc[0]) > 10 * float(far.history["loss"].iloc[0])
+    assert prepare.loss_explodes(far)
+    assert prepare.loss_explodes(type(far).from_json(far.to_json())), "so does its file"
+    near = train(Config.from_query("act=relu&depth=5&width=32&norm=batch&steps=300")[0])
+    assert not prepare.loss_explodes(near)

@@ -34,6 +34,6 @@ def _loss_chart(run: Run) -> None:
     render.chart(chart_key(run, "loss", log_scale), lambda: charts.loss_chart(
         prepare.loss_curves(run), prepare.loss_references(run), log_scale, steps=x_end(run)))
     if exploded:
-        st.caption("The loss grew past ten times where it started (or, in a diverged run, the "
-                   "uniform guess), so it is drawn on a log scale: on a linear one the "
-                   "blow-up flattens everything before it.")
+        st.caption("A loss reached past ten times where training started (or, in a diverged "
+                   "run, the uniform guess), so it is drawn on a log scale: on a linear one "
+                   "that peak flattens everything else.")

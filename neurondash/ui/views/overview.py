@@ -52,7 +52,8 @@ def overview(run: Run, step: int) -> None:
             run.layers, "act_std", "activation std per hidden layer", "std", height=240,
             steps=x_end(run)), container=right, template=template_key(run, "overview_act_std"),
             data=lambda: run.layers)
-    scale = " (on a log scale: it grew past ten times its start)" if exploded else ""
+    scale = (" (on a log scale: a loss reached past ten times where training started)"
+             if exploded else "")
     bounded = ACTIVATIONS[run.config.act].output_range is not None
     drift = ("toward the activation's limit is saturating" if bounded else
              f"one growing layer after layer is exploding ({run.config.act} has no limit)")
