@@ -258,6 +258,15 @@ def keep_watching(job: Job) -> None:
         st.rerun(scope="app")
 
 
+def live_loss_chart(run: Run):
+    """The loss so far, over the whole run's steps, on the log scale the finished run's
+    chart would take (a ReLU net with BatchNorm at init_scale 3 has a step-0 validation
+    loss of ~195, which flattened the live curves)."""
+    return charts.loss_chart(prepare.loss_curves(run), prepare.loss_references(run),
+                             height=220, steps=run.config.total_steps,
+                             log_scale=prepare.loss_explodes(run))
+
+
 def live_page(job: Job, draw: Callable[[Run, int], None]) -> None:
     """The page while ``job`` trains, redrawn without rerunning the script: progress,
     Stop, the loss and ``draw(run, step)`` of the latest snapshot, every second or, where
@@ -295,9 +304,7 @@ def live_page(job: Job, draw: Callable[[Run, int], None]) -> None:
         if run is None:
             return
         render.chart(("live loss", run_key(run.config, list(run.words or [])),
-                      run.steps_done, len(run.history)), lambda: charts.loss_chart(
-            prepare.loss_curves(run), prepare.loss_references(run), height=220,
-            steps=run.config.total_steps))
+                      run.steps_done, len(run.history)), lambda: live_loss_chart(run))
         step = run.snapshot_steps[-1]
         st.caption(f"Live: the views below draw the snapshot at step {step:,} and move to "
                    f"the newest one every {period:g} s or so (drawing takes at most a "

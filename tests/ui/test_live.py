@@ -288,3 +288,20 @@ def test_the_overview_of_a_live_run_does_not_draw_the_live_chart_twice():
     assert not [c for c in at.caption if "Loss: train" in c.value]
     assert any("While the run trains, its loss is the chart above" in c.value
                for c in at.caption)
+
+
+def test_the_live_loss_takes_the_log_scale_the_finished_chart_would():
+    """ReLU with BatchNorm at init_scale 3 starts at a validation loss of ~170: the live
+    chart was linear (flat curves) until the end switched the Loss tab to a log scale."""
+    from neurondash import Config, train
+    from neurondash.ui.live import live_loss_chart
+
+    live = []
+    train(Config.from_query("act=relu&depth=5&width=32&init_scale=3&norm=batch&steps=300")[0],
+          on_snapshot=lambda build: live.append(build()))
+    scale = live_loss_chart(live[-1]).to_dict()["layer"][0]["encoding"]["y"]["scale"]
+    assert scale["type"] == "log"
+    plain = []
+    train(Config(steps=200, depth=1, width=8), on_snapshot=lambda build: plain.append(build()))
+    assert live_loss_chart(plain[-1]).to_dict()["layer"][0]["encoding"]["y"]["scale"].get(
+        "type") != "log"
