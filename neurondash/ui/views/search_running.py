@@ -16,6 +16,7 @@ import streamlit as st
 from ...search import SearchLog, SearchSpec, search_frame
 from ..live import waiter_id
 from ..session import Session
+from ..text import notice
 
 WATCH_SECONDS = 2.0
 """How often a page that follows another page's search looks at its progress."""
@@ -88,8 +89,8 @@ def progress_words(spec: SearchSpec, log: SearchLog) -> tuple[float, str]:
     best = f"; best validation loss {min(whole):.4f}" if whole else ""
     trials = len({p.trial for p in log.runs if p.origin == "search"})
     trained = sum(log.runs[i].origin == "search" for i in log.results)
-    told = len({p.trial for p in log.runs if p.origin != "search"})
-    told = f"; {told:,} stored trials told first" if told else ""
+    stored = len({p.trial for p in log.runs if p.origin != "search"})
+    told = f"; {stored:,} stored trials told first" if stored else ""
     return (min(trials / spec.trial_count, 1.0),
             f"{trials} of {spec.trial_count} trials, {runs_done(trained)}{told}{best}")
 
@@ -128,6 +129,17 @@ def cut_words(spec: SearchSpec, log: SearchLog) -> str:
     return (f"with {done} of its {spec.trial_count} trials finished"
             + (f" and {cut} cut short" if cut else "") + ": what it finished is kept, and "
             "Run search with those settings goes on from there")
+
+
+def say_cut_here(spec: SearchSpec) -> None:
+    """In the Sweep tab: this page's search cut short, unless it is the search shown and
+    was ended by Stop (its leaderboard says so)."""
+    cut, toasted = Session().take("search_cut"), Session().take("search_cut_toasted")
+    if cut is not None and cut[0] != spec:
+        notice("info", f"The settings changed, so the search of the previous ones stopped "
+                       f"{cut_words(*cut)}.")
+    elif cut is not None and toasted:
+        notice("info", f"This search stopped when another tab opened: {cut_words(*cut)}.")
 
 
 def say_cut_search() -> None:

@@ -100,13 +100,7 @@ def sweep_tab(config: Config, words: list[str] | None) -> None:
     spec = _spec_from_controls(config)
     if spec is None:
         return
-    cut, toasted = Session().take("search_cut"), Session().take("search_cut_toasted")
-    if cut is not None and cut[0] != spec:
-        notice("info", f"The settings changed, so the search of the previous ones stopped "
-                       f"{search_running.cut_words(*cut)}.")
-    elif cut is not None and toasted:
-        notice("info", f"This search stopped when another tab opened: "
-                       f"{search_running.cut_words(*cut)}.")
+    search_running.say_cut_here(spec)
     _describe(spec, words)
     key = search_key(spec, tuple(words) if words else None)
     other = search_running.elsewhere(key)
