@@ -131,10 +131,18 @@ class RunStore:
         ``opened``: somebody asked to see it (which pins it); a search reading its own
         runs to continue them passes False."""
         with self._lock:
-            if key in self._loaded:
-                self._loaded.move_to_end(key)
-                self._touch(key, opened)
-                return self._loaded[key]
+            held = self._loaded.get(key)
+        # A copy held in memory counts only while the index still has the run: another
+        # process (the operator's dashboard, `runs delete`, an eviction) may have dropped it.
+        if held is not None:
+            if self._touch(key, opened):
+                with self._lock:
+                    if key in self._loaded:
+                        self._loaded.move_to_end(key)
+                return held
+            with self._lock:
+                self._loaded.pop(key, None)
+            return None
         with self._connect() as db:
             row = db.execute("SELECT path FROM runs WHERE key = ?", (key,)).fetchone()
         if row is None:
@@ -319,11 +327,13 @@ class RunStore:
         return len(RunStore(destination, self.max_bytes).list())
 
     # -- internals --------------------------------------------------------------------
-    def _touch(self, key: str, opened: bool) -> None:
+    def _touch(self, key: str, opened: bool) -> bool:
+        """Mark ``key`` used (and opened); whether the index still has it."""
         now = time.time()
         with self._connect() as db:
-            db.execute("UPDATE runs SET last_used = ?, opened = CASE WHEN ? THEN ? ELSE opened "
-                       "END WHERE key = ?", (now, opened, now, key))
+            return db.execute("UPDATE runs SET last_used = ?, opened = CASE WHEN ? THEN ? "
+                              "ELSE opened END WHERE key = ?",
+                              (now, opened, now, key)).rowcount > 0
 
     def _forget(self, key: str, path: Path | None) -> None:
         with self._connect() as db:

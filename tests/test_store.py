@@ -233,3 +233,16 @@ def test_a_backup_taken_while_a_writer_writes_opens_with_whole_runs(store, runs,
         f"{row.key}.json.gz" for row in copy.list()}
     with pytest.raises(FileExistsError):
         store.backup(tmp_path / "copy")
+
+
+def test_a_run_deleted_by_another_process_is_gone_here_too(store, runs):
+    """A server holds a few runs decoded in memory; the operator's dashboard or ``runs
+    delete`` (another process, another store object) deleting one must not leave this one
+    answering its link from memory."""
+    key = store.put(runs[1])
+    assert store.get(key) is not None  # now held in memory
+    assert RunStore(store.root).delete(key)
+    assert store.get(key) is None
+    assert key not in store
+    store.put(runs[1])  # trained again by whoever opened the link: stored again
+    assert store.get(key).to_json() == runs[1].to_json()
