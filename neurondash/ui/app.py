@@ -328,5 +328,8 @@ def _views(page: Page, header: bool = False, live: bool = False) -> None:
             with tab:
                 if live and not view.needs_run:
                     st.info(f"{name} opens when the training ends (or is stopped).")
+                elif view.trains and page.config.task == "words" and not page.words:
+                    st.info(f"The {name} view trains on your word list: upload one in "
+                            "the sidebar's Data section first.")
                 else:
                     draw_or_report(name, lambda view=view: view.draw(page))

@@ -61,6 +61,9 @@ class Session:
     """Store keys whose deletion the operator asked for and has yet to confirm."""
     word_list_rejected = _Key(None)
     """Why the uploaded word list was refused (said where the page asks for one)."""
+    accepted_words = _Key(None)
+    """(file name, words) of the last word list this session's upload accepted: a file
+    refused after it leaves that list in use, so the run on the page stays."""
     stopped_elsewhere = _Key(False)
     """The training this page followed was stopped by the page that started it (said
     once, under the stopped run)."""
@@ -125,5 +128,5 @@ class Session:
 
     def forget_runs(self) -> None:
         """What Reset clears besides the controls."""
-        for name in ("runs", "imported_words", "continue_refused"):
+        for name in ("runs", "imported_words", "accepted_words", "continue_refused"):
             delattr(self, name)

@@ -365,14 +365,24 @@ def sidebar() -> tuple[Config, list[str], list[str] | None]:
 
 
 def _read_words(upload) -> list[str] | None:
+    """The uploaded list; for a file it refuses, the list accepted before it (said), so
+    that a wrong file loses nothing on the page."""
     if upload is None:
         return None
     try:
-        return parse_word_list(upload.getvalue())
+        words = parse_word_list(upload.getvalue())
     except WordListError as err:
+        kept = Session().accepted_words
+        if kept is not None:
+            name, words = kept
+            notice("error", f"Word list rejected: {err} Still using the list accepted "
+                            f"before it, {name} ({len(words):,} words).")
+            return list(words)
         notice("error", f"Word list rejected: {err}")
         Session().word_list_rejected = str(err)  # said on the page too: Data may be closed
         return None
+    Session().accepted_words = (upload.name, tuple(words))
+    return words
 
 
 @callback("Loading the settings")

@@ -408,6 +408,15 @@ def test_word_list_upload_trains_on_its_own_vocabulary_and_rejects_bad_files():
     assert not at.error, [rendered(e.value) for e in at.error]
     run = next(reversed(at.session_state["runs"].values()))
     assert run.config.task == "words" and run.vocab == ".abcdoxyzé"
+    metrics = [m.value for m in at.metric]
+    uploader = next(u for u in at.get("file_uploader") if u.proto.label.startswith("word"))
+    uploader.set_value(("other.txt", b"\x00\xff\x00binary", "text/plain")).run()
+    assert not at.exception
+    said = texts(at.error)
+    assert "Word list rejected" in said and "Still using the list accepted before it, " \
+        "words.txt (24 words)" in said, said
+    assert [m.value for m in at.metric] == metrics, "the run on the page stays"
+    assert next(reversed(at.session_state["runs"].values())).vocab == ".abcdoxyzé"
 
 
 def test_continue_trains_the_current_run_further_and_the_link_reproduces_it(monkeypatch):
@@ -719,3 +728,13 @@ def test_a_value_off_the_log_sliders_grid_can_be_typed():
     assert "lr='abc' is not allowed" in texts(at.warning)
     assert "lr stays 0.7373." in texts(at.warning) and at.query_params["lr"] == "0.7373"
     assert not at.exception
+
+
+@pytest.mark.parametrize("name", [name for name, view in VIEWS.items() if view.trains])
+def test_a_view_that_trains_asks_for_a_word_list_before_it_can_train(name):
+    """With task words and no list, a view that trains offers nothing to press (the LR
+    finder's button ended on an internal error, a search on 'a run failed')."""
+    at = open_app({"task": "words"}, tab=name)
+    assert not at.exception
+    assert f"The {name} view trains on your word list: upload one" in texts(at.info)
+    assert not [b.label for b in at.tabs[TABS.index(name)].button]

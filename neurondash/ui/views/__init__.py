@@ -49,6 +49,8 @@ class Page:
 class View:
     draw: Callable[[Page], None]
     needs_run: bool = False
+    trains: bool = False
+    """It trains runs of the sidebar's settings: with task words, not before a word list."""
 
 
 VIEWS: dict[str, View] = {
@@ -65,8 +67,8 @@ VIEWS: dict[str, View] = {
         | {key: entry.config for key, entry in p.runs.entries()},
         lambda key: p.runs.get(key) or shared_store().get(key))),
     "Lessons": View(lambda p: lessons.lessons_tab()),
-    "Sweep": View(lambda p: sweep.sweep_tab(p.config, p.words)),
-    "LR finder": View(lambda p: lr_finder.lr_finder_tab(p.config, p.words)),
+    "Sweep": View(lambda p: sweep.sweep_tab(p.config, p.words), trains=True),
+    "LR finder": View(lambda p: lr_finder.lr_finder_tab(p.config, p.words), trains=True),
     "Export / import": View(lambda p: export.export_tab(p.run, p.runs, run_key, p.step)),
 }
 TABS = tuple(VIEWS)
