@@ -8,7 +8,6 @@ derived from that table, so a name or a range can only change in one place.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -19,7 +18,8 @@ from .parts.activations import ACTIVATIONS
 from .parts.initializers import INITIALIZERS
 from .parts.layers import NORMS
 from .parts.optimizers import OPTIMIZERS, SCHEDULES
-from .settings_rules import ConfigError, Setting
+from .setting_names import meant_setting
+from .settings_rules import ConfigError, Setting, spell_default, spell_value
 
 CHAR_TASKS = ("names", "words")
 POINT_TASKS = ("spiral", "circles", "xor", "gauss", "moons")
@@ -297,7 +297,7 @@ class ConfigRules:
             setting = cls.SETTINGS_BY_NAME.get(name)
             if setting is None:
                 if name not in VIEW_PARAMS:
-                    meant = meant_setting(name)
+                    meant = meant_setting(name, cls.SETTINGS_BY_NAME)
                     messages.append(f"Ignored unknown parameter {name!r}"
                                     + (f" (did you mean {meant}?)." if meant else "."))
                 continue
@@ -306,11 +306,11 @@ class ConfigRules:
             except ConfigError as err:
                 nearest = setting.nearest(value)
                 if nearest is None:
-                    messages.append(f"{err}; using the default {_spelled(setting.default)}.")
+                    messages.append(f"{err}; using the default {spell_default(setting.default)}.")
                 else:
                     good[name] = nearest
                     messages.append(f"{err}; using the nearest allowed value "
-                                    f"{_spelled(nearest)}.")
+                                    f"{spell_default(nearest)}.")
         while True:
             try:
                 return cls(**good), messages
@@ -326,8 +326,36 @@ class ConfigRules:
                             break
                     else:
                         raise
+                narrower = cls._widest_fitting(good, value) if err.name == "width" else None
+                if narrower is not None:
+                    good["width"] = narrower
+                    messages.append(f"{err}; using the widest that fits, {narrower!r}.")
+                    continue
                 messages.append(f"{err}; using the default "
-                                f"{_spelled(cls.SETTINGS_BY_NAME[err.name].default)}.")
+                                f"{spell_default(cls.SETTINGS_BY_NAME[err.name].default)}.")
+
+    @classmethod
+    def _widest_fitting(cls, good: dict[str, Any], width: str) -> str | None:
+        """``width`` scaled down (every layer alike) to the widest the parameter cap allows
+        with the other settings in ``good``; None when no narrower width makes them valid
+        (a comma list of the wrong length)."""
+        widths = [int(part) for part in width.split(",")]
+
+        def scaled(top: int) -> str:
+            return ",".join(str(max(1, w * top // max(widths))) for w in widths)
+
+        def fits(top: int) -> bool:
+            try:
+                cls(**{**good, "width": scaled(top)})
+            except ConfigError as err:
+                return err.name != "width"
+            return True
+
+        low, high = 0, max(widths) - 1  # the largest top that fits lies in [low, high]
+        while low < high:
+            middle = (low + high + 1) // 2
+            low, high = (middle, high) if fits(middle) else (low, middle - 1)
+        return scaled(low) if low >= 1 and fits(low) else None
 
     @classmethod
     def from_query(cls, query: str) -> tuple[Config, list[str]]:
@@ -343,27 +371,6 @@ class ConfigRules:
         return "&".join(f"{k}={spell_value(v)}" for k, v in self.changed().items())
 
 
-SETTING_ALIASES = {"learning_rate": "lr", "activation": "act", "optimizer": "opt",
-                   "batch_size": "batch", "weight_decay": "wd", "schedule": "sched",
-                   "layers": "depth", "hidden": "width", "normalization": "norm",
-                   "iterations": "steps", "epochs": "steps"}
-"""Other libraries' names for settings, as a link written by hand may use them."""
-
-
-def meant_setting(name: str) -> str | None:
-    """The setting a mistyped or foreign parameter name most likely means, if any."""
-    lowered = name.strip().lower()
-    if lowered in SETTING_ALIASES:
-        return SETTING_ALIASES[lowered]
-    names = [s.name for s in SETTINGS]
-    close = difflib.get_close_matches(lowered, names, n=1, cutoff=0.75)
-    if close:
-        return close[0]
-    # A misspelt alias ('lerning_rate'): the setting the alias names.
-    alias = difflib.get_close_matches(lowered, list(SETTING_ALIASES), n=1, cutoff=0.8)
-    return SETTING_ALIASES[alias[0]] if alias else None
-
-
 def make_config_class(settings: tuple[Setting, ...]) -> type:
     """A frozen dataclass with one field per setting (its default from the table) and the
     rules of ``ConfigRules``; ``settings`` other than ``SETTINGS`` make a scratch Config, as
@@ -377,17 +384,3 @@ def make_config_class(settings: tuple[Setting, ...]) -> type:
 
 
 Config = make_config_class(SETTINGS)
-
-
-def _spelled(value: Any) -> str:
-    """A default as the sidebar shows it: numbers as links spell them (1, not 1.0), text
-    quoted (an empty default shows as '')."""
-    return repr(value) if isinstance(value, str) else spell_value(value)
-
-
-def spell_value(value: Any) -> str:
-    """A value as links and search specs write it: floats in their shortest exact form."""
-    if isinstance(value, float):
-        short = f"{value:g}"
-        return short if float(short) == value else repr(value)
-    return str(value)

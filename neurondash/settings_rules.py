@@ -79,17 +79,27 @@ class Setting:
         ``lr=1e-9`` is the smallest learning rate, not the default one) or, for a whole
         number, to a fraction (``depth=7.5`` is 8, as ``depth=999`` is 12); None when
         ``value`` is no number (text, infinite or NaN)."""
+        if self.name == "width" and not isinstance(value, bool):
+            # Each layer's width, as a whole number within the bounds.
+            parts = [_clamped(self, part, int) for part in str(value).split(",")]
+            return None if None in parts else ",".join(map(str, parts))
         if self.kind not in (int, float) or isinstance(value, bool):
             return None
-        try:
-            number = float(value)
-        except (TypeError, ValueError, OverflowError):
-            return None
-        if not math.isfinite(number):
-            return None
-        if self.kind is int:
-            number = math.floor(number + 0.5)
-        return self.kind(min(max(number, self.low), self.high))
+        return _clamped(self, value, self.kind)
+
+
+def _clamped(setting: Setting, value: Any, kind: type) -> Any | None:
+    """``value`` as a number of ``kind`` within the setting's bounds (a whole number
+    rounded to the nearest); None for no finite number."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if not math.isfinite(number):
+        return None
+    if kind is int:
+        number = math.floor(number + 0.5)
+    return kind(min(max(number, setting.low), setting.high))
 
 
 def _coerce_width(setting: Setting, text: str) -> str:
@@ -108,3 +118,17 @@ def _coerce_multi(setting: Setting, text: str) -> str:
     if not chosen or chosen - set(setting.choices):
         raise ConfigError(setting.name, text, setting.allowed())
     return ",".join(c for c in setting.choices if c in chosen)
+
+
+def spell_default(value: Any) -> str:
+    """A default as the sidebar shows it: numbers as links spell them (1, not 1.0), text
+    quoted (an empty default shows as '')."""
+    return repr(value) if isinstance(value, str) else spell_value(value)
+
+
+def spell_value(value: Any) -> str:
+    """A value as links and search specs write it: floats in their shortest exact form."""
+    if isinstance(value, float):
+        short = f"{value:g}"
+        return short if float(short) == value else repr(value)
+    return str(value)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 import pytest
 from hypothesis import given, settings
@@ -208,3 +208,20 @@ def test_an_unknown_link_parameter_names_the_setting_it_likely_means(name, meant
     _, warnings = Config.from_query(f"{name}=1")
     hint = f" (did you mean {meant}?)." if meant else "."
     assert warnings == [f"Ignored unknown parameter {name!r}{hint}"]
+
+
+@pytest.mark.parametrize("query", ["width=1024&depth=12", "width=100000&depth=50",
+                                   "width=1024,1000,900,800,700,600,500&depth=7&context=8&embed_dim=32&fuse=2",
+                                   "width=1024&depth=12&task=spiral&features=x1,x2,sin1"])
+def test_a_link_width_over_the_parameter_cap_uses_the_widest_that_fits(query):
+    """A width the parameter cap refuses is scaled down (every layer alike) to the widest
+    that fits, as a number beyond a bound takes that bound, not the default 100."""
+    config, messages = Config.from_query(query)
+    widths = [int(w) for w in config.width.split(",")]
+    asked = [min(int(w), 1024) for w in dict(parse_qsl(query))["width"].split(",")]
+    assert config.n_params() <= MAX_PARAMS
+    assert any(f"using the widest that fits, {config.width!r}" in m for m in messages)
+    assert widths == [max(1, w * max(widths) // max(asked)) for w in asked]
+    wider = ",".join(str(max(1, w * (max(widths) + 1) // max(asked))) for w in asked)
+    with pytest.raises(ConfigError, match="parameters"):
+        config.replace(width=wider)

@@ -15,7 +15,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("building blocks: the registries whose names the settings offer, file formats",
      ("engine", "parts", "parts.*", "features", "paths", "runfile", "run_encoding", "kept_states",
       "run_source")),
-    ("settings", ("settings_rules", "config", "cost", "presets")),
+    ("settings", ("settings_rules", "setting_names", "config", "cost", "presets")),
     ("data", ("data", "data.*")),
     ("engine", ("engine.model", "engine.diagnostics", "engine.gradcheck", "engine.queries",
                 "engine.train", "engine.lr_finder")),
