@@ -366,3 +366,16 @@ def test_units_dead_of_a_chaotic_init_are_not_blamed_on_the_rate():
     assert "Dead units" in [f.lesson for f in found]
     assert {name for f in found for name in f.change} == {"init_scale"}
     assert not [f for f in found if "Lower lr" in f.text]
+
+
+def test_an_all_clear_under_a_note_says_it_is_apart_from_that_note():
+    """A bare "Healthy." right under "Activations shrink with depth ... Raise init_scale"
+    read as contradicting it: the all-clear now says it is apart from the note."""
+    run = train(Config(act="relu", init_scale=0.6, width="73", lr=0.0737, steps=1777))
+    found = diagnose(run)
+    notes = [f for f in found if f.level == "info"]
+    (healthy,) = [f for f in found if f.lesson == "Healthy"]
+    assert notes and healthy.text.startswith("Apart from the note above, no problem found.")
+    alone = [f for f in diagnose(train(Config(depth=1, width="200", steps=3000)))
+             if f.lesson == "Healthy"]
+    assert alone and not alone[0].text.startswith("Apart")

@@ -212,7 +212,11 @@ def _all_clear(run: Run, level: float | None, found: list[Finding]) -> Finding:
     """"Healthy" with its numbers, or, for a run of fewer steps than the learning rate
     needs, only what the start shows: a 1-step run has not shown that it learns."""
     if run.steps_done >= MIN_STEPS_FOR_LR:
-        return Finding("success", "Healthy", _healthy_summary(run, level, found))
+        # Under a note (an init to improve) a bare "Healthy" read as contradicting it.
+        notes = sum(finding.level == "info" for finding in found)
+        besides = (f"Apart from the note{'s' if notes > 1 else ''} above, no problem found. "
+                   if notes else "")
+        return Finding("success", "Healthy", besides + _healthy_summary(run, level, found))
     done = f"{run.steps_done:,} training step" + ("" if run.steps_done == 1 else "s")
     return Finding("info", "Too short to judge",
                    f"{done} {'so far' if run.status == 'running' else 'only'}: too few to "

@@ -57,6 +57,9 @@ class Session:
     own_runs = _Key(factory=set)
     """Store keys of the runs this session trained or opened (by link, by search): what its
     Runs view lists. There are no accounts: a new session (a reload) starts an empty list."""
+    whole_store = _Key(False)
+    """The operator's Runs-view switch to the whole store, kept while other tabs are open
+    (Streamlit forgets an unshown widget's value)."""
     delete_pending = _Key(None)
     """Store keys whose deletion the operator asked for and has yet to confirm."""
     word_list_rejected = _Key(None)

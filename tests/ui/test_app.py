@@ -738,3 +738,10 @@ def test_a_view_that_trains_asks_for_a_word_list_before_it_can_train(name):
     assert not at.exception
     assert f"The {name} view trains on your word list: upload one" in texts(at.info)
     assert not [b.label for b in at.tabs[TABS.index(name)].button]
+
+
+def test_the_overview_of_a_net_without_hidden_layers_explains_no_undrawn_chart():
+    at = open_app({"depth": "0", "steps": "30"})
+    said = texts(at.caption)
+    assert "No hidden layer (depth 0), so no activation std to draw." in said
+    assert "Activation std: healthy layers" not in said

@@ -83,7 +83,7 @@ def test_word_list_runs_and_their_words_are_never_shown_to_another_session(monke
         assert not [s for s in listed(other) if "task=words" in s], listed(other)
         text = page_text(other)
         assert not any(word in text for word in PRIVATE_WORDS)
-    assert "word lists are not listed" in page_text(other)
+    assert "1 run of other visitors' word lists is not listed" in page_text(other)
 
 
 def test_the_operator_deletes_a_run_only_after_confirming_it(monkeypatch):
@@ -103,7 +103,7 @@ def test_the_operator_deletes_a_run_only_after_confirming_it(monkeypatch):
     text = page_text(at)
     assert f"Deleted 1 run from the store: {CONFIG.to_query()}." in text, "with what went"
     assert "None of this tab's runs is in the store any more" in text
-    assert "1 run of this tab is no longer in the store" in text
+    assert f"1 run of this tab ({CONFIG.to_query()}) is no longer in the store" in text
     at.run()
     assert "Deleted 1 run" not in page_text(at), "said once"
 

@@ -10,7 +10,8 @@ from neurondash.config import SETTINGS_BY_NAME
 from neurondash.ui.session import Session
 
 UI = Path(__file__).resolve().parents[2] / "neurondash" / "ui"
-WIDGET_KEYS = {"view", "snapshot", "import_file", "runs_table", "compare_runs"}
+WIDGET_KEYS = {"view", "snapshot", "import_file", "runs_table", "compare_runs",
+               "runs_whole_store"}
 """Keys of widgets whose values callbacks set (besides the settings' own controls)."""
 
 

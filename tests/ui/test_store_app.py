@@ -156,7 +156,8 @@ def test_selected_stored_runs_are_compared_and_deleted(monkeypatch):
                    if spec["encoding"].get("color", {}).get("field") == "run"]
     assert len(set(compared[0].column("run").to_pylist())) == 2
     show(at, "Runs")
-    at = select_rows(whole_store(at), [0, 1])
+    assert at.toggle(key="runs_whole_store").value, "the switch stays on across tabs"
+    at = select_rows(at, [0, 1])
     at.button(key="runs_delete").click().run()
     assert all(key in shared_store() for key in keys), "deleted before confirming"
     at.button(key="runs_delete_confirm").click().run()

@@ -59,9 +59,10 @@ def overview(run: Run, step: int) -> None:
              f"one growing layer after layer is exploding ({run.config.act} has no limit)")
     loss = ("" if run.status == "running" else f"Loss{scale}: train (raw and smoothed) and "
             "validation, with the uniform-guess and data baselines. ")
-    st.caption(f"{loss}Activation std: healthy layers keep a similar, steady spread; a layer "
-               f"drifting toward 0 is collapsing, {drift}. The other tabs show each quantity "
-               "in detail.")
+    spread = (f"Activation std: healthy layers keep a similar, steady spread; a layer "
+              f"drifting toward 0 is collapsing, {drift}. " if len(run.layers) else
+              "No hidden layer (depth 0), so no activation std to draw. ")
+    st.caption(f"{loss}{spread}The other tabs show each quantity in detail.")
     if not run.config.is_char_task and run.status != "diverged":
         decision_boundary(run, step)
 

@@ -45,6 +45,11 @@ def _delete(keys: list[str], names: str) -> None:
     Session().runs_table_round += 1
 
 
+@callback("Switching to the whole store")
+def _keep_whole_store() -> None:
+    Session().whole_store = bool(st.session_state["runs_whole_store"])
+
+
 @callback("Deleting runs")
 def _cancel_delete() -> None:
     del Session().delete_pending
@@ -63,19 +68,24 @@ def _caption(store, shown: Listing, whole: bool, admin: bool) -> None:
             "it a search's unopened runs past its best go first, runs opened in the last "
             f"{PINNED_DAYS:g} days (pinned) last")
     if whole:
-        hidden = (f"; {shown.private_hidden:,} run(s) of other visitors' word lists are not "
-                  "listed" if shown.private_hidden else "")
+        hidden = (f"; {_count(shown.private_hidden)} of other visitors' word lists "
+                  f"{'is' if shown.private_hidden == 1 else 'are'} not listed"
+                  if shown.private_hidden else "")
         st.caption(f"Every run kept on this server: {_count(len(shown.rows))}{hidden}; {size}."
                    " Settings are those that differ from the defaults, as in a link.")
         return
-    gone = len(Session().own_runs - {row.key for row in shown.rows})
+    gone_keys = Session().own_runs - {row.key for row in shown.rows}
+    gone = len(gone_keys)
+    named = [entry.config.to_query() or "defaults" for key, entry in Session().runs.entries()
+             if key in gone_keys]
+    which = f" ({escape(', '.join(named))})" if named else ""
     st.caption(f"The runs this browser tab trained or opened: {len(shown.rows):,}; "
                f"{size}. Settings are those that differ from the defaults, as in a link, "
                "which opens a run for anyone. Other visitors' runs are not listed here, and "
                "the list lives in this tab (there are no accounts): a reload, or a link "
                "opened in this tab, starts a new one, so open shared links in a new tab."
-               + (f" {_count(gone)} of this tab {'is' if gone == 1 else 'are'} no longer in "
-                  "the store (evicted past its cap, or deleted by the operator): "
+               + (f" {_count(gone)} of this tab{which} {'is' if gone == 1 else 'are'} no "
+                  "longer in the store (evicted past its cap, or deleted by the operator): "
                   f"{'its link trains it' if gone == 1 else 'their links train them'} again."
                   if gone else "")
                + ("" if admin else " Deleting runs is the operator's: "
@@ -100,7 +110,8 @@ def _count(runs: int) -> str:
 def runs_tab() -> None:
     admin = admin_enabled()
     whole = admin and st.toggle(
-        "Whole store (operator)", key="runs_whole_store",
+        "Whole store (operator)", key="runs_whole_store", value=Session().whole_store,
+        on_change=_keep_whole_store,
         help="Every visitor's stored runs, except those of their uploaded word lists")
     try:
         store = shared_store()
