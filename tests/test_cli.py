@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from neurondash import Config, Run, sweep
+from neurondash import Config, Run, sweep, train
 from neurondash.cli import build_parser, config_from_args, main, settings_from_args
 from neurondash.config import SETTINGS
+from neurondash.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -230,3 +231,24 @@ def test_the_installed_command_works_from_any_directory_with_either_flag_spellin
     shown = subprocess.run([command, "train", "--help"], cwd=tmp_path, capture_output=True,
                            text=True, timeout=120).stdout
     assert "--init-scale" in shown and "--init_scale" not in shown
+
+
+def test_runs_show_finds_a_word_list_run_by_its_link_and_says_when_it_cannot(tmp_path,
+                                                                             capsys):
+    """A word-list run's key holds its words, so its link's own key is not stored: the
+    link finds it by its settings, and two lists' runs of the same settings ask for the
+    key."""
+    store = RunStore(tmp_path / "store")
+    config = Config(task="words", steps=20, depth=1, width="8")
+    lists = [[f"{a}{b}{c}" for a in "abcd" for b in "xyz" for c in "eo"],
+             [f"{a}{b}" for a in "klmnop" for b in "uvwi"]]
+    first = store.put(train(config, words=lists[0]))
+    flags = ["--store", str(store.root)]
+    assert main(["runs", "show", f"http://host/?{config.to_query()}", *flags]) == 0
+    assert first[:12] in capsys.readouterr().out
+    store.put(train(config, words=lists[1]))
+    assert main(["runs", "show", config.to_query(), *flags]) == 2
+    err = capsys.readouterr().err
+    assert "2 stored runs have the settings" in err and "give the key" in err
+    assert main(["runs", "show", "task=words&steps=21", *flags]) == 2
+    assert "no stored run has the settings 'task=words&steps=21'" in capsys.readouterr().err

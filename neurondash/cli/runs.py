@@ -53,12 +53,22 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def _find(store: RunStore, start: str) -> str:
     """The one stored key that begins with ``start``, or the key of the run a link (or
     its query string) names; ValueError otherwise."""
+    rows = store.list()
     if "=" in start or "?" in start:
         config, warnings = Config.from_query(start.split("?", 1)[-1])
         if warnings:
             raise ValueError("; ".join(warnings))
-        start = run_key(config)
-    keys = [row.key for row in store.list() if row.key.startswith(start)]
+        # A word-list run's key holds its words too: a link finds it by its settings.
+        same = [row.key for row in rows if row.key == run_key(config)] or [
+            row.key for row in rows if row.query == config.to_query()]
+        if len(same) != 1:
+            raise ValueError(f"no stored run has the settings {config.to_query()!r}"
+                             if not same else
+                             f"{len(same)} stored runs have the settings "
+                             f"{config.to_query()!r} (word-list runs of different lists): "
+                             "give the key, the first column of `runs list`")
+        return same[0]
+    keys = [row.key for row in rows if row.key.startswith(start)]
     if len(keys) != 1:
         raise ValueError(f"no stored run has a key starting {start!r}" if not keys else
                          f"{len(keys)} stored runs have keys starting {start!r}: give more")
