@@ -349,7 +349,8 @@ def sidebar() -> tuple[Config, list[str], list[str] | None]:
                     task = values[name]
                 if name == "task" and values[name] == "words":
                     # The browser refuses a bigger file at once, in the parser's limit.
-                    upload = st.file_uploader("word list (.txt, one word per line)",
+                    upload = st.file_uploader(f"word list (.txt, one word per line, up to "
+                                              f"{MAX_UPLOAD_BYTES / 1e6:g} MB)",
                                               type=["txt"], key="word_file",
                                               max_upload_size=math.ceil(
                                                   MAX_UPLOAD_BYTES / 2**20),
