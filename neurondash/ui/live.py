@@ -288,17 +288,7 @@ def live_page(job: Job, draw: Callable[[Run, int], None]) -> None:
         progress = job.progress
         bar_column.progress(min(progress.fraction, 1.0) if progress else 0.0,
                             text=progress_text(job))
-        stopping = job.stop_requested.is_set()
-        if job.owner != waiter_id():
-            stop_column.caption("Started by another page: only that page can stop it.")
-        else:
-            # Not "Stop": Streamlit's own Stop (of a script run) shows beside it while a
-            # fragment draws.
-            stop_column.button(
-                "Stopping..." if stopping else "Stop training", key="stop_training",
-                disabled=stopping, on_click=_request_stop, args=(job,),
-                help="Stop at the next step where the run can be continued exactly; what "
-                     "was trained is kept (the run of its first steps).")
+        _stop_button(job, stop_column)
         start = time.perf_counter()  # building the snapshot's Run is drawing cost too
         run = live_run(job)
         if run is None:
@@ -315,6 +305,24 @@ def live_page(job: Job, draw: Callable[[Run, int], None]) -> None:
 
     ended()
     live()
+
+
+def _stop_button(job: Job, column) -> None:
+    """Stop, for the page that started the training, or for a page that follows it once
+    that page has closed (nobody could stop it otherwise)."""
+    me = waiter_id()
+    if job.owner != me and page_open(job.owner):
+        column.caption("Started by another page: only that page can stop it.")
+        return
+    stopping = job.stop_requested.is_set()
+    # Not "Stop": Streamlit's own Stop (of a script run) shows beside it while a fragment
+    # draws.
+    column.button("Stopping..." if stopping else "Stop training", key="stop_training",
+                  disabled=stopping, on_click=_request_stop, args=(job,),
+                  help="Stop at the next step where the run can be continued exactly; what "
+                       "was trained is kept (the run of its first steps)." + (
+                           "" if job.owner == me else " The page that started it has "
+                                                      "closed."))
 
 
 def _measured(job: Job, period: float, cost: float) -> None:

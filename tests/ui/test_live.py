@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from streamlit.testing.v1 import AppTest
 
 from neurondash import Config, train
 from neurondash.identity import run_key
@@ -305,3 +306,31 @@ def test_the_live_loss_takes_the_log_scale_the_finished_chart_would():
     train(Config(steps=200, depth=1, width=8), on_snapshot=lambda build: plain.append(build()))
     assert live_loss_chart(plain[-1]).to_dict()["layer"][0]["encoding"]["y"]["scale"].get(
         "type") != "log"
+
+
+def _follower_of_a_training() -> None:
+    import streamlit as st
+
+    from neurondash.jobs import Job
+    from neurondash.ui import live
+
+    live._stop_button(Job("key", owner="the page that started it"), st)
+
+
+@pytest.mark.parametrize("owner_open", [True, False])
+def test_a_follower_may_stop_a_training_once_the_page_that_started_it_closed(owner_open,
+                                                                             monkeypatch):
+    """A colleague who joined could never stop a training whose starting page had closed:
+    it read "only that page can stop it" until the end."""
+    from neurondash.ui import live
+
+    monkeypatch.setattr(live, "page_open", lambda waiter: owner_open)
+    at = AppTest.from_function(_follower_of_a_training)
+    at.run()
+    assert not at.exception
+    stops = [b for b in at.button if b.label == "Stop training"]
+    captions = " ".join(c.value for c in at.caption)
+    assert bool(stops) != owner_open
+    assert ("only that page can stop it" in captions) == owner_open
+    if stops:
+        assert "The page that started it has closed." in stops[0].help

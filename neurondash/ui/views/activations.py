@@ -140,6 +140,10 @@ def dead_at_step(run: Run, step: int) -> None:
     state = prepare.saturation_name(run.config.act)
     if run.status == "diverged" or ACTIVATIONS[run.config.act].saturated is None:
         return  # nothing to count: a function with no flat region has no dead units
+    if run.status == "running":  # a live redraw every second would drop the click
+        st.caption(f"Whether units {state} on the sample are dead on the whole training "
+                   "split can be counted once training ends (or is stopped).")
+        return
     offer_rebuild(run, step)
     if kept_step(run, step) is None and step != run.steps_done:
         st.caption(f"The table counts units {state} on all {run.sample_name}. Whether they "
