@@ -69,8 +69,10 @@ def prescription_sentence(run: Run) -> str:
         "uniform": f"uniform on ±1 (std 1/√3){scale}",
         "zero": "zero (every unit the same: nothing breaks the symmetry)",
     }.get(config.init, config.init)
-    out = (f"; the output's with gain 1{scale}, times out scale {config.out_scale:g}"
-           if config.init != "zero" else "")
+    # Only Kaiming has a gain of its own: the output layer (no activation after it) takes 1.
+    rule_of_output = "gain 1 / √fan_in" if config.init == "kaiming" else "the same rule"
+    out = (f"; the output's with {rule_of_output}{scale}, times out scale "
+           f"{config.out_scale:g}" if config.init != "zero" else "")
     embed = "; the embedding table is unit normal" if config.is_char_task else ""
     return f"Hidden weights are drawn with std = {rule}{out}{embed}."
 

@@ -108,6 +108,8 @@ class Spike(NamedTuple):
     from_initial: bool = False
     """An early spike's ``start`` is the initial loss on the sampled examples, which lay
     above the first step's batch loss."""
+    window: int = 0
+    """An early spike's: how many first steps it was looked for in (``SPIKE_SHARE``)."""
 
     @property
     def back_level(self) -> float:
@@ -141,7 +143,7 @@ def early_spike(run: Run) -> Spike | None:
     if early[peak] - start < max(SPIKE_NATS, SPIKE_NOISE * noise):
         return None
     return Spike(int(run.history["step"].iloc[peak]), float(early[peak]), start, noise,
-                 from_initial=start > early[0])
+                 from_initial=start > early[0], window=len(early))
 
 
 def later_jump(run: Run) -> Spike | None:
@@ -221,13 +223,14 @@ def spike_findings(run: Run, finder: LRFinderResult | None = None) -> list[Findi
                if spike.from_initial else
                f"its first step's batch loss of {spike.start:.2f}")
             + f" (late in training it moves about {spike.noise:.2g} from step "
-            "to step): the first steps overshoot, and the run spends steps climbing back "
-            "down (Loss tab).", metric="early_rise"))
+            f"to step): early in training (its first {spike.window:,} steps) steps this "
+            "large overshoot, and the run spends steps climbing back down (Loss tab).",
+            metric="early_rise"))
     jump = later_jump(run)
     if jump is not None:
-        back = (f"it took until step {jump.back:,} to come back below "
+        back = (f"it took until step {jump.back:,} to come back halfway, below "
                 f"{jump.back_level:.2f}" if jump.back is not None else
-                f"it had not come back below {jump.back_level:.2f} by the end")
+                f"it had not come back halfway, below {jump.back_level:.2f}, by the end")
         found.append(Finding(
             "warning", SPIKE_LESSONS[1],
             f"At step {jump.step:,} the training loss jumped to {jump.peak:.2f} (the median "

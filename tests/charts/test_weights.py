@@ -72,3 +72,20 @@ def test_the_sentence_names_init_scale_wherever_it_multiplies():
     sentence = prescription_sentence(run)
     assert sentence.count("x init scale 3") == 2, sentence
     assert "times out scale 0.1" in sentence
+
+
+@pytest.mark.parametrize("init", ["kaiming", "xavier", "normal", "uniform"])
+def test_the_sentence_gives_the_output_layer_the_rule_its_table_row_follows(init):
+    """A uniform init's sentence said the output had "gain 1 x init scale 0.3, times out
+    scale 0.1" (read: std 0.03) where its row prescribes 0.0173 (1/√3 of that): only
+    Kaiming has a gain; the other schemes give the output their own rule."""
+    from neurondash.charts.weights import prescription_sentence
+
+    run = train(Config(init=init, init_scale=0.3, **WIDE))
+    sentence = prescription_sentence(run)
+    assert ("gain" in sentence) == (init == "kaiming"), sentence
+    table = init_table(run, 0)
+    hidden, out = table.iloc[-2], table.iloc[-1]
+    if init in ("normal", "uniform"):  # the same rule whatever the fan: out scale alone
+        assert "the output's with the same rule" in sentence
+        assert out["prescribed_std"] == pytest.approx(0.1 * hidden["prescribed_std"])

@@ -20,9 +20,12 @@ def weights_tab(run: Run, step: int) -> None:
     table(init_table(run, step), hide_index=True, column_config={
         "prescribed_std": "std the init prescribes", "init_std": "std at init",
         "weight_std": f"std at step {step:,}", "vs_prescribed": "÷ prescribed"})
+    small_output = (f" The output layer starts {1 / run.config.out_scale:g} times smaller "
+                    "on purpose (out scale: logits near 0 at init), so its ratio growing far "
+                    "past 1 as it learns is expected." if run.config.out_scale < 1 else "")
     st.caption(prescription_sentence(run) + " At init the measured std is the prescribed "
                "one up to sampling noise; training moves it (a ratio far from 1 means the "
-               "weights left the scale the init chose for them).")
+               "weights left the scale the init chose for them)." + small_output)
     if len(run.weights):
         frame = functools.cache(lambda: weight_std_frame(run))
         render.chart(chart_key(run, "weight_std"), lambda: charts.over_steps_chart(
