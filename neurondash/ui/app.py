@@ -218,13 +218,17 @@ def _store_trouble(err: Exception) -> None:
 
 def _wait_for_click(config: Config, words: list[str] | None, runs: RunShelf,
                     seconds: float) -> Run | None:
-    """Say what pressing Train would cost; keep showing the session's latest run."""
+    """Say what pressing Train would cost; keep showing the session's latest run (said
+    here, so the page needs no second notice for it)."""
+    latest = _latest(runs)
+    Session().previous_said = latest is not None
     st.info(f"This run would take {describe_seconds(seconds)} to train here "
             f"({config.n_params():,} parameters, {config.total_steps:,} steps of "
             f"{config.batch:,} examples, {config.snapshot_count():,} snapshots): press "
             f"**Train** to start it. Opening a link trains only runs of up to "
-            f"{run_source.AUTO_SECONDS:g} s by itself.")
-    return _latest(runs)
+            f"{run_source.AUTO_SECONDS:g} s by itself."
+            + (" Until then the page shows the previous run." if latest is not None else ""))
+    return latest
 
 
 def _shorter_run(config: Config, words: list[str] | None, runs: RunShelf) -> Run | None:
@@ -279,7 +283,7 @@ def _page() -> None:
             st.rerun()  # its training ended while this page ran: take its run, not the last
         same = run_key(run.config.replace(until=0), run.words) == run_key(
             config.replace(until=0), words)
-        if run.config != config and not same:
+        if run.config != config and not same and not Session().take("previous_said"):
             st.info("Showing the previous run; press Train for the current settings.")
         if run.status == "diverged":
             notice("error", run.message)

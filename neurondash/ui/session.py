@@ -85,6 +85,8 @@ class Session:
     (``live.Cadence``)."""
     adopt = _Key(None)
     """A Config the controls take before the next draw (a stopped run's ``until``)."""
+    previous_said = _Key(False)
+    """Whether this draw's wait-for-Train notice said the page shows the previous run."""
     continue_refused = _Key(None)
     """Why Continue could not be done, said once on the next draw."""
     imported_words = _Key(None)

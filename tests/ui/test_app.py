@@ -745,3 +745,16 @@ def test_the_overview_of_a_net_without_hidden_layers_explains_no_undrawn_chart()
     said = texts(at.caption)
     assert "No hidden layer (depth 0), so no activation std to draw." in said
     assert "Activation std: healthy layers" not in said
+
+
+def test_a_run_waiting_for_train_says_once_that_the_page_shows_the_previous_one():
+    """Four notices stacked up when a setting changed to a long run; the wait for Train
+    now says that the previous run is shown, and no second notice repeats it."""
+    at = open_app(SMALL)
+    at.number_input(key="steps").set_value(100_000).run()
+    assert not at.exception
+    notices = [i.value for i in at.info]
+    assert any("press **Train** to start it" in n and "Until then the page shows the "
+               "previous run." in n for n in notices), notices
+    assert not any("Showing the previous run" in n for n in notices), notices
+    assert charts(at), "the previous run is still drawn"
