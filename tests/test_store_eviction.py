@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from neurondash import Config, store_policy, train
-from neurondash.charts import prepare
+from neurondash.charts import runs_table
 from neurondash.cli import main
 from neurondash.identity import run_key
 from neurondash.store import RunStore
@@ -47,7 +47,7 @@ def test_a_search_past_the_cap_evicts_its_own_worst_runs_and_not_a_linked_one(
     for run in best[5:]:
         assert run_key(run.config) not in kept, "its worst went first"
     assert [row.kept for row in kept.values()].count(EXTRA) == len(kept) - 4
-    shown = prepare.runs_frame(store.list())  # the Runs view's table
+    shown = runs_table.runs_frame(store.list())  # the Runs view's table
     assert dict(zip(shown["key"], shown["kept"], strict=True)) == {
         key: row.kept for key, row in kept.items()}
     assert main(["runs", "list", "--store", str(store.root)]) == 0

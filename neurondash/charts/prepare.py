@@ -53,8 +53,17 @@ def _snapshot_rows(run: Run, step: int, quantity: str) -> pd.DataFrame:
 
 
 def histograms_at(run: Run, step: int, quantity: str) -> pd.DataFrame:
+    """One row per bin, and per name a last point at the last bin's end: a step line
+    (``interpolate="step-after"``) draws a bin from its start to the next point, so
+    without it the last bin (tanh's spike at +1) was a bare vertical line."""
     rows = _snapshot_rows(run, step, quantity)
     frame = rows[["name", "bin_start", "bin_end", "density"]].astype({"name": str})
+    if len(frame):
+        ends = frame.groupby("name", sort=False).tail(1).assign(bin_start=lambda f: f.bin_end)
+        order = {name: k for k, name in enumerate(pd.unique(frame["name"]))}
+        frame = pd.concat([frame, ends], ignore_index=True).sort_values(
+            ["name", "bin_start"], key=lambda c: c.map(order) if c.name == "name" else c,
+            kind="stable", ignore_index=True)
     if quantity in ("weight", "weight_grad"):
         frame["name"] = frame["name"].map(parameter_labeller(run))
     return frame
@@ -347,44 +356,6 @@ def decision_frame(xs: np.ndarray, ys: np.ndarray, probs: np.ndarray,
     floats = ["x", "x2", "y", "y2", "p"]
     return plane.astype({c: np.float32 for c in floats} | {
         c: "category" for c in ("part", "label", "split")})
-
-
-RUN_SORTS = {"last used": ("last_used", False), "validation loss": ("val_loss", True),
-             "training loss": ("train_loss", True), "training time (s)": ("seconds", False)}
-"""Sort choices of the Runs view: column and ascending."""
-
-
-def runs_frame(rows: list, text: str = "", sort: str = "last used") -> pd.DataFrame:
-    """The run store's rows (``store.StoredRun``) as the Runs view's table: settings that
-    differ from the defaults (the link), status, losses, warnings, cost (seconds, examples
-    seen), what eviction keeps (``store_policy``): every run of every search, ranked across
-    searches; only rows whose link, status or findings contain ``text`` (case-insensitive),
-    sorted by ``RUN_SORTS[sort]``."""
-    records = []
-    for row in rows:
-        final = row.summary["final"]
-        records.append({
-            "key": row.key, "settings": row.query or "(defaults)",
-            "status": row.summary["status"], "steps": row.summary["steps_done"],
-            "val_loss": final.get("val_loss", np.nan),
-            "train_loss": final.get("train_loss", np.nan),
-            "findings": ", ".join(row.summary["findings"]) or "healthy",
-            "seconds": row.summary["elapsed"],
-            "examples": row.summary["steps_done"] * row.summary["config"]["batch"],
-            "last_used": pd.Timestamp(row.last_used, unit="s"), "kept": row.kept,
-        })
-    # What eviction keeps and when it was last used come early: at the end they were off
-    # a 1400-px page's table, behind the findings.
-    columns = ["key", "settings", "status", "kept", "last_used", "steps", "val_loss",
-               "train_loss", "findings", "seconds", "examples"]
-    table = pd.DataFrame(records, columns=columns)
-    needle = text.strip().lower()
-    if needle:
-        haystack = (table["settings"] + " " + table["status"] + " " + table["findings"])
-        table = table[haystack.str.lower().str.contains(needle, regex=False)]
-    column, ascending = RUN_SORTS[sort]
-    return table.sort_values(column, ascending=ascending, na_position="last",
-                             kind="stable").reset_index(drop=True)
 
 
 def short_labels(configs: dict[str, object]) -> dict[str, str]:

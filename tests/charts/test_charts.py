@@ -264,3 +264,16 @@ def test_a_validation_loss_far_above_the_start_opens_the_loss_on_a_log_scale():
     assert prepare.loss_explodes(type(far).from_json(far.to_json())), "so does its file"
     near = train(Config.from_query("act=relu&depth=5&width=32&norm=batch&steps=300")[0])
     assert not prepare.loss_explodes(near)
+
+
+def test_a_histogram_step_line_draws_its_last_bin_to_the_end(run):
+    """A step line draws a bin from its start to the next point: each series ends with a
+    point at its last bin's end, so the last bin (tanh's spike at +1) has its width."""
+    step = run.snapshot_steps[-1]
+    for quantity in ("activation", "preactivation", "gradient", "weight", "weight_grad"):
+        frame = prepare.histograms_at(run, step, quantity)
+        for name, rows in frame.groupby("name", sort=False):
+            *_, last_bin, end = rows.itertuples()
+            assert end.bin_start == end.bin_end == last_bin.bin_end, (quantity, name)
+            assert end.density == last_bin.density
+            assert rows["bin_start"].is_monotonic_increasing

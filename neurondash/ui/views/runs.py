@@ -9,7 +9,7 @@ import sqlite3
 
 import streamlit as st
 
-from ...charts import prepare
+from ...charts import runs_table
 from ...config import Config
 from ...store import shared_store
 from ...store_policy import PINNED_DAYS, SEARCH_TOP
@@ -136,8 +136,8 @@ def runs_tab() -> None:
     text = left.text_input("filter", key="runs_filter",
                            placeholder="any part of the settings, status or findings, "
                                        "e.g. act=relu or Dead")
-    sort = right.selectbox("sort by", list(prepare.RUN_SORTS), key="runs_sort")
-    table = prepare.runs_frame(rows, text, sort).head(SHOWN_ROWS)
+    sort = right.selectbox("sort by", list(runs_table.RUN_SORTS), key="runs_sort")
+    table = runs_table.runs_frame(rows, text, sort).head(SHOWN_ROWS)
     event = readable_table(
         table.drop(columns=["key"]), hide_index=True, on_select="rerun",
         key="runs_table" + (f"_{Session().runs_table_round}" if Session().runs_table_round
