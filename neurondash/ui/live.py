@@ -205,7 +205,8 @@ def progress_text(job: Job) -> str:
     rate = job.rate()
     speed = (f"  {rate:,.0f} steps/s, {describe_seconds((progress.total - progress.step) / rate)}"
              " left" if rate else "")
-    shared = len(job.waiters) > 1
+    me = waiter_id()
+    shared = any(waiter != me and page_open(waiter) for waiter in list(job.waiters))
     return (f"step {progress.step:,} / {progress.total:,}  batch loss {progress.loss:.4f}"
             f"{speed}"
             + ("  (shared with another page)" if shared else ""))

@@ -334,3 +334,18 @@ def test_a_follower_may_stop_a_training_once_the_page_that_started_it_closed(own
     assert ("only that page can stop it" in captions) == owner_open
     if stops:
         assert "The page that started it has closed." in stops[0].help
+
+
+@pytest.mark.parametrize("other_open", [True, False])
+def test_a_training_is_said_shared_only_while_another_page_is_open(other_open, monkeypatch):
+    """A follower's progress read "(shared with another page)" after that page had closed."""
+    from neurondash.engine.train import Progress
+    from neurondash.jobs import Job
+    from neurondash.ui import live
+
+    monkeypatch.setattr(live, "page_open", lambda waiter: other_open)
+    job = Job("key", owner="another page")
+    job.check_in("another page")
+    job.check_in(live.waiter_id())
+    job.report(Progress(10, 100, 2.0, 0.1))
+    assert ("shared with another page" in live.progress_text(job)) == other_open
