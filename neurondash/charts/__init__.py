@@ -266,9 +266,11 @@ def unit_maps_chart(cells: pd.DataFrame, value_range: tuple[float, float],
 
 def embedding_chart(points: pd.DataFrame, x_title: str, y_title: str) -> alt.LayerChart:
     """Each character of the vocabulary at its embedding (or its projection), labelled."""
+    # Padding (pixels) keeps a character at the edge of the range inside the plot: 'u' and
+    # 'd' were cut in half by its border.
     base = alt.Chart(_check_rows(points)).encode(
-        x=alt.X("x:Q", title=x_title, scale=alt.Scale(zero=False)),
-        y=alt.Y("y:Q", title=y_title, scale=alt.Scale(zero=False)),
+        x=alt.X("x:Q", title=x_title, scale=alt.Scale(zero=False, padding=16)),
+        y=alt.Y("y:Q", title=y_title, scale=alt.Scale(zero=False, padding=16)),
         tooltip=["char:N", alt.Tooltip("x:Q", format=".3f"), alt.Tooltip("y:Q", format=".3f")])
     dots = base.mark_circle(size=260, opacity=0.25, color="#1f77b4")
     labels = base.mark_text(fontSize=13, fontWeight="bold").encode(text="char:N")

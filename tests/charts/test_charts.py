@@ -162,6 +162,9 @@ def test_embedding_chart_labels_every_character():
     marks = [layer["mark"]["type"] for layer in spec["layer"]]
     assert marks == ["circle", "text"]
     assert spec["layer"][1]["encoding"]["text"]["field"] == "char"
+    encoding = spec["encoding"] if "encoding" in spec else spec["layer"][0]["encoding"]
+    assert all(encoding[axis]["scale"]["padding"] > 0 for axis in "xy"), \
+        "a character at the edge of the range stays inside the plot"
 
 
 def test_network_frame_draws_the_first_units_and_the_weights_between_them():
