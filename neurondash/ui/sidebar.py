@@ -203,23 +203,25 @@ def check_url_once(tabs: tuple[str, ...],
     for name in raw.keys() & SETTINGS_BY_NAME.keys():
         setting = SETTINGS_BY_NAME[name]
         try:
-            value = setting.coerce(raw[name])
+            value, coerced = setting.coerce(raw[name]), True
         except ValueError:
-            value = None
-            nearest = setting.nearest(raw[name])
-            if nearest is not None and getattr(used, name) == nearest:
-                # Beyond a bound: the run uses the bound, as warned, and so does the link.
-                clamped.append(name)
-                st.query_params[name] = spell_value(nearest)
-                continue
+            value, coerced = setting.nearest(raw[name]), False
+        kept = getattr(used, name)
+        if value is not None and (not coerced or kept != value) and (
+                kept == value or kept != setting.default):
+            # Beyond a bound, or narrowed to fit the parameter cap: the run uses that value,
+            # as warned, and so do the link and its control.
+            clamped.append(name)
+            st.query_params[name] = spell_value(kept)
+            continue
         if value is not None and not applies_to_task(name, used.task):
             # The sidebar has no control for it: in the link it would only give the same
             # run another key (and never open it from the store).
             warnings.append(f"{name}={raw[name]!r} does not apply to task {used.task}: "
                             "left out.")
             value = None
-        # Refused alone, or by a rule over several settings (width 1024 at depth 12 is
-        # too many parameters): its widget and the link start from the default the run
+        # Refused alone, or by a rule over several settings (a width list of another
+        # length than depth): its widget and the link start from the default the run
         # uses, as warned, instead of showing the refused value.
         if value is None or (getattr(used, name) != value
                              and getattr(used, name) == setting.default):
