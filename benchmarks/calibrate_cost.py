@@ -21,11 +21,14 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from neurondash import Config, train  # noqa: E402
-from neurondash.config import ConfigError  # noqa: E402
+from neurondash import Config, cost, train  # noqa: E402
+from neurondash.config import ACTIVATION_NAMES, ConfigError  # noqa: E402
 from neurondash.cost import SAFETY, SECONDS_PER_TERM, TERMS, estimate_seconds, terms  # noqa: E402
 from neurondash.data import load_dataset  # noqa: E402
+from neurondash.engine.model import Model  # noqa: E402
 from neurondash.engine.train import blas_description  # noqa: E402
+from neurondash.parts.activations import ACTIVATIONS  # noqa: E402
+from neurondash.parts.layers import NORMS, ActivationLayer  # noqa: E402
 
 FIXED = (
     "depth=12&width=600&steps=20",
@@ -37,6 +40,13 @@ FIXED = (
     "task=moons&points=20000&depth=2&width=300&batch=512&steps=300",
     "depth=1&width=1024&batch=256&steps=300",
     "depth=12&width=100&steps=2000&snap_every=20",
+    "steps=13777&lr=0.0371&width=37&depth=7&act=gelu&norm=batch",  # a walk's link
+    "depth=7&width=37&steps=3000&norm=layer&act=elu",
+    # Small nets over many steps: the per-step and per-layer Python overhead dominates.
+    "depth=2&width=16&steps=100000",
+    "steps=20000",
+    "depth=8&width=16&act=relu&norm=layer&steps=20000",
+    "task=moons&depth=1&width=8&steps=50000",
 )
 
 
@@ -61,6 +71,7 @@ def random_configs(count: int, seed: int) -> list[Config]:
             "steps": int(rng.choice([20, 50, 200, 600, 1500, 4000])),
             "snap_every": int(rng.choice([0, 0, 1, 5, 50])),
             "norm": str(rng.choice(["none", "batch", "layer"])),
+            "act": str(rng.choice(ACTIVATION_NAMES)),
         }
         if not char:
             values["points"] = int(rng.choice([200, 1000, 5000, 20000]))
@@ -71,6 +82,39 @@ def random_configs(count: int, seed: int) -> list[Config]:
         if estimate_seconds(config) < MAX_ESTIMATE:
             configs.append(config)
     return configs
+
+
+def relative_costs(shape: tuple[int, int] = (128, 256), repeats: int = 200
+                   ) -> tuple[dict[str, float], dict[str, float]]:
+    """Each activation's forward and backward pass over a ``shape`` float32 array relative
+    to tanh's, and each normalization layer's relative to BatchNorm's (best of
+    ``repeats``): the ``cost.ACTIVATION_COST`` and ``cost.NORM_COST`` tables."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=shape).astype(np.float32)
+    grad = rng.normal(size=shape).astype(np.float32)
+
+    def best(work) -> float:
+        fastest = float("inf")
+        for _ in range(repeats):
+            start = time.perf_counter()
+            work()
+            fastest = min(fastest, time.perf_counter() - start)
+        return fastest
+
+    def activation(name: str) -> float:
+        layer = ActivationLayer(ACTIVATIONS[name])
+        return best(lambda: (layer.forward(x), layer.backward(grad)))
+
+    def norm(name: str) -> float:
+        model = Model([NORMS[name](shape[1])])  # binds its scale and shift
+        return best(lambda: (model.forward(x), model.backward(grad)))
+
+    tanh = activation("tanh")
+    acts = {name: round(activation(name) / tanh, 2) for name in ACTIVATION_NAMES}
+    batch = norm("batch")
+    norms = {"none": 0.0} | {name: round(norm(name) / batch, 2)
+                             for name, layer in NORMS.items() if layer is not None}
+    return acts, norms
 
 
 def timed(config: Config) -> float:
@@ -107,9 +151,16 @@ def main() -> None:
     parser.add_argument("--random", type=int, default=30, help="random configs besides the "
                         "fixed ones")
     parser.add_argument("--quick", action="store_true", help="three small runs (a smoke test)")
+    parser.add_argument("--activations", action="store_true",
+                        help="also measure ACTIVATION_COST and NORM_COST (paste them first)")
     args = parser.parse_args()
     print(f"BLAS: {blas_description()}; OPENBLAS_CORETYPE="
           f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+    if args.activations:  # used by the refit below too
+        acts, norms = relative_costs()
+        cost.ACTIVATION_COST.update(acts)
+        cost.NORM_COST.update(norms)
+        print(f"ACTIVATION_COST = {acts}\nNORM_COST = {norms}")
     if args.quick:
         configs = [Config(steps=30, depth=1, width="16"), Config(task="moons", steps=50),
                    Config(steps=20, depth=2, width="32", snap_every=2)]

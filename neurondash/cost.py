@@ -22,23 +22,36 @@ WORDS_EXAMPLES_GUESS = 200_000
 """Examples assumed for a word list not given (about what the 1 MB upload cap allows)."""
 
 TERMS = ("runs", "steps", "step_layers", "step_flops", "step_units", "step_params",
-         "snapshots",
+         "step_act_layers", "step_norm_layers", "step_norm_units", "snapshots",
          "snapshot_layers", "snapshot_flops", "snapshot_units", "snapshot_params",
          "eval_flops", "eval_units")
 SECONDS_PER_TERM = {
-    "runs": 9.4e-03, "steps": 0.0, "step_layers": 1.6e-05, "step_flops": 2.2e-11,
-    "step_units": 4.0e-10, "step_params": 8.7e-10, "snapshots": 2.4e-03,
-    "snapshot_layers": 4.1e-04, "snapshot_flops": 5.7e-11, "snapshot_units": 0.0,
-    "snapshot_params": 0.0, "eval_flops": 0.0, "eval_units": 8.5e-10,
+    "runs": 1.1e-02, "steps": 2.5e-05, "step_layers": 0.0, "step_flops": 2.2e-11,
+    "step_units": 2.4e-09, "step_params": 6.1e-10, "step_act_layers": 1.6e-06,
+    "step_norm_layers": 1.8e-05, "step_norm_units": 3.2e-09, "snapshots": 2.7e-03,
+    "snapshot_layers": 0.0, "snapshot_flops": 4.1e-11, "snapshot_units": 1.8e-08,
+    "snapshot_params": 0.0, "eval_flops": 2.2e-12, "eval_units": 0.0,
 }
 """Seconds per unit of each term (see ``benchmarks/calibrate_cost.py``, which measures
 runs across sizes and prints a refit of these numbers and every run's predicted/measured
 ratio)."""
 SAFETY = 1.5
 """Estimates are rounded up by this factor: an underestimate trains unasked. A linear
-model cannot follow BLAS's speed across matrix sizes: over the 49 calibration runs the
-rounded-up estimate was 0.69-4.5x the measured time (median 1.4x), so a run estimated at
-the dashboard's 4 s limit takes at most about 6 s."""
+model cannot follow BLAS's speed across matrix sizes: over the 45 calibration runs (every
+activation and normalization among them) the rounded-up estimate was 0.70-1.70x the
+measured time for the 27 runs of half a second or more (median 1.5x; 0.58-10x for tiny
+runs, where start-up dominates), so a run estimated at the dashboard's 4 s limit takes at
+most about 5.7 s."""
+
+
+ACTIVATION_COST = {"tanh": 1.0, "sigmoid": 1.58, "relu": 1.08, "leaky_relu": 3.88, "elu": 5.05,
+                   "gelu": 5.86, "silu": 3.36, "identity": 0.34}
+"""Each activation's forward and backward pass, relative to tanh's (``python
+benchmarks/calibrate_cost.py --activations`` measures them); one not listed counts as
+tanh. GELU's polynomial and tanh take several NumPy passes where ReLU takes one."""
+NORM_COST = {"none": 0.0, "batch": 1.0, "layer": 2.13}
+"""Each normalization layer's forward and backward pass, relative to BatchNorm's (measured
+with the activations); one not listed counts as BatchNorm."""
 
 
 def example_counts(config: Config, words: Sequence[str] | None = None
@@ -81,10 +94,15 @@ def terms(config: Config, words: Sequence[str] | None = None) -> dict[str, float
     # Every snapshot step is also a validation checkpoint; then the final pass over all.
     eval_examples = snapshots * min(val, VAL_EXAMPLES) + train + val + test
     diag = min(train, DIAG_EXAMPLES)
+    act = ACTIVATION_COST.get(config.act, 1.0)
+    norm = NORM_COST.get(config.norm, 1.0)
     return {
         "runs": 1.0, "steps": steps, "step_layers": steps * layers,
         "step_flops": steps * 3.0 * config.batch * flops,
-        "step_units": steps * config.batch * units, "step_params": steps * params,
+        "step_units": steps * config.batch * units * act, "step_params": steps * params,
+        "step_act_layers": steps * config.depth * act,
+        "step_norm_layers": steps * config.depth * norm,
+        "step_norm_units": steps * config.batch * units * norm,
         "snapshots": snapshots, "snapshot_layers": snapshots * layers,
         "snapshot_flops": snapshots * 3.0 * diag * flops,
         "snapshot_units": snapshots * diag * units, "snapshot_params": snapshots * params,
