@@ -192,7 +192,9 @@ def distribution_over_steps_chart(frame: pd.DataFrame, title: str, y_title: str,
         tooltip=["name:N", "step:O", alt.Tooltip("bin_start:Q", format=".4g"),
                  alt.Tooltip("bin_end:Q", format=".4g"),
                  alt.Tooltip("density:Q", format=".4g")],
-    ).properties(width=width, height=110)
+        # Each layer its own value axis: on a shared one a layer blown up to 5e7 left the
+        # other rows blank, and the captions ask to compare the ranges on the axes.
+    ).properties(width=width, height=110).resolve_scale(y="independent")
 
 
 def bars_chart(frame: pd.DataFrame, x: str, y: str, title: str) -> alt.Chart:

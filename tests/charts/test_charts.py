@@ -220,6 +220,8 @@ def test_distribution_over_steps_chart_draws_one_heatmap_row_per_layer(run):
     assert (encoding["y"]["field"], encoding["y2"]["field"]) == ("bin_start", "bin_end")
     assert encoding["color"]["field"] == "share"
     assert len(datasets(spec)[0]) == len(frame)
+    assert spec["resolve"]["scale"]["y"] == "independent", \
+        "a layer blown up to 5e7 must not leave the other rows blank"
 
 
 def test_the_smoothed_loss_is_the_exponential_moving_average():
