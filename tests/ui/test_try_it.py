@@ -7,6 +7,7 @@ from __future__ import annotations
 from neurondash import Config, train
 from neurondash.diagnosis import diagnose
 from neurondash.diagnosis.numbers import label, measure
+from neurondash.ui.views.try_it import SAME_LOSS
 
 from .markdown import texts
 from .test_app import open_app, show
@@ -37,8 +38,20 @@ def test_try_it_shows_the_suggested_run_beside_this_one():
     caption = texts(tab.caption)
     assert f"With init_scale 1: {name} better" in caption
     val_before, val_after = measure(run, "val_loss"), measure(after, "val_loss")
-    way = "better" if val_after < val_before else "worse"
-    assert f"final validation loss {way} ({val_after:.4f} against {val_before:.4f})" in caption
+    way = ("about the same" if abs(val_after - val_before) < SAME_LOSS else
+           "better" if val_after < val_before else "worse")
+    assert f"final validation loss {way} ({val_after:.4f} against {val_before:.4f}" in caption
+
+
+def test_try_it_calls_losses_closer_than_the_seed_noise_about_the_same():
+    """'better (2.8715 against 2.8715)' and 'worse (2.8248 against 2.8241)' judged
+    differences far below what seeds alone change."""
+    from neurondash.ui.views.try_it import _val_words
+
+    assert _val_words(2.87151, 2.87149).startswith("final validation loss about the same")
+    assert _val_words(2.8241, 2.8248).startswith("final validation loss about the same")
+    assert _val_words(2.90, 2.80).startswith("final validation loss better (2.8000")
+    assert _val_words(2.80, 2.90).startswith("final validation loss worse (2.9000")
 
 
 def test_a_suggestion_too_long_to_train_by_itself_trains_in_this_tab_on_a_click(
