@@ -26,9 +26,10 @@ from ..store import shared_store, storable
 from ..training import continue_training, train
 from . import live
 from .guard import draw_or_report, report_internal_error, show_callback_error
+from .link_check import check_url_once
 from .session import Session
 from .shelf import RunShelf
-from .sidebar import apply_config, check_url_once, sidebar
+from .sidebar import apply_config, sidebar
 from .snapshot_link import snapshot_slider
 from .text import notice
 from .views import TABS, VIEWS, Page, search_running

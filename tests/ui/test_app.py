@@ -718,6 +718,21 @@ def test_a_typed_width_is_spelt_as_the_link_spells_it_and_a_refused_one_put_back
     assert not at.exception
 
 
+def test_a_typed_width_is_checked_with_the_other_settings_as_a_links_is():
+    """'7,300' at depth 3 was said to train the default 100 but stayed in the box and the
+    link; a width over the parameter cap is narrowed to the widest that fits, as a link's."""
+    at = open_app(SMALL | {"depth": "3"})
+    at.text_input(key="width").input("7,300").run()
+    assert at.text_input(key="width").value == "100" and "width" not in at.query_params
+    assert "width='7,300' is not allowed: a comma list needs one width per hidden layer" \
+        in texts(at.warning)
+    at.slider(key="depth").set_value(12).run()
+    at.text_input(key="width").input("1024").run()
+    assert at.text_input(key="width").value == "671" and at.query_params["width"] == "671"
+    assert "using the widest that fits, '671'" in texts(at.warning)
+    assert not at.exception
+
+
 def test_a_value_off_the_log_sliders_grid_can_be_typed():
     """A new user could reach lr 0.7373 or init scale 2.913 only by editing the link: the
     sliders stop on a grid. Typed under the slider, the value is the slider's, the link's
