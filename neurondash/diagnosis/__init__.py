@@ -46,7 +46,10 @@ FAR_INIT = (0.5, 2.0)
 
 def diagnose(run: Run, finder: LRFinderResult | None = None) -> list[Finding]:
     """Findings in order of importance; an all-clear finding when nothing is wrong.
-    ``finder`` is an LR finder's result for the run's settings (any lr), when there is one."""
+    ``finder`` is an LR finder's result for the run's settings (any lr), when there is one
+    (one whose loss was lowest at the top of its range names no rate: left out)."""
+    if finder is not None and finder.minimum_at_top:
+        finder = None
     config, found = run.config, []
     if run.status == "diverged":
         found.append(divergence(run, finder))

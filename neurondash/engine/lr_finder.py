@@ -29,6 +29,8 @@ RANGES: dict[str, tuple[float, float]] = {
 }
 """Rates swept per optimizer: wide enough to start flat and end exploding."""
 SEEDS = 3
+TOP_SHARE = 0.05
+"""A minimum in the last 5% of a test's steps is at the top of its range (not inside it)."""
 MIN_FRACTION: dict[str, float] = {"sgd": 0.8, "momentum": 0.8, "adam": 0.2, "adamw": 0.2}
 """Suggestion = this x the rate at the smoothed loss's minimum (geometric means of the
 measured best/minimum ratios: SGD 0.82, Adam 0.19; momentum takes SGD's, not measured)."""
@@ -48,6 +50,16 @@ class LRFinderResult:
     @property
     def spread(self) -> tuple[float, float]:
         return min(self.suggestions), max(self.suggestions)
+
+    @property
+    def minimum_at_top(self) -> bool:
+        """Whether most seeds' smoothed loss was still at its lowest at the top of the range
+        (the last ``TOP_SHARE`` of their steps): no minimum inside it, so its suggestion
+        says only that the rate may be that high (a ReLU net at init scale 5 under Adam
+        fell all the way to lr 1; its suggestion 0.2 made it worse)."""
+        ends = [int(np.argmin(rows["smoothed"].to_numpy())) >= (1 - TOP_SHARE) * (len(rows) - 1)
+                for _, rows in self.frame.groupby("seed")]
+        return sum(ends) > len(ends) / 2
 
 
 def lr_range(config: Config) -> tuple[float, float]:

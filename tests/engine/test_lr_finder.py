@@ -43,3 +43,27 @@ def test_the_suggestion_is_the_median_of_several_seeds_and_they_agree():
     assert 1e-3 < result.suggestion < 3.0
     start = result.frame.groupby("seed")["smoothed"].first().mean()
     assert result.start_loss == start
+
+
+def _result(shapes: list[np.ndarray]):
+    from neurondash.engine.lr_finder import LRFinderResult
+
+    frame = pd.concat([pd.DataFrame({"seed": seed, "lr": np.geomspace(1e-6, 1, len(shape)),
+                                     "loss": shape, "smoothed": shape})
+                       for seed, shape in enumerate(shapes)], ignore_index=True)
+    return LRFinderResult(frame, 0.2, (0.2,) * len(shapes), float(shapes[0][0]), False)
+
+
+def test_a_loss_still_falling_at_the_top_of_the_range_names_no_minimum():
+    """A ReLU net at init scale 5 under Adam fell all the way to lr 1: its suggestion (0.2)
+    made the run worse. Such a test is said to have no minimum inside its range, and the
+    diagnosis leaves it out."""
+    falling, valley = np.linspace(5, 1, 300), np.r_[np.linspace(5, 1, 150), np.linspace(1, 9, 150)]
+    assert _result([falling, falling, valley]).minimum_at_top
+    assert not _result([falling, valley, valley]).minimum_at_top
+
+    from neurondash import train
+    from neurondash.diagnosis import diagnose
+
+    run = train(Config(lr=10, opt="sgd", steps=300, depth=1, width="16"))
+    assert diagnose(run, _result([falling] * 3)) == diagnose(run)

@@ -39,6 +39,14 @@ def lr_finder_tab(config: Config, words: list[str] | None) -> None:
     st.write(f"Suggested learning rate **{result.suggestion:.3g}** (the seeds suggest "
              f"{', '.join(f'{s:.3g}' for s in result.suggestions)}: from {low:.3g} to "
              f"{high:.3g}, a factor of {high / low:.2g}).")
+    if result.minimum_at_top:
+        st.warning(f"The smoothed loss was still at its lowest at the top of the range "
+                   f"(lr {lr_range(tested)[1]:g}) for most seeds: the test found no minimum "
+                   "inside it, so the suggestion says only that rates that high do not blow "
+                   "up in 300 steps, not that they train well. When the init or the "
+                   "architecture is the trouble (the Overview's findings), a rate test "
+                   "cannot find the rate: fix those first. The diagnosis leaves this "
+                   "suggestion out.")
     if math.isfinite(result.suggestion):
         st.button(f"Use lr = {spell_value(result.suggestion)}", key="lr_use",
                   on_click=_use_lr, args=(result.suggestion,))
