@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 
+import numpy as np
 from streamlit.elements.lib import policies
 
 from neurondash import Config, train
@@ -208,3 +209,21 @@ def test_the_history_csv_names_its_update_data_columns():
     assert matrices and list(frame.columns) == ["step", "loss", "lr", *(
         f"log10 update:data {name}" for name in matrices)]
     assert len(frame) == len(run.history)
+
+
+def test_the_gradients_tab_says_why_update_data_lines_stop_or_are_missing():
+    """A zero init: the embedding's update is exactly 0 (log -inf, not drawn) and every
+    other matrix stays all-equal (0/0, no line); the note names each, and a healthy run
+    gets none."""
+    from neurondash.charts.labels import parameter_labeller
+    from neurondash.ui.views.gradients import zero_update_note
+
+    run = train(Config(init="zero", steps=100))
+    note, label = zero_update_note(run), parameter_labeller(run)
+    values = run.history[run.matrix_names]
+    zero = [label(n) for n in run.matrix_names if np.isneginf(values[n]).any()]
+    never = [label(n) for n in run.matrix_names if values[n].isna().all()]
+    assert zero and never
+    assert note.startswith(f"{', '.join(zero)}: an update of exactly 0")
+    assert f"{', '.join(never)}: no line" in note
+    assert zero_update_note(train(Config(steps=100))) is None

@@ -55,6 +55,9 @@ def gradients_tab(run: Run, step: int) -> None:
             prepare.update_data_frame(run), "update_data",
             "update:data (log10 std(ΔW)/std(W))", "log10", color="param", guide=-3.0,
             steps=x_end(run)))
+    note = zero_update_note(run)
+    if note:
+        st.caption(note)
     strides = np.diff(np.flatnonzero(measured))
     if strides.size and strides.max() > 1:
         st.caption(f"Measured every {int(strides.max())} steps for this model and batch size: "
@@ -159,3 +162,30 @@ def backprop_check(run: Run, step: int) -> None:
     table(checked, hide_index=True, formats=scientific, column_order=shown,
           column_config={"name": "parameter", "step": st.column_config.NumberColumn(
               "finite-difference step", format="%.1e")})
+
+
+def zero_update_note(run: Run) -> str | None:
+    """Which matrices had an update of exactly 0, whose log10 (-inf) the chart cannot draw,
+    and which never had a ratio (all-equal weights, update 0: 0/0): without the note their
+    line just stops or is absent, which reads like a drawing fault."""
+    values = run.history[run.matrix_names].to_numpy(float)
+    measured = ~np.isnan(values).all(axis=1)  # steps with a ratio of any matrix
+    zero, label = np.isneginf(values), parameter_labeller(run)
+    said = []
+    if zero.any():
+        names = [label(n) for n, hit in zip(run.matrix_names, zero.any(axis=0), strict=True)
+                 if hit]
+        first = int(run.history["step"].to_numpy()[np.flatnonzero(zero.any(axis=1))[0]])
+        said.append(f"{', '.join(names)}: an update of exactly 0 at "
+                    f"{int(zero.any(axis=1).sum()):,} measured step(s), the first at step "
+                    f"{first:,}. The log of 0 has no value, so those points are missing. A "
+                    "matrix whose update stays 0 does not learn: its gradient is 0, as when "
+                    "every unit it feeds or is fed by passes no gradient (inactive ReLU "
+                    "units, fully saturated tanh units, or all-zero weights around it).")
+    never = np.isnan(values[measured]).all(axis=0) if measured.any() else []
+    if any(never):
+        names = [label(n) for n, hit in zip(run.matrix_names, never, strict=True) if hit]
+        said.append(f"{', '.join(names)}: no line: the weights stayed all equal (std 0, as "
+                    "a zero init leaves them: equal weights get equal gradients), so the "
+                    "update's std is 0 too and the ratio 0/0 at every step.")
+    return " ".join(said) or None
