@@ -57,13 +57,15 @@ def histograms_at(run: Run, step: int, quantity: str) -> pd.DataFrame:
     (``interpolate="step-after"``) draws a bin from its start to the next point, so
     without it the last bin (tanh's spike at +1) was a bare vertical line."""
     rows = _snapshot_rows(run, step, quantity)
-    frame = rows[["name", "bin_start", "bin_end", "density"]].astype({"name": str})
-    if len(frame):
-        ends = frame.groupby("name", sort=False).tail(1).assign(bin_start=lambda f: f.bin_end)
-        order = {name: k for k, name in enumerate(pd.unique(frame["name"]))}
-        frame = pd.concat([frame, ends], ignore_index=True).sort_values(
-            ["name", "bin_start"], key=lambda c: c.map(order) if c.name == "name" else c,
-            kind="stable", ignore_index=True)
+    # A snapshot's rows come a name at a time, its bins in order: a name's closing point
+    # goes right after its last bin.
+    names = rows["name"].to_numpy(str)
+    last = np.flatnonzero(np.r_[names[1:] != names[:-1], True]) if len(rows) else []
+    at = np.sort(np.r_[np.arange(len(rows)), last]).astype(int)
+    closing = np.r_[False, at[1:] == at[:-1]] if len(at) else np.zeros(0, bool)
+    start, end = rows["bin_start"].to_numpy()[at], rows["bin_end"].to_numpy()[at]
+    frame = pd.DataFrame({"name": names[at], "bin_start": np.where(closing, end, start),
+                          "bin_end": end, "density": rows["density"].to_numpy()[at]})
     if quantity in ("weight", "weight_grad"):
         frame["name"] = frame["name"].map(parameter_labeller(run))
     return frame

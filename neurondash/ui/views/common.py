@@ -56,7 +56,7 @@ def table(frame: pd.DataFrame, container=st, formats: dict[str, str] | None = No
 def histogram_view(run: Run, step: int, quantity: str, title: str, x_title: str) -> None:
     """Per-layer histograms of one quantity; every step after the first reuses the spec.
     A snapshot without them (a run that diverged there) says so instead of an empty chart."""
-    frame = lambda: prepare.histograms_at(run, step, quantity)  # noqa: E731
+    frame = functools.cache(lambda: prepare.histograms_at(run, step, quantity))
     if frame().empty:
         st.info(f"No {title} to draw: nothing was recorded at step {step:,}"
                 + (" (the run diverged there)." if run.status == "diverged" else "."))
