@@ -22,6 +22,7 @@ and Chromium on core 1: what watching costs the server itself (drawing the views
 training's process).
 
     python benchmarks/live_cost.py [--repeats 3] [--quick] [--layout shared|separate|both]
+        [--model '20,000 steps']
 """
 
 from __future__ import annotations
@@ -150,10 +151,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="shorter runs (a smoke test)")
     parser.add_argument("--layout", choices=[*LAYOUTS, "both"], default="both")
+    parser.add_argument("--model", default="", help="only the models whose label holds this")
     args = parser.parse_args()
     print(f"BLAS: {blas_description()}; {os.cpu_count()} cores")
     for layout in (LAYOUTS if args.layout == "both" else [args.layout]):
-        measure(QUICK if args.quick else MODELS, layout, args.repeats)
+        models = QUICK if args.quick else MODELS
+        measure({k: v for k, v in models.items() if args.model in k}, layout, args.repeats)
 
 
 if __name__ == "__main__":
