@@ -61,8 +61,8 @@ PRESETS: tuple[Preset, ...] = (
            "2's (Compare the two): what BatchNorm fixes here is the activations.",
            DEEP | {"init_scale": 2.0, "norm": "batch"}, "BatchNorm rescue"),
     Preset("zero-init", "6. All-zero init: symmetry",
-           "Every weight matrix stays exactly zero (update:data is undefined: 0/0), only the "
-           "output bias learns, and the loss stops near the unigram level.",
+           "Every weight matrix after the embedding stays exactly zero (update:data 0/0 has no "
+           "value), only the output bias learns, and the loss stops near the unigram level.",
            {"init": "zero", "steps": 2000}, "All-zero init: symmetry"),
     Preset("lr-too-low", "7a. Learning rate too low",
            "update:data sits far below -3 and the loss barely moves.",

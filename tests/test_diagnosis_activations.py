@@ -64,3 +64,22 @@ def test_dead_units_are_named_by_layer_in_the_activations_terms(name):
 def test_an_activation_without_a_rule_is_never_called_saturated():
     findings = diagnose(flooded("identity"))
     assert not [f for f in findings if "aturat" in f.lesson or "nactive" in f.lesson]
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_the_zero_init_finding_says_what_the_activation_does_at_zero(name):
+    """'only biases learn' was said for sigmoid, whose weights move (equally for every
+    unit), and for a net with no hidden layer, which zero init does not hurt."""
+    import numpy as np
+
+    config = Config(task="moons", init="zero", act=name, steps=200)
+    run = train(config)
+    [finding] = [f for f in diagnose(run) if f.lesson == "All-zero init: symmetry"]
+    largest = run.weights[run.weights["step"] == run.steps_done]["weight_std"].max()
+    if float(ACTIVATIONS[name].forward(np.zeros(1))[0]) == 0:
+        assert largest == 0 and "only the output biases learn" in finding.text
+    else:
+        assert largest > 0 and "the weights move but the units of a layer" in finding.text
+    assert f"a weight matrix is {largest:.2g};" in finding.text
+    flat = train(config.replace(depth=0))
+    assert not [f for f in diagnose(flat) if f.lesson == "All-zero init: symmetry"]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..engine.lr_finder import LRFinderResult
 from ..features import FEATURES
 from ..parts.activations import ACTIVATIONS
@@ -126,13 +128,27 @@ def _at_init(run: Run) -> list[Finding]:
                              "uniform guess: the first steps partly go to shrinking the "
                              "logits. A smaller out_scale starts nearer the uniform guess.",
                              change=smaller, metric="initial_loss"))
-    if config.init == "zero":
-        found.append(Finding("warning", "All-zero init: symmetry",
-                             "Every unit of a layer computes the same thing and gets the same "
-                             "gradient, so hidden weights never become different: only biases "
-                             "learn" + _zero_weights_evidence(run) + ". Use kaiming.",
+    if config.init == "zero" and config.depth:  # a net of no hidden layer is convex
+        found.append(Finding("warning", "All-zero init: symmetry", _symmetry_words(run)
+                             + _zero_weights_evidence(run) + ". Use kaiming.",
                              change={"init": "kaiming"}, metric="val_loss"))
     return found
+
+
+def _symmetry_words(run: Run) -> str:
+    """Why zero weights stay stuck, in the activation's terms: one that is 0 at 0 (tanh,
+    ReLU) passes no signal at all, so nothing but the output bias moves; sigmoid's 0.5
+    moves the weights, but equally for every unit of a layer."""
+    act = ACTIVATIONS[run.config.act]
+    at_zero = float(act.forward(np.zeros(1))[0])
+    if at_zero == 0:
+        return (f"With every weight 0, each hidden unit outputs {act.name}(0) = 0 and the "
+                "zero weights above it send no gradient back, so no weight ever changes: only "
+                "the output biases learn, and the net can only predict how often each class "
+                "occurs")
+    return (f"Every unit of a layer outputs the same {act.name}(0) = {at_zero:g} and gets "
+            "the same gradient, so the weights move but the units of a layer never become "
+            "different: each hidden layer works as one unit")
 
 
 def _notes(run: Run) -> list[Finding]:
@@ -207,7 +223,8 @@ def _zero_weights_evidence(run: Run) -> str:
         else last
     if not len(hidden):
         return ""
-    return (f" (after training the largest std of a weight matrix is "
+    past = " after the embedding" if run.config.is_char_task else ""
+    return (f" (after training the largest std of a weight matrix{past} is "
             f"{hidden['weight_std'].max():.2g}; Gradients tab, weights table)")
 
 
