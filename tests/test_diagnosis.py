@@ -379,3 +379,17 @@ def test_an_all_clear_under_a_note_says_it_is_apart_from_that_note():
     alone = [f for f in diagnose(train(Config(depth=1, width="200", steps=3000)))
              if f.lesson == "Healthy"]
     assert alone and not alone[0].text.startswith("Apart")
+
+
+@pytest.mark.parametrize("query", ["depth=3&width=7,300,2", "depth=4&width=1",
+                                   "task=moons&depth=3&width=1"])
+def test_a_layer_narrower_than_the_classes_is_noted_and_widening_it_helps(query):
+    """7,300,2 ended above the count-bigram table and was called healthy: the note names
+    the narrow layer, and its advice, applied, lowers the validation loss."""
+    run = train(Config.from_query(query)[0])
+    [note] = [f for f in diagnose(run) if f.lesson == "Narrow layer"]
+    narrowest = min(run.config.widths)
+    assert f"passes through {narrowest} number" in note.text
+    wider = train(run.config.replace(**note.change))
+    assert wider.final["val_loss"] < run.final["val_loss"]
+    assert not [f for f in diagnose(wider) if f.lesson == "Narrow layer"]
