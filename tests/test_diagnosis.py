@@ -393,3 +393,13 @@ def test_a_layer_narrower_than_the_classes_is_noted_and_widening_it_helps(query)
     wider = train(run.config.replace(**note.change))
     assert wider.final["val_loss"] < run.final["val_loss"]
     assert not [f for f in diagnose(wider) if f.lesson == "Narrow layer"]
+
+
+def test_a_too_high_rate_says_how_far_the_loss_ended_above_its_lowest():
+    """'rose by 0.49 from its lowest' read as the whole climb, which was larger: the number
+    is where the loss ended, above its lowest."""
+    from neurondash.diagnosis.loss import loss_rise
+
+    run = train(Config.from_query("lr=1&sched=constant&steps=2000")[0])
+    [finding] = [f for f in diagnose(run) if f.lesson == "Learning rate too high"]
+    assert f"the loss ended {loss_rise(run):.2f} above its lowest" in finding.text

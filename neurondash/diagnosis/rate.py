@@ -98,7 +98,7 @@ def learning_rate(run: Run, level: float | None, found: list[Finding], troubled:
         # Units that died of the large steps (their finding already blames the lr).
         killed = any(f.metric == "dead_units" and "lr" in f.change for f in found)
         if rise > RISE or "Worse than a uniform guess" in named or rising or killed:
-            cost = (f"the loss rose by {rise:.2f} from its lowest" if rise > RISE else
+            cost = (f"the loss ended {rise:.2f} above its lowest" if rise > RISE else
                     f"the share of outputs {ACTIVATIONS[config.act].flat_words} rose in "
                     "training (above)" if rising else "units died in training (above)"
                     if killed else "the loss ended worse than a uniform guess")
