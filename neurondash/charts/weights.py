@@ -74,6 +74,13 @@ def prescription_sentence(run: Run) -> str:
     out = (f"; the output's with {rule_of_output}{scale}, times out scale "
            f"{config.out_scale:g}" if config.init != "zero" else "")
     embed = "; the embedding table is unit normal" if config.is_char_task else ""
+    if not config.depth:  # no hidden weights: the output's rule is the whole story
+        if config.init == "zero":
+            return ("No hidden layers: the output weights start at zero, which a model without "
+                    f"hidden units learns from like any other start{embed}.")
+        own = f"Kaiming with gain 1 / √fan_in{scale}" if config.init == "kaiming" else rule
+        return (f"No hidden layers: the output weights are drawn with std = {own}, times out "
+                f"scale {config.out_scale:g}{embed}.")
     return f"Hidden weights are drawn with std = {rule}{out}{embed}."
 
 

@@ -779,3 +779,16 @@ def test_a_run_waiting_for_train_says_once_that_the_page_shows_the_previous_one(
                "previous run." in n for n in notices), notices
     assert not any("Showing the previous run" in n for n in notices), notices
     assert charts(at), "the previous run is still drawn"
+
+
+def test_a_model_without_hidden_layers_shows_no_unit_counts_and_its_own_init_rule():
+    """depth 0 showed a blank 'most saturated' cell and '0' dead units, as if measured, and
+    the Weights tab described hidden weights it does not have."""
+    at = open_app({"depth": "0", "steps": "30", "init_scale": "3"})
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["most saturated layer"] == "—" and shown["dead units (train split)"] == "—"
+    tab = show(at, "Weights")
+    captions = texts(tab.caption)
+    assert "No hidden layers: the output weights are drawn with std = Kaiming with gain 1 / " \
+           "√fan_in x init scale 3, times out scale 0.1" in captions
+    assert "Hidden weights" not in captions and not at.exception

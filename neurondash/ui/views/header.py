@@ -43,6 +43,21 @@ def metrics(run: Run, step: int | None) -> None:
                        help="The latest validation checkpoint while the run trains; the "
                             "final losses come when it ends." if running else None)
     name = prepare.saturation_name(run.config.act)
+    if not run.config.depth:  # a blank cell and a count of 0 read as measured
+        for col, label in ((cols[3], f"most {name} layer"), (cols[4], "dead units (train split)")):
+            col.metric(label, "—", help="This model has no hidden layers: no activation to "
+                                        "saturate, no unit to die.")
+    else:
+        _unit_cells(run, step, cols, name)
+    prediction = prediction_of(run)
+    if prediction is not None:
+        drawn = (" (Activations and Gradients tabs draw it over the measurement.)"
+                 if prediction.applies else "")
+        st.caption(f"**At init, by mean-field theory:** {headline(prediction)}{drawn}")
+
+
+def _unit_cells(run: Run, step: int | None, cols: list, name: str) -> None:
+    """The most saturated (or inactive) layer at the snapshot and the dead-unit count."""
     if get_activation(run.config.act).saturated is None:
         cols[3].metric(f"most {name} layer", "—",
                        help=f"{run.config.act} has no flat region: no output is ever {name}.")
@@ -70,8 +85,3 @@ def metrics(run: Run, step: int | None) -> None:
     elif len(run.layers):
         cols[4].metric("dead units (train split)", "—",
                        help="Not counted: the run diverged, or its file predates the count.")
-    prediction = prediction_of(run)
-    if prediction is not None:
-        drawn = (" (Activations and Gradients tabs draw it over the measurement.)"
-                 if prediction.applies else "")
-        st.caption(f"**At init, by mean-field theory:** {headline(prediction)}{drawn}")
