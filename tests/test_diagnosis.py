@@ -403,3 +403,20 @@ def test_a_too_high_rate_says_how_far_the_loss_ended_above_its_lowest():
     run = train(Config.from_query("lr=1&sched=constant&steps=2000")[0])
     [finding] = [f for f in diagnose(run) if f.lesson == "Learning rate too high"]
     assert f"the loss ended {loss_rise(run):.2f} above its lowest" in finding.text
+
+
+@pytest.mark.parametrize("query", ["lr=3&opt=adam&act=relu&init_scale=5", "lr=1&opt=adam",
+                                   "lr=0.1&opt=adamw&steps=2000"])
+def test_a_far_too_high_adam_rate_is_lowered_to_adams_own_range(query):
+    """lr 3 under Adam was told 'Lower lr to 1', which left every ReLU dead (2.84): Adam
+    moves each weight by about lr per step, so the advice goes to a few times its default,
+    and applying it lowers the validation loss."""
+    from neurondash.diagnosis.advice import ADAM_DEFAULT
+
+    config = Config.from_query(query)[0]
+    run = train(config)
+    advised = [f for f in diagnose(run) if "lr" in f.change]
+    assert advised and all(f.change["lr"] == ADAM_DEFAULT for f in advised)
+    assert "its default is 0.001" in advised[0].text
+    better = train(config.replace(lr=ADAM_DEFAULT))
+    assert better.final["val_loss"] < run.final["val_loss"]
