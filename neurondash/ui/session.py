@@ -108,6 +108,9 @@ class Session:
     """Stored runs picked in the Runs view for Compare."""
     lr_result = _Key(None)
     sweep = _Key(None)
+    width_shown = _Key(None)
+    """The width the controls held at the last draw: a typed width the setting refuses
+    puts it back, as lr and init scale keep theirs."""
     typed_refused = _Key(None)
     """What a control refused of what was typed into it (and put back), said once."""
     search_cut = _Key(None)

@@ -124,15 +124,16 @@ def _typed_number(name: str) -> None:
 @callback("Checking the width")
 def _typed_width() -> None:
     """The typed width as the link spells it ('37 ,19, 5' is 37,19,5); one the setting
-    refuses is put back to the default the run uses, and said: it stayed in the box and
+    refuses is put back to the width shown before, and said: it stayed in the box and
     the address bar, where a link's was taken out."""
     setting, typed = SETTINGS_BY_NAME["width"], st.session_state["width"]
     try:
         width = setting.coerce(typed)
     except ValueError:
-        st.session_state["width"] = setting.default
+        held = Session().width_shown or setting.default
+        st.session_state["width"] = held
         Session().typed_refused = (f"width={typed!r} is not allowed: {setting.allowed()}; "
-                                   f"using the default {setting.default!r}.")
+                                   f"width stays {held!r}.")
         return
     # With the other controls' values, as a link's width is checked: a list of another
     # length than depth, or a width over the parameter cap, stayed in the box and the link.
@@ -231,6 +232,8 @@ def sidebar() -> tuple[Config, list[str], list[str] | None]:
                 if not applies_to_task(name, task):
                     continue
                 values[name] = _widget(name, st)
+                if name == "width":
+                    Session().width_shown = values[name]
                 if name == "task":
                     # The widget's value, not session state: on a link's first load the
                     # state has no task yet, and the link's 2-D settings would be skipped.

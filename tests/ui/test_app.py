@@ -706,15 +706,17 @@ def test_the_header_names_its_quantities_and_counts_dead_units_on_the_whole_spli
 def test_a_typed_width_is_spelt_as_the_link_spells_it_and_a_refused_one_put_back():
     """A new user typed 'abc' for width: the page warned and trained the default, but 'abc'
     stayed in the box and the address bar (a link's was taken out), and '37 ,19, 5' kept
-    its spaces in the link. The box now holds what the run uses."""
+    its spaces in the link. The box now holds what the run uses: the width before, as lr
+    and init scale keep theirs."""
     at = open_app(SMALL | {"depth": "3"})
     at.text_input(key="width").input(" 37 ,19, 5").run()
     assert at.text_input(key="width").value == "37,19,5"
     assert at.query_params["width"] == "37,19,5"
     at.text_input(key="width").input("abc").run()
-    assert at.text_input(key="width").value == "100" and "width" not in at.query_params
+    assert at.text_input(key="width").value == "37,19,5"
+    assert at.query_params["width"] == "37,19,5"
     assert "width='abc' is not allowed: an integer 1-1024, or a comma list with one per " \
-        "layer; using the default '100'." in texts(at.warning)
+        "layer; width stays '37,19,5'." in texts(at.warning)
     assert not at.exception
 
 
