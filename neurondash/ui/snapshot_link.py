@@ -24,12 +24,14 @@ def link_step(text: str | None, steps: list[int]) -> tuple[int | None, str | Non
     shown at the nearest one (the earlier on a tie), anything else at the last step. (None,
     None) when the link names none of the run's steps' problems: no text, or one of
     ``steps`` written as the slider writes it (its digits)."""
-    if text is None or (text.isdigit() and int(text) in steps):
+    # ASCII digits only: '²' is a digit to str.isdigit but not to int().
+    digits = text is not None and text.isascii() and text.isdigit()
+    if text is None or (digits and int(text) in steps):
         return None, None
     shown = text if len(text) <= 24 else text[:24] + "..."
     said = (f"snapshot={shown!r} is not one of this run's {len(steps)} snapshot steps "
             f"({steps[0]:,} to {steps[-1]:,}); showing ")
-    if text.isdigit():
+    if digits:
         nearest = min(steps, key=lambda step: (abs(step - int(text)), step))
         return nearest, said + f"the nearest, step {nearest:,}."
     return steps[-1], said + f"step {steps[-1]:,}."
