@@ -102,11 +102,17 @@ ADAM_DEFAULT = 0.003
 paper (PyTorch's too)."""
 
 
+def adam_far_too_high(config: Config) -> bool:
+    """An Adam rate too high for any init: what blew up, saturated or killed units is the
+    rate first (lr 3 at init_scale 5: lowering the init scale alone left every ReLU dead)."""
+    return config.opt in ("adam", "adamw") and config.lr > ADAM_HIGH
+
+
 def lr_advice(config: Config, factor: float, why: str) -> Advice:
     """Advice to multiply the learning rate by ``factor`` (rounded to one digit, kept in the
     setting's range); a far too high Adam rate goes straight to ``ADAM_DEFAULT``."""
     lr = float(f"{min(10.0, max(1e-5, config.lr * factor)):.1g}")
-    if factor < 1 and config.opt in ("adam", "adamw") and config.lr > ADAM_HIGH:
+    if factor < 1 and adam_far_too_high(config):
         lr = min(lr, ADAM_DEFAULT)
         why += (f"; {config.opt} moves every weight by about lr per step whatever its "
                 "gradient, and its default is 0.001")

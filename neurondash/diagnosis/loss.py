@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..engine.lr_finder import LRFinderResult
 from ..run import Run
-from .advice import chaotic_init, init_scale_advice, lr_advice
+from .advice import adam_far_too_high, chaotic_init, init_scale_advice, lr_advice
 from .findings import Advice, Finding, with_advice
 
 OVERFIT_GAP = 0.1
@@ -287,7 +287,7 @@ def blame(run: Run, factor: float = 0.1, finder: LRFinderResult | None = None) -
         # to say which to trust: with a finder result for these settings, its rate.
         rate = Advice(f"Lower lr to {target:g}, the LR finder's suggestion for these "
                       "settings (LR finder tab).", {"lr": target})
-    if chaotic_init(run):
+    if chaotic_init(run) and not adam_far_too_high(run.config):
         init = init_scale_advice(run, "down")
         return Advice(f"{init.text} If it still blows up there, lower lr to "
                       f"{rate.change['lr']:g} as well.", init.change)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..parts.activations import ACTIVATIONS
 from ..run import Run
-from .advice import init_scale_advice, lr_advice
+from .advice import adam_far_too_high, init_scale_advice, lr_advice
 from .findings import Advice, Finding, counted, with_advice
 from .loss import RISE, cut_drop, early_spike, loss_rise
 from .rate import UPDATE_BANDS, lr_factor
@@ -75,7 +75,7 @@ def saturation(run: Run, first: pd.DataFrame, last: pd.DataFrame, troubled: bool
                       share + f" (above this diagnosis's {limit:g}% for {act.name} {when})"
                       f"{later}, where the local gradient is ~0: white in the dead-unit map.",
                       metric=metric, layers=(worst["layer"],))
-    return with_advice(finding, _saturation_advice(run, level))
+    return with_advice(finding, _saturation_advice(run, level, when == "at init"))
 
 
 def _above(share: float, limit: float) -> str:
@@ -87,12 +87,14 @@ def _above(share: float, limit: float) -> str:
     return f"{share:g}"
 
 
-def _saturation_advice(run: Run, level: float | None) -> Advice | None:
+def _saturation_advice(run: Run, level: float | None, at_init: bool) -> Advice | None:
     """Lower the init scale (theory: chaotic), else the lr (when its steps are large), else
-    normalize; never a setting already in use."""
+    normalize; never a setting already in use. Saturation that training brought under a
+    far too high Adam rate is the rate's first (``at_init``: the init's, before any step)."""
     config = run.config
-    advice = init_scale_advice(run, "down")
-    if advice is None and level is not None and level > -2.5:
+    rate_first = adam_far_too_high(config) and not at_init
+    advice = None if rate_first else init_scale_advice(run, "down")
+    if advice is None and (rate_first or level is not None and level > -2.5):
         advice = lr_advice(config, 1 / 3, " (its updates are large)")
     if advice is None and config.norm == "none":
         advice = Advice("Try BatchNorm (norm batch): it rescales every layer's "
@@ -182,6 +184,8 @@ def _dead_advice(run: Run, level: float | None, high: float) -> Advice | None:
     dies_of_large_inputs = ACTIVATIONS[config.act].dies_of_large_inputs
     # Pushed into a flat tail by a chaotic init before any step (tanh at init_scale 30:
     # 97% saturated at init), the init is the cause: a lower lr left 14 dead units at 1.
+    if adam_far_too_high(config):
+        return lr_advice(config, 1 / 3, " (its steps throw units off)")
     chaotic = init_scale_advice(run, "down") if dies_of_large_inputs else None
     if chaotic is not None:
         return chaotic
