@@ -21,6 +21,10 @@ import streamlit as st
 from .session import Session
 
 CACHE_SIZE = 300
+FIT = {"type": "fit", "contains": "content"}
+"""A stretched chart's plot fits the column and its axes and title go around it: with
+Streamlit's own "padding", Vega cut a histogram's title and y-axis title at the left
+once its labels grew to '3.5' (a depth-0 net's weights)."""
 _ALTAIR_GLOBALS = threading.Lock()
 
 
@@ -75,5 +79,7 @@ def chart(key: Hashable, build: Callable[[], alt.TopLevelMixin], container=st,
     else:
         cache.move_to_end(key)
     # Streamlit moves the datasets out of the spec it is given: hand it a copy.
-    container.vega_lite_chart(spec=copy.deepcopy(spec),
-                              width="stretch" if stretch else "content")
+    shipped = copy.deepcopy(spec)
+    if stretch:  # see FIT
+        shipped["autosize"] = FIT
+    container.vega_lite_chart(spec=shipped, width="stretch" if stretch else "content")
