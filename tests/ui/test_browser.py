@@ -134,8 +134,8 @@ def test_changing_a_setting_during_training_leaves_a_working_page(server, page):
     wait_idle(page)  # a large run waits for the Train button
     page.get_by_role("button", name="Train", exact=True).click()
     page.wait_for_selector("[data-testid='stProgress']", timeout=60_000)
-    set_width(page, "16")
-    wait_idle(page)  # the new settings are a large run too: it waits for the Train button
+    set_width(page, "48")
+    wait_idle(page)  # the new settings are a large run too (~6 s): it waits for Train
     # The training of the width it left stops at once, is said, and shows as kept.
     page.get_by_text(re.compile(r"The settings changed, so the training of the previous "
                                 r"ones stopped at step [\d,]+ of 60,000")).wait_for()
