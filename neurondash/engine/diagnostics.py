@@ -368,7 +368,10 @@ class Recorder:
             self.weight_rows.append({
                 "step": step, "param": name, "shape": "x".join(map(str, w.shape)),
                 "weight_std": w_std, "grad_std": g_std,
-                "grad_data": g_std / w_std if w_std > 0 else float("inf"),
+                # All-equal weights (std 0): an infinite ratio only when the gradient
+                # would move them; 0/0 (a zero init's stuck matrix) has no value.
+                "grad_data": (g_std / w_std if w_std > 0
+                              else float("inf") if g_std > 0 else float("nan")),
             })
             self._hist(step, name, "weight", w)
             self._hist(step, name, "weight_grad", g)

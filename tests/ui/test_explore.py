@@ -227,3 +227,6 @@ def test_the_gradients_tab_says_why_update_data_lines_stop_or_are_missing():
     assert note.startswith(f"{', '.join(zero)}: an update of exactly 0")
     assert f"{', '.join(never)}: no line" in note
     assert zero_update_note(train(Config(steps=100))) is None
+    # Their grad:data is 0/0 too: no value, not the infinity the table showed.
+    last = run.weights[run.weights["step"] == run.steps_done].set_index("param")
+    assert last.loc[run.matrix_names[1:], "grad_data"].isna().all()

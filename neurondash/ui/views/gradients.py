@@ -47,7 +47,7 @@ def gradients_tab(run: Run, step: int) -> None:
     measured = np.isfinite(values).any(axis=1) if values.size else np.zeros(0, bool)
     if not measured.any():
         st.info("No update:data to draw: it compares each update with the weights it "
-                "changed, and no step of this run made a finite update"
+                "changed, and at no step is that ratio a finite number"
                 + (f" (it diverged at step {run.diverged_step:,})."
                    if run.diverged_step is not None else "."))
     else:
