@@ -106,7 +106,9 @@ def learning_rate(run: Run, level: float | None, found: list[Finding], troubled:
                                        measured + ": each step rewrites a large share of the "
                                        f"weights, and {cost}.", metric="val_loss"),
                                lr_advice(config, factor, ""))
-        if set(SPIKE_LESSONS) & named:  # not steady: that finding has the advice
+        # Not steady (that finding has the advice), or a loss that did not keep falling
+        # (a zero init's flat loss, where all-equal weights make the ratio meaningless).
+        if set(SPIKE_LESSONS) & named or config.init == "zero" or not still_falling(run):
             return None
         return Finding("info", "Large but steady updates",
                        measured + ", above the band, yet the loss kept falling to the end: "

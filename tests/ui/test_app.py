@@ -794,3 +794,11 @@ def test_a_model_without_hidden_layers_shows_no_unit_counts_and_its_own_init_rul
     assert "No hidden layers: the output weights are drawn with std = Kaiming with gain 1 / " \
            "√fan_in x init scale 3, times out scale 0.1" in captions
     assert "Hidden weights" not in captions and not at.exception
+
+
+def test_a_zero_init_weights_caption_does_not_promise_a_ratio_it_lacks():
+    """'The output layer starts 10 times smaller on purpose ... its ratio growing far past
+    1 is expected' stood under a prescribed std of 0 and a ratio of no value."""
+    at = open_app({"init": "zero", "steps": "30", "depth": "2", "width": "16"})
+    captions = texts(show(at, "Weights").caption)
+    assert "zero" in captions and "times smaller on purpose" not in captions

@@ -52,6 +52,9 @@ def test_try_it_calls_losses_closer_than_the_seed_noise_about_the_same():
     assert _val_words(2.8241, 2.8248).startswith("final validation loss about the same")
     assert _val_words(2.90, 2.80).startswith("final validation loss better (2.8000")
     assert _val_words(2.80, 2.90).startswith("final validation loss worse (2.9000")
+    # A suggestion that diverged is worse, said so ('diverged against 2.5808' was not).
+    assert _val_words(2.5808, float("inf")).startswith("final validation loss worse: ")
+    assert _val_words(float("inf"), 2.5).startswith("final validation loss better: 2.5000")
 
 
 def test_a_suggestion_too_long_to_train_by_itself_trains_in_this_tab_on_a_click(

@@ -176,8 +176,11 @@ def zero_update_note(run: Run) -> str | None:
         names = [label(n) for n, hit in zip(run.matrix_names, zero.any(axis=0), strict=True)
                  if hit]
         first = int(run.history["step"].to_numpy()[np.flatnonzero(zero.any(axis=1))[0]])
-        said.append(f"{', '.join(names)}: an update of exactly 0 at "
-                    f"{int(zero.any(axis=1).sum()):,} measured step(s), the first at step "
+        counts = zero.sum(axis=0)[zero.any(axis=0)]
+        times = (f"{int(counts[0]):,}" if counts.min() == counts.max()
+                 else f"{int(counts.min()):,} to {int(counts.max()):,}")
+        said.append(f"{', '.join(names)}: an update of exactly 0 at {times} measured "
+                    f"step(s){' each' if len(names) > 1 else ''}, the first at step "
                     f"{first:,}. The log of 0 has no value, so those points are missing. A "
                     "matrix whose update stays 0 does not learn: its gradient is 0, as when "
                     "every unit it feeds or is fed by passes no gradient (inactive ReLU "

@@ -93,7 +93,10 @@ def compare(run: Run, finding: Finding) -> None:
 def _val_words(before: float, after: float) -> str:
     """The final validation loss before and after, judged."""
     if not (math.isfinite(before) and math.isfinite(after)):
-        return (f"final validation loss {_shown(after, '.4f')} against "
+        # A diverged run is worse than one that finished, whatever its loss.
+        way = ("worse: " if math.isfinite(before) else "better: " if math.isfinite(after)
+               else "")
+        return (f"final validation loss {way}{_shown(after, '.4f')} against "
                 f"{_shown(before, '.4f')}")
     if _same_loss(before, after):
         return (f"final validation loss about the same ({after:.4f} against {before:.4f}: "

@@ -22,7 +22,8 @@ def weights_tab(run: Run, step: int) -> None:
         "weight_std": f"std at step {step:,}", "vs_prescribed": "÷ prescribed"})
     small_output = (f" The output layer starts {1 / run.config.out_scale:g} times smaller "
                     "on purpose (out scale: logits near 0 at init), so its ratio growing far "
-                    "past 1 as it learns is expected." if run.config.out_scale < 1 else "")
+                    "past 1 as it learns is expected." if run.config.out_scale < 1
+                    and run.config.init != "zero" else "")
     st.caption(prescription_sentence(run) + " At init the measured std is the prescribed "
                "one up to sampling noise; training moves it (a ratio far from 1 means the "
                "weights left the scale the init chose for them)." + small_output)
