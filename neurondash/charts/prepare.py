@@ -151,20 +151,23 @@ def weight_table(run: Run, step: int) -> pd.DataFrame:
 def update_data_frame(run: Run, max_rows: int = 4000) -> pd.DataFrame:
     """update:data of every weight matrix (named as the page names it) over the steps,
     downsampled; steps where it was not measured are left out, so the frame is empty when
-    no step of the run measured it."""
+    no step of the run measured it. Single-weight matrices (width 1) are left out."""
     names = run.matrix_names
     if not names:
         return pd.DataFrame(columns=["step", "param", "update_data"])
     points = max(10, max_rows // len(names))
     steps = run.history["step"].to_numpy()
     label = parameter_labeller(run)
+    # A single weight's std is 0 by definition: its ratio is rounding noise, not drawn.
+    shapes = dict(zip(run.weights["param"], run.weights["shape"], strict=False))
     frames = []
-    for name in names:
+    for name in (n for n in names if shapes.get(n) != "1x1"):
         values = run.history[name].to_numpy().astype(float)
         finite = np.isfinite(values)
         s, v = downsample(steps[finite], values[finite], points)
         frames.append(pd.DataFrame({"step": s, "param": label(name), "update_data": v}))
-    return pd.concat(frames, ignore_index=True)
+    return (pd.concat(frames, ignore_index=True) if frames
+            else pd.DataFrame(columns=["step", "param", "update_data"]))
 
 
 def loss_explodes(run: Run) -> bool:

@@ -230,3 +230,19 @@ def test_the_gradients_tab_says_why_update_data_lines_stop_or_are_missing():
     # Their grad:data is 0/0 too: no value, not the infinity the table showed.
     last = run.weights[run.weights["step"] == run.steps_done].set_index("param")
     assert last.loc[run.matrix_names[1:], "grad_data"].isna().all()
+
+
+def test_single_weight_matrices_get_no_update_data_line_and_a_note_saying_why():
+    """At width 1 the hidden 1x1 matrices' std is 0 by definition: the note called that an
+    update of exactly 0 at 499 steps and the chart drew rounding noise for them."""
+    from neurondash.charts.labels import parameter_labeller
+    from neurondash.charts.prepare import update_data_frame
+    from neurondash.ui.views.gradients import zero_update_note
+
+    run = train(Config(width="1", depth=4, steps=100))
+    label = parameter_labeller(run)
+    single = [label(n) for n in run.weights.drop_duplicates("param").query(
+        "shape == '1x1'")["param"]]
+    assert single == ["hidden 2 weights", "hidden 3 weights", "hidden 4 weights"]
+    assert zero_update_note(run).startswith(f"{', '.join(single)}: a single weight each")
+    assert not set(single) & set(update_data_frame(run)["param"])

@@ -168,10 +168,16 @@ def zero_update_note(run: Run) -> str | None:
     """Which matrices had an update of exactly 0, whose log10 (-inf) the chart cannot draw,
     and which never had a ratio (all-equal weights, update 0: 0/0): without the note their
     line just stops or is absent, which reads like a drawing fault."""
+    # A single weight has no spread: its std, and so its ratio, is 0 or 0/0 by definition.
+    shapes = dict(zip(run.weights["param"], run.weights["shape"], strict=False))
+    single = [n for n in run.matrix_names if shapes.get(n) == "1x1"]
     values = run.history[run.matrix_names].to_numpy(float)
+    values[:, [run.matrix_names.index(n) for n in single]] = np.nan
     measured = ~np.isnan(values).all(axis=1)  # steps with a ratio of any matrix
     zero, label = np.isneginf(values), parameter_labeller(run)
-    said = []
+    said = [f"{', '.join(label(n) for n in single)}: a single weight each, whose spread "
+            "(std) is 0 by definition, so update:data says nothing about them."] \
+        if single else []
     if zero.any():
         names = [label(n) for n, hit in zip(run.matrix_names, zero.any(axis=0), strict=True)
                  if hit]
@@ -186,8 +192,9 @@ def zero_update_note(run: Run) -> str | None:
                     "every unit it feeds or is fed by passes no gradient (inactive ReLU "
                     "units, fully saturated tanh units, or all-zero weights around it).")
     never = np.isnan(values[measured]).all(axis=0) if measured.any() else []
-    if any(never):
-        names = [label(n) for n, hit in zip(run.matrix_names, never, strict=True) if hit]
+    if any(never[k] for k, n in enumerate(run.matrix_names) if n not in single):
+        names = [label(n) for n, hit in zip(run.matrix_names, never, strict=True)
+                 if hit and n not in single]
         said.append(f"{', '.join(names)}: no line: the weights stayed all equal (std 0, as "
                     "a zero init leaves them: equal weights get equal gradients), so the "
                     "update's std is 0 too and the ratio 0/0 at every step.")
