@@ -91,7 +91,7 @@ METRICS: dict[str, Metric] = {
                         _ratio("act_std"), _log_distance, ".3g", at_init=True),
     "grad_ratio": Metric("first / last hidden layer's gradient std at init",
                          _ratio("grad_std"), _log_distance, ".3g", at_init=True),
-    "early_rise": Metric("rise of the training loss above its start, early on",
+    "early_rise": Metric("early rise of the training loss above its start",
                          lambda run, _: early_rise(run), lambda v: v, ".2f"),
     "later_rise": Metric("largest sudden rise of the training loss after its early steps",
                          lambda run, _: later_rise(run), lambda v: v, ".2f"),

@@ -76,3 +76,12 @@ def test_a_suggestion_too_long_to_train_by_itself_trains_in_this_tab_on_a_click(
     assert not at.exception and at.session_state["init_scale"] == 1.0
     held = set(at.session_state["runs"].keys())
     assert {run_key(run.config), run_key(run.config.replace(init_scale=1.0))} <= held
+
+
+def test_every_metric_label_reads_as_one_phrase_before_its_verdict():
+    """Try it writes '<label> better': 'rise of the training loss above its start, early on
+    better' read garbled. No label may end in a clause of its own."""
+    from neurondash.diagnosis.numbers import METRICS
+
+    for name, metric in METRICS.items():
+        assert "," not in metric.label, name
