@@ -20,6 +20,7 @@ import os
 import statistics
 import sys
 import time
+import timeit
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
@@ -59,12 +60,7 @@ def parts(config: Config, repeats: int) -> dict[str, float]:
     recorder, model = trainer.recorder, trainer.model
 
     def timed(work) -> float:
-        best = float("inf")
-        for _ in range(repeats):
-            start = time.perf_counter()
-            work()
-            best = min(best, time.perf_counter() - start)
-        return 1000 * best
+        return 1000 * min(timeit.repeat(work, number=1, repeat=repeats))
 
     def passes() -> None:
         model.set_running_updates(False)

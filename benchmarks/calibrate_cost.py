@@ -16,6 +16,7 @@ import argparse
 import os
 import sys
 import time
+import timeit
 
 import numpy as np
 
@@ -94,12 +95,7 @@ def relative_costs(shape: tuple[int, int] = (128, 256), repeats: int = 200
     grad = rng.normal(size=shape).astype(np.float32)
 
     def best(work) -> float:
-        fastest = float("inf")
-        for _ in range(repeats):
-            start = time.perf_counter()
-            work()
-            fastest = min(fastest, time.perf_counter() - start)
-        return fastest
+        return min(timeit.repeat(work, number=1, repeat=repeats))
 
     def activation(name: str) -> float:
         layer = ActivationLayer(ACTIVATIONS[name])
