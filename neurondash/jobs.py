@@ -158,10 +158,9 @@ class Jobs:
         in a thread. ``on_done(job)`` runs in that thread before anyone is handed the
         result (the store write: whoever asks next finds the run there)."""
         with self._lock:
-            job = self._running.get(key)
-            if job is not None and not job.done.is_set():
-                job.check_in(waiter)
-                return job
+            joined = self._joined(key, waiter)
+            if joined is not None:
+                return joined
             job = Job(key, self.grace, owner=waiter, page_open=self.page_open)
             job.check_in(waiter)
             self._running[key] = job
@@ -169,6 +168,19 @@ class Jobs:
         thread = threading.Thread(target=self._run, args=(job, work, on_done),
                                   name=f"training {key[:12]}", daemon=True)
         thread.start()
+        return job
+
+    def join(self, key: str, waiter: str) -> Job | None:
+        """The running job of ``key``, joined by ``waiter``; None once it has ended (a page
+        that saw it running and follows it must not start it again from scratch)."""
+        with self._lock:
+            return self._joined(key, waiter)
+
+    def _joined(self, key: str, waiter: str) -> Job | None:
+        job = self._running.get(key)
+        if job is None or job.done.is_set():
+            return None
+        job.check_in(waiter)
         return job
 
     def is_running(self, key: str) -> bool:

@@ -70,15 +70,30 @@ def _start(config: Config, words: list[str] | None, base: Run | None = None,
     return job
 
 
+def _follow(config: Config, words: list[str] | None) -> Job | None:
+    """Join the training of ``config`` that this page saw under way; None once it has
+    ended (between the look and the join): starting it again would train the whole run
+    from scratch, unasked."""
+    job = JOBS.join(run_key(config, words), live.waiter_id())
+    if job is None:
+        return None
+    live.let_go(run_key(config, words))
+    Session().training = job
+    return job
+
+
 def _train_or_report(config: Config, words: list[str] | None, base: Run | None,
-                     seconds: float, uploaded: bool) -> Run | None:
-    """Start (or join) the training (``uploaded``: continuing an uploaded file's ``base``);
-    wait for a short one in place, else leave it to the live view (None). None also after
-    an unexpected error, which is shown and logged instead of raised, so the page and the
-    session's earlier runs stay usable. (Streamlit's own rerun and stop signals are
-    BaseExceptions and pass through.)"""
+                     seconds: float, uploaded: bool, follow: bool = False) -> Run | None:
+    """Start the training, or ``follow`` the one under way (``uploaded``: continuing an
+    uploaded file's ``base``); wait for a short one in place, else leave it to the live
+    view (None). None also after an unexpected error, which is shown and logged instead of
+    raised, so the page and the session's earlier runs stay usable. (Streamlit's own rerun
+    and stop signals are BaseExceptions and pass through.)"""
     try:
-        job = _start(config, words, base, uploaded)
+        job = _follow(config, words) if follow else _start(config, words, base, uploaded)
+        if job is None:
+            st.rerun()  # the page is drawn anew and takes the ended training's run
+            return None
         if seconds > live.WAIT_SECONDS:
             return None
         live.wait_in_place(job)
@@ -136,7 +151,8 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
         continued = base if source == "continue" else None
         uploaded = continued is not None and runs.uploaded(continued)
         made = _train_or_report(config, words, continued,
-                                seconds if source == "follow" else decision.seconds, uploaded)
+                                seconds if source == "follow" else decision.seconds, uploaded,
+                                follow=source == "follow")
         if made is None:
             return base or _latest(runs)
         _shelve(runs, made, words, uploaded)

@@ -70,6 +70,17 @@ class Journey:
         page.goto(url, timeout=60_000)
         settle(page)
 
+    def expect(self, text: str | re.Pattern, timeout: float = 60_000) -> None:
+        """Wait until the page shows ``text``; else keep a screenshot and fail with what the
+        page showed instead (a flaky wait in CI otherwise leaves nothing to go on)."""
+        try:
+            self.page.get_by_text(text).first.wait_for(timeout=timeout)
+        except playwright.Error as err:
+            self.shot("expected-text-missing")
+            shown = self.page.evaluate("() => document.body.innerText")
+            raise AssertionError(f"{text!r} not shown within {timeout / 1000:g} s at "
+                                 f"{self.page.url}; the page showed:\n{shown[:3000]}") from err
+
 
 def settle(page) -> None:
     """Wait until the script has finished and the page shows no error."""

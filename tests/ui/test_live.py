@@ -193,9 +193,8 @@ def test_a_long_link_trains_live_stops_and_continues_to_the_uninterrupted_run(se
     assert page.get_by_text(f"Stopped at step {stopped_at:,} of 20,000").count() >= 1
     assert metrics(page), "a stopped run is shown and diagnosed"
     watcher.shot("stopped")
-    joiner.page.get_by_text(f"Stopped at step {stopped_at:,}").first.wait_for(timeout=60_000)
-    joiner.page.get_by_text("The page that started this training stopped it").first.wait_for(
-        timeout=30_000)
+    joiner.expect(f"Stopped at step {stopped_at:,}")
+    joiner.expect("The page that started this training stopped it", timeout=30_000)
     assert page.get_by_text("The page that started this training stopped it").count() == 0
     joiner.shot("joiner-sees-the-stop")
 
@@ -203,8 +202,7 @@ def test_a_long_link_trains_live_stops_and_continues_to_the_uninterrupted_run(se
     page.wait_for_function("() => !window.location.search.includes('until=')",
                            timeout=60_000)
     # The joiner's stopped page learns of the continuation by itself and follows it.
-    joiner.page.get_by_text("Another page is continuing this run").first.wait_for(
-        timeout=30_000)
+    joiner.expect("Another page is continuing this run", timeout=30_000)
     joiner.shot("joiner-offered-the-continuation")
     joiner.page.get_by_role("button", name="Follow it to step 20,000").click()
     wait_finished(page)

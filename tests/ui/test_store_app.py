@@ -112,6 +112,48 @@ def test_a_session_asking_for_a_run_in_training_follows_that_training(monkeypatc
     assert shown is job.result and shown.steps_done == 3000
 
 
+def test_a_training_that_ends_as_the_page_joins_it_is_not_trained_again(monkeypatch):
+    """The page saw the training under way, and it ended before the page joined it (a CI
+    run caught a follower there at a Stop): the page used to start the whole run again
+    from scratch, unasked, and never showed the stopped run. It now draws itself anew and
+    shows what the training left."""
+    import threading
+
+    config = CONFIG.replace(steps=3000)
+    release = threading.Event()
+
+    def held_until_looked_at(job):
+        release.wait(60)
+        return train(config)
+
+    ended = dashboard.JOBS.start(run_key(config), "another page", held_until_looked_at,
+                                 on_done=lambda job: shared_store().put(job.result))
+    looked, real = [], dashboard.JOBS.is_running
+
+    def ends_right_after_the_look(key: str) -> bool:
+        running = real(key)
+        looked.append(running)
+        if len(looked) == 1:
+            release.set()
+            ended.done.wait(60)
+        return running
+
+    monkeypatch.setattr(dashboard.JOBS, "is_running", ends_right_after_the_look)
+    started, start = [], dashboard.JOBS.start
+
+    def counted_start(*args, **kwargs):
+        started.append(args)
+        return start(*args, **kwargs)
+
+    monkeypatch.setattr(dashboard.JOBS, "start", counted_start)
+    at = open_app(SMALL | {"steps": "3000"})
+    no_internal_error(at)
+    assert looked[0], "the page saw the training under way"
+    assert not started, "a training that ended was started again"
+    assert at.metric
+    assert next(reversed(at.session_state["runs"].values())).config == config
+
+
 def two_stored_runs() -> list[str]:
     store = shared_store()
     return [store.put(train(CONFIG)), store.put(train(CONFIG.replace(act="relu")))]
