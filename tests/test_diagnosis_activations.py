@@ -85,3 +85,25 @@ def test_the_zero_init_finding_says_what_the_activation_does_at_zero(name):
     assert f"a weight matrix is {largest:.2g};" in finding.text
     flat = train(config.replace(depth=0))
     assert not [f for f in diagnose(flat) if f.lesson == "All-zero init: symmetry"]
+
+
+def _val_or_inf(run) -> float:
+    return float("inf") if run.status == "diverged" else run.final["val_loss"]
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_advice_to_raise_a_tiny_init_trains_better_when_applied_at_a_high_lr(name):
+    """lr 2.3 trained a tiny init (0.07) because such weights pass back tiny gradients;
+    "Raise init_scale to 1" alone then diverged for leaky_relu, GELU, SiLU, ELU and
+    identity, and ended worse for tanh. The advice lowers lr too where the rate is too high
+    at full scale for the activation's slope (not for sigmoid's shallow one, which keeps
+    it and trains better), and applying it trains to a lower validation loss."""
+    config = Config(act=name, init_scale=0.07, lr=2.3)
+    run = train(config)
+    raised = [f for f in diagnose(run) if f.change.get("init_scale", 0) > config.init_scale]
+    assert raised, "a tiny init gets advice to raise it"
+    change = raised[0].change
+    assert ("lr" in change) == (name != "sigmoid"), change
+    if "lr" in change:
+        assert change["lr"] < config.lr and f"lower lr to {change['lr']:g}" in raised[0].text
+    assert _val_or_inf(train(config.replace(**change))) < _val_or_inf(run)
