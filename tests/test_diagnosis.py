@@ -148,6 +148,26 @@ def test_the_batchnorm_rescue_claims_what_still_changes_with_the_init_scale():
     assert f"update:data here: {runs[5.0].typical_update_data():.1f}" in rescue.text
 
 
+def test_the_rescue_names_its_evidence_at_init_beside_a_layer_inactive_after_training():
+    """GELU with BatchNorm at init_scale 37 ends with hidden 3 58% inactive (its own info
+    finding), while the rescue said "no layer is inactive beyond its limit". The rescue
+    speaks of init, where the init scale acts, and names the layer and share it read."""
+    run = train(Config.from_query("act=gelu&norm=batch&init_scale=37&opt=momentum&lr=0.7")[0])
+    found = {f.lesson: f for f in diagnose(run)}
+    assert "Inactive after training" in found
+    rescue = found["BatchNorm rescue"].text
+    first = run.layers[run.layers["step"] == 0]
+    worst = first.loc[first["saturated_pct"].idxmax()]
+    assert f"{worst['layer']}, has {worst['saturated_pct']:.2g}% of its outputs from the " \
+        "flat negative region" in rescue
+    assert "beyond its limit" not in rescue
+    # Its step-0 validation loss, 382,253 in eval mode, is said and explained.
+    unnormalized = found["Validation at step 0 is not normalized"].text
+    assert f"at step 0 is {run.evals['val_loss'].iloc[0]:,.0f} against" in unnormalized
+    assert "Validation at step 0 is not normalized" not in {
+        f.lesson for f in diagnose(train(Config(norm="batch", steps=300)))}
+
+
 @pytest.mark.parametrize(("query", "note"), [
     ("out_scale=2&steps=300", "Somewhat confident logits at init"),  # +0.6 nats at init
     ("depth=5&init_scale=0.6&steps=300", "Activations shrink with depth"),  # 0.67 -> 0.32

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 
 from ..engine.lr_finder import LRFinderResult
 from ..features import FEATURES
@@ -75,7 +76,7 @@ def diagnose(run: Run, finder: LRFinderResult | None = None) -> list[Finding]:
         found += signal(run, first)
         if config.norm != "none" and not FAR_INIT[0] < config.init_scale < FAR_INIT[1] \
                 and (saturated is None or saturated.level == "info"):
-            found.append(_rescue(run, level))
+            found += [f for f in (_rescue(run, first, level),) if f is not None]
         dead = dead_units(run, last, level, UPDATE_BANDS[config.opt][1])
         found += [dead] if dead is not None else []
     rate = learning_rate(run, level, found, troubled, finder)
@@ -128,11 +129,42 @@ def _at_init(run: Run) -> list[Finding]:
                              "uniform guess: the first steps partly go to shrinking the "
                              "logits. A smaller out_scale starts nearer the uniform guess.",
                              change=smaller, metric="initial_loss"))
+    unnormalized = _unnormalized_validation(run)
+    if unnormalized is not None:
+        found.append(unnormalized)
     if config.init == "zero" and config.depth:  # a net of no hidden layer is convex
         found.append(Finding("warning", "All-zero init: symmetry", _symmetry_words(run)
                              + _zero_weights_evidence(run) + ". Use kaiming.",
                              change={"init": "kaiming"}, metric="val_loss"))
     return found
+
+
+def _unnormalized_validation(run: Run) -> Finding | None:
+    """The step-0 validation loss far above the first training loss under BatchNorm: eval
+    mode reads the running statistics, still at their initial mean 0 and variance 1, so at
+    a far-off init scale nothing is normalized yet (GELU at init_scale 37: 382,253)."""
+    evals = run.evals
+    if run.config.norm != "batch" or len(evals) < 2 or int(evals["step"].iloc[0]) != 0:
+        return None
+    first, train_loss = float(evals["val_loss"].iloc[0]), run.initial_loss
+    if not (math.isfinite(first) and first > max(2 * train_loss, train_loss + 1)):
+        return None
+    step, then = int(evals["step"].iloc[1]), float(evals["val_loss"].iloc[1])
+    return Finding("info", "Validation at step 0 is not normalized",
+                   f"The validation loss at step 0 is {_plain(first)} against "
+                   f"{train_loss:.2f} on a training batch. Validation runs in eval mode, "
+                   "where BatchNorm divides by its running statistics, and before the "
+                   "first step those "
+                   "are still their initial values (mean 0, variance 1): the "
+                   f"pre-activations keep the scale init_scale {run.config.init_scale:g} "
+                   "gave them. Training normalizes each batch by its own statistics, and "
+                   f"by the next evaluation (step {step:,}: {_plain(then)}) the running ones "
+                   "have caught up.")
+
+
+def _plain(loss: float) -> str:
+    """A loss as a reader reads it: 382,253 rather than 3.823e+05, 2.88 as it is."""
+    return f"{loss:,.0f}" if loss >= 100 else f"{loss:.3g}"
 
 
 def _symmetry_words(run: Run) -> str:
@@ -227,15 +259,29 @@ def _notes(run: Run) -> list[Finding]:
     return found
 
 
-def _rescue(run: Run, level: float | None) -> Finding:
+def _rescue(run: Run, first: pd.DataFrame, level: float | None) -> Finding | None:
+    """Normalization kept a far-off init scale from the activations: said with the layer
+    that came nearest to the activation's limit at init (where the init scale acts; after
+    training a layer may be past it for other reasons, which its own finding says); None
+    when one went past it."""
     config = run.config
+    act = ACTIVATIONS[config.act]
+    held = ""
+    if act.saturated is not None and len(first):
+        worst = first.loc[first["saturated_pct"].idxmax()]
+        limit = act.saturation_limits[0]
+        if worst["saturated_pct"] > limit:
+            return None
+        held = (f": at init its most {act.saturation_label} layer, {worst['layer']}, has "
+                f"{worst['saturated_pct']:.2g}% of its outputs {act.flat_words}, against a "
+                f"limit of {limit:g}% at init")
     here = f" (update:data here: {level:.1f}; {_healthy_band(config.opt)})" \
         if level is not None else ""
     return Finding("info", "BatchNorm rescue" if config.norm == "batch" else
                    "Normalization rescue",
-                   f"init_scale is {config.init_scale:g}, yet no layer is "
-                   f"{ACTIVATIONS[config.act].saturation_label} beyond its limit: "
-                   f"{config.norm} normalization rescales every layer's pre-activations, so "
+                   f"init_scale is {config.init_scale:g}, yet {config.norm} normalization "
+                   f"kept that scale away from the activations{held}. It rescales every layer's "
+                   "pre-activations, so "
                    "the init scale hardly changes the activations. It still sets the "
                    "effective learning rate: a normalized layer's gradient shrinks as its "
                    "weights grow, so the same lr moves larger weights by a smaller share"
