@@ -15,7 +15,7 @@ from ..engine.lr_finder import LRFinderResult
 from ..features import FEATURES
 from ..parts.activations import ACTIVATIONS
 from ..run import Run
-from .advice import init_scale_advice
+from .advice import FAR_INIT, init_scale_advice
 from .findings import LEVELS, Advice, Finding, one_lr, said_once, with_advice
 from .loss import (
     MIN_STEPS_FOR_BASELINE,
@@ -43,10 +43,6 @@ LOGITS_NOTE = 0.25
 TROUBLE = frozenset({"Worse than a uniform guess", "Stuck at the uniform guess",
                      "Stuck at the unigram baseline"})
 """Findings by which the loss curve itself shows trouble."""
-FAR_INIT = (0.5, 2.0)
-"""init_scale outside which a normalized net's rescue is worth a note."""
-
-
 def diagnose(run: Run, finder: LRFinderResult | None = None) -> list[Finding]:
     """Findings in order of importance; an all-clear finding when nothing is wrong.
     ``finder`` is an LR finder's result for the run's settings (any lr), when there is one

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..engine.lr_finder import LRFinderResult
 from ..parts.activations import ACTIVATIONS
 from ..run import Run
-from .advice import lr_advice
+from .advice import large_normalized_init, lr_advice
 from .findings import Finding, with_advice
 from .loss import RISE, SPIKE_LESSONS, blame, converged, loss_rise, still_falling
 
@@ -81,12 +81,12 @@ def learning_rate(run: Run, level: float | None, found: list[Finding], troubled:
         and not overshot
     if slow and (level < low - LEVELLED_MARGIN or level < low and still_falling(run)):
         ending = ("ends no better than a baseline" if troubled else "is still falling at the "
-                  "end" if still_falling(run) else "levelled off short of what a larger rate "
-                  "reaches")
+                  "end" if still_falling(run) else "levelled off short of what larger steps "
+                  "reach")
         return with_advice(Finding("warning", "Learning rate too low",
                                    measured + ": each step changes the weights by a tiny "
                                    f"fraction, and the loss {ending}.", metric="val_loss"),
-                           lr_advice(config, factor, ""))
+                           large_normalized_init(config) or lr_advice(config, factor, ""))
     if low <= level < low + NOTE_WIDTH and slow and still_falling(run):
         return Finding("info", "Small updates",
                        measured + ", near the low end, and the loss is still falling at the "
