@@ -26,22 +26,36 @@ def net_rate(prediction: Prediction) -> float | None:
     return math.exp(sum(math.log(f) for f in factors) / len(factors))
 
 
+def width_rate(prediction: Prediction) -> float:
+    """The part of ``net_rate`` that the layers' unequal widths make (geometric mean of
+    width over fan-in; 1 for equal widths)."""
+    factors = prediction.width_factors
+    return math.exp(sum(math.log(f) for f in factors) / len(factors)) if factors else 1.0
+
+
 def far_from_fixed_point(prediction: Prediction, ratio: float = NET_RATE_FAR) -> bool:
     own = net_rate(prediction)
     return own is not None and abs(math.log(own / prediction.chi1)) > math.log(ratio)
 
 
 def gradient_rate(prediction: Prediction) -> str:
-    """'grows ×1.11 per layer over this net's 3 layers, whose variance has not reached the
+    """'grows ×1.11 per layer over this net's 3 layers: its variance has not reached the
     fixed point q* = 1.18 where the rate is χ₁ = 1.21': the factor this
     net sees, and χ₁ beside it when the two differ; the verb follows the number said."""
     chi1 = prediction.chi1
     if far_from_fixed_point(prediction, NET_RATE_SHOWN):
         own = net_rate(prediction)
         depth = len(prediction.gradient_factors) + 1
-        said = (f"×{own:.3g} per layer over this net's {depth} layers, whose variance has "
-                f"not reached the fixed point q* = {prediction.q_star:.3g} where the rate "
-                f"is χ₁ = {chi1:.3g}")
+        widths = width_rate(prediction)
+        why = []
+        if abs(math.log(widths)) > math.log(NET_RATE_SHOWN):
+            why.append(f"its layers' unequal widths scale it by width over fan-in (×"
+                       f"{widths:.3g} per layer on average; mean-field theory assumes equal "
+                       "widths)")
+        if abs(math.log(own / widths / chi1)) > math.log(NET_RATE_SHOWN):
+            why.append(f"its variance has not reached the fixed point q* = "
+                       f"{prediction.q_star:.3g} where the rate is χ₁ = {chi1:.3g}")
+        said = f"×{own:.3g} per layer over this net's {depth} layers: " + ", and ".join(why)
     else:
         own, said = chi1, f"×{chi1:.3g} per layer toward the input"
     return f"{'grows' if own > 1 else 'shrinks'} {said}"

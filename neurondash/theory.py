@@ -285,6 +285,9 @@ class Prediction:
     sigma_w_layers: list[float] = field(default_factory=list)
     gradient_factors: list[float] = field(default_factory=list)
     """This net's per-layer ``gradient_factors``: not χ₁ while q is far from q*."""
+    width_factors: list[float] = field(default_factory=list)
+    """Each factor's width over fan-in: 1 where the layers are equally wide, which
+    mean-field theory assumes."""
     applies: bool = True
     note: str = ""
 
@@ -363,7 +366,8 @@ def predict(config: Config, q0: float = 1.0) -> Prediction:
         c_star=c_star, chi_c=chi_c, xi_c=depth_scale(chi_c),
         critical_init_scale=None if critical is None else critical / unit,
         sigma_w_layers=layer_sigmas(config), applies=applies, note=note,
-        gradient_factors=gradient_factors(config, q_list) if applies else [])
+        gradient_factors=gradient_factors(config, q_list) if applies else [],
+        width_factors=width_factors(config, len(q_list)) if applies else [])
 
 
 def gradient_factors(config: Config, q: list[float]) -> list[float]:
@@ -373,6 +377,13 @@ def gradient_factors(config: Config, q: list[float]) -> list[float]:
     sigmas, fans, widths = layer_sigmas(config), config.fan_ins(), config.widths
     return [sigmas[i] ** 2 * widths[i] / fans[i] * slope_square(act, q[i])
             for i in range(1, len(q))]
+
+
+def width_factors(config: Config, depth: int) -> list[float]:
+    """Width over fan-in of each hidden layer above the first: the part of
+    ``gradient_factors`` that unequal widths make."""
+    widths, fans = config.widths, config.fan_ins()
+    return [widths[i] / fans[i] for i in range(1, depth)]
 
 
 def predicted_grad_ms(config: Config, q: list[float], last_ms: float) -> list[float]:

@@ -88,7 +88,7 @@ def test_the_lectures_tanh_is_told_why_it_trains_and_the_edge_what_it_does():
     still shrink over 3 layers (×0.68): "keep their size" would be false there."""
     default = headline(predict(Config()))
     assert default.startswith("Chaotic phase, near the edge of chaos (χ₁ = 1.21): ")
-    assert ("grows ×1.11 per layer over this net's 3 layers, whose variance has not reached "
+    assert ("grows ×1.11 per layer over this net's 3 layers: its variance has not reached "
             "the fixed point q* = 1.18 where the rate is χ₁ = 1.21") in default
     assert "3 hidden layers are within 6 ξ_c (about 73 layers), the depth beyond which " \
         "theory says a net stops training" in default
@@ -191,8 +191,9 @@ def test_a_net_far_from_its_fixed_point_is_told_its_own_rate():
     mean = float(np.exp(np.mean(np.log(prediction.gradient_factors))))
     assert 0.8 < mean < 1.0
     text = headline(prediction)
-    assert (f"shrinks ×{mean:.3g} per layer over this net's 10 layers, whose variance has not "
+    assert (f"shrinks ×{mean:.3g} per layer over this net's 10 layers: its variance has not "
             "reached the fixed point q* = 0 where the rate is χ₁ = 0.5") in text
+    assert "widths" not in text, "its layers are equally wide"
     assert "6 ξ_c" not in text
     near = headline(predict(Config(act="tanh", init_scale=0.3, depth=8, bias_init=0.1)))
     assert "per layer over this net's" not in near and "6 ξ_c" in near
@@ -236,3 +237,19 @@ def test_the_best_cell_is_placed_against_the_critical_scale():
         val_loss=[2.3, 2.5, 2.4, 2.45]), 0.6)
     assert best_cell_sentence(frame, 1.0).endswith("with 2 hidden layers.")
     assert best_cell_sentence(frame, None).endswith("with 2 hidden layers.")
+
+
+def test_unequal_widths_are_named_as_what_bends_the_gradients_rate():
+    """width=7,300,2 read "Chaotic phase ... shrinks ×0.592 per layer ..., whose variance has
+    not reached the fixed point": the shrinking comes from the widths (a layer passes its
+    gradient back scaled by width over fan-in), which mean-field theory takes as equal. The
+    header names that part; what is left is the equal-width net's own rate."""
+    unequal = predict(Config.from_query("width=7,300,2")[0])
+    equal = predict(Config())
+    widths = float(np.exp(np.mean(np.log([300 / 7, 2 / 300]))))
+    text = headline(unequal)
+    assert f"unequal widths scale it by width over fan-in (×{widths:.3g} per layer" in text
+    own = float(np.exp(np.mean(np.log(unequal.gradient_factors))))
+    same = float(np.exp(np.mean(np.log(equal.gradient_factors))))
+    assert own / widths == pytest.approx(same, rel=0.02)
+    assert f"shrinks ×{own:.3g} per layer" in text
