@@ -153,8 +153,7 @@ def dead_map_chart(frame: pd.DataFrame, layer: str, units: int,
     A fully white column is a dead unit: no example gives it a gradient.
     ``frame``: example, unit, saturated (see prepare.dead_map_frame).
     """
-    return alt.Chart(_check_rows(frame), title=f"{layer}: {label} (white)"
-                     ).mark_rect().encode(
+    cells = alt.Chart().mark_rect().encode(
         x=alt.X("unit:O", title="unit", axis=alt.Axis(labels=units <= 40)),
         y=alt.Y("example:O", title="example", axis=alt.Axis(labels=False)),
         color=alt.Color("saturated:N", scale=alt.Scale(domain=[False, True],
@@ -162,9 +161,14 @@ def dead_map_chart(frame: pd.DataFrame, layer: str, units: int,
                         # A grey outline: the white swatch is seen on a white page.
                         legend=alt.Legend(title=label, symbolStrokeColor="#888888",
                                           symbolStrokeWidth=1, symbolType="square")),
-        tooltip=["unit:O", "example:O", "saturated:N"],
-        # A frame: an all-white map (every output saturated) looked like no chart at all.
-    ).properties(height=220, view=alt.ViewBackground(stroke="#888888"))
+        tooltip=["unit:O", "example:O", "saturated:N"])
+    # A frame around the plot: an all-white map (every output saturated) looked like no
+    # chart at all, and Streamlit's theme drops the view's own stroke.
+    edge = alt.Chart(alt.Data(values=[{}])).mark_rect(
+        fill=None, stroke="#888888", strokeWidth=1).encode(
+        x=alt.value(0), x2=alt.value("width"), y=alt.value(0), y2=alt.value("height"))
+    return alt.layer(cells, edge, data=_check_rows(frame),
+                     title=f"{layer}: {label} (white)").properties(height=220)
 
 
 def distribution_over_steps_chart(frame: pd.DataFrame, title: str, y_title: str,
