@@ -8,7 +8,10 @@ on the nearest one (a step past the end: the last).
 
 from __future__ import annotations
 
+import contextlib
+
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from ..run import Run
 from .cache import chart_key
@@ -66,7 +69,15 @@ def snapshot_slider(run: Run) -> int:
             # default (the page showed step 3,000 of a run continued to 6,000). The last
             # step is never in the link.
             st.session_state[PARAM] = steps[-1]
-            st.query_params.pop(PARAM, None)
+            _drop_from_link()
         session.snapshot_of, session.snapshot_last = chart_key(run), steps[-1]
     return st.select_slider("snapshot step (drives every view)", steps, value=steps[-1],
                             key=PARAM, bind="query-params")
+
+
+def _drop_from_link() -> None:
+    """Leave the step out of the link. Once the slider is bound to it, Streamlit refuses
+    the deletion (Reset from a link with a step raised it) and drops the step itself, the
+    slider being at its last one."""
+    with contextlib.suppress(StreamlitAPIException):
+        st.query_params.pop(PARAM, None)
