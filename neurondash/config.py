@@ -19,7 +19,7 @@ from .parts.initializers import INITIALIZERS
 from .parts.layers import NORMS
 from .parts.optimizers import OPTIMIZERS, SCHEDULES
 from .setting_names import meant_setting
-from .settings_rules import ConfigError, Setting, spell_default, spell_value
+from .settings_rules import ConfigError, OverBudget, Setting, spell_default, spell_value
 
 CHAR_TASKS = ("names", "words")
 POINT_TASKS = ("spiral", "circles", "xor", "gauss", "moons")
@@ -155,7 +155,7 @@ class ConfigRules:
             raise ConfigError("snap_every", self.snap_every, f"at most {MAX_SNAPSHOTS} snapshots "
                               f"per run; use snap_every >= {fewest}")
         if self.work() > MAX_WORK:
-            raise ConfigError("steps", self.steps, f"parameters x (steps + more) x batch = "
+            raise OverBudget("steps", self.steps, f"parameters x (steps + more) x batch = "
                               f"{self.work():.2g} exceeds the server's budget of "
                               f"{MAX_WORK:.0g}; fewer steps, a smaller batch or a smaller model")
 
@@ -316,11 +316,12 @@ class ConfigRules:
                 return cls(**good), messages
             except ConfigError as err:
                 value = good.pop(err.name, None)
-                if value is None:
-                    # A combination rule names a field the user did not set: drop the
+                if value is None or value == cls.SETTINGS_BY_NAME[err.name].default:
+                    # A combination rule names a field the user did not set (or set to its
+                    # default, which a message could only refuse for itself): drop the
                     # size settings the user did set, continued steps first, then largest.
                     for name in ("more", "width", "depth", "steps", "batch", "snap_every"):
-                        if name in good:
+                        if name in good and good[name] != cls.SETTINGS_BY_NAME[name].default:
                             value = good.pop(name)
                             err = ConfigError(name, value, err.allowed)
                             break
@@ -347,6 +348,8 @@ class ConfigRules:
         def fits(top: int) -> bool:
             try:
                 cls(**{**good, "width": scaled(top)})
+            except OverBudget:
+                return False  # named after steps, yet the width is what is narrowed here
             except ConfigError as err:
                 return err.name != "width"
             return True

@@ -17,6 +17,11 @@ class ConfigError(ValueError):
         super().__init__(f"{name}={value!r} is not allowed: {allowed}")
 
 
+class OverBudget(ConfigError):
+    """The run's work (parameters x steps x batch) is over the server's budget: named after
+    steps, though a smaller model or batch fits it as well."""
+
+
 @dataclass(frozen=True)
 class Setting:
     """How one Config field is typed, bounded and explained."""

@@ -12,6 +12,7 @@ from neurondash import train
 from neurondash.config import (
     MAX_PARAMS,
     MAX_SNAPSHOTS,
+    MAX_WORK,
     SETTINGS,
     Config,
     ConfigError,
@@ -224,4 +225,25 @@ def test_a_link_width_over_the_parameter_cap_uses_the_widest_that_fits(query):
     assert widths == [max(1, w * max(widths) // max(asked)) for w in asked]
     wider = ",".join(str(max(1, w * (max(widths) + 1) // max(asked))) for w in asked)
     with pytest.raises(ConfigError, match="parameters"):
+        config.replace(width=wider)
+
+
+@pytest.mark.parametrize("query", ["steps=200000&batch=4096&width=1024",
+                                   "batch=2048&width=700&steps=3000", "batch=2048&width=700"])
+def test_a_link_over_the_work_budget_says_once_what_it_narrowed(query):
+    """steps=200000&batch=4096&width=1024 gave 839 warnings, one per width from 1024 down
+    to 186: the budget's rule names steps, so every narrower width looked as if it fitted.
+    batch=2048&width=700&steps=3000 began with "steps=3000 is not allowed ... using the
+    default 3000". Now each setting is said once, never refused for its own default."""
+    config, messages = Config.from_query(query)
+    asked = dict(parse_qsl(query))
+    assert len(messages) <= 2, messages
+    (width,) = [m for m in messages if m.startswith("width=")]
+    assert width.startswith(f"width='{asked['width']}' is not allowed: parameters x")
+    assert width.endswith(f"budget of 1e+12; fewer steps, a smaller batch or a smaller "
+                          f"model; using the widest that fits, {config.width!r}.")
+    assert not [m for m in messages if m.startswith("steps=3000")]
+    assert config.work() <= MAX_WORK
+    wider = str(int(config.width) + 1)
+    with pytest.raises(ConfigError, match="budget"):
         config.replace(width=wider)
