@@ -117,8 +117,14 @@ def _typed_number(name: str) -> None:
     try:
         st.session_state[name] = setting.coerce(typed)
     except ValueError:
-        Session().typed_refused = (f"{name}={typed!r} is not allowed: {setting.allowed()}; "
-                                   f"{name} stays {spell_value(_held_value(name))}.")
+        # Beyond a bound the bound is used, as a link's value is (lr 50 takes 10).
+        nearest = setting.nearest(typed)
+        if nearest is not None:
+            st.session_state[name] = nearest
+        Session().typed_refused = (
+            f"{name}={typed!r} is not allowed: {setting.allowed()}; " + (
+                f"using the nearest allowed value {spell_value(nearest)}." if nearest is not
+                None else f"{name} stays {spell_value(_held_value(name))}."))
 
 
 @callback("Checking the width")
@@ -140,8 +146,15 @@ def _typed_width() -> None:
     current = {name: ",".join(value) if isinstance(value, list) else value
                for name, value in st.session_state.items() if name in SETTINGS_BY_NAME}
     used, messages = Config.lenient(current | {"width": width})
-    st.session_state["width"] = used.width
     said = [m for m in messages if m.startswith("width=")]
+    if used.width != width and said and "using the widest that fits" not in said[-1]:
+        # Refused by a rule (a list of another length than depth): the width shown before
+        # stays, as for a width refused on its own, rather than the default.
+        held = Session().width_shown or setting.default
+        st.session_state["width"] = held
+        Session().typed_refused = f"{said[-1].rsplit('; using ', 1)[0]}; width stays {held!r}."
+        return
+    st.session_state["width"] = used.width
     if used.width != width and said:
         Session().typed_refused = said[-1]
 

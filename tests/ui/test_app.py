@@ -722,12 +722,16 @@ def test_a_typed_width_is_spelt_as_the_link_spells_it_and_a_refused_one_put_back
 
 def test_a_typed_width_is_checked_with_the_other_settings_as_a_links_is():
     """'7,300' at depth 3 was said to train the default 100 but stayed in the box and the
-    link; a width over the parameter cap is narrowed to the widest that fits, as a link's."""
+    link, then the box took the default: it now keeps the width shown before, as for a
+    width refused on its own ('5,5,5,5' at depth 3 threw away a walker's 37); a width over
+    the parameter cap is narrowed to the widest that fits, as a link's."""
     at = open_app(SMALL | {"depth": "3"})
+    at.text_input(key="width").input("37").run()
     at.text_input(key="width").input("7,300").run()
-    assert at.text_input(key="width").value == "100" and "width" not in at.query_params
-    assert "width='7,300' is not allowed: a comma list needs one width per hidden layer" \
-        in texts(at.warning)
+    assert at.text_input(key="width").value == "37" and at.query_params["width"] == "37"
+    assert "width='7,300' is not allowed: a comma list needs one width per hidden layer: " \
+        "depth is 3, the list has 2; width stays '37'." in texts(at.warning)
+    assert list(at.session_state["runs"].values())[-1].config.width == "37"
     at.slider(key="depth").set_value(12).run()
     at.text_input(key="width").input("1024").run()
     assert at.text_input(key="width").value == "671" and at.query_params["width"] == "671"
@@ -750,6 +754,10 @@ def test_a_value_off_the_log_sliders_grid_can_be_typed():
     at.text_input(key="lr_typed").input("abc").run()
     assert "lr='abc' is not allowed" in texts(at.warning)
     assert "lr stays 0.7373." in texts(at.warning) and at.query_params["lr"] == "0.7373"
+    # Beyond a bound, the bound, as a link's lr=50 gets (the box said "lr stays 0.7373").
+    at.text_input(key="lr_typed").input("50").run()
+    assert "lr='50' is not allowed: a number from 1e-05 to 10; using the nearest allowed " \
+        "value 10." in texts(at.warning) and at.query_params["lr"] == "10"
     assert not at.exception
 
 
