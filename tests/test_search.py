@@ -265,6 +265,24 @@ def test_a_trial_that_diverged_on_one_seed_is_a_diverged_trial():
     assert board.loc[1, "val_loss"] == pytest.approx(2.25) and board.loc[1, "vs_best"] == "best"
 
 
+def test_a_trial_whose_seeds_a_stop_left_unrun_does_not_rank_as_best():
+    """A walker stopped a 2-seed search: trial 3 had run 1 of its 2 seeds and headed the
+    board as "Best" with its one seed's loss, the 2-seed means below it called "worse"."""
+    frame = pd.DataFrame({
+        "trial": [0, 0, 1, 1], "repeat": [0, 1, 0, 1], "lr": [0.1, 0.1, 0.3, 0.3],
+        "val_loss": [2.30, 2.32, 2.27, math.nan],
+        "status": ["finished", "finished", "finished", "not run"],
+        "trained": [30] * 4, "of_steps": [30] * 4, "origin": ["search"] * 4,
+        "seconds": [1.0, 1.0, 1.0, math.nan], "examples": [100, 100, 100, math.nan],
+        "findings": ["", "", "", None], "query": ["a", "a", "b", "b"]})
+    board = leaderboard(frame, ["lr"])
+    assert list(board["trial"]) == [0, 1] and list(board["whole"]) == [True, False]
+    assert list(board["vs_best"]) == ["best", "seeds not all run"]
+    assert list(board["trained"]) == ["all 30", "all 30; 1 of 2 seeds"]
+    whole = leaderboard(frame[frame["status"] != "not run"], ["lr"])
+    assert list(whole["trial"]) == [1, 0], "without the unrun seed's row it ranks as before"
+
+
 def test_a_search_from_one_of_its_own_trials_settings_is_the_same_search():
     """'Use its settings' puts a trial's Config in the sidebar, which is the search's base:
     the searched settings' base values are not used, so the search on screen stays."""

@@ -69,7 +69,8 @@ def leaderboard(frame: pd.DataFrame, searched: list[str], metric: str = "val_los
     examples, sorted best first. ``vs_best`` says whether a trial's gap to the best is
     larger than the seed spread (the larger of the two trials' sd): a smaller gap is noise
     as far as these repeats can tell. ``whole`` says whether the trial ran to its full
-    length or diverged (``ended``), the rest stopped at an earlier rung."""
+    length or diverged (``ended``) on every seed it asked for (``frame``'s 'not run' rows
+    are seeds left unrun); the rest are ranked after the whole ones."""
     done = frame[frame["status"].isin(("finished", "diverged"))]
     if done.empty:
         return pd.DataFrame(columns=["trial", *searched, metric, f"{metric}_sd", "repeats",
@@ -77,6 +78,9 @@ def leaderboard(frame: pd.DataFrame, searched: list[str], metric: str = "val_los
                                      "findings", "query"])
     first = done.sort_values("repeat").groupby("trial").first()
     grouped = done.groupby("trial")
+    # Seeds a stop or the budget left unrun ('not run' rows): the mean of the others is
+    # not the trial's, so it does not compete with whole trials for best.
+    asked = frame.groupby("trial").size().reindex(first.index)
     # A trial that diverged on any of its seeds diverged: its mean over the others alone
     # read as a healthy trial (the sampler counts such a seed as the uniform guess).
     diverged = grouped["status"].agg(lambda status: int((status == "diverged").sum()))
@@ -94,12 +98,15 @@ def leaderboard(frame: pd.DataFrame, searched: list[str], metric: str = "val_los
         "examples": grouped["examples"].sum(),
         "findings": pd.Series(said, index=first.index),
         "query": first["query"],
-        "whole": ended(first),
-        "trained": [trained_text(done, total, cut, status, step)
-                    for done, total, cut, status, step in zip(
+        "whole": ended(first) & (repeats == asked),
+        "trained": [trained_text(done, total, cut, status, step) + (
+                        f"; {ran} of {seeds} seeds" if ran < seeds else "")
+                    for done, total, cut, status, step, ran, seeds in zip(
                         first["trained"], first["of_steps"],
                         first.get("cut", [False] * len(first)), first["status"],
-                        first.get("diverged_step", [-1] * len(first)), strict=True)],
+                        first.get("diverged_step", [-1] * len(first)), repeats, asked,
+                        strict=True)],
+        "seeds_missing": repeats < asked,
         "origin": first["origin"],
         "cut": first.get("cut", False),
     }).reset_index()
@@ -107,13 +114,15 @@ def leaderboard(frame: pd.DataFrame, searched: list[str], metric: str = "val_los
     board = board.sort_values(["whole", metric], ascending=[False, ascending],
                               na_position="last", kind="stable").reset_index(drop=True)
     cut = board.pop("cut").astype(bool).to_numpy()
+    missing = board.pop("seeds_missing").astype(bool).to_numpy()
     best, best_sd = board[metric].iloc[0], board[f"{metric}_sd"].iloc[0]
     spread = np.fmax(board[f"{metric}_sd"].to_numpy(), best_sd)
     gap = (board[metric] - best).abs().to_numpy()
     board["vs_best"] = np.where(
         board.index == 0, "best",
         np.where(~board["whole"],
-                 np.where(cut, "cut short (not run on)", "stopped early"),
+                 np.where(missing, "seeds not all run",
+                          np.where(cut, "cut short (not run on)", "stopped early")),
                  np.where(np.isnan(spread), "no repeats",
                           np.where(gap <= spread, "within seed spread", "worse"))))
     return board

@@ -22,8 +22,10 @@ def best_line(board: pd.DataFrame, metric: str) -> None:
     best = board.iloc[0]
     spread = (f" ± {best[metric + '_sd']:.4f} over {int(best['repeats'])} seeds"
               if best["repeats"] > 1 else "")
+    partial = ("" if best["whole"] else f" No trial has run its whole length on every "
+               f"seed yet: this one trained {best['trained']}.")
     st.success(f"Best: {METRICS[metric]} {best[metric]:.4f}{spread} (trial "
-               f"{int(best['trial'])}, {best['seconds']:.1f} s of training).")
+               f"{int(best['trial'])}, {best['seconds']:.1f} s of training).{partial}")
     config, _ = Config.from_query(str(best["query"]))
     one, two = st.columns(2)
     one.link_button("Open the best run in a new tab", str(best["link"]))

@@ -335,7 +335,7 @@ def _results(spec: SearchSpec, log: SearchLog, words: list[str] | None) -> None:
     metric = st.selectbox("rank by", offered, key="search_metric", format_func=METRICS.get,
                           help="metrics with the same value in every run are not offered")
     ascending = metric != "val_acc"
-    board = leaderboard(done, searched, metric, ascending=ascending)
+    board = leaderboard(frame, searched, metric, ascending=ascending)
     if board.empty:
         return
     board["link"] = "?" + board["query"].astype(str)
