@@ -28,7 +28,12 @@ def loss_curves(run: Run) -> pd.DataFrame:
     finite = np.isfinite(loss)
     steps, loss = steps[finite], loss[finite]
     raw_s, raw = extremes(steps, loss, LOSS_POINTS)
-    smooth = ema(loss, max(10, len(loss) // 50))
+    span = max(10, len(loss) // 50)
+    # On the log scale an exploding run is drawn on, the smoothing averages log loss: a
+    # plain average of relu at init_scale 30 stayed near its first loss of 1e12 while the
+    # loss itself fell to 1.
+    smooth = (np.exp(ema(np.log(loss), span)) if loss_explodes(run) and (loss > 0).all()
+              else ema(loss, span))
     sm_s, sm = downsample(steps, smooth, LOSS_POINTS)
     frames = [pd.DataFrame({"step": raw_s, "loss": raw, "series": "train"}),
               pd.DataFrame({"step": sm_s, "loss": sm, "series": "train (smoothed)"})]

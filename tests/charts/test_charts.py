@@ -104,6 +104,22 @@ def test_the_loss_chart_draws_an_early_spike_at_its_height():
     assert curves.loc[curves["series"] == "train", "loss"].max() == peak
 
 
+def test_an_exploding_loss_is_smoothed_on_the_log_scale_it_is_drawn_on():
+    """relu at init_scale 30 starts near 2e5, jumps to 1e13, falls to 3.3, then diverges:
+    the smoothed curve, a plain average, stayed near 1e12 while the loss was at 3.3. It now
+    averages log loss, as the log-scale chart reads it."""
+    run = train(Config.from_query("act=relu&init_scale=30&steps=400&seed=77")[0])
+    assert prepare.loss_explodes(run)
+    curves = prepare.loss_curves(run)
+    smoothed = curves.loc[curves["series"] == "train (smoothed)", "loss"].to_numpy()
+    loss = run.history["loss"].to_numpy()
+    kept = np.isfinite(loss)
+    plain = prepare.ema(loss[kept], 10)
+    low = int(np.argmin(loss[kept]))  # the loss at its lowest before it blew up
+    assert smoothed[low] < plain[low] / 1e3
+    assert np.log(smoothed[low]) == pytest.approx(prepare.ema(np.log(loss[kept]), 10)[low])
+
+
 def test_decision_chart_colours_regions_like_their_class_and_spans_the_grid():
     xs = np.linspace(-1.5, 1.5, 4)
     probs = (np.meshgrid(xs, xs)[0] > 0).astype(float)

@@ -36,4 +36,5 @@ def _loss_chart(run: Run) -> None:
     if exploded:
         st.caption("A loss reached past ten times where training started (or, in a diverged "
                    "run, the uniform guess), so it is drawn on a log scale: on a linear one "
-                   "that peak flattens everything else.")
+                   "that peak flattens everything else. The smoothed curve averages the "
+                   "log of the loss, as that scale reads it.")
