@@ -41,6 +41,12 @@ def test_try_it_shows_the_suggested_run_beside_this_one():
     way = ("about the same" if abs(val_after - val_before) < SAME_LOSS else
            "better" if val_after < val_before else "worse")
     assert f"final validation loss {way} ({val_after:.4f} against {val_before:.4f}" in caption
+    close = next(b for b in tab.button if b.key == f"try_it_{index}")
+    assert close.label == "Close the comparison with init_scale 1"
+    tab = show(close.click().run(), "Overview")
+    assert not [m for m in tab.metric if m.label.startswith("With init_scale 1")]
+    assert next(b for b in tab.button if b.key == f"try_it_{index}").label == \
+        "Try it: init_scale 1"
 
 
 def test_try_it_calls_losses_closer_than_the_seed_noise_about_the_same():

@@ -41,9 +41,13 @@ def button(run: Run, finding: Finding, index: int) -> None:
     def toggle() -> None:
         Session().try_it = None if opened == mine else mine
 
-    st.button(f"Try it: {change_words(finding.change)}", key=f"try_it_{index}",
-              on_click=toggle, help="Open the suggested settings beside this run, with the "
-              "number this finding is about before and after.")
+    words = change_words(finding.change)
+    # Pressed again it closes: its label says so (a walker's second press hid the
+    # comparison without a word).
+    st.button(f"Close the comparison with {words}" if opened == mine else f"Try it: {words}",
+              key=f"try_it_{index}", on_click=toggle,
+              help="Open the suggested settings beside this run, with the number this "
+                   "finding is about before and after; press again to close it.")
     if opened == mine:
         compare(run, finding)
 
