@@ -16,6 +16,7 @@ from neurondash.replay import Replay
 from neurondash.run import Run
 from neurondash.store import RunStore, shared_store
 from neurondash.ui import app as dashboard
+from neurondash.ui.app import TABS
 
 from .markdown import texts
 from .test_app import charts, no_internal_error, open_app, show
@@ -47,6 +48,20 @@ def test_a_second_session_opens_the_first_ones_run_without_training(monkeypatch)
     assert "Opened from the run store" in texts(second.caption)
     shown = [m.value for m in second.metric]
     assert shown == [m.value for m in first.metric] and shown
+
+
+def test_every_view_of_a_run_read_from_the_store_draws(monkeypatch):
+    """A run read back from its file holds read-only arrays (pandas' copy-on-write): the
+    Gradients tab wrote into one and stopped on an internal error, for a stored run only,
+    so the suite caught it only when test order put a stored run first."""
+    RunStore(shared_store().root).put(train(CONFIG))  # on disk only, not in its memory
+    calls = counting(monkeypatch)
+    at = open_app(SMALL)
+    assert not calls and "Opened from the run store" in texts(at.caption)
+    for name in TABS:
+        show(at, name)
+        no_internal_error(at)
+        assert not at.exception, name
 
 
 def test_a_stored_run_opens_even_when_it_is_too_big_to_train_unasked(monkeypatch):

@@ -171,7 +171,7 @@ def zero_update_note(run: Run) -> str | None:
     # A single weight has no spread: its std, and so its ratio, is 0 or 0/0 by definition.
     shapes = dict(zip(run.weights["param"], run.weights["shape"], strict=False))
     single = [n for n in run.matrix_names if shapes.get(n) == "1x1"]
-    values = run.history[run.matrix_names].to_numpy(float)
+    values = run.history[run.matrix_names].to_numpy(float, copy=True)  # written below
     values[:, [run.matrix_names.index(n) for n in single]] = np.nan
     measured = ~np.isnan(values).all(axis=1)  # steps with a ratio of any matrix
     zero, label = np.isneginf(values), parameter_labeller(run)
