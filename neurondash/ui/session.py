@@ -85,6 +85,11 @@ class Session:
     (``live.Cadence``)."""
     adopt = _Key(None)
     """A Config the controls take before the next draw (a stopped run's ``until``)."""
+    until_of = _Key(None)
+    """(until, the other settings as a query) when ``until`` was set: a draw whose other
+    settings differ under the same ``until`` drops it (``sidebar``)."""
+    drop_until = _Key(False)
+    """Set ``until`` back to 0 before the next draw's controls exist."""
     previous_said = _Key(False)
     """Whether this draw's wait-for-Train notice said the page shows the previous run."""
     continue_refused = _Key(None)

@@ -225,6 +225,8 @@ def _reset() -> None:
 def sidebar() -> tuple[Config, list[str], list[str] | None]:
     """Draw the sidebar and return the Config it describes (lenient: bad combos explained)."""
     st.sidebar.title("neurondash")
+    if Session().take("drop_until"):
+        st.session_state["until"] = 0
     train_col, more_col, reset_col = st.sidebar.columns([0.9, 1.25, 0.95], gap="small")
     if train_col.button("Train", type="primary", help="Train this Config now"):
         Session().action = "train"
@@ -266,7 +268,28 @@ def sidebar() -> tuple[Config, list[str], list[str] | None]:
                         st.caption(f"Using the {len(words):,} words of the imported run; "
                                    "upload a list to train on another.")
     config, messages = Config.lenient(values)
+    if _until_outlived(config):
+        st.rerun()
     return config, messages, words
+
+
+def _until_outlived(config: Config) -> bool:
+    """Whether ``until`` (a stopped run's, or a search rung's from its link) outlived the
+    settings it came with: another setting changed under it, so the run asked for now is
+    a whole one (a walker changed width on a stopped run and trained 46,065 of 83,000
+    steps without a word). It is then dropped before the next draw. A new ``until`` (a
+    stored run opened from the Runs view) comes with its own settings."""
+    if not config.until:
+        Session().until_of = None
+        return False
+    others = config.replace(until=0).to_query()
+    held = Session().until_of
+    if held is None or held[0] != config.until or held[1] == others:
+        Session().until_of = (config.until, others)
+        return False
+    Session().until_of = None
+    Session().drop_until = True
+    return True
 
 
 def _read_words(upload) -> list[str] | None:

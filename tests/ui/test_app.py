@@ -823,3 +823,18 @@ def test_reset_from_a_link_with_a_snapshot_step_opens_the_defaults():
     assert "seed" not in at.query_params and "snapshot" not in at.query_params
     slider = at.select_slider(key="snapshot")
     assert slider.value == int(slider.options[-1]) == 3000
+
+
+def test_a_setting_changed_under_a_cut_run_trains_the_whole_new_run():
+    """A walker changed width on a stopped run's page (its link holds until=46065) and
+    trained 46,065 of 83,000 steps without a word: until belongs to the run it cut. The
+    settings' own run is whole; the cut run's link still opens the cut run."""
+    at = open_app(SMALL | {"steps": "300", "until": "120"})
+    assert list(at.session_state["runs"].values())[-1].steps_done == 120
+    at.text_input(key="width").input("9").run()
+    no_internal_error(at)
+    assert "until" not in at.query_params and at.query_params["width"] == "9"
+    run = list(at.session_state["runs"].values())[-1]
+    assert run.config.width == "9" and run.config.until == 0 and run.steps_done == 300
+    again = open_app(SMALL | {"steps": "300", "until": "120"})
+    assert list(again.session_state["runs"].values())[-1].steps_done == 120
