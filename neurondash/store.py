@@ -44,6 +44,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
 
+from .config import Config
 from .identity import run_key
 from .paths import store_root, write_atomically
 from .run import Run, RunFormatError
@@ -183,6 +184,26 @@ class RunStore:
                     if metrics is not None:
                         found[key] = metrics
         return found
+
+    def longest_cut(self, config: Config, words: Sequence[str] | None = None) -> str | None:
+        """The key of the longest stored run of ``config`` cut at an earlier step (a run
+        stopped there, a search's shorter rung): continuing it gives ``config``'s run
+        exactly. Found by the settings, so the whole run's link offers it in any session
+        (a closed tab's stopped run was trained again from step 0)."""
+        whole = run_key(config, words)
+        with self._connect() as db:
+            rows = db.execute("SELECT key, query FROM runs WHERE query LIKE '%until=%'"
+                              ).fetchall()
+        found: tuple[int, str] | None = None
+        for key, query in rows:
+            cut, problems = Config.from_query(query)
+            if (problems or not 0 < cut.until < config.total_steps
+                    or run_key(cut, words) != key
+                    or run_key(cut.replace(until=config.until), words) != whole):
+                continue
+            if found is None or cut.until > found[0]:
+                found = (cut.until, key)
+        return found[1] if found else None
 
     def __contains__(self, key: str) -> bool:
         with self._connect() as db:

@@ -23,7 +23,7 @@ from ..jobs import Job, Jobs
 from ..run import Run
 from ..run_source import Facts, decide
 from ..store import shared_store, storable
-from ..training import continue_training, train
+from ..training import continue_training, continues_exactly, train
 from . import live
 from .guard import draw_or_report, report_internal_error, show_callback_error
 from .link_check import check_url_once
@@ -139,7 +139,7 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
                 "the same run.")
         return None
     if source == "wait":
-        return _wait_for_click(config, words, runs, decision.seconds)
+        return _wait_for_click(config, words, runs, decision.seconds, base)
     if source == "store":
         runs[key] = held = stored
         numpy = f", NumPy {stored.numpy_version}" if stored.numpy_version else ""
@@ -234,15 +234,18 @@ def _store_trouble(err: Exception) -> None:
 
 
 def _wait_for_click(config: Config, words: list[str] | None, runs: RunShelf,
-                    seconds: float) -> Run | None:
-    """Say what pressing Train would cost; keep showing the session's latest run (said
-    here, so the page needs no second notice for it)."""
+                    seconds: float, base: Run | None = None) -> Run | None:
+    """Say what pressing Train would cost (continuing ``base``, a shorter run of it);
+    keep showing the session's latest run (said here, so the page needs no second notice
+    for it)."""
     latest = _latest(runs)
     Session().previous_said = latest is not None
+    start = (f" It continues the run of its first {base.steps_done:,} steps, kept "
+             "earlier, to the same numbers as one uninterrupted run." if base else "")
     st.info(f"This run would take {describe_seconds(seconds)} to train here "
             f"({config.n_params():,} parameters, {config.total_steps:,} steps of "
             f"{config.batch:,} examples, {config.snapshot_count():,} snapshots): press "
-            f"**Train** to start it. Opening a link trains only runs of up to "
+            f"**Train** to start it.{start} Opening a link trains only runs of up to "
             f"{run_source.AUTO_SECONDS:g} s by itself."
             + (" Until then the page shows the previous run." if latest is not None else ""))
     return latest
@@ -257,7 +260,14 @@ def _shorter_run(config: Config, words: list[str] | None, runs: RunShelf) -> Run
                and entry.steps_done == entry.config.total_steps
                and run_key(entry.config.replace(more=config.more, until=config.until),
                            list(entry.words or [])) == key]
-    return runs.get(max(shorter)[1]) if shorter else None
+    if shorter:
+        return runs.get(max(shorter)[1])
+    try:
+        cut = shared_store().longest_cut(config, words)
+        stored = shared_store().get(cut) if cut is not None else None
+    except (OSError, sqlite3.Error):
+        return None
+    return stored if stored is not None and continues_exactly(stored) else None
 
 
 def main() -> None:

@@ -64,6 +64,23 @@ def test_every_view_of_a_run_read_from_the_store_draws(monkeypatch):
         assert not at.exception, name
 
 
+def test_a_whole_runs_link_continues_the_stored_cut_run_in_a_new_session(monkeypatch):
+    """A walker closed the only tab at step 30,240 of 63,000: the run was kept (stored as
+    stopped), yet the whole run's link in a new session offered only to train from step 0.
+    The store is searched by settings: the page continues the cut run, to the numbers of
+    one uninterrupted run, and trains nothing from scratch."""
+    whole = CONFIG.replace(steps=600)
+    RunStore(shared_store().root).put(train(whole.replace(until=240)))
+    calls = counting(monkeypatch)
+    at = open_app(SMALL | {"steps": "600"})
+    assert not calls, "trained from scratch"
+    shown = at.session_state["runs"].get(run_key(whole))
+    assert shown is not None and shown.steps_done == 600
+    uninterrupted = train(whole)
+    assert shown.final == uninterrupted.final
+    assert shown.history["loss"].equals(uninterrupted.history["loss"])
+
+
 def test_a_stored_run_opens_even_when_it_is_too_big_to_train_unasked(monkeypatch):
     shared_store().put(train(CONFIG))
     monkeypatch.setattr(run_source, "AUTO_SECONDS", 0.0)  # every link waits for Train
