@@ -143,9 +143,7 @@ def _typed_width() -> None:
         return
     # With the other controls' values, as a link's width is checked: a list of another
     # length than depth, or a width over the parameter cap, stayed in the box and the link.
-    current = {name: ",".join(value) if isinstance(value, list) else value
-               for name, value in st.session_state.items() if name in SETTINGS_BY_NAME}
-    used, messages = Config.lenient(current | {"width": width})
+    used, messages = Config.lenient(_controls() | {"width": width})
     said = [m for m in messages if m.startswith("width=")]
     if used.width != width and said and "using the widest that fits" not in said[-1]:
         # Refused by a rule (a list of another length than depth): the width shown before
@@ -157,6 +155,13 @@ def _typed_width() -> None:
     st.session_state["width"] = used.width
     if used.width != width and said:
         Session().typed_refused = said[-1]
+
+
+def _controls() -> dict:
+    """The controls' values as a link spells them (what the next draw's Config is made of,
+    read in a callback, before the widgets are drawn)."""
+    return {name: ",".join(value) if isinstance(value, list) else value
+            for name, value in st.session_state.items() if name in SETTINGS_BY_NAME}
 
 
 def _multi_widget(name: str, label: str, container) -> str:
@@ -192,6 +197,19 @@ def _request_continue() -> None:
     if latest is not None and latest.status == "diverged":
         Session().continue_refused = ("A diverged run cannot be continued; change "
                                                 "the settings and retrain.")
+        return
+    # Continue trains on the run of these settings: while it trains, or before it exists,
+    # it started a second training of twice the steps from step 0.
+    job = Session().training
+    if job is not None and not job.done.is_set():
+        Session().continue_refused = ("This run is still training: Continue trains on a run "
+                                      "that has ended. Wait for its end (or stop it), then "
+                                      "Continue.")
+        return
+    current, _ = Config.lenient(_controls())
+    if not any(entry.config == current for _, entry in Session().runs.entries()):
+        Session().continue_refused = ("There is no run of these settings to continue yet: "
+                                      "press Train first.")
         return
     if st.session_state.get("until", SETTINGS_BY_NAME["until"].default):
         st.session_state["until"] = 0

@@ -838,3 +838,18 @@ def test_a_setting_changed_under_a_cut_run_trains_the_whole_new_run():
     assert run.config.width == "9" and run.config.until == 0 and run.steps_done == 300
     again = open_app(SMALL | {"steps": "300", "until": "120"})
     assert list(again.session_state["runs"].values())[-1].steps_done == 120
+
+
+def test_continue_with_no_run_of_these_settings_trains_nothing():
+    """On a link not trained yet Continue trained twice its steps from step 0 without a
+    word (and a follower's Continue started a second training beside the one it
+    followed): it now says there is nothing to continue yet."""
+    at = open_app(SMALL)
+    at.slider(key="depth").set_value(3)  # pressed with the change, before its run exists
+    next(b for b in at.button if b.label == "Continue").click().run()
+    no_internal_error(at)
+    assert "There is no run of these settings to continue yet: press Train first." in \
+        texts(at.warning)
+    assert "more" not in at.query_params
+    latest = list(at.session_state["runs"].values())[-1]
+    assert latest.config.more == 0 and latest.steps_done == int(SMALL["steps"])
