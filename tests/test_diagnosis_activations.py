@@ -107,3 +107,16 @@ def test_advice_to_raise_a_tiny_init_trains_better_when_applied_at_a_high_lr(nam
     if "lr" in change:
         assert change["lr"] < config.lr and f"lower lr to {change['lr']:g}" in raised[0].text
     assert _val_or_inf(train(config.replace(**change))) < _val_or_inf(run)
+
+
+def test_a_live_runs_diagnosis_says_the_step_it_has_reached_not_after_training():
+    """A walker watching a run live read "54% of hidden 2's ... after training" mid-run:
+    the last snapshot is the step the training has reached so far."""
+    live = []
+    train(Config.from_query("act=gelu&norm=batch&init_scale=37&opt=momentum&lr=0.7")[0],
+          on_snapshot=lambda build: live.append(build()))
+    midway = live[10]
+    assert midway.status == "running"
+    texts = " ".join(f.lesson + " " + f.text for f in diagnose(midway))
+    assert f"at step {midway.snapshot_steps[-1]:,}, while training goes on" in texts
+    assert "after training (" not in texts and "Inactive after training" not in texts

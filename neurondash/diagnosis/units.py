@@ -49,8 +49,9 @@ def saturation(run: Run, first: pd.DataFrame, last: pd.DataFrame, troubled: bool
     if act.saturated is None or run.config.init == "zero":  # symmetry explains it
         return None
     at_init, after, _ = act.saturation_limits
+    late = _late(run, last)
     over = [(when, rows, limit) for when, rows, limit in
-            (("at init", first, at_init), ("after training", last, after))
+            (("at init", first, at_init), (late, last, after))
             if rows["saturated_pct"].max() > limit]
     if not over:
         return None
@@ -59,23 +60,35 @@ def saturation(run: Run, first: pd.DataFrame, last: pd.DataFrame, troubled: bool
     # The header quotes the most saturated layer at the step shown (the end, by default):
     # a share at init is followed by the end's when that is higher.
     end = _worst(last)
-    later = (f", and {end['saturated_pct']:.0f}% of {end['layer']}'s after training"
+    later = (f", and {end['saturated_pct']:.0f}% of {end['layer']}'s {late}"
              if when == "at init" and end["saturated_pct"] >= worst["saturated_pct"] + 1
              else "")
     share = (f"{_above(worst['saturated_pct'], limit)}% of {worst['layer']}'s {act.name} "
              f"outputs are {act.flat_words} {when}")
     metric = "saturated_init" if when == "at init" else "saturated_end"
-    if when == "after training" and not troubled:
-        return Finding("info", f"{act.saturation_label.capitalize()} after training",
-                       share + f" (above {limit:g}%), yet the loss fell to the end: trained "
+    if when == late and not troubled:
+        running = run.status == "running"
+        return Finding("info", f"{act.saturation_label.capitalize()} "
+                       f"{'so far' if running else 'after training'}",
+                       share + f" (above {limit:g}%), yet the loss "
+                       f"{'has fallen so far' if running else 'fell to the end'}: trained "
                        "units grow confident, and those examples pass little gradient "
                        "through this layer. Harmless while the loss falls; compare the "
                        "Gradients tab if it stalls.", layers=(worst["layer"],))
     finding = Finding("warning", act.saturation_lesson,
-                      share + f" (above this diagnosis's {limit:g}% for {act.name} {when})"
+                      share + f" (above this diagnosis's {limit:g}% for {act.name} "
+                      f"{'at init' if when == 'at init' else 'after training'})"
                       f"{later}, where the local gradient is ~0: white in the dead-unit map.",
                       metric=metric, layers=(worst["layer"],))
     return with_advice(finding, _saturation_advice(run, level, when == "at init"))
+
+
+def _late(run: Run, last: pd.DataFrame) -> str:
+    """When the last snapshot was taken, in words: after training, or while it goes on
+    (a live page's diagnosis said "after training" mid-run)."""
+    if run.status != "running" or not len(last):
+        return "after training"
+    return f"at step {int(last['step'].iloc[0]):,}, while training goes on"
 
 
 def _above(share: float, limit: float) -> str:
@@ -155,7 +168,7 @@ def dead_units(run: Run, last: pd.DataFrame, level: float | None,
         finding = Finding("warning", act.dead_lesson,
                           f"{counted(sum(counts.values()), 'hidden unit')} "
                           f"{act.saturation_label} for every example of the training split "
-                          f"after training ({where}): a dead unit passes no gradient and no "
+                          f"{_late(run, last)} ({where}): a dead unit passes no gradient and no "
                           "longer learns (white columns in the dead-unit map).",
                           metric="dead_units",
                           layers=tuple(sorted(counts, key=lambda k: -counts[k])))
