@@ -147,6 +147,10 @@ def get_run(config: Config, words: list[str] | None) -> Run | None:
         st.caption(f"Opened from the run store: trained earlier ({took} of training"
                    f"{numpy}), not trained again.")
     elif source in ("follow", "train", "continue"):
+        if source == "follow" and action == "train":
+            # Pressed while this run trains (here or for another page): said, not done twice.
+            st.toast("This run is training already: the page follows it, and "
+                     "Train starts nothing more.")
         # A followed training is drawn live like one started here: its whole length says.
         continued = base if source == "continue" else None
         uploaded = continued is not None and runs.uploaded(continued)

@@ -186,6 +186,30 @@ def test_a_training_that_ends_as_the_page_joins_it_is_not_trained_again(monkeypa
     assert next(reversed(at.session_state["runs"].values())).config == config
 
 
+def test_train_pressed_while_the_run_trains_says_so(monkeypatch):
+    """A walker pressed Train while following a training (and while their own ran): the
+    button did nothing visible. The page now says the run is training already."""
+    import threading
+
+    config = Config(steps=20000)  # long enough to be drawn live, not waited for
+    release = threading.Event()
+
+    def held(job):  # a training under way until the test is done looking
+        release.wait(60)
+        return train(CONFIG)
+
+    job = dashboard.JOBS.start(run_key(config), "another page", held)
+    try:
+        at = open_app({"steps": "20000"})
+        assert dashboard.JOBS.is_running(run_key(config))
+        next(b for b in at.button if b.label == "Train").click().run()
+        no_internal_error(at)
+        assert any("This run is training already" in t.value for t in at.toast)
+    finally:
+        release.set()
+        job.done.wait(60)
+
+
 def two_stored_runs() -> list[str]:
     store = shared_store()
     return [store.put(train(CONFIG)), store.put(train(CONFIG.replace(act="relu")))]
