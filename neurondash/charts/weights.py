@@ -50,7 +50,10 @@ def init_table(run: Run, step: int) -> pd.DataFrame:
         init_std, std = float(start.loc[param, "weight_std"]), float(now.loc[param, "weight_std"])
         rows.append({"param": param, "shape": shape, "prescribed_std": prescribed,
                      "init_std": init_std, "weight_std": std,
-                     "vs_prescribed": std / prescribed if prescribed > 0 else float("nan")})
+                     # One weight has no spread: its std is 0 by definition, not a
+                     # sign that init failed (width 1 read "÷ prescribed 0").
+                     "vs_prescribed": std / prescribed if prescribed > 0 and shape != "1x1"
+                     else float("nan")})
     frame = pd.DataFrame(rows, columns=["param", "shape", "prescribed_std", "init_std",
                                         "weight_std", "vs_prescribed"])
     frame["param"] = frame["param"].map(parameter_labeller(run))

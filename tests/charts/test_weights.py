@@ -89,3 +89,13 @@ def test_the_sentence_gives_the_output_layer_the_rule_its_table_row_follows(init
     if init in ("normal", "uniform"):  # the same rule whatever the fan: out scale alone
         assert "the output's with the same rule" in sentence
         assert out["prescribed_std"] == pytest.approx(0.1 * hidden["prescribed_std"])
+
+
+def test_a_single_weight_matrix_gets_no_ratio_to_its_prescription():
+    """width=1 read "÷ prescribed 0" for its 1x1 matrices: one weight has no spread, so its
+    std is 0 by definition, which is not an init that failed."""
+    run = train(Config.from_query("width=1&steps=30")[0])
+    table = init_table(run, 30).set_index("shape")
+    single = table.loc[["1x1"]]
+    assert (single["weight_std"] == 0).all() and single["vs_prescribed"].isna().all()
+    assert table.drop(index="1x1")["vs_prescribed"].notna().all()
