@@ -244,12 +244,13 @@ def _wait_for_click(config: Config, words: list[str] | None, runs: RunShelf,
     for it)."""
     latest = _latest(runs)
     Session().previous_said = latest is not None
-    start = (f" It continues the run of its first {base.steps_done:,} steps, kept "
-             "earlier, to the same numbers as one uninterrupted run." if base else "")
-    st.info(f"This run would take {describe_seconds(seconds)} to train here "
-            f"({config.n_params():,} parameters, {config.total_steps:,} steps of "
+    work = (f"Its first {base.steps_done:,} steps were kept earlier: training on from "
+            f"there, to the numbers of one uninterrupted run, would take "
+            f"{describe_seconds(seconds)} here" if base else
+            f"This run would take {describe_seconds(seconds)} to train here")
+    st.info(f"{work} ({config.n_params():,} parameters, {config.total_steps:,} steps of "
             f"{config.batch:,} examples, {config.snapshot_count():,} snapshots): press "
-            f"**Train** to start it.{start} Opening a link trains only runs of up to "
+            f"**Train** to start it. Opening a link trains only runs of up to "
             f"{run_source.AUTO_SECONDS:g} s by itself."
             + (" Until then the page shows the previous run." if latest is not None else ""))
     return latest

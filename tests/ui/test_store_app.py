@@ -81,6 +81,19 @@ def test_a_whole_runs_link_continues_the_stored_cut_run_in_a_new_session(monkeyp
     assert shown.history["loss"].equals(uninterrupted.history["loss"])
 
 
+def test_a_long_runs_link_says_before_train_that_it_continues_the_stored_cut_run(
+        monkeypatch):
+    """Too long to continue by itself, the whole run's link says what Train will do: the
+    stored first steps are trained on from, and the time given is the rest's."""
+    whole = Config(steps=60000)
+    RunStore(shared_store().root).put(train(whole.replace(until=2400)))  # a snapshot step
+    calls = counting(monkeypatch)
+    at = open_app({"steps": "60000"})
+    assert not calls and at.session_state["runs"].get(run_key(whole)) is None
+    assert "Its first 2,400 steps were kept earlier: training on from there, to the " \
+        "numbers of one uninterrupted run, would take" in texts(at.info)
+
+
 def test_a_stored_run_opens_even_when_it_is_too_big_to_train_unasked(monkeypatch):
     shared_store().put(train(CONFIG))
     monkeypatch.setattr(run_source, "AUTO_SECONDS", 0.0)  # every link waits for Train
