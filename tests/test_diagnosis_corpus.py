@@ -17,6 +17,10 @@ from .diagnosis_corpus import CORPUS, HELD_OUT, LABELLED, WARNING_LEVELS, Tried,
 
 ADVICE_HELPS = 0.9
 
+pytestmark = pytest.mark.xdist_group("diagnosis_corpus")
+"""One worker runs these tests: the corpus fixture trains about 70 s on both cores, and
+each worker that ran one of them trained it again."""
+
 
 UNIT_METRICS = ("saturated_init", "saturated_end", "dead_units", "std_ratio", "grad_ratio")
 """Numbers read per hidden layer: a finding about one of them names its layer(s)."""
