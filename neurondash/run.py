@@ -196,6 +196,13 @@ class Run:
     def expected_initial_loss(self) -> float:
         return self.baselines["uniform"]
 
+    @property
+    def single_weights(self) -> list[str]:
+        """Weight matrices of one weight (1x1, width 1): their spread is 0 by definition,
+        so update:data and a ratio to the init's std say nothing about them."""
+        shapes = dict(zip(self.weights["param"], self.weights["shape"], strict=False))
+        return [name for name in self.matrix_names if shapes.get(name) == "1x1"]
+
     @functools.cached_property
     def histograms_by_step(self) -> dict[tuple[int, str], pd.DataFrame]:
         """(step, quantity) -> that snapshot's histogram rows, grouped once: the dashboard

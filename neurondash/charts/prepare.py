@@ -163,10 +163,9 @@ def update_data_frame(run: Run, max_rows: int = 4000) -> pd.DataFrame:
     points = max(10, max_rows // len(names))
     steps = run.history["step"].to_numpy()
     label = parameter_labeller(run)
-    # A single weight's std is 0 by definition: its ratio is rounding noise, not drawn.
-    shapes = dict(zip(run.weights["param"], run.weights["shape"], strict=False))
     frames = []
-    for name in (n for n in names if shapes.get(n) != "1x1"):
+    single = run.single_weights  # a ratio of rounding noise: not drawn
+    for name in (n for n in names if n not in single):
         values = run.history[name].to_numpy().astype(float)
         finite = np.isfinite(values)
         s, v = downsample(steps[finite], values[finite], points)

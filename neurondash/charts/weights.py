@@ -41,7 +41,7 @@ def init_table(run: Run, step: int) -> pd.DataFrame:
     ``step``, and their ratio to the prescription (1 where init held)."""
     at = lambda s: run.weights[run.weights["step"] == s].set_index("param")  # noqa: E731
     start, now = at(0), at(step)
-    rows = []
+    rows, single = [], run.single_weights
     for param in run.matrix_names:
         if param not in start.index or param not in now.index:
             continue
@@ -52,8 +52,8 @@ def init_table(run: Run, step: int) -> pd.DataFrame:
                      "init_std": init_std, "weight_std": std,
                      # One weight has no spread: its std is 0 by definition, not a
                      # sign that init failed (width 1 read "÷ prescribed 0").
-                     "vs_prescribed": std / prescribed if prescribed > 0 and shape != "1x1"
-                     else float("nan")})
+                     "vs_prescribed": std / prescribed
+                     if prescribed > 0 and param not in single else float("nan")})
     frame = pd.DataFrame(rows, columns=["param", "shape", "prescribed_std", "init_std",
                                         "weight_std", "vs_prescribed"])
     frame["param"] = frame["param"].map(parameter_labeller(run))

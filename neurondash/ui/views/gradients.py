@@ -168,9 +168,7 @@ def zero_update_note(run: Run) -> str | None:
     """Which matrices had an update of exactly 0, whose log10 (-inf) the chart cannot draw,
     and which never had a ratio (all-equal weights, update 0: 0/0): without the note their
     line just stops or is absent, which reads like a drawing fault."""
-    # A single weight has no spread: its std, and so its ratio, is 0 or 0/0 by definition.
-    shapes = dict(zip(run.weights["param"], run.weights["shape"], strict=False))
-    single = [n for n in run.matrix_names if shapes.get(n) == "1x1"]
+    single = run.single_weights  # its std, and so its ratio, is 0 or 0/0 by definition
     values = run.history[run.matrix_names].to_numpy(float, copy=True)  # written below
     values[:, [run.matrix_names.index(n) for n in single]] = np.nan
     measured = ~np.isnan(values).all(axis=1)  # steps with a ratio of any matrix

@@ -25,7 +25,7 @@ def weights_tab(run: Run, step: int) -> None:
                     "past 1 as it learns is expected." if run.config.out_scale < 1
                     and run.config.init != "zero" else "")
     single = (" A 1x1 matrix holds one weight, whose std is 0 by definition: its ratio is "
-              "left blank." if "1x1" in set(run.weights["shape"].astype(str)) else "")
+              "left blank." if run.single_weights else "")
     st.caption(prescription_sentence(run) + " At init the measured std is the prescribed "
                "one up to sampling noise; training moves it (a ratio far from 1 means the "
                "weights left the scale the init chose for them)." + small_output + single)
