@@ -94,7 +94,7 @@ def round_us(steppers: dict, steps: int, rounds: int) -> dict[str, list[float]]:
     """
     times: dict[str, list[float]] = {name: [] for name in steppers}
     for step in steppers.values():
-        step(50)  # warm up
+        step(min(50, steps))  # warm up
     for _ in range(rounds):
         for name, step in steppers.items():
             start = time.perf_counter()
@@ -264,7 +264,7 @@ def main() -> None:
         print(f"    {process_medians(per_process, 'torch', 'off')}")
     else:
         print("  PyTorch eager: not installed (pip install torch==2.13.0)")
-    whole = whole_run_seconds(Config())
+    whole = whole_run_seconds(Config(), repeats=min(3, args.rounds))
     print(f"dashboard default Config ({Config().steps} steps, {Config().snapshot_count()} "
           f"snapshots), whole train(): {whole[False]:.2f} s recorder off, {whole[True]:.2f} s "
           f"on (+{100 * (whole[True] / whole[False] - 1):.1f}%)")

@@ -40,11 +40,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(env: dict[str, str] | None = None):
-    """``streamlit run app.py`` on a free port, healthy, stopped afterwards; yields its URL."""
+def streamlit_server(env: dict[str, str] | None = None, script: str = "app.py"):
+    """``streamlit run app.py`` (or another ``script`` under the checkout) on a free port,
+    healthy, stopped afterwards; yields its URL."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
          "--server.port", str(port), "--browser.gatherUsageStats", "false",
          # A source file edited while a test runs must not reload modules mid-training.
          "--server.fileWatcherType", "none"],

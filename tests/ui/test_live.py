@@ -27,8 +27,9 @@ from neurondash.ui.live import DRAW_SHARE, LIVE_SECONDS, next_period
 from .test_browser import playwright, streamlit_server
 from .test_journeys import Journey, metrics, params, settle
 
-LINK = "steps=20000&width=384&init_scale=2&seed=3"
-"""About 30 s of training here: tanh at twice Kaiming's gain, saturating as it trains."""
+LINK = "steps=20000&init_scale=2&seed=3"
+"""About 30 s of training at the paced server's 650 steps/s (see paced_app.py): tanh at twice
+Kaiming's gain, saturating as it trains."""
 LIVE = "[data-testid='stCaptionContainer']:has-text('Live: the views below')"
 MUTE = """() => { if (!window.__send) {
     window.__send = WebSocket.prototype.send;
@@ -66,7 +67,8 @@ def test_the_first_draw_and_one_costly_redraw_change_nothing():
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     store = tmp_path_factory.mktemp("live-store")
-    with streamlit_server({"NEURONDASH_STORE": str(store)}) as url:
+    with streamlit_server({"NEURONDASH_STORE": str(store)}, script="tests/ui/paced_app.py"
+                          ) as url:
         yield url, store
 
 
