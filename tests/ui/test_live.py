@@ -28,8 +28,8 @@ from .test_browser import playwright, streamlit_server
 from .test_journeys import Journey, metrics, params, settle
 
 LINK = "steps=20000&init_scale=2&seed=3"
-"""About 30 s of training at the paced server's 650 steps/s (see paced_app.py): tanh at twice
-Kaiming's gain, saturating as it trains."""
+"""Up to 80 s of training at the paced server's 250 steps/s (see paced_app.py), its
+continuation at full speed: tanh at twice Kaiming's gain, saturating as it trains."""
 LIVE = "[data-testid='stCaptionContainer']:has-text('Live: the views below')"
 MUTE = """() => { if (!window.__send) {
     window.__send = WebSocket.prototype.send;
