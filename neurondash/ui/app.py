@@ -26,6 +26,7 @@ from ..store import shared_store, storable
 from ..training import continue_training, continues_exactly, train
 from . import live
 from .guard import draw_or_report, report_internal_error, show_callback_error
+from .history import keep_settings_in_history
 from .link_check import check_url_once
 from .session import Session
 from .shelf import RunShelf
@@ -282,6 +283,7 @@ def main() -> None:
         streamlit_config.set_option("global.disableWidgetStateDuplicationWarning", True)
     st.set_page_config(page_title="neurondash", layout="wide")
     show_callback_error()
+    keep_settings_in_history()
     try:
         _page()
         search_running.say_cut_search()
