@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import tempfile
 
+import pytest
 from hypothesis import settings
 
 os.environ["NEURONDASH_STORE"] = tempfile.mkdtemp(prefix="neurondash-test-store-")
@@ -16,3 +17,15 @@ os.environ["NEURONDASH_STORE"] = tempfile.mkdtemp(prefix="neurondash-test-store-
 settings.register_profile("fixed", derandomize=True)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile("explore" if os.environ.get("NEURONDASH_EXPLORE") else "fixed")
+
+
+def _long_first(item: pytest.Item) -> int:
+    return 0 if item.get_closest_marker("slow") else 1 if item.get_closest_marker(
+        "browser") else 2
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Long tests first (slow, then browser; otherwise in file order): the workers take
+    them on at the start. In file order the live browser test and the journeys came last,
+    and one worker finished a minute-long test alone while the other sat idle."""
+    items.sort(key=_long_first)

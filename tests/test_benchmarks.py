@@ -59,6 +59,7 @@ def test_every_benchmark_script_has_a_short_run():
     assert {p.name for p in BENCHMARKS.glob("*.py")} == set(SHORT_RUNS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script", sorted(SHORT_RUNS))
 def test_benchmark_runs_and_prints_its_figures(script):
     args, expected = SHORT_RUNS[script]

@@ -17,7 +17,7 @@ from .diagnosis_corpus import CORPUS, HELD_OUT, LABELLED, WARNING_LEVELS, Tried,
 
 ADVICE_HELPS = 0.9
 
-pytestmark = pytest.mark.xdist_group("diagnosis_corpus")
+pytestmark = [pytest.mark.xdist_group("diagnosis_corpus"), pytest.mark.slow]
 """One worker runs these tests: the corpus fixture trains about 70 s on both cores, and
 each worker that ran one of them trained it again."""
 

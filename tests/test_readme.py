@@ -59,6 +59,7 @@ def test_the_python_example_runs(tmp_path):
     assert (tmp_path / "run.json").stat().st_size > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("block", cli_blocks(), ids=lambda block: block[0][:60])
 def test_each_cli_example_runs(block, tmp_path, monkeypatch):
     """Every command of a block, in order, in one scratch folder with a store of its own."""
