@@ -9,7 +9,7 @@ page shows the run, then reads the server's log ("training ... started" lines) a
 peak resident memory (VmHWM).
 
     python benchmarks/bench_sessions.py [--visitors 8] [--query "steps=12000"]
-        [--different 20]
+        [--different 20] [--no-alone]
 """
 
 from __future__ import annotations
@@ -156,11 +156,14 @@ def main() -> None:
                         help="a link that trains unasked (estimated at 4 s or less)")
     parser.add_argument("--different", type=int, default=20,
                         help="visitors opening as many different stored links at once")
+    parser.add_argument("--no-alone", action="store_true",
+                        help="skip the one-visitor baseline (a smoke test)")
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         print(f"needs Debian's chromium at {CHROMIUM} (apt-get install -y chromium)")
         return
-    measure(args.query, 1)
+    if not args.no_alone:
+        measure(args.query, 1)
     measure(args.query, args.visitors)
     measure_class(args.query, args.different)
 

@@ -45,7 +45,8 @@ SHORT_RUNS = {
                        ["8 of 8 trials opened from their links with no training"]),
     "theory_table.py": (["--depth", "2", "--seeds", "2"],
                         ["| tanh | 0.5 | 0.694 | ordered |", "mean of 2 seeds"]),
-    "bench_sessions.py": (["--visitors", "2", "--query", "steps=300", "--different", "2"],
+    "bench_sessions.py": (["--visitors", "2", "--query", "steps=300", "--different", "2",
+                           "--no-alone"],
                           ["2 visitor(s) at once", "1 training(s)", "peak RSS",
                            "2 of 2 pages showed their run from the store, 0 with an error, "
                            "0 training(s)"]),
