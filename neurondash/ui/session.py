@@ -103,6 +103,9 @@ class Session:
     """Which run the snapshot slider was set for (another run opens on its last step)."""
     snapshot_last = _Key(None)
     """The last snapshot step of the run ``snapshot_of`` names (``snapshot_link``)."""
+    multi_written = _Key(factory=dict)
+    """What each multiselect last wrote into the link: a link that says otherwise was
+    changed by Back or Forward, and the control takes its value (``sidebar``)."""
     derived = _Key(factory=dict)
     models = _Key(factory=dict)
     rebuilds = _Key(factory=set)

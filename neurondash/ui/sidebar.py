@@ -168,16 +168,19 @@ def _multi_widget(name: str, label: str, container) -> str:
     """A multiselect kept in the link as one comma list, the spelling of the CLI and the
     JSON (Streamlit's own binding would repeat the parameter once per choice)."""
     setting = SETTINGS_BY_NAME[name]
-    if name not in st.session_state:  # a link's value was checked (and dropped if
-        # invalid) on the first run
-        st.session_state[name] = setting.coerce(
-            st.query_params.get(name, setting.default)).split(",")
+    linked = st.query_params.get(name, setting.default)
+    written = Session().multi_written
+    # The first run (the link's value was checked, and dropped if invalid) or a link that
+    # Back or Forward changed since this control last wrote it.
+    if name not in st.session_state or written.get(name, linked) != linked:
+        st.session_state[name] = setting.coerce(linked).split(",")
     chosen = container.multiselect(label, setting.choices, key=name, help=_help(name))
     text = ",".join(c for c in setting.choices if c in chosen)
     if text and text != setting.default:
         st.query_params[name] = text
     else:
         st.query_params.pop(name, None)
+    written[name] = st.query_params.get(name, setting.default)
     return text
 
 
