@@ -74,6 +74,19 @@ def test_an_activation_revision_changes_only_its_own_runs_keys(monkeypatch):
         monkeypatch.setitem(ACTIVATIONS, name, activation)
 
 
+def test_a_long_run_revision_changes_only_long_runs_keys(monkeypatch):
+    """Thinning a long run's update:data re-keys runs of more than LONG_RUN_STEPS alone:
+    every link to a run of 20,000 steps or fewer stays valid."""
+    from neurondash.engine import LONG_RUN_STEPS
+
+    configs = [SMALL.replace(steps=steps) for steps in (20, LONG_RUN_STEPS, LONG_RUN_STEPS + 1,
+                                                        200_000)]
+    before = [run_key(config) for config in configs]
+    monkeypatch.setattr(identity, "LONG_RUN_REVISION", identity.LONG_RUN_REVISION + 1)
+    assert [run_key(c) != key for c, key in zip(configs, before, strict=True)] == [
+        False, False, True, True]
+
+
 def test_a_new_setting_with_a_default_leaves_every_key_as_it_was(monkeypatch):
     """Adding a setting (a scratch row, as dropout would be) keeps old keys, so stored runs
     and the links handed out stay valid; so do NumPy and run-file format changes."""

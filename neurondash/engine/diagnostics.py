@@ -19,6 +19,7 @@ import pandas as pd
 from ..parts import arrays
 from ..parts.layers import Linear
 from ..parts.losses import cross_entropy, softmax
+from . import LONG_RUN_STEPS
 from .model import Model
 
 BINS = 40
@@ -55,16 +56,27 @@ def step_seconds(model: Model, batch: int) -> float:
             + STEP_SECONDS["unit"] * batch * units)
 
 
-def update_data_stride(model: Model, batch: int) -> int:
+UPDATE_DATA_POINTS = 4_000
+"""A long run (``LONG_RUN_STEPS``) measures update:data at about this many steps, evenly
+spread: its chart draws at most 4,000 points over all matrices, and every 4th step of
+makemore's 200k-step lecture run was 965 KB of float32 values, 40% of its file (issue 27's
+target for it: 1 MB). A run of 20,000 steps or fewer measures as the cost rule says."""
+
+
+def update_data_stride(model: Model, batch: int, steps: int = 0) -> int:
     """Every how many steps update:data is measured for this model and batch size: 1 when a
     measurement costs at most ``UPDATE_DATA_SHARE`` of a step, else the smallest stride that
-    brings its average cost down to that. A fixed function of the shapes, never of timings,
-    so the same Config always records the same steps."""
+    brings its average cost down to that; a run of more than ``LONG_RUN_STEPS`` ``steps``
+    at least every ``steps / UPDATE_DATA_POINTS``-th. A fixed function of the shapes and
+    the Config's steps, never of timings, so the same Config always records the same steps."""
     matrices = [sl.stop - sl.start for sl, role in zip(model.slices, model.roles, strict=True)
                 if role in ("weight", "embedding")]
     step = step_seconds(model, batch)
     measure = MEASURE_SECONDS["matrix"] * len(matrices) + MEASURE_SECONDS["entry"] * sum(matrices)
-    return max(1, math.ceil(measure / (UPDATE_DATA_SHARE * step)))
+    stride = max(1, math.ceil(measure / (UPDATE_DATA_SHARE * step)))
+    if steps > LONG_RUN_STEPS:
+        stride = max(stride, math.ceil(steps / UPDATE_DATA_POINTS))
+    return stride
 
 
 MAP_EXAMPLES = 48
@@ -218,7 +230,7 @@ class Recorder:
     def __init__(self, model: Model, diag_x: np.ndarray, diag_y: np.ndarray, capacity: int,
                  batch: int):
         self.model = model
-        self.stride = update_data_stride(model, batch)
+        self.stride = update_data_stride(model, batch, capacity)  # capacity: steps
         """update:data is measured at steps 1, 1 + stride, ...; NaN at the others."""
         self.diag_x, self.diag_y = diag_x, diag_y
         self.matrix_names = [model.names[k] for k in model.matrix_indices()]

@@ -35,8 +35,14 @@ from a file keeps a digest of them, not a copy) should take about this long at m
 ``diagnostics.step_seconds``): longer runs keep the full training state at a few snapshots
 to start from (``restart_steps``)."""
 MAX_RESTARTS = 3
-"""At most this many such states (each as large as the parameters and optimizer moments):
-the 200k-step makemore run keeps 3, and replays at most ~50k steps (~11 s here)."""
+"""At most this many such states (each as large as the parameters and optimizer moments),"""
+RESTART_BYTES = 2**17
+"""and all of them together at most this large: float32 weights barely compress, so a
+state costs a run file about its own size, and a long run's file is not doubled by them.
+A default-size model (26k parameters) with SGD keeps one (105 KB), with Adam's moments
+(316 KB) none; makemore's 200k-step lecture run (192 KB a state) none, which keeps its
+file under issue 27's 1 MB: rebuilding its weights at a late snapshot then trains again
+from step 0, which ``ui.cache.offer_rebuild`` offers with its time."""
 BATCH_DRAWS = 256
 """Steps whose minibatch indices are drawn with one RNG call (one call per step costs more
 than the gathering it feeds)."""
@@ -187,19 +193,26 @@ class Trainer:
 
     def _restart_steps(self) -> set[int]:
         """The snapshots where a recorded run keeps its full training state, so that a
-        replay to any snapshot takes about ``REPLAY_SECONDS`` at most (``MAX_RESTARTS``):
-        evenly spread over the steps, a fixed function of the Config."""
+        replay to any snapshot takes about ``REPLAY_SECONDS`` at most, as far as
+        ``MAX_RESTARTS`` and ``RESTART_BYTES`` allow: evenly spread over the steps, a fixed
+        function of the Config."""
         if not self.record:
             return set()
         total = self.config.total_steps
         count = math.ceil(step_seconds(self.model, self.config.batch) * total
                           / REPLAY_SECONDS) - 1
-        count = min(MAX_RESTARTS, count)
+        count = min(MAX_RESTARTS, count, RESTART_BYTES // self._state_bytes())
         inner = [s for s in self.config.snapshot_steps() if 0 < s < total]
         if count < 1 or not inner:
             return set()
         return {min(inner, key=lambda s, k=k: abs(s - k * total / (count + 1)))
                 for k in range(1, count + 1)}
+
+    def _state_bytes(self) -> int:
+        """Bytes of one restart state's arrays: parameters, buffers, optimizer state."""
+        arrays = [self.model.flat, *self.model.buffers().values(),
+                  *(v for v in self.optimizer.state().values() if isinstance(v, np.ndarray))]
+        return sum(array.nbytes for array in arrays)
 
     def learning_rate(self, step: int) -> float:
         """Scheduled rate; steps past the configured total (continued runs) keep the last one."""

@@ -230,6 +230,26 @@ def test_update_data_is_measured_every_few_steps_where_a_step_does_little_work()
         assert strides == sorted(strides, reverse=True) and max(strides) <= 11, strides
 
 
+def test_a_long_run_measures_update_data_at_about_4000_steps():
+    """Past LONG_RUN_STEPS the stride grows with the steps (about UPDATE_DATA_POINTS
+    measurements); up to it, and wherever the cost rule is sparser, it is the cost rule's."""
+    from neurondash.engine import LONG_RUN_STEPS
+    from neurondash.engine.diagnostics import UPDATE_DATA_POINTS, update_data_stride
+    from neurondash.engine.model import build_model
+
+    for settings in ({}, {"batch": 256, "width": "512", "depth": 5}, {"batch": 1}):
+        config = Config(**settings)
+        model = build_model(config, 27, 27, np.random.default_rng(0), np.float32)
+        cost = update_data_stride(model, config.batch)
+        for steps in (1_000, LONG_RUN_STEPS, LONG_RUN_STEPS + 1, 77_777, 200_000):
+            stride = update_data_stride(model, config.batch, steps)
+            if steps <= LONG_RUN_STEPS:
+                assert stride == cost, (settings, steps)
+            else:
+                assert stride == max(cost, -(-steps // UPDATE_DATA_POINTS)), (settings, steps)
+                assert -(-steps // stride) <= UPDATE_DATA_POINTS
+
+
 def test_a_strided_update_data_series_continues_exactly():
     """With a stride, a continued run still equals the run trained in one go."""
     config = SMALL.replace(batch=4, steps=100)
@@ -239,6 +259,20 @@ def test_a_strided_update_data_series_continues_exactly():
     stride = Trainer(config, load_dataset(config)).recorder.stride
     assert stride > 1 and np.isfinite(series[::stride]).all()
     assert np.isnan(np.delete(series, np.s_[::stride], axis=0)).all()
+
+
+def test_a_long_runs_sparser_update_data_continues_exactly(monkeypatch):
+    """The long-run stride is one of the Config's steps, not of the steps trained so far:
+    a long run stopped and continued measures the steps of one run trained in one go."""
+    from neurondash.engine import diagnostics
+
+    monkeypatch.setattr(diagnostics, "LONG_RUN_STEPS", 50)
+    monkeypatch.setattr(diagnostics, "UPDATE_DATA_POINTS", 8)
+    config = SMALL.replace(steps=100)
+    whole = train(config)
+    assert_same_run(continue_training(train(config.replace(until=40)), 60), whole)
+    series = whole.history[whole.matrix_names].to_numpy()
+    assert np.isfinite(series[::13]).all() and np.isnan(np.delete(series, np.s_[::13], 0)).all()
 
 
 def _init_stats(act: str, init_scale: float, norm: str = "none") -> pd.DataFrame:
