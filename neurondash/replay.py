@@ -11,7 +11,7 @@ import numpy as np
 
 from .config import Config
 from .data import load_dataset
-from .engine.train import Trainer
+from .engine.train import ProgressCallback, Trainer
 
 
 class Replay:
@@ -34,14 +34,15 @@ class Replay:
         self.states: dict[int, dict] = {}
         self.lock = threading.Lock()
 
-    def state(self, step: int) -> dict:
-        """The model state at snapshot ``step``, handed over (the caller holds it)."""
+    def state(self, step: int, on_progress: ProgressCallback | None = None) -> dict:
+        """The model state at snapshot ``step``, handed over (the caller holds it);
+        ``on_progress`` is told how the training goes (a long replay shows a bar)."""
         with self.lock:
             if step not in self.states:
-                self._train_to(step)
+                self._train_to(step, on_progress)
             return self.states.pop(step)
 
-    def _train_to(self, step: int) -> None:
+    def _train_to(self, step: int, on_progress: ProgressCallback | None) -> None:
         start = max((c for c in self.checkpoints if c <= step), default=0)
         trainer = self.trainer
         if trainer is None or not start <= trainer.step <= step:
@@ -50,7 +51,13 @@ class Replay:
             self._keep(trainer, step)
             return
         trainer.on_checkpoint = lambda mark: self._keep(trainer, mark.step)
-        trainer.run(step - trainer.step)
+        try:
+            trainer.run(step - trainer.step, on_progress)
+        except BaseException:
+            # Stopped from the callback (a page that reran): the trainer stopped between
+            # a block's batch draws, so the next replay starts from a kept state instead.
+            self.trainer = None
+            raise
 
     def _keep(self, trainer: Trainer, step: int) -> None:
         model = trainer.model

@@ -8,6 +8,7 @@ imported run can be queried and continued exactly as if it had never left memory
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
@@ -19,6 +20,7 @@ import pandas as pd
 
 from . import runfile
 from .config import Config, ConfigError
+from .engine.train import ProgressCallback
 from .kept_states import KeptStates, as_kept_states
 from .replay import Replay
 from .run_encoding import (
@@ -113,7 +115,18 @@ class Run:
         replaying Trainer is rebuilt when needed."""
         state = dict(self.__dict__)
         state.pop("_replay", None)
+        state.pop("_replay_progress", None)
         return state
+
+    @contextlib.contextmanager
+    def replay_progress(self, on_progress: ProgressCallback):
+        """Tell ``on_progress`` how any replay done meanwhile goes (a view that waits for
+        the weights at a snapshot: a long run trains again for up to a minute)."""
+        self.__dict__["_replay_progress"] = on_progress
+        try:
+            yield
+        finally:
+            self.__dict__.pop("_replay_progress", None)
 
     def _replay_state(self, step: int) -> dict:
         """The model state at snapshot ``step``, trained again (``replay.Replay``)."""
@@ -124,7 +137,7 @@ class Run:
         if replay is None:
             replay = self.__dict__["_replay"] = Replay(
                 self.config, self.words, self.checkpoints, self.state["params"].dtype)
-        return replay.state(step)
+        return replay.state(step, self.__dict__.get("_replay_progress"))
 
     @classmethod
     def from_trainer(cls, trainer, mark=None) -> Run:

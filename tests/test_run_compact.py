@@ -197,6 +197,46 @@ def test_a_long_run_keeps_a_few_states_to_replay_from(monkeypatch):
     assert set(more.checkpoints) == {*run.checkpoints, 300}
 
 
+def test_restart_states_stay_within_their_byte_budget(monkeypatch):
+    """A model whose state is larger than RESTART_BYTES keeps none, so its file is not
+    doubled by them; its snapshots are then rebuilt from step 0, exactly."""
+    from neurondash.data import load_dataset
+    from neurondash.engine import train as engine
+
+    config = Config(depth=2, width="12", norm="batch", opt="adam", lr=0.01, steps=300)
+    one_state = engine.Trainer(config, load_dataset(config))._state_bytes()
+    monkeypatch.setattr(engine, "REPLAY_SECONDS", 1e-4)
+    monkeypatch.setattr(engine, "RESTART_BYTES", 2 * one_state)
+    assert len(train(config).checkpoints) == 2 < engine.MAX_RESTARTS
+    monkeypatch.setattr(engine, "RESTART_BYTES", one_state - 1)
+    run = train(config)
+    assert run.checkpoints == {}
+    back = read_run_file(run.to_json())
+    for step in run.model_states:
+        assert same(back.model_states[step], run.model_states[step]), step
+
+
+def test_a_replay_reports_its_progress_and_a_stopped_one_leaves_nothing_wrong():
+    """A view waiting for a replay draws a bar from its progress; a page that reruns
+    interrupts it from that callback, and the next replay still rebuilds the weights."""
+    run = train(Config(task="moons", depth=1, width="4", steps=400))
+    back = Run.from_json(run.to_json())
+    step = max(s for s in run.model_states if s < run.steps_done)
+    seen = []
+
+    def stop_midway(progress) -> None:
+        seen.append(progress.step)
+        if progress.step >= step // 2:
+            raise KeyboardInterrupt  # as Streamlit's rerun exception would
+
+    with pytest.raises(KeyboardInterrupt), back.replay_progress(stop_midway):
+        back.model_states[step]
+    assert seen == sorted(seen) and 0 < seen[-1] < step
+    with back.replay_progress(lambda progress: seen.append(progress.step)):
+        assert same(back.model_states[step], run.model_states[step])
+    assert seen[-1] == step and "_replay_progress" not in back.__dict__
+
+
 def test_a_run_that_replayed_still_pickles():
     """Sweep workers send Runs back pickled; the replaying Trainer stays behind."""
     import pickle

@@ -100,13 +100,29 @@ def model_of(run: Run, step: int | None = None):
         kept = key[-1]
         if kept is not None and kept not in run.model_states.held():
             # A run read from the store keeps a digest of these weights: training again
-            # to the step rebuilds them (a second for the default run).
-            with st.spinner(f"Training the run again to step {kept:,} to rebuild its "
-                            "weights there..."):
-                cache[key] = run.model(kept)
+            # to the step rebuilds them (a second for the default run, up to a minute for
+            # the 200k-step lecture run, which keeps no state to start from).
+            cache[key] = _rebuilt_model(run, kept)
         else:
             cache[key] = run.model(kept)
     return cache[key]
+
+
+def _rebuilt_model(run: Run, step: int):
+    """The model at ``step``, trained again with a progress bar; any click on the page
+    stops it (the rerun interrupts the bar's update) and nothing is lost."""
+    text = f"Training the run again to step {step:,} to rebuild its weights there"
+    bar = st.progress(0.0, text=f"{text}...")
+
+    def show(progress) -> None:
+        bar.progress(min(1.0, progress.step / max(step, 1)),
+                     text=f"{text}: step {progress.step:,} ({progress.elapsed:.0f} s). "
+                          "Any other choice on the page stops it.")
+
+    with run.replay_progress(show):
+        model = run.model(step)
+    bar.empty()
+    return model
 
 
 def dataset_of(run: Run):
