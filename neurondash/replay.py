@@ -51,13 +51,9 @@ class Replay:
             self._keep(trainer, step)
             return
         trainer.on_checkpoint = lambda mark: self._keep(trainer, mark.step)
-        try:
-            trainer.run(step - trainer.step, on_progress)
-        except BaseException:
-            # Stopped from the callback (a page that reran): the trainer stopped between
-            # a block's batch draws, so the next replay starts from a kept state instead.
-            self.trainer = None
-            raise
+        # A callback that raises (a page that reran) stops the trainer between two steps
+        # with its RNG settled: the next replay goes on from there.
+        trainer.run(step - trainer.step, on_progress)
 
     def _keep(self, trainer: Trainer, step: int) -> None:
         model = trainer.model

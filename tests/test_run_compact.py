@@ -218,7 +218,8 @@ def test_restart_states_stay_within_their_byte_budget(monkeypatch):
 
 def test_a_replay_reports_its_progress_and_a_stopped_one_leaves_nothing_wrong():
     """A view waiting for a replay draws a bar from its progress; a page that reruns
-    interrupts it from that callback, and the next replay still rebuilds the weights."""
+    interrupts it from that callback, and the next replay goes on from there to the very
+    weights the file describes."""
     run = train(Config(task="moons", depth=1, width="4", steps=400))
     back = Run.from_json(run.to_json())
     step = max(s for s in run.model_states if s < run.steps_done)
@@ -232,9 +233,11 @@ def test_a_replay_reports_its_progress_and_a_stopped_one_leaves_nothing_wrong():
     with pytest.raises(KeyboardInterrupt), back.replay_progress(stop_midway):
         back.model_states[step]
     assert seen == sorted(seen) and 0 < seen[-1] < step
+    stopped = seen[-1]
     with back.replay_progress(lambda progress: seen.append(progress.step)):
         assert same(back.model_states[step], run.model_states[step])
     assert seen[-1] == step and "_replay_progress" not in back.__dict__
+    assert min(seen[seen.index(stopped) + 1:]) > stopped, "went on from where it stopped"
 
 
 def test_a_run_that_replayed_still_pickles():

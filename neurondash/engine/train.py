@@ -248,41 +248,45 @@ class Trainer:
         x, y = self.x, self.y
         batches = self._batches = BatchDraws(self.batch_rng, len(y), self.config.batch)
         loss = float("nan")
-        while self.step < end:
-            idx = batches.next(end - self.step)
-            loss = model.loss_and_grad(x.take(idx, axis=0), y.take(idx))
-            lr = self.learning_rate(self.step)
-            if not math.isfinite(loss):
-                recorder.record_step(loss, lr, None)
-                self._diverge(self.step, f"the loss became {loss}")
-                break
-            update = optimizer.step(model.flat, model.grad, lr)
-            self.step += 1
-            # Recording checks every matrix's std each step; without it a non-finite
-            # parameter shows up in the next step's loss (NaN/inf propagate through the
-            # forward pass), and the end of the run checks the parameters once more.
-            finite = recorder.record_step(loss, lr, update if self.record else None)
-            if not finite:
-                self._diverge(self.step, "a parameter became infinite or NaN")
-                break
-            # The schedule's end is a snapshot too, so that a run continued from there (more)
-            # has exactly the snapshots of one trained in one go.
-            checkpointed = (self.step % interval == 0 or self.step == self.config.steps
-                            or (self.step == end and checkpoint_last))
-            if checkpointed:
-                self._checkpoint(self.step)
-            if self.step % report_every == 0 or self.step == end:
-                if on_progress is not None:
-                    on_progress(Progress(self.step, end, loss, self.elapsed
-                                         + time.perf_counter() - start))
-                stopping = stopping or (should_stop is not None and should_stop())
-            if stopping and self.step < end and self.resumes_exactly():
-                self.status = "stopped"
-                self.message = f"Stopped at step {self.step:,} of {end:,}."
-                if not checkpointed:
+        # A callback that raises (a page rerun stopping a replay) still leaves the RNG
+        # settled, so the same Trainer can go on from its step exactly.
+        try:
+            while self.step < end:
+                idx = batches.next(end - self.step)
+                loss = model.loss_and_grad(x.take(idx, axis=0), y.take(idx))
+                lr = self.learning_rate(self.step)
+                if not math.isfinite(loss):
+                    recorder.record_step(loss, lr, None)
+                    self._diverge(self.step, f"the loss became {loss}")
+                    break
+                update = optimizer.step(model.flat, model.grad, lr)
+                self.step += 1
+                # Recording checks every matrix's std each step; without it a non-finite
+                # parameter shows up in the next step's loss (NaN/inf propagate through the
+                # forward pass), and the end of the run checks the parameters once more.
+                finite = recorder.record_step(loss, lr, update if self.record else None)
+                if not finite:
+                    self._diverge(self.step, "a parameter became infinite or NaN")
+                    break
+                # The schedule's end is a snapshot too, so that a run continued from there (more)
+                # has exactly the snapshots of one trained in one go.
+                checkpointed = (self.step % interval == 0 or self.step == self.config.steps
+                                or (self.step == end and checkpoint_last))
+                if checkpointed:
                     self._checkpoint(self.step)
-                break
-        batches.settle()
+                if self.step % report_every == 0 or self.step == end:
+                    if on_progress is not None:
+                        on_progress(Progress(self.step, end, loss, self.elapsed
+                                             + time.perf_counter() - start))
+                    stopping = stopping or (should_stop is not None and should_stop())
+                if stopping and self.step < end and self.resumes_exactly():
+                    self.status = "stopped"
+                    self.message = f"Stopped at step {self.step:,} of {end:,}."
+                    if not checkpointed:
+                        self._checkpoint(self.step)
+                    break
+        finally:
+            batches.settle()
         if self.status == "running" and not math.isfinite(float(model.flat.sum())):
             self._diverge(self.step, "a parameter became infinite or NaN")
         if self.status == "running":

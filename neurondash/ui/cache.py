@@ -97,30 +97,28 @@ def model_of(run: Run, step: int | None = None):
     if key not in cache:
         if len(cache) > 4:
             cache.clear()
-        kept = key[-1]
-        if kept is not None and kept not in run.model_states.held():
-            # A run read from the store keeps a digest of these weights: training again
-            # to the step rebuilds them (a second for the default run, up to a minute for
-            # the 200k-step lecture run, which keeps no state to start from).
-            cache[key] = _rebuilt_model(run, kept)
-        else:
-            cache[key] = run.model(kept)
+        cache[key] = model_at(run, key[-1])
     return cache[key]
 
 
-def _rebuilt_model(run: Run, step: int):
-    """The model at ``step``, trained again with a progress bar; any click on the page
-    stops it (the rerun interrupts the bar's update) and nothing is lost."""
-    text = f"Training the run again to step {step:,} to rebuild its weights there"
+def model_at(run: Run, kept: int | None, dtype: type | None = None):
+    """``run.model(kept, dtype)`` for a ``kept_step``. A run read from the store keeps a
+    digest of those weights: training again to the step rebuilds them (a second for the
+    default run, up to a minute for the 200k-step lecture run, which keeps no state to
+    start from), with a progress bar. Any other choice on the page pauses it (the rerun
+    interrupts the bar's update) and the next view that needs them goes on from there."""
+    if kept is None or kept in run.model_states.held():
+        return run.model(kept, dtype)
+    text = f"Training the run again to step {kept:,} to rebuild its weights there"
     bar = st.progress(0.0, text=f"{text}...")
 
     def show(progress) -> None:
-        bar.progress(min(1.0, progress.step / max(step, 1)),
-                     text=f"{text}: step {progress.step:,} ({progress.elapsed:.0f} s). "
-                          "Any other choice on the page stops it.")
+        bar.progress(min(1.0, progress.step / max(kept, 1)),
+                     text=f"{text}: step {progress.step:,}. Any other choice on the page "
+                          "pauses it; it goes on from there when a view needs these weights.")
 
     with run.replay_progress(show):
-        model = run.model(step)
+        model = run.model(kept, dtype)
     bar.empty()
     return model
 

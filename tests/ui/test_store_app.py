@@ -323,7 +323,8 @@ def test_weights_at_a_snapshot_train_again_only_when_asked_if_that_takes_long(mo
     replays = []
     original = Replay.state
     monkeypatch.setattr(Replay, "state",
-                        lambda self, step: replays.append(step) or original(self, step))
+                        lambda self, step, *rest: replays.append(step)
+                        or original(self, step, *rest))
     at = open_app(SMALL, tab="Neuron")
     at.select_slider(key="snapshot").set_value(middle)
     no_internal_error(at.run())

@@ -21,6 +21,7 @@ from ..cache import (
     derived_ready,
     init_key,
     kept_step,
+    model_at,
 )
 from .common import diverged_past, histogram_view, over_training_view, table, x_end
 from .mean_field import grad_prediction_of, prediction_of, spread_of
@@ -143,7 +144,7 @@ def backprop_check(run: Run, step: int) -> None:
         return
     data = dataset_of(run)
     checked = derived(run, name, lambda: check_gradients(
-        run.model(kept, dtype=np.float64), data.x["val"][:CHECK_EXAMPLES],
+        model_at(run, kept, np.float64), data.x["val"][:CHECK_EXAMPLES],
         data.y["val"][:CHECK_EXAMPLES])).assign(
         name=lambda t: t["parameter"].map(parameter_labeller(run)))
     wrong = checked.loc[~checked["agrees"], "name"].tolist()
