@@ -57,6 +57,13 @@ def test_a_second_session_neither_sees_nor_deletes_the_first_ones_runs():
     assert listed(second) == [CONFIG.replace(act="relu").to_query()]
     assert not has_button(second, "runs_delete") and not has_button(second, "runs_whole_store")
     assert run_key(CONFIG) in shared_store()
+    # What the store holds in all is other visitors' business: the caption gives what this
+    # session's own run takes, never the store's total.
+    text = page_text(second)
+    own = next(row.bytes for row in shared_store().list()
+               if row.key == run_key(CONFIG.replace(act="relu")))
+    assert shared_store().total_bytes() > own
+    assert f"they take {own / 1e3:,.0f} KB of the server's" in text and "MB used" not in text
     # Following the first one's link opens its run (the link is the run) and lists it for
     # this session too, still without a Delete.
     third = open_app(SMALL, tab="Runs")

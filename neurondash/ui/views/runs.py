@@ -64,9 +64,13 @@ def _compare(keys: list[str], labels: list[str]) -> None:
 
 
 def _caption(store, shown: Listing, whole: bool, admin: bool) -> None:
-    size = (f"{store.total_bytes() / 1e6:.1f} MB of {store.max_bytes / 1e6:.0f} MB used; beyond "
-            "it a search's unopened runs past its best go first, runs opened in the last "
-            f"{PINNED_DAYS:g} days (pinned) last")
+    # A visitor sees what their own runs take, not the whole store's size: how much other
+    # visitors stored is theirs.
+    used = (f"{store.total_bytes() / 1e6:.1f} MB of {store.max_bytes / 1e6:.0f} MB used"
+            if whole else f"they take {_size(sum(row.bytes for row in shown.rows))} of the "
+                          f"server's {store.max_bytes / 1e6:.0f} MB cap")
+    size = (f"{used}; beyond the cap a search's unopened runs past its best go first, runs "
+            f"opened in the last {PINNED_DAYS:g} days (pinned) last")
     if whole:
         hidden = (f"; {_count(shown.private_hidden)} of other visitors' word lists "
                   f"{'is' if shown.private_hidden == 1 else 'are'} not listed"
@@ -101,6 +105,10 @@ def _held_caption() -> None:
         st.caption(f"Held in this session only, never stored: {_count(len(held))} from "
                    f"uploaded files or continued from one ({escape(', '.join(held))}). "
                    "Compare lists them; Export keeps them as files.")
+
+
+def _size(size: int) -> str:
+    return f"{size / 1e3:,.0f} KB" if size < 1e6 else f"{size / 1e6:,.1f} MB"
 
 
 def _count(runs: int) -> str:
