@@ -251,10 +251,14 @@ def sidebar() -> tuple[Config, list[str], list[str] | None]:
     train_col, more_col, reset_col = st.sidebar.columns([0.9, 1.25, 0.95], gap="small")
     if train_col.button("Train", type="primary", help="Train this Config now"):
         Session().action = "train"
+    job = Session().training
+    # No tooltip while a run trains: the pointer rests on Continue after its click, and
+    # the tooltip then covered the Stop button beside the progress bar.
     more_col.button("Continue", on_click=_request_continue,
-                    help="Train the current run on: a stopped one to the end of its "
-                         "schedule, else `steps` more steps (added to `more`, so the link "
-                         "reproduces the continued run)")
+                    help=None if job is not None and not job.done.is_set() else
+                    "Train the current run on: a stopped one to the end of its schedule, "
+                    "else `steps` more steps (added to `more`, so the link reproduces the "
+                    "continued run)")
     reset_col.button("Reset", on_click=_reset,
                      help="Back to the defaults; forget this session's runs")
     st.sidebar.caption("The address bar always holds the sidebar's settings: copy it to "

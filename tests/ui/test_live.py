@@ -349,3 +349,27 @@ def test_a_training_is_said_shared_only_while_another_page_is_open(other_open, m
     job.check_in(live.waiter_id())
     job.report(Progress(10, 100, 2.0, 0.1))
     assert ("shared with another page" in live.progress_text(job)) == other_open
+
+
+def _sidebar(training: bool) -> None:
+    import threading
+    from types import SimpleNamespace
+
+    from neurondash.ui.session import Session
+    from neurondash.ui.sidebar import sidebar
+
+    if training:
+        Session().training = SimpleNamespace(done=threading.Event())
+    sidebar()
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_continue_has_no_tooltip_while_a_run_trains(training):
+    """After its click the pointer rests on Continue, and its tooltip covered the Stop
+    button beside the progress bar: it is left out while a run trains."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_sidebar, kwargs={"training": training}).run(timeout=60)
+    assert not at.exception
+    shown = next(button.proto.help for button in at.button if button.label == "Continue")
+    assert (shown == "") == training, shown
