@@ -213,11 +213,12 @@ def test_tuner_journey(server, browser):
     ranked = table.sort_values(["val_loss", "trial"])
 
     best_link = page.get_by_role("link", name="Open the best run in a new tab")
-    # A rerun's elements can stand beside the last draw's for a moment (CI once saw two):
-    # one link once the page has settled, or this fails.
+    # A rerun's elements can stand beside the last draw's for a moment (CI saw two, once
+    # before this check and once after it): one link once the page has settled, or this
+    # fails; the click then takes the first, since a stale copy has the same address.
     playwright.expect(best_link).to_have_count(1, timeout=30_000)
     with tuner.context.expect_page(timeout=60_000) as opened:
-        best_link.click()
+        best_link.first.click()
     trial = opened.value
     settle(trial)
     metrics(trial)
