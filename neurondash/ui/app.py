@@ -362,6 +362,11 @@ def _views(page: Page, header: bool = False, live: bool = False) -> None:
         view = VIEWS[name]
         if name == "Sweep" and not tab.open:  # its version means nothing to another view
             st.query_params.pop(sweep_view.VERSION, None)
+        if tab.open and not shown and view.needs_run and page.run is None:
+            # A long link's run waits for Train: an empty tab read as a broken page.
+            free = ", ".join(other for other, v in VIEWS.items() if not v.needs_run)
+            tab.caption(f"{name} draws the run of these settings, which has not been trained "
+                        f"yet (see above). These tabs work without it: {free}.")
         if tab.open and (shown or not view.needs_run):
             with tab:
                 if live and not view.needs_run:

@@ -791,6 +791,18 @@ def test_a_run_waiting_for_train_says_once_that_the_page_shows_the_previous_one(
     assert charts(at), "the previous run is still drawn"
 
 
+def test_a_long_links_tabs_say_why_they_are_empty_until_train():
+    """A link too long to train unasked left the Overview blank under its notice, which a
+    walker took for a broken page; each run view now says why, and the Lessons tab draws."""
+    at = open_app({"steps": "200000", "depth": "5"})
+    assert "to start it" in texts(at.info)
+    said = texts(at.tabs[TABS.index("Overview")].caption)
+    assert "Overview draws the run of these settings, which has not been trained yet" in said
+    assert "Lessons" in said and "Neuron" not in said.split("without it:")[-1]
+    assert "has not been trained" not in texts(show(at, "Lessons").caption)
+    assert "Neuron draws the run" in texts(show(at, "Neuron").caption)
+
+
 def test_a_model_without_hidden_layers_shows_no_unit_counts_and_its_own_init_rule():
     """depth 0 showed a blank 'most saturated' cell and '0' dead units, as if measured, and
     the Weights tab described hidden weights it does not have."""
