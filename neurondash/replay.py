@@ -42,10 +42,17 @@ class Replay:
                 self._train_to(step, on_progress)
             return self.states.pop(step)
 
-    def _train_to(self, step: int, on_progress: ProgressCallback | None) -> None:
+    def start(self, step: int) -> int:
+        """The step a replay to ``step`` trains from: the latest kept state before it, or
+        where this replay's trainer stands (an earlier or paused replay) if that is later."""
         start = max((c for c in self.checkpoints if c <= step), default=0)
         trainer = self.trainer
-        if trainer is None or not start <= trainer.step <= step:
+        return trainer.step if trainer is not None and start <= trainer.step <= step else start
+
+    def _train_to(self, step: int, on_progress: ProgressCallback | None) -> None:
+        start = self.start(step)
+        trainer = self.trainer
+        if trainer is None or trainer.step != start:
             trainer = self.trainer = self._trainer_at(start)
         if trainer.step == step:
             self._keep(trainer, step)

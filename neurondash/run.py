@@ -128,6 +128,13 @@ class Run:
         finally:
             self.__dict__.pop("_replay_progress", None)
 
+    def replay_start(self, step: int) -> int:
+        """The step a replay to snapshot ``step`` would train from (``Replay.start``)."""
+        replay = self.__dict__.get("_replay")
+        if replay is not None:
+            return replay.start(step)
+        return max((c for c in self.checkpoints if c <= step), default=0)
+
     def _replay_state(self, step: int) -> dict:
         """The model state at snapshot ``step``, trained again (``replay.Replay``)."""
         if step == self.steps_done or step in self.checkpoints:

@@ -234,6 +234,7 @@ def test_a_replay_reports_its_progress_and_a_stopped_one_leaves_nothing_wrong():
         back.model_states[step]
     assert seen == sorted(seen) and 0 < seen[-1] < step
     stopped = seen[-1]
+    assert back.replay_start(step) == stopped, "the time a rebuild would take counts from here"
     with back.replay_progress(lambda progress: seen.append(progress.step)):
         assert same(back.model_states[step], run.model_states[step])
     assert seen[-1] == step and "_replay_progress" not in back.__dict__

@@ -54,8 +54,9 @@ def derived_ready(run: Run, name: str) -> bool:
 
 def rebuild_seconds(run: Run, step: int) -> float:
     """Seconds of training that rebuild the weights at snapshot ``step`` (from the latest
-    state the run kept before it; ``cost.estimate_seconds`` per step)."""
-    start = max((kept for kept in run.checkpoints if kept <= step), default=0)
+    state the run kept before it, or where a replay of it already stands, whoever asked
+    for that; ``cost.estimate_seconds`` per step)."""
+    start = run.replay_start(step)
     whole = estimate_seconds(run.config, run.words)
     return whole * (step - start) / max(run.config.total_steps, 1)
 
