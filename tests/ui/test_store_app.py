@@ -330,10 +330,14 @@ def test_weights_at_a_snapshot_train_again_only_when_asked_if_that_takes_long(mo
     no_internal_error(at.run())
     assert not replays and f"weights at step {middle:,} are rebuilt" in texts(at.info)
     assert "Weights as they were" not in texts(at.caption)
+    # The embeddings drawn are the final ones: no slider move would show them change.
+    assert f"weights after training until those at step {middle:,} are rebuilt" in texts(
+        at.caption) and "move the snapshot slider to watch it happen" not in texts(at.caption)
     at.button(key="rebuild_weights").click()
     no_internal_error(at.run())
     assert replays == [middle]
     assert f"Weights as they were at step {middle}" in texts(at.caption)
+    assert "move the snapshot slider to watch it happen" in texts(at.caption)
     monkeypatch.setattr(run_source, "AUTO_SECONDS", 60.0)  # within the limit: no button
     at = open_app(SMALL, tab="Neuron")
     at.select_slider(key="snapshot").set_value(middle)

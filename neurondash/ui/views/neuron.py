@@ -117,7 +117,9 @@ def embedding_view(run: Run, model, step: int) -> None:
     st.caption(f"Each character at its learnt embedding, shown on {how}. At step 0 they are "
                "scattered at random; training tends to pull characters that play similar "
                "roles together (in makemore's long runs, the vowels form a group); "
-               + (f"{watch(run, 'it happen')}." if step in run.model_states else
+               + (f"{watch(run, 'it happen')}." if kept is not None else
+                  f"these are the weights after training until those at step {step:,} are "
+                  "rebuilt (above)." if step in run.model_states else
                   "this run keeps its weights only at the end (above), so this is where "
                   "training left them."))
 
