@@ -153,7 +153,8 @@ class NeuronTrace:
     weights: np.ndarray
     products: np.ndarray
     weighted_sum: float
-    bias: float
+    bias: float | None
+    """None for a layer without one (followed by BatchNorm, whose shift stands in)."""
     linear: float
     normalized: float | None
     output: float
@@ -183,12 +184,12 @@ def trace_neuron(model: Model, x: np.ndarray, block: int, unit: int, example: in
     inputs = np.asarray(linear.x[row], dtype=np.float64)
     weights = np.asarray(linear.params["weight"][:, unit], dtype=np.float64)
     products = inputs * weights
-    bias = float(linear.params["bias"][unit]) if linear.has_bias else 0.0
+    bias = float(linear.params["bias"][unit]) if linear.has_bias else None
     weighted_sum = float(products.sum())
     normalized = None
     if info.norm is not None:
         normalized = float(act_layer.x[row, unit])
-    return NeuronTrace(inputs, weights, products, weighted_sum, bias, weighted_sum + bias,
+    return NeuronTrace(inputs, weights, products, weighted_sum, bias, weighted_sum + (bias or 0.0),
                        normalized, float(act_layer.y[row, unit]),
                        act_layer.activation.name,
                        np.array(act_layer.x[:, unit], dtype=np.float64), positions)

@@ -48,8 +48,10 @@ def test_neuron_trace_adds_up(char_run):
     x = data.x["val"][:10]
     trace = queries.trace_neuron(model, x, block=0, unit=3, example=4)
     assert trace.products == pytest.approx(trace.inputs * trace.weights)
-    assert trace.linear == pytest.approx(trace.weighted_sum + trace.bias)
+    assert trace.linear == pytest.approx(trace.weighted_sum + (trace.bias or 0.0))
     assert trace.normalized is not None
+    # A layer that BatchNorm follows has no bias to show (its shift stands in for it).
+    assert (trace.bias is None) == (char_run.config.norm == "batch")
     assert trace.output == pytest.approx(np.tanh(trace.normalized), abs=1e-6)
     assert trace.positions == 1 and len(trace.pre_activations) == len(x)
     assert trace.pre_activations[4] == pytest.approx(trace.normalized, abs=1e-6)

@@ -139,6 +139,15 @@ def test_a_2d_model_shows_its_decision_boundary_on_the_overview():
     assert any("at step 0" in c.value for c in show(at, "Overview").get("caption"))
 
 
+@pytest.mark.parametrize("norm", ["none", "batch", "layer"])
+def test_the_neuron_trace_shows_a_bias_only_where_the_layer_has_one(norm):
+    """A walker read "bias = 0.0000" for a layer that BatchNorm follows, which has none."""
+    at = open_app({"norm": norm, "depth": "1", "width": "8", "steps": "30"}, tab="Neuron")
+    line = next(m.value for m in at.markdown if m.value.startswith("sum(w*x) ="))
+    assert ("no bias (batch norm's shift β stands in for it)" in line) == (norm == "batch")
+    assert ("bias = " in line) == (norm != "batch"), line
+
+
 def test_neuron_tab_names_each_input_of_the_unit(default_page):
     at = default_page
     run = next(iter(at.session_state["runs"].values()))

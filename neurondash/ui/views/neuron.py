@@ -59,8 +59,9 @@ def neuron_tab(run: Run, step: int) -> None:
     table = pd.DataFrame({"input": labels, "input x": trace.inputs,
                           "weight w": trace.weights, "w*x": trace.products})
     st.dataframe(table, hide_index=True, height=min(212, 35 * (len(table) + 1) + 3))
-    parts = [f"sum(w*x) = {trace.weighted_sum:.4f}", f"bias = {trace.bias:.4f}",
-             f"w.x + b = {trace.linear:.4f}"]
+    parts = [f"sum(w*x) = {trace.weighted_sum:.4f}"] + (
+        [f"bias = {trace.bias:.4f}", f"w.x + b = {trace.linear:.4f}"] if trace.bias is not None
+        else ["no bias (batch norm's shift β stands in for it)"])
     if trace.normalized is not None:
         parts.append(f"after {run.config.norm} norm = {trace.normalized:.4f}")
     parts.append(f"{trace.activation}(.) = {trace.output:.4f}")
