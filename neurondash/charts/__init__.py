@@ -54,6 +54,14 @@ def series_scale(names: list[str]) -> tuple[alt.Scale, alt.Legend]:
     return matrix_scale(names), alt.Legend(title="parameter", columns=columns)
 
 
+def loss_frames(curves: pd.DataFrame, references: pd.DataFrame, log_scale: bool = False
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The frames ``loss_chart`` draws, in its layers' order (a redraw swaps them into the
+    spec of the same chart instead of building it again)."""
+    frame = _check_rows(curves)
+    return (frame[frame["loss"] > 0] if log_scale else frame), references
+
+
 def loss_chart(curves: pd.DataFrame, references: pd.DataFrame, log_scale: bool = False,
                height: int = 320, steps: int | None = None) -> alt.LayerChart:
     """Train loss (raw and smoothed) and validation loss, with baseline reference lines.
@@ -64,9 +72,7 @@ def loss_chart(curves: pd.DataFrame, references: pd.DataFrame, log_scale: bool =
     rules overlapped where baselines lie close together). ``steps``: the x axis's end (the
     whole run's, while it trains).
     """
-    frame = _check_rows(curves)
-    if log_scale:
-        frame = frame[frame["loss"] > 0]
+    frame, references = loss_frames(curves, references, log_scale)
     y_scale = alt.Scale(type="log") if log_scale else alt.Scale(zero=False)
     # Dots where there are few steps: a one-step run's single loss still shows.
     lines = alt.Chart(frame).mark_line(point=bool(frame["step"].nunique() <= 30)).encode(

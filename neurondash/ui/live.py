@@ -268,6 +268,19 @@ def live_loss_chart(run: Run):
                              log_scale=prepare.loss_explodes(run))
 
 
+def live_loss(run: Run) -> None:
+    """``live_loss_chart``, built once and then redrawn with each second's data swapped
+    in (building it took ~20 ms of every live redraw, time the training shares)."""
+    key = run_key(run.config, list(run.words or []))
+    log_scale = prepare.loss_explodes(run)
+    curves = prepare.loss_curves(run)
+    frames = charts.loss_frames(curves, prepare.loss_references(run), log_scale)
+    dots = frames[0]["step"].nunique() <= 30  # the chart's own rule: part of its spec
+    render.chart(("live loss", key, run.steps_done, len(run.history)),
+                 lambda: live_loss_chart(run), template=("live loss", key, log_scale, dots),
+                 data=lambda: frames)
+
+
 def live_page(job: Job, draw: Callable[[Run, int], None]) -> None:
     """The page while ``job`` trains, redrawn without rerunning the script: progress,
     Stop, the loss and ``draw(run, step)`` of the latest snapshot, every second or, where
@@ -294,8 +307,7 @@ def live_page(job: Job, draw: Callable[[Run, int], None]) -> None:
         run = live_run(job)
         if run is None:
             return
-        render.chart(("live loss", run_key(run.config, list(run.words or [])),
-                      run.steps_done, len(run.history)), lambda: live_loss_chart(run))
+        live_loss(run)
         step = run.snapshot_steps[-1]
         st.caption(f"Live: the views below draw the snapshot at step {step:,} and move to "
                    f"the newest one every {period:g} s or so (drawing takes at most a "

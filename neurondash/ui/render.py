@@ -56,19 +56,23 @@ def to_spec(chart: alt.TopLevelMixin) -> dict:
 
 def chart(key: Hashable, build: Callable[[], alt.TopLevelMixin], container=st,
           stretch: bool = True, template: Hashable | None = None,
-          data: Callable[[], pd.DataFrame] | None = None) -> None:
+          data: Callable[[], pd.DataFrame | tuple[pd.DataFrame, ...]] | None = None) -> None:
     """Draw the chart ``build()`` makes, building it only the first time ``key`` is seen.
 
-    Charts that differ only in their one data frame (the same view at another snapshot
+    Charts that differ only in their data frames (the same view at another snapshot
     step) can share a ``template``: the first one is built with Altair, the others reuse
-    its spec with ``data()`` swapped in, which costs a millisecond instead of tens.
+    its spec with ``data()`` swapped in (a frame, or one per dataset in the order the
+    chart's layers use them), which costs a millisecond instead of tens.
     """
     cache: OrderedDict = Session().chart_specs
     spec = cache.get(key)
     if spec is None:
         shared = cache.get(("template", template)) if template is not None else None
-        if shared is not None and data is not None and len(shared["datasets"]) == 1:
-            spec = {**shared, "datasets": {next(iter(shared["datasets"])): arrow_bytes(data())}}
+        frames = data() if shared is not None and data is not None else None
+        frames = (frames,) if isinstance(frames, pd.DataFrame) else frames
+        if frames is not None and len(shared["datasets"]) == len(frames):
+            spec = {**shared, "datasets": {name: arrow_bytes(frame) for name, frame in zip(
+                shared["datasets"], frames, strict=True)}}
         else:
             spec = to_spec(build())
             if template is not None:

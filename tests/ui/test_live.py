@@ -373,3 +373,27 @@ def test_continue_has_no_tooltip_while_a_run_trains(training):
     assert not at.exception
     shown = next(button.proto.help for button in at.button if button.label == "Continue")
     assert (shown == "") == training, shown
+
+
+def test_the_live_loss_redrawn_from_its_template_is_the_chart_built_afresh():
+    """A live redraw swaps the new frames into the first redraw's spec: that must be the
+    very spec a fresh build gives (the datasets in the layers' order, nothing else in the
+    spec drawn from the data), at every snapshot, on either scale."""
+    from neurondash import Config, train
+    from neurondash.charts import loss_frames, prepare
+    from neurondash.ui.live import live_loss_chart
+    from neurondash.ui.render import arrow_bytes, to_spec
+
+    for config in (Config(steps=300), Config(steps=300, act="relu", norm="batch",
+                                             init_scale=3.0)):
+        live = []
+        train(config, on_snapshot=lambda build, live=live: live.append(build()))
+        runs = [run for run in live[3:] if run.steps_done < config.steps]
+        first = to_spec(live_loss_chart(runs[0]))
+        assert len(first["datasets"]) == 2
+        for run in runs[1:]:
+            frames = loss_frames(prepare.loss_curves(run), prepare.loss_references(run),
+                                 prepare.loss_explodes(run))
+            swapped = {**first, "datasets": {name: arrow_bytes(frame) for name, frame in zip(
+                first["datasets"], frames, strict=True)}}
+            assert swapped == to_spec(live_loss_chart(run)), run.steps_done
