@@ -704,6 +704,10 @@ def test_the_header_names_its_quantities_and_counts_dead_units_on_the_whole_spli
     worst = run.layers[run.layers["step"] == first]["saturated_pct"].max()
     inactive = {m.label: m for m in at.metric}["most inactive layer"]
     assert inactive.value == f"{worst:.1f}%" and f"step {first:,}" in inactive.delta
+    # The losses beside it are the run's end, not the slider's step: their help says so.
+    for label in ("train loss", "val loss"):
+        assert f"after training (step {run.steps_done:,}), whatever the snapshot slider" in (
+            {m.label: m for m in at.metric}[label].help), label
     tab = show(at, "Activations")
     assert any("inactive on all 512 sampled examples" in column
                for frame in tab.dataframe for column in frame.value.columns)

@@ -27,10 +27,15 @@ def metrics(run: Run, step: int | None) -> None:
                    delta_arrow="off",
                    help="Loss at step 0 vs -ln(1/V), the loss of a uniform guess")
     if run.final:
-        cols[1].metric("train loss", _loss(run.final["train_loss"], 4))
+        # A walker read these as the slider's step, beside a saturation cell that is.
+        after = (f"after training (step {run.steps_done:,}), whatever the snapshot slider "
+                 "says: the loss at each step is the Loss tab's")
+        cols[1].metric("train loss", _loss(run.final["train_loss"], 4),
+                       help=f"On the whole training split, {after}.")
         cols[2].metric("val loss", _loss(run.final["val_loss"], 4),
                        f"acc {run.final['val_acc']:.1%}" if not run.config.is_char_task
-                       else None, delta_color="off", delta_arrow="off")
+                       else None, delta_color="off", delta_arrow="off",
+                       help=f"On the whole validation split, {after}.")
     else:
         running = run.status == "running"
         cols[1].metric("train loss", "—", help="The loss on the whole training split is "
