@@ -659,6 +659,23 @@ def test_the_backprop_verdict_says_by_which_test_each_parameter_agreed():
         "relative error of 0 marks a gradient that is zero both ways (within 1e-08).")
 
 
+@pytest.mark.parametrize("long", [False, True])
+def test_the_update_data_caption_gives_the_reason_its_steps_are_apart(long, monkeypatch):
+    """A walker read that the lecture run's update:data, measured every 50 steps, was so
+    for its cost; it was for its length (a long run measures at about 4,000 steps)."""
+    from neurondash.engine import diagnostics
+
+    if long:  # the long-run rule, scaled down to a run the suite can train
+        monkeypatch.setattr(diagnostics, "LONG_RUN_STEPS", 50)
+        monkeypatch.setattr(diagnostics, "UPDATE_DATA_POINTS", 8)
+    at = open_app({"batch": "4", "depth": "1", "width": "8", "steps": "100", "seed": "91"},
+                  tab="Gradients")
+    said = texts(at.caption)
+    assert ("Measured every 13 steps: a run of more than 50 steps measures it at about 8 "
+            "steps" in said) == long, said
+    assert ("for this model and batch size, measuring every matrix costs more" in said) != long
+
+
 def test_a_large_model_is_checked_only_on_request():
     at = open_app({"depth": "2", "width": "600", "steps": "5"}, tab="Gradients")
     assert not [d for d in at.dataframe if "relative_error" in d.value.columns]

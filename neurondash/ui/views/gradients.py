@@ -10,6 +10,7 @@ from ... import charts
 from ...charts import prepare
 from ...charts.labels import parameter_labeller
 from ...charts.theory import gradient_frame, spread_sentence, theory_chart
+from ...engine import diagnostics
 from ...engine.gradcheck import NOISE_FLOOR, TOLERANCE, check_gradients
 from ...run import Run
 from .. import render
@@ -61,14 +62,26 @@ def gradients_tab(run: Run, step: int) -> None:
         st.caption(note)
     strides = np.diff(np.flatnonzero(measured))
     if strides.size and strides.max() > 1:
-        st.caption(f"Measured every {int(strides.max())} steps for this model and batch size: "
-                   "measuring every matrix costs more than such a step's own work (see the "
-                   "README).")
+        st.caption(f"Measured every {int(strides.max())} steps: {_why_strided(run, strides)} "
+                   "(see the README).")
     st.caption("Healthy: around -3 (each step changes weights by ~1/1000) in early and mid "
                "training. Far below then: lr too low; far above: lr too high. Later it may "
                "fall as the loss converges or the schedule cuts lr: that is no sign of a low "
                "rate.")
     backprop_check(run, step)
+
+
+def _why_strided(run: Run, strides: np.ndarray) -> str:
+    """Why update:data skips steps here: a long run's count (``UPDATE_DATA_POINTS``), or
+    the cost of measuring for this model and batch size (``update_data_stride``)."""
+    steps = run.config.steps
+    if steps > diagnostics.LONG_RUN_STEPS and int(strides.max()) == -(
+            -steps // diagnostics.UPDATE_DATA_POINTS):
+        return (f"a run of more than {diagnostics.LONG_RUN_STEPS:,} steps measures it at "
+                f"about {diagnostics.UPDATE_DATA_POINTS:,} steps, which keeps its stored "
+                "file small; the chart draws at most that many points anyway")
+    return ("for this model and batch size, measuring every matrix costs more than such a "
+            "step's own work")
 
 
 def gradient_theory(run: Run) -> None:
