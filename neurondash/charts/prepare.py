@@ -153,6 +153,11 @@ def weight_table(run: Run, step: int) -> pd.DataFrame:
     return table
 
 
+def update_data_points(lines: int, max_rows: int = 4000) -> int:
+    """Points each update:data line is drawn with at most (group means beyond that)."""
+    return max(10, max_rows // max(lines, 1))
+
+
 def update_data_frame(run: Run, max_rows: int = 4000) -> pd.DataFrame:
     """update:data of every weight matrix (named as the page names it) over the steps,
     downsampled; steps where it was not measured are left out, so the frame is empty when
@@ -160,7 +165,7 @@ def update_data_frame(run: Run, max_rows: int = 4000) -> pd.DataFrame:
     names = run.matrix_names
     if not names:
         return pd.DataFrame(columns=["step", "param", "update_data"])
-    points = max(10, max_rows // len(names))
+    points = update_data_points(len(names), max_rows)
     steps = run.history["step"].to_numpy()
     label = parameter_labeller(run)
     frames = []

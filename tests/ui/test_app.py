@@ -672,8 +672,26 @@ def test_the_update_data_caption_gives_the_reason_its_steps_are_apart(long, monk
                   tab="Gradients")
     said = texts(at.caption)
     assert ("Measured every 13 steps: a run of more than 50 steps measures it at about 8 "
-            "steps" in said) == long, said
-    assert ("for this model and batch size, measuring every matrix costs more" in said) != long
+            "steps over its whole length" in said) == long, said
+    assert ("for this model and batch size, measuring every matrix at every step would cost "
+            "more than 5% of a step's own work" in said) != long
+    assert "the diagnosis judges sgd between -3.3 and -2" in said
+
+
+def test_the_update_data_caption_says_when_a_point_is_a_mean_of_measurements():
+    """The hover gave steps 75 apart beside "Measured every 15 steps": the chart draws
+    group means once a line has more measurements than points; the caption says so."""
+    from neurondash.charts import prepare
+
+    at = open_app({"depth": "5", "width": "8", "steps": "6000", "seed": "92"},
+                  tab="Gradients")
+    run = list(at.session_state["runs"].values())[-1]
+    frame = prepare.update_data_frame(run)
+    measured = int(np.isfinite(run.history[run.matrix_names[0]]).sum())
+    per_line = frame.groupby("param").size().max()
+    assert measured > per_line, "a run whose chart thins its measurements"
+    assert (f"Each line draws the mean of about {measured / per_line:.0f} consecutive "
+            f"measurements per point ({per_line:,} points a line)") in texts(at.caption)
 
 
 def test_a_large_model_is_checked_only_on_request():

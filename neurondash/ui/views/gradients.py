@@ -10,6 +10,7 @@ from ... import charts
 from ...charts import prepare
 from ...charts.labels import parameter_labeller
 from ...charts.theory import gradient_frame, spread_sentence, theory_chart
+from ...diagnosis import UPDATE_BANDS
 from ...engine import diagnostics
 from ...engine.gradcheck import NOISE_FLOOR, TOLERANCE, check_gradients
 from ...run import Run
@@ -63,11 +64,12 @@ def gradients_tab(run: Run, step: int) -> None:
     strides = np.diff(np.flatnonzero(measured))
     if strides.size and strides.max() > 1:
         st.caption(f"Measured every {int(strides.max())} steps: {_why_strided(run, strides)} "
-                   "(see the README).")
-    st.caption("Healthy: around -3 (each step changes weights by ~1/1000) in early and mid "
-               "training. Far below then: lr too low; far above: lr too high. Later it may "
-               "fall as the loss converges or the schedule cuts lr: that is no sign of a low "
-               "rate.")
+                   "(see the README)." + _drawn_as_means(run, int(measured.sum())))
+    low, high = UPDATE_BANDS[run.config.opt]
+    st.caption(f"Healthy: around -3 (each step changes weights by ~1/1000) in early and mid "
+               f"training; the diagnosis judges {run.config.opt} between {low:g} and {high:g}. "
+               "Far below then: lr too low; far above: lr too high. Later it may fall as the "
+               "loss converges or the schedule cuts lr: that is no sign of a low rate.")
     backprop_check(run, step)
 
 
@@ -78,10 +80,20 @@ def _why_strided(run: Run, strides: np.ndarray) -> str:
     if steps > diagnostics.LONG_RUN_STEPS and int(strides.max()) == -(
             -steps // diagnostics.UPDATE_DATA_POINTS):
         return (f"a run of more than {diagnostics.LONG_RUN_STEPS:,} steps measures it at "
-                f"about {diagnostics.UPDATE_DATA_POINTS:,} steps, which keeps its stored "
-                "file small; the chart draws at most that many points anyway")
-    return ("for this model and batch size, measuring every matrix costs more than such a "
-            "step's own work")
+                f"about {diagnostics.UPDATE_DATA_POINTS:,} steps over its whole length, which "
+                "keeps its stored file small")
+    return (f"for this model and batch size, measuring every matrix at every step would "
+            f"cost more than {diagnostics.UPDATE_DATA_SHARE:.0%} of a step's own work")
+
+
+def _drawn_as_means(run: Run, measured: int) -> str:
+    """What the chart's points are when it has fewer than the measured steps (the hover
+    gives steps further apart than the measurements)."""
+    points = prepare.update_data_points(len(run.matrix_names))
+    if measured <= points:
+        return ""
+    return (f" Each line draws the mean of about {measured / points:.0f} consecutive "
+            f"measurements per point ({points:,} points a line).")
 
 
 def gradient_theory(run: Run) -> None:
