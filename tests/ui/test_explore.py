@@ -201,13 +201,17 @@ def test_the_history_csv_names_its_update_data_columns():
     import pandas as pd
 
     from neurondash import Config, train
+    from neurondash.charts.labels import parameter_labeller
     from neurondash.ui.views.export import history_csv
 
     run = train(Config(depth=1, width="8", steps=30))
     frame = pd.read_csv(io.StringIO(history_csv(run)))
     matrices = [c for c in run.history.columns if c not in ("step", "loss", "lr")]
+    # Named as the chart's legend names them (a walker could not map layers.0.weight).
+    label = parameter_labeller(run)
     assert matrices and list(frame.columns) == ["step", "loss", "lr", *(
-        f"log10 update:data {name}" for name in matrices)]
+        f"log10 update:data {label(name)}" for name in matrices)]
+    assert "log10 update:data hidden 1 weights" in frame.columns
     assert len(frame) == len(run.history)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ...charts.labels import parameter_labeller
 from ...report import FORMATS, build_report, chart_image, dashboard_link, report_builders
 from ...run import Run, RunFormatError
 from ...runchecks import read_run_file
@@ -53,7 +54,8 @@ def export_tab(run: Run | None, runs: dict, key_of, step: int | None = None) -> 
                                 f"{stem}-history.csv", "text/csv", key="export_csv",
                                 help="Loss, learning rate and update:data of every step (one "
                                      "column per weight matrix, 'log10 update:data' and its "
-                                     "name: log10 of the update's std over the weights' std; "
+                                     "name on the chart: log10 of the update's std over the "
+                                     "weights' std; "
                                      "empty where not measured).")
     st.file_uploader("Import a run (JSON exported from neurondash)", type=["json"],
                      key="import_file", on_change=_import_run, args=(runs, key_of))
@@ -84,7 +86,9 @@ def _import_run(runs: dict, key_of) -> None:
 
 def history_csv(run: Run) -> str:
     """The per-step history as CSV, its update:data columns named as such (a bare
-    'layers.0.weight' read as the weights themselves)."""
-    named = {name: f"log10 update:data {name}" for name in run.history.columns
+    'layers.0.weight' read as the weights themselves) and as the page names the matrix
+    ('hidden 1 weights'), so a column can be found on the chart."""
+    label = parameter_labeller(run)
+    named = {name: f"log10 update:data {label(name)}" for name in run.history.columns
              if name not in ("step", "loss", "lr")}
     return run.history.rename(columns=named).to_csv(index=False)
