@@ -14,6 +14,11 @@ from .data import load_dataset
 from .engine.train import ProgressCallback, Trainer
 
 
+def latest_kept(checkpoints, step: int) -> int:
+    """The latest kept training state at or before ``step`` (0: training from the start)."""
+    return max((kept for kept in checkpoints if kept <= step), default=0)
+
+
 class Replay:
     """A run's training done again, to rebuild the weights at its snapshots (a run read
     from a file keeps a digest of them, not a copy: ``Run.model_states``).
@@ -45,7 +50,7 @@ class Replay:
     def start(self, step: int) -> int:
         """The step a replay to ``step`` trains from: the latest kept state before it, or
         where this replay's trainer stands (an earlier or paused replay) if that is later."""
-        start = max((c for c in self.checkpoints if c <= step), default=0)
+        start = latest_kept(self.checkpoints, step)
         trainer = self.trainer
         return trainer.step if trainer is not None and start <= trainer.step <= step else start
 

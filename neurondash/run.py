@@ -22,7 +22,7 @@ from . import runfile
 from .config import Config, ConfigError
 from .engine.train import ProgressCallback
 from .kept_states import KeptStates, as_kept_states
-from .replay import Replay
+from .replay import Replay, latest_kept
 from .run_encoding import (
     decode_array,
     encode_array,
@@ -133,7 +133,7 @@ class Run:
         replay = self.__dict__.get("_replay")
         if replay is not None:
             return replay.start(step)
-        return max((c for c in self.checkpoints if c <= step), default=0)
+        return latest_kept(self.checkpoints, step)
 
     def _replay_state(self, step: int) -> dict:
         """The model state at snapshot ``step``, trained again (``replay.Replay``)."""
