@@ -74,6 +74,18 @@ def cpu_seconds(name: bytes) -> float:
     return total
 
 
+def settled(name: bytes, idle_share: float = 0.05, seconds: float = 0.5) -> None:
+    """Wait (at most 30 s) until the processes named ``name`` use less than ``idle_share``
+    of a core over ``seconds``: after a watched run the server still draws the finished
+    page on the core the next unwatched training takes."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        before = cpu_seconds(name)
+        time.sleep(seconds)
+        if cpu_seconds(name) - before < idle_share * seconds:
+            return
+
+
 def watched(url: str, store: Path, query: str) -> tuple[float, dict[str, float]]:
     """Steps/s of ``query`` trained by the server while one page watches it live, and the
     CPU seconds the browser and the server (its training included) used while the page
@@ -132,6 +144,7 @@ def measure(queries: dict[str, str], layout: str, repeats: int) -> None:
                     print(f"\n{label} ({query}):")
                     for seed in range(1, repeats + 1):
                         seeded = f"{query}&seed={100 + seed}"
+                        settled(b"streamlit")
                         off = unwatched(seeded, server_cores)
                         on, cpu = watched(url, Path(folder), seeded)
                         ratios.append(on / off)
