@@ -42,6 +42,10 @@ DRAW_SHARE = 0.1
 """The share of the time a live page may spend drawing: the training runs
 in the same process, and Python runs one thread at a time, so every second spent drawing
 is taken from the training."""
+FIRST_SNAPSHOT_SECONDS = LIVE_SECONDS
+"""How long the page that starts (or joins) a training waits for its first snapshot before
+drawing: the step-0 one comes within milliseconds of the start, and without the wait the
+views appeared only at the fragment's next redraw, a second later."""
 PROGRESS_SECONDS = 0.2
 """Wall time between progress-bar updates while waiting in place (each costs Streamlit
 milliseconds; updating on every report slowed training 3x)."""
@@ -286,6 +290,7 @@ def live_page(job: Job, draw: Callable[[Run, int], None]) -> None:
     Stop, the loss and ``draw(run, step)`` of the latest snapshot, every second or, where
     drawing costs more than ``DRAW_SHARE`` of that, less often (``next_period``)."""
     period = cadence(job).seconds
+    _first_snapshot(job)
 
     @st.fragment(run_every=LIVE_SECONDS)
     def ended() -> None:
@@ -318,6 +323,14 @@ def live_page(job: Job, draw: Callable[[Run, int], None]) -> None:
 
     ended()
     live()
+
+
+def _first_snapshot(job: Job) -> None:
+    """Wait (at most ``FIRST_SNAPSHOT_SECONDS``) until ``job`` has a snapshot to draw."""
+    deadline = time.monotonic() + FIRST_SNAPSHOT_SECONDS
+    while job.live is None and time.monotonic() < deadline:
+        if job.done.wait(0.01):
+            return
 
 
 def _stop_button(job: Job, column) -> None:

@@ -397,3 +397,33 @@ def test_the_live_loss_redrawn_from_its_template_is_the_chart_built_afresh():
             swapped = {**first, "datasets": {name: arrow_bytes(frame) for name, frame in zip(
                 first["datasets"], frames, strict=True)}}
             assert swapped == to_spec(live_loss_chart(run)), run.steps_done
+
+
+def test_the_page_that_starts_a_training_draws_its_first_snapshot_at_once():
+    """Train on a long link: the page's own run drew only the progress bar, and the views
+    came at the fragment's next redraw, a second later. It now waits the few milliseconds
+    the step-0 snapshot takes and draws it."""
+    from pathlib import Path
+
+    from neurondash.ui import app as dashboard
+
+    at = AppTest.from_file(str(Path(dashboard.__file__).resolve().parents[2] / "app.py"),
+                           default_timeout=120)
+    for key, value in {"steps": "40000", "seed": "77", "view": "Activations"}.items():
+        at.query_params[key] = value
+    at.run()
+    assert not [c for c in at.caption if "Live: the views below" in c.value]
+    train_button = next(b for b in at.button if b.label == "Train")
+    train_button.click().run()
+    try:
+        assert not at.exception
+        assert any("Live: the views below draw the snapshot at step 0" in c.value
+                   for c in at.caption), [c.value for c in at.caption]
+        assert at.get("vega_lite_chart"), "the Activations tab draws the step-0 snapshot"
+    finally:
+        from neurondash.ui.app import JOBS
+
+        key = run_key(Config.from_query("steps=40000&seed=77")[0])
+        for job in JOBS.running():
+            if key in job.key:
+                job.stop_requested.set()
