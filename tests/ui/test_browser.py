@@ -413,3 +413,19 @@ def test_a_search_opens_its_trials_and_comes_back_to_the_search(server):
         page.get_by_text("Best: validation loss").wait_for(timeout=120_000)
         assert page.get_by_text("Best: validation loss").inner_text() == best
         context.close()
+
+
+@pytest.mark.browser
+def test_the_downloaded_report_links_to_the_server_it_came_from(server, page):
+    """The report's link is built when the download is clicked: outside the script run,
+    where the page's address is unknown, so it pointed at localhost:8501 whatever the
+    server's address (a walk on port 8597)."""
+    page.goto(f"{server}/?steps=300&width=16&depth=2&view=Export+%2F+import", timeout=60_000)
+    page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
+    wait_idle(page)
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Download report (HTML)").click()
+    report = Path(download.value.path()).read_text(encoding="utf-8")
+    link = re.search(r'<p>Link: <a href="([^"]+)"', report).group(1)
+    assert link.startswith(f"{server}/?") or link.startswith(f"{server}?"), link
+    assert "steps=300" in link and "width=16" in link and "depth=2" in link

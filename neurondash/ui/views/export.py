@@ -26,9 +26,11 @@ def export_tab(run: Run | None, runs: dict, key_of, step: int | None = None) -> 
     stem = file_stem(run) if run is not None else "neurondash"
     if run is not None and step is not None:
         left, middle, right = st.columns([2, 2, 1])
+        # Read now: the report is built when the button is clicked, outside this script
+        # run, where the page's address is unknown (its link said localhost:8501).
+        link = dashboard_link(run.config, st.context.url)
         left.download_button(
-            "Download report (HTML)", lambda: build_report(
-                run, step, dashboard_link(run.config, st.context.url)),
+            "Download report (HTML)", lambda: build_report(run, step, link),
             f"{stem}-report.html", "text/html", key="export_report",
             help="One file that opens offline: settings, link, findings and every view's "
                  "charts at the selected snapshot.")
