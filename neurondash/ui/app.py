@@ -22,6 +22,7 @@ from ..identity import run_key
 from ..jobs import Job, Jobs
 from ..run import Run
 from ..run_source import Facts, decide
+from ..settings_rules import spell_value
 from ..store import shared_store, storable
 from ..training import continue_training, continues_exactly, train
 from . import live
@@ -32,7 +33,7 @@ from .session import Session
 from .shelf import RunShelf
 from .sidebar import apply_config, sidebar
 from .snapshot_link import snapshot_slider
-from .text import notice
+from .text import escape, notice
 from .views import TABS, VIEWS, Page, search_running
 from .views import header as header_view
 from .views import sweep as sweep_view
@@ -253,8 +254,20 @@ def _wait_for_click(config: Config, words: list[str] | None, runs: RunShelf,
             f"{config.batch:,} examples, {config.snapshot_count():,} snapshots): press "
             f"**Train** to start it. Opening a link trains only runs of up to "
             f"{run_source.AUTO_SECONDS:g} s by itself."
-            + (" Until then the page shows the previous run." if latest is not None else ""))
+            + (f" Until then the page shows the previous run{_differences(latest, config)}."
+               if latest is not None else ""))
     return latest
+
+
+def _differences(shown: Run, config: Config) -> str:
+    """How the run shown differs from ``config`` (" (act=tanh, not relu)"): a walker read
+    the previous run's numbers as those of the settings just chosen."""
+    old, new = shown.config.to_dict(), config.to_dict()
+    names = [name for name in new if old[name] != new[name] and name != "until"]
+    said = [f"{name}={spell_value(old[name])}, not {spell_value(new[name])}"
+            for name in names[:3]]
+    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    return f" ({escape('; '.join(said))}{more})" if said else ""
 
 
 def _shorter_run(config: Config, words: list[str] | None, runs: RunShelf) -> Run | None:
@@ -324,7 +337,11 @@ def _page() -> None:
         elif run.status == "stopped" or run.config.until:
             whole = run.config.replace(until=0)
             if run.status == "stopped":
-                notice("warning", run.message)
+                # A walker could not tell whether the stopped run was kept.
+                notice("warning", f"{run.message} What it trained is kept: the views show "
+                       f"its {run.steps_done:,} steps, the link (until="
+                       f"{run.config.until}) reproduces them, and Continue trains on to the "
+                       "numbers of one uninterrupted run.")
                 if Session().take("stopped_elsewhere"):
                     notice("info", "The page that started this training stopped it; this "
                                    "page followed it, so it shows the same stopped run.")

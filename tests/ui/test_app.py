@@ -739,10 +739,12 @@ def test_the_header_names_its_quantities_and_counts_dead_units_on_the_whole_spli
     worst = run.layers[run.layers["step"] == first]["saturated_pct"].max()
     inactive = {m.label: m for m in at.metric}["most inactive layer"]
     assert inactive.value == f"{worst:.1f}%" and f"step {first:,}" in inactive.delta
-    # The losses beside it are the run's end, not the slider's step: their help says so.
+    # The losses beside it are the run's end, not the slider's step: their cells say so.
     for label in ("train loss", "val loss"):
+        cell = {m.label: m for m in at.metric}[label]
         assert f"after training (step {run.steps_done:,}), whatever the snapshot slider" in (
-            {m.label: m for m in at.metric}[label].help), label
+            cell.help), label
+        assert cell.delta == f"end, step {run.steps_done:,}", label
     tab = show(at, "Activations")
     assert any("inactive on all 512 sampled examples" in column
                for frame in tab.dataframe for column in frame.value.columns)
@@ -832,9 +834,9 @@ def test_a_run_waiting_for_train_says_once_that_the_page_shows_the_previous_one(
     at = open_app(SMALL)
     at.number_input(key="steps").set_value(100_000).run()
     assert not at.exception
-    notices = [i.value for i in at.info]
+    notices = [rendered(i.value) for i in at.info]
     assert any("press **Train** to start it" in n and "Until then the page shows the "
-               "previous run." in n for n in notices), notices
+               "previous run (steps=150, not 100000)." in n for n in notices), notices
     assert not any("Showing the previous run" in n for n in notices), notices
     assert charts(at), "the previous run is still drawn"
 

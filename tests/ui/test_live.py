@@ -193,6 +193,8 @@ def test_a_long_link_trains_live_stops_and_continues_to_the_uninterrupted_run(se
     stopped_at = int(params(page.url)["until"])
     assert 0 < stopped_at < 20_000
     assert page.get_by_text(f"Stopped at step {stopped_at:,} of 20,000").count() >= 1
+    assert page.get_by_text(f"What it trained is kept: the views show its {stopped_at:,} "
+                            f"steps, the link (until={stopped_at})").count() == 1
     assert metrics(page), "a stopped run is shown and diagnosed"
     watcher.shot("stopped")
     joiner.expect(f"Stopped at step {stopped_at:,}")
@@ -419,7 +421,11 @@ def test_the_page_that_starts_a_training_draws_its_first_snapshot_at_once():
         assert not at.exception
         assert any("Live: the views below draw the snapshot at step 0" in c.value
                    for c in at.caption), [c.value for c in at.caption]
-        assert at.get("vega_lite_chart"), "the Activations tab draws the step-0 snapshot"
+        specs = [c.proto.spec for c in at.get("vega_lite_chart")]
+        assert specs, "the Activations tab draws the step-0 snapshot"
+        # No slider while it trains: the histogram is the latest snapshot's, and says so.
+        assert any('"activations at the latest snapshot"' in spec for spec in specs)
+        assert not any("at the selected step" in spec for spec in specs)
     finally:
         from neurondash.ui.app import JOBS
 

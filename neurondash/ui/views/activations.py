@@ -33,7 +33,7 @@ def activations_tab(run: Run, step: int) -> None:
     if not len(run.layers):
         st.info("This model has no hidden layers.")
         return
-    histogram_view(run, step, "activation", "activations at the selected step", "activation")
+    histogram_view(run, step, "activation", "activations", "activation")
     activation = ACTIVATIONS[run.config.act]
     st.caption(f"What a healthy {activation.name} layer looks like: {activation.healthy}."
                f"{_this_step(run, step, activation)} Click the legend to isolate a layer.")

@@ -53,9 +53,12 @@ def table(frame: pd.DataFrame, container=st, formats: dict[str, str] | None = No
     return container.dataframe(frame, column_config=config, placeholder="—", **kwargs)
 
 
-def histogram_view(run: Run, step: int, quantity: str, title: str, x_title: str) -> None:
-    """Per-layer histograms of one quantity; every step after the first reuses the spec.
-    A snapshot without them (a run that diverged there) says so instead of an empty chart."""
+def histogram_view(run: Run, step: int, quantity: str, what: str, x_title: str) -> None:
+    """Per-layer histograms of one quantity (``what``: 'activations'); every step after the
+    first reuses the spec. A snapshot without them (a run that diverged there) says so
+    instead of an empty chart. While the run trains there is no step to select: the title
+    says the latest snapshot."""
+    title = f"{what} at the {'latest snapshot' if run.status == 'running' else 'selected step'}"
     frame = functools.cache(lambda: prepare.histograms_at(run, step, quantity))
     if frame().empty:
         st.info(f"No {title} to draw: nothing was recorded at step {step:,}"

@@ -31,7 +31,7 @@ from .mean_field import grad_prediction_of, prediction_of, spread_of
 
 def gradients_tab(run: Run, step: int) -> None:
     if len(run.layers):
-        histogram_view(run, step, "gradient", "activation gradients at the selected step",
+        histogram_view(run, step, "gradient", "activation gradients",
                    "dloss/dh")
         st.caption("Healthy: every layer's gradient distribution has a similar width; "
                    "shrinking toward the input means vanishing gradients, growing toward it "
@@ -42,7 +42,7 @@ def gradients_tab(run: Run, step: int) -> None:
                            "scaled to its own peak). Compare the ranges on the axes: a layer "
                            "whose band is far narrower than the others learns far more "
                            "slowly.")
-    histogram_view(run, step, "weight_grad", "weight gradients at the selected step", "dloss/dW")
+    histogram_view(run, step, "weight_grad", "weight gradients", "dloss/dW")
     table(prepare.weight_table(run, step), hide_index=True)
     st.caption("grad:data = std(dW)/std(W). Healthy: similar across layers; an outlier "
                "layer trains faster or slower than the rest.")

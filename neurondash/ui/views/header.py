@@ -30,11 +30,14 @@ def metrics(run: Run, step: int | None) -> None:
         # A walker read these as the slider's step, beside a saturation cell that is.
         after = (f"after training (step {run.steps_done:,}), whatever the snapshot slider "
                  "says: the loss at each step is the Loss tab's")
-        cols[1].metric("train loss", _loss(run.final["train_loss"], 4),
+        # Said in the cell too: a walker read them beside the slider's step-0 saturation.
+        end = f"end, step {run.steps_done:,}"
+        cols[1].metric("train loss", _loss(run.final["train_loss"], 4), end,
+                       delta_color="off", delta_arrow="off",
                        help=f"On the whole training split, {after}.")
         cols[2].metric("val loss", _loss(run.final["val_loss"], 4),
-                       f"acc {run.final['val_acc']:.1%}" if not run.config.is_char_task
-                       else None, delta_color="off", delta_arrow="off",
+                       f"acc {run.final['val_acc']:.1%}, {end}" if not run.config.is_char_task
+                       else end, delta_color="off", delta_arrow="off",
                        help=f"On the whole validation split, {after}.")
     else:
         running = run.status == "running"

@@ -16,7 +16,7 @@ from .common import histogram_view, over_training_view, table, x_end
 
 
 def weights_tab(run: Run, step: int) -> None:
-    histogram_view(run, step, "weight", "weights at the selected step", "weight")
+    histogram_view(run, step, "weight", "weights", "weight")
     table(init_table(run, step), hide_index=True, column_config={
         "prescribed_std": "std the init prescribes", "init_std": "std at init",
         "weight_std": f"std at step {step:,}", "vs_prescribed": "÷ prescribed"})
@@ -39,7 +39,7 @@ def weights_tab(run: Run, step: int) -> None:
                        "its own peak): a band that widens is a matrix whose weights grow.")
     if not len(run.layers):
         return
-    histogram_view(run, step, "preactivation", "pre-activations at the selected step",
+    histogram_view(run, step, "preactivation", "pre-activations",
                    "x·W + b")
     over_training_view(run, "preactivation", "pre-activations over training", "x·W + b",
                        "Each layer's pre-activation histogram (before the activation, after "
