@@ -337,11 +337,13 @@ def _page() -> None:
         elif run.status == "stopped" or run.config.until:
             whole = run.config.replace(until=0)
             if run.status == "stopped":
-                # A walker could not tell whether the stopped run was kept.
-                notice("warning", f"{run.message} What it trained is kept: the views show "
-                       f"its {run.steps_done:,} steps, the link (until="
-                       f"{run.config.until}) reproduces them, and Continue trains on to the "
-                       "numbers of one uninterrupted run.")
+                # A walker could not tell whether the stopped run was kept (said of this
+                # page's settings' run only: Continue would train another one's).
+                notice("warning", run.message + (
+                    f" What it trained is kept: the views show its {run.steps_done:,} "
+                    f"steps, the link (until={run.config.until}) reproduces them, and "
+                    "Continue trains on to the numbers of one uninterrupted run."
+                    if same else ""))
                 if Session().take("stopped_elsewhere"):
                     notice("info", "The page that started this training stopped it; this "
                                    "page followed it, so it shows the same stopped run.")
