@@ -60,6 +60,24 @@ def gradient_frame(run: Run, predicted_ms: list[float],
                        [math.sqrt(m) if m >= 0 else math.nan for m in predicted_ms], spread)
 
 
+def log_ticks(frame: pd.DataFrame, count: int = 5) -> tuple[list[float], int]:
+    """``count`` values spread evenly (in log) over the drawn stds, with the fewest
+    significant digits (2 or more) that keep them apart. Within one decade Vega labels only
+    its own round steps: a gradient std from 5e-5 to 1.7e-4 had labels up to 9e-5 and none
+    over the top half of the axis. Returns the values and their significant digits."""
+    values = frame[["std", "low", "high"]].to_numpy(dtype=float).ravel()
+    values = values[np.isfinite(values) & (values > 0)]
+    if not values.size:
+        return [], 3
+    low, high = float(values.min()), float(values.max())
+    spread = np.geomspace(low, high, count) if high > low else np.array([low])
+    for digits in range(2, 8):
+        ticks = sorted({float(f"{value:.{digits}g}") for value in spread})
+        if len(ticks) == len(spread):
+            break
+    return ticks, digits
+
+
 def theory_chart(frame: pd.DataFrame, quantity: str = "pre-activation std") -> alt.LayerChart:
     """Per-layer std at init on a log axis (an ordered net shrinks geometrically): theory
     dashed, measurement solid with dots, other seeds' range shaded."""
@@ -70,6 +88,7 @@ def theory_chart(frame: pd.DataFrame, quantity: str = "pre-activation std") -> a
     x = alt.X("layer:Q", title="hidden layer", axis=alt.Axis(format="d", tickMinStep=1))
     # Not "nice": a log axis rounds out to whole decades and flattens a 1.1-1.9 range.
     y_scale = alt.Scale(type="log", nice=False, padding=8)
+    ticks, digits = log_ticks(frame)
     base = alt.Chart(frame)
     band = base.transform_filter(alt.FieldOneOfPredicate("series", series[2:] or ["-"])
                                  ).mark_area(opacity=0.25).encode(
@@ -78,7 +97,8 @@ def theory_chart(frame: pd.DataFrame, quantity: str = "pre-activation std") -> a
                  alt.Tooltip("high:Q", format=".4g")])
     lines = base.transform_filter(alt.FieldOneOfPredicate("series", [MEASURED, THEORY])
                                   ).mark_line(point=True).encode(
-        x=x, y=alt.Y("std:Q", title=quantity, scale=y_scale, axis=alt.Axis(format=".3~g")),
+        x=x, y=alt.Y("std:Q", title=quantity, scale=y_scale,
+                     axis=alt.Axis(format=f".{max(digits, 3)}~g", values=ticks)),
         color=color,
         strokeDash=alt.StrokeDash("series:N", legend=None, scale=alt.Scale(
             domain=[MEASURED, THEORY], range=[[1, 0], [6, 4]])),

@@ -253,3 +253,23 @@ def test_unequal_widths_are_named_as_what_bends_the_gradients_rate():
     same = float(np.exp(np.mean(np.log(equal.gradient_factors))))
     assert own / widths == pytest.approx(same, rel=0.02)
     assert f"shrinks ×{own:.3g} per layer" in text
+
+
+@given(st.floats(-12, 3), st.floats(0.01, 3), st.integers(2, 8))
+def test_the_theory_axis_labels_its_whole_drawn_range(low_exponent, decades, layers):
+    """Within one decade Vega labelled only its own round steps (a gradient std from 5e-5
+    to 1.7e-4: labels up to 9e-5, none above): the axis now has labels spread over every
+    value drawn, the smallest and largest within 5% of the ends."""
+    stds = np.logspace(low_exponent, low_exponent + decades, layers)
+    frame = pd.DataFrame({"layer": np.arange(1, layers + 1), "std": stds,
+                          "series": MEASURED, "low": np.nan, "high": np.nan})
+    spec = theory_chart(frame).to_dict()
+    axis = [layer["encoding"]["y"]["axis"] for layer in spec["layer"]
+            if "axis" in layer["encoding"]["y"]][0]
+    ticks = axis["values"]
+    assert len(ticks) >= 3
+    digits = int(re.fullmatch(r"\.(\d+)~g", axis["format"]).group(1))
+    assert len({f"{t:.{digits}g}" for t in ticks}) == len(ticks), "labels tell ticks apart"
+    assert ticks == sorted(ticks) and all(t > 0 for t in ticks)
+    assert abs(math.log(ticks[0] / stds.min())) < 0.05
+    assert abs(math.log(ticks[-1] / stds.max())) < 0.05
