@@ -374,8 +374,11 @@ def decision_frame(xs: np.ndarray, ys: np.ndarray, probs: np.ndarray,
 
 def short_labels(configs: dict[str, object]) -> dict[str, str]:
     """Labels that name only what differs between the Configs ('lr=0.1 act=relu'), so that
-    runs of one search are told apart at a glance (their full links share a long prefix)."""
+    runs of one search are told apart at a glance (their full links share a long prefix).
+    Values are spelt as the link spells them: 'init_scale=3.0' beside a chip reading
+    'init_scale=3' looked like another run."""
     varying = list(differing_settings(configs).columns)
-    short = {label: " ".join(f"{name}={getattr(config, name)}" for name in varying) or label
+    short = {label: " ".join(f"{name}={spell_value(getattr(config, name))}"
+                             for name in varying) or label
              for label, config in configs.items()}
     return short if len(set(short.values())) == len(short) else {k: k for k in configs}

@@ -74,6 +74,12 @@ def test_short_labels_name_only_the_settings_that_differ():
     assert list(prepare.short_labels(configs).values()) == ["lr=0.1", "lr=0.3"]
 
 
+def test_short_labels_spell_values_as_the_link_does():
+    """A compare legend read 'init_scale=3.0' beside a run chip 'init_scale=3&...'."""
+    configs = {"init_scale=3": Config(init_scale=3.0), "defaults": Config()}
+    assert list(prepare.short_labels(configs).values()) == ["init_scale=3", "init_scale=1"]
+
+
 def test_every_mark_of_a_heatmap_cell_opens_its_trial():
     """The label sits on the cell's middle: a click there must open the trial too."""
     from neurondash.charts.search import search_heatmap_chart
