@@ -120,3 +120,15 @@ def test_a_live_runs_diagnosis_says_the_step_it_has_reached_not_after_training()
     texts = " ".join(f.lesson + " " + f.text for f in diagnose(midway))
     assert f"at step {midway.snapshot_steps[-1]:,}, while training goes on" in texts
     assert "after training (" not in texts and "Inactive after training" not in texts
+
+
+def test_a_stopped_runs_diagnosis_says_where_it_was_stopped_not_after_training():
+    """A walker stopped a saturating tanh run at step 22,350 of 30,000 and read "77% of
+    hidden 1's after training"."""
+    config = Config.from_query("init_scale=3&steps=3000")[0]
+    stops = iter([False] * 150 + [True] * 10_000)
+    run = train(config, should_stop=lambda: next(stops))
+    assert run.status == "stopped" and run.steps_done < 3000
+    texts = " ".join(f.lesson + " " + f.text for f in diagnose(run))
+    assert f"at step {run.snapshot_steps[-1]:,}, where training was stopped" in texts
+    assert "'s after training" not in texts

@@ -84,11 +84,13 @@ def saturation(run: Run, first: pd.DataFrame, last: pd.DataFrame, troubled: bool
 
 
 def _late(run: Run, last: pd.DataFrame) -> str:
-    """When the last snapshot was taken, in words: after training, or while it goes on
-    (a live page's diagnosis said "after training" mid-run)."""
-    if run.status != "running" or not len(last):
+    """When the last snapshot was taken, in words: after training, while it goes on (a
+    live page's diagnosis said "after training" mid-run), or where it was stopped."""
+    if run.status not in ("running", "stopped") or not len(last):
         return "after training"
-    return f"at step {int(last['step'].iloc[0]):,}, while training goes on"
+    step = int(last["step"].iloc[0])
+    return (f"at step {step:,}, while training goes on" if run.status == "running"
+            else f"at step {step:,}, where training was stopped")
 
 
 def _above(share: float, limit: float) -> str:
