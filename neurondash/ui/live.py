@@ -36,10 +36,6 @@ from .text import notice
 WAIT_SECONDS = 1.5
 """Trainings estimated to take at most this long are waited for in place (a progress bar,
 then the run); longer ones are drawn live."""
-HAND_OVER_SECONDS = 2 * WAIT_SECONDS
-"""A training waited for in place that is still running after this long (the estimate
-was short: a busy server) is handed to the live view, with its Stop and views: a walker
-sat through a continuation under Streamlit's own Stop and the previous numbers."""
 LIVE_SECONDS = 1.0
 """How often a live page redraws, at most."""
 DRAW_SHARE = 0.1
@@ -95,20 +91,13 @@ def let_go(key: str) -> None:
                    "Continue, which trains on exactly.")
 
 
-class _LongerThanEstimated(Exception):
-    """Stops waiting in place for a training that outlasts ``HAND_OVER_SECONDS``."""
-
-
 def wait_in_place(job: Job) -> Run | None:
     """Follow a short training with a progress bar; its run (None when the script was
-    asked to stop waiting, or the training outlasts ``HAND_OVER_SECONDS``: the job is
-    left to the live view)."""
+    asked to stop waiting: the job is left to the live view)."""
     bar = st.progress(0.0, text="Training...")
     shown = {"bar": 0.0}
 
     def show(job: Job) -> None:
-        if time.monotonic() - job.started > HAND_OVER_SECONDS:
-            raise _LongerThanEstimated
         now = time.perf_counter()
         if job.progress is not None and now - shown["bar"] >= PROGRESS_SECONDS:
             shown["bar"] = now
@@ -116,8 +105,6 @@ def wait_in_place(job: Job) -> Run | None:
 
     try:
         return job.follow(waiter_id(), on_update=show)
-    except _LongerThanEstimated:
-        return None
     finally:
         bar.empty()
 

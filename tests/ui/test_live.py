@@ -433,32 +433,3 @@ def test_the_page_that_starts_a_training_draws_its_first_snapshot_at_once():
         for job in JOBS.running():
             if key in job.key:
                 job.stop_requested.set()
-
-
-def test_a_training_that_outlasts_its_estimate_is_handed_to_the_live_view(monkeypatch):
-    """A walker's continuation, estimated under a second on a busy server, was waited for
-    in place: Streamlit's own Stop, the previous numbers and a Continue button on screen
-    until it ended. Past ``HAND_OVER_SECONDS`` the live view takes it, with its Stop."""
-    from pathlib import Path
-
-    from neurondash.ui import app as dashboard
-    from neurondash.ui.app import JOBS
-    from neurondash.ui.live import HAND_OVER_SECONDS
-
-    monkeypatch.setattr(dashboard, "estimate_seconds", lambda config, words=None: 0.1)
-    at = AppTest.from_file(str(Path(dashboard.__file__).resolve().parents[2] / "app.py"),
-                           default_timeout=120)
-    at.query_params["steps"], at.query_params["seed"] = "200000", "78"
-    start = time.monotonic()
-    try:
-        at.run()
-        waited = time.monotonic() - start
-        assert not at.exception
-        assert HAND_OVER_SECONDS <= waited < HAND_OVER_SECONDS + 30
-        assert any("Live: the views below" in c.value for c in at.caption)
-        assert [b for b in at.button if b.label == "Stop training"]
-    finally:
-        key = run_key(Config.from_query("steps=200000&seed=78")[0])
-        for job in JOBS.running():
-            if key in job.key:
-                job.stop_requested.set()
