@@ -93,7 +93,10 @@ def settle(page) -> None:
 
 
 def metrics(page) -> list[str]:
+    """The header's cells, once the page is idle (read as soon as the first cell showed,
+    the others could still be skeletons waiting for their code: a CI run read 3 of 5)."""
     page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
+    wait_idle(page)
     found = page.locator("[data-testid='stMetric']")
     return [found.nth(i).inner_text() for i in range(found.count())]
 
