@@ -16,13 +16,13 @@ import streamlit as st
 from streamlit import config as streamlit_config
 
 from .. import run_source
+from ..charts.prepare import differing_settings
 from ..config import Config
 from ..cost import describe_seconds, estimate_seconds
 from ..identity import run_key
 from ..jobs import Job, Jobs
 from ..run import Run
 from ..run_source import Facts, decide
-from ..settings_rules import spell_value
 from ..store import shared_store, storable
 from ..training import continue_training, continues_exactly, train
 from . import live
@@ -262,11 +262,11 @@ def _wait_for_click(config: Config, words: list[str] | None, runs: RunShelf,
 def _differences(shown: Run, config: Config) -> str:
     """How the run shown differs from ``config`` (" (act=tanh, not relu)"): a walker read
     the previous run's numbers as those of the settings just chosen."""
-    old, new = shown.config.to_dict(), config.to_dict()
-    names = [name for name in new if old[name] != new[name] and name != "until"]
-    said = [f"{name}={spell_value(old[name])}, not {spell_value(new[name])}"
-            for name in names[:3]]
-    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    table = differing_settings({"shown": shown.config, "chosen": config}).drop(
+        columns="until", errors="ignore")
+    said = [f"{name}={table.at['shown', name]}, not {table.at['chosen', name]}"
+            for name in table.columns[:3]]
+    more = f" and {len(table.columns) - 3} more" if len(table.columns) > 3 else ""
     return f" ({escape('; '.join(said))}{more})" if said else ""
 
 

@@ -31,8 +31,7 @@ from .mean_field import grad_prediction_of, prediction_of, spread_of
 
 def gradients_tab(run: Run, step: int) -> None:
     if len(run.layers):
-        histogram_view(run, step, "gradient", "activation gradients",
-                   "dloss/dh")
+        histogram_view(run, step, "gradient", "activation gradients", "dloss/dh")
         st.caption("Healthy: every layer's gradient distribution has a similar width; "
                    "shrinking toward the input means vanishing gradients, growing toward it "
                    "exploding ones.")
