@@ -28,7 +28,7 @@ from ..store import search_version
 from ..summary import summarize
 from ..sweep import make_executor, window_size
 from .leaderboard import search_frame
-from .spec import SearchSpec, Trial
+from .spec import STARTUP_TRIALS, SearchSpec, Trial
 from .study import ask, make_study, stored_rungs, stored_trials, tell_stored, trial_value
 
 DRAWS_AGAIN = 50
@@ -218,6 +218,8 @@ class _Driver:
 
     def _warm_start(self) -> None:
         stored = stored_trials(self.spec, self.store, self.words)
+        if len(stored) >= STARTUP_TRIALS:  # the store made the start-up: draw greedily
+            self.study = make_study(self.spec, warm=True)
         tell_stored(self.spec, self.study, stored,
                     stored_rungs(self.spec, self.store, self.words)
                     if self.spec.rungs > 1 else None)

@@ -39,6 +39,12 @@ def rung_words(rungs: int) -> str:
             f"steps; the best {KEPT} is continued {REDUCTION}x further, {times}")
 STARTUP_TRIALS = 10
 """TPE's random trials before it models the results (Optuna's default)."""
+WARM_CANDIDATES = 128
+"""Candidates TPE weighs per draw in a study whose start-up trials the store already made
+(Optuna's default is 24): it takes the likeliest-good of more of them, so it refines the
+region earlier searches found instead of exploring it again. Measured on three stores of
+10-minute searches, a 5-minute search from each beat that store's best on 2 of 3 with it,
+0 of 3 with the default."""
 METHODS = {
     "tpe": "Optuna's TPE sampler (multivariate, conditions grouped): each trial drawn where "
            "the results so far are best, after 10 random ones",
@@ -121,14 +127,17 @@ class SearchSpec:
             {"opt"} if any(r.kind == "auto" for r in self.ranges) else set())
         return sorted(self.ranges, key=lambda r: r.name not in needed)
 
-    def sampler(self) -> optuna.samplers.BaseSampler:
-        """The method's Optuna sampler, seeded: the same spec draws the same trials."""
+    def sampler(self, warm: bool = False) -> optuna.samplers.BaseSampler:
+        """The method's Optuna sampler, seeded: the same spec draws the same trials.
+        ``warm``: the study starts from at least ``STARTUP_TRIALS`` stored trials, so TPE
+        draws greedily at once (``WARM_CANDIDATES``)."""
         if self.method == "tpe":
             with warnings.catch_warnings():  # group= is marked experimental
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                 return optuna.samplers.TPESampler(
                     seed=self.seed, multivariate=True, group=True, constant_liar=True,
-                    n_startup_trials=STARTUP_TRIALS)
+                    n_startup_trials=STARTUP_TRIALS,
+                    **({"n_ei_candidates": WARM_CANDIDATES} if warm else {}))
         if self.method == "cmaes":
             return optuna.samplers.CmaEsSampler(seed=self.seed)
         return optuna.samplers.RandomSampler(seed=self.seed)  # a grid's trials are enqueued
@@ -206,6 +215,17 @@ class SearchSpec:
         share = sum((REDUCTION ** k - (REDUCTION ** (k - 1) if k else 0)) / top / REDUCTION ** k
                     for k in range(self.rungs))
         return float(np.mean(seconds)) * self.trial_count * share if seconds else 0.0
+
+    def warm_plan(self, stored: int) -> str:
+        """What the plan says of the ``stored`` whole trials told to the sampler first."""
+        if not stored:
+            return ""
+        greedy = (f" With {STARTUP_TRIALS} or more, TPE refines near their best from its "
+                  "first trial." if self.method == "tpe" and stored >= STARTUP_TRIALS else "")
+        return (f" It starts from {stored:,} whole trial{'s' * (stored != 1)} of this space "
+                "already in the store (from earlier searches, this one's own included, or "
+                "runs opened here), told to the sampler first and listed as 'store'."
+                + greedy)
 
     def plan(self) -> str:
         """How trials, rungs and the budget combine, said before the search runs."""

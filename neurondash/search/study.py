@@ -18,12 +18,13 @@ from .spec import REDUCTION, SearchSpec, Trial
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
-def make_study(spec: SearchSpec) -> optuna.Study:
-    """An in-memory study with the spec's sampler and, with rungs, successive halving."""
+def make_study(spec: SearchSpec, warm: bool = False) -> optuna.Study:
+    """An in-memory study with the spec's sampler (``warm``: see ``SearchSpec.sampler``)
+    and, with rungs, successive halving."""
     pruner = (optuna.pruners.SuccessiveHalvingPruner(min_resource=1,
                                                      reduction_factor=REDUCTION)
               if spec.rungs > 1 else optuna.pruners.NopPruner())
-    study = optuna.create_study(direction="minimize", sampler=spec.sampler(), pruner=pruner)
+    study = optuna.create_study(direction="minimize", sampler=spec.sampler(warm), pruner=pruner)
     if spec.method == "grid":
         for values in spec.grid_values():
             study.enqueue_trial(values)

@@ -11,6 +11,7 @@ import pytest
 
 from neurondash import Config
 from neurondash.identity import run_key
+from neurondash.search.spec import STARTUP_TRIALS
 from neurondash.store import shared_store
 from neurondash.ui.views import sweep as sweep_view
 
@@ -341,8 +342,16 @@ def test_the_plan_says_how_many_stored_trials_a_search_starts_from():
     again.selectbox(key="method").set_value("tpe").run()
     assert f"It starts from {len(searched) + own} whole trials of this space" in texts(
         again.markdown)
-    again.text_area(key="search").input("lr=loguniform(2,5)").run()
-    assert "It starts from" not in texts(again.markdown), "none in that space"
+    assert "refines near their best" not in texts(again.markdown), "fewer than the start-up"
+    again.number_input(key="trials").set_value(STARTUP_TRIALS).run()
+    again.button(key="search_run").click().run()
+    third = open_app(SMALL, tab="Sweep")
+    third.text_area(key="search").input("lr=loguniform(0.01,1)").run()
+    third.selectbox(key="method").set_value("tpe").run()
+    assert (f"With {STARTUP_TRIALS} or more, TPE refines near their best from its first "
+            "trial.") in texts(third.markdown)
+    third.text_area(key="search").input("lr=loguniform(2,5)").run()
+    assert "It starts from" not in texts(third.markdown), "none in that space"
 
 
 def test_the_plan_estimates_the_time_on_the_servers_workers(monkeypatch):

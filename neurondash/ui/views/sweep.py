@@ -193,10 +193,7 @@ def _describe(spec: SearchSpec, words: list[str] | None) -> None:
     store = _store()
     stored = (len(stored_trials(spec, store, words))
               if store is not None and spec.method in WARM_METHODS else 0)
-    told = (f" It starts from {stored:,} whole trial{'s' * (stored != 1)} of this space "
-            "already in the store (from earlier searches, this one's own included, or runs "
-            "opened here), told to the sampler first and listed as 'store'."
-            if stored else "")
+    told = spec.warm_plan(stored)
     workers = os.cpu_count() or 1
     shared = f"{describe_seconds(seconds)} of training in all, shared by the workers"
     if not os.environ.get(SCHEDULER_ENV) and workers > 1:
