@@ -345,6 +345,7 @@ def test_the_plan_says_how_many_stored_trials_a_search_starts_from():
     assert "refines near their best" not in texts(again.markdown), "fewer than the start-up"
     again.number_input(key="trials").set_value(STARTUP_TRIALS).run()
     again.button(key="search_run").click().run()
+    assert "stored trial" in " ".join(e.value for e in again.success), "against the store"
     third = open_app(SMALL, tab="Sweep")
     third.text_area(key="search").input("lr=loguniform(0.01,1)").run()
     third.selectbox(key="method").set_value("tpe").run()
@@ -435,3 +436,22 @@ def test_the_search_version_leaves_the_link_while_another_tab_is_open():
     assert "search_version" not in at.query_params
     show(at, "Sweep")
     assert at.query_params["search_version"] == log.version
+
+
+def test_the_best_line_says_whether_the_search_beat_the_store_it_started_from():
+    from neurondash.ui.views.search_board import against_store
+
+    def board(rows):
+        return pd.DataFrame(rows, columns=["trial", "val_loss", "origin", "whole"])
+
+    assert against_store(board([[0, 1.0, "search", True]]), "val_loss") == ""
+    assert against_store(board([[2, 0.9, "search", True], [0, 1.0, "store", True]]),
+                         "val_loss") == (" It beats the best stored trial this search "
+                                         "started from (1.0000).")
+    assert "ties" in against_store(board([[2, 1.0, "search", True],
+                                          [0, 1.0, "store", True]]), "val_loss")
+    assert against_store(board([[0, 0.8, "store", True], [3, 0.95, "search", True],
+                                [2, 0.9, "search", False]]), "val_loss") == (
+        " It is a stored trial; this search's own best is 0.9500 (trial 3).")
+    assert "none of this search's trials has run whole" in against_store(
+        board([[0, 0.8, "store", True], [2, 0.9, "search", False]]), "val_loss")

@@ -25,7 +25,8 @@ def best_line(board: pd.DataFrame, metric: str) -> None:
     partial = ("" if best["whole"] else f" No trial has run its whole length on every "
                f"seed yet: this one trained {best['trained']}.")
     st.success(f"Best: {METRICS[metric]} {best[metric]:.4f}{spread} (trial "
-               f"{int(best['trial'])}, {best['seconds']:.1f} s of training).{partial}")
+               f"{int(best['trial'])}, {best['seconds']:.1f} s of training).{partial}"
+               + against_store(board, metric))
     config, _ = Config.from_query(str(best["query"]))
     one, two = st.columns(2)
     one.link_button("Open the best run in a new tab", str(best["link"]))
@@ -43,6 +44,23 @@ def best_line(board: pd.DataFrame, metric: str) -> None:
         st.info(f"The sidebar now holds trial {used}'s settings: its run is the one shown "
                 f"above.{seeds} This search is unchanged: it draws the searched settings "
                 "itself.")
+
+
+def against_store(board: pd.DataFrame, metric: str) -> str:
+    """Whether this search beat the stored trials it started from (a warm start's
+    question), for a board ranked best first; empty when it started from none."""
+    stored = board["origin"] == "store"
+    own = board[~stored & board["whole"]]
+    if not stored.any():
+        return ""
+    if not stored.iloc[0]:
+        first = board.loc[stored, metric].iloc[0]
+        verb = "ties" if first == board[metric].iloc[0] else "beats"
+        return f" It {verb} the best stored trial this search started from ({first:.4f})."
+    if own.empty:
+        return " It is a stored trial; none of this search's trials has run whole yet."
+    return (f" It is a stored trial; this search's own best is {own[metric].iloc[0]:.4f} "
+            f"(trial {int(own['trial'].iloc[0])}).")
 
 
 @callback("Use its settings")
