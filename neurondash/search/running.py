@@ -28,14 +28,11 @@ from ..store import search_version
 from ..summary import summarize
 from ..sweep import make_executor, window_size
 from .leaderboard import search_frame
-from .spec import STARTUP_TRIALS, SearchSpec, Trial
+from .spec import STARTUP_TRIALS, WARM_METHODS, SearchSpec, Trial
 from .study import ask, make_study, stored_rungs, stored_trials, tell_stored, trial_value
 
 DRAWS_AGAIN = 50
 """Draws of done trials allowed beyond the trial count before a space counts as explored."""
-WARM_METHODS = ("tpe", "cmaes")
-"""Samplers that learn from results; random and grid draws ignore them, so a repeated grid
-or random search reads its own stored runs instead."""
 
 
 class Planned(NamedTuple):

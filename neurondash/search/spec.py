@@ -53,6 +53,9 @@ METHODS = {
     "cmaes": "Optuna's CMA-ES sampler, for ranges that are all continuous (no choices or "
              "conditions)",
 }
+WARM_METHODS = ("tpe", "cmaes")
+"""Samplers that learn from results; random and grid draws ignore them, so a repeated grid
+or random search reads its own stored runs instead."""
 METHOD_NAMES = {"tpe": "TPE", "random": "Random", "grid": "Grid", "cmaes": "CMA-ES"}
 """Each method's name as the plan writes it."""
 
@@ -217,9 +220,15 @@ class SearchSpec:
         return float(np.mean(seconds)) * self.trial_count * share if seconds else 0.0
 
     def warm_plan(self, stored: int) -> str:
-        """What the plan says of the ``stored`` whole trials told to the sampler first."""
+        """What the plan says of the ``stored`` whole trials of its space: told to the
+        sampler first, or (random, grid) read where drawn."""
         if not stored:
             return ""
+        if self.method not in WARM_METHODS:
+            return (f" The store already holds {stored:,} whole trial{'s' * (stored != 1)} "
+                    f"of this space. A {METHOD_NAMES[self.method].lower()} search does not "
+                    "learn from them (TPE does); a trial it draws that is stored is read, "
+                    "not trained again.")
         greedy = (f" With {STARTUP_TRIALS} or more, TPE refines near their best from its "
                   "first trial." if self.method == "tpe" and stored >= STARTUP_TRIALS else "")
         return (f" It starts from {stored:,} whole trial{'s' * (stored != 1)} of this space "

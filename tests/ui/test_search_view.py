@@ -351,8 +351,12 @@ def test_the_plan_says_how_many_stored_trials_a_search_starts_from():
     third.selectbox(key="method").set_value("tpe").run()
     assert (f"With {STARTUP_TRIALS} or more, TPE refines near their best from its first "
             "trial.") in texts(third.markdown)
+    third.selectbox(key="method").set_value("random").run()
+    assert "A random search does not learn from them (TPE does)" in texts(third.markdown)
+    assert "It starts from" not in texts(third.markdown), "random is told nothing"
     third.text_area(key="search").input("lr=loguniform(2,5)").run()
     assert "It starts from" not in texts(third.markdown), "none in that space"
+    assert "The store already holds" not in texts(third.markdown)
 
 
 def test_the_plan_estimates_the_time_on_the_servers_workers(monkeypatch):
@@ -447,7 +451,10 @@ def test_the_best_line_says_whether_the_search_beat_the_store_it_started_from():
     assert against_store(board([[0, 1.0, "search", True]]), "val_loss") == ""
     assert against_store(board([[2, 0.9, "search", True], [0, 1.0, "store", True]]),
                          "val_loss") == (" It beats the best stored trial this search "
-                                         "started from (1.0000).")
+                                         "started from: 0.9000 against 1.0000.")
+    assert against_store(board([[2, 0.002481, "search", True],
+                                [0, 0.0025023, "store", True]]), "val_loss").endswith(
+        "0.00248 against 0.00250."), "digits enough to tell them apart"
     assert "ties" in against_store(board([[2, 1.0, "search", True],
                                           [0, 1.0, "store", True]]), "val_loss")
     assert against_store(board([[0, 0.8, "store", True], [3, 0.95, "search", True],

@@ -54,13 +54,24 @@ def against_store(board: pd.DataFrame, metric: str) -> str:
     if not stored.any():
         return ""
     if not stored.iloc[0]:
-        first = board.loc[stored, metric].iloc[0]
-        verb = "ties" if first == board[metric].iloc[0] else "beats"
-        return f" It {verb} the best stored trial this search started from ({first:.4f})."
+        ours, theirs = _apart(board[metric].iloc[0], board.loc[stored, metric].iloc[0])
+        if ours == theirs:
+            return f" It ties the best stored trial this search started from ({theirs})."
+        return (f" It beats the best stored trial this search started from: {ours} "
+                f"against {theirs}.")
     if own.empty:
         return " It is a stored trial; none of this search's trials has run whole yet."
     return (f" It is a stored trial; this search's own best is {own[metric].iloc[0]:.4f} "
             f"(trial {int(own['trial'].iloc[0])}).")
+
+
+def _apart(one: float, other: float) -> tuple[str, str]:
+    """Both values with 4 decimals, or the fewest more that tell them apart (up to 8)."""
+    for digits in range(4, 9):
+        pair = f"{one:.{digits}f}", f"{other:.{digits}f}"
+        if pair[0] != pair[1]:
+            break
+    return pair
 
 
 @callback("Use its settings")

@@ -38,7 +38,7 @@ from ...search import (
     skipped_frame,
 )
 from ...search.leaderboard import ended
-from ...search.running import WARM_METHODS
+from ...search.spec import WARM_METHODS
 from ...search.study import stored_trials
 from ...store import shared_store
 from ...sweep import SCHEDULER_ENV, SchedulerError, make_executor, process_pool
@@ -191,9 +191,8 @@ def _spec_from_controls(config: Config) -> SearchSpec | None:
 def _describe(spec: SearchSpec, words: list[str] | None) -> None:
     seconds = spec.expected_seconds(lambda config: estimate_seconds(config, words))
     store = _store()
-    stored = (len(stored_trials(spec, store, words))
-              if store is not None and spec.method in WARM_METHODS else 0)
-    told = spec.warm_plan(stored)
+    stored = len(stored_trials(spec, store, words)) if store is not None else 0
+    told = stored if spec.method in WARM_METHODS else 0
     workers = os.cpu_count() or 1
     shared = f"{describe_seconds(seconds)} of training in all, shared by the workers"
     if not os.environ.get(SCHEDULER_ENV) and workers > 1:
@@ -202,12 +201,12 @@ def _describe(spec: SearchSpec, words: list[str] | None) -> None:
                   "otherwise idle server")
     mattered = (f" **What mattered** needs {IMPORTANCE_TRIALS} trials trained to their full "
                 f"length; this plan draws {spec.trial_count}"
-                + (f" and starts from {stored}" if stored else "") + "."
-                if spec.trial_count + stored < IMPORTANCE_TRIALS
+                + (f" and starts from {told}" if told else "") + "."
+                if spec.trial_count + told < IMPORTANCE_TRIALS
                 and [n for n in spec.searched if n != "seed"] else "")
     st.write(f"{spec.plan()} Runs of {spec.base.steps:,} steps; all the trials would take "
              f"{shared}, estimated over random picks of the "
-             f"{'grid' if spec.method == 'grid' else 'ranges'}.{told}{mattered}")
+             f"{'grid' if spec.method == 'grid' else 'ranges'}.{spec.warm_plan(stored)}{mattered}")
 
 
 @st.cache_resource(show_spinner=False)
