@@ -56,7 +56,8 @@ def test_ranges_parse_and_spell_back(text, expected):
 
 @pytest.mark.parametrize("text, reason", [
     ("lr", "write name="),
-    ("task=choice(names,moons)", "cannot be searched"),
+    ("task=choice(names,moons)", "cannot be searched; one of"),
+    ("init_scal=loguniform(0.3,3)", r"cannot be searched \(did you mean init_scale\?\)"),
     ("lr=loguniform(0,1)", "positive low bound"),
     ("lr=loguniform(1,0.1)", "low < high"),
     ("lr=loguniform(1e-4)", "two bounds"),

@@ -17,6 +17,7 @@ from optuna.distributions import (
 )
 
 from ..config import SEARCHABLE, SETTINGS_BY_NAME, Config, ConfigError, spell_value
+from ..setting_names import meant_setting
 from ..sweep import parse_values, value_separator
 
 KINDS = ("choice", "uniform", "loguniform", "auto")
@@ -152,7 +153,10 @@ def parse_range(text: str, dropped: list[str] | None = None) -> Range:
                           "name=uniform(low,high), lr=auto or name=v1,v2")
     name = match["name"]
     if name not in SEARCHABLE:
-        raise SearchError(f"{name!r} cannot be searched; one of " + ", ".join(SEARCHABLE))
+        meant = meant_setting(name, SEARCHABLE)
+        raise SearchError(f"{name!r} cannot be searched"
+                          + (f" (did you mean {meant}?)" if meant else "")
+                          + "; one of " + ", ".join(SEARCHABLE))
     when = None
     if match["cond"]:
         cond = match["cond"]
