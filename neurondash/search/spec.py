@@ -224,17 +224,16 @@ class SearchSpec:
         sampler first, or (random, grid) read where drawn."""
         if not stored:
             return ""
+        trials = f"{stored:,} whole trial{'s' * (stored != 1)} of this space"
         if self.method not in WARM_METHODS:
-            return (f" The store already holds {stored:,} whole trial{'s' * (stored != 1)} "
-                    f"of this space. A {METHOD_NAMES[self.method].lower()} search does not "
-                    "learn from them (TPE does); a trial it draws that is stored is read, "
-                    "not trained again.")
+            return (f" The store already holds {trials}. A "
+                    f"{METHOD_NAMES[self.method].lower()} search does not learn from them "
+                    "(TPE does); a trial it draws that is stored is read, not trained again.")
         greedy = (f" With {STARTUP_TRIALS} or more, TPE refines near their best from its "
                   "first trial." if self.method == "tpe" and stored >= STARTUP_TRIALS else "")
-        return (f" It starts from {stored:,} whole trial{'s' * (stored != 1)} of this space "
-                "already in the store (from earlier searches, this one's own included, or "
-                "runs opened here), told to the sampler first and listed as 'store'."
-                + greedy)
+        return (f" It starts from {trials} already in the store (from earlier searches, this "
+                "one's own included, or runs opened here), told to the sampler first and "
+                "listed as 'store'." + greedy)
 
     def plan(self) -> str:
         """How trials, rungs and the budget combine, said before the search runs."""
