@@ -23,6 +23,7 @@ from .loss import (
     STILL_FALLING,
     generalisation,
     loss_rise,
+    settled,
     spike_findings,
 )
 from .rate import MIN_STEPS_FOR_LR, UPDATE_BANDS, divergence, learning_rate
@@ -77,6 +78,7 @@ def diagnose(run: Run, finder: LRFinderResult | None = None) -> list[Finding]:
         found += [dead] if dead is not None else []
     rate = learning_rate(run, level, found, troubled, finder)
     found += [rate] if rate is not None else []
+    found = settled(run, found)
     if not any(finding.level in ("warning", "error") for finding in found):
         found.append(_all_clear(run, level, found))
     return said_once(one_lr(sorted(found, key=lambda finding: LEVELS.index(finding.level))))
@@ -107,17 +109,17 @@ def _at_init(run: Run) -> list[Finding]:
     expected = run.expected_initial_loss
     smaller = _smaller_out_scale(run)
     if run.initial_loss > expected + max(1.0, 0.3 * expected):
-        found.append(Finding("warning", "Confidently wrong logits at init",
-                             f"The initial loss is {run.initial_loss:.2f}, far above the "
-                             f"{expected:.2f} of a uniform guess: the output layer starts with "
-                             "large, confident logits"
-                             + ("." if run.status == "diverged" else " and the first steps "
-                                "only squash them (the hockey-stick curve).")
-                             + (f" Try out_scale {smaller['out_scale']:g}." if smaller
-                                else ""),
-                             change=smaller, metric="initial_loss"))
-        if not smaller:  # the hidden layers blew the logits up: a chaotic init
-            found[-1] = with_advice(found[-1], init_scale_advice(run, "down"))
+        wrong = Finding("warning", "Confidently wrong logits at init",
+                        f"The initial loss is {run.initial_loss:.2f}, far above the "
+                        f"{expected:.2f} of a uniform guess: the output layer starts with "
+                        "large, confident logits"
+                        + ("." if run.status == "diverged" else " and the first steps "
+                           "only squash them (the hockey-stick curve)."),
+                        metric="initial_loss")
+        # Without a smaller out_scale the hidden layers blew the logits up: a chaotic init.
+        found.append(with_advice(wrong, Advice(f"Try out_scale {smaller['out_scale']:g}.",
+                                               smaller) if smaller
+                                 else init_scale_advice(run, "down")))
     elif run.initial_loss > expected + LOGITS_NOTE:
         found.append(Finding("info", "Somewhat confident logits at init",
                              f"The initial loss is {run.initial_loss:.2f}, "

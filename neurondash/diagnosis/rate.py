@@ -10,7 +10,7 @@ from ..engine.lr_finder import LRFinderResult
 from ..parts.activations import ACTIVATIONS
 from ..run import Run
 from .advice import large_normalized_init, lr_advice
-from .findings import Finding, with_advice
+from .findings import Advice, Finding, with_advice
 from .loss import RISE, SPIKE_LESSONS, blame, converged, loss_rise, still_falling
 
 MIN_STEPS_FOR_LR = 20
@@ -130,11 +130,13 @@ def _against_finder(run: Run, finder: LRFinderResult | None,
              f"{low:.2g} to {high:.2g}); this run's lr is {config.lr:g}")
     target = float(f"{finder.suggestion:.1g}")
     if config.lr < low / FINDER_FACTOR:
-        return Finding("warning", "Learning rate too low", f"By its loss-against-rate curve "
-                       f"{curve}, too small a step to get far. Raise lr to {target:g}.",
-                       change={"lr": target}, metric="val_loss")
+        return with_advice(Finding("warning", "Learning rate too low", "By its "
+                                   f"loss-against-rate curve {curve}, too small a step to "
+                                   "get far.", metric="val_loss"),
+                           Advice(f"Raise lr to {target:g}.", {"lr": target}))
     if config.lr > high * FINDER_FACTOR:
-        return Finding("warning", "Learning rate too high", f"By its loss-against-rate curve "
-                       f"{curve}, past where the loss stops falling. Lower lr to {target:g}.",
-                       change={"lr": target}, metric="val_loss")
+        return with_advice(Finding("warning", "Learning rate too high", "By its "
+                                   f"loss-against-rate curve {curve}, past where the loss "
+                                   "stops falling.", metric="val_loss"),
+                           Advice(f"Lower lr to {target:g}.", {"lr": target}))
     return None
