@@ -462,3 +462,15 @@ def test_the_best_line_says_whether_the_search_beat_the_store_it_started_from():
         " It is a stored trial; this search's own best is 0.9500 (trial 3).")
     assert "none of this search's trials has run whole" in against_store(
         board([[0, 0.8, "store", True], [2, 0.9, "search", False]]), "val_loss")
+
+
+def test_a_grid_plan_counts_its_combinations_and_greys_out_the_trials_box():
+    """A grid runs every combination whatever the trials box says (16 stood beside a plan of
+    9): the box is disabled for a grid, and the plan, labelled as the next press's, counts."""
+    at = open_app(SMALL, tab="Sweep")
+    at.text_area(key="search").input("lr=0.01,0.1,1\ninit_scale=0.5,1,2").run()
+    at.selectbox(key="method").set_value("grid").run()
+    assert at.number_input(key="trials").disabled
+    assert "**Plan for Run search.** Grid search: 9 combinations." in texts(at.markdown)
+    at.selectbox(key="method").set_value("random").run()
+    assert not at.number_input(key="trials").disabled

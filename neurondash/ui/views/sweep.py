@@ -134,9 +134,10 @@ def _spec_from_controls(config: Config) -> SearchSpec | None:
                              bind="query-params",
                              help="; ".join(f"{k}: {v}" for k, v in METHODS.items()))
     trials = right.number_input("trials", 1, MAX_TRIALS, LINK_DEFAULTS["trials"],
-                                key="trials", bind="query-params",
+                                key="trials", bind="query-params", disabled=method == "grid",
                                 help=f"trials to run, 1 to {MAX_TRIALS} (a grid runs every "
-                                     "combination); a value outside stays unapplied")
+                                     "combination: the plan below counts them); a value "
+                                     "outside stays unapplied")
     repeats = right.number_input("seeds per trial", 1, MAX_REPEATS, LINK_DEFAULTS["repeats"],
                                  key="repeats", bind="query-params",
                                  help=f"each trial trained with 1 to {MAX_REPEATS} seeds on one "
@@ -204,8 +205,8 @@ def _describe(spec: SearchSpec, words: list[str] | None) -> None:
                 + (f" and starts from {told}" if told else "") + "."
                 if spec.trial_count + told < IMPORTANCE_TRIALS
                 and [n for n in spec.searched if n != "seed"] else "")
-    st.write(f"{spec.plan()} Runs of {spec.base.steps:,} steps; all the trials would take "
-             f"{shared}, estimated over random picks of the "
+    st.write(f"**Plan for Run search.** {spec.plan()} Runs of {spec.base.steps:,} steps; "
+             f"all the trials would take {shared}, estimated over random picks of the "
              f"{'grid' if spec.method == 'grid' else 'ranges'}.{spec.warm_plan(stored)}{mattered}")
 
 
