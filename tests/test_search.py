@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from neurondash import Config
+from neurondash.config import SETTINGS_BY_NAME
 from neurondash.data import load_dataset
 from neurondash.search import (
     LR_RANGES,
@@ -31,6 +32,7 @@ from neurondash.search import (
     parse_ranges,
     run_search,
 )
+from neurondash.search.space import typed_value
 from neurondash.search.study import ask, make_study
 from neurondash.sweep import SerialExecutor
 
@@ -82,6 +84,40 @@ def test_any_text_is_a_range_or_a_search_error(text):
     except SearchError:
         return
     assert parse_range(parsed.spell()) == parsed
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.sampled_from(["lr", "init_scale", "depth", "width", "wd", "batch"]),
+       st.sampled_from(["uniform", "loguniform"]),
+       st.floats(-1e6, 1e6, allow_nan=False), st.floats(-1e6, 1e6, allow_nan=False))
+def test_a_bound_past_a_settings_range_moves_to_its_end_and_is_said(name, kind, low, high):
+    """On the page (a ``dropped`` list), lr=loguniform(0.01,100) searches up to lr's
+    largest, 10, and says so, instead of leaving the line out; a bound inside is kept."""
+    text = f"{name}={kind}({low!r},{high!r})"
+    dropped: list[str] = []
+    try:
+        searched = parse_range(text, dropped)
+    except SearchError:
+        return
+    setting = SETTINGS_BY_NAME[name]
+    for bound in (searched.low, searched.high):
+        setting.coerce(typed_value(name, bound))  # inside the setting's range
+    moved = [(written, used) for written, used in ((low, searched.low), (high, searched.high))
+             if written != used]
+    assert len(dropped) == len(moved)
+    for (written, used), said in zip(moved, dropped, strict=True):
+        assert f"the bound {written:g} is outside" in said and f"ends at {used:g}" in said
+    if not moved:
+        assert parse_range(text) == searched
+
+
+def test_a_bound_past_lr_s_range_is_searched_up_to_its_largest():
+    dropped: list[str] = []
+    assert parse_range("lr=loguniform(0.01,100)", dropped).high == 10
+    assert dropped == ["the bound 100 is outside lr's range (a number from 1e-05 to 10), so "
+                       "the range ends at 10 instead"]
+    with pytest.raises(SearchError, match="past the same end"):
+        parse_range("lr=loguniform(20,100)", [])
 
 
 def spec(**changes) -> SearchSpec:

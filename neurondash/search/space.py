@@ -145,8 +145,9 @@ def typed_value(name: str, value: float) -> Any:
 
 def parse_range(text: str, dropped: list[str] | None = None) -> Range:
     """One range, as written in the module's docstring; SearchError says what is wrong.
-    Given a ``dropped`` list, a choice that is not a valid value is left out and said
-    there, instead of the whole line (a typo in one of five values keeps the other four)."""
+    Given a ``dropped`` list, a choice that is not a valid value is left out and a bound
+    past the setting's range moved to its end, each said there, instead of refusing the
+    whole line (a typo in one of five values keeps the other four)."""
     match = _RANGE.match(text)
     if match is None:
         raise SearchError(f"{text!r}: write name=choice(...), name=loguniform(low,high), "
@@ -195,13 +196,28 @@ def parse_range(text: str, dropped: list[str] | None = None) -> Range:
         raise SearchError(f"{text!r}: a log-uniform range needs a positive low bound")
     if _is_integer(name) and math.ceil(low) > math.floor(high):
         raise SearchError(f"{text!r}: no whole number lies between the bounds")
-    for bound in (low, high):
-        try:
-            setting.coerce(typed_value(name, bound))
-        except ConfigError as err:
+    low, high = (_bound(text, name, bound, dropped) for bound in (low, high))
+    if not low < high:
+        raise SearchError(f"{text!r}: both bounds lie past the same end of {name}'s range "
+                          f"({setting.allowed()})")
+    return Range(name, kind, low=low, high=high, when=when)
+
+
+def _bound(text: str, name: str, bound: float, dropped: list[str] | None) -> float:
+    """``bound`` when ``name`` allows it; else, given a ``dropped`` list, the nearest value
+    it allows, said there (lr up to 100 is searched up to 10)."""
+    setting = SETTINGS_BY_NAME[name]
+    try:
+        setting.coerce(typed_value(name, bound))
+        return bound
+    except ConfigError as err:
+        if dropped is None:
             raise SearchError(f"{text!r}: the bound {bound:g} is outside {name}'s range "
                               f"({err.allowed})") from None
-    return Range(name, kind, low=low, high=high, when=when)
+    nearest = float(setting.nearest(bound))
+    dropped.append(f"the bound {bound:g} is outside {name}'s range ({setting.allowed()}), so "
+                   f"the range ends at {nearest:g} instead")
+    return nearest
 
 
 def _values(name: str, text: str, dropped: list[str] | None = None) -> tuple:
@@ -214,7 +230,7 @@ def _values(name: str, text: str, dropped: list[str] | None = None) -> tuple:
     if bad and (dropped is None or not values):
         raise SearchError("; ".join(bad))
     if dropped is not None:
-        dropped += bad
+        dropped += [f"{err} (left out; the line's other values are searched)" for err in bad]
     if not values:
         raise SearchError(f"{name}: no values given")
     return tuple(values)

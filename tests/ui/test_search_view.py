@@ -474,3 +474,13 @@ def test_a_grid_plan_counts_its_combinations_and_greys_out_the_trials_box():
     assert "**Plan for Run search.** Grid search: 9 combinations." in texts(at.markdown)
     at.selectbox(key="method").set_value("random").run()
     assert not at.number_input(key="trials").disabled
+
+
+def test_a_bound_past_the_range_is_searched_to_its_end_and_said():
+    """lr=loguniform(0.01,100) left its whole line out; it is searched up to lr's 10."""
+    at = open_app(SMALL, tab="Sweep")
+    at.text_area(key="search").input("lr=loguniform(0.01,100)").run()
+    assert ("Search line 1: the bound 100 is outside lr's range (a number from 1e-05 to 10), "
+            "so the range ends at 10 instead") in texts(at.warning)
+    assert "Left out of the search" not in texts(at.warning)
+    assert "search_run" in [b.key for b in at.button]

@@ -163,8 +163,8 @@ def _spec_from_controls(config: Config) -> SearchSpec | None:
         except SearchError as err:
             problems.append(f"line {number}: {err}")
             continue
-        problems += [f"line {number}: {err} (the line's other values are searched)"
-                     for err in dropped]
+        for said in dropped:
+            notice("warning", f"Search line {number}: {said}")
         if not config.applies(searched.name):
             problems.append(f"line {number}: {searched.name} does not apply to task "
                             f"{config.task}")
