@@ -16,10 +16,8 @@ import streamlit as st
 from ... import charts
 from ...charts import prepare
 from ...config import Config
-from ...cost import describe_seconds, estimate_seconds
 from ...identity import run_key
 from ...search import (
-    IMPORTANCE_TRIALS,
     MAX_REPEATS,
     MAX_RUNGS,
     MAX_TRIALS,
@@ -39,7 +37,6 @@ from ...search import (
 )
 from ...search.leaderboard import ended
 from ...search.spec import WARM_METHODS
-from ...search.study import stored_trials
 from ...store import shared_store
 from ...sweep import SCHEDULER_ENV, SchedulerError, make_executor, process_pool
 from .. import render
@@ -49,6 +46,7 @@ from ..text import notice
 from . import search_running
 from .edge_map import edge_of_search
 from .search_board import METRICS, best_line, leaderboard_table
+from .search_plan import describe_plan
 from .what_mattered import what_mattered
 
 DEFAULT_SEARCH = "\n".join(r.spell() for r in default_ranges(Config()))
@@ -101,13 +99,17 @@ def sweep_tab(config: Config, words: list[str] | None) -> None:
     if spec is None:
         return
     search_running.say_cut_here(spec)
-    _describe(spec, words)
+    plan = st.empty()  # said again after a search here: the store it counts has grown
+    with plan:
+        describe_plan(spec, words, _store())
     key = search_key(spec, tuple(words) if words else None)
     other = search_running.elsewhere(key)
     if other is not None:
         search_running.follow(key, other)
     if st.button("Run search", type="primary", key="search_run", disabled=other is not None):
         _run(spec, words)
+        with plan:
+            describe_plan(spec, words, _store())
     version = st.query_params.get(VERSION)
     held = Session().sweep
     if held is None or held[0] != spec or (version and held[1].version != version):
@@ -187,27 +189,6 @@ def _spec_from_controls(config: Config) -> SearchSpec | None:
     except SearchError as err:
         notice("warning", f"Search settings: {err}")
         return None
-
-
-def _describe(spec: SearchSpec, words: list[str] | None) -> None:
-    seconds = spec.expected_seconds(lambda config: estimate_seconds(config, words))
-    store = _store()
-    stored = len(stored_trials(spec, store, words)) if store is not None else 0
-    told = stored if spec.method in WARM_METHODS else 0
-    workers = os.cpu_count() or 1
-    shared = f"{describe_seconds(seconds)} of training in all, shared by the workers"
-    if not os.environ.get(SCHEDULER_ENV) and workers > 1:
-        shared = (f"{describe_seconds(seconds)} of training in all, shared by this server's "
-                  f"{workers} worker processes: {describe_seconds(seconds / workers)} on an "
-                  "otherwise idle server")
-    mattered = (f" **What mattered** needs {IMPORTANCE_TRIALS} trials trained to their full "
-                f"length; this plan draws {spec.trial_count}"
-                + (f" and starts from {told}" if told else "") + "."
-                if spec.trial_count + told < IMPORTANCE_TRIALS
-                and [n for n in spec.searched if n != "seed"] else "")
-    st.write(f"**Plan for Run search.** {spec.plan()} Runs of {spec.base.steps:,} steps; "
-             f"all the trials would take {shared}, estimated over random picks of the "
-             f"{'grid' if spec.method == 'grid' else 'ranges'}.{spec.warm_plan(stored)}{mattered}")
 
 
 @st.cache_resource(show_spinner=False)
