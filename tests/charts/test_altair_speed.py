@@ -1,9 +1,11 @@
-"""The kept Altair converter (``charts.altair_speed``) changes no chart: every builder gives
-the same Vega-Lite spec with it as with Altair's own ``from_dict``."""
+"""The kept Altair converter and the validation skipped at creation (``charts.altair_speed``)
+change no chart: every builder gives the same Vega-Lite spec with them as with Altair's own
+``from_dict`` and debug mode, and the spec still passes the schema (``to_dict()``)."""
 
 from __future__ import annotations
 
 import pytest
+from altair.utils import schemapi
 
 from neurondash import Config, charts, train
 from neurondash.charts import altair_speed, prepare
@@ -35,10 +37,12 @@ def specs(run) -> dict:
 
 def test_every_chart_is_the_same_with_the_kept_converter(run):
     assert altair_speed.install(), "this Altair has the converter the module keeps"
+    assert not schemapi.DEBUG_MODE, "no validation of each object as it is created"
     kept = specs(run)
     altair_speed.uninstall()
     try:
         own = specs(run)
+        assert schemapi.DEBUG_MODE
     finally:
         altair_speed.install()
     assert kept == own
