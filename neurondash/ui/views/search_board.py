@@ -110,9 +110,14 @@ def leaderboard_table(board: pd.DataFrame, metric: str, searched: list[str],
             "trained": st.column_config.TextColumn(
                 "steps trained", help="a trial stopped at an early rung trained only these "
                                       "steps of its run (ranked after the whole trials)"),
+            "trial": st.column_config.NumberColumn(
+                "trial", help="this search's number for the trial, in the order it was "
+                              "drawn ('store' rows first, oldest first): the same run has "
+                              "another number in another search, and the same link"),
             "origin": st.column_config.TextColumn(
-                "from", help="'store': a stored run of this space, told to the sampler "
-                             "before the search began")})
+                "from", help="'store': a run of this space already stored when the search "
+                             "began (an earlier search's, or one somebody opened), told to "
+                             "the sampler before its first draw")})
     picked = [int(i) for i in event.selection.rows if i < len(table)]
     chosen = board.iloc[picked] if picked else board.iloc[:0]
     st.button("Compare the selected trials", key="search_compare", disabled=len(chosen) < 2,
