@@ -84,9 +84,8 @@ class Journey:
 
 
 def settle(page) -> None:
-    """Wait until the script has finished and the page shows no error."""
-    wait_idle(page)
-    page.wait_for_timeout(300)
+    """Wait until the script has finished and the page shows no error (``wait_idle``
+    waits for a quiet page too, so a rerun that follows at once is waited for)."""
     wait_idle(page)
     assert page.locator("[data-testid='stException']").count() == 0
     assert page.get_by_text("internal error").count() == 0, page.url
