@@ -127,6 +127,21 @@ def test_saturation_advice_never_repeats_a_setting_in_use():
     assert all(getattr(batch.config, k) != v for k, v in saturated.change.items())
 
 
+def test_saturation_a_blamed_rate_caused_takes_the_rates_fix():
+    """Moons at lr 7.78 ended 98% saturated with tiny late updates (update:data -5.4):
+    saturation was offered BatchNorm beside the lr fix every other finding shared, and
+    BatchNorm trains far worse than that lr."""
+    config = Config.from_query("task=moons&depth=2&width=16&init_scale=0.7254&lr=7.78"
+                               "&steps=300")[0]
+    found = diagnose(train(config))
+    (saturated,) = [f for f in found if f.lesson == "Saturated activations"]
+    assert "norm" not in saturated.change and "BatchNorm" not in saturated.text
+    lowered = [f for f in found if set(f.change) == {"lr"}]
+    assert len(lowered) == 1 and "The fix is the one under" in saturated.text
+    by_rate = train(config.replace(**lowered[0].change)).final["val_loss"]
+    assert by_rate < train(config.replace(norm="batch")).final["val_loss"]
+
+
 def test_overfitting_says_when_validation_loss_turned():
     run = train(Config.from_query(
         "task=spiral&points=100&noise=0.5&depth=3&width=64&steps=3000")[0])

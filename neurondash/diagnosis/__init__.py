@@ -64,7 +64,8 @@ def diagnose(run: Run, finder: LRFinderResult | None = None) -> list[Finding]:
     if len(layers):
         first = layers[layers["step"] == 0]
         last = layers[layers["step"] == layers["step"].max()]
-        saturated = saturation(run, first, last, troubled, level)
+        blamed = any(set(f.change) == {"lr"} and f.change["lr"] < config.lr for f in found)
+        saturated = saturation(run, first, last, troubled, level, blamed)
         # A loss that falls after the cut while validation rises is memorising, not a cost.
         overfit = "Overfitting" in {f.lesson for f in found}
         if (saturated is None or saturated.level == "info") and not overfit:
