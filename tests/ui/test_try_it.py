@@ -91,3 +91,14 @@ def test_every_metric_label_reads_as_one_phrase_before_its_verdict():
 
     for name, metric in METRICS.items():
         assert "," not in metric.label, name
+
+
+def test_a_number_that_reads_the_same_is_not_called_better():
+    """'saturated % after training (hidden 2) 100' beside '100' was called better (99.96
+    against 100.0)."""
+    from neurondash.ui.views.try_it import verdict
+
+    assert verdict("saturated_end", 100.0, 99.96, ".0f") == "about the same"
+    assert verdict("saturated_end", 100.0, 98.0, ".0f") == "better"
+    assert verdict("saturated_end", 40.0, 60.0, ".0f") == "not better"
+    assert verdict("val_loss", 2.8715, 2.8714, ".4f") == "about the same"

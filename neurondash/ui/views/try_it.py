@@ -83,15 +83,23 @@ def compare(run: Run, finding: Finding) -> None:
     if metric != "val_loss":
         left.metric("final validation loss", _shown(measure(run, "val_loss"), ".3f"))
         right.metric("final validation loss", _shown(measure(other, "val_loss"), ".3f"))
-    verdict = ("about the same" if metric == "val_loss" and _same_loss(before, after) else
-               "better" if improved(metric, before, after) else "not better")
-    said = [f"{name}{layer} {verdict}" + (" (closer to 1: the signal keeps its size across "
-                                         "the layers)" if metric in ("std_ratio", "grad_ratio")
-                                         else "")]
+    ratio = metric in ("std_ratio", "grad_ratio")
+    said = [f"{name}{layer} {verdict(metric, before, after, digits)}"
+            + (" (closer to 1: the signal keeps its size across the layers)" if ratio else "")]
     if metric != "val_loss":  # a finding's own number can improve while the result worsens
         said.append(_val_words(measure(run, "val_loss"), measure(other, "val_loss")))
     box.caption(escape(f"With {change_words(finding.change)}: " + "; ".join(said) + "."))
     box.link_button("Open the suggested run", f"?{config.to_query()}")
+
+
+def verdict(metric: str, before: float, after: float, digits: str) -> str:
+    """Better, not better, or about the same: a loss within seed noise, or a number that
+    reads the same at the digits shown (a saturated share of 100 beside 100, 99.96 and
+    100.0, was called better)."""
+    if (metric == "val_loss" and _same_loss(before, after)
+            or _shown(before, digits) == _shown(after, digits)):
+        return "about the same"
+    return "better" if improved(metric, before, after) else "not better"
 
 
 def _val_words(before: float, after: float) -> str:
