@@ -84,7 +84,8 @@ def stored_trials(spec: SearchSpec, store, words: Sequence[str] | None
                   ) -> list[tuple[Config, dict[str, Any], list[dict]]]:
     """(Config, parameters, summaries of its repeats) of every stored run that is a whole
     trial of this search: the same task, base settings, data split and word list, its
-    searched values inside the ranges, and every repeat stored, oldest first."""
+    searched values inside the ranges, and every repeat stored, least recently used
+    first."""
     return [(config, params, summaries) for config, params, summaries
             in _stored(spec, store, words, whole=True)]
 
@@ -105,7 +106,8 @@ def stored_rungs(spec: SearchSpec, store, words: Sequence[str] | None
 
 def _stored(spec: SearchSpec, store, words: Sequence[str] | None, whole: bool):
     """(Config, parameters, repeats' summaries) of the stored whole trials (``whole``) or
-    stored rung runs short of the whole (not ``whole``) of this search, oldest first."""
+    stored rung runs short of the whole (not ``whole``) of this search, least recently used
+    first."""
     word_list = list(words) if words else None
     found = []
     for stored in reversed(store.list()):

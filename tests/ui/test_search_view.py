@@ -132,6 +132,11 @@ def test_ranges_that_do_not_apply_are_left_out_and_2d_feature_sets_are_searched(
     assert "positive low bound" in said
     assert [p.config.features for p in log.runs] == ["x1,x2", "x1sq,x2sq"]
     assert all(r["status"] == "finished" for r in log.results.values())
+    # The default ranges' character-task lines are dropped without a word on a 2-D task
+    # (two yellow boxes greeted every moons student); the rest is searched.
+    fresh = open_app(SMALL | {"task": "circles"}, tab="Sweep")
+    assert "does not apply" not in texts(fresh.warning)
+    assert "**If you press Run search now:** TPE search: 20 trials." in texts(fresh.markdown)
 
 
 def test_one_bad_value_is_left_out_of_its_line_and_the_others_are_searched():
@@ -471,7 +476,7 @@ def test_a_grid_plan_counts_its_combinations_and_greys_out_the_trials_box():
     at.text_area(key="search").input("lr=0.01,0.1,1\ninit_scale=0.5,1,2").run()
     at.selectbox(key="method").set_value("grid").run()
     assert at.number_input(key="trials").disabled
-    assert "**Plan for Run search.** Grid search: 9 combinations." in texts(at.markdown)
+    assert "**If you press Run search now:** Grid search: 9 combinations." in texts(at.markdown)
     at.button(key="search_run").click().run()
     # Said again once the search is done: the next press finds its 9 trials stored.
     assert "The store already holds 9 whole trials of this space" in texts(at.markdown)

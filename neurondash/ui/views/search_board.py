@@ -24,8 +24,11 @@ def best_line(board: pd.DataFrame, metric: str) -> None:
               if best["repeats"] > 1 else "")
     partial = ("" if best["whole"] else f" No trial has run its whole length on every "
                f"seed yet: this one trained {best['trained']}.")
+    # Two digits below a second: a 0.04-s moons run read "0.0 s of training".
+    seconds = best["seconds"]
+    took = f"{seconds:.1f}" if seconds >= 1 else f"{seconds:.2g}"
     st.success(f"Best: {METRICS[metric]} {best[metric]:.4f}{spread} (trial "
-               f"{int(best['trial'])}, {best['seconds']:.1f} s of training).{partial}"
+               f"{int(best['trial'])}, {took} s of training).{partial}"
                + against_store(board, metric))
     config, _ = Config.from_query(str(best["query"]))
     one, two = st.columns(2)
@@ -112,8 +115,9 @@ def leaderboard_table(board: pd.DataFrame, metric: str, searched: list[str],
                                       "steps of its run (ranked after the whole trials)"),
             "trial": st.column_config.NumberColumn(
                 "trial", help="this search's number for the trial, in the order it was "
-                              "drawn ('store' rows first, oldest first): the same run has "
-                              "another number in another search, and the same link"),
+                              "drawn ('store' rows first): the same run has another number "
+                              "in another search, and the same link"),
+            "findings": st.column_config.TextColumn("findings", width="large"),
             "origin": st.column_config.TextColumn(
                 "from", help="'store': a run of this space already stored when the search "
                              "began (an earlier search's, or one somebody opened), told to "

@@ -31,7 +31,7 @@ def describe_plan(spec: SearchSpec, words: list[str] | None, store) -> None:
                 + (f" and starts from {told}" if told else "") + "."
                 if spec.trial_count + told < IMPORTANCE_TRIALS
                 and [n for n in spec.searched if n != "seed"] else "")
-    st.write(f"**Plan for Run search.** {spec.plan()} Runs of {spec.base.steps:,} steps; "
+    st.write(f"**If you press Run search now:** {spec.plan()} Runs of {spec.base.steps:,} steps; "
              f"all the trials would take {shared}, estimated over random picks of the "
              f"{'grid' if spec.method == 'grid' else 'ranges'}.{spec.warm_plan(stored)}"
              + mattered)

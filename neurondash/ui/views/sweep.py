@@ -91,10 +91,11 @@ def sweep_tab(config: Config, words: list[str] | None) -> None:
     st.caption("Search the settings on top of the sidebar's (each trial is the sidebar's "
                "Config with the drawn values; a searched setting a trial does not draw, as "
                "wd in an sgd trial of 'wd=... if opt=adamw', takes its default and shows "
-               "blank), in parallel worker processes. Every run is "
-               "kept in the run store: a repeated search, or its link opened by anybody, "
-               "reads it instead of training, and a new search starts from the stored runs "
-               "of its space (its sampler is told them first, marked 'store' below).")
+               "blank), in parallel worker processes. Every run is kept in the run store: "
+               "the search's link, opened by anybody, shows its results without training. "
+               "Run search trains: a TPE or CMA-ES search is told the stored runs of its "
+               "space first (marked 'store' below) and draws new trials; a random or grid "
+               "search draws the same trials for the same seed and reads those stored.")
     spec = _spec_from_controls(config)
     if spec is None:
         return
@@ -168,8 +169,9 @@ def _spec_from_controls(config: Config) -> SearchSpec | None:
         for said in dropped:
             notice("warning", f"Search line {number}: {said}")
         if not config.applies(searched.name):
-            problems.append(f"line {number}: {searched.name} does not apply to task "
-                            f"{config.task}")
+            if text != DEFAULT_SEARCH:  # the default's char-task lines are ours to drop
+                problems.append(f"line {number}: {searched.name} does not apply to task "
+                                f"{config.task}")
             continue
         if searched.name in first_line:
             problems.append(f"line {number}: {searched.name} is already searched on line "
