@@ -124,7 +124,7 @@ class Range:
     def grid(self) -> tuple:
         if self.kind != "choice":
             raise SearchError(f"{self.spell()}: a grid search needs choices (name=v1,v2 or "
-                              "choice(...)); use random search for ranges")
+                              "choice(...)); tpe and random search ranges")
         return self.values
 
 
