@@ -248,9 +248,17 @@ def next_period(current: float, cost: float, previous: float | None) -> float | 
     return wanted if wanted > 1.25 * current or wanted < current / 2 else None
 
 
+STOP_WAIT_SECONDS = 3.0
+"""How long a Stop click waits for the training to end (its next step where resuming is
+exact, then the run built and stored: a fraction of a second), so that the rerun the click
+makes draws the stopped run; the stop landed on screen a redraw later, 1.3-2.8 s after the
+click."""
+
+
 def _request_stop(job: Job) -> None:
     job.stopped_by = waiter_id()
     job.stop_requested.set()
+    job.done.wait(STOP_WAIT_SECONDS)
 
 
 def keep_watching(job: Job) -> None:

@@ -433,3 +433,20 @@ def test_the_page_that_starts_a_training_draws_its_first_snapshot_at_once():
         for job in JOBS.running():
             if key in job.key:
                 job.stop_requested.set()
+
+
+def test_a_stop_click_waits_for_the_stopped_run_so_its_rerun_draws_it():
+    """Stop landed on screen a redraw after the click (1.3-2.8 s): the click now waits for
+    the training to end, so the rerun it makes has the stopped run to draw."""
+    from neurondash.jobs import Jobs
+    from neurondash.ui import live
+
+    def work(job):
+        while not job.should_stop():
+            time.sleep(0.01)
+        time.sleep(0.3)  # the run built and stored after the stop
+        return "stopped run"
+
+    job = Jobs().start("k", "script", work)
+    live._request_stop(job)
+    assert job.done.is_set() and job.result == "stopped run"
