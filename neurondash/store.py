@@ -216,8 +216,8 @@ class RunStore:
                               "created, summary FROM runs ORDER BY last_used DESC").fetchall()
         kept = standings((Entry(*row[:6]) for row in rows), time.time())
         return [StoredRun(key, query, size, created, used, json.loads(summary), opened,
-                          kept[key])
-                for key, size, used, opened, _, _, query, created, summary in rows]
+                          kept[key], search)
+                for key, size, used, opened, search, _, query, created, summary in rows]
 
     def total_bytes(self) -> int:
         with self._connect() as db:

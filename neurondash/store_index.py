@@ -66,6 +66,8 @@ class StoredRun:
     """When somebody last opened it (None: only a search read it)."""
     kept: str = ""
     """Its standing for eviction (``store_policy``: pinned, search top, goes first)."""
+    search: str | None = None
+    """The key of the search that first trained it (None: a page trained it)."""
 
     @property
     def config(self) -> Config:

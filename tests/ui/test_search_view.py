@@ -492,3 +492,21 @@ def test_a_bound_past_the_range_is_searched_to_its_end_and_said():
             "so the range ends at 10 instead") in texts(at.warning)
     assert "Left out of the search" not in texts(at.warning)
     assert "search_run" in [b.key for b in at.button]
+
+
+def test_store_rows_say_what_trained_them():
+    """A second student's search listed the first one's trials as 'store', alike with a run
+    somebody opened on a page: each now says which (another search, a page, or this
+    search's earlier press)."""
+    first_spec, _ = search_in_tab(open_app(SMALL, tab="Sweep"), "lr=loguniform(0.01,1)",
+                                  method="tpe", trials=3)
+    own = run_key(first_spec.base, None) in shared_store()  # the page's run, in the range
+    second = open_app(SMALL, tab="Sweep")
+    search_in_tab(second, "lr=loguniform(0.01,1)", method="tpe", trials=4)
+    origins = list(leaderboard_table(second)["origin"])
+    assert origins.count("store · other search") == 3 and origins.count("search") == 4
+    assert origins.count("store · a page") == own
+    again = open_app(SMALL, tab="Sweep")
+    search_in_tab(again, "lr=loguniform(0.01,1)", method="tpe", trials=4)
+    origins = list(leaderboard_table(again)["origin"])
+    assert origins.count("store · this search") == 4, "its own earlier press"

@@ -3,6 +3,8 @@ the selection that Compare overlays."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 import streamlit as st
 
@@ -83,9 +85,26 @@ def _use_settings(config: Config, trial: int) -> None:
     Session().search_used = trial
 
 
+def told_from(board: pd.DataFrame, trained_by: Mapping[str, str | None], this_search: str,
+              words: list[str] | None) -> pd.Series:
+    """The 'from' cell: 'search' for a trial this search drew; for a stored one told to
+    the sampler first, what trained it (by the store's ``trained_by``: run key -> key of
+    the search that first trained it, None for a page). A class's second search listed
+    the first one's trials as 'store' alike, beside a run somebody opened."""
+    def said(origin: str, query: str) -> str:
+        if origin != "store":
+            return origin
+        trainer = trained_by.get(run_key(Config.from_query(query)[0], words))
+        return ("store · a page" if trainer is None else "store · this search"
+                if trainer == this_search else "store · other search")
+    return pd.Series([said(origin, query) for origin, query
+                      in zip(board["origin"], board["query"], strict=True)], index=board.index)
+
+
 def leaderboard_table(board: pd.DataFrame, metric: str, searched: list[str],
-                      words: list[str] | None) -> None:
-    """Every trial as a row with its link; selected rows open in Compare."""
+                      words: list[str] | None, sources: pd.Series | None = None) -> None:
+    """Every trial as a row with its link; selected rows open in Compare. ``sources``:
+    ``told_from``'s cells for the 'from' column."""
     repeated = bool((board["repeats"] > 1).any())
     noted = bool(board["findings"].fillna("").astype(str).str.strip().any())
     partial = bool((~board["trained"].str.startswith("all")).any())  # diverged is said
@@ -95,6 +114,8 @@ def leaderboard_table(board: pd.DataFrame, metric: str, searched: list[str],
                *(["trained"] if partial else []), *(["origin"] if stored else []),
                "seconds", "examples", *(["findings"] if noted else [])]
     table = board[columns].copy()
+    if stored and sources is not None:
+        table["origin"] = sources
     # A drawn value in full (0.00862, not the grid's default 0.0086; 0.86800001, not "%.6g"'s
     # 0.868 beside a trial at 0.868): the value the trial's link and sidebar hold.
     drawn = {name: st.column_config.NumberColumn(name, format="plain") for name in searched
@@ -119,9 +140,10 @@ def leaderboard_table(board: pd.DataFrame, metric: str, searched: list[str],
                               "in another search, and the same link"),
             "findings": st.column_config.TextColumn("findings", width="large"),
             "origin": st.column_config.TextColumn(
-                "from", help="'store': a run of this space already stored when the search "
-                             "began (an earlier search's, or one somebody opened), told to "
-                             "the sampler before its first draw")})
+                "from", help="'search': drawn by this search; 'store': a run of this "
+                             "space already stored when it began, told to the sampler "
+                             "before its first draw, trained by this search's earlier "
+                             "press, by another search or on a page")})
     picked = [int(i) for i in event.selection.rows if i < len(table)]
     chosen = board.iloc[picked] if picked else board.iloc[:0]
     st.button("Compare the selected trials", key="search_compare", disabled=len(chosen) < 2,

@@ -45,7 +45,7 @@ from ..session import Session
 from ..text import notice
 from . import search_running
 from .edge_map import edge_of_search
-from .search_board import METRICS, best_line, leaderboard_table
+from .search_board import METRICS, best_line, leaderboard_table, told_from
 from .search_plan import describe_plan
 from .what_mattered import what_mattered
 
@@ -322,7 +322,11 @@ def _results(spec: SearchSpec, log: SearchLog, words: list[str] | None) -> None:
     ceiling = (float(done["expected_initial_loss"].max())
                if metric != "val_acc" and "expected_initial_loss" in done else None)
     best_line(board, metric)
-    leaderboard_table(board, metric, searched, words)
+    store = _store() if (board["origin"] == "store").any() else None
+    sources = None if store is None else told_from(
+        board, {stored.key: stored.search for stored in store.list()},
+        search_key(spec, tuple(words) if words else None), words)
+    leaderboard_table(board, metric, searched, words, sources)
     key = ("search", spec, len(done), metric)
     what_mattered(spec, frame, key)
     # A trial stopped at an early rung has the loss of fewer steps: the charts across
