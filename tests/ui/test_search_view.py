@@ -480,6 +480,8 @@ def test_a_grid_plan_counts_its_combinations_and_greys_out_the_trials_box():
     at.button(key="search_run").click().run()
     # Said again once the search is done: the next press finds its 9 trials stored.
     assert "The store already holds 9 whole trials of this space" in texts(at.markdown)
+    assert "every combination is stored: it reads them and trains nothing" in texts(
+        at.markdown)
     at.selectbox(key="method").set_value("random").run()
     assert not at.number_input(key="trials").disabled
 
