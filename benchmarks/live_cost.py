@@ -21,8 +21,11 @@ visitor's machine), and ``separate``, the server (and the unwatched training) on
 and Chromium on core 1: what watching costs the server itself (drawing the views, in the
 training's process).
 
+Then, how long Stop takes to show the stopped run: from the click on Stop training to
+"Stopped at step k" on the page, for a few 60,000-step runs.
+
     python benchmarks/live_cost.py [--repeats 3] [--quick] [--layout shared|separate|both]
-        [--model '20,000 steps']
+        [--model '20,000 steps'] [--stops 4]
 """
 
 from __future__ import annotations
@@ -159,17 +162,55 @@ def measure(queries: dict[str, str], layout: str, repeats: int) -> None:
                 os.sched_setaffinity(0, mine)
 
 
+STOP_QUERY = "steps=60000"
+"""A run long enough to be stopped mid-way (about 10 s here)."""
+
+
+def stop_latency(stops: int) -> None:
+    """Seconds from a click on Stop training to the stopped run on screen ("Stopped at step
+    k"), for ``stops`` runs (a new seed each), each stopped 1.5 s after it went live."""
+    import re
+
+    from playwright.sync_api import sync_playwright
+
+    print(f"\n== Stop: click to the stopped run on screen ({STOP_QUERY}, stopped 1.5 s into "
+          "the live view)")
+    waits = []
+    with tempfile.TemporaryDirectory() as folder, \
+            streamlit_server({"NEURONDASH_STORE": folder}) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        for seed in range(1, stops + 1):
+            page = browser.new_page(viewport={"width": 1400, "height": 1400})
+            page.goto(f"{url}/?{STOP_QUERY}&seed={300 + seed}", timeout=60_000)
+            page.get_by_role("button", name="Train", exact=True).click()
+            page.wait_for_selector(LIVE, timeout=60_000)
+            page.wait_for_timeout(1500)
+            start = time.perf_counter()
+            page.get_by_role("button", name="Stop training").click()
+            page.get_by_text(re.compile(r"Stopped at step [\d,]+ of ")).first.wait_for(
+                timeout=60_000)
+            waits.append(time.perf_counter() - start)
+            print(f"  seed {300 + seed}: {waits[-1]:.2f} s")
+            page.close()
+        browser.close()
+    print(f"  median click to stopped run: {statistics.median(waits):.2f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="shorter runs (a smoke test)")
     parser.add_argument("--layout", choices=[*LAYOUTS, "both"], default="both")
     parser.add_argument("--model", default="", help="only the models whose label holds this")
+    parser.add_argument("--stops", type=int, default=4,
+                        help="runs stopped to time Stop (0: none)")
     args = parser.parse_args()
     print(f"BLAS: {blas_description()}; {os.cpu_count()} cores")
     for layout in (LAYOUTS if args.layout == "both" else [args.layout]):
         models = QUICK if args.quick else MODELS
         measure({k: v for k, v in models.items() if args.model in k}, layout, args.repeats)
+    if args.stops:
+        stop_latency(args.stops)
 
 
 if __name__ == "__main__":

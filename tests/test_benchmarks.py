@@ -50,8 +50,9 @@ SHORT_RUNS = {
                           ["2 visitor(s) at once", "1 training(s)", "peak RSS",
                            "2 of 2 pages showed their run from the store, 0 with an error, "
                            "0 training(s)"]),
-    "live_cost.py": (["--quick", "--repeats", "1", "--layout", "separate"],
-                     ["BLAS:", "median ratio (watching / not watching)"]),
+    "live_cost.py": (["--quick", "--repeats", "1", "--layout", "separate", "--stops", "1"],
+                     ["BLAS:", "median ratio (watching / not watching)",
+                      "median click to stopped run"]),
 }
 BROWSER_SCRIPTS = {"bench_sessions.py", "live_cost.py"}
 
